@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs everything the test suite needs on a fresh Debian 12 machine:
+# Debian packages (browser, software Vulkan, PostgreSQL) and the npm test peers.
+# Idempotent: each step is skipped when its result is already present.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+need_pkgs=()
+for p in chromium mesa-vulkan-drivers libvulkan1 postgresql; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need_pkgs+=("$p")
+done
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  echo "test-deps: installing Debian packages: ${need_pkgs[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+fi
+
+if [ ! -d deploy/testpeers/node_modules/node-llama-cpp ] || [ ! -d deploy/testpeers/node_modules/@wllama/wllama ]; then
+  echo "test-deps: installing npm test peers"
+  (cd deploy/testpeers && NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm install --omit=optional --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+echo "test-deps: ready"
