@@ -1,0 +1,217 @@
+// Package wire is aisle's sync protocol: the types that travel between the
+// Echo server (aisle/api) and every client (the Go-WASM replica in the
+// browser, native tools, the load generator). Both ends import this package
+// and nothing else defines these shapes.
+//
+// # Model
+//
+// Every committed write to the catalog appends one [Change] per affected
+// entity and audience to a chain-wide log, with a version that increases
+// strictly in commit order (the version is assigned in the same database
+// transaction as the write). Deletes are tombstones (Deleted true, no Data).
+//
+// Clients do not follow the log live. A [Checkpoint] seals the log of one
+// store up to a version: nightly at the store's local time, or at once when
+// an administrator publishes (price correction, recall). A client syncs from
+// its cursor (the version of the last checkpoint it applied, 0 if empty) to
+// a target checkpoint, in pages, and applies the whole checkpoint or
+// nothing.
+//
+// Pages are compacted: within (Since, Target] only the latest change of each
+// entity is sent, so a client offline for a week downloads each changed
+// entity once. A client whose cursor is older than the server's retention
+// horizon, or 0, gets a snapshot instead: Reset is true, there are no
+// tombstones, and the client must drop all its data before applying.
+//
+// Audience partitions the log: the customer audience receives only public
+// kinds; staff kinds ([KindProductStaff], [KindStockStaff]) go only to
+// signed-in staff devices.
+//
+// IDs are strings and versions are integers below 2^53, so JavaScript can
+// hold every value exactly.
+package wire
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// ProtocolVersion is the newest protocol version this code speaks;
+// MinProtocolVersion the oldest it still accepts.
+//
+// History:
+//   - 1 (2026-11-24): checkpoints, compacted paged deltas bounded by a
+//     target checkpoint, snapshots (Reset), audiences public/staff, SSE
+//     checkpoint events.
+const (
+	ProtocolVersion    = 1
+	MinProtocolVersion = 1
+)
+
+// HeaderProtocol carries the protocol version. A client sends the newest
+// version it speaks; the server answers with the version it used (the
+// highest both speak) or fails with code "unsupported".
+const HeaderProtocol = "Aisle-Protocol"
+
+// MaxVersion bounds versions and cursors: JavaScript holds integers exactly
+// up to 2^53.
+const MaxVersion = 1<<53 - 1
+
+// Page size limits for [ChangesRequest.Limit].
+const (
+	DefaultPageLimit = 500
+	MaxPageLimit     = 5000
+)
+
+// Kind names an entity type of the sync log.
+type Kind string
+
+// Kinds. The ID of a change is the entity's key: store ID, SKU (product,
+// product_staff, stock, stock_staff; stock keys are per store), FAQ ID or
+// promotion ID.
+const (
+	KindStore        Kind = "store"         // catalog.Store
+	KindProduct      Kind = "product"       // catalog.Product
+	KindProductStaff Kind = "product_staff" // catalog.ProductStaff, staff audience only
+	KindStock        Kind = "stock"         // catalog.Stock
+	KindStockStaff   Kind = "stock_staff"   // catalog.StockStaff, staff audience only
+	KindFAQ          Kind = "faq"           // catalog.FAQ
+	KindPromotion    Kind = "promotion"     // catalog.Promotion
+)
+
+// Kinds lists every kind, in a fixed order.
+var Kinds = []Kind{KindStore, KindProduct, KindProductStaff, KindStock, KindStockStaff, KindFAQ, KindPromotion}
+
+// Valid reports whether k is a known kind.
+func (k Kind) Valid() bool {
+	for _, x := range Kinds {
+		if x == k {
+			return true
+		}
+	}
+	return false
+}
+
+// Audience says who may receive a kind.
+func (k Kind) Audience() Audience {
+	if k == KindProductStaff || k == KindStockStaff {
+		return AudienceStaff
+	}
+	return AudiencePublic
+}
+
+// Audience partitions the log by reader.
+type Audience string
+
+// Audiences. Staff sees everything public plus the staff kinds.
+const (
+	AudiencePublic Audience = "public"
+	AudienceStaff  Audience = "staff"
+)
+
+// Sees reports whether a reader of audience a may receive kind k.
+func (a Audience) Sees(k Kind) bool {
+	return k.Audience() == AudiencePublic || a == AudienceStaff
+}
+
+// Change is one entry of the log as a client receives it.
+type Change struct {
+	Version int64           `json:"v"`             // > 0, strictly increasing within a page
+	Kind    Kind            `json:"k"`             // entity type
+	ID      string          `json:"id"`            // entity key
+	Deleted bool            `json:"del,omitempty"` // a tombstone: remove ID; Data is absent
+	Data    json.RawMessage `json:"d,omitempty"`   // the entity's full state (JSON of its catalog type)
+}
+
+// Checkpoint is a sealed point of one store's log. Clients sync to
+// checkpoints, never to the live log.
+type Checkpoint struct {
+	Store       string    `json:"store"`
+	Seq         int64     `json:"seq"`     // 1, 2, 3... per store; 0 means none published yet
+	Version     int64     `json:"version"` // the log version sealed (inclusive)
+	PublishedAt time.Time `json:"published_at"`
+	Reason      string    `json:"reason"` // "nightly", "manual" or "initial"
+}
+
+// Checkpoint reasons.
+const (
+	ReasonNightly = "nightly"
+	ReasonManual  = "manual"
+	ReasonInitial = "initial"
+)
+
+// ChangesRequest asks for one page of the changes of Store in
+// (Since, Target], after the version After (0 for the first page). Target
+// must be the version of a published checkpoint. The server may answer with
+// a snapshot (Reset) when Since is 0 or older than its horizon; the client
+// then keeps Since but reads every page as a snapshot page.
+type ChangesRequest struct {
+	Store  string `json:"store"`
+	Since  int64  `json:"since"`
+	Target int64  `json:"target"`
+	After  int64  `json:"after"`
+	Limit  int    `json:"limit"`
+}
+
+// Page is one page of a delta or snapshot.
+//
+// Invariants a client must check (the replica does): Protocol is one it
+// speaks; Store, Since, Target, After echo the request; Reset does not
+// change between pages of one sync; every change has After < Version <=
+// Target, versions strictly increase, kinds are known and visible to the
+// audience, and tombstones carry no data; Next is the last version of
+// the page (or After if it is empty) and Done says no further page exists.
+// Pages are immutable: the same request always returns the same page, so
+// replaying one is harmless and they can be cached.
+type Page struct {
+	Protocol int      `json:"protocol"`
+	Store    string   `json:"store"`
+	Audience Audience `json:"audience"`
+	Since    int64    `json:"since"`
+	Target   int64    `json:"target"`
+	Reset    bool     `json:"reset"`
+	After    int64    `json:"after"`
+	Changes  []Change `json:"changes"`
+	Next     int64    `json:"next"`
+	Done     bool     `json:"done"`
+}
+
+// Event is one server-sent event of the push stream
+// (GET /v1/stores/{id}/events). Type "checkpoint" tells the client to pull;
+// type "hello" is sent on connect with the current checkpoint.
+type Event struct {
+	Type       string     `json:"type"`
+	Checkpoint Checkpoint `json:"checkpoint"`
+}
+
+// Event types.
+const (
+	EventHello      = "hello"
+	EventCheckpoint = "checkpoint"
+)
+
+// ErrorBody is the JSON body of every error response.
+type ErrorBody struct {
+	Error ErrorDetail `json:"error"`
+}
+
+// ErrorDetail mirrors catalog.Error without its internal cause.
+type ErrorDetail struct {
+	Code    string        `json:"code"`
+	Message string        `json:"message"`
+	Fields  []FieldDetail `json:"fields,omitempty"`
+}
+
+// FieldDetail mirrors catalog.FieldError.
+type FieldDetail struct {
+	Row     int    `json:"row,omitempty"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+// Negotiate returns the protocol version to use with a peer that speaks
+// up to peer, and false when there is none.
+func Negotiate(peer int) (int, bool) {
+	v := min(peer, ProtocolVersion)
+	return v, v >= MinProtocolVersion
+}
