@@ -1,0 +1,337 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+
+	"aisle/worker/gguf"
+	"aisle/worker/quant"
+)
+
+// MaxBatch is the most prompt tokens one forward pass processes together; longer prompts are
+// split into batches of this size (scratch memory grows linearly with it).
+const MaxBatch = 64
+
+// ErrContextFull is returned when tokens would run past the session's context length.
+var ErrContextFull = errors.New("context full")
+
+// Model is a loaded model on the CPU: configuration, weights (memory-mapped, not copied) and a
+// thread pool. It is safe for concurrent use by several Sessions; their forward passes run one at a
+// time.
+type Model struct {
+	Config
+	W    *Weights
+	pool *Pool
+	mu   sync.Mutex // serialises forward passes over the shared pool
+}
+
+// Load binds the weights of f and starts a pool of threads (<= 0: one per CPU). The model keeps
+// referring to f's memory: close f only after the model is no longer used.
+func Load(f *gguf.File, threads int) (*Model, error) {
+	c, err := ConfigFromGGUF(f)
+	if err != nil {
+		return nil, err
+	}
+	w, err := BindWeights(f, c)
+	if err != nil {
+		return nil, err
+	}
+	return &Model{Config: c, W: w, pool: NewPool(threads)}, nil
+}
+
+// Threads is the number of threads forward passes use.
+func (m *Model) Threads() int { return m.pool.Threads() }
+
+// Close stops the model's threads.
+func (m *Model) Close() { m.pool.Close() }
+
+// Session is one sequence being evaluated: its KV cache and scratch buffers. Not safe for
+// concurrent use; use one Session per conversation.
+type Session struct {
+	m      *Model
+	ctxLen int
+	pos    int         // number of positions held in the KV cache
+	k, v   [][]float32 // per layer: (ctxLen, KVDim) keys / values
+
+	// scratch, sized for MaxBatch tokens: the wave of activations.
+	x, xb, xb2 []float32 // (batch, Dim): residual stream, normed input, projection output
+	q          []float32 // (batch, QDim)
+	kb, vb     []float32 // (batch, KVDim)
+	att        []float32 // (batch, QDim) attention output
+	hb, hb2    []float32 // (batch, FFNDim)
+	scores     []float32 // (threads, ctxLen)
+	cosSin     []float32 // (batch, RopeDims)
+	logits     []float32 // (batch, Vocab) or (Vocab)
+	acts       actCache
+}
+
+// NewSession allocates a session with room for ctxLen positions (<= 0 or larger than the model's
+// context length: the model's context length).
+func (m *Model) NewSession(ctxLen int) *Session {
+	if ctxLen <= 0 || ctxLen > m.ContextLen {
+		ctxLen = m.ContextLen
+	}
+	c := m.Config
+	s := &Session{m: m, ctxLen: ctxLen}
+	s.k = make([][]float32, c.Layers)
+	s.v = make([][]float32, c.Layers)
+	for l := range s.k {
+		s.k[l] = make([]float32, ctxLen*c.KVDim())
+		s.v[l] = make([]float32, ctxLen*c.KVDim())
+	}
+	B := MaxBatch
+	s.x = make([]float32, B*c.Dim)
+	s.xb = make([]float32, B*c.Dim)
+	s.xb2 = make([]float32, B*c.Dim)
+	s.q = make([]float32, B*c.QDim())
+	s.kb = make([]float32, B*c.KVDim())
+	s.vb = make([]float32, B*c.KVDim())
+	s.att = make([]float32, B*c.QDim())
+	s.hb = make([]float32, B*c.FFNDim)
+	s.hb2 = make([]float32, B*c.FFNDim)
+	s.scores = make([]float32, m.pool.Threads()*ctxLen)
+	s.cosSin = make([]float32, B*c.RopeDims)
+	return s
+}
+
+// Pos is the number of positions already in the KV cache (the next token's position).
+func (s *Session) Pos() int { return s.pos }
+
+// ContextLen is the most positions the session holds.
+func (s *Session) ContextLen() int { return s.ctxLen }
+
+// Truncate forgets every position from n on, so a conversation can continue from a shared prefix.
+func (s *Session) Truncate(n int) {
+	if n >= 0 && n < s.pos {
+		s.pos = n
+	}
+}
+
+// Eval appends tokens at positions Pos().. and returns logits: of the last token (Vocab floats),
+// or with all set, of every token ((len(tokens), Vocab) row-major). The returned slice is reused
+// by the next call.
+func (s *Session) Eval(tokens []int, all bool) ([]float32, error) {
+	c := s.m.Config
+	if len(tokens) == 0 {
+		return nil, errors.New("model: no tokens to evaluate")
+	}
+	if s.pos+len(tokens) > s.ctxLen {
+		return nil, fmt.Errorf("%w: %d positions used + %d new > context length %d", ErrContextFull, s.pos, len(tokens), s.ctxLen)
+	}
+	for _, t := range tokens {
+		if t < 0 || t >= c.Vocab {
+			return nil, fmt.Errorf("model: token id %d out of range [0, %d)", t, c.Vocab)
+		}
+	}
+	need := c.Vocab
+	if all {
+		need = len(tokens) * c.Vocab
+	}
+	if cap(s.logits) < need {
+		s.logits = make([]float32, need)
+	}
+	s.logits = s.logits[:need]
+
+	s.m.mu.Lock()
+	defer s.m.mu.Unlock()
+	for start := 0; start < len(tokens); start += MaxBatch {
+		batch := tokens[start:min(start+MaxBatch, len(tokens))]
+		last := start+len(batch) == len(tokens)
+		var out []float32
+		switch {
+		case all:
+			out = s.logits[start*c.Vocab : (start+len(batch))*c.Vocab]
+		case last:
+			out = s.logits
+		}
+		s.forward(batch, out, all)
+	}
+	return s.logits, nil
+}
+
+// forward runs one batch of n tokens at positions s.pos.. and advances s.pos. When out is not nil
+// it receives logits: of every token if all, else of the last one.
+func (s *Session) forward(tokens []int, out []float32, all bool) {
+	m, c, w := s.m, s.m.Config, s.m.W
+	n, dim, qdim, kvdim := len(tokens), c.Dim, c.QDim(), c.KVDim()
+	x := s.x[:n*dim]
+
+	// token embeddings
+	for b, t := range tokens {
+		if err := quant.Dequantize(w.Embed.Type, w.Embed.Row(t), x[b*dim:(b+1)*dim]); err != nil {
+			panic(err) // rows were validated at load time
+		}
+	}
+	// rotation angles of the batch's positions, shared by every layer
+	rd := c.RopeDims
+	for b := 0; b < n; b++ {
+		ropeTable(s.cosSin[b*rd:(b+1)*rd], s.pos+b, rd, c.RopeBase, c.RopeScale, w.RopeFreqs)
+	}
+
+	for l := range w.Layers {
+		L := &w.Layers[l]
+		// attention rmsnorm
+		xb := s.xb[:n*dim]
+		for b := 0; b < n; b++ {
+			rmsNorm(xb[b*dim:(b+1)*dim], x[b*dim:(b+1)*dim], L.AttnNorm, c.NormEps)
+		}
+		// qkv matmuls
+		q, k, v := s.q[:n*qdim], s.kb[:n*kvdim], s.vb[:n*kvdim]
+		s.matmul(xb, n, []proj{{&L.Wq, q}, {&L.Wk, k}, {&L.Wv, v}})
+		for b := 0; b < n; b++ {
+			qb, kb, vb := q[b*qdim:(b+1)*qdim], k[b*kvdim:(b+1)*kvdim], v[b*kvdim:(b+1)*kvdim]
+			if L.Bq != nil {
+				add(qb, L.Bq)
+				add(kb, L.Bk)
+				add(vb, L.Bv)
+			}
+			cs := s.cosSin[b*rd : (b+1)*rd]
+			for h := 0; h < c.Heads; h++ {
+				head := qb[h*c.HeadDim : (h+1)*c.HeadDim]
+				if L.QNorm != nil {
+					rmsNorm(head, head, L.QNorm, c.NormEps)
+				}
+				rope(head, s.pos+b, rd, cs, c.RopeStyle)
+			}
+			for h := 0; h < c.KVHeads; h++ {
+				head := kb[h*c.HeadDim : (h+1)*c.HeadDim]
+				if L.KNorm != nil {
+					rmsNorm(head, head, L.KNorm, c.NormEps)
+				}
+				rope(head, s.pos+b, rd, cs, c.RopeStyle)
+			}
+			// into the KV cache
+			p := s.pos + b
+			copy(s.k[l][p*kvdim:(p+1)*kvdim], kb)
+			copy(s.v[l][p*kvdim:(p+1)*kvdim], vb)
+		}
+		// grouped-query attention, parallel over (token, head)
+		s.attention(l, n)
+		// output projection and residual connection
+		xb2 := s.xb2[:n*dim]
+		s.matmul(s.att[:n*qdim], n, []proj{{&L.Wo, xb2}})
+		add(x, xb2)
+
+		// ffn rmsnorm
+		for b := 0; b < n; b++ {
+			rmsNorm(xb[b*dim:(b+1)*dim], x[b*dim:(b+1)*dim], L.FFNNorm, c.NormEps)
+		}
+		// SwiGLU: down(silu(gate x) * up x), then residual
+		hb, hb2 := s.hb[:n*c.FFNDim], s.hb2[:n*c.FFNDim]
+		s.matmul(xb, n, []proj{{&L.Wgate, hb}, {&L.Wup, hb2}})
+		m.pool.For(n*c.FFNDim, 64, func(lo, hi int) { swiglu(hb[lo:hi], hb2[lo:hi]) })
+		s.matmul(hb, n, []proj{{&L.Wdown, xb2}})
+		add(x, xb2)
+	}
+	s.pos += n
+	if out == nil {
+		return
+	}
+	// final rmsnorm and classifier, for the tokens whose logits are wanted
+	first := n - 1
+	if all {
+		first = 0
+	}
+	xb := s.xb[:(n-first)*dim]
+	for b := first; b < n; b++ {
+		rmsNorm(xb[(b-first)*dim:(b-first+1)*dim], x[b*dim:(b+1)*dim], w.OutNorm, c.NormEps)
+	}
+	s.matmul(xb, n-first, []proj{{&w.Output, out}})
+}
+
+// attention computes s.att for n new tokens of layer l against the cache.
+func (s *Session) attention(l, n int) {
+	c := s.m.Config
+	qdim, kvdim, hd := c.QDim(), c.KVDim(), c.HeadDim
+	group := c.Heads / c.KVHeads
+	scale := float32(1 / math.Sqrt(float64(hd)))
+	kc, vc := s.k[l], s.v[l]
+	// each part of the loop owns one row of s.scores
+	s.m.pool.ForParts(n*c.Heads, 1, func(part, lo, hi int) {
+		scores := s.scores[part*s.ctxLen : (part+1)*s.ctxLen]
+		for job := lo; job < hi; job++ {
+			b, h := job/c.Heads, job%c.Heads
+			p := s.pos + b // attends to positions 0..p (causal)
+			g := h / group
+			qh := s.q[b*qdim+h*hd : b*qdim+(h+1)*hd]
+			sc := scores[:p+1]
+			for t := 0; t <= p; t++ {
+				sc[t] = dot(qh, kc[t*kvdim+g*hd:t*kvdim+(g+1)*hd])
+			}
+			softmaxScaled(sc, scale)
+			out := s.att[b*qdim+h*hd : b*qdim+(h+1)*hd]
+			clear(out)
+			for t := 0; t <= p; t++ {
+				axpy(out, sc[t], vc[t*kvdim+g*hd:t*kvdim+(g+1)*hd])
+			}
+		}
+	})
+}
+
+// proj is one matrix product of a fused group: out (n, m.Rows) = in (n, m.Cols) Wᵀ.
+type proj struct {
+	m   *Matrix
+	out []float32
+}
+
+// matmul runs the products of projs (which share their input) in one parallel loop over all their
+// rows. The input rows are first converted to each weight type's activation format, as llama.cpp
+// does (for example Q8_0 for Q8_0/Q4_0 weights, Q8_K for K-quants).
+func (s *Session) matmul(in []float32, n int, projs []proj) {
+	cols := projs[0].m.Cols
+	acts := make([][]byte, len(projs))
+	total := 0
+	s.acts.reset()
+	for i, p := range projs {
+		acts[i] = s.acts.get(p.m.Type, in, n, cols, s.m.pool)
+		total += p.m.Rows
+	}
+	s.m.pool.For(total, 16, func(lo, hi int) {
+		base := 0
+		for i, p := range projs {
+			r0, r1 := max(lo-base, 0), min(hi-base, p.m.Rows)
+			if r0 < r1 {
+				if n == 1 {
+					quant.MatVec(p.m.Type, p.m.Data, p.m.Cols, acts[i], p.out, r0, r1)
+				} else {
+					quant.MatMul(p.m.Type, p.m.Data, p.m.Cols, acts[i], n, p.out, p.m.Rows, r0, r1)
+				}
+			}
+			base += p.m.Rows
+		}
+	})
+}
+
+// actCache converts an input batch to activation formats, once per format per matmul call
+// (projections of different weight types may need different formats).
+type actCache struct {
+	bufs map[quant.Type][]byte
+	done map[quant.Type]bool
+}
+
+func (a *actCache) reset() { clear(a.done) }
+
+func (a *actCache) get(wt quant.Type, in []float32, n, cols int, pool *Pool) []byte {
+	at := quant.VecDotType(wt)
+	if a.bufs == nil {
+		a.bufs, a.done = map[quant.Type][]byte{}, map[quant.Type]bool{}
+	}
+	rb, _ := at.RowBytes(cols)
+	buf := a.bufs[at]
+	if cap(buf) < n*rb {
+		buf = make([]byte, MaxBatch*rb)
+		a.bufs[at] = buf
+	}
+	buf = buf[:n*rb]
+	if !a.done[at] {
+		pool.For(n, 1, func(lo, hi int) {
+			for b := lo; b < hi; b++ {
+				quant.QuantizeActivations(wt, in[b*cols:(b+1)*cols], buf[b*rb:(b+1)*rb])
+			}
+		})
+		a.done[at] = true
+	}
+	return buf
+}

@@ -1,0 +1,162 @@
+package model
+
+import (
+	"fmt"
+
+	"aisle/worker/gguf"
+	"aisle/worker/quant"
+)
+
+// Matrix is a row-major weight matrix kept in its stored (possibly quantized) form:
+// Rows rows of Cols elements, each row RowBytes bytes of Type blocks. Data usually points into the
+// memory-mapped file, so no weight is copied.
+type Matrix struct {
+	Name       string
+	Type       quant.Type
+	Rows, Cols int
+	RowBytes   int
+	Data       []byte
+}
+
+// Row returns the bytes of row r.
+func (m *Matrix) Row(r int) []byte { return m.Data[r*m.RowBytes : (r+1)*m.RowBytes] }
+
+// Layer holds one transformer block's weights. Shapes are (rows, cols) of y = W x.
+type Layer struct {
+	AttnNorm []float32 // (Dim)
+	Wq       Matrix    // (QDim, Dim)
+	Wk, Wv   Matrix    // (KVDim, Dim)
+	Wo       Matrix    // (Dim, QDim)
+	Bq       []float32 // (QDim), qwen2 only
+	Bk, Bv   []float32 // (KVDim), qwen2 only
+	QNorm    []float32 // (HeadDim), qwen3 only
+	KNorm    []float32 // (HeadDim), qwen3 only
+	FFNNorm  []float32 // (Dim)
+	Wgate    Matrix    // (FFNDim, Dim)
+	Wup      Matrix    // (FFNDim, Dim)
+	Wdown    Matrix    // (Dim, FFNDim)
+}
+
+// Weights are all tensors of a model, bound by their GGUF names.
+type Weights struct {
+	Embed     Matrix    // token_embd.weight (Vocab, Dim)
+	Layers    []Layer   // blk.N.*
+	OutNorm   []float32 // output_norm.weight (Dim)
+	Output    Matrix    // output.weight (Vocab, Dim), or Embed when tied
+	RopeFreqs []float32 // rope_freqs.weight (RopeDims/2): llama3 frequency divisors, or nil
+}
+
+// binder reads tensors of f, checking names, shapes and types, and remembers the first error.
+type binder struct {
+	f   *gguf.File
+	err error
+}
+
+func (b *binder) fail(err error) {
+	if b.err == nil {
+		b.err = err
+	}
+}
+
+func (b *binder) info(name string, shape ...int) (gguf.TensorInfo, []byte, bool) {
+	t, ok := b.f.Tensor(name)
+	if !ok {
+		b.fail(fmt.Errorf("%w: tensor %s is missing", ErrUnsupported, name))
+		return t, nil, false
+	}
+	want := make([]uint64, len(shape))
+	for i, s := range shape {
+		want[i] = uint64(s)
+	}
+	same := len(t.Shape) == len(want)
+	for i := 0; same && i < len(want); i++ {
+		same = t.Shape[i] == want[i]
+	}
+	if !same {
+		b.fail(fmt.Errorf("%w: tensor %s has shape %v, want %v", ErrUnsupported, name, t.Shape, want))
+		return t, nil, false
+	}
+	data, err := b.f.TensorData(name)
+	if err != nil {
+		b.fail(err)
+		return t, nil, false
+	}
+	return t, data, true
+}
+
+// matrix binds a (rows, cols) weight matrix (ggml shape [cols, rows]).
+func (b *binder) matrix(name string, rows, cols int) Matrix {
+	t, data, ok := b.info(name, cols, rows)
+	if !ok {
+		return Matrix{}
+	}
+	if !t.Type.Supported() {
+		b.fail(fmt.Errorf("%w: tensor %s has type %s (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K)", ErrUnsupported, name, gguf.TypeName(t.Type)))
+		return Matrix{}
+	}
+	rb, err := t.Type.RowBytes(cols)
+	if err != nil {
+		b.fail(fmt.Errorf("%w: tensor %s: %v", ErrUnsupported, name, err))
+		return Matrix{}
+	}
+	return Matrix{Name: name, Type: t.Type, Rows: rows, Cols: cols, RowBytes: rb, Data: data}
+}
+
+// vector binds a 1-D tensor of n elements as float32 (converted if stored as F16/BF16).
+func (b *binder) vector(name string, n int) []float32 {
+	t, data, ok := b.info(name, n)
+	if !ok {
+		return nil
+	}
+	out := make([]float32, n)
+	if err := quant.Dequantize(t.Type, data, out); err != nil {
+		b.fail(fmt.Errorf("%w: tensor %s: %v", ErrUnsupported, name, err))
+	}
+	return out
+}
+
+// BindWeights binds every tensor the architecture c needs.
+func BindWeights(f *gguf.File, c Config) (*Weights, error) {
+	b := &binder{f: f}
+	w := &Weights{}
+	w.Embed = b.matrix("token_embd.weight", c.Vocab, c.Dim)
+	w.OutNorm = b.vector("output_norm.weight", c.Dim)
+	if c.TiedOutput {
+		w.Output = w.Embed
+	} else {
+		w.Output = b.matrix("output.weight", c.Vocab, c.Dim)
+	}
+	if _, ok := f.Tensor("rope_freqs.weight"); ok {
+		w.RopeFreqs = b.vector("rope_freqs.weight", c.RopeDims/2)
+	}
+	w.Layers = make([]Layer, c.Layers)
+	for i := range w.Layers {
+		l := &w.Layers[i]
+		p := fmt.Sprintf("blk.%d.", i)
+		l.AttnNorm = b.vector(p+"attn_norm.weight", c.Dim)
+		l.Wq = b.matrix(p+"attn_q.weight", c.QDim(), c.Dim)
+		l.Wk = b.matrix(p+"attn_k.weight", c.KVDim(), c.Dim)
+		l.Wv = b.matrix(p+"attn_v.weight", c.KVDim(), c.Dim)
+		l.Wo = b.matrix(p+"attn_output.weight", c.Dim, c.QDim())
+		if c.QKVBias {
+			l.Bq = b.vector(p+"attn_q.bias", c.QDim())
+			l.Bk = b.vector(p+"attn_k.bias", c.KVDim())
+			l.Bv = b.vector(p+"attn_v.bias", c.KVDim())
+		}
+		if c.QKNorm {
+			l.QNorm = b.vector(p+"attn_q_norm.weight", c.HeadDim)
+			l.KNorm = b.vector(p+"attn_k_norm.weight", c.HeadDim)
+		}
+		l.FFNNorm = b.vector(p+"ffn_norm.weight", c.Dim)
+		l.Wgate = b.matrix(p+"ffn_gate.weight", c.FFNDim, c.Dim)
+		l.Wup = b.matrix(p+"ffn_up.weight", c.FFNDim, c.Dim)
+		l.Wdown = b.matrix(p+"ffn_down.weight", c.Dim, c.FFNDim)
+		if b.err != nil {
+			break
+		}
+	}
+	if b.err != nil {
+		return nil, b.err
+	}
+	return w, nil
+}
