@@ -1,0 +1,14 @@
+//go:build amd64 && !purego
+
+package quant
+
+func matVec(t Type, w []byte, rb, cols int, a []byte, out []float32, r0, r1 int) {
+	matVecGo(t, w, rb, cols, a, out, r0, r1)
+}
+
+func matMul(t Type, w []byte, rb, cols int, a []byte, ab, nb int, out []float32, rows, r0, r1 int) {
+	matMulGo(t, w, rb, cols, a, ab, nb, out, rows, r0, r1)
+}
+
+func quantizeF16(x []float32, dst []byte)     { quantizeF16Go(x, dst) }
+func quantizeQ8_0Act(x []float32, dst []byte) { quantizeQ8_0ActGo(x, dst) }

@@ -1,0 +1,75 @@
+package quant
+
+import "fmt"
+
+// VecDot returns the dot product of one weight row w (n values of type t)
+// and one activation vector a (n values converted by QuantizeActivations(t)),
+// as llama.cpp's ggml_vec_dot for t computes it. It panics if t has no dot
+// product or the slices are shorter than n values.
+func VecDot(t Type, n int, w, a []byte) float32 {
+	rb, ab := checkDot("VecDot", t, n)
+	if len(w) < rb || len(a) < ab {
+		panic(fmt.Sprintf("quant: VecDot %v: %d values need %d weight and %d activation bytes, have %d and %d", t, n, rb, ab, len(w), len(a)))
+	}
+	var out [1]float32
+	matVec(t, w[:rb], rb, n, a[:ab], out[:], 0, 1)
+	return out[0]
+}
+
+// MatVec computes out[r] = VecDot(t, cols, row r of w, a) for r in [r0, r1).
+// w is a row-major matrix whose rows take RowBytes(cols) bytes each (it
+// needs at least r1 rows); a is one activation vector from
+// QuantizeActivations(t, x[:cols], ...). It does not allocate, so callers
+// split [0, rows) among goroutines, each calling MatVec on its own range.
+func MatVec(t Type, w []byte, cols int, a []byte, out []float32, r0, r1 int) {
+	rb, ab := checkDot("MatVec", t, cols)
+	if r0 < 0 || r1 < r0 || len(out) < r1 || len(w)/rb < r1 || len(a) < ab {
+		panic(fmt.Sprintf("quant: MatVec %v: rows [%d,%d) of %d-byte rows: w has %d bytes, out %d values, a %d bytes (need %d)",
+			t, r0, r1, rb, len(w), len(out), len(a), ab))
+	}
+	matVec(t, w, rb, cols, a[:ab], out, r0, r1)
+}
+
+// MatMul is the batched form of MatVec used for prefill: a holds nb
+// activation vectors back to back, each ActivationBytes(t, cols) bytes, and
+// out[b*rows + r] receives the product of row r of w with vector b, for r in
+// [r0, r1) and b in [0, nb). Each weight block is loaded once for several
+// activation vectors. It gives the same values as nb calls of MatVec up to
+// float rounding of the per-block scaling (see the package tests), and does
+// not allocate in steady state (scratch comes from a pool).
+func MatMul(t Type, w []byte, cols int, a []byte, nb int, out []float32, rows, r0, r1 int) {
+	rb, ab := checkDot("MatMul", t, cols)
+	if nb < 0 || r0 < 0 || r1 < r0 || r1 > rows || len(w)/rb < r1 || len(a)/ab < nb ||
+		(nb > 0 && len(out) < (nb-1)*rows+r1) {
+		panic(fmt.Sprintf("quant: MatMul %v: rows [%d,%d) of %d, %d vectors: w has %d bytes, a %d bytes, out %d values",
+			t, r0, r1, rows, nb, len(w), len(a), len(out)))
+	}
+	if nb == 0 || r0 == r1 {
+		return
+	}
+	matMul(t, w, rb, cols, a[:nb*ab], ab, nb, out, rows, r0, r1)
+}
+
+func checkDot(op string, t Type, n int) (rb, ab int) {
+	if !hasDot(t) {
+		panic(fmt.Sprintf("quant: %s: %v has no dot product", op, t))
+	}
+	if n <= 0 || n%t.BlockSize() != 0 || n%VecDotType(t).BlockSize() != 0 {
+		panic(fmt.Sprintf("quant: %s %v: %d values is not a positive multiple of the block size", op, t, n))
+	}
+	return rowBytes(t, n), rowBytes(VecDotType(t), n)
+}
+
+// matVecGo is the portable row loop over the reference dot products.
+func matVecGo(t Type, w []byte, rb, cols int, a []byte, out []float32, r0, r1 int) {
+	for r := r0; r < r1; r++ {
+		out[r] = vecDotRef(t, cols, w[r*rb:r*rb+rb], a)
+	}
+}
+
+// matMulGo is the portable batched product: each vector in turn.
+func matMulGo(t Type, w []byte, rb, cols int, a []byte, ab, nb int, out []float32, rows, r0, r1 int) {
+	for b := 0; b < nb; b++ {
+		matVecGo(t, w, rb, cols, a[b*ab:b*ab+ab], out[b*rows:], r0, r1)
+	}
+}
