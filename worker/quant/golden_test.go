@@ -1,0 +1,143 @@
+package quant
+
+import (
+	"math"
+	"os"
+	"testing"
+)
+
+// TestGGMLGolden holds this package to llama.cpp's own functions (see
+// testdata/ggmlgold/README.md): Quantize and QuantizeActivations must give
+// the same bytes, and VecDot the same values up to float summation order.
+//
+// Dot tolerance: the integer part of every block is exact on both sides;
+// they differ only in the order in which the float32 per-block terms
+// d_w*d_a*isum are added (ggml uses 8 SIMD lanes and FMA), so the bound is
+// a few float32 epsilons times the sum of the terms' magnitudes, which we
+// bound by 1e-5 * (number of blocks) * max|term| plus 1e-6 * |value|.
+func TestGGMLGolden(t *testing.T) {
+	data, err := os.ReadFile("testdata/ggmlgold/golden.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n, rows, cols, nact = 8192, 8, 1024, 4
+	take := func(k int) []byte {
+		t.Helper()
+		if len(data) < k {
+			t.Fatalf("golden.bin is truncated")
+		}
+		b := data[:k]
+		data = data[k:]
+		return b
+	}
+	floats := func(k int) []float32 {
+		b := take(4 * k)
+		f := make([]float32, k)
+		for i := range f {
+			f[i] = math.Float32frombits(le.Uint32(b[4*i:]))
+		}
+		return f
+	}
+	x := floats(n)
+	for _, typ := range []Type{Q8_0, Q4_0, Q4_K, Q5_K, Q6_K, Q8_K, F16, BF16} {
+		want := take(mustRowBytes(t, typ, n))
+		got, err := Quantize(typ, x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		compareBytes(t, "Quantize "+typ.String(), typ, got, want)
+	}
+	for _, typ := range []Type{Q8_0, Q4_K} {
+		vt := VecDotType(typ)
+		want := take(mustRowBytes(t, vt, n))
+		got := make([]byte, len(want))
+		QuantizeActivations(typ, x, got)
+		compareBytes(t, "QuantizeActivations "+vt.String(), vt, got, want)
+	}
+	acts := floats(nact * cols)
+	for _, typ := range []Type{Q8_0, Q4_0, Q4_K, Q5_K, Q6_K} {
+		want := floats(rows * nact)
+		w, _ := Quantize(typ, x[:rows*cols])
+		rb := mustRowBytes(t, typ, cols)
+		ab := mustActBytes(t, typ, cols)
+		a := make([]byte, nact*ab)
+		for j := 0; j < nact; j++ {
+			QuantizeActivations(typ, acts[j*cols:(j+1)*cols], a[j*ab:(j+1)*ab])
+		}
+		for r := 0; r < rows; r++ {
+			for j := 0; j < nact; j++ {
+				for _, impl := range []struct {
+					name string
+					dot  func(Type, int, []byte, []byte) float32
+				}{{"VecDot", VecDot}, {"reference", vecDotRef}} {
+					got := impl.dot(typ, cols, w[r*rb:(r+1)*rb], a[j*ab:(j+1)*ab])
+					wv := want[r*nact+j]
+					tol := dotTolerance(typ, cols, w[r*rb:(r+1)*rb], a[j*ab:(j+1)*ab]) + 1e-6*math.Abs(float64(wv))
+					if d := math.Abs(float64(got - wv)); d > tol {
+						t.Errorf("%v %s row %d act %d: got %v, llama.cpp %v (|diff| %.3g > %.3g)", typ, impl.name, r, j, got, wv, d, tol)
+					}
+				}
+			}
+		}
+	}
+	if len(data) != 0 {
+		t.Errorf("%d bytes left over in golden.bin", len(data))
+	}
+}
+
+func mustRowBytes(t testing.TB, typ Type, n int) int {
+	t.Helper()
+	b, err := typ.RowBytes(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func compareBytes(t *testing.T, what string, typ Type, got, want []byte) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("%s: %d bytes, want %d", what, len(got), len(want))
+		return
+	}
+	bb := typ.BlockBytes()
+	bad := 0
+	for i := range got {
+		blk := want[i/bb*bb:]
+		if typ == Q8_K && i%bb >= 260 && le.Uint32(blk) == 0 {
+			continue // ggml leaves the bsums of an all-zero block unwritten; they are multiplied by d = 0
+		}
+		if got[i] != want[i] {
+			if bad < 5 {
+				t.Errorf("%s: byte %d (block %d, offset %d) = %#02x, llama.cpp %#02x", what, i, i/bb, i%bb, got[i], want[i])
+			}
+			bad++
+		}
+	}
+	if bad > 0 {
+		t.Errorf("%s: %d of %d bytes differ", what, bad, len(got))
+	}
+}
+
+// dotTolerance bounds the float rounding difference between two correct
+// evaluations of a quantized dot product that differ only in the order of
+// the float32 additions of the per-block terms: 1e-5 (about 80 float32
+// epsilons) times the number of blocks times the largest term. F32, F16 and
+// BF16 rows are bounded by 1e-5 times the sum of |w_i*a_i|.
+func dotTolerance(t Type, n int, w, a []byte) float64 {
+	wf := make([]float32, n)
+	af := make([]float32, n)
+	if Dequantize(t, w, wf) != nil || Dequantize(VecDotType(t), a, af) != nil {
+		panic("dotTolerance: bad sizes")
+	}
+	bs := max(t.BlockSize(), 32)
+	var mag float64
+	for b := 0; b < n/bs; b++ {
+		var m float64
+		for i := b * bs; i < (b+1)*bs; i++ {
+			m += math.Abs(float64(wf[i]) * float64(af[i]))
+		}
+		mag += m
+	}
+	return 1e-5*mag + 1e-30
+}
