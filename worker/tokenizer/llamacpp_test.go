@@ -1,0 +1,71 @@
+package tokenizer
+
+import (
+	"path/filepath"
+	"slices"
+	"testing"
+	"unicode/utf8"
+
+	"aisle/worker/internal/llamacpp"
+)
+
+// TestAgainstLlamaCpp compares Encode and Decode with llama.cpp itself (node-llama-cpp, the
+// vocabulary-only GGUF files) on a corpus of several hundred strings per vocabulary: fixed
+// corner cases, generated mixtures of scripts, white space, digits, code and emoji, and texts
+// with the vocabulary's special tokens, with and without special-token parsing.
+func TestAgainstLlamaCpp(t *testing.T) {
+	llamacpp.Require(t)
+	if testing.Short() {
+		t.Skip("skipping the llama.cpp comparison in -short mode")
+	}
+	corpus := diffCorpus(300)
+	for _, name := range vocabNames {
+		t.Run(name, func(t *testing.T) {
+			tok := loadVocab(t, name)
+			p := llamacpp.StartT(t, filepath.Join(vocabDir, "ggml-vocab-"+name+".gguf"), llamacpp.Options{VocabOnly: true})
+			info := p.Info()
+			if info.BOS != tok.BOS() || info.EOS != tok.EOS() || info.EOT != tok.EOT() && !(info.EOT >= 0 && tok.IsEOG(info.EOT)) {
+				t.Errorf("special ids: llama.cpp bos %d eos %d eot %d; ours %d %d %d",
+					info.BOS, info.EOS, info.EOT, tok.BOS(), tok.EOS(), tok.EOT())
+			}
+			if info.AddBOS != tok.AddBOS() || info.AddEOS != tok.AddEOS() {
+				t.Errorf("add_bos/add_eos: llama.cpp %v/%v, ours %v/%v", info.AddBOS, info.AddEOS, tok.AddBOS(), tok.AddEOS())
+			}
+			texts := append(slices.Clone(corpus), specialCorpus(tok, 60)...)
+			fails := 0
+			check := func(text string, parseSpecial bool) {
+				want, err := p.Tokenize(text, false, parseSpecial)
+				if err != nil {
+					t.Fatalf("llama.cpp tokenize %q: %v", text, err)
+				}
+				got := tok.Encode(text, false, parseSpecial)
+				if !slices.Equal(got, want) {
+					fails++
+					if fails <= 8 {
+						t.Errorf("Encode(%q, parseSpecial=%v)\n got %v\nwant %v", text, parseSpecial, got, want)
+					}
+					return
+				}
+				wantText, err := p.Detokenize(got)
+				if err != nil {
+					t.Fatalf("llama.cpp detokenize: %v", err)
+				}
+				// node turns invalid UTF-8 into U+FFFD its own way; compare valid text only.
+				if gotText := tok.Decode(got); utf8.ValidString(gotText) && gotText != wantText {
+					fails++
+					if fails <= 8 {
+						t.Errorf("Decode(%v) = %q, llama.cpp %q", got, gotText, wantText)
+					}
+				}
+			}
+			for _, text := range texts {
+				check(text, false)
+				check(text, true)
+			}
+			if fails > 0 {
+				t.Fatalf("%d of %d comparisons differ", fails, 2*len(texts))
+			}
+			t.Logf("%d strings agree with llama.cpp %s", len(texts), info.LlamaCppRelease)
+		})
+	}
+}
