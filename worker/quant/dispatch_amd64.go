@@ -2,11 +2,20 @@
 
 package quant
 
+import "golang.org/x/sys/cpu"
+
+// hasVNNI512 selects the AVX-512 VNNI batched kernels.
+var hasVNNI512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI
+
 func matVec(t Type, w []byte, rb, cols int, a []byte, out []float32, r0, r1 int) {
 	matVecGo(t, w, rb, cols, a, out, r0, r1)
 }
 
 func matMul(t Type, w []byte, rb, cols int, a []byte, ab, nb int, out []float32, rows, r0, r1 int) {
+	if _, ok := layoutFor(t); ok && hasVNNI512 && nb > 1 {
+		matMulVNNI(t, w, rb, cols, a, ab, nb, out, rows, r0, r1)
+		return
+	}
 	matMulGo(t, w, rb, cols, a, ab, nb, out, rows, r0, r1)
 }
 

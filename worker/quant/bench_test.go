@@ -1,0 +1,85 @@
+package quant
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// Shapes of SmolLM2-135M (dim 576, FFN 1536, vocabulary 49152): the
+// products the forward pass makes for every token.
+var benchShapes = []struct{ rows, cols int }{{576, 576}, {1536, 576}, {576, 1536}}
+
+func benchWeights(b *testing.B, typ Type, rows, cols int) (w, a []byte, x []float32) {
+	b.Helper()
+	r := rand.New(rand.NewPCG(7, 8))
+	var err error
+	w, err = Quantize(typ, randVec(r, rows*cols, 0.05))
+	if err != nil {
+		b.Fatal(err)
+	}
+	x = randVec(r, 128*cols, 1)
+	ab := mustActBytes(b, typ, cols)
+	a = make([]byte, 128*ab)
+	for j := 0; j < 128; j++ {
+		QuantizeActivations(typ, x[j*cols:(j+1)*cols], a[j*ab:(j+1)*ab])
+	}
+	return w, a, x
+}
+
+// BenchmarkMatVec reports the weight bytes streamed per second (decode is
+// bound by memory bandwidth). One goroutine.
+func BenchmarkMatVec(b *testing.B) {
+	for _, typ := range dotTypes {
+		for _, s := range benchShapes {
+			if s.cols%typ.BlockSize() != 0 {
+				continue
+			}
+			b.Run(fmt.Sprintf("%v_%dx%d", typ, s.cols, s.rows), func(b *testing.B) {
+				w, a, _ := benchWeights(b, typ, s.rows, s.cols)
+				out := make([]float32, s.rows)
+				b.SetBytes(int64(len(w)))
+				b.ReportAllocs()
+				for b.Loop() {
+					MatVec(typ, w, s.cols, a, out, 0, s.rows)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkMatMul reports GFLOP/s (2 per multiply-add) of a 128-vector
+// batch, the prefill of a 128-token prompt. One goroutine.
+func BenchmarkMatMul(b *testing.B) {
+	const nb = 128
+	for _, typ := range dotTypes {
+		for _, s := range benchShapes {
+			if s.cols%typ.BlockSize() != 0 {
+				continue
+			}
+			b.Run(fmt.Sprintf("%v_%dx%d", typ, s.cols, s.rows), func(b *testing.B) {
+				w, a, _ := benchWeights(b, typ, s.rows, s.cols)
+				out := make([]float32, nb*s.rows)
+				b.ReportAllocs()
+				for b.Loop() {
+					MatMul(typ, w, s.cols, a, nb, out, s.rows, 0, s.rows)
+				}
+				b.ReportMetric(2*float64(nb*s.rows*s.cols)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
+
+// BenchmarkQuantizeActivations reports float32 input bytes per second.
+func BenchmarkQuantizeActivations(b *testing.B) {
+	for _, typ := range []Type{Q8_0, Q4_K, F16} {
+		b.Run(typ.String(), func(b *testing.B) {
+			x := randVec(rand.New(rand.NewPCG(1, 1)), 1536, 1)
+			dst := make([]byte, mustActBytes(b, typ, 1536))
+			b.SetBytes(4 * 1536)
+			for b.Loop() {
+				QuantizeActivations(typ, x, dst)
+			}
+		})
+	}
+}

@@ -1,0 +1,61 @@
+package quant
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// checkMatMul compares MatMul (the fast kernels where the machine has them)
+// with the reference dot product for every (vector, row) of a random
+// problem, within dotTolerance.
+func checkMatMul(t *testing.T, typ Type, rows, cols, nb, r0, r1 int, w []byte, x []float32) {
+	t.Helper()
+	rb := mustRowBytes(t, typ, cols)
+	ab := mustActBytes(t, typ, cols)
+	a := make([]byte, nb*ab)
+	for j := 0; j < nb; j++ {
+		QuantizeActivations(typ, x[j*cols:(j+1)*cols], a[j*ab:(j+1)*ab])
+	}
+	out := make([]float32, nb*rows)
+	for i := range out {
+		out[i] = float32(math.NaN())
+	}
+	MatMul(typ, w, cols, a, nb, out, rows, r0, r1)
+	for j := 0; j < nb; j++ {
+		for r := 0; r < rows; r++ {
+			got := out[j*rows+r]
+			if r < r0 || r >= r1 {
+				if !math.IsNaN(float64(got)) {
+					t.Fatalf("%v %dx%d nb=%d rows [%d,%d): wrote row %d", typ, rows, cols, nb, r0, r1, r)
+				}
+				continue
+			}
+			wr, ar := w[r*rb:(r+1)*rb], a[j*ab:(j+1)*ab]
+			want := vecDotRef(typ, cols, wr, ar)
+			if d := math.Abs(float64(got - want)); d > dotTolerance(typ, cols, wr, ar) || math.IsNaN(float64(got)) {
+				t.Fatalf("%v %dx%d nb=%d vector %d row %d: MatMul %v, reference %v", typ, rows, cols, nb, j, r, got, want)
+			}
+		}
+	}
+}
+
+func TestMatMulMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, typ := range dotTypes {
+		bs := max(typ.BlockSize(), VecDotType(typ).BlockSize())
+		for _, sh := range []struct{ rows, cols, nb int }{
+			{1, bs, 1}, {16, bs, 8}, {17, 2 * bs, 9}, {40, 3 * bs, 2}, {33, bs, 17}, {5, 6 * bs, 3},
+		} {
+			w, err := Quantize(typ, randVec(r, sh.rows*sh.cols, 0.1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			x := randVec(r, sh.nb*sh.cols, 1)
+			checkMatMul(t, typ, sh.rows, sh.cols, sh.nb, 0, sh.rows, w, x)
+			if sh.rows > 3 {
+				checkMatMul(t, typ, sh.rows, sh.cols, sh.nb, 1, sh.rows-2, w, x)
+			}
+		}
+	}
+}

@@ -1,0 +1,216 @@
+//go:build amd64 && !purego
+
+package quant
+
+import (
+	"math"
+	"sync"
+	"unsafe"
+)
+
+// The AVX-512 VNNI batched product. Weights are repacked, 16 rows at a
+// time, into groups of G values (G = 32, or 16 for Q6_K whose scales cover
+// 16 values) holding each value v (a signed integer with |v| < 128 in every
+// supported type) as the byte v+128, four consecutive values per dword
+// lane, the 16 rows side by side (see gemm_amd64.s). The kernel then does
+// 64 multiply-adds per instruction, each weight vector serving 8
+// activation vectors. Every row's float scale per group (d for Q8_0 and
+// Q4_0, d*sc for the K-quants) and, for Q4_K and Q5_K, its min (-dmin*m)
+// follow the group's bytes.
+
+//go:noescape
+func gemmG32(w, a, meta *byte, ngroups int, out *float32)
+
+//go:noescape
+func gemmG32Min(w, a, meta *byte, ngroups int, out *float32)
+
+//go:noescape
+func gemmG16(w, a, meta *byte, ngroups int, out *float32)
+
+const (
+	gemmRows = 16 // weight rows per kernel call
+	gemmActs = 8  // activation vectors per kernel call
+)
+
+// gemmLayout describes the repacked form of a weight type.
+type gemmLayout struct {
+	g      int  // values per group
+	mins   bool // groups carry a row min (Q4_K, Q5_K)
+	stride int  // bytes per group of 16 rows
+}
+
+func layoutFor(t Type) (gemmLayout, bool) {
+	switch t {
+	case Q8_0, Q4_0:
+		return gemmLayout{32, false, 576}, true
+	case Q4_K, Q5_K:
+		return gemmLayout{32, true, 640}, true
+	case Q6_K:
+		return gemmLayout{16, false, 320}, true
+	}
+	return gemmLayout{}, false
+}
+
+type gemmScratch struct{ buf []byte }
+
+var gemmPool = sync.Pool{New: func() any { return new(gemmScratch) }}
+
+// grab returns n bytes of s aligned to 64 bytes, growing s when needed.
+func (s *gemmScratch) grab(n int) []byte {
+	if cap(s.buf) < n+64 {
+		s.buf = make([]byte, n+64)
+	}
+	b := s.buf[:cap(s.buf)]
+	off := int(-uintptr(unsafe.Pointer(&b[0])) & 63)
+	return b[off : off+n]
+}
+
+func matMulVNNI(t Type, w []byte, rb, cols int, a []byte, ab, nb int, out []float32, rows, r0, r1 int) {
+	lay, _ := layoutFor(t)
+	ng := cols / lay.g
+	tiles := (nb + gemmActs - 1) / gemmActs
+	actQ := tiles * ng * gemmActs * lay.g
+	actM := tiles * ng * gemmActs * 16
+	wsz := ng * lay.stride
+	s := gemmPool.Get().(*gemmScratch)
+	buf := s.grab(actQ + actM + wsz + gemmRows*gemmActs*4)
+	aq, meta, ws := buf[:actQ], buf[actQ:actQ+actM], buf[actQ+actM:actQ+actM+wsz]
+	tout := unsafe.Slice((*float32)(unsafe.Pointer(&buf[actQ+actM+wsz])), gemmRows*gemmActs)
+	prepActs(t, lay, a, ab, nb, ng, aq, meta)
+	kernel := gemmG32
+	if lay.mins {
+		kernel = gemmG32Min
+	} else if lay.g == 16 {
+		kernel = gemmG16
+	}
+	tq, tm := ng*gemmActs*lay.g, ng*gemmActs*16
+	for r := r0; r < r1; r += gemmRows {
+		n := min(gemmRows, r1-r)
+		repackRows(t, lay, w[r*rb:(r+n)*rb], rb, n, ng, ws)
+		for tile := 0; tile < tiles; tile++ {
+			kernel(&ws[0], &aq[tile*tq], &meta[tile*tm], ng, &tout[0])
+			for j := 0; j < min(gemmActs, nb-tile*gemmActs); j++ {
+				copy(out[(tile*gemmActs+j)*rows+r:(tile*gemmActs+j)*rows+r+n], tout[j*gemmRows:j*gemmRows+n])
+			}
+		}
+	}
+	gemmPool.Put(s)
+}
+
+// prepActs lays out the activation vectors for the kernel: per tile of 8
+// vectors and per group, the 8 vectors' G bytes one after the other, and
+// per (group, vector) 16 bytes of meta {-128*sum, scale, scale*sum, 0}.
+// Vectors past nb are zeros.
+func prepActs(t Type, lay gemmLayout, a []byte, ab, nb, ng int, aq, meta []byte) {
+	g := lay.g
+	tiles := (nb + gemmActs - 1) / gemmActs
+	for tile := 0; tile < tiles; tile++ {
+		for j := 0; j < gemmActs; j++ {
+			b := tile*gemmActs + j
+			for grp := 0; grp < ng; grp++ {
+				q := aq[((tile*ng+grp)*gemmActs+j)*g:][:g]
+				m := meta[((tile*ng+grp)*gemmActs+j)*16:][:16]
+				if b >= nb {
+					clear(q)
+					clear(m)
+					continue
+				}
+				src := a[b*ab : b*ab+ab]
+				var d float32
+				if VecDotType(t) == Q8_0 {
+					blk := src[34*grp : 34*grp+34]
+					copy(q, blk[2:34])
+					d = f16At(blk, 0)
+				} else {
+					per := QK / g
+					blk := src[292*(grp/per) : 292*(grp/per)+292]
+					copy(q, blk[4+g*(grp%per):])
+					d = math.Float32frombits(le.Uint32(blk))
+				}
+				var sum int32
+				for _, v := range q {
+					sum += int32(int8(v))
+				}
+				le.PutUint32(m[0:], uint32(-128*sum))
+				le.PutUint32(m[4:], math.Float32bits(d))
+				le.PutUint32(m[8:], math.Float32bits(d*float32(sum)))
+				le.PutUint32(m[12:], 0)
+			}
+		}
+	}
+}
+
+// repackRows writes n (<= 16) weight rows into ws in the kernel's layout;
+// lanes of missing rows are zero.
+func repackRows(t Type, lay gemmLayout, w []byte, rb, n, ng int, ws []byte) {
+	if n < gemmRows {
+		clear(ws[:ng*lay.stride])
+	}
+	vecs := lay.g / 4
+	for r := 0; r < n; r++ {
+		row := w[r*rb : r*rb+rb]
+		for grp := 0; grp < ng; grp++ {
+			base := ws[grp*lay.stride:][:lay.stride]
+			put := func(m int, u uint32) { le.PutUint32(base[m*64+4*r:], u) }
+			var scale, mn float32
+			switch t {
+			case Q8_0:
+				blk := row[34*grp : 34*grp+34]
+				for m := 0; m < 8; m++ {
+					put(m, le.Uint32(blk[2+4*m:])^0x80808080)
+				}
+				scale = f16At(blk, 0)
+			case Q4_0:
+				blk := row[18*grp : 18*grp+18]
+				for m := 0; m < 4; m++ {
+					v := le.Uint32(blk[2+4*m:])
+					put(m, v&0x0f0f0f0f+0x78787878)
+					put(m+4, (v>>4)&0x0f0f0f0f+0x78787878)
+				}
+				scale = f16At(blk, 0)
+			case Q4_K:
+				blk := row[144*(grp/8) : 144*(grp/8)+144]
+				j := grp % 8
+				qs := blk[16+32*(j/2):]
+				shift := 4 * uint(j&1)
+				for m := 0; m < 8; m++ {
+					put(m, (le.Uint32(qs[4*m:])>>shift)&0x0f0f0f0f|0x80808080)
+				}
+				sc, mm := scaleMinK4(j, blk[4:16])
+				scale = f16At(blk, 0) * float32(sc)
+				mn = -(f16At(blk, 2) * float32(mm))
+			case Q5_K:
+				blk := row[176*(grp/8) : 176*(grp/8)+176]
+				j := grp % 8
+				qh := blk[16:48]
+				qs := blk[48+32*(j/2):]
+				shift := 4 * uint(j&1)
+				for m := 0; m < 8; m++ {
+					lo := (le.Uint32(qs[4*m:]) >> shift) & 0x0f0f0f0f
+					hi := (le.Uint32(qh[4*m:]) >> uint(j)) & 0x01010101
+					put(m, lo|hi<<4|0x80808080)
+				}
+				sc, mm := scaleMinK4(j, blk[4:16])
+				scale = f16At(blk, 0) * float32(sc)
+				mn = -(f16At(blk, 2) * float32(mm))
+			case Q6_K:
+				blk := row[210*(grp/16) : 210*(grp/16)+210]
+				s := grp % 16
+				h, k, l0 := s/8, (s%8)/2, 16*(s%2)
+				ql := blk[64*h+32*(k&1)+l0:]
+				qh := blk[128+32*h+l0:]
+				shift := 4 * uint(k/2)
+				for m := 0; m < 4; m++ {
+					lo := (le.Uint32(ql[4*m:]) >> shift) & 0x0f0f0f0f
+					hi := (le.Uint32(qh[4*m:]) >> (2 * uint(k))) & 0x03030303
+					put(m, (lo|hi<<4)+0x60606060)
+				}
+				scale = f16At(blk, 208) * float32(int8(blk[192+s]))
+			}
+			le.PutUint32(base[vecs*64+4*r:], math.Float32bits(scale))
+			if lay.mins {
+				le.PutUint32(base[vecs*64+64+4*r:], math.Float32bits(mn))
+			}
+		}
+	}
+}
