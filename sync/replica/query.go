@@ -33,8 +33,8 @@ type StockView struct {
 
 // ProductView is a product with everything the replica knows about it.
 type ProductView struct {
-	Product    catalog.Product       `json:"product"`
-	Staff      *catalog.ProductStaff `json:"staff,omitempty"`
+	Product catalog.Product       `json:"product"`
+	Staff   *catalog.ProductStaff `json:"staff,omitempty"`
 	StockView
 	Promotions []catalog.Promotion `json:"promotions,omitempty"`
 }

@@ -260,7 +260,11 @@ func TestCheckPageRejects(t *testing.T) {
 		{"staff kind", func(p *wire.Page) { p.Changes[0].Kind = wire.KindProductStaff }, catalog.Invalid},
 		{"unknown kind", func(p *wire.Page) { p.Changes[0].Kind = "x" }, catalog.Invalid},
 		{"window moved", func(p *wire.Page) { p.After = 3 }, catalog.Invalid},
-		{"reset flips", func(p *wire.Page) { p.Reset = true; p.Changes[1].Deleted = false; p.Changes[1].Data = json.RawMessage(`1`) }, catalog.Gone},
+		{"reset flips", func(p *wire.Page) {
+			p.Reset = true
+			p.Changes[1].Deleted = false
+			p.Changes[1].Data = json.RawMessage(`1`)
+		}, catalog.Gone},
 		{"beyond target", func(p *wire.Page) { p.Changes[1].Version = 11; p.Next = 11 }, catalog.Invalid},
 		{"not increasing", func(p *wire.Page) { p.Changes[1].Version = 5; p.Next = 5 }, catalog.Invalid},
 		{"truncated", func(p *wire.Page) { p.Changes = p.Changes[:1] }, catalog.Invalid},

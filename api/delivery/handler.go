@@ -1,0 +1,182 @@
+package delivery
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"io/fs"
+	"log/slog"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+)
+
+// ModelsPrefix is the URL path under which Handler serves published models.
+const ModelsPrefix = "/models/"
+
+// Options configures a Handler.
+type Options struct {
+	// Models holds the published layout (see the package comment) at its root, e.g.
+	// os.DirFS("data/models"). Nil serves no models.
+	Models fs.FS
+	// App holds the built web app (index.html, sw.js, wasm, ...) at its root. Nil serves no app.
+	App fs.FS
+	// Logger receives one line per failed request; nil discards.
+	Logger *slog.Logger
+}
+
+// Handler serves published models under ModelsPrefix and the app everywhere else.
+//
+// Caching contract: shard files (<id>/<revision>/<NNNN>.bin) are immutable and cached for a year;
+// index.json, manifests and app files must be revalidated (no-cache) and carry a strong ETag, so an
+// unchanged file costs a 304. Every file answers Range requests (206) and HEAD. Only GET and HEAD
+// are allowed. Paths that try to leave the root get 404.
+type Handler struct {
+	models, app fs.FS
+	log         *slog.Logger
+	etags       *etagCache
+}
+
+var _ http.Handler = (*Handler)(nil)
+
+// New returns a Handler for opts.
+func New(opts Options) *Handler {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Handler{models: opts.Models, app: opts.App, log: log, etags: newETagCache()}
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	p := r.URL.Path
+	if rest, ok := strings.CutPrefix(p, ModelsPrefix); ok {
+		h.serveModel(w, r, rest)
+		return
+	}
+	h.serveApp(w, r, strings.TrimPrefix(p, "/"))
+}
+
+func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, name string) {
+	if h.models == nil || !fs.ValidPath(name) || name == "." {
+		http.NotFound(w, r)
+		return
+	}
+	immutable := strings.HasSuffix(name, ".bin")
+	if immutable {
+		// <id>/<revision>/<NNNN>.bin
+		parts := strings.Split(name, "/")
+		if len(parts) != 3 || !ValidID(parts[0]) || !validShardPath(parts[1], parts[1]+"/"+parts[2]) ||
+			!revPattern.MatchString(parts[1]) {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		if name != "index.json" && !(path.Base(name) == "manifest.json" && ValidID(path.Dir(name))) {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Cache-Control", "no-cache")
+	}
+	h.serveFile(w, r, "models", h.models, name)
+}
+
+func (h *Handler) serveApp(w http.ResponseWriter, r *http.Request, name string) {
+	if h.app == nil {
+		http.NotFound(w, r)
+		return
+	}
+	if name == "" || strings.HasSuffix(name, "/") {
+		name += "index.html"
+	}
+	if !fs.ValidPath(name) {
+		http.NotFound(w, r)
+		return
+	}
+	// App files change with each build; the service worker precaches them by revision, so the
+	// browser's HTTP cache must always revalidate them (and always refetch sw.js).
+	w.Header().Set("Cache-Control", "no-cache")
+	if path.Base(name) == "sw.js" {
+		w.Header().Set("Service-Worker-Allowed", "/")
+	}
+	h.serveFile(w, r, "app", h.app, name)
+}
+
+func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, root string, fsys fs.FS, name string) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || st.IsDir() {
+		h.fail(w, r, fs.ErrNotExist)
+		return
+	}
+	rs, ok := f.(io.ReadSeeker)
+	if !ok { // e.g. a filesystem without seeking: hold the file in memory
+		b, err := io.ReadAll(f)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		rs = bytes.NewReader(b)
+	}
+	if ct := ContentType(name); ct != "" {
+		w.Header().Set("Content-Type", ct)
+	}
+	if tag, err := h.etags.get(root, name, st, rs); err == nil {
+		w.Header().Set("ETag", tag)
+	}
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	// ServeContent handles Range, If-Range, If-None-Match, If-Modified-Since and HEAD.
+	http.ServeContent(w, r, name, modTime(st), rs)
+}
+
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, fs.ErrNotExist) {
+		http.NotFound(w, r)
+		return
+	}
+	h.log.Error("delivery: serve file", "path", r.URL.Path, "err", err)
+	http.Error(w, "internal error", http.StatusInternalServerError)
+}
+
+func modTime(st fs.FileInfo) time.Time {
+	if t := st.ModTime(); !t.IsZero() && t.Unix() > 0 {
+		return t
+	}
+	return time.Time{}
+}
+
+// ContentType is the Content-Type the app serves for a file name (by extension).
+func ContentType(name string) string {
+	switch path.Ext(name) {
+	case ".wasm":
+		return "application/wasm"
+	case ".js", ".mjs":
+		return "text/javascript; charset=utf-8"
+	case ".webmanifest":
+		return "application/manifest+json"
+	case ".json":
+		return "application/json"
+	case ".bin":
+		return "application/octet-stream"
+	case ".html":
+		return "text/html; charset=utf-8"
+	case ".css":
+		return "text/css; charset=utf-8"
+	case ".svg":
+		return "image/svg+xml"
+	}
+	return mime.TypeByExtension(path.Ext(name))
+}

@@ -1,0 +1,39 @@
+package sqlstore
+
+// migrations are applied in order, each in its own transaction, and
+// recorded in schema_migrations. Never edit one that has shipped: append.
+// The two dialects share every statement except where noted.
+func migrations(d dialect) []string {
+	serial := "INTEGER PRIMARY KEY AUTOINCREMENT"
+	if d == postgres {
+		serial = "BIGSERIAL PRIMARY KEY"
+	}
+	return []string{
+		// 1 (2026-11-24): catalog records, change log, checkpoints, tokens, audit.
+		`CREATE TABLE meta (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
+INSERT INTO meta (name, value) VALUES ('version', 0), ('horizon', 0);
+CREATE TABLE entities (
+  entity TEXT NOT NULL, ekey TEXT NOT NULL, scope TEXT NOT NULL, ref TEXT NOT NULL,
+  data TEXT NOT NULL, version BIGINT NOT NULL, updated_at BIGINT NOT NULL,
+  PRIMARY KEY (entity, ekey));
+CREATE INDEX entities_scope ON entities (entity, scope, ekey);
+CREATE INDEX entities_ref ON entities (entity, ref);
+CREATE TABLE changes (
+  version BIGINT PRIMARY KEY, scope TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL,
+  deleted SMALLINT NOT NULL, data TEXT, at BIGINT NOT NULL);
+CREATE INDEX changes_scope ON changes (scope, version);
+CREATE INDEX changes_entity ON changes (kind, id, version);
+CREATE TABLE checkpoints (
+  store TEXT NOT NULL, seq BIGINT NOT NULL, version BIGINT NOT NULL,
+  published_at BIGINT NOT NULL, reason TEXT NOT NULL, day TEXT NOT NULL,
+  PRIMARY KEY (store, seq));
+CREATE UNIQUE INDEX checkpoints_day ON checkpoints (store, day) WHERE day <> '';
+CREATE TABLE tokens (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL, role TEXT NOT NULL, store TEXT NOT NULL,
+  hash TEXT NOT NULL UNIQUE, created_at BIGINT NOT NULL, revoked SMALLINT NOT NULL);
+CREATE TABLE audit (
+  id ` + serial + `, at BIGINT NOT NULL, actor TEXT NOT NULL, token_id TEXT NOT NULL,
+  role TEXT NOT NULL, ip TEXT NOT NULL, action TEXT NOT NULL, entity TEXT NOT NULL,
+  ekey TEXT NOT NULL, version BIGINT NOT NULL);`,
+	}
+}

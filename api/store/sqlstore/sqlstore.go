@@ -1,0 +1,736 @@
+// Package sqlstore implements store.Store on database/sql, for SQLite
+// (modernc.org/sqlite, pure Go, WAL; the default) and PostgreSQL (pgx).
+// Both dialects share their SQL; only the schema's serial column, row
+// locking and error classification differ.
+//
+// Concurrency: every write transaction first locks the log's version
+// counter (SQLite: BEGIN IMMEDIATE; PostgreSQL: SELECT ... FOR UPDATE), so
+// writers are serialised, versions are assigned in commit order, and a
+// reader that sees version v sees every change up to v.
+package sqlstore
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"aisle/api/store"
+	"aisle/sync/catalog"
+	"aisle/sync/wire"
+)
+
+type dialect int
+
+const (
+	sqliteDialect dialect = iota
+	postgres
+)
+
+// DB is a store.Store on a SQL database.
+type DB struct {
+	db      *sql.DB
+	dialect dialect
+	// Now is the clock for timestamps (tests replace it).
+	Now func() time.Time
+}
+
+var _ store.Store = (*DB)(nil)
+
+// OpenSQLite opens (creating if needed) the SQLite database at path, in WAL
+// mode, and migrates it.
+func OpenSQLite(ctx context.Context, path string) (*DB, error) {
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)", "foreign_keys(1)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(8)
+	return open(ctx, db, sqliteDialect)
+}
+
+// OpenPostgres connects to PostgreSQL (a pgx DSN or URL) and migrates.
+func OpenPostgres(ctx context.Context, dsn string) (*DB, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	db.SetMaxOpenConns(32)
+	db.SetMaxIdleConns(32)
+	return open(ctx, db, postgres)
+}
+
+func open(ctx context.Context, db *sql.DB, d dialect) (*DB, error) {
+	s := &DB{db: db, dialect: d, Now: time.Now}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *DB) migrate(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		return s.dbErr(err, "create schema_migrations")
+	}
+	var have int64
+	if err := s.db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
+		return s.dbErr(err, "read schema version")
+	}
+	ms := migrations(s.dialect)
+	if have > int64(len(ms)) {
+		return catalog.Errorf(catalog.Unsupported, "database schema version %d is newer than this server's %d", have, len(ms))
+	}
+	for i := have; i < int64(len(ms)); i++ {
+		err := s.tx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, ms[i]); err != nil {
+				return fmt.Errorf("migration %d: %w", i+1, err)
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)`, i+1, s.Now().UnixMilli())
+			return err
+		})
+		if err != nil {
+			return s.dbErr(err, "migrate")
+		}
+	}
+	return nil
+}
+
+// Close closes the database.
+func (s *DB) Close() error { return s.db.Close() }
+
+// SQL exposes the handle (benchmarks and tests only).
+func (s *DB) SQL() *sql.DB { return s.db }
+
+// dbErr classifies a database error: catalog errors pass through,
+// cancellations stay themselves, a full disk or a lost connection is
+// Unavailable, the rest Internal. The cause is kept for logs.
+func (s *DB) dbErr(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	var ce *catalog.Error
+	if errors.As(err, &ce) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN:
+			return catalog.Wrap(err, catalog.Unavailable, "storage unavailable during %s", what)
+		case sqlite3.SQLITE_CONSTRAINT:
+			return catalog.Wrap(err, catalog.Conflict, "conflicting write during %s", what)
+		}
+		return catalog.Wrap(err, catalog.Internal, "database error during %s", what)
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case pe.Code == "23505":
+			return catalog.Wrap(err, catalog.Conflict, "conflicting write during %s", what)
+		case strings.HasPrefix(pe.Code, "53"), strings.HasPrefix(pe.Code, "08"), strings.HasPrefix(pe.Code, "57"), pe.Code == "40001", pe.Code == "40P01":
+			return catalog.Wrap(err, catalog.Unavailable, "database unavailable during %s", what)
+		}
+		return catalog.Wrap(err, catalog.Internal, "database error during %s", what)
+	}
+	if errors.Is(err, sql.ErrConnDone) || errors.Is(err, driverBadConn) || isNetErr(err) {
+		return catalog.Wrap(err, catalog.Unavailable, "database unavailable during %s", what)
+	}
+	return catalog.Wrap(err, catalog.Internal, "database error during %s", what)
+}
+
+// tx runs fn in a transaction, committing if it returns nil.
+func (s *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// lockLog takes the write lock of the log and returns the current version.
+func (s *DB) lockLog(ctx context.Context, tx *sql.Tx) (int64, error) {
+	q := `SELECT value FROM meta WHERE name = 'version'`
+	if s.dialect == postgres {
+		q += ` FOR UPDATE`
+	}
+	var v int64
+	err := tx.QueryRowContext(ctx, q).Scan(&v)
+	return v, err
+}
+
+func scanItem(e store.Entity, sc interface{ Scan(...any) error }) (store.Item, error) {
+	it := store.Item{Entity: e}
+	var data string
+	var upd int64
+	if err := sc.Scan(&it.Key, &it.Scope, &it.Ref, &data, &it.Version, &upd); err != nil {
+		return it, err
+	}
+	it.Data, it.UpdatedAt = []byte(data), time.UnixMilli(upd).UTC()
+	return it, nil
+}
+
+const itemCols = `ekey, scope, ref, data, version, updated_at`
+
+func getItem(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, e store.Entity, key string) (store.Item, bool, error) {
+	it, err := scanItem(e, q.QueryRowContext(ctx, `SELECT `+itemCols+` FROM entities WHERE entity = $1 AND ekey = $2`, string(e), key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return it, false, nil
+	}
+	return it, err == nil, err
+}
+
+// Get implements store.Store.
+func (s *DB) Get(ctx context.Context, e store.Entity, key string) (store.Item, error) {
+	it, ok, err := getItem(ctx, s.db, e, key)
+	if err != nil {
+		return it, s.dbErr(err, "get")
+	}
+	if !ok {
+		return it, catalog.Errorf(catalog.NotFound, "%s %q not found", strings.TrimSuffix(string(e), "s"), key)
+	}
+	return it, nil
+}
+
+// List implements store.Store.
+func (s *DB) List(ctx context.Context, e store.Entity, q store.ListQuery) ([]store.Item, string, error) {
+	limit := q.Limit
+	if limit == 0 {
+		limit = store.DefaultListLimit
+	}
+	if limit < 0 || limit > store.MaxListLimit {
+		return nil, "", catalog.Errorf(catalog.Invalid, "limit must be between 1 and %d", store.MaxListLimit)
+	}
+	where, args := `entity = $1 AND ekey > $2`, []any{string(e), q.After}
+	if q.Scope != nil {
+		args = append(args, *q.Scope)
+		where += fmt.Sprintf(` AND scope = $%d`, len(args))
+	}
+	if q.Ref != "" {
+		args = append(args, q.Ref)
+		where += fmt.Sprintf(` AND ref = $%d`, len(args))
+	}
+	args = append(args, limit+1)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+itemCols+` FROM entities WHERE `+where+fmt.Sprintf(` ORDER BY ekey LIMIT $%d`, len(args)), args...)
+	if err != nil {
+		return nil, "", s.dbErr(err, "list")
+	}
+	defer rows.Close()
+	var out []store.Item
+	for rows.Next() {
+		it, err := scanItem(e, rows)
+		if err != nil {
+			return nil, "", s.dbErr(err, "list")
+		}
+		out = append(out, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", s.dbErr(err, "list")
+	}
+	next := ""
+	if len(out) > limit {
+		out = out[:limit]
+		next = out[limit-1].Key
+	}
+	return out, next, nil
+}
+
+type change struct {
+	scope   string
+	kind    wire.Kind
+	id      string
+	deleted bool
+	data    []byte
+}
+
+func opErr(i int, err error) error {
+	var ce *catalog.Error
+	if errors.As(err, &ce) {
+		out := *ce
+		out.Fields = append([]catalog.FieldError(nil), ce.Fields...)
+		if len(out.Fields) == 0 {
+			out.Fields = []catalog.FieldError{{Message: ce.Message}}
+		}
+		for j := range out.Fields {
+			out.Fields[j].Row = i + 1
+		}
+		return &out
+	}
+	return err
+}
+
+// Write implements store.Store.
+func (s *DB) Write(ctx context.Context, a store.Actor, ops []store.Op) ([]store.Item, error) {
+	out := make([]store.Item, 0, len(ops))
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		out = out[:0]
+		version, err := s.lockLog(ctx, tx)
+		if err != nil {
+			return err
+		}
+		now := s.Now().UnixMilli()
+		for i, op := range ops {
+			it, err := s.writeOne(ctx, tx, a, op, &version, now)
+			if err != nil {
+				return opErr(i, err)
+			}
+			out = append(out, it)
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE meta SET value = $1 WHERE name = 'version'`, version)
+		return err
+	})
+	if err != nil {
+		return nil, s.dbErr(err, "write")
+	}
+	return out, nil
+}
+
+func (s *DB) writeOne(ctx context.Context, tx *sql.Tx, a store.Actor, op store.Op, version *int64, now int64) (store.Item, error) {
+	kinds, ok := store.EntityKinds[op.Entity]
+	if !ok || op.Key == "" {
+		return store.Item{}, catalog.Errorf(catalog.Invalid, "bad write op %q/%q", op.Entity, op.Key)
+	}
+	cur, exists, err := getItem(ctx, tx, op.Entity, op.Key)
+	if err != nil {
+		return cur, err
+	}
+	name := strings.TrimSuffix(string(op.Entity), "s")
+	switch {
+	case op.Create && exists:
+		return cur, catalog.Errorf(catalog.Conflict, "%s %q already exists", name, op.Key)
+	case op.IfVersion > 0 && (!exists || cur.Version != op.IfVersion):
+		return cur, catalog.Errorf(catalog.Precondition, "%s %q has changed (version %d, expected %d)", name, op.Key, cur.Version, op.IfVersion)
+	case op.Delete && !exists:
+		return cur, catalog.Errorf(catalog.NotFound, "%s %q not found", name, op.Key)
+	case !op.Delete && exists && cur.Scope == op.Scope && string(cur.Data) == string(op.Record):
+		return cur, nil // unchanged: no new version
+	}
+	for _, r := range op.Requires {
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM entities WHERE entity = $1 AND ekey = $2`, string(r.Entity), r.Key).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return cur, &catalog.Error{Code: catalog.Invalid, Message: "reference to a missing record",
+				Fields: []catalog.FieldError{{Field: r.Field, Message: fmt.Sprintf("%s %q does not exist", strings.TrimSuffix(string(r.Entity), "s"), r.Key)}}}
+		} else if err != nil {
+			return cur, err
+		}
+	}
+	if op.Delete {
+		if err := s.checkDependents(ctx, tx, op.Entity, op.Key); err != nil {
+			return cur, err
+		}
+	} else if len(op.Docs) != len(kinds) {
+		return cur, catalog.Errorf(catalog.Invalid, "write op for %s needs %d documents", op.Entity, len(kinds))
+	}
+
+	var chs []change
+	if exists && (op.Delete || cur.Scope != op.Scope) {
+		for _, k := range kinds {
+			chs = append(chs, change{scope: cur.Scope, kind: k, id: cur.Ref, deleted: true})
+		}
+	}
+	if !op.Delete {
+		for _, d := range op.Docs {
+			chs = append(chs, change{scope: op.Scope, kind: d.Kind, id: op.Ref, data: d.Data})
+		}
+	}
+	for _, c := range chs {
+		*version++
+		var data any
+		if !c.deleted {
+			data = string(c.data)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO changes (version, scope, kind, id, deleted, data, at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			*version, c.scope, string(c.kind), c.id, boolInt(c.deleted), data, now); err != nil {
+			return cur, err
+		}
+	}
+	action := "put"
+	if op.Delete {
+		action = "delete"
+		if _, err := tx.ExecContext(ctx, `DELETE FROM entities WHERE entity = $1 AND ekey = $2`, string(op.Entity), op.Key); err != nil {
+			return cur, err
+		}
+	} else {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO entities (entity, ekey, scope, ref, data, version, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+ON CONFLICT (entity, ekey) DO UPDATE SET scope = excluded.scope, ref = excluded.ref, data = excluded.data, version = excluded.version, updated_at = excluded.updated_at`,
+			string(op.Entity), op.Key, op.Scope, op.Ref, string(op.Record), *version, now); err != nil {
+			return cur, err
+		}
+	}
+	if err := s.audit(ctx, tx, a, action, string(op.Entity), op.Key, *version, now); err != nil {
+		return cur, err
+	}
+	return store.Item{Entity: op.Entity, Key: op.Key, Scope: op.Scope, Ref: op.Ref, Data: op.Record, Version: *version, UpdatedAt: time.UnixMilli(now).UTC()}, nil
+}
+
+func (s *DB) checkDependents(ctx context.Context, tx *sql.Tx, e store.Entity, key string) error {
+	var q string
+	switch e {
+	case store.Products:
+		q = `SELECT COUNT(*) FROM entities WHERE entity = 'stock' AND ref = $1`
+	case store.Stores:
+		q = `SELECT COUNT(*) FROM entities WHERE entity <> 'stores' AND scope = $1`
+	default:
+		return nil
+	}
+	var n int64
+	if err := tx.QueryRowContext(ctx, q, key).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return catalog.Errorf(catalog.Conflict, "%d records still refer to %s %q; delete them first", n, strings.TrimSuffix(string(e), "s"), key)
+	}
+	return nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (s *DB) audit(ctx context.Context, tx *sql.Tx, a store.Actor, action, entity, key string, version, now int64) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO audit (at, actor, token_id, role, ip, action, entity, ekey, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		now, a.Name, a.TokenID, string(a.Role), a.IP, action, entity, key, version)
+	return err
+}
+
+// Checkpoint implements store.Store.
+func (s *DB) Checkpoint(ctx context.Context, storeID string) (wire.Checkpoint, error) {
+	cp, _, err := latestCheckpoint(ctx, s.db, storeID)
+	return cp, s.dbErr(err, "read checkpoint")
+}
+
+func latestCheckpoint(ctx context.Context, q interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}, storeID string) (wire.Checkpoint, string, error) {
+	cp := wire.Checkpoint{Store: storeID}
+	var at int64
+	var day string
+	err := q.QueryRowContext(ctx, `SELECT seq, version, published_at, reason, day FROM checkpoints WHERE store = $1 ORDER BY seq DESC LIMIT 1`, storeID).
+		Scan(&cp.Seq, &cp.Version, &at, &cp.Reason, &day)
+	if errors.Is(err, sql.ErrNoRows) {
+		return cp, "", nil
+	}
+	cp.PublishedAt = time.UnixMilli(at).UTC()
+	return cp, day, err
+}
+
+// Publish implements store.Store.
+func (s *DB) Publish(ctx context.Context, a store.Actor, storeID, reason, day string) (wire.Checkpoint, bool, error) {
+	var cp wire.Checkpoint
+	created := false
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		head, err := s.lockLog(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if _, ok, err := getItem(ctx, tx, store.Stores, storeID); err != nil {
+			return err
+		} else if !ok {
+			return catalog.Errorf(catalog.NotFound, "store %q not found", storeID)
+		}
+		last, _, err := latestCheckpoint(ctx, tx, storeID)
+		if err != nil {
+			return err
+		}
+		cp = last
+		if reason == wire.ReasonNightly {
+			var n int64
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM checkpoints WHERE store = $1 AND day = $2`, storeID, day).Scan(&n); err != nil || n > 0 {
+				return err
+			}
+			var changed int
+			err := tx.QueryRowContext(ctx, `SELECT 1 FROM changes WHERE scope IN ($1, '') AND version > $2 LIMIT 1`, storeID, last.Version).Scan(&changed)
+			if errors.Is(err, sql.ErrNoRows) && last.Seq > 0 {
+				return nil
+			} else if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		} else {
+			day = ""
+		}
+		now := s.Now()
+		cp = wire.Checkpoint{Store: storeID, Seq: last.Seq + 1, Version: head, PublishedAt: time.UnixMilli(now.UnixMilli()).UTC(), Reason: reason}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO checkpoints (store, seq, version, published_at, reason, day) VALUES ($1, $2, $3, $4, $5, $6)`,
+			storeID, cp.Seq, cp.Version, now.UnixMilli(), reason, day); err != nil {
+			return err
+		}
+		created = true
+		return s.audit(ctx, tx, a, "publish", string(store.Stores), storeID, head, now.UnixMilli())
+	})
+	return cp, created, s.dbErr(err, "publish")
+}
+
+// kindList renders the kinds an audience sees as an SQL list of literals.
+func kindList(aud wire.Audience) string {
+	var b strings.Builder
+	for _, k := range wire.Kinds {
+		if aud.Sees(k) {
+			if b.Len() > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("'" + string(k) + "'")
+		}
+	}
+	return b.String()
+}
+
+var (
+	changesPublic = changesQuery(wire.AudiencePublic)
+	changesStaff  = changesQuery(wire.AudienceStaff)
+)
+
+// changesQuery selects, for scope $1, the latest change of each (kind, id)
+// among changes at or below $3, keeping those above $2, without tombstones
+// when $4 = 1, in version order, at most $5.
+func changesQuery(aud wire.Audience) string {
+	kinds := kindList(aud)
+	return `SELECT c.version, c.kind, c.id, c.deleted, c.data FROM changes c
+WHERE c.scope IN ($1, '') AND c.version > $2 AND c.version <= $3 AND c.kind IN (` + kinds + `)
+  AND ($4 = 0 OR c.deleted = 0)
+  AND NOT EXISTS (SELECT 1 FROM changes d WHERE d.kind = c.kind AND d.id = c.id
+                  AND d.scope IN ($1, '') AND d.version > c.version AND d.version <= $3)
+ORDER BY c.version LIMIT $5`
+}
+
+// Changes implements store.Store.
+func (s *DB) Changes(ctx context.Context, req wire.ChangesRequest, aud wire.Audience) (wire.Page, error) {
+	limit := req.Limit
+	if limit == 0 {
+		limit = wire.DefaultPageLimit
+	}
+	switch {
+	case limit < 0 || limit > wire.MaxPageLimit:
+		return wire.Page{}, catalog.Errorf(catalog.Invalid, "limit must be between 1 and %d", wire.MaxPageLimit)
+	case req.Since < 0 || req.After < 0 || req.Target < 0 || req.Since > req.Target || req.After > req.Target || req.Target > wire.MaxVersion:
+		return wire.Page{}, catalog.Errorf(catalog.Invalid, "need 0 <= since <= target, 0 <= after <= target")
+	}
+	q := changesPublic
+	if aud == wire.AudienceStaff {
+		q = changesStaff
+	} else if aud != wire.AudiencePublic {
+		return wire.Page{}, catalog.Errorf(catalog.Invalid, "unknown audience %q", aud)
+	}
+	page := wire.Page{Protocol: wire.ProtocolVersion, Store: req.Store, Audience: aud, Since: req.Since, Target: req.Target,
+		After: req.After, Next: req.After, Changes: []wire.Change{}}
+	// One read transaction, so the horizon and the log are consistent.
+	// Read-only: SQLite then uses a deferred BEGIN (a WAL snapshot, not the
+	// write lock that _txlock=immediate takes for writes).
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return page, s.dbErr(err, "changes")
+	}
+	defer tx.Rollback()
+	var horizon int64
+	if err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE name = 'horizon'`).Scan(&horizon); err != nil {
+		return page, s.dbErr(err, "changes")
+	}
+	var one int
+	err = tx.QueryRowContext(ctx, `SELECT 1 FROM checkpoints WHERE store = $1 AND version = $2 LIMIT 1`, req.Store, req.Target).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) || req.Target < horizon {
+		return page, catalog.Errorf(catalog.Gone, "no checkpoint of store %q at version %d is served; fetch the latest checkpoint", req.Store, req.Target)
+	} else if err != nil {
+		return page, s.dbErr(err, "changes")
+	}
+	page.Reset = req.Since == 0 || req.Since < horizon
+	lower := req.After
+	if !page.Reset {
+		lower = max(lower, req.Since)
+	}
+	rows, err := tx.QueryContext(ctx, q, req.Store, lower, req.Target, boolInt(page.Reset), limit+1)
+	if err != nil {
+		return page, s.dbErr(err, "changes")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c wire.Change
+		var kind string
+		var del int
+		var data sql.NullString
+		if err := rows.Scan(&c.Version, &kind, &c.ID, &del, &data); err != nil {
+			return page, s.dbErr(err, "changes")
+		}
+		if len(page.Changes) == limit {
+			return page, nil // more follow
+		}
+		c.Kind, c.Deleted = wire.Kind(kind), del != 0
+		if data.Valid && !c.Deleted {
+			c.Data = []byte(data.String)
+		}
+		page.Changes = append(page.Changes, c)
+		page.Next = c.Version
+	}
+	if err := rows.Err(); err != nil {
+		return page, s.dbErr(err, "changes")
+	}
+	page.Done = true
+	return page, nil
+}
+
+// Compact implements store.Store.
+func (s *DB) Compact(ctx context.Context, h int64) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		head, err := s.lockLog(ctx, tx)
+		if err != nil {
+			return err
+		}
+		var cur int64
+		if err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE name = 'horizon'`).Scan(&cur); err != nil {
+			return err
+		}
+		if h <= cur {
+			return nil
+		}
+		if h > head {
+			return catalog.Errorf(catalog.Invalid, "horizon %d beyond the log's version %d", h, head)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM changes WHERE version <= $1 AND (deleted = 1 OR EXISTS (
+  SELECT 1 FROM changes d WHERE d.scope = changes.scope AND d.kind = changes.kind AND d.id = changes.id
+  AND d.version > changes.version AND d.version <= $1))`, h); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE meta SET value = $1 WHERE name = 'horizon'`, h)
+		return err
+	})
+	return s.dbErr(err, "compact")
+}
+
+// Stats implements store.Store.
+func (s *DB) Stats(ctx context.Context) (store.Stats, error) {
+	var st store.Stats
+	err := s.db.QueryRowContext(ctx, `SELECT (SELECT value FROM meta WHERE name = 'version'), (SELECT value FROM meta WHERE name = 'horizon'), (SELECT COUNT(*) FROM changes)`).
+		Scan(&st.Version, &st.Horizon, &st.Changes)
+	return st, s.dbErr(err, "stats")
+}
+
+// NewTokenID returns a random token ID.
+func NewTokenID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return "tok_" + hex.EncodeToString(b[:])
+}
+
+// CreateToken implements store.Store.
+func (s *DB) CreateToken(ctx context.Context, a store.Actor, t store.Token, hash []byte) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		now := s.Now().UnixMilli()
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tokens (id, name, role, store, hash, created_at, revoked) VALUES ($1, $2, $3, $4, $5, $6, 0)`,
+			t.ID, t.Name, string(t.Role), t.Store, hex.EncodeToString(hash), now); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "token.create", "tokens", t.ID, 0, now)
+	})
+	return s.dbErr(err, "create token")
+}
+
+func scanToken(sc interface{ Scan(...any) error }) (store.Token, error) {
+	var t store.Token
+	var role string
+	var at int64
+	var rev int
+	err := sc.Scan(&t.ID, &t.Name, &role, &t.Store, &at, &rev)
+	t.Role, t.CreatedAt, t.Revoked = store.Role(role), time.UnixMilli(at).UTC(), rev != 0
+	return t, err
+}
+
+// TokenByHash implements store.Store.
+func (s *DB) TokenByHash(ctx context.Context, hash []byte) (store.Token, error) {
+	t, err := scanToken(s.db.QueryRowContext(ctx, `SELECT id, name, role, store, created_at, revoked FROM tokens WHERE hash = $1`, hex.EncodeToString(hash)))
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && t.Revoked) {
+		return store.Token{}, catalog.Errorf(catalog.Unauthorized, "unknown or revoked token")
+	}
+	return t, s.dbErr(err, "read token")
+}
+
+// ListTokens implements store.Store.
+func (s *DB) ListTokens(ctx context.Context) ([]store.Token, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, role, store, created_at, revoked FROM tokens ORDER BY created_at, id`)
+	if err != nil {
+		return nil, s.dbErr(err, "list tokens")
+	}
+	defer rows.Close()
+	var out []store.Token
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, s.dbErr(err, "list tokens")
+		}
+		out = append(out, t)
+	}
+	return out, s.dbErr(rows.Err(), "list tokens")
+}
+
+// RevokeToken implements store.Store.
+func (s *DB) RevokeToken(ctx context.Context, a store.Actor, id string) error {
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked = 1 WHERE id = $1`, id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return catalog.Errorf(catalog.NotFound, "token %q not found", id)
+		}
+		return s.audit(ctx, tx, a, "token.revoke", "tokens", id, 0, s.Now().UnixMilli())
+	})
+	return s.dbErr(err, "revoke token")
+}
+
+// Audit implements store.Store.
+func (s *DB) Audit(ctx context.Context, before int64, limit int) ([]store.AuditEntry, int64, error) {
+	if limit <= 0 || limit > store.MaxListLimit {
+		limit = store.DefaultListLimit
+	}
+	if before <= 0 {
+		before = wire.MaxVersion
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT id, at, actor, token_id, role, ip, action, entity, ekey, version FROM audit WHERE id < $1 ORDER BY id DESC LIMIT $2`, before, limit+1)
+	if err != nil {
+		return nil, 0, s.dbErr(err, "audit")
+	}
+	defer rows.Close()
+	var out []store.AuditEntry
+	for rows.Next() {
+		var e store.AuditEntry
+		var at int64
+		var role string
+		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.TokenID, &role, &e.IP, &e.Action, &e.Entity, &e.Key, &e.Version); err != nil {
+			return nil, 0, s.dbErr(err, "audit")
+		}
+		e.At, e.Role = time.UnixMilli(at).UTC(), store.Role(role)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, s.dbErr(err, "audit")
+	}
+	var next int64
+	if len(out) > limit {
+		out = out[:limit]
+		next = out[limit-1].ID
+	}
+	return out, next, nil
+}

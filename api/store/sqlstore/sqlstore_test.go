@@ -1,0 +1,62 @@
+package sqlstore_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"aisle/api/internal/pgtemp"
+	"aisle/api/store"
+	"aisle/api/store/sqlstore"
+	"aisle/api/store/storetest"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	pgtemp.StopShared()
+	os.Exit(code)
+}
+
+func openSQLite(t *testing.T) store.Store {
+	t.Helper()
+	s, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "aisle.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func openPostgres(t *testing.T) store.Store {
+	t.Helper()
+	s, err := sqlstore.OpenPostgres(context.Background(), pgtemp.ForTest(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestSQLite(t *testing.T)   { storetest.Run(t, openSQLite) }
+func TestPostgres(t *testing.T) { storetest.Run(t, openPostgres) }
+
+func TestReopenKeepsData(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "aisle.db")
+	s, err := sqlstore.OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op, _ := store.PutStore(storeRec("s1"))
+	storetest.MustWrite(t, s, op)
+	s.Close()
+	s, err = sqlstore.OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.Get(ctx, store.Stores, "s1"); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,194 @@
+// Package store defines the server's persistence contract: the catalog as
+// administrators write it, the chain-wide change log that every write
+// appends to in the same transaction, checkpoints, API tokens and the audit
+// log. aisle/api/store/sqlstore implements it on SQLite (the default) and on
+// PostgreSQL; aisle/api/store/storetest is the suite both must pass.
+//
+// Entities are stored as their catalog admin records (JSON); the typed
+// constructors in ops.go turn catalog values into [Op]s, splitting each
+// record into the per-audience documents the sync log carries.
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"aisle/sync/wire"
+)
+
+// Entity names a table of the catalog.
+type Entity string
+
+// Entities.
+const (
+	Stores     Entity = "stores"
+	Products   Entity = "products"
+	Stock      Entity = "stock"
+	FAQs       Entity = "faqs"
+	Promotions Entity = "promotions"
+)
+
+// EntityKinds lists, per entity, the sync kinds one record produces.
+var EntityKinds = map[Entity][]wire.Kind{
+	Stores:     {wire.KindStore},
+	Products:   {wire.KindProduct, wire.KindProductStaff},
+	Stock:      {wire.KindStock, wire.KindStockStaff},
+	FAQs:       {wire.KindFAQ},
+	Promotions: {wire.KindPromotion},
+}
+
+// Item is one stored record.
+type Item struct {
+	Entity    Entity          `json:"-"`
+	Key       string          `json:"-"` // primary key: ID, SKU, or "store/sku" for stock
+	Scope     string          `json:"-"` // store ID, or "" for chain-wide records
+	Ref       string          `json:"-"` // the ID its sync changes carry (the SKU for stock)
+	Data      json.RawMessage `json:"-"` // the catalog admin record
+	Version   int64           `json:"-"` // log version of its last write
+	UpdatedAt time.Time       `json:"-"`
+}
+
+// Doc is one per-audience document of a record, as the log carries it.
+type Doc struct {
+	Kind wire.Kind
+	Data json.RawMessage
+}
+
+// Ref names a record that must exist for an Op to be valid.
+type Ref struct {
+	Entity Entity
+	Key    string
+	Field  string // the field that names it, for the error
+}
+
+// Op is one write of a batch. Build them with the constructors in ops.go.
+type Op struct {
+	Entity Entity
+	Key    string
+	Scope  string
+	Ref    string
+	Delete bool
+	Record json.RawMessage // admin record (puts only)
+	Docs   []Doc           // one per kind of EntityKinds[Entity] (puts only)
+	// Requires lists records that must exist (checked inside the
+	// transaction, so records created earlier in the same batch count).
+	Requires []Ref
+	// Create fails the write with Conflict when the record exists.
+	Create bool
+	// IfVersion > 0 fails the write with Precondition unless the stored
+	// version equals it (HTTP If-Match).
+	IfVersion int64
+}
+
+// Role of an API token.
+type Role string
+
+// Roles. Customers have no token.
+const (
+	RoleAdmin Role = "admin" // everything
+	RoleStaff Role = "staff" // staff sync data and stock writes of its store
+)
+
+// Actor is who performs a write, for the audit log.
+type Actor struct {
+	TokenID string
+	Name    string
+	Role    Role
+	IP      string
+}
+
+// Token is an API token's stored form; the secret is only ever shown once.
+type Token struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Role      Role      `json:"role"`
+	Store     string    `json:"store,omitempty"` // staff tokens: the one store they serve
+	CreatedAt time.Time `json:"created_at"`
+	Revoked   bool      `json:"revoked"`
+}
+
+// AuditEntry is one line of the audit log.
+type AuditEntry struct {
+	ID      int64     `json:"id"`
+	At      time.Time `json:"at"`
+	Actor   string    `json:"actor"` // token name
+	TokenID string    `json:"token_id"`
+	Role    Role      `json:"role"`
+	IP      string    `json:"ip"`
+	Action  string    `json:"action"` // e.g. "put", "delete", "publish", "token.create"
+	Entity  string    `json:"entity"`
+	Key     string    `json:"key"`
+	Version int64     `json:"version,omitempty"`
+}
+
+// ListQuery selects a page of records ordered by key.
+type ListQuery struct {
+	Scope *string // only records of this scope
+	Ref   string  // only records with this ref ("" = any)
+	After string  // keys strictly after this one
+	Limit int     // 1..MaxListLimit; 0 means DefaultListLimit
+}
+
+// List page sizes.
+const (
+	DefaultListLimit = 100
+	MaxListLimit     = 1000
+)
+
+// Store is the persistence contract. All methods are safe for concurrent
+// use and return *catalog.Error values for expected failures (NotFound,
+// Conflict, Precondition, Invalid, Gone); anything else is Internal or
+// Unavailable (a database or disk failure).
+type Store interface {
+	// Get returns one record (NotFound if absent).
+	Get(ctx context.Context, e Entity, key string) (Item, error)
+	// List returns records ordered by key and the key to pass as After for
+	// the next page ("" at the end).
+	List(ctx context.Context, e Entity, q ListQuery) ([]Item, string, error)
+	// Write applies ops in order in one transaction: all or nothing. Each
+	// change to the log gets the next version, in the same transaction.
+	// A put whose record and scope equal the stored ones changes nothing.
+	// On failure the error names the first failing op by its index as
+	// FieldError.Row (1-based).
+	Write(ctx context.Context, a Actor, ops []Op) ([]Item, error)
+
+	// Checkpoint returns the latest checkpoint of store (Seq 0 if none).
+	Checkpoint(ctx context.Context, store string) (wire.Checkpoint, error)
+	// Publish seals store's log at the current version. For reason
+	// ReasonNightly, day ("YYYY-MM-DD", the store's local date) makes it
+	// idempotent, and nothing is published when the store's log has not
+	// changed since its last checkpoint; created is false then.
+	Publish(ctx context.Context, a Actor, store, reason, day string) (cp wire.Checkpoint, created bool, err error)
+	// Changes returns one page of the protocol (see wire.Page): Gone when
+	// req.Target is not a checkpoint of the store at or above the horizon.
+	Changes(ctx context.Context, req wire.ChangesRequest, aud wire.Audience) (wire.Page, error)
+	// Compact raises the retention horizon to h and prunes log entries the
+	// protocol no longer needs (tombstones and superseded changes at or
+	// below h). Clients with older cursors then get snapshots. h must not
+	// exceed the oldest checkpoint still wanted as a target.
+	Compact(ctx context.Context, h int64) error
+	// Stats reports the log's size.
+	Stats(ctx context.Context) (Stats, error)
+
+	// CreateToken stores a token whose secret hashes to hash.
+	CreateToken(ctx context.Context, a Actor, t Token, hash []byte) error
+	// TokenByHash returns the token with that hash (Unauthorized if none
+	// or revoked).
+	TokenByHash(ctx context.Context, hash []byte) (Token, error)
+	ListTokens(ctx context.Context) ([]Token, error)
+	RevokeToken(ctx context.Context, a Actor, id string) error
+
+	// Audit returns entries with ID below before (0: newest first) and the
+	// value of before for the next page (0 at the end).
+	Audit(ctx context.Context, before int64, limit int) ([]AuditEntry, int64, error)
+
+	Close() error
+}
+
+// Stats describes the change log.
+type Stats struct {
+	Version int64 `json:"version"` // latest version assigned
+	Horizon int64 `json:"horizon"`
+	Changes int64 `json:"changes"` // entries kept in the log
+}

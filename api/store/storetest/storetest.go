@@ -1,0 +1,513 @@
+// Package storetest is the behavioural suite every store.Store must pass.
+// sqlstore runs it against SQLite and PostgreSQL.
+package storetest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	gosync "sync"
+	"testing"
+	"time"
+
+	"aisle/api/store"
+	"aisle/sync/catalog"
+	"aisle/sync/replica"
+	"aisle/sync/wire"
+)
+
+// Opener returns a fresh, empty store for one test.
+type Opener func(t *testing.T) store.Store
+
+var admin = store.Actor{TokenID: "tok_test", Name: "tester", Role: store.RoleAdmin, IP: "127.0.0.1"}
+
+// MustWrite applies ops or fails the test.
+func MustWrite(tb testing.TB, s store.Store, ops ...store.Op) []store.Item {
+	tb.Helper()
+	its, err := s.Write(context.Background(), admin, ops)
+	if err != nil {
+		tb.Fatalf("write: %v", err)
+	}
+	return its
+}
+
+// MustOp unwraps an op constructor's result.
+func MustOp(tb testing.TB) func(store.Op, error) store.Op {
+	return func(op store.Op, err error) store.Op {
+		tb.Helper()
+		if err != nil {
+			tb.Fatalf("build op: %v", err)
+		}
+		return op
+	}
+}
+
+func product(sku, name string, price int64) catalog.ProductRecord {
+	return catalog.ProductRecord{Product: catalog.Product{SKU: sku, Name: name, Price: price, Currency: "EUR", Active: true},
+		Staff: catalog.ProductStaff{Cost: price / 2, Supplier: "Supplier " + sku, Notes: "secret " + sku}}
+}
+
+// Source adapts a store to the replica's Source for one audience.
+type Source struct {
+	S   store.Store
+	Aud wire.Audience
+}
+
+func (s Source) Checkpoint(ctx context.Context, id string) (wire.Checkpoint, error) {
+	return s.S.Checkpoint(ctx, id)
+}
+func (s Source) Changes(ctx context.Context, req wire.ChangesRequest) (wire.Page, error) {
+	return s.S.Changes(ctx, req, s.Aud)
+}
+
+// Run runs the suite.
+func Run(t *testing.T, open Opener) {
+	t.Run("CRUD", func(t *testing.T) { testCRUD(t, open(t)) })
+	t.Run("BatchAllOrNothing", func(t *testing.T) { testBatch(t, open(t)) })
+	t.Run("ConcurrentVersions", func(t *testing.T) { testConcurrent(t, open(t)) })
+	t.Run("PublishAndChanges", func(t *testing.T) { testPublish(t, open(t)) })
+	t.Run("AudienceSplit", func(t *testing.T) { testAudience(t, open(t)) })
+	t.Run("ScopeMove", func(t *testing.T) { testScopeMove(t, open(t)) })
+	t.Run("Compact", func(t *testing.T) { testCompact(t, open(t)) })
+	t.Run("ReplicaConverges", func(t *testing.T) { testConverges(t, open(t)) })
+	t.Run("Tokens", func(t *testing.T) { testTokens(t, open(t)) })
+}
+
+func testCRUD(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	must := MustOp(t)
+	for _, id := range []string{"s3", "s1", "s2"} {
+		MustWrite(t, s, must(store.PutStore(catalog.Store{ID: id, Name: "Store " + id, TimeZone: "Europe/Paris"})))
+	}
+	it, err := s.Get(ctx, store.Stores, "s1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got catalog.Store
+	if err := json.Unmarshal(it.Data, &got); err != nil || got.Name != "Store s1" || got.NightlyAt != catalog.DefaultNightlyAt {
+		t.Fatalf("get s1: %+v %v", got, err)
+	}
+	if _, err := s.Get(ctx, store.Stores, "nope"); !catalog.IsCode(err, catalog.NotFound) {
+		t.Fatalf("get missing: %v", err)
+	}
+	// Pagination by key.
+	page1, next, err := s.List(ctx, store.Stores, store.ListQuery{Limit: 2})
+	if err != nil || len(page1) != 2 || page1[0].Key != "s1" || page1[1].Key != "s2" || next != "s2" {
+		t.Fatalf("page 1: %v next %q err %v", keysOf(page1), next, err)
+	}
+	page2, next, err := s.List(ctx, store.Stores, store.ListQuery{Limit: 2, After: next})
+	if err != nil || len(page2) != 1 || page2[0].Key != "s3" || next != "" {
+		t.Fatalf("page 2: %v next %q err %v", keysOf(page2), next, err)
+	}
+	if _, _, err := s.List(ctx, store.Stores, store.ListQuery{Limit: store.MaxListLimit + 1}); !catalog.IsCode(err, catalog.Invalid) {
+		t.Fatalf("huge limit: %v", err)
+	}
+	// Create conflicts; If-Match versions; unchanged puts are free.
+	op := must(store.PutStore(catalog.Store{ID: "s1", Name: "Again"}))
+	op.Create = true
+	if _, err := s.Write(ctx, admin, []store.Op{op}); !catalog.IsCode(err, catalog.Conflict) {
+		t.Fatalf("create existing: %v", err)
+	}
+	op.Create, op.IfVersion = false, it.Version+1000
+	if _, err := s.Write(ctx, admin, []store.Op{op}); !catalog.IsCode(err, catalog.Precondition) {
+		t.Fatalf("stale if-match: %v", err)
+	}
+	op.IfVersion = it.Version
+	upd := MustWrite(t, s, op)[0]
+	if upd.Version <= it.Version {
+		t.Fatalf("update version %d not above %d", upd.Version, it.Version)
+	}
+	st0, _ := s.Stats(ctx)
+	same := MustWrite(t, s, must(store.PutStore(catalog.Store{ID: "s1", Name: "Again"})))[0]
+	st1, _ := s.Stats(ctx)
+	if same.Version != upd.Version || st1.Version != st0.Version {
+		t.Fatalf("unchanged put moved the log: %d -> %d", st0.Version, st1.Version)
+	}
+	// References and dependents.
+	_, err = s.Write(ctx, admin, []store.Op{must(store.PutStock("s1", catalog.StockRecord{Stock: catalog.Stock{SKU: "P1", Quantity: 1}}))})
+	if ce, ok := err.(*catalog.Error); !ok || ce.Code != catalog.Invalid || len(ce.Fields) == 0 || ce.Fields[0].Field != "sku" || ce.Fields[0].Row != 1 {
+		t.Fatalf("stock of a missing product: %#v", err)
+	}
+	MustWrite(t, s, must(store.PutProduct(product("P1", "Milk", 100))),
+		must(store.PutStock("s1", catalog.StockRecord{Stock: catalog.Stock{SKU: "P1", Quantity: 1}})))
+	if _, err := s.Write(ctx, admin, []store.Op{store.Delete(store.Products, "P1")}); !catalog.IsCode(err, catalog.Conflict) {
+		t.Fatalf("delete product with stock: %v", err)
+	}
+	if _, err := s.Write(ctx, admin, []store.Op{store.Delete(store.Stores, "s1")}); !catalog.IsCode(err, catalog.Conflict) {
+		t.Fatalf("delete store with stock: %v", err)
+	}
+	MustWrite(t, s, store.Delete(store.Stock, store.StockKey("s1", "P1")), store.Delete(store.Products, "P1"))
+	if _, err := s.Write(ctx, admin, []store.Op{store.Delete(store.Products, "P1")}); !catalog.IsCode(err, catalog.NotFound) {
+		t.Fatalf("delete twice: %v", err)
+	}
+	// The audit log names the actor of every write, newest first.
+	entries, _, err := s.Audit(ctx, 0, 3)
+	if err != nil || len(entries) != 3 || entries[0].Action != "delete" || entries[0].Key != "P1" || entries[0].Actor != "tester" || entries[0].IP != "127.0.0.1" {
+		t.Fatalf("audit: %+v %v", entries, err)
+	}
+	older, _, err := s.Audit(ctx, entries[2].ID, 100)
+	if err != nil || len(older) == 0 || older[0].ID >= entries[2].ID {
+		t.Fatalf("audit page 2: %+v %v", older, err)
+	}
+}
+
+func keysOf(its []store.Item) []string {
+	var ks []string
+	for _, it := range its {
+		ks = append(ks, it.Key)
+	}
+	return ks
+}
+
+func testBatch(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	must := MustOp(t)
+	MustWrite(t, s, must(store.PutStore(catalog.Store{ID: "s1", Name: "One"})))
+	before, _ := s.Stats(ctx)
+	ops := []store.Op{
+		must(store.PutProduct(product("A", "Apple", 50))),
+		must(store.PutProduct(product("B", "Banana", 30))),
+		must(store.PutStock("s1", catalog.StockRecord{Stock: catalog.Stock{SKU: "C", Quantity: 3}})), // C does not exist
+	}
+	_, err := s.Write(ctx, admin, ops)
+	ce, ok := err.(*catalog.Error)
+	if !ok || ce.Code != catalog.Invalid || ce.Fields[0].Row != 3 {
+		t.Fatalf("batch error: %#v", err)
+	}
+	after, _ := s.Stats(ctx)
+	if after != before {
+		t.Fatalf("failed batch changed the log: %+v -> %+v", before, after)
+	}
+	if _, err := s.Get(ctx, store.Products, "A"); !catalog.IsCode(err, catalog.NotFound) {
+		t.Fatalf("row 1 of a failed batch is visible: %v", err)
+	}
+	its := MustWrite(t, s, ops[:2]...)
+	if its[1].Version != its[0].Version+2 {
+		t.Fatalf("each product logs two changes: versions %d, %d", its[0].Version, its[1].Version)
+	}
+}
+
+func testConcurrent(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	must := MustOp(t)
+	MustWrite(t, s, must(store.PutStore(catalog.Store{ID: "s1", Name: "One"})))
+	const writers, each = 8, 10
+	var wg gosync.WaitGroup
+	errs := make(chan error, writers*each)
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				op := must(store.PutProduct(product(fmt.Sprintf("W%d-%d", w, i), "x", int64(i))))
+				if _, err := s.Write(ctx, admin, []store.Op{op}); err != nil {
+					errs <- err
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("concurrent write: %v", err)
+	}
+	cp, _, err := s.Publish(ctx, admin, "s1", wire.ReasonManual, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := s.Changes(ctx, wire.ChangesRequest{Store: "s1", Since: 0, Target: cp.Version, Limit: wire.MaxPageLimit}, wire.AudienceStaff)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := 1 + writers*each*2; len(page.Changes) != want || int64(want) != cp.Version {
+		t.Fatalf("%d changes up to version %d, want %d", len(page.Changes), cp.Version, want)
+	}
+}
+
+func testPublish(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	must := MustOp(t)
+	if _, _, err := s.Publish(ctx, admin, "nope", wire.ReasonManual, ""); !catalog.IsCode(err, catalog.NotFound) {
+		t.Fatalf("publish unknown store: %v", err)
+	}
+	MustWrite(t, s, must(store.PutStore(catalog.Store{ID: "s1", Name: "One"})), must(store.PutProduct(product("A", "Apple", 50))))
+	if cp, err := s.Checkpoint(ctx, "s1"); err != nil || cp.Seq != 0 {
+		t.Fatalf("checkpoint before publish: %+v %v", cp, err)
+	}
+	cp1, created, err := s.Publish(ctx, admin, "s1", wire.ReasonNightly, "2026-11-24")
+	if err != nil || !created || cp1.Seq != 1 || cp1.Version != 3 || cp1.Reason != wire.ReasonNightly {
+		t.Fatalf("first publish: %+v %v %v", cp1, created, err)
+	}
+	again, created, err := s.Publish(ctx, admin, "s1", wire.ReasonNightly, "2026-11-24")
+	if err != nil || created || again != cp1 {
+		t.Fatalf("same night again: %+v %v %v", again, created, err)
+	}
+	if _, created, err := s.Publish(ctx, admin, "s1", wire.ReasonNightly, "2026-11-25"); err != nil || created {
+		t.Fatalf("nightly without changes published: %v %v", created, err)
+	}
+	MustWrite(t, s, must(store.PutProduct(product("A", "Apple", 55))))
+	live, _ := s.Checkpoint(ctx, "s1")
+	if live != cp1 {
+		t.Fatalf("a write moved the checkpoint: %+v", live)
+	}
+	cp2, created, err := s.Publish(ctx, admin, "s1", wire.ReasonManual, "")
+	if err != nil || !created || cp2.Seq != 2 || cp2.Version != 5 {
+		t.Fatalf("manual publish: %+v %v", cp2, err)
+	}
+	// Snapshot, delta, paging, and the checkpoint bound.
+	snap, err := s.Changes(ctx, wire.ChangesRequest{Store: "s1", Target: cp1.Version}, wire.AudienceStaff)
+	if err != nil || !snap.Reset || !snap.Done || len(snap.Changes) != 3 {
+		t.Fatalf("snapshot at cp1: %+v %v", snap, err)
+	}
+	delta, err := s.Changes(ctx, wire.ChangesRequest{Store: "s1", Since: cp1.Version, Target: cp2.Version, Limit: 1}, wire.AudienceStaff)
+	if err != nil || delta.Reset || delta.Done || len(delta.Changes) != 1 || delta.Changes[0].Version != 4 || delta.Next != 4 {
+		t.Fatalf("delta page 1: %+v %v", delta, err)
+	}
+	delta2, err := s.Changes(ctx, wire.ChangesRequest{Store: "s1", Since: cp1.Version, Target: cp2.Version, After: delta.Next, Limit: 1}, wire.AudienceStaff)
+	if err != nil || len(delta2.Changes) != 1 || delta2.Changes[0].Version != 5 {
+		t.Fatalf("delta page 2: %+v %v", delta2, err)
+	}
+	delta3, err := s.Changes(ctx, wire.ChangesRequest{Store: "s1", Since: cp1.Version, Target: cp2.Version, After: delta2.Next, Limit: 1}, wire.AudienceStaff)
+	if err != nil || len(delta3.Changes) != 0 || !delta3.Done || delta3.Next != delta2.Next {
+		t.Fatalf("delta page 3: %+v %v", delta3, err)
+	}
+	for _, bad := range []wire.ChangesRequest{
+		{Store: "s1", Target: 4},           // not a checkpoint
+		{Store: "s2", Target: cp2.Version}, // another store's
+	} {
+		if _, err := s.Changes(ctx, bad, wire.AudiencePublic); !catalog.IsCode(err, catalog.Gone) {
+			t.Errorf("changes %+v: %v, want gone", bad, err)
+		}
+	}
+	for _, bad := range []wire.ChangesRequest{
+		{Store: "s1", Since: 5, Target: 3},
+		{Store: "s1", Target: cp2.Version, Limit: wire.MaxPageLimit + 1},
+		{Store: "s1", Target: cp2.Version, After: -1},
+	} {
+		if _, err := s.Changes(ctx, bad, wire.AudiencePublic); !catalog.IsCode(err, catalog.Invalid) {
+			t.Errorf("changes %+v: %v, want invalid", bad, err)
+		}
+	}
+}
+
+func testAudience(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	must := MustOp(t)
+	MustWrite(t, s, must(store.PutStore(catalog.Store{ID: "s1", Name: "One"})), must(store.PutProduct(product("A", "Apple", 50))),
+		must(store.PutStock("s1", catalog.StockRecord{Stock: catalog.Stock{SKU: "A", Quantity: 4, Aisle: "7"}, Staff: catalog.StockStaff{Backroom: 40, Notes: "pallet"}})))
+	cp, _, err := s.Publish(ctx, admin, "s1", wire.ReasonManual, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := s.Changes(ctx, wire.ChangesRequest{Store: "s1", Target: cp.Version}, wire.AudiencePublic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[wire.Kind]json.RawMessage{}
+	for _, c := range pub.Changes {
+		kinds[c.Kind] = c.Data
+	}
+	if len(kinds) != 3 || kinds[wire.KindProductStaff] != nil || kinds[wire.KindStockStaff] != nil {
+		t.Fatalf("public kinds: %v", kinds)
+	}
+	var fields map[string]any
+	if err := json.Unmarshal(kinds[wire.KindProduct], &fields); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"cost", "supplier", "notes", "staff"} {
+		if _, ok := fields[f]; ok {
+			t.Errorf("public product carries %q: %s", f, kinds[wire.KindProduct])
+		}
+	}
+	staff, err := s.Changes(ctx, wire.ChangesRequest{Store: "s1", Target: cp.Version}, wire.AudienceStaff)
+	if err != nil || len(staff.Changes) != 5 {
+		t.Fatalf("staff changes: %d %v", len(staff.Changes), err)
+	}
+}
+
+func testScopeMove(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	must := MustOp(t)
+	MustWrite(t, s, must(store.PutStore(catalog.Store{ID: "s1", Name: "One"})), must(store.PutStore(catalog.Store{ID: "s2", Name: "Two"})),
+		must(store.PutFAQ(catalog.FAQ{ID: "f", Question: "Parking?", Answer: "Free"})))
+	r1 := &replica.Replica{Store: "s1", Audience: wire.AudiencePublic, Storage: replica.NewMem()}
+	r2 := &replica.Replica{Store: "s2", Audience: wire.AudiencePublic, Storage: replica.NewMem()}
+	sync := func() {
+		t.Helper()
+		for _, id := range []string{"s1", "s2"} {
+			if _, _, err := s.Publish(ctx, admin, id, wire.ReasonManual, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, r := range []*replica.Replica{r1, r2} {
+			if _, err := r.Sync(ctx, Source{s, wire.AudiencePublic}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	sync()
+	for _, r := range []*replica.Replica{r1, r2} {
+		if _, ok := r.Storage.(*replica.Mem).Entities()[replica.Key{Kind: wire.KindFAQ, ID: "f"}]; !ok {
+			t.Fatalf("%s lacks the global FAQ", r.Store)
+		}
+	}
+	MustWrite(t, s, must(store.PutFAQ(catalog.FAQ{ID: "f", Store: "s1", Question: "Parking?", Answer: "Free for 2h"})))
+	sync()
+	if _, ok := r2.Storage.(*replica.Mem).Entities()[replica.Key{Kind: wire.KindFAQ, ID: "f"}]; ok {
+		t.Fatal("s2 still holds an FAQ moved to s1")
+	}
+	if _, err := r1.Storage.(*replica.Mem).FAQs(ctx, "parking", 0); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := r1.Storage.(*replica.Mem).FAQs(ctx, "parking", 0)
+	if len(got) != 1 || got[0].Answer != "Free for 2h" {
+		t.Fatalf("s1 FAQ: %+v", got)
+	}
+}
+
+func testCompact(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	must := MustOp(t)
+	MustWrite(t, s, must(store.PutStore(catalog.Store{ID: "s1", Name: "One"})), must(store.PutProduct(product("A", "Apple", 1))),
+		must(store.PutProduct(product("B", "Banana", 1))))
+	cp1, _, _ := s.Publish(ctx, admin, "s1", wire.ReasonManual, "")
+	MustWrite(t, s, must(store.PutProduct(product("A", "Apple", 2))), store.Delete(store.Products, "B"))
+	cp2, _, _ := s.Publish(ctx, admin, "s1", wire.ReasonManual, "")
+	before, _ := s.Stats(ctx)
+	if err := s.Compact(ctx, cp2.Version); err != nil {
+		t.Fatal(err)
+	}
+	after, _ := s.Stats(ctx)
+	// Kept: store, A and A's staff doc at their latest versions.
+	if after.Horizon != cp2.Version || after.Changes != 3 || after.Changes >= before.Changes {
+		t.Fatalf("stats after compaction: %+v (before %+v)", after, before)
+	}
+	if _, err := s.Changes(ctx, wire.ChangesRequest{Store: "s1", Since: 0, Target: cp1.Version}, wire.AudiencePublic); !catalog.IsCode(err, catalog.Gone) {
+		t.Fatalf("target below horizon: %v", err)
+	}
+	p, err := s.Changes(ctx, wire.ChangesRequest{Store: "s1", Since: cp1.Version, Target: cp2.Version}, wire.AudiencePublic)
+	if err != nil || !p.Reset || len(p.Changes) != 2 {
+		t.Fatalf("stale cursor gets a snapshot: %+v %v", p, err)
+	}
+	if err := s.Compact(ctx, after.Version+10); !catalog.IsCode(err, catalog.Invalid) {
+		t.Fatalf("horizon beyond head: %v", err)
+	}
+}
+
+// testConverges runs random writes, publishes, compactions and replica
+// syncs against the store; replicas of both audiences must equal the
+// server's state at their checkpoint, kept by a plain model.
+func testConverges(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	must := MustOp(t)
+	rng := rand.New(rand.NewPCG(1, 2))
+	MustWrite(t, s, must(store.PutStore(catalog.Store{ID: "s1", Name: "One"})), must(store.PutStore(catalog.Store{ID: "s2", Name: "Two"})))
+	reps := map[wire.Audience]*replica.Replica{}
+	for _, aud := range []wire.Audience{wire.AudiencePublic, wire.AudienceStaff} {
+		reps[aud] = &replica.Replica{Store: "s1", Audience: aud, Storage: replica.NewMem(), PageLimit: 3}
+	}
+	products := map[string]bool{}
+	stock := map[string]bool{}
+	for step := range 120 {
+		sku := fmt.Sprintf("P%d", rng.IntN(15))
+		switch op := rng.IntN(10); {
+		case op < 4:
+			MustWrite(t, s, must(store.PutProduct(product(sku, "n"+fmt.Sprint(rng.IntN(99)), rng.Int64N(999)))))
+			products[sku] = true
+		case op < 6 && products[sku]:
+			st := []string{"s1", "s2"}[rng.IntN(2)]
+			MustWrite(t, s, must(store.PutStock(st, catalog.StockRecord{Stock: catalog.Stock{SKU: sku, Quantity: rng.Int64N(9)}})))
+			stock[st+"/"+sku] = true
+		case op == 6 && products[sku] && !stock["s1/"+sku] && !stock["s2/"+sku]:
+			MustWrite(t, s, store.Delete(store.Products, sku))
+			delete(products, sku)
+		case op == 6 && stock["s1/"+sku]:
+			MustWrite(t, s, store.Delete(store.Stock, store.StockKey("s1", sku)))
+			delete(stock, "s1/"+sku)
+		case op == 7:
+			if _, _, err := s.Publish(ctx, admin, "s1", wire.ReasonManual, ""); err != nil {
+				t.Fatal(err)
+			}
+		case op == 8 && rng.IntN(4) == 0:
+			cp, _ := s.Checkpoint(ctx, "s1")
+			if err := s.Compact(ctx, cp.Version-rng.Int64N(3)); err != nil && !catalog.IsCode(err, catalog.Invalid) {
+				t.Fatal(err)
+			}
+		default:
+			for aud, r := range reps {
+				if _, err := r.Sync(ctx, Source{s, aud}); err != nil {
+					t.Fatalf("step %d sync %s: %v", step, aud, err)
+				}
+			}
+		}
+	}
+	if _, _, err := s.Publish(ctx, admin, "s1", wire.ReasonManual, ""); err != nil {
+		t.Fatal(err)
+	}
+	for aud, r := range reps {
+		if _, err := r.Sync(ctx, Source{s, aud}); err != nil {
+			t.Fatal(err)
+		}
+		got := r.Storage.(*replica.Mem).Entities()
+		want := 1 // the store record
+		for sku := range products {
+			it, err := s.Get(ctx, store.Products, sku)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rec catalog.ProductRecord
+			_ = json.Unmarshal(it.Data, &rec)
+			var local catalog.Product
+			if err := json.Unmarshal(got[replica.Key{Kind: wire.KindProduct, ID: sku}].Data, &local); err != nil || fmt.Sprint(local) != fmt.Sprint(rec.Product) {
+				t.Fatalf("%s product %s: local %+v, server %+v (%v)", aud, sku, local, rec.Product, err)
+			}
+			want++
+			if aud == wire.AudienceStaff {
+				want++
+			}
+		}
+		for k := range stock {
+			if k[:2] == "s1" {
+				want++
+				if aud == wire.AudienceStaff {
+					want++
+				}
+			}
+		}
+		if len(got) != want {
+			t.Fatalf("%s replica holds %d entities, want %d", aud, len(got), want)
+		}
+	}
+}
+
+func testTokens(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	tok := store.Token{ID: "tok_1", Name: "tablet", Role: store.RoleStaff, Store: "s1"}
+	if err := s.CreateToken(ctx, admin, tok, []byte{1, 2, 3}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateToken(ctx, admin, store.Token{ID: "tok_2", Name: "dup", Role: store.RoleAdmin}, []byte{1, 2, 3}); !catalog.IsCode(err, catalog.Conflict) {
+		t.Fatalf("duplicate hash: %v", err)
+	}
+	got, err := s.TokenByHash(ctx, []byte{1, 2, 3})
+	if err != nil || got.ID != "tok_1" || got.Role != store.RoleStaff || got.Store != "s1" || got.CreatedAt.IsZero() || time.Since(got.CreatedAt) > time.Hour {
+		t.Fatalf("lookup: %+v %v", got, err)
+	}
+	if _, err := s.TokenByHash(ctx, []byte{9}); !catalog.IsCode(err, catalog.Unauthorized) {
+		t.Fatalf("unknown hash: %v", err)
+	}
+	if err := s.RevokeToken(ctx, admin, "tok_1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.TokenByHash(ctx, []byte{1, 2, 3}); !catalog.IsCode(err, catalog.Unauthorized) {
+		t.Fatalf("revoked: %v", err)
+	}
+	if err := s.RevokeToken(ctx, admin, "tok_x"); !catalog.IsCode(err, catalog.NotFound) {
+		t.Fatalf("revoke unknown: %v", err)
+	}
+	list, err := s.ListTokens(ctx)
+	if err != nil || len(list) != 1 || !list[0].Revoked {
+		t.Fatalf("list: %+v %v", list, err)
+	}
+}
