@@ -1,7 +1,6 @@
 package tokenizer
 
 import (
-	"path/filepath"
 	"slices"
 	"testing"
 	"unicode/utf8"
@@ -19,10 +18,11 @@ func TestAgainstLlamaCpp(t *testing.T) {
 		t.Skip("skipping the llama.cpp comparison in -short mode")
 	}
 	corpus := diffCorpus(300)
-	for _, name := range vocabNames {
+	for _, name := range append(slices.Clone(vocabNames), "stories260K") {
 		t.Run(name, func(t *testing.T) {
+			// stories260K is a real model's vocabulary: 512 tokens, mostly byte fallback.
 			tok := loadVocab(t, name)
-			p := llamacpp.StartT(t, filepath.Join(vocabDir, "ggml-vocab-"+name+".gguf"), llamacpp.Options{VocabOnly: true})
+			p := llamacpp.StartT(t, vocabPath(name), llamacpp.Options{VocabOnly: true})
 			info := p.Info()
 			if info.BOS != tok.BOS() || info.EOS != tok.EOS() || info.EOT != tok.EOT() && !(info.EOT >= 0 && tok.IsEOG(info.EOT)) {
 				t.Errorf("special ids: llama.cpp bos %d eos %d eot %d; ours %d %d %d",

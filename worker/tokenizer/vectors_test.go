@@ -18,6 +18,15 @@ var (
 	vocabCache = map[string]*Tokenizer{}
 )
 
+// vocabPath is the GGUF file of a vocabulary name: testdata/vocab/ggml-vocab-NAME.gguf, or the
+// stories260K model.
+func vocabPath(name string) string {
+	if name == "stories260K" {
+		return storiesPath
+	}
+	return filepath.Join(vocabDir, "ggml-vocab-"+name+".gguf")
+}
+
 // loadVocab builds (once per test binary) the tokenizer of testdata/vocab/ggml-vocab-NAME.gguf.
 func loadVocab(tb testing.TB, name string) *Tokenizer {
 	tb.Helper()
@@ -26,7 +35,7 @@ func loadVocab(tb testing.TB, name string) *Tokenizer {
 	if t, ok := vocabCache[name]; ok {
 		return t
 	}
-	f, err := gguf.Open(filepath.Join(vocabDir, "ggml-vocab-"+name+".gguf"))
+	f, err := gguf.Open(vocabPath(name))
 	if err != nil {
 		tb.Fatal(err)
 	}
