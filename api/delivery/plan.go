@@ -5,7 +5,8 @@ import "sort"
 // PlanShards returns the shard boundaries for a file of size bytes: b[0] = 0 < b[1] < ... <
 // b[n] = size, shard i being [b[i], b[i+1]). Each shard ends at a preferred cut (a tensor start)
 // when one lies between target/2 and 2*target bytes after the shard's start, choosing the one
-// nearest target; otherwise it ends target bytes after its start. The last shard may be smaller.
+// nearest target; otherwise it ends target bytes after its start. The last shard holds the rest:
+// up to 2*target bytes.
 func PlanShards(size int64, cuts []int64, target int64) []int64 {
 	cuts = append([]int64(nil), cuts...)
 	sort.Slice(cuts, func(i, j int) bool { return cuts[i] < cuts[j] })
@@ -22,17 +23,6 @@ func PlanShards(size int64, cuts []int64, target int64) []int64 {
 		}
 		if best < 0 {
 			best = start + target
-		}
-		b = append(b, best)
-		start = best
-	}
-	if size-start > target { // split the rest in two at the tensor boundary nearest its middle
-		mid := start + (size-start)/2
-		best := mid
-		for _, c := range cuts {
-			if c > start && c < size && abs(c-mid) < abs(best-mid) && c-start >= target/2 && size-c >= target/2 {
-				best = c
-			}
 		}
 		b = append(b, best)
 		start = best
