@@ -83,3 +83,30 @@ func BenchmarkQuantizeActivations(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMatVecStream streams 96 MiB of weights (three times the L3
+// cache) through MatVec in 576x1536 matrices, as decoding does: the GB/s
+// figure is the memory bandwidth one goroutine reaches.
+func BenchmarkMatVecStream(b *testing.B) {
+	for _, typ := range []Type{Q8_0, Q4_0, Q4_K, Q6_K, F16} {
+		b.Run(typ.String(), func(b *testing.B) {
+			rows, cols := 1536, 576
+			if typ.BlockSize() == QK {
+				rows, cols = 576, 1536
+			}
+			w, a, _ := benchWeights(b, typ, rows, cols)
+			copies := (96 << 20) / len(w)
+			big := make([]byte, copies*len(w))
+			for i := 0; i < copies; i++ {
+				copy(big[i*len(w):], w)
+			}
+			out := make([]float32, rows)
+			b.SetBytes(int64(len(big)))
+			for b.Loop() {
+				for i := 0; i < copies; i++ {
+					MatVec(typ, big[i*len(w):(i+1)*len(w)], cols, a, out, 0, rows)
+				}
+			}
+		})
+	}
+}

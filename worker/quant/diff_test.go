@@ -59,3 +59,22 @@ func TestMatMulMatchesReference(t *testing.T) {
 		}
 	}
 }
+
+func TestMatVecMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, typ := range dotTypes {
+		bs := max(typ.BlockSize(), VecDotType(typ).BlockSize())
+		for _, cols := range []int{bs, 2 * bs, 3 * bs, 7 * bs, 24 * bs} {
+			if typ.BlockSize() == 1 {
+				cols += r.IntN(32) // F32, F16, BF16 take any length
+			}
+			rows := 1 + r.IntN(9)
+			w, err := Quantize(typ, randVec(r, rows*cols, 0.1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkMatMul(t, typ, rows, cols, 1, 0, rows, w, randVec(r, cols, 1))
+			checkMatMul(t, typ, rows, cols, 1, rows/2, rows, w, randVec(r, cols, 1))
+		}
+	}
+}

@@ -4,10 +4,18 @@ package quant
 
 import "golang.org/x/sys/cpu"
 
-// hasVNNI512 selects the AVX-512 VNNI batched kernels.
-var hasVNNI512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI
+var (
+	// hasAVX2 selects the AVX2 + FMA + F16C row kernels.
+	hasAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasF16C
+	// hasVNNI512 selects the AVX-512 VNNI batched kernels.
+	hasVNNI512 = hasAVX2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI
+)
 
 func matVec(t Type, w []byte, rb, cols int, a []byte, out []float32, r0, r1 int) {
+	if hasAVX2 {
+		matVecAVX2(t, w, rb, cols, a, out, r0, r1)
+		return
+	}
 	matVecGo(t, w, rb, cols, a, out, r0, r1)
 }
 
@@ -16,7 +24,9 @@ func matMul(t Type, w []byte, rb, cols int, a []byte, ab, nb int, out []float32,
 		matMulVNNI(t, w, rb, cols, a, ab, nb, out, rows, r0, r1)
 		return
 	}
-	matMulGo(t, w, rb, cols, a, ab, nb, out, rows, r0, r1)
+	for b := 0; b < nb; b++ {
+		matVec(t, w, rb, cols, a[b*ab:b*ab+ab], out[b*rows:], r0, r1)
+	}
 }
 
 func quantizeF16(x []float32, dst []byte)     { quantizeF16Go(x, dst) }

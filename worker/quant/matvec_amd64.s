@@ -1,0 +1,668 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Row-by-row dot products on AVX2 + FMA + F16C for MatVec (decode): every
+// function computes out[r] for nrows consecutive rows of rb bytes starting
+// at w, against one activation vector a of the type's vec-dot type.
+// Integer parts are exact; each block's integer sum is scaled into eight
+// float32 lanes that are summed at the end of the row.
+//
+// The signed int8 × int8 products use the usual AVX2 idiom: |w| (unsigned)
+// times a with w's sign applied, by VPMADDUBSW; the 16-bit pair sums cannot
+// saturate because activations lie in [-127, 127] (QuantizeActivations
+// never produces -128).
+
+DATA ones16<>+0(SB)/4, $0x00010001
+GLOBL ones16<>(SB), RODATA|NOPTR, $4
+DATA nib<>+0(SB)/4, $0x0f0f0f0f
+GLOBL nib<>(SB), RODATA|NOPTR, $4
+DATA eight<>+0(SB)/4, $0x08080808
+GLOBL eight<>(SB), RODATA|NOPTR, $4
+DATA bit4<>+0(SB)/4, $0x10101010
+GLOBL bit4<>(SB), RODATA|NOPTR, $4
+DATA bits45<>+0(SB)/4, $0x30303030
+GLOBL bits45<>(SB), RODATA|NOPTR, $4
+
+// shufK4: for sub-block j (0..7), a VPSHUFB mask broadcasting 16-bit word j
+// of a 128-bit lane to all eight words of both lanes.
+DATA shufK4<>+0(SB)/8, $0x0100010001000100
+DATA shufK4<>+8(SB)/8, $0x0100010001000100
+DATA shufK4<>+16(SB)/8, $0x0100010001000100
+DATA shufK4<>+24(SB)/8, $0x0100010001000100
+DATA shufK4<>+32(SB)/8, $0x0302030203020302
+DATA shufK4<>+40(SB)/8, $0x0302030203020302
+DATA shufK4<>+48(SB)/8, $0x0302030203020302
+DATA shufK4<>+56(SB)/8, $0x0302030203020302
+DATA shufK4<>+64(SB)/8, $0x0504050405040504
+DATA shufK4<>+72(SB)/8, $0x0504050405040504
+DATA shufK4<>+80(SB)/8, $0x0504050405040504
+DATA shufK4<>+88(SB)/8, $0x0504050405040504
+DATA shufK4<>+96(SB)/8, $0x0706070607060706
+DATA shufK4<>+104(SB)/8, $0x0706070607060706
+DATA shufK4<>+112(SB)/8, $0x0706070607060706
+DATA shufK4<>+120(SB)/8, $0x0706070607060706
+DATA shufK4<>+128(SB)/8, $0x0908090809080908
+DATA shufK4<>+136(SB)/8, $0x0908090809080908
+DATA shufK4<>+144(SB)/8, $0x0908090809080908
+DATA shufK4<>+152(SB)/8, $0x0908090809080908
+DATA shufK4<>+160(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA shufK4<>+168(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA shufK4<>+176(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA shufK4<>+184(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA shufK4<>+192(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA shufK4<>+200(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA shufK4<>+208(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA shufK4<>+216(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA shufK4<>+224(SB)/8, $0x0f0e0f0e0f0e0f0e
+DATA shufK4<>+232(SB)/8, $0x0f0e0f0e0f0e0f0e
+DATA shufK4<>+240(SB)/8, $0x0f0e0f0e0f0e0f0e
+DATA shufK4<>+248(SB)/8, $0x0f0e0f0e0f0e0f0e
+GLOBL shufK4<>(SB), RODATA|NOPTR, $256
+
+// shufK6: for chunk c (0..7), a 16-byte VPSHUFB mask giving byte 2c eight
+// times then byte 2c+1 eight times.
+DATA shufK6<>+0(SB)/8, $0x0000000000000000
+DATA shufK6<>+8(SB)/8, $0x0101010101010101
+DATA shufK6<>+16(SB)/8, $0x0202020202020202
+DATA shufK6<>+24(SB)/8, $0x0303030303030303
+DATA shufK6<>+32(SB)/8, $0x0404040404040404
+DATA shufK6<>+40(SB)/8, $0x0505050505050505
+DATA shufK6<>+48(SB)/8, $0x0606060606060606
+DATA shufK6<>+56(SB)/8, $0x0707070707070707
+DATA shufK6<>+64(SB)/8, $0x0808080808080808
+DATA shufK6<>+72(SB)/8, $0x0909090909090909
+DATA shufK6<>+80(SB)/8, $0x0a0a0a0a0a0a0a0a
+DATA shufK6<>+88(SB)/8, $0x0b0b0b0b0b0b0b0b
+DATA shufK6<>+96(SB)/8, $0x0c0c0c0c0c0c0c0c
+DATA shufK6<>+104(SB)/8, $0x0d0d0d0d0d0d0d0d
+DATA shufK6<>+112(SB)/8, $0x0e0e0e0e0e0e0e0e
+DATA shufK6<>+120(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL shufK6<>(SB), RODATA|NOPTR, $128
+
+// HSUM8 leaves the sum of the eight lanes of Y0 in X0's lowest lane.
+#define HSUM8 \
+	VEXTRACTF128 $1, Y0, X1; \
+	VADDPS X1, X0, X0; \
+	VHADDPS X0, X0, X0; \
+	VHADDPS X0, X0, X0
+
+// Q8DOT: Y5 = eight int32 partial sums of w·a for 32 bytes at wq and aq
+// (both signed); clobbers Y1-Y4. Y15 = 16-bit ones.
+#define Q8DOT(wq, aq) \
+	VMOVDQU wq, Y1; \
+	VMOVDQU aq, Y2; \
+	VPSIGNB Y1, Y1, Y3; \
+	VPSIGNB Y1, Y2, Y4; \
+	VPMADDUBSW Y4, Y3, Y5; \
+	VPMADDWD Y15, Y5, Y5
+
+// BLOCKSCALE: Y6 = broadcast of f16(w) * f16(a) for the fp16 scales at the
+// given addresses; clobbers AX, BX, X7.
+#define BLOCKSCALE(wd, ad) \
+	MOVWLZX wd, AX; \
+	MOVWLZX ad, BX; \
+	VMOVD AX, X6; \
+	VPINSRW $1, BX, X6, X6; \
+	VCVTPH2PS X6, X6; \
+	VMOVSHDUP X6, X7; \
+	VMULSS X7, X6, X6; \
+	VBROADCASTSS X6, Y6
+
+// func matVecQ8_0(w *byte, rb, nrows int, a *byte, nblk int, out *float32)
+TEXT ·matVecQ8_0(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), R10
+	MOVQ rb+8(FP), R9
+	MOVQ nrows+16(FP), DX
+	MOVQ out+40(FP), R8
+	VPBROADCASTD ones16<>(SB), Y15
+q80row:
+	MOVQ R10, SI
+	MOVQ a+24(FP), DI
+	MOVQ nblk+32(FP), CX
+	VXORPS Y0, Y0, Y0
+q80blk:
+	Q8DOT(2(SI), 2(DI))
+	VCVTDQ2PS Y5, Y5
+	BLOCKSCALE(0(SI), 0(DI))
+	VFMADD231PS Y6, Y5, Y0
+	ADDQ $34, SI
+	ADDQ $34, DI
+	DECQ CX
+	JNZ q80blk
+	HSUM8
+	VMOVSS X0, (R8)
+	ADDQ $4, R8
+	ADDQ R9, R10
+	DECQ DX
+	JNZ q80row
+	VZEROUPPER
+	RET
+
+// func matVecQ4_0(w *byte, rb, nrows int, a *byte, nblk int, out *float32)
+TEXT ·matVecQ4_0(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), R10
+	MOVQ rb+8(FP), R9
+	MOVQ nrows+16(FP), DX
+	MOVQ out+40(FP), R8
+	VPBROADCASTD ones16<>(SB), Y15
+	VPBROADCASTD nib<>(SB), Y14
+	VPBROADCASTD eight<>(SB), Y13
+q40row:
+	MOVQ R10, SI
+	MOVQ a+24(FP), DI
+	MOVQ nblk+32(FP), CX
+	VXORPS Y0, Y0, Y0
+q40blk:
+	VMOVDQU 2(SI), X1
+	VPSRLW $4, X1, X2
+	VINSERTI128 $1, X2, Y1, Y1
+	VPAND Y14, Y1, Y1
+	VPSUBB Y13, Y1, Y1
+	VMOVDQU 2(DI), Y2
+	VPSIGNB Y1, Y1, Y3
+	VPSIGNB Y1, Y2, Y4
+	VPMADDUBSW Y4, Y3, Y5
+	VPMADDWD Y15, Y5, Y5
+	VCVTDQ2PS Y5, Y5
+	BLOCKSCALE(0(SI), 0(DI))
+	VFMADD231PS Y6, Y5, Y0
+	ADDQ $18, SI
+	ADDQ $34, DI
+	DECQ CX
+	JNZ q40blk
+	HSUM8
+	VMOVSS X0, (R8)
+	ADDQ $4, R8
+	ADDQ R9, R10
+	DECQ DX
+	JNZ q40row
+	VZEROUPPER
+	RET
+
+// KSCALES unpacks the 12 packed scale bytes of a Q4_K/Q5_K block at off(SI)
+// into Y9 = the eight 6-bit scales as 16-bit words (in both 128-bit lanes)
+// and X10 = the eight mins as 16-bit words. Clobbers AX, BX, R11, R12, R13.
+#define KSCALES(off) \
+	MOVL (off+0)(SI), AX; \
+	MOVL (off+4)(SI), BX; \
+	MOVL (off+8)(SI), R11; \
+	MOVL R11, R12; \
+	ANDL $0x0f0f0f0f, R12; \
+	MOVL AX, R13; \
+	SHRL $6, R13; \
+	ANDL $0x03030303, R13; \
+	SHLL $4, R13; \
+	ORL R13, R12; \
+	ANDL $0x3f3f3f3f, AX; \
+	VMOVD AX, X9; \
+	VPINSRD $1, R12, X9, X9; \
+	VPMOVZXBW X9, X9; \
+	VINSERTI128 $1, X9, Y9, Y9; \
+	SHRL $4, R11; \
+	ANDL $0x0f0f0f0f, R11; \
+	MOVL BX, R12; \
+	SHRL $6, R12; \
+	ANDL $0x03030303, R12; \
+	SHLL $4, R12; \
+	ORL R12, R11; \
+	ANDL $0x3f3f3f3f, BX; \
+	VMOVD BX, X10; \
+	VPINSRD $1, R11, X10, X10; \
+	VPMOVZXBW X10, X10
+
+// KMINS: X8 (4 int32) = mins · (sums of the 8 sub-blocks of activations),
+// from the Q8_K bsums at off(DI); needs X10 from KSCALES.
+#define KMINS(off) \
+	VMOVDQU (off)(DI), X8; \
+	VMOVDQU (off+16)(DI), X7; \
+	VPHADDW X7, X8, X8; \
+	VPMADDWD X10, X8, X8
+
+// KSUB: Y11 += scale of sub-block j (Y9) × (unsigned q in Y2 · signed a at aq).
+#define KSUB(j, aq) \
+	VPMADDUBSW aq, Y2, Y2; \
+	VPSHUFB shufK4<>+(j*32)(SB), Y9, Y3; \
+	VPMADDWD Y3, Y2, Y2; \
+	VPADDD Y2, Y11, Y11
+
+// KFINISH: Y0 += d*da × sums (Y11), X12 += dmin*da × mins (X8), for the
+// Q4_K/Q5_K block at SI and the Q8_K block at DI.
+#define KFINISH \
+	VCVTDQ2PS Y11, Y11; \
+	VCVTDQ2PS X8, X8; \
+	MOVWLZX 0(SI), AX; \
+	MOVWLZX 2(SI), BX; \
+	VMOVD AX, X6; \
+	VPINSRW $1, BX, X6, X6; \
+	VCVTPH2PS X6, X6; \
+	VBROADCASTSS 0(DI), X7; \
+	VMULPS X7, X6, X6; \
+	VMOVSHDUP X6, X7; \
+	VBROADCASTSS X6, Y6; \
+	VBROADCASTSS X7, X7; \
+	VFMADD231PS Y6, Y11, Y0; \
+	VFMADD231PS X7, X8, X12
+
+// func matVecQ4K(w *byte, rb, nrows int, a *byte, nblk int, out *float32)
+TEXT ·matVecQ4K(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), R10
+	MOVQ rb+8(FP), R9
+	MOVQ nrows+16(FP), DX
+	MOVQ out+40(FP), R8
+	VPBROADCASTD nib<>(SB), Y14
+q4krow:
+	MOVQ R10, SI
+	MOVQ a+24(FP), DI
+	MOVQ nblk+32(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS X12, X12, X12
+q4kblk:
+	KSCALES(4)
+	KMINS(260)
+	VPXOR Y11, Y11, Y11
+	// chunk c: 32 bytes at 16+32c(SI); low nibbles = sub-block 2c, high = 2c+1
+	VMOVDQU 16(SI), Y1
+	VPAND Y14, Y1, Y2
+	KSUB(0, 4(DI))
+	VPSRLW $4, Y1, Y2
+	VPAND Y14, Y2, Y2
+	KSUB(1, 36(DI))
+	VMOVDQU 48(SI), Y1
+	VPAND Y14, Y1, Y2
+	KSUB(2, 68(DI))
+	VPSRLW $4, Y1, Y2
+	VPAND Y14, Y2, Y2
+	KSUB(3, 100(DI))
+	VMOVDQU 80(SI), Y1
+	VPAND Y14, Y1, Y2
+	KSUB(4, 132(DI))
+	VPSRLW $4, Y1, Y2
+	VPAND Y14, Y2, Y2
+	KSUB(5, 164(DI))
+	VMOVDQU 112(SI), Y1
+	VPAND Y14, Y1, Y2
+	KSUB(6, 196(DI))
+	VPSRLW $4, Y1, Y2
+	VPAND Y14, Y2, Y2
+	KSUB(7, 228(DI))
+	KFINISH
+	ADDQ $144, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ q4kblk
+	HSUM8
+	VHADDPS X12, X12, X12
+	VHADDPS X12, X12, X12
+	VSUBSS X12, X0, X0
+	VMOVSS X0, (R8)
+	ADDQ $4, R8
+	ADDQ R9, R10
+	DECQ DX
+	JNZ q4krow
+	VZEROUPPER
+	RET
+
+// Q5HI_L/R: Y2 |= bit j of each qh byte (Y13) moved to bit 4 (Y15 = 0x10 bytes).
+#define Q5HI_L(s) \
+	VPSLLW $s, Y13, Y3; \
+	VPAND Y15, Y3, Y3; \
+	VPOR Y3, Y2, Y2
+#define Q5HI_R(s) \
+	VPSRLW $s, Y13, Y3; \
+	VPAND Y15, Y3, Y3; \
+	VPOR Y3, Y2, Y2
+
+// func matVecQ5K(w *byte, rb, nrows int, a *byte, nblk int, out *float32)
+TEXT ·matVecQ5K(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), R10
+	MOVQ rb+8(FP), R9
+	MOVQ nrows+16(FP), DX
+	MOVQ out+40(FP), R8
+	VPBROADCASTD nib<>(SB), Y14
+	VPBROADCASTD bit4<>(SB), Y15
+q5krow:
+	MOVQ R10, SI
+	MOVQ a+24(FP), DI
+	MOVQ nblk+32(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS X12, X12, X12
+q5kblk:
+	KSCALES(4)
+	KMINS(260)
+	VMOVDQU 16(SI), Y13
+	VPXOR Y11, Y11, Y11
+	VMOVDQU 48(SI), Y1
+	VPAND Y14, Y1, Y2
+	Q5HI_L(4)
+	KSUB(0, 4(DI))
+	VPSRLW $4, Y1, Y2
+	VPAND Y14, Y2, Y2
+	Q5HI_L(3)
+	KSUB(1, 36(DI))
+	VMOVDQU 80(SI), Y1
+	VPAND Y14, Y1, Y2
+	Q5HI_L(2)
+	KSUB(2, 68(DI))
+	VPSRLW $4, Y1, Y2
+	VPAND Y14, Y2, Y2
+	Q5HI_L(1)
+	KSUB(3, 100(DI))
+	VMOVDQU 112(SI), Y1
+	VPAND Y14, Y1, Y2
+	VPAND Y15, Y13, Y3
+	VPOR Y3, Y2, Y2
+	KSUB(4, 132(DI))
+	VPSRLW $4, Y1, Y2
+	VPAND Y14, Y2, Y2
+	Q5HI_R(1)
+	KSUB(5, 164(DI))
+	VMOVDQU 144(SI), Y1
+	VPAND Y14, Y1, Y2
+	Q5HI_R(2)
+	KSUB(6, 196(DI))
+	VPSRLW $4, Y1, Y2
+	VPAND Y14, Y2, Y2
+	Q5HI_R(3)
+	KSUB(7, 228(DI))
+	KFINISH
+	ADDQ $176, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ q5kblk
+	HSUM8
+	VHADDPS X12, X12, X12
+	VHADDPS X12, X12, X12
+	VSUBSS X12, X0, X0
+	VMOVSS X0, (R8)
+	ADDQ $4, R8
+	ADDQ R9, R10
+	DECQ DX
+	JNZ q5krow
+	VZEROUPPER
+	RET
+
+// Q6CHUNK: for chunk c (sub-blocks 2c, 2c+1) with Y2 = its 6-bit values,
+// Y11 += scales × (values · a at aq). X9 holds the 16 int8 scales.
+#define Q6CHUNK(c, aq) \
+	VPMADDUBSW aq, Y2, Y2; \
+	VPSHUFB shufK6<>+(c*16)(SB), X9, X3; \
+	VPMOVSXBW X3, Y3; \
+	VPMADDWD Y3, Y2, Y2; \
+	VPADDD Y2, Y11, Y11
+
+// Q6LO(off, sh): Y2 = nibbles of the 32 ql bytes at off(SI), high ones when sh = 4.
+#define Q6LO0(off) \
+	VMOVDQU off(SI), Y2; \
+	VPAND Y14, Y2, Y2
+#define Q6LO4(off) \
+	VMOVDQU off(SI), Y2; \
+	VPSRLW $4, Y2, Y2; \
+	VPAND Y14, Y2, Y2
+// Q6HI_L/R: Y2 |= bits 2k..2k+1 of the qh bytes (Y13) moved to bits 4-5.
+#define Q6HI_L(s) \
+	VPSLLW $s, Y13, Y3; \
+	VPAND Y12, Y3, Y3; \
+	VPOR Y3, Y2, Y2
+
+// func matVecQ6K(w *byte, rb, nrows int, a *byte, nblk int, out *float32)
+TEXT ·matVecQ6K(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), R10
+	MOVQ rb+8(FP), R9
+	MOVQ nrows+16(FP), DX
+	MOVQ out+40(FP), R8
+	VPBROADCASTD nib<>(SB), Y14
+	VPBROADCASTD bits45<>(SB), Y12
+q6krow:
+	MOVQ R10, SI
+	MOVQ a+24(FP), DI
+	MOVQ nblk+32(FP), CX
+	VXORPS Y0, Y0, Y0
+q6kblk:
+	VMOVDQU 192(SI), X9
+	VPXOR Y11, Y11, Y11
+	// half 0: ql at 0(SI), qh at 128(SI)
+	VMOVDQU 128(SI), Y13
+	Q6LO0(0)
+	Q6HI_L(4)
+	Q6CHUNK(0, 4(DI))
+	Q6LO0(32)
+	Q6HI_L(2)
+	Q6CHUNK(1, 36(DI))
+	Q6LO4(0)
+	VPAND Y12, Y13, Y3
+	VPOR Y3, Y2, Y2
+	Q6CHUNK(2, 68(DI))
+	Q6LO4(32)
+	VPSRLW $2, Y13, Y3
+	VPAND Y12, Y3, Y3
+	VPOR Y3, Y2, Y2
+	Q6CHUNK(3, 100(DI))
+	// half 1: ql at 64(SI), qh at 160(SI)
+	VMOVDQU 160(SI), Y13
+	Q6LO0(64)
+	Q6HI_L(4)
+	Q6CHUNK(4, 132(DI))
+	Q6LO0(96)
+	Q6HI_L(2)
+	Q6CHUNK(5, 164(DI))
+	Q6LO4(64)
+	VPAND Y12, Y13, Y3
+	VPOR Y3, Y2, Y2
+	Q6CHUNK(6, 196(DI))
+	Q6LO4(96)
+	VPSRLW $2, Y13, Y3
+	VPAND Y12, Y3, Y3
+	VPOR Y3, Y2, Y2
+	Q6CHUNK(7, 228(DI))
+	// minus 32 × Σ scale_s × bsum_s
+	VPMOVSXBW X9, Y3
+	VMOVDQU 260(DI), Y4
+	VPMADDWD Y4, Y3, Y3
+	VPSLLD $5, Y3, Y3
+	VPSUBD Y3, Y11, Y11
+	VCVTDQ2PS Y11, Y11
+	MOVWLZX 208(SI), AX
+	VMOVD AX, X6
+	VCVTPH2PS X6, X6
+	VMULSS 0(DI), X6, X6
+	VBROADCASTSS X6, Y6
+	VFMADD231PS Y6, Y11, Y0
+	ADDQ $210, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ q6kblk
+	HSUM8
+	VMOVSS X0, (R8)
+	ADDQ $4, R8
+	ADDQ R9, R10
+	DECQ DX
+	JNZ q6krow
+	VZEROUPPER
+	RET
+
+// func matVecF32(w *byte, rb, nrows int, a *byte, n32, tail int, out *float32)
+// Each row has 32*n32 + tail values; the tail is done by scalar FMAs.
+TEXT ·matVecF32(SB), NOSPLIT, $0-56
+	MOVQ w+0(FP), R10
+	MOVQ rb+8(FP), R9
+	MOVQ nrows+16(FP), DX
+	MOVQ out+48(FP), R8
+f32row:
+	MOVQ R10, SI
+	MOVQ a+24(FP), DI
+	MOVQ n32+32(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	TESTQ CX, CX
+	JZ f32tail
+f32blk:
+	VMOVUPS 0(SI), Y4
+	VMOVUPS 32(SI), Y5
+	VMOVUPS 64(SI), Y6
+	VMOVUPS 96(SI), Y7
+	VFMADD231PS 0(DI), Y4, Y0
+	VFMADD231PS 32(DI), Y5, Y1
+	VFMADD231PS 64(DI), Y6, Y2
+	VFMADD231PS 96(DI), Y7, Y3
+	ADDQ $128, SI
+	ADDQ $128, DI
+	DECQ CX
+	JNZ f32blk
+f32tail:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	HSUM8
+	MOVQ tail+40(FP), CX
+	TESTQ CX, CX
+	JZ f32done
+f32t:
+	VMOVSS 0(SI), X4
+	VFMADD231SS 0(DI), X4, X0
+	ADDQ $4, SI
+	ADDQ $4, DI
+	DECQ CX
+	JNZ f32t
+f32done:
+	VMOVSS X0, (R8)
+	ADDQ $4, R8
+	ADDQ R9, R10
+	DECQ DX
+	JNZ f32row
+	VZEROUPPER
+	RET
+
+// func matVecF16(w *byte, rb, nrows int, a *byte, n32, tail int, out *float32)
+TEXT ·matVecF16(SB), NOSPLIT, $0-56
+	MOVQ w+0(FP), R10
+	MOVQ rb+8(FP), R9
+	MOVQ nrows+16(FP), DX
+	MOVQ out+48(FP), R8
+f16row:
+	MOVQ R10, SI
+	MOVQ a+24(FP), DI
+	MOVQ n32+32(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	TESTQ CX, CX
+	JZ f16tail
+f16blk:
+	VCVTPH2PS 0(SI), Y4
+	VCVTPH2PS 16(SI), Y5
+	VCVTPH2PS 32(SI), Y6
+	VCVTPH2PS 48(SI), Y7
+	VCVTPH2PS 0(DI), Y8
+	VCVTPH2PS 16(DI), Y9
+	VCVTPH2PS 32(DI), Y10
+	VCVTPH2PS 48(DI), Y11
+	VFMADD231PS Y8, Y4, Y0
+	VFMADD231PS Y9, Y5, Y1
+	VFMADD231PS Y10, Y6, Y2
+	VFMADD231PS Y11, Y7, Y3
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ f16blk
+f16tail:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	HSUM8
+	MOVQ tail+40(FP), CX
+	TESTQ CX, CX
+	JZ f16done
+f16t:
+	MOVWLZX 0(SI), AX
+	MOVWLZX 0(DI), BX
+	VMOVD AX, X4
+	VMOVD BX, X5
+	VCVTPH2PS X4, X4
+	VCVTPH2PS X5, X5
+	VFMADD231SS X5, X4, X0
+	ADDQ $2, SI
+	ADDQ $2, DI
+	DECQ CX
+	JNZ f16t
+f16done:
+	VMOVSS X0, (R8)
+	ADDQ $4, R8
+	ADDQ R9, R10
+	DECQ DX
+	JNZ f16row
+	VZEROUPPER
+	RET
+
+// func matVecBF16(w *byte, rb, nrows int, a *byte, n32, tail int, out *float32)
+TEXT ·matVecBF16(SB), NOSPLIT, $0-56
+	MOVQ w+0(FP), R10
+	MOVQ rb+8(FP), R9
+	MOVQ nrows+16(FP), DX
+	MOVQ out+48(FP), R8
+bf16row:
+	MOVQ R10, SI
+	MOVQ a+24(FP), DI
+	MOVQ n32+32(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	TESTQ CX, CX
+	JZ bf16tail
+bf16blk:
+	VPMOVZXWD 0(SI), Y4
+	VPMOVZXWD 16(SI), Y5
+	VPMOVZXWD 32(SI), Y6
+	VPMOVZXWD 48(SI), Y7
+	VPMOVZXWD 0(DI), Y8
+	VPMOVZXWD 16(DI), Y9
+	VPMOVZXWD 32(DI), Y10
+	VPMOVZXWD 48(DI), Y11
+	VPSLLD $16, Y4, Y4
+	VPSLLD $16, Y5, Y5
+	VPSLLD $16, Y6, Y6
+	VPSLLD $16, Y7, Y7
+	VPSLLD $16, Y8, Y8
+	VPSLLD $16, Y9, Y9
+	VPSLLD $16, Y10, Y10
+	VPSLLD $16, Y11, Y11
+	VFMADD231PS Y8, Y4, Y0
+	VFMADD231PS Y9, Y5, Y1
+	VFMADD231PS Y10, Y6, Y2
+	VFMADD231PS Y11, Y7, Y3
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ bf16blk
+bf16tail:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	HSUM8
+	MOVQ tail+40(FP), CX
+	TESTQ CX, CX
+	JZ bf16done
+bf16t:
+	MOVWLZX 0(SI), AX
+	MOVWLZX 0(DI), BX
+	SHLL $16, AX
+	SHLL $16, BX
+	VMOVD AX, X4
+	VMOVD BX, X5
+	VFMADD231SS X5, X4, X0
+	ADDQ $2, SI
+	ADDQ $2, DI
+	DECQ CX
+	JNZ bf16t
+bf16done:
+	VMOVSS X0, (R8)
+	ADDQ $4, R8
+	ADDQ R9, R10
+	DECQ DX
+	JNZ bf16row
+	VZEROUPPER
+	RET
