@@ -1,0 +1,183 @@
+// Package pwa builds the installable web app: the page (web/), the service worker (sw.js +
+// sw.wasm), the inference worker (engine.js + engine.wasm), icons, and the precache manifest
+// whose version is compiled into sw.js.
+//
+// Build it with `go run ./pwa/cmd/build -out DIR`; the server serves DIR at / (api/delivery).
+package pwa
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"aisle/sw"
+	"aisle/sw/shim"
+	"aisle/worker/browser/assets"
+)
+
+//go:embed web
+var web embed.FS
+
+// Web is the page's source files (index.html, app.js, ...).
+func Web() fs.FS { s, _ := fs.Sub(web, "web"); return s }
+
+// Options configures Build.
+type Options struct {
+	Out        string // output folder; created if missing, existing files are overwritten
+	ModuleRoot string // folder of go.mod; default: found with `go env GOMOD`
+	Go         string // go command; default "go"
+}
+
+// Build writes the app to opts.Out and returns its precache manifest. It compiles the two wasm
+// programs with GOOS=js GOARCH=wasm (the Go build cache makes a rebuild take seconds).
+func Build(ctx context.Context, opts Options) (*sw.Precache, error) {
+	goCmd := opts.Go
+	if goCmd == "" {
+		goCmd = "go"
+	}
+	root := opts.ModuleRoot
+	if root == "" {
+		out, err := exec.CommandContext(ctx, goCmd, "env", "GOMOD").Output()
+		if err != nil {
+			return nil, fmt.Errorf("pwa: go env GOMOD: %w", err)
+		}
+		root = filepath.Dir(strings.TrimSpace(string(out)))
+	}
+	if err := os.MkdirAll(opts.Out, 0o755); err != nil {
+		return nil, fmt.Errorf("pwa: %w", err)
+	}
+	write := func(name string, data []byte) error {
+		return os.WriteFile(filepath.Join(opts.Out, name), data, 0o644)
+	}
+	// Page sources.
+	err := fs.WalkDir(Web(), ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(Web(), p)
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Join(opts.Out, filepath.Dir(p)), 0o755); err != nil {
+			return err
+		}
+		return write(p, b)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pwa: %w", err)
+	}
+	// wasm_exec.js for the inference worker, and the variant for syumai/workers in the service worker.
+	goroot, err := exec.CommandContext(ctx, goCmd, "env", "GOROOT").Output()
+	if err != nil {
+		return nil, fmt.Errorf("pwa: go env GOROOT: %w", err)
+	}
+	wasmExec, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "wasm_exec.js"))
+	if err != nil {
+		return nil, fmt.Errorf("pwa: %w", err)
+	}
+	patched, err := shim.PatchWasmExec(string(wasmExec))
+	if err != nil {
+		return nil, err
+	}
+	for name, data := range map[string][]byte{
+		"wasm_exec.js":    wasmExec,
+		"sw-wasm_exec.js": []byte(patched),
+		"engine.js":       []byte(assets.EngineJS),
+		"icon-192.png":    icon(192),
+		"icon-512.png":    icon(512),
+	} {
+		if err := write(name, data); err != nil {
+			return nil, fmt.Errorf("pwa: %w", err)
+		}
+	}
+	// The two Go programs.
+	for out, pkg := range map[string]string{"sw.wasm": "./sw/cmd/sw", "engine.wasm": "./worker/browser/cmd/engine"} {
+		cmd := exec.CommandContext(ctx, goCmd, "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(opts.Out, out), pkg)
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("pwa: build %s: %v\n%s", pkg, err, b)
+		}
+	}
+	// Precache manifest: every file except the service worker script (the browser keeps it and
+	// its importScripts itself) and the manifest.
+	var files []sw.PrecacheFile
+	err = filepath.WalkDir(opts.Out, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(opts.Out, p)
+		rel = filepath.ToSlash(rel)
+		if rel == "sw.js" || rel == "precache.json" {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(b)
+		files = append(files, sw.PrecacheFile{URL: "/" + rel, Revision: hex.EncodeToString(sum[:])[:16], Size: int64(len(b))})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pwa: %w", err)
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].URL < files[j].URL })
+	pc := &sw.Precache{Version: sw.PrecacheVersion(files), Files: files}
+	b, _ := json.MarshalIndent(pc, "", "  ")
+	if err := write("precache.json", append(b, '\n')); err != nil {
+		return nil, fmt.Errorf("pwa: %w", err)
+	}
+	if err := write("sw.js", []byte(shim.ServiceWorker(pc.Version))); err != nil {
+		return nil, fmt.Errorf("pwa: %w", err)
+	}
+	return pc, nil
+}
+
+// icon draws the app icon (a cart on the brand colour) as a PNG of size x size pixels.
+func icon(size int) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, size, size))
+	bg := color.RGBA{0x0f, 0x51, 0x32, 0xff}
+	fg := color.RGBA{0xff, 0xff, 0xff, 0xff}
+	u := float64(size) / 64 // the SVG's 64-unit grid
+	for y := 0; y < size; y++ {
+		for x := 0; x < size; x++ {
+			fx, fy := float64(x)/u, float64(y)/u
+			c := bg
+			// Basket: an outline trapezoid from (14,20)-(50,20) to (18,44)-(46,44), 4 units thick.
+			inTrap := func(inset float64) bool {
+				if fy < 20+inset || fy > 44-inset {
+					return false
+				}
+				t := (fy - 20) / 24
+				left, right := 14+4*t+inset, 50-4*t-inset
+				return fx >= left && fx <= right
+			}
+			if inTrap(-2) && !inTrap(2) {
+				c = fg
+			}
+			for _, cx := range []float64{24, 42} { // wheels
+				if (fx-cx)*(fx-cx)+(fy-50)*(fy-50) <= 9 {
+					c = fg
+				}
+			}
+			img.Set(x, y, c)
+		}
+	}
+	var buf bytes.Buffer
+	png.Encode(&buf, img)
+	return buf.Bytes()
+}

@@ -1,0 +1,294 @@
+// aisle page script: the view. It renders state and forwards the user's actions; downloading,
+// verifying, the chat protocol and inference are done in Go (service worker and inference worker).
+'use strict';
+const $ = (s) => document.querySelector(s);
+const metrics = (window.aisleMetrics = { start: performance.now() });
+const ui = { model: localStorage.getItem('aisle.model') || '', messages: [], abort: null, worker: null, owner: false, ready: false, loaded: false };
+
+function setEngine(text) { $('#engine').textContent = text; }
+function setState(s) { document.body.dataset.state = s; }
+function fmtBytes(n) {
+  if (n >= 1 << 30) return (n / (1 << 30)).toFixed(1) + ' GB';
+  if (n >= 1 << 20) return (n / (1 << 20)).toFixed(1) + ' MB';
+  return Math.ceil(n / 1024) + ' KB';
+}
+function fmtTime(s) {
+  if (!(s >= 0)) return 'estimating…';
+  if (s < 60) return Math.ceil(s) + ' s left';
+  return Math.floor(s / 60) + ' min ' + Math.ceil(s % 60) + ' s left';
+}
+
+// ---- network indicator
+function showNet() {
+  const on = navigator.onLine;
+  $('#net').textContent = on ? 'Online' : 'Offline';
+  $('#net').className = 'pill ' + (on ? 'online' : 'offline');
+}
+addEventListener('online', () => { showNet(); if (!ui.ready) download(); });
+addEventListener('offline', showNet);
+
+// ---- service worker, engine worker and the port between them
+async function boot() {
+  showNet();
+  if (!('serviceWorker' in navigator)) { fatal('This browser cannot run the assistant offline (no service workers).'); return; }
+  const reg = await navigator.serviceWorker.register('/sw.js', { scope: '/' });
+  watchUpdates(reg);
+  navigator.serviceWorker.addEventListener('message', (e) => { if (e.data && e.data.type === 'aisle-need-port') handPort(); });
+  navigator.serviceWorker.addEventListener('controllerchange', () => { if (ui.reloading) location.reload(); else handPort(); });
+  await navigator.serviceWorker.ready;
+  if (!navigator.serviceWorker.controller) {
+    await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
+  }
+  // One tab runs the model for all tabs; the others wait for the lock and take over if it closes.
+  navigator.locks.request('aisle-engine', () => new Promise(() => startWorker()));
+  await pickModel();
+  await download();
+}
+
+function startWorker() {
+  ui.owner = true;
+  ui.worker = new Worker('/engine.js');
+  ui.worker.onmessage = (e) => onWorker(e.data || {});
+  ui.worker.onerror = (e) => setEngine('Model stopped: ' + (e.message || 'error'));
+  handPort();
+  if (ui.ready) preload();
+}
+
+function handPort() {
+  const sw = navigator.serviceWorker.controller;
+  if (!ui.worker || !sw) return;
+  const ch = new MessageChannel();
+  ui.worker.postMessage({ type: 'port' }, [ch.port1]);
+  sw.postMessage({ type: 'aisle-engine-port' }, [ch.port2]);
+}
+
+function preload() {
+  if (!ui.worker || !ui.model) return;
+  setEngine('Loading model…');
+  metrics.loadStart = performance.now();
+  ui.worker.postMessage({ type: 'load', model: ui.model });
+}
+
+function onWorker(d) {
+  if (d.type === 'loaded') {
+    metrics.loadMS = d.load_ms; metrics.loaded = performance.now();
+    ui.loaded = true; setEngine('Ready · on this device'); enable();
+  } else if (d.type === 'load-error') {
+    ui.loaded = false;
+    if (d.code === 'model_corrupt') {
+      ui.ready = false; setEngine('Repairing model…');
+      showDownloadError('Part of the stored model was damaged. It is downloaded again as soon as the network is available.');
+      download();
+    } else setEngine('Model error: ' + d.message);
+    enable();
+  } else if (d.type === 'engine-failed') setEngine('The model cannot start: ' + d.message);
+}
+
+function watchUpdates(reg) {
+  const offer = () => { if (reg.waiting && navigator.serviceWorker.controller) $('#update').hidden = false; };
+  offer();
+  reg.addEventListener('updatefound', () => {
+    const w = reg.installing;
+    if (w) w.addEventListener('statechange', offer);
+  });
+  $('#update-now').addEventListener('click', () => {
+    if (ui.abort) { $('#update-now').textContent = 'Update after this answer'; ui.updateAfter = true; return; }
+    applyUpdate(reg);
+  });
+  ui.reg = reg;
+}
+function applyUpdate(reg) {
+  if (!reg.waiting) return;
+  ui.reloading = true;
+  reg.waiting.postMessage({ type: 'aisle-skip-waiting' });
+}
+
+// ---- models and download
+async function getJSON(url) { const r = await fetch(url); if (!r.ok) throw new Error(url + ': HTTP ' + r.status); return r.json(); }
+
+async function pickModel() {
+  const options = new Map();
+  try { for (const m of (await getJSON('/aisle/status')).models) options.set(m.id, m.name || m.id); } catch (e) { /* first start */ }
+  try { for (const m of (await getJSON('/models/index.json')).models) options.set(m.id, m.name || m.id); } catch (e) { /* offline */ }
+  const sel = $('#model');
+  sel.replaceChildren(...[...options].map(([id, name]) => new Option(name === id ? id : name + ' (' + id + ')', id)));
+  if (!options.has(ui.model)) ui.model = options.keys().next().value || '';
+  sel.value = ui.model;
+  await showStorage();
+}
+
+async function showStorage() {
+  try {
+    const st = await getJSON('/aisle/status');
+    const m = st.models.find((x) => x.id === ui.model);
+    let text = 'Storage: ' + (st.usage_bytes >= 0 ? fmtBytes(st.usage_bytes) + ' used of ' + fmtBytes(st.quota_bytes) + ' available to this app' : 'unknown');
+    if (m) text += ' · model ' + fmtBytes(m.stored_bytes) + ' of ' + fmtBytes(m.total_bytes) + (m.ready ? ' (ready offline)' : '');
+    $('#storage').textContent = text;
+    return m;
+  } catch (e) { $('#storage').textContent = 'Storage: unknown'; return null; }
+}
+
+function showProgress(p) {
+  const pct = p.total_bytes ? (100 * p.done_bytes) / p.total_bytes : 0;
+  const bar = $('#download-bar');
+  bar.max = 1; bar.value = pct / 100;
+  let text = fmtBytes(p.done_bytes) + ' of ' + fmtBytes(p.total_bytes) + ' (' + pct.toFixed(0) + '%)';
+  if (p.state === 'downloading') text += ' · ' + (p.bytes_per_sec > 0 ? fmtBytes(p.bytes_per_sec) + '/s · ' : '') + fmtTime(p.eta_seconds);
+  if (p.state === 'ready') text = 'Downloaded ' + fmtBytes(p.total_bytes) + '. The assistant now works offline.';
+  $('#download-text').textContent = text;
+}
+function showDownloadError(msg) { const e = $('#download-error'); e.textContent = msg; e.hidden = !msg; }
+
+let retryTimer = null, retryDelay = 2000;
+async function download() {
+  if (!ui.model || ui.downloading) return;
+  clearTimeout(retryTimer);
+  ui.downloading = true;
+  const stored = await showStorage();
+  if (stored && !stored.ready) showProgress({ state: 'resuming', done_bytes: stored.stored_bytes, total_bytes: stored.total_bytes });
+  if (!stored || !stored.ready) $('#download').hidden = false;
+  let last = null;
+  try {
+    const r = await fetch('/aisle/download?model=' + encodeURIComponent(ui.model));
+    for await (const ev of sse(r)) {
+      last = JSON.parse(ev);
+      if (last.state !== 'manifest') showProgress(last);
+      if (last.state === 'downloading') $('#download').hidden = false;
+    }
+  } catch (e) { last = { state: 'error', error: { code: 'network_error', message: String(e) } }; }
+  ui.downloading = false;
+  if (last && last.state === 'ready') {
+    retryDelay = 2000; showDownloadError('');
+    ui.ready = true; metrics.ready = performance.now();
+    setTimeout(() => { $('#download').hidden = true; }, stored && stored.ready ? 0 : 1500);
+    showStorage();
+    if (ui.owner && !ui.loaded) preload();
+    enable();
+    return;
+  }
+  const err = (last && last.error) || { code: 'network_error', message: 'The download stopped.' };
+  if (err.code === 'quota_exceeded') { showDownloadError(err.message); return; }
+  showDownloadError(err.code === 'network_error' ? 'No connection to the store. The download continues by itself when the network is back.' : err.message);
+  retryTimer = setTimeout(download, retryDelay);
+  retryDelay = Math.min(retryDelay * 2, 30000);
+}
+
+// sse yields the data of each server-sent event of a fetch response.
+async function* sse(resp) {
+  if (!resp.ok) {
+    let msg = 'HTTP ' + resp.status;
+    try { msg = (await resp.json()).error.message; } catch (e) { /* not JSON */ }
+    throw new Error(msg);
+  }
+  const reader = resp.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return;
+    buf += value;
+    let i;
+    while ((i = buf.indexOf('\n\n')) >= 0) {
+      const block = buf.slice(0, i); buf = buf.slice(i + 2);
+      const data = block.split('\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trimStart()).join('\n');
+      if (data) yield data;
+    }
+  }
+}
+
+// ---- chat
+function enable() {
+  const busy = !!ui.abort;
+  const can = ui.ready;
+  $('#prompt').disabled = !can;
+  $('#send').disabled = !can || busy;
+  $('#stop').disabled = !busy;
+  $('#regen').disabled = !can || busy || !ui.messages.some((m) => m.role === 'assistant');
+  if (!ui.owner && ui.ready) setEngine('Ready · shared with another tab');
+  if (can && !busy) {
+    setState('ready');
+    if (!metrics.interactive) metrics.interactive = performance.now();
+  } else setState(busy ? 'busy' : 'starting');
+}
+
+function bubble(role, text) {
+  const div = document.createElement('div');
+  div.className = 'msg ' + role;
+  div.textContent = text;
+  $('#log').append(div);
+  div.scrollIntoView({ block: 'end' });
+  return div;
+}
+
+async function ask() {
+  const out = bubble('assistant', '');
+  out.setAttribute('aria-busy', 'true');
+  $('#chat-error').hidden = true;
+  ui.abort = new AbortController();
+  enable();
+  const t0 = performance.now();
+  let text = '', usage = null, first = 0;
+  try {
+    const r = await fetch('/v1/chat/completions', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, signal: ui.abort.signal,
+      body: JSON.stringify({ model: ui.model, messages: ui.messages, stream: true, stream_options: { include_usage: true },
+        temperature: Number($('#temperature').value), max_tokens: Number($('#max-tokens').value) || 256 }),
+    });
+    for await (const data of sse(r)) {
+      if (data === '[DONE]') break;
+      const c = JSON.parse(data);
+      if (c.error) throw new Error(c.error.message);
+      if (c.usage) usage = c.usage;
+      const piece = c.choices && c.choices[0] && c.choices[0].delta.content;
+      if (piece) { if (!first) first = performance.now(); text += piece; out.textContent = text; }
+    }
+    ui.messages.push({ role: 'assistant', content: text });
+    metrics.lastChat = { ttft: first ? first - t0 : null, total: performance.now() - t0, usage, text };
+    if (usage) { const m = document.createElement('span'); m.className = 'meta'; m.textContent = usage.completion_tokens + ' tokens'; out.append(m); }
+  } catch (e) {
+    if (e.name === 'AbortError') { if (text) ui.messages.push({ role: 'assistant', content: text }); }
+    else { $('#chat-error').textContent = e.message; $('#chat-error').hidden = false; if (!text) out.remove(); }
+  } finally {
+    out.removeAttribute('aria-busy');
+    ui.abort = null;
+    enable();
+    if (ui.updateAfter) applyUpdate(ui.reg);
+  }
+}
+
+$('#composer').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const text = $('#prompt').value.trim();
+  if (!text || ui.abort) return;
+  $('#prompt').value = '';
+  ui.messages.push({ role: 'user', content: text });
+  bubble('user', text);
+  ask();
+});
+$('#prompt').addEventListener('keydown', (e) => {
+  if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); $('#composer').requestSubmit(); }
+  if (e.key === 'Escape' && ui.abort) ui.abort.abort();
+});
+$('#stop').addEventListener('click', () => ui.abort && ui.abort.abort());
+$('#regen').addEventListener('click', () => {
+  if (ui.abort) return;
+  const i = ui.messages.map((m) => m.role).lastIndexOf('assistant');
+  if (i < 0) return;
+  ui.messages.splice(i, 1);
+  const bubbles = document.querySelectorAll('#log .msg.assistant');
+  bubbles[bubbles.length - 1].remove();
+  ask();
+});
+$('#model').addEventListener('change', (e) => {
+  ui.model = e.target.value; localStorage.setItem('aisle.model', ui.model);
+  ui.ready = false; ui.loaded = false; enable(); download();
+});
+$('#temperature').addEventListener('input', (e) => { $('#temperature-out').value = e.target.value; });
+$('#clear').addEventListener('click', async () => {
+  if (!confirm('Delete the downloaded model from this device? You will need a network to download it again.')) return;
+  await fetch('/aisle/clear', { method: 'POST' });
+  ui.ready = false; ui.loaded = false; enable(); showStorage();
+  setEngine('Model deleted'); $('#download').hidden = false; showProgress({ state: 'none', done_bytes: 0, total_bytes: 0 });
+});
+
+function fatal(msg) { setEngine('Unavailable'); $('#chat-error').textContent = msg; $('#chat-error').hidden = false; }
+boot().catch((e) => fatal('The app could not start: ' + e.message));

@@ -1,0 +1,200 @@
+package sw
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"aisle/api/delivery"
+	"aisle/sw/modelstore"
+	"aisle/worker/browser/wire"
+)
+
+// InternalHost is the host of the lifecycle requests that the service worker's JavaScript sends
+// to Go (https://aisle.internal/install and /activate). Fetch events from pages never reach Go
+// with this host: the shim forwards only same-origin requests.
+const InternalHost = "aisle.internal"
+
+// App routes every request the service worker hands to Go:
+//
+//	POST https://aisle.internal/install    precache the shell (install event)
+//	POST https://aisle.internal/activate   delete outdated caches (activate event)
+//	/v1/...                                the OpenAI-compatible API (API)
+//	GET  /aisle/download?model=ID          download a model; server-sent Progress events
+//	GET  /aisle/status                     models on the device and storage use (Status)
+//	POST /aisle/clear[?model=ID]           delete stored models
+//	GET  anything else                     the app shell (Shell)
+type App struct {
+	API        *API
+	Shell      *Shell
+	Downloader *Downloader
+	Store      *modelstore.Store
+	// Estimate reports the origin's storage use and quota in bytes (navigator.storage.estimate);
+	// nil leaves them out of Status.
+	Estimate func(ctx context.Context) (usage, quota int64, err error)
+}
+
+// StoreModels lists the complete models of a Store as ready for the API.
+type StoreModels struct{ Store *modelstore.Store }
+
+// ReadyModels implements ModelLister.
+func (s StoreModels) ReadyModels(ctx context.Context) ([]ReadyModel, error) {
+	list, err := s.Store.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []ReadyModel
+	for _, st := range list {
+		if st.Complete {
+			out = append(out, ReadyModel{ID: st.Manifest.ID, Revision: st.Manifest.Revision, Created: st.CompletedAt})
+		}
+	}
+	return out, nil
+}
+
+func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	switch {
+	case r.URL.Host == InternalHost:
+		a.lifecycle(w, r)
+	case strings.HasPrefix(p, "/v1/"):
+		a.API.ServeHTTP(w, r)
+	case p == "/aisle/download":
+		a.download(w, r)
+	case p == "/aisle/status":
+		a.status(w, r)
+	case p == "/aisle/clear":
+		a.clear(w, r)
+	case r.Method == http.MethodGet || r.Method == http.MethodHead:
+		a.Shell.ServeHTTP(w, r)
+	default:
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	}
+}
+
+func (a *App) lifecycle(w http.ResponseWriter, r *http.Request) {
+	var err error
+	switch r.URL.Path {
+	case "/install":
+		err = a.Shell.Install(r.Context())
+	case "/activate":
+		err = a.Shell.Activate(r.Context())
+	default:
+		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		writeWireError(w, wire.AsError(err))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// download streams Progress as server-sent events (`data: {...}`), the last one in state "ready"
+// or "error". Closing the stream cancels the download; what was stored stays stored.
+func (a *App) download(w http.ResponseWriter, r *http.Request) {
+	id := r.URL.Query().Get("model")
+	if !delivery.ValidID(id) {
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "model", wire.CodeInvalid,
+			fmt.Sprintf("invalid model id %q", id))
+		return
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	flusher, _ := w.(http.Flusher)
+	send := func(p Progress) {
+		b, _ := json.Marshal(p)
+		if _, err := fmt.Fprintf(w, "data: %s\n\n", b); err != nil {
+			cancel() // the page went away: stop downloading
+			return
+		}
+		if flusher != nil {
+			flusher.Flush()
+		}
+	}
+	_, err := a.Downloader.Download(ctx, id, send)
+	if err != nil {
+		send(Progress{Model: id, State: "error", Error: wire.AsError(err), ETASeconds: -1})
+	}
+}
+
+// Status is the answer of GET /aisle/status.
+type Status struct {
+	Models  []ModelStatus `json:"models"`
+	Usage   int64         `json:"usage_bytes"` // -1 when unknown
+	Quota   int64         `json:"quota_bytes"` // -1 when unknown
+	Version string        `json:"version"`     // app shell version of the active service worker
+}
+
+// ModelStatus is one stored model revision.
+type ModelStatus struct {
+	ID           string           `json:"id"`
+	Revision     string           `json:"revision"`
+	Name         string           `json:"name,omitempty"`
+	Ready        bool             `json:"ready"`
+	TotalBytes   int64            `json:"total_bytes"`
+	StoredBytes  int64            `json:"stored_bytes"`
+	Shards       int              `json:"shards"`
+	ShardsStored int              `json:"shards_stored"`
+	Summary      delivery.Summary `json:"summary"`
+}
+
+func (a *App) status(w http.ResponseWriter, r *http.Request) {
+	list, err := a.Store.List(r.Context())
+	if err != nil {
+		writeWireError(w, wire.AsError(err))
+		return
+	}
+	st := Status{Models: []ModelStatus{}, Usage: -1, Quota: -1, Version: a.Shell.Version}
+	for _, m := range list {
+		ms := ModelStatus{ID: m.Manifest.ID, Revision: m.Manifest.Revision, Name: m.Manifest.Name, Ready: m.Complete,
+			TotalBytes: m.Manifest.Size, StoredBytes: m.BytesStored, Shards: len(m.Manifest.Shards), Summary: m.Manifest.Summary}
+		for _, ok := range m.ShardsStored {
+			if ok {
+				ms.ShardsStored++
+			}
+		}
+		st.Models = append(st.Models, ms)
+	}
+	if a.Estimate != nil {
+		if u, q, err := a.Estimate(r.Context()); err == nil {
+			st.Usage, st.Quota = u, q
+		}
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+func (a *App) clear(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	id := r.URL.Query().Get("model")
+	if id != "" && !delivery.ValidID(id) {
+		writeError(w, http.StatusBadRequest, "invalid_request_error", "model", wire.CodeInvalid, fmt.Sprintf("invalid model id %q", id))
+		return
+	}
+	keys, err := a.Store.Cache.Keys(r.Context())
+	if err != nil {
+		writeWireError(w, wire.AsError(err))
+		return
+	}
+	n := 0
+	for _, k := range keys {
+		if id == "" || strings.HasPrefix(k, delivery.ModelsPrefix+id+"/") {
+			if err := a.Store.Cache.Delete(r.Context(), k); err != nil {
+				writeWireError(w, wire.AsError(err))
+				return
+			}
+			n++
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"deleted": n})
+}

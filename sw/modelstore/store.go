@@ -1,0 +1,282 @@
+// Package modelstore keeps downloaded model shards on the device, in one cache of the browser's
+// Cache Storage (or any Cache), and hands them out only after checking their SHA-256.
+//
+// Keys (URL paths, so they read like the server's layout):
+//
+//	/models/<id>/<revision>/manifest.json   the manifest the shards were downloaded against
+//	/models/<id>/<revision>/<NNNN>.bin      shard NNNN, stored only after its hash matched
+//	/models/<id>/<revision>/complete        present once every shard was stored: the model is ready
+//
+// A shard that fails its check when loaded is deleted together with the complete marker, so the
+// next download fetches exactly that shard again.
+package modelstore
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"aisle/api/delivery"
+	"aisle/worker/browser/wire"
+)
+
+// CacheName is the Cache Storage cache that holds models. The suffix is the layout version:
+// activate deletes caches of older layouts.
+const CacheName = "aisle-models-v1"
+
+// ErrNotFound is returned by Cache.Get for a missing key.
+var ErrNotFound = errors.New("modelstore: not found")
+
+// Cache is a key-value view of one Cache Storage cache. Put must store the value whole or not at
+// all; an error whose wire code is wire.CodeQuota means the browser refused to store more.
+type Cache interface {
+	Get(ctx context.Context, key string) ([]byte, error)
+	Put(ctx context.Context, key string, data []byte, contentType string) error
+	Delete(ctx context.Context, key string) error
+	Keys(ctx context.Context) ([]string, error) // URL paths, any order
+}
+
+// Hasher returns the SHA-256 of data (the browser's SubtleCrypto is much faster than Go's
+// crypto/sha256 compiled to wasm).
+type Hasher func(ctx context.Context, data []byte) ([32]byte, error)
+
+// Store is the set of models stored in one Cache.
+type Store struct {
+	Cache Cache
+	Hash  Hasher
+}
+
+func prefix(id, rev string) string      { return delivery.ModelsPrefix + id + "/" + rev + "/" }
+func manifestKey(id, rev string) string { return prefix(id, rev) + "manifest.json" }
+func completeKey(id, rev string) string { return prefix(id, rev) + "complete" }
+func ShardKey(m *delivery.Manifest, i int) string {
+	return delivery.ModelsPrefix + m.ID + "/" + m.Shards[i].Path
+}
+
+// Stored describes one model revision found in the store.
+type Stored struct {
+	Manifest     *delivery.Manifest
+	Complete     bool
+	CompletedAt  time.Time
+	ShardsStored []bool // by shard index
+	BytesStored  int64
+}
+
+// List returns the stored revisions, sorted by ID then revision.
+func (s *Store) List(ctx context.Context) ([]Stored, error) {
+	keys, err := s.Cache.Keys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	have := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		have[k] = true
+	}
+	var out []Stored
+	for _, k := range keys {
+		rest, ok := strings.CutPrefix(k, delivery.ModelsPrefix)
+		if !ok || !strings.HasSuffix(rest, "/manifest.json") || strings.Count(rest, "/") != 2 {
+			continue
+		}
+		m, err := s.manifest(ctx, k)
+		if err != nil {
+			continue // a damaged manifest: Prune removes it
+		}
+		st := Stored{Manifest: m, ShardsStored: make([]bool, len(m.Shards))}
+		for i, sh := range m.Shards {
+			if have[ShardKey(m, i)] {
+				st.ShardsStored[i] = true
+				st.BytesStored += sh.Size
+			}
+		}
+		if have[completeKey(m.ID, m.Revision)] {
+			if b, err := s.Cache.Get(ctx, completeKey(m.ID, m.Revision)); err == nil {
+				var mark completeMark
+				if json.Unmarshal(b, &mark) == nil {
+					st.Complete, st.CompletedAt = true, mark.At
+				}
+			}
+		}
+		out = append(out, st)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i].Manifest, out[j].Manifest
+		return a.ID < b.ID || a.ID == b.ID && a.Revision < b.Revision
+	})
+	return out, nil
+}
+
+func (s *Store) manifest(ctx context.Context, key string) (*delivery.Manifest, error) {
+	b, err := s.Cache.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	var m delivery.Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("modelstore: %s: %w", key, err)
+	}
+	if err := m.Validate(); err != nil {
+		return nil, fmt.Errorf("modelstore: %s: %w", key, err)
+	}
+	if key != manifestKey(m.ID, m.Revision) {
+		return nil, fmt.Errorf("modelstore: %s holds %s@%s", key, m.ID, m.Revision)
+	}
+	return &m, nil
+}
+
+// Ready returns the complete revision of model id, or nil when none is complete. With several
+// complete revisions (an update finished but the old one is not pruned yet) the newest wins.
+func (s *Store) Ready(ctx context.Context, id string) (*Stored, error) {
+	list, err := s.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var best *Stored
+	for i := range list {
+		st := &list[i]
+		if st.Manifest.ID == id && st.Complete && (best == nil || st.CompletedAt.After(best.CompletedAt)) {
+			best = st
+		}
+	}
+	return best, nil
+}
+
+// SaveManifest records the manifest a download works against. It validates m first.
+func (s *Store) SaveManifest(ctx context.Context, m *delivery.Manifest) error {
+	if err := m.Validate(); err != nil {
+		return err
+	}
+	b, _ := json.Marshal(m)
+	return s.Cache.Put(ctx, manifestKey(m.ID, m.Revision), b, "application/json")
+}
+
+// PutShard stores shard i of m after checking its size and SHA-256. A mismatch stores nothing
+// and returns an error with code wire.CodeModelCorrupt.
+func (s *Store) PutShard(ctx context.Context, m *delivery.Manifest, i int, data []byte) error {
+	if err := s.check(ctx, m, i, data); err != nil {
+		return err
+	}
+	return s.Cache.Put(ctx, ShardKey(m, i), data, "application/octet-stream")
+}
+
+func (s *Store) check(ctx context.Context, m *delivery.Manifest, i int, data []byte) error {
+	sh := m.Shards[i]
+	if int64(len(data)) != sh.Size {
+		return wire.Errorf(wire.CodeModelCorrupt, "shard %d of %s has %d bytes, want %d", i, m.ID, len(data), sh.Size)
+	}
+	sum, err := s.Hash(ctx, data)
+	if err != nil {
+		return fmt.Errorf("modelstore: hash shard %d: %w", i, err)
+	}
+	if got := hex.EncodeToString(sum[:]); got != sh.SHA256 {
+		return wire.Errorf(wire.CodeModelCorrupt, "shard %d of %s has SHA-256 %s…, want %s…", i, m.ID, got[:12], sh.SHA256[:12])
+	}
+	return nil
+}
+
+type completeMark struct {
+	At time.Time `json:"at"`
+}
+
+// MarkComplete declares m ready after checking that every shard is stored.
+func (s *Store) MarkComplete(ctx context.Context, m *delivery.Manifest, at time.Time) error {
+	keys, err := s.Cache.Keys(ctx)
+	if err != nil {
+		return err
+	}
+	have := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		have[k] = true
+	}
+	for i := range m.Shards {
+		if !have[ShardKey(m, i)] {
+			return fmt.Errorf("modelstore: %s@%s: shard %d is missing", m.ID, m.Revision, i)
+		}
+	}
+	b, _ := json.Marshal(completeMark{At: at.UTC()})
+	return s.Cache.Put(ctx, completeKey(m.ID, m.Revision), b, "application/json")
+}
+
+// Prune deletes every stored revision of model id except keep, and anything under the models
+// prefix that belongs to no readable manifest. It returns the number of deleted entries.
+func (s *Store) Prune(ctx context.Context, id, keep string) (int, error) {
+	keys, err := s.Cache.Keys(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, k := range keys {
+		rest, ok := strings.CutPrefix(k, delivery.ModelsPrefix)
+		if !ok {
+			continue
+		}
+		parts := strings.SplitN(rest, "/", 3)
+		if len(parts) != 3 || parts[0] != id || parts[1] == keep {
+			continue
+		}
+		if err := s.Cache.Delete(ctx, k); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// Corrupt lists the shards of a Load that failed their check (and were deleted).
+type Corrupt struct {
+	Model  string
+	Shards []int
+}
+
+// Load returns the shards of the ready revision of model id, each checked against its SHA-256.
+// Damaged shards are deleted along with the complete marker and reported as a *wire.Error with
+// code wire.CodeModelCorrupt; a missing model is wire.CodeModelMissing.
+func (s *Store) Load(ctx context.Context, id string) (*delivery.Manifest, [][]byte, error) {
+	st, err := s.Ready(ctx, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	if st == nil {
+		return nil, nil, wire.Errorf(wire.CodeModelMissing, "model %q is not stored on this device", id)
+	}
+	m := st.Manifest
+	shards := make([][]byte, len(m.Shards))
+	var bad []int
+	for i := range m.Shards {
+		b, err := s.Cache.Get(ctx, ShardKey(m, i))
+		if errors.Is(err, ErrNotFound) {
+			bad = append(bad, i)
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := s.check(ctx, m, i, b); err != nil {
+			if wire.AsError(err).Code != wire.CodeModelCorrupt {
+				return nil, nil, err
+			}
+			bad = append(bad, i)
+			continue
+		}
+		shards[i] = b
+	}
+	if len(bad) > 0 {
+		for _, i := range bad {
+			if err := s.Cache.Delete(ctx, ShardKey(m, i)); err != nil {
+				return nil, nil, err
+			}
+		}
+		if err := s.Cache.Delete(ctx, completeKey(m.ID, m.Revision)); err != nil {
+			return nil, nil, err
+		}
+		return nil, nil, wire.Errorf(wire.CodeModelCorrupt,
+			"%d stored piece(s) of model %q were damaged and have been removed (shards %v); they will be downloaded again when the device is online",
+			len(bad), id, bad)
+	}
+	return m, shards, nil
+}

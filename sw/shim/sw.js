@@ -1,0 +1,81 @@
+// aisle service worker: the JavaScript half. It registers every listener synchronously, keeps the
+// inference worker's port (the only state that must live in memory), and hands each request to
+// Go (sw.wasm) -- one fresh Go instance per request, as github.com/syumai/workers is built for.
+// All routing and logic is in Go (package aisle/sw).
+importScripts('/sw-wasm_exec.js');
+
+const VERSION = '__AISLE_VERSION__'; // replaced by the build with the precache version
+const WASM = '/sw.wasm';
+
+// syumai/workers calls this helper.
+globalThis.tryCatch = (fn) => { try { return { result: fn() }; } catch (e) { return { error: e }; } };
+
+let modulePromise = null;
+function wasmModule() {
+  if (!modulePromise) {
+    modulePromise = caches.match(WASM, { cacheName: 'aisle-shell-' + VERSION })
+      .then((r) => r || fetch(WASM))
+      .then((r) => WebAssembly.compileStreaming(r))
+      .catch((e) => { modulePromise = null; throw e; });
+  }
+  return modulePromise;
+}
+
+async function handle(request) {
+  const mod = await wasmModule();
+  const go = new Go();
+  const binding = {};
+  let ready;
+  const started = new Promise((resolve) => { ready = resolve; });
+  const instance = await WebAssembly.instantiate(mod, { ...go.importObject, workers: { ready: () => ready() } });
+  const exited = go.run(instance, { binding }).then(() => { throw new Error('sw.wasm exited before serving'); });
+  await Promise.race([started, exited]);
+  return binding.handleRequest(request);
+}
+
+// The inference worker's control port, handed over by the page that runs the worker.
+let port = null;
+let waiters = [];
+function askClients() {
+  self.clients.matchAll({ type: 'window', includeUncontrolled: true })
+    .then((cs) => cs.forEach((c) => c.postMessage({ type: 'aisle-need-port' })));
+}
+self.aisle = {
+  version: VERSION,
+  enginePort: () => port,
+  dropPort: (p) => { if (port === p) port = null; },
+  waitPort: (ms) => port ? Promise.resolve(port) : new Promise((resolve) => {
+    const t = setTimeout(() => { waiters = waiters.filter((w) => w !== done); resolve(null); }, ms);
+    const done = (p) => { clearTimeout(t); resolve(p); };
+    waiters.push(done);
+    askClients();
+  }),
+};
+
+async function lifecycle(name) {
+  const r = await handle(new Request('https://aisle.internal/' + name, { method: 'POST' }));
+  if (!r.ok) throw new Error(name + ' failed: ' + (await r.text()));
+}
+
+self.addEventListener('install', (e) => e.waitUntil(lifecycle('install')));
+self.addEventListener('activate', (e) => e.waitUntil(lifecycle('activate').then(() => self.clients.claim())));
+self.addEventListener('fetch', (e) => {
+  const url = new URL(e.request.url);
+  if (url.origin !== self.location.origin) return;
+  const p = url.pathname;
+  if (p.startsWith('/api/') || p.startsWith('/models/')) return; // straight to the network
+  const m = e.request.method;
+  if (m !== 'GET' && m !== 'HEAD' && !p.startsWith('/v1/') && !p.startsWith('/aisle/')) return;
+  e.respondWith(handle(e.request));
+});
+self.addEventListener('message', (e) => {
+  const d = e.data || {};
+  if (d.type === 'aisle-engine-port' && e.ports[0]) {
+    port = e.ports[0];
+    waiters.splice(0).forEach((w) => w(port));
+  } else if (d.type === 'aisle-skip-waiting') {
+    self.skipWaiting();
+  }
+});
+// After a restart the port is gone: ask the pages for a fresh one right away.
+askClients();

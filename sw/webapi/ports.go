@@ -1,0 +1,190 @@
+//go:build js && wasm
+
+package webapi
+
+import (
+	"context"
+	"sync"
+	"syscall/js"
+	"time"
+
+	"aisle/sw"
+	"aisle/worker/browser/wire"
+)
+
+// Inbox receives the string messages of a MessagePort without ever blocking the JS callback:
+// messages queue without bound until Next takes them.
+type Inbox struct {
+	port   js.Value
+	fn     js.Func
+	mu     sync.Mutex
+	queue  []string
+	notify chan struct{}
+}
+
+// Listen starts receiving on port. Close stops it.
+func Listen(port js.Value) *Inbox {
+	in := &Inbox{port: port, notify: make(chan struct{}, 1)}
+	in.fn = js.FuncOf(func(_ js.Value, args []js.Value) any {
+		d := args[0].Get("data")
+		if d.Type() != js.TypeString {
+			return nil
+		}
+		in.mu.Lock()
+		in.queue = append(in.queue, d.String())
+		in.mu.Unlock()
+		select {
+		case in.notify <- struct{}{}:
+		default:
+		}
+		return nil
+	})
+	port.Set("onmessage", in.fn)
+	return in
+}
+
+// Next returns the next message, or ok=false when timeout passes first or ctx ends.
+func (in *Inbox) Next(ctx context.Context, timeout time.Duration) (msg string, ok bool) {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	for {
+		in.mu.Lock()
+		if len(in.queue) > 0 {
+			msg = in.queue[0]
+			in.queue = in.queue[1:]
+			in.mu.Unlock()
+			return msg, true
+		}
+		in.mu.Unlock()
+		select {
+		case <-in.notify:
+		case <-t.C:
+			return "", false
+		case <-ctx.Done():
+			return "", false
+		}
+	}
+}
+
+// Close stops listening and closes the port.
+func (in *Inbox) Close() {
+	in.port.Set("onmessage", js.Null())
+	in.port.Call("close")
+	in.fn.Release()
+}
+
+// Post sends a message on port, transferring the given ports.
+func Post(port js.Value, m wire.Msg, transfer ...js.Value) {
+	if len(transfer) == 0 {
+		port.Call("postMessage", m.Encode())
+		return
+	}
+	list := make([]any, len(transfer))
+	for i, t := range transfer {
+		list[i] = t
+	}
+	port.Call("postMessage", m.Encode(), list)
+}
+
+// PortEngine is the service worker's sw.Engine: it forwards each request to the dedicated
+// inference worker through the control port that a page handed to the service worker's
+// JavaScript (globalThis.aisle: enginePort(), waitPort(ms), dropPort(port)).
+type PortEngine struct {
+	// WaitPort bounds how long a request waits for a page to hand over a port.
+	WaitPort time.Duration
+}
+
+var _ sw.Engine = (*PortEngine)(nil)
+
+func (e *PortEngine) registry() js.Value { return global.Get("aisle") }
+
+func (e *PortEngine) port(ctx context.Context, fresh bool) (js.Value, error) {
+	reg := e.registry()
+	if !reg.Truthy() {
+		return js.Null(), wire.Errorf(wire.CodeUnavailable, "the service worker has no engine registry")
+	}
+	if !fresh {
+		if p := reg.Call("enginePort"); p.Truthy() {
+			return p, nil
+		}
+	}
+	wait := e.WaitPort
+	if wait <= 0 {
+		wait = 8 * time.Second
+	}
+	p, err := Await(ctx, reg.Call("waitPort", wait.Milliseconds()))
+	if err != nil {
+		return js.Null(), err
+	}
+	if !p.Truthy() {
+		return js.Null(), wire.Errorf(wire.CodeUnavailable,
+			"The assistant is not running: open the app in a tab (it starts the on-device model), then try again.")
+	}
+	return p, nil
+}
+
+// Chat implements sw.Engine.
+func (e *PortEngine) Chat(ctx context.Context, req wire.ChatRequest, emit func(wire.Delta) error) (wire.Result, error) {
+	var in *Inbox
+	var reply js.Value
+	// Try the known port; if it does not accept in time, drop it and ask the pages for a new one.
+	for attempt := 0; ; attempt++ {
+		ctrl, err := e.port(ctx, attempt > 0)
+		if err != nil {
+			return wire.Result{}, err
+		}
+		ch := global.Get("MessageChannel").New()
+		reply = ch.Get("port1")
+		in = Listen(reply)
+		Post(ctrl, wire.Msg{Kind: wire.KindChat, Chat: &req}, ch.Get("port2"))
+		msg, ok := in.Next(ctx, wire.AcceptTimeout)
+		if ok {
+			m, err := wire.Decode(msg)
+			if err == nil && m.Kind == wire.KindAccepted {
+				break
+			}
+			in.Close()
+			if err == nil && m.Kind == wire.KindError {
+				return wire.Result{}, m.Error
+			}
+			return wire.Result{}, wire.Errorf(wire.CodeInternal, "unexpected first message from the worker: %.80s", msg)
+		}
+		in.Close()
+		if ctx.Err() != nil {
+			return wire.Result{}, wire.Errorf(wire.CodeCancelled, "request cancelled")
+		}
+		e.registry().Call("dropPort", ctrl)
+		if attempt > 0 {
+			return wire.Result{}, wire.Errorf(wire.CodeUnavailable,
+				"The on-device model did not respond. Reload the app to restart it.")
+		}
+	}
+	defer in.Close()
+	for {
+		msg, ok := in.Next(ctx, wire.SilenceTimeout)
+		if !ok {
+			if ctx.Err() != nil {
+				Post(reply, wire.Msg{Kind: wire.KindCancel})
+				return wire.Result{}, wire.Errorf(wire.CodeCancelled, "request cancelled")
+			}
+			return wire.Result{}, wire.Errorf(wire.CodeTimeout,
+				"The on-device model stopped responding (no sign of life for %v). Reload the app to restart it.", wire.SilenceTimeout)
+		}
+		m, err := wire.Decode(msg)
+		if err != nil {
+			return wire.Result{}, wire.Errorf(wire.CodeInternal, "%v", err)
+		}
+		switch m.Kind {
+		case wire.KindBeat:
+		case wire.KindDelta:
+			if err := emit(*m.Delta); err != nil {
+				Post(reply, wire.Msg{Kind: wire.KindCancel})
+				return wire.Result{}, err
+			}
+		case wire.KindDone:
+			return *m.Done, nil
+		case wire.KindError:
+			return wire.Result{}, m.Error
+		}
+	}
+}
