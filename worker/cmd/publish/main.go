@@ -15,6 +15,7 @@ import (
 	"os"
 
 	"aisle/api/delivery"
+	"aisle/api/delivery/publish"
 )
 
 func main() {
@@ -41,7 +42,7 @@ func run(args []string) error {
 		fl.Usage()
 		return fmt.Errorf("want exactly one GGUF file, got %d arguments", fl.NArg())
 	}
-	m, err := Publish(*root, fl.Arg(0), PublishOptions{ID: *id, Name: *name, ShardSize: *shard})
+	m, err := publish.Publish(*root, fl.Arg(0), publish.PublishOptions{ID: *id, Name: *name, ShardSize: *shard})
 	if err != nil {
 		return err
 	}

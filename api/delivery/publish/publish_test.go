@@ -1,4 +1,4 @@
-package main
+package publish
 
 import (
 	"bytes"
@@ -13,7 +13,7 @@ import (
 	"aisle/worker/gguf"
 )
 
-const model = "../../testdata/models/stories260K.gguf"
+const model = "../../../worker/testdata/models/stories260K.gguf"
 
 func TestPublishRoundTrip(t *testing.T) {
 	root := t.TempDir()
@@ -111,8 +111,5 @@ func TestPublishErrors(t *testing.T) {
 				t.Error("Publish succeeded")
 			}
 		})
-	}
-	if err := run([]string{"-id", "x"}); err == nil {
-		t.Error("run without a file succeeded")
 	}
 }

@@ -1,4 +1,7 @@
-package main
+// Package publish splits a GGUF model into the published form of package delivery: shards
+// of 16-64 MiB (cut at tensor boundaries where possible), their SHA-256, and a manifest with the
+// model's summary read from the GGUF header.
+package publish
 
 import (
 	"crypto/sha256"
