@@ -6,75 +6,35 @@ import (
 	"sync"
 )
 
-// bpeMerges holds the merge table with every string interned: vocabulary tokens keep their
-// ids, strings that occur only in merges get ids from len(vocab) up. A merge of the pair
-// (a, b) is found by one map lookup of the pair's ids.
-type bpeMerges struct {
-	symID  map[string]int32 // text -> interned id
-	nVocab int32
-	pairs  map[uint64]mergeRule
-}
+// bpeRanks maps a merge, written as in tokenizer.ggml.merges ("left right"), to its rank (its
+// index; the first of repeated merges wins). Symbols of byte-level BPE never contain a raw
+// space (the byte 0x20 is encoded as "Ġ"), so "left right" names exactly one pair, the one
+// llama.cpp finds by splitting the line at its first space after the first byte.
+type bpeRanks map[string]int32
 
-type mergeRule struct {
-	rank   int32
-	result int32 // interned id of left+right
-}
-
-func pairKey(a, b int32) uint64 { return uint64(uint32(a))<<32 | uint64(uint32(b)) }
-
-func newBPEMerges(merges []string, toID map[string]int32) *bpeMerges {
-	m := &bpeMerges{symID: make(map[string]int32, len(toID)), nVocab: int32(len(toID)),
-		pairs: make(map[uint64]mergeRule, len(merges))}
-	maxID := int32(-1)
-	for s, id := range toID {
-		m.symID[s] = id
-		maxID = max(maxID, id)
-	}
-	next := maxID + 1
-	m.nVocab = next
-	intern := func(s string) int32 {
-		if id, ok := m.symID[s]; ok {
-			return id
-		}
-		id := next
-		next++
-		m.symID[s] = id
-		return id
-	}
+func newBPERanks(merges []string) bpeRanks {
+	m := make(bpeRanks, len(merges))
 	for rank, line := range merges {
-		// llama.cpp splits at the first space after the first byte; a line without one
-		// stands for the pair ("", ""), which never occurs between real symbols.
-		sp := strings.IndexByte(line[min(1, len(line)):], ' ')
-		if sp < 0 {
-			continue
+		if len(line) < 3 || strings.IndexByte(line[1:], ' ') < 0 {
+			continue // no pair: llama.cpp files it as ("", ""), which never occurs
 		}
-		sp += min(1, len(line))
-		left, right := line[:sp], line[sp+1:]
-		if left == "" || right == "" {
-			continue
+		if _, dup := m[line]; !dup {
+			m[line] = int32(rank)
 		}
-		k := pairKey(intern(left), intern(right))
-		if _, dup := m.pairs[k]; dup {
-			continue // the first rank of a repeated pair wins
-		}
-		m.pairs[k] = mergeRule{rank: int32(rank), result: intern(left + right)}
 	}
 	return m
 }
 
-// bpeSymbol is a run of the word's bytes [start, end) with its interned id (-1 when the text
-// is neither a token nor part of any merge).
+// bpeSymbol is the run of the word's bytes [start, end); merged-away symbols are empty.
 type bpeSymbol struct {
 	start, end int
-	id         int32
 	prev, next int
 }
 
 type bpeBigram struct {
 	left, right int
-	lid, rid    int32
 	rank        int32
-	result      int32
+	size        int // bytes of left+right when queued; a changed pair no longer adds up
 }
 
 // bigramQueue pops the lowest rank first, then the leftmost pair.
@@ -112,30 +72,30 @@ func (t *Tokenizer) encodeWord(word string, out []int) []int {
 	return out
 }
 
+// mergeWord runs the BPE merges on one word: start from its UTF-8 characters and repeatedly
+// merge the adjacent pair with the lowest merge rank (leftmost on ties).
 func (t *Tokenizer) mergeWord(word string, out []int) []int {
 	if word == "" {
 		return out
 	}
-	m := t.bpe
 	syms := make([]bpeSymbol, 0, len(word))
 	for i := 0; i < len(word); {
 		n := min(utf8Len(word[i]), len(word)-i)
-		id, ok := m.symID[word[i:i+n]]
-		if !ok {
-			id = -1
-		}
-		syms = append(syms, bpeSymbol{start: i, end: i + n, id: id, prev: len(syms) - 1, next: len(syms) + 1})
+		syms = append(syms, bpeSymbol{start: i, end: i + n, prev: len(syms) - 1, next: len(syms) + 1})
 		i += n
 	}
 	syms[len(syms)-1].next = -1
 
 	var q bigramQueue
+	var key []byte
 	try := func(l, r int) {
-		if l < 0 || r < 0 || syms[l].id < 0 || syms[r].id < 0 {
+		if l < 0 || r < 0 {
 			return
 		}
-		if rule, ok := m.pairs[pairKey(syms[l].id, syms[r].id)]; ok {
-			heap.Push(&q, bpeBigram{left: l, right: r, lid: syms[l].id, rid: syms[r].id, rank: rule.rank, result: rule.result})
+		a, b := word[syms[l].start:syms[l].end], word[syms[r].start:syms[r].end]
+		key = append(append(append(key[:0], a...), ' '), b...)
+		if rank, ok := t.ranks[string(key)]; ok {
+			heap.Push(&q, bpeBigram{left: l, right: r, rank: rank, size: len(a) + len(b)})
 		}
 	}
 	for i := 1; i < len(syms); i++ {
@@ -144,12 +104,11 @@ func (t *Tokenizer) mergeWord(word string, out []int) []int {
 	for q.Len() > 0 {
 		b := heap.Pop(&q).(bpeBigram)
 		l, r := &syms[b.left], &syms[b.right]
-		// Skip pairs whose symbols changed since they were queued.
-		if l.end == l.start || r.end == r.start || l.id != b.lid || r.id != b.rid || l.next != b.right {
+		// Skip pairs of which a symbol was merged since they were queued (symbols only grow).
+		if l.end == l.start || r.end == r.start || (l.end-l.start)+(r.end-r.start) != b.size {
 			continue
 		}
 		l.end = r.end
-		l.id = b.result
 		r.end = r.start
 		l.next = r.next
 		if r.next >= 0 {
@@ -158,19 +117,16 @@ func (t *Tokenizer) mergeWord(word string, out []int) []int {
 		try(l.prev, b.left)
 		try(b.left, l.next)
 	}
-	for i := 0; i >= 0 && i < len(syms); i = syms[i].next {
-		s := syms[i]
-		if s.end == s.start {
-			continue
-		}
-		if id, ok := t.toID[word[s.start:s.end]]; ok {
+	for i := 0; i >= 0; i = syms[i].next {
+		s := word[syms[i].start:syms[i].end]
+		if id, ok := t.toID[s]; ok {
 			out = append(out, int(id))
 			continue
 		}
 		// Not a token: llama.cpp looks each byte of the encoded text up as a one-byte token
 		// and drops the bytes that are not one.
-		for j := s.start; j < s.end; j++ {
-			if id, ok := t.toID[word[j:j+1]]; ok {
+		for j := 0; j < len(s); j++ {
+			if id, ok := t.toID[s[j:j+1]]; ok {
 				out = append(out, int(id))
 			}
 		}

@@ -51,6 +51,16 @@ func byteTokenValue(text string) byte {
 // outside the byte alphabet is rendered as llama.cpp renders it: "[UNK_BYTE_0x<hex>" followed
 // by the whole token text and "]".
 func decodeByteLevel(text string) string {
+	plain := true // printable ASCII other than the space stands for itself
+	for i := 0; i < len(text); i++ {
+		if text[i] <= ' ' || text[i] > '~' {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return text
+	}
 	var out []byte
 	cps := decodeCodePoints(text, nil)
 	for _, cp := range cps {
@@ -236,11 +246,13 @@ func (d *StreamDecoder) commit(all bool) {
 	cut := len(d.raw)
 	if d.t.cleanSpaces && !all {
 		cut = -1
-		for c := len(d.raw); c > 0; c-- {
-			if d.safeCut(c) {
+		for c := len(d.raw); c > 0; {
+			bad, safe := d.lastUnsafe(c)
+			if safe {
 				cut = c
 				break
 			}
+			c = bad // a cut in (bad, bad+cleanLookBehind] has bad in its window
 		}
 		if cut < 0 {
 			return
@@ -259,7 +271,10 @@ func (d *StreamDecoder) commit(all bool) {
 	d.raw = append(d.raw[:0], d.raw[cut:]...)
 }
 
-func (d *StreamDecoder) safeCut(c int) bool {
+// lastUnsafe looks at the cleanLookBehind bytes before a cut at c (in raw, then in ctx, then
+// the start of the text) and returns the position in raw of the last space or apostrophe among
+// them (negative when it lies in ctx), or safe when there is none.
+func (d *StreamDecoder) lastUnsafe(c int) (bad int, safe bool) {
 	for k := 1; k <= cleanLookBehind; k++ {
 		var b byte
 		switch {
@@ -268,13 +283,13 @@ func (d *StreamDecoder) safeCut(c int) bool {
 		case len(d.ctx)-(k-c) >= 0:
 			b = d.ctx[len(d.ctx)-(k-c)]
 		default:
-			return true // start of the text
+			return 0, true // the start of the text
 		}
 		if b == ' ' || b == '\'' {
-			return false
+			return c - k, false
 		}
 	}
-	return true
+	return 0, true
 }
 
 // emit returns pending up to its last complete UTF-8 sequence (all of it with all).

@@ -36,7 +36,7 @@ type Tokenizer struct {
 
 	// BPE
 	pre          *preTokenizer
-	bpe          *bpeMerges
+	ranks        bpeRanks
 	ignoreMerges bool
 	words        wordCache
 
@@ -151,7 +151,7 @@ func New(v *Vocab) (*Tokenizer, error) {
 	t.detectSpecialTokens()
 
 	if !t.spm {
-		t.bpe = newBPEMerges(v.Merges, t.toID)
+		t.ranks = newBPERanks(v.Merges)
 	}
 	for b := 0; b < 256; b++ {
 		t.byteTokens[b] = t.lookupByteToken(byte(b))

@@ -1,0 +1,115 @@
+package tokenizer
+
+import (
+	"encoding/binary"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// fuzzVocabs are the vocabularies the fuzzers run: both model families, every splitter kind,
+// and both settings of the space clean-up.
+var fuzzVocabs = []string{"llama-spm", "phi-3", "qwen2", "llama-bpe", "gpt-2", "starcoder", "deepseek-llm", "stories260K"}
+
+// FuzzEncode: Encode never panics, returns ids inside the vocabulary, round-trips where
+// llama.cpp's design promises it, and the stream decoder agrees with Decode.
+func FuzzEncode(f *testing.F) {
+	for _, s := range corpusFixed {
+		f.Add(s, false)
+	}
+	f.Add("<|im_start|>user\nHi<|im_end|>", true)
+	f.Add("\xff\xfe\xc3", false)
+	f.Add("\xed\xa0\x80\xc0\x80\xf4\x90\x80\x80", false)
+	toks := make([]*Tokenizer, len(fuzzVocabs))
+	for i, name := range fuzzVocabs {
+		toks[i] = loadVocab(f, name)
+	}
+	f.Fuzz(func(t *testing.T, text string, parseSpecial bool) {
+		if len(text) > 4096 {
+			return
+		}
+		for i, tok := range toks {
+			ids := tok.Encode(text, true, parseSpecial)
+			for _, id := range ids {
+				if id < 0 || id >= tok.VocabSize() {
+					t.Fatalf("%s: id %d out of range for %q", fuzzVocabs[i], id, text)
+				}
+			}
+			plain := tok.Encode(text, false, false)
+			if roundTrips(tok, text) {
+				if got := tok.Decode(plain); got != text {
+					t.Fatalf("%s: Decode(Encode(%q)) = %q", fuzzVocabs[i], text, got)
+				}
+			}
+			checkStream(t, tok, ids)
+		}
+	})
+}
+
+// FuzzDecode: Decode and the stream decoder never panic on arbitrary ids (in range or not)
+// and always agree, with and without special tokens rendered.
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte{0, 0, 1, 0, 2, 0})
+	gpt2 := loadVocab(f, "gpt-2")
+	seed := func(s string) []byte {
+		var b []byte
+		for _, id := range gpt2.Encode(s, false, false) {
+			b = binary.LittleEndian.AppendUint32(b, uint32(id))
+		}
+		return b
+	}
+	f.Add(seed("It 's a ' test ' , isn 't it ? Yes ! 're 've 'm 'll . ,"))
+	f.Add(seed("🙂🚀 日本 a 'r e"))
+	toks := make([]*Tokenizer, len(fuzzVocabs))
+	for i, name := range fuzzVocabs {
+		toks[i] = loadVocab(f, name)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var raw []uint32
+		for len(data) >= 4 {
+			raw = append(raw, binary.LittleEndian.Uint32(data))
+			data = data[4:]
+		}
+		for _, tok := range toks {
+			ids := make([]int, len(raw))
+			for i, r := range raw {
+				// mostly valid ids, some far outside the vocabulary
+				if r&0x80000000 != 0 {
+					ids[i] = int(int32(r))
+				} else {
+					ids[i] = int(r % uint32(tok.VocabSize()+2))
+				}
+			}
+			checkStream(t, tok, ids)
+			_ = tok.Detokenize(ids, true, true)
+			for _, id := range ids {
+				_ = tok.Piece(id)
+			}
+		}
+	})
+}
+
+// checkStream feeds ids to both stream decoders and compares with Detokenize.
+func checkStream(t *testing.T, tok *Tokenizer, ids []int) {
+	t.Helper()
+	for _, special := range []bool{false, true} {
+		d := tok.NewStreamDecoder()
+		if special {
+			d = tok.NewStreamDecoderSpecial()
+		}
+		want := tok.Detokenize(ids, false, special)
+		valid := utf8.ValidString(want)
+		var sb strings.Builder
+		for _, id := range ids {
+			chunk := d.Add(id)
+			if valid && !utf8.ValidString(chunk) {
+				t.Fatalf("stream chunk %q splits a character (ids %v)", chunk, ids)
+			}
+			sb.WriteString(chunk)
+		}
+		sb.WriteString(d.Flush())
+		if sb.String() != want {
+			t.Fatalf("stream (special=%v) of %v = %q, Detokenize = %q", special, ids, sb.String(), want)
+		}
+	}
+}
