@@ -69,10 +69,14 @@ func byteEncode(word []byte) string {
 // attribute swallow the white space before/after them.
 func (t *Tokenizer) partition(text string, parseSpecial bool) []fragment {
 	frags := []fragment{{text: text, token: -1}}
+	present := t.specialTrie.occurring(text)
+	if len(present) == 0 {
+		return frags
+	}
 	var next []fragment
 	for _, id := range t.specials {
 		a := t.attrs[id]
-		if !parseSpecial && a&(attrControl|attrUnknown) != 0 {
+		if !present[id] || !parseSpecial && a&(attrControl|attrUnknown) != 0 {
 			continue
 		}
 		tok := t.tokens[id]
@@ -112,6 +116,49 @@ func (t *Tokenizer) partition(text string, parseSpecial bool) []fragment {
 		}
 	}
 	return frags
+}
+
+// trieNode is a byte trie of the special tokens' texts, used to find which of them occur in
+// a text at all (only those can be cut out of it).
+type trieNode struct {
+	next map[byte]*trieNode
+	ids  []int32 // tokens whose text ends here (several when texts repeat)
+}
+
+func (n *trieNode) insert(s string, id int32) {
+	for i := 0; i < len(s); i++ {
+		if n.next == nil {
+			n.next = map[byte]*trieNode{}
+		}
+		c, ok := n.next[s[i]]
+		if !ok {
+			c = &trieNode{}
+			n.next[s[i]] = c
+		}
+		n = c
+	}
+	n.ids = append(n.ids, id)
+}
+
+// occurring returns the set of token ids whose text occurs somewhere in text (nil if none).
+func (n *trieNode) occurring(text string) map[int32]bool {
+	var found map[int32]bool
+	for i := 0; i < len(text); i++ {
+		node := n.next[text[i]]
+		for j := i + 1; node != nil; j++ {
+			for _, id := range node.ids {
+				if found == nil {
+					found = map[int32]bool{}
+				}
+				found[id] = true
+			}
+			if j == len(text) {
+				break
+			}
+			node = node.next[text[j]]
+		}
+	}
+	return found
 }
 
 func isCSpace(r rune) bool { return r < 0x80 && asciiWhitespace(byte(r)) }

@@ -46,8 +46,9 @@ type Tokenizer struct {
 	addBOS, addEOS                    bool
 	addSpacePrefix, cleanSpaces       bool
 	eog                               map[int]bool
-	specials                          []int32  // control, user-defined and unknown tokens, longest text first
-	pieces                            []string // token_to_piece with special=true, by id
+	specials                          []int32   // control, user-defined and unknown tokens, longest text first
+	specialTrie                       *trieNode // the texts of specials
+	pieces                            []string  // token_to_piece with special=true, by id
 	byteTokens                        [256]int32
 }
 
@@ -166,6 +167,11 @@ func New(v *Vocab) (*Tokenizer, error) {
 	sort.SliceStable(t.specials, func(i, j int) bool {
 		return len(t.tokens[t.specials[i]]) > len(t.tokens[t.specials[j]])
 	})
+
+	t.specialTrie = &trieNode{}
+	for _, id := range t.specials {
+		t.specialTrie.insert(t.tokens[id], id)
+	}
 
 	t.pieces = make([]string, n)
 	for id := range t.pieces {
