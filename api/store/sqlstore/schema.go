@@ -34,6 +34,7 @@ CREATE TABLE tokens (
 CREATE TABLE audit (
   id ` + serial + `, at BIGINT NOT NULL, actor TEXT NOT NULL, token_id TEXT NOT NULL,
   role TEXT NOT NULL, ip TEXT NOT NULL, action TEXT NOT NULL, entity TEXT NOT NULL,
-  ekey TEXT NOT NULL, version BIGINT NOT NULL);`,
+  ekey TEXT NOT NULL, version BIGINT NOT NULL);
+CREATE TABLE nightly_runs (store TEXT NOT NULL, day TEXT NOT NULL, at BIGINT NOT NULL, PRIMARY KEY (store, day));`,
 	}
 }

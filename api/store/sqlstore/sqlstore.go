@@ -458,8 +458,12 @@ func (s *DB) Publish(ctx context.Context, a store.Actor, storeID, reason, day st
 		}
 		cp = last
 		if reason == wire.ReasonNightly {
+			// One nightly run per store and local day, published or not.
 			var n int64
-			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM checkpoints WHERE store = $1 AND day = $2`, storeID, day).Scan(&n); err != nil || n > 0 {
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM nightly_runs WHERE store = $1 AND day = $2`, storeID, day).Scan(&n); err != nil || n > 0 {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO nightly_runs (store, day, at) VALUES ($1, $2, $3)`, storeID, day, s.Now().UnixMilli()); err != nil {
 				return err
 			}
 			var changed int

@@ -1,0 +1,192 @@
+// Command aisle-server serves aisle's catalog sync API, admin API, push
+// stream, and (with -app / -models) the web app and published models.
+//
+// With no flags it needs no setup: it creates data/aisle.db (embedded
+// SQLite), seeds a demo store and catalog, writes a bootstrap admin token to
+// data/admin-token, and listens on 127.0.0.1:8080.
+//
+// Every flag has an environment variable (shown in -help); flags win.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+	_ "time/tzdata" // store time zones must resolve on minimal hosts too
+
+	"aisle/api/delivery"
+	"aisle/api/server"
+	"aisle/api/store"
+	"aisle/api/store/sqlstore"
+)
+
+type options struct {
+	addr, db, postgres, app, models, tokenFile, proxies, logLevel string
+	seed, isolated                                                bool
+	rate                                                          float64
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok {
+		return v
+	}
+	return def
+}
+
+func envBool(name string, def bool) bool {
+	if v, err := strconv.ParseBool(env(name, strconv.FormatBool(def))); err == nil {
+		return v
+	}
+	return def
+}
+
+func envFloat(name string, def float64) float64 {
+	if v, err := strconv.ParseFloat(env(name, ""), 64); err == nil {
+		return v
+	}
+	return def
+}
+
+func parseFlags(args []string) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("aisle-server", flag.ContinueOnError)
+	fs.StringVar(&o.addr, "addr", env("AISLE_ADDR", "127.0.0.1:8080"), "listen address (AISLE_ADDR)")
+	fs.StringVar(&o.db, "db", env("AISLE_DB", "data/aisle.db"), "SQLite database file, created if missing (AISLE_DB)")
+	fs.StringVar(&o.postgres, "postgres", env("AISLE_POSTGRES", ""), "PostgreSQL DSN; when set, used instead of SQLite (AISLE_POSTGRES)")
+	fs.StringVar(&o.app, "app", env("AISLE_APP_DIR", ""), "folder of the built web app served at / (AISLE_APP_DIR)")
+	fs.StringVar(&o.models, "models", env("AISLE_MODELS_DIR", ""), "folder of published models served at /models/ (AISLE_MODELS_DIR)")
+	fs.StringVar(&o.tokenFile, "admin-token-file", env("AISLE_ADMIN_TOKEN_FILE", "data/admin-token"), "where a generated bootstrap admin token is written (AISLE_ADMIN_TOKEN_FILE); AISLE_ADMIN_TOKEN sets one instead")
+	fs.StringVar(&o.proxies, "trusted-proxies", env("AISLE_TRUSTED_PROXIES", ""), "comma-separated CIDRs whose X-Forwarded-For is trusted (AISLE_TRUSTED_PROXIES)")
+	fs.Float64Var(&o.rate, "rate", envFloat("AISLE_RATE", 50), "requests per second per client IP; negative disables (AISLE_RATE)")
+	fs.BoolVar(&o.seed, "seed", envBool("AISLE_SEED", true), "seed a demo store into an empty database (AISLE_SEED)")
+	fs.BoolVar(&o.isolated, "cross-origin-isolated", envBool("AISLE_CROSS_ORIGIN_ISOLATED", false), "send COOP/COEP with the app (AISLE_CROSS_ORIGIN_ISOLATED)")
+	fs.StringVar(&o.logLevel, "log-level", env("AISLE_LOG_LEVEL", "info"), "debug, info, warn or error (AISLE_LOG_LEVEL)")
+	return o, fs.Parse(args)
+}
+
+func main() {
+	o, err := parseFlags(os.Args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	} else if err != nil {
+		os.Exit(2)
+	}
+	if err := run(o); err != nil {
+		fmt.Fprintln(os.Stderr, "aisle-server:", err)
+		os.Exit(1)
+	}
+}
+
+func run(o options) error {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return fmt.Errorf("-log-level: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	var st *sqlstore.DB
+	var err error
+	if o.postgres != "" {
+		st, err = sqlstore.OpenPostgres(ctx, o.postgres)
+		log.Info("database", "kind", "postgres")
+	} else {
+		if err := os.MkdirAll(filepath.Dir(o.db), 0o755); err != nil {
+			return err
+		}
+		st, err = sqlstore.OpenSQLite(ctx, o.db)
+		log.Info("database", "kind", "sqlite", "path", o.db)
+	}
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if o.seed {
+		if err := server.Seed(ctx, st, time.Now()); err != nil {
+			return err
+		}
+	}
+	if err := bootstrapAdmin(ctx, st, o.tokenFile, log); err != nil {
+		return err
+	}
+
+	cfg := server.Config{Rate: o.rate, Logger: log, CrossOriginIsolated: o.isolated}
+	if o.proxies != "" {
+		cfg.TrustedProxies = strings.Split(o.proxies, ",")
+	}
+	if o.app != "" || o.models != "" {
+		dopts := delivery.Options{Logger: log}
+		if o.app != "" {
+			dopts.App = os.DirFS(o.app)
+		}
+		if o.models != "" {
+			dopts.Models = os.DirFS(o.models)
+		}
+		cfg.Fallback = delivery.New(dopts)
+	}
+	srv, err := server.New(st, cfg)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
+		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
+	log.Info("listening", "url", "http://"+ln.Addr().String())
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(sctx) // ends push streams first, so Shutdown below can finish
+	return hs.Shutdown(sctx)
+}
+
+// bootstrapAdmin makes sure an administrator can get in: AISLE_ADMIN_TOKEN
+// if set, else a generated token written to tokenFile when no admin token
+// exists yet.
+func bootstrapAdmin(ctx context.Context, st store.Store, tokenFile string, log *slog.Logger) error {
+	if secret := os.Getenv("AISLE_ADMIN_TOKEN"); secret != "" {
+		return server.EnsureAdminToken(ctx, st, "bootstrap (AISLE_ADMIN_TOKEN)", secret)
+	}
+	tokens, err := st.ListTokens(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range tokens {
+		if t.Role == store.RoleAdmin && !t.Revoked {
+			return nil
+		}
+	}
+	secret, _ := server.NewToken()
+	if err := os.MkdirAll(filepath.Dir(tokenFile), 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(tokenFile, []byte(secret+"\n"), 0o600); err != nil {
+		return fmt.Errorf("write admin token: %w", err)
+	}
+	if err := server.EnsureAdminToken(ctx, st, "bootstrap", secret); err != nil {
+		return err
+	}
+	log.Info("created a bootstrap admin token", "file", tokenFile)
+	return nil
+}

@@ -1,0 +1,131 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	gosync "sync"
+
+	"aisle/api/store"
+	"aisle/sync/wire"
+)
+
+// Hub fans checkpoint notifications out to push streams. Publishes in this
+// process arrive through Broadcast at once; Poll picks up checkpoints that
+// other server processes (or their schedulers) published.
+type Hub struct {
+	store store.Store
+	log   *slog.Logger
+
+	mu     gosync.Mutex // guards everything below
+	subs   map[string]map[*Subscription]struct{}
+	seen   map[string]int64 // latest Seq broadcast per store
+	closed bool
+}
+
+// Subscription receives a store's checkpoints on C (buffered; a slow reader
+// misses intermediate checkpoints but always gets the newest).
+type Subscription struct {
+	C     chan wire.Checkpoint
+	hub   *Hub
+	store string
+}
+
+// NewHub returns an empty hub.
+func NewHub(st store.Store, log *slog.Logger) *Hub {
+	return &Hub{store: st, log: log, subs: map[string]map[*Subscription]struct{}{}, seen: map[string]int64{}}
+}
+
+// Subscribe registers a stream for store.
+func (h *Hub) Subscribe(storeID string) *Subscription {
+	sub := &Subscription{C: make(chan wire.Checkpoint, 1), hub: h, store: storeID}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		close(sub.C)
+		return sub
+	}
+	if h.subs[storeID] == nil {
+		h.subs[storeID] = map[*Subscription]struct{}{}
+	}
+	h.subs[storeID][sub] = struct{}{}
+	return sub
+}
+
+// Cancel unregisters the subscription.
+func (s *Subscription) Cancel() {
+	h := s.hub
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, ok := h.subs[s.store][s]; ok {
+		delete(h.subs[s.store], s)
+		if len(h.subs[s.store]) == 0 {
+			delete(h.subs, s.store)
+		}
+	}
+}
+
+// Subscribers counts the streams of a store.
+func (h *Hub) Subscribers(storeID string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.subs[storeID])
+}
+
+// Broadcast sends cp to the store's streams unless a checkpoint at least as
+// new was already sent.
+func (h *Hub) Broadcast(cp wire.Checkpoint) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed || cp.Seq <= h.seen[cp.Store] {
+		return
+	}
+	h.seen[cp.Store] = cp.Seq
+	for sub := range h.subs[cp.Store] {
+		select {
+		case <-sub.C: // drop the stale one: only the newest matters
+		default:
+		}
+		sub.C <- cp
+	}
+}
+
+// Poll checks the latest checkpoint of every store that has streams.
+func (h *Hub) Poll(ctx context.Context) {
+	h.mu.Lock()
+	var stores []string
+	for id := range h.subs {
+		stores = append(stores, id)
+	}
+	h.mu.Unlock()
+	for _, id := range stores {
+		cp, err := h.store.Checkpoint(ctx, id)
+		if err != nil {
+			h.log.Warn("push poll", "store", id, "err", err)
+			continue
+		}
+		h.mu.Lock()
+		if _, ok := h.seen[id]; !ok {
+			h.seen[id] = cp.Seq // first look: streams got it in their hello
+			h.mu.Unlock()
+			continue
+		}
+		h.mu.Unlock()
+		h.Broadcast(cp)
+	}
+}
+
+// Close ends every stream.
+func (h *Hub) Close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return
+	}
+	h.closed = true
+	for _, subs := range h.subs {
+		for sub := range subs {
+			close(sub.C)
+		}
+	}
+	h.subs = map[string]map[*Subscription]struct{}{}
+}

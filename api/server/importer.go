@@ -1,0 +1,288 @@
+package server
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"aisle/api/store"
+	"aisle/sync/catalog"
+)
+
+// MaxImportRows bounds one bulk import.
+const MaxImportRows = 100_000
+
+// maxReportedErrors bounds the per-row errors returned.
+const maxReportedErrors = 200
+
+// importResult is the body of a successful import.
+type importResult struct {
+	Entity  store.Entity `json:"entity"`
+	Rows    int          `json:"rows"`    // rows read
+	Changed int          `json:"changed"` // rows that changed a record
+	Version int64        `json:"version"` // the log's version after the import
+}
+
+// csvColumns lists, per entity, the accepted CSV header names; those marked
+// with a leading '*' are required. Products also accept "attr:<name>"
+// columns. Lists (tags, skus) are separated by '|'.
+var csvColumns = map[store.Entity][]string{
+	store.Stores:     {"*id", "*name", "time_zone", "address", "nightly_at"},
+	store.Products:   {"*sku", "*name", "description", "category", "brand", "*price", "currency", "image_url", "active", "cost", "supplier", "notes"},
+	store.Stock:      {"*sku", "*quantity", "aisle", "backroom", "notes"},
+	store.FAQs:       {"*id", "store", "*question", "*answer", "tags"},
+	store.Promotions: {"*id", "store", "*title", "description", "*skus", "*discount_percent", "*starts", "*ends"},
+}
+
+// importBulk imports many records of one entity from CSV or JSON (an array
+// of admin records) in one transaction: all rows or none. Errors name the
+// data row (1 = the first record, after any CSV header).
+func (s *Server) importBulk(c echo.Context) error {
+	ent := store.Entity(c.QueryParam("entity"))
+	if _, ok := csvColumns[ent]; !ok {
+		return &catalog.Error{Code: catalog.Invalid, Message: "unknown entity",
+			Fields: []catalog.FieldError{{Field: "entity", Message: "must be stores, products, stock, faqs or promotions"}}}
+	}
+	storeID := c.QueryParam("store")
+	if ent == store.Stock && !catalog.ValidID(storeID) {
+		return &catalog.Error{Code: catalog.Invalid, Message: "stock imports need ?store=<id>",
+			Fields: []catalog.FieldError{{Field: "store", Message: "is required"}}}
+	}
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	mt, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
+	var raws [][]byte
+	switch mt {
+	case "text/csv":
+		raws, err = csvRecords(ent, body)
+	case "application/json":
+		raws, err = jsonRecords(body)
+	default:
+		return catalog.Errorf(catalog.Invalid, "Content-Type must be text/csv or application/json")
+	}
+	if err != nil {
+		return err
+	}
+	if len(raws) > MaxImportRows {
+		return catalog.Errorf(catalog.TooLarge, "at most %d rows per import", MaxImportRows)
+	}
+	var fe []catalog.FieldError
+	ops := make([]store.Op, 0, len(raws))
+	for i, raw := range raws {
+		op, err := s.opFor(ent, raw, "", storeID)
+		if err != nil {
+			fe = append(fe, rowErrors(i+1, err)...)
+			continue
+		}
+		ops = append(ops, op)
+	}
+	if len(fe) > 0 {
+		if len(fe) > maxReportedErrors {
+			fe = fe[:maxReportedErrors]
+		}
+		return &catalog.Error{Code: catalog.Invalid, Message: fmt.Sprintf("import rejected: %d rows invalid; nothing was written", countRows(fe)), Fields: fe}
+	}
+	before, err := s.store.Stats(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	its, err := s.store.Write(c.Request().Context(), s.actor(c), ops)
+	if err != nil {
+		var ce *catalog.Error
+		if errors.As(err, &ce) && ce.Code != catalog.Internal && ce.Code != catalog.Unavailable {
+			ce.Message = "import rejected: " + ce.Message + "; nothing was written"
+		}
+		return err
+	}
+	res := importResult{Entity: ent, Rows: len(its), Version: before.Version}
+	for _, it := range its {
+		if it.Version > before.Version {
+			res.Changed++
+		}
+		res.Version = max(res.Version, it.Version)
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+func countRows(fe []catalog.FieldError) int {
+	rows := map[int]bool{}
+	for _, f := range fe {
+		rows[f.Row] = true
+	}
+	return len(rows)
+}
+
+func rowErrors(row int, err error) []catalog.FieldError {
+	var ce *catalog.Error
+	if !errors.As(err, &ce) {
+		return []catalog.FieldError{{Row: row, Message: "invalid row"}}
+	}
+	if len(ce.Fields) == 0 {
+		return []catalog.FieldError{{Row: row, Message: ce.Message}}
+	}
+	out := make([]catalog.FieldError, len(ce.Fields))
+	for i, f := range ce.Fields {
+		f.Row = row
+		out[i] = f
+	}
+	return out
+}
+
+func jsonRecords(body []byte) ([][]byte, error) {
+	var arr []json.RawMessage
+	if err := json.Unmarshal(body, &arr); err != nil {
+		return nil, jsonErr(err)
+	}
+	out := make([][]byte, len(arr))
+	for i, r := range arr {
+		out[i] = r
+	}
+	return out, nil
+}
+
+// csvRecords converts CSV rows to the JSON admin records opFor decodes, so
+// CSV and JSON share validation.
+func csvRecords(ent store.Entity, body []byte) ([][]byte, error) {
+	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))))
+	r.FieldsPerRecord = 0
+	header, err := r.Read()
+	if err == io.EOF {
+		return nil, catalog.Errorf(catalog.Invalid, "empty CSV: a header row is required")
+	} else if err != nil {
+		return nil, catalog.Errorf(catalog.Invalid, "malformed CSV header: %v", err)
+	}
+	allowed := map[string]bool{}
+	for _, col := range csvColumns[ent] {
+		allowed[strings.TrimPrefix(col, "*")] = true
+	}
+	seen := map[string]bool{}
+	for i, h := range header {
+		h = strings.ToLower(strings.TrimSpace(h))
+		header[i] = h
+		if !(allowed[h] || (ent == store.Products && strings.HasPrefix(h, "attr:") && len(h) > 5)) || seen[h] {
+			return nil, &catalog.Error{Code: catalog.Invalid, Message: "bad CSV header",
+				Fields: []catalog.FieldError{{Field: h, Message: "unknown or repeated column; allowed: " + strings.Join(csvColumns[ent], ", ")}}}
+		}
+		seen[h] = true
+	}
+	for _, col := range csvColumns[ent] {
+		if strings.HasPrefix(col, "*") && !seen[col[1:]] {
+			return nil, &catalog.Error{Code: catalog.Invalid, Message: "bad CSV header",
+				Fields: []catalog.FieldError{{Field: col[1:], Message: "required column missing"}}}
+		}
+	}
+	var out [][]byte
+	var fe []catalog.FieldError
+	for row := 1; ; row++ {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, &catalog.Error{Code: catalog.Invalid, Message: "malformed CSV",
+				Fields: []catalog.FieldError{{Row: row, Message: err.Error()}}}
+		}
+		if len(out) >= MaxImportRows {
+			return nil, catalog.Errorf(catalog.TooLarge, "at most %d rows per import", MaxImportRows)
+		}
+		obj, errs := csvObject(ent, header, rec)
+		for _, e := range errs {
+			e.Row = row
+			fe = append(fe, e)
+		}
+		b, _ := json.Marshal(obj)
+		out = append(out, b)
+	}
+	if len(fe) > 0 {
+		if len(fe) > maxReportedErrors {
+			fe = fe[:maxReportedErrors]
+		}
+		return nil, &catalog.Error{Code: catalog.Invalid, Message: fmt.Sprintf("import rejected: %d rows invalid; nothing was written", countRows(fe)), Fields: fe}
+	}
+	return out, nil
+}
+
+// csvObject builds the JSON object of one CSV row, converting typed
+// columns.
+func csvObject(ent store.Entity, header, rec []string) (map[string]any, []catalog.FieldError) {
+	obj := map[string]any{}
+	staff := map[string]any{}
+	attrs := map[string]string{}
+	var fe []catalog.FieldError
+	num := func(col, v string) int64 {
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil {
+			fe = append(fe, catalog.FieldError{Field: col, Message: "must be an integer"})
+		}
+		return n
+	}
+	list := func(v string) []string {
+		var out []string
+		for _, p := range strings.Split(v, "|") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	for i, col := range header {
+		v := rec[i]
+		switch {
+		case strings.HasPrefix(col, "attr:"):
+			if v != "" {
+				attrs[col[5:]] = v
+			}
+		case col == "price" || col == "quantity" || col == "discount_percent":
+			obj[col] = num(col, v)
+		case col == "cost" || col == "backroom":
+			if strings.TrimSpace(v) != "" {
+				staff[col] = num(col, v)
+			}
+		case col == "supplier" || (col == "notes"):
+			staff[col] = v
+		case col == "active":
+			switch strings.ToLower(strings.TrimSpace(v)) {
+			case "", "true", "1", "yes", "y":
+				obj[col] = true
+			case "false", "0", "no", "n":
+				obj[col] = false
+			default:
+				fe = append(fe, catalog.FieldError{Field: col, Message: "must be true or false"})
+			}
+		case col == "tags" || col == "skus":
+			obj[col] = list(v)
+		case col == "starts" || col == "ends":
+			t, err := time.Parse(time.RFC3339, strings.TrimSpace(v))
+			if err != nil {
+				fe = append(fe, catalog.FieldError{Field: col, Message: "must be an RFC 3339 time, e.g. 2026-12-01T00:00:00Z"})
+			}
+			obj[col] = t
+		default:
+			obj[col] = v
+		}
+	}
+	if ent == store.Products {
+		if _, ok := obj["active"]; !ok {
+			obj["active"] = true
+		}
+		if len(attrs) > 0 {
+			obj["attributes"] = attrs
+		}
+	}
+	if len(staff) > 0 {
+		obj["staff"] = staff
+	}
+	return obj, fe
+}

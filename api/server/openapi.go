@@ -1,0 +1,181 @@
+package server
+
+import (
+	"encoding/json"
+	"strings"
+	gosync "sync"
+
+	"github.com/labstack/echo/v4"
+
+	"aisle/sync/wire"
+)
+
+// apiRoute documents one operation for the OpenAPI document.
+type apiRoute struct {
+	method, path, summary string
+	auth                  string // "", "staff", "admin"
+	body                  string // request schema name
+	resp                  string // 2xx response schema name ("" = no content)
+	status                string // 2xx status (default "200")
+	query                 []string
+}
+
+var apiRoutes = []apiRoute{
+	{"get", "/healthz", "Liveness and log version", "", "", "Health", "", nil},
+	{"get", "/v1/openapi.json", "This document", "", "", "", "", nil},
+	{"get", "/v1/stores", "List stores (public records)", "", "", "StoreList", "", []string{"after", "limit"}},
+	{"get", "/v1/stores/{store}/checkpoint", "Latest published checkpoint (ETag, no-cache)", "", "", "Checkpoint", "", nil},
+	{"get", "/v1/stores/{store}/changes", "One page of changes in (since, target]; a snapshot (reset) when since is 0 or too old. Immutable, cacheable. Staff fields only for staff tokens of the store.", "", "", "Page", "", []string{"since", "target", "after", "limit"}},
+	{"get", "/v1/stores/{store}/events", "Server-sent events: hello, then checkpoint events (text/event-stream)", "", "", "", "", nil},
+	{"get", "/v1/admin/stores", "List stores", "admin", "", "StoreList", "", []string{"after", "limit"}},
+	{"post", "/v1/admin/stores", "Create a store", "admin", "Store", "Store", "201", nil},
+	{"get", "/v1/admin/stores/{key}", "Get a store (ETag v<version>)", "admin", "", "Store", "", nil},
+	{"put", "/v1/admin/stores/{key}", "Create or replace a store (If-Match optional)", "admin", "Store", "Store", "", nil},
+	{"delete", "/v1/admin/stores/{key}", "Delete a store without records", "admin", "", "", "204", nil},
+	{"post", "/v1/admin/stores/{store}/publish", "Publish a checkpoint now and notify devices", "admin", "", "Checkpoint", "201", nil},
+	{"get", "/v1/admin/stores/{store}/stock", "List the store's stock (admin, or staff of the store)", "staff", "", "StockList", "", []string{"after", "limit"}},
+	{"get", "/v1/admin/stores/{store}/stock/{key}", "Get a stock line", "staff", "", "StockRecord", "", nil},
+	{"put", "/v1/admin/stores/{store}/stock/{key}", "Set a stock line", "staff", "StockRecord", "StockRecord", "", nil},
+	{"delete", "/v1/admin/stores/{store}/stock/{key}", "Delete a stock line", "staff", "", "", "204", nil},
+	{"get", "/v1/admin/products", "List products", "admin", "", "ProductList", "", []string{"after", "limit"}},
+	{"post", "/v1/admin/products", "Create a product", "admin", "ProductRecord", "ProductRecord", "201", nil},
+	{"get", "/v1/admin/products/{key}", "Get a product", "admin", "", "ProductRecord", "", nil},
+	{"put", "/v1/admin/products/{key}", "Create or replace a product", "admin", "ProductRecord", "ProductRecord", "", nil},
+	{"delete", "/v1/admin/products/{key}", "Delete a product without stock lines", "admin", "", "", "204", nil},
+	{"get", "/v1/admin/faqs", "List FAQs (store= filters by store, empty for global)", "admin", "", "FAQList", "", []string{"after", "limit", "store"}},
+	{"post", "/v1/admin/faqs", "Create an FAQ (ID generated when absent)", "admin", "FAQ", "FAQ", "201", nil},
+	{"get", "/v1/admin/faqs/{key}", "Get an FAQ", "admin", "", "FAQ", "", nil},
+	{"put", "/v1/admin/faqs/{key}", "Create or replace an FAQ", "admin", "FAQ", "FAQ", "", nil},
+	{"delete", "/v1/admin/faqs/{key}", "Delete an FAQ", "admin", "", "", "204", nil},
+	{"get", "/v1/admin/promotions", "List promotions", "admin", "", "PromotionList", "", []string{"after", "limit", "store"}},
+	{"post", "/v1/admin/promotions", "Create a promotion", "admin", "Promotion", "Promotion", "201", nil},
+	{"get", "/v1/admin/promotions/{key}", "Get a promotion", "admin", "", "Promotion", "", nil},
+	{"put", "/v1/admin/promotions/{key}", "Create or replace a promotion", "admin", "Promotion", "Promotion", "", nil},
+	{"delete", "/v1/admin/promotions/{key}", "Delete a promotion", "admin", "", "", "204", nil},
+	{"post", "/v1/admin/import", "Bulk import (text/csv or application/json array), all or nothing, errors per row", "admin", "", "ImportResult", "", []string{"entity", "store"}},
+	{"get", "/v1/admin/tokens", "List API tokens", "admin", "", "TokenList", "", nil},
+	{"post", "/v1/admin/tokens", "Create an API token (secret shown once)", "admin", "TokenRequest", "TokenCreated", "201", nil},
+	{"delete", "/v1/admin/tokens/{id}", "Revoke a token", "admin", "", "", "204", nil},
+	{"get", "/v1/admin/audit", "Audit log, newest first", "admin", "", "AuditList", "", []string{"before", "limit"}},
+	{"get", "/v1/admin/stats", "Change log statistics", "admin", "", "Stats", "", nil},
+	{"post", "/v1/admin/compact", "Raise the retention horizon and prune the log", "admin", "CompactRequest", "Stats", "", nil},
+}
+
+type obj = map[string]any
+
+func str() obj            { return obj{"type": "string"} }
+func integer() obj        { return obj{"type": "integer", "format": "int64"} }
+func boolean() obj        { return obj{"type": "boolean"} }
+func arr(items obj) obj   { return obj{"type": "array", "items": items} }
+func ref(name string) obj { return obj{"$ref": "#/components/schemas/" + name} }
+func dateTime() obj       { return obj{"type": "string", "format": "date-time"} }
+func object(props obj, req ...string) obj {
+	o := obj{"type": "object", "properties": props, "additionalProperties": false}
+	if len(req) > 0 {
+		o["required"] = req
+	}
+	return o
+}
+func list(item string) obj { return object(obj{"items": arr(ref(item)), "next": str()}, "items") }
+
+func schemas() obj {
+	product := obj{"sku": str(), "name": str(), "description": str(), "category": str(), "brand": str(),
+		"price": obj{"type": "integer", "description": "minor units (cents)"}, "currency": str(),
+		"attributes": obj{"type": "object", "additionalProperties": str()}, "image_url": str(), "active": boolean()}
+	productStaff := object(obj{"cost": integer(), "supplier": str(), "notes": str()})
+	productRecord := object(product, "sku", "name", "price")
+	productRecord["properties"].(obj)["staff"] = productStaff
+	stock := obj{"sku": str(), "quantity": integer(), "aisle": str(), "updated_at": dateTime()}
+	stockRecord := object(stock, "quantity")
+	stockRecord["properties"].(obj)["staff"] = object(obj{"backroom": integer(), "notes": str()})
+	return obj{
+		"Error": object(obj{"error": object(obj{"code": obj{"type": "string", "enum": []string{"invalid", "not_found", "unauthorized", "forbidden", "conflict", "precondition_failed", "gone", "too_large", "rate_limited", "unsupported", "unavailable", "internal"}},
+			"message": str(), "fields": arr(object(obj{"row": integer(), "field": str(), "message": str()}))}, "code", "message")}, "error"),
+		"Health":        object(obj{"status": str(), "version": integer()}),
+		"Store":         object(obj{"id": str(), "name": str(), "time_zone": str(), "address": str(), "nightly_at": obj{"type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$"}}, "id", "name"),
+		"ProductRecord": productRecord,
+		"StockRecord":   stockRecord,
+		"FAQ":           object(obj{"id": str(), "store": str(), "question": str(), "answer": str(), "tags": arr(str())}, "question", "answer"),
+		"Promotion": object(obj{"id": str(), "store": str(), "title": str(), "description": str(), "skus": arr(str()),
+			"discount_percent": integer(), "starts": dateTime(), "ends": dateTime()}, "title", "skus", "discount_percent", "starts", "ends"),
+		"StoreList": list("Store"), "ProductList": list("ProductRecord"), "StockList": list("StockRecord"),
+		"FAQList": list("FAQ"), "PromotionList": list("Promotion"),
+		"Checkpoint": object(obj{"store": str(), "seq": integer(), "version": integer(), "published_at": dateTime(), "reason": str()}),
+		"Change": object(obj{"v": integer(), "k": obj{"type": "string", "enum": wire.Kinds}, "id": str(), "del": boolean(),
+			"d": obj{"description": "the entity's JSON; absent for tombstones"}}, "v", "k", "id"),
+		"Page": object(obj{"protocol": integer(), "store": str(), "audience": str(), "since": integer(), "target": integer(),
+			"reset": boolean(), "after": integer(), "changes": arr(ref("Change")), "next": integer(), "done": boolean()}),
+		"ImportResult": object(obj{"entity": str(), "rows": integer(), "changed": integer(), "version": integer()}),
+		"TokenRequest": object(obj{"name": str(), "role": obj{"type": "string", "enum": []string{"admin", "staff"}}, "store": str()}, "name", "role"),
+		"Token":        object(obj{"id": str(), "name": str(), "role": str(), "store": str(), "created_at": dateTime(), "revoked": boolean()}),
+		"TokenCreated": object(obj{"id": str(), "name": str(), "role": str(), "store": str(), "created_at": dateTime(), "revoked": boolean(), "secret": str()}),
+		"TokenList":    list("Token"),
+		"AuditList": object(obj{"items": arr(object(obj{"id": integer(), "at": dateTime(), "actor": str(), "token_id": str(), "role": str(),
+			"ip": str(), "action": str(), "entity": str(), "key": str(), "version": integer()})), "next": integer()}),
+		"Stats":          object(obj{"version": integer(), "horizon": integer(), "changes": integer()}),
+		"CompactRequest": object(obj{"horizon": integer()}, "horizon"),
+	}
+}
+
+var openAPIDoc = gosync.OnceValue(func() []byte {
+	paths := obj{}
+	for _, r := range apiRoutes {
+		op := obj{"summary": r.summary, "operationId": r.method + strings.NewReplacer("/", "_", "{", "", "}", "").Replace(r.path)}
+		var params []obj
+		for _, seg := range strings.Split(r.path, "/") {
+			if strings.HasPrefix(seg, "{") {
+				params = append(params, obj{"name": strings.Trim(seg, "{}"), "in": "path", "required": true, "schema": str()})
+			}
+		}
+		for _, q := range r.query {
+			params = append(params, obj{"name": q, "in": "query", "schema": str()})
+		}
+		if strings.HasPrefix(r.path, "/v1/stores") {
+			params = append(params, obj{"name": wire.HeaderProtocol, "in": "header", "schema": integer(),
+				"description": "newest protocol version the client speaks; the response echoes the one used"})
+		}
+		if params != nil {
+			op["parameters"] = params
+		}
+		if r.body != "" {
+			op["requestBody"] = obj{"required": true, "content": obj{"application/json": obj{"schema": ref(r.body)}}}
+		}
+		status := r.status
+		if status == "" {
+			status = "200"
+		}
+		resp := obj{"description": "success"}
+		if r.resp != "" {
+			resp["content"] = obj{"application/json": obj{"schema": ref(r.resp)}}
+		}
+		errResp := obj{"description": "error", "content": obj{"application/json": obj{"schema": ref("Error")}}}
+		op["responses"] = obj{status: resp, "default": errResp}
+		if r.auth != "" {
+			op["security"] = []obj{{"bearer": []string{}}}
+			op["description"] = "Requires an API token with role " + r.auth + " (admin tokens may do everything)."
+		}
+		if paths[r.path] == nil {
+			paths[r.path] = obj{}
+		}
+		paths[r.path].(obj)[r.method] = op
+	}
+	doc := obj{
+		"openapi": "3.1.0",
+		"info": obj{"title": "aisle catalog sync API", "version": "1",
+			"description": "Admin API and sync protocol (version " + itoa(wire.ProtocolVersion) + "). Errors share one shape (Error)."},
+		"paths":      paths,
+		"components": obj{"schemas": schemas(), "securitySchemes": obj{"bearer": obj{"type": "http", "scheme": "bearer"}}},
+	}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		panic(err)
+	}
+	return b
+})
+
+func itoa(n int) string { b, _ := json.Marshal(n); return string(b) }
+
+func (s *Server) openAPI(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "public, max-age=300")
+	return s.writeTagged(c, `"openapi-`+itoa(wire.ProtocolVersion)+`-`+itoa(len(apiRoutes))+`"`, openAPIDoc())
+}

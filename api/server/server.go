@@ -1,0 +1,336 @@
+// Package server is aisle's HTTP API on Echo v4: the sync endpoints read by
+// every device (/v1/stores/...), the admin API (/v1/admin/...), the push
+// stream, the nightly scheduler, and the mount points for the app and model
+// delivery handlers.
+//
+// Handlers return errors; one error handler (errors.go) maps catalog codes
+// to statuses and writes wire.ErrorBody. Persistence is a store.Store.
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"golang.org/x/time/rate"
+
+	"aisle/api/store"
+	"aisle/sync/catalog"
+)
+
+// Config configures a Server. The zero value of each field has a safe
+// default noted on it.
+type Config struct {
+	// TrustedProxies lists CIDRs of reverse proxies whose X-Forwarded-For
+	// is believed. Empty: the client IP is the TCP peer's address, and
+	// X-Forwarded-For is ignored (so it cannot dodge the rate limit).
+	TrustedProxies []string
+	// Rate is the sustained requests per second allowed per client IP
+	// (0: 50); Burst the bucket size (0: 2*Rate). Negative Rate disables
+	// rate limiting (load tests on loopback).
+	Rate  float64
+	Burst int
+	// BodyLimit bounds request bodies (0: 1 MiB); ImportLimit bounds bulk
+	// imports (0: 32 MiB).
+	BodyLimit   int64
+	ImportLimit int64
+	// AppCSP is the Content-Security-Policy of everything outside /v1
+	// (empty: a policy for a PWA running Go WebAssembly, see defaultAppCSP).
+	AppCSP string
+	// CrossOriginIsolated adds COOP/COEP headers to app responses, which
+	// browsers require for SharedArrayBuffer (multi-threaded WebAssembly).
+	CrossOriginIsolated bool
+	// Fallback serves every path outside /v1 and /healthz (the app and the
+	// models: aisle/api/delivery). Nil answers 404.
+	Fallback http.Handler
+	// Mounts serves extra handlers under path prefixes ending in "/"
+	// (e.g. "/debug/"), matched before Fallback.
+	Mounts map[string]http.Handler
+	// PollInterval is how often the push hub polls the store for
+	// checkpoints published by other server processes (0: 5s; negative:
+	// never, for a single server).
+	PollInterval time.Duration
+	// NightlyInterval is how often the scheduler checks whether a store's
+	// nightly time has come (0: 30s; negative: no scheduler).
+	NightlyInterval time.Duration
+	// Logger (nil: slog.Default()).
+	Logger *slog.Logger
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
+}
+
+// defaultAppCSP lets the PWA run Go WebAssembly and workers from its own
+// origin, show product images from https origins, and nothing else.
+const defaultAppCSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; " +
+	"img-src 'self' data: blob: https:; style-src 'self' 'unsafe-inline'; manifest-src 'self'; " +
+	"object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+
+// apiCSP: API responses are data, never documents.
+const apiCSP = "default-src 'none'; frame-ancestors 'none'"
+
+// Server is the HTTP API. Create with New; serve with Handler or
+// ListenAndServe; stop with Shutdown.
+type Server struct {
+	store store.Store
+	cfg   Config
+	log   *slog.Logger
+	now   func() time.Time
+	echo  *echo.Echo
+	hub   *Hub
+	// base is canceled by Shutdown: long-lived requests (push streams) and
+	// background loops end with it.
+	base   context.Context
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// New returns a Server on st. It starts the push hub's poller and the
+// nightly scheduler; Shutdown stops them.
+func New(st store.Store, cfg Config) (*Server, error) {
+	if cfg.Rate == 0 {
+		cfg.Rate = 50
+	}
+	if cfg.Burst == 0 {
+		cfg.Burst = int(2 * cfg.Rate)
+	}
+	if cfg.BodyLimit == 0 {
+		cfg.BodyLimit = 1 << 20
+	}
+	if cfg.ImportLimit == 0 {
+		cfg.ImportLimit = 32 << 20
+	}
+	if cfg.AppCSP == "" {
+		cfg.AppCSP = defaultAppCSP
+	}
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = 5 * time.Second
+	}
+	if cfg.NightlyInterval == 0 {
+		cfg.NightlyInterval = 30 * time.Second
+	}
+	s := &Server{store: st, cfg: cfg, log: cfg.Logger, now: cfg.Now, done: make(chan struct{})}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.base, s.cancel = context.WithCancel(context.Background())
+	s.hub = NewHub(st, s.log)
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.errorHandler
+	ipx, err := ipExtractor(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	e.IPExtractor = ipx
+	s.echo = e
+	s.routes()
+	go s.background()
+	return s, nil
+}
+
+// ipExtractor trusts X-Forwarded-For only from the configured proxies.
+func ipExtractor(cidrs []string) (echo.IPExtractor, error) {
+	if len(cidrs) == 0 {
+		return echo.ExtractIPDirect(), nil
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, c := range cidrs {
+		_, n, err := net.ParseCIDR(strings.TrimSpace(c))
+		if err != nil {
+			return nil, fmt.Errorf("trusted proxy %q: %w", c, err)
+		}
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...), nil
+}
+
+// Handler returns the server's http.Handler.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+// Hub returns the push hub (tests, and publishers in the same process).
+func (s *Server) Hub() *Hub { return s.hub }
+
+// Shutdown ends push streams and background loops, then waits for them.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.cancel()
+	s.hub.Close()
+	select {
+	case <-s.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Server) background() {
+	defer close(s.done)
+	ctxDone := s.base.Done()
+	var poll, nightly <-chan time.Time
+	if s.cfg.PollInterval > 0 {
+		t := time.NewTicker(s.cfg.PollInterval)
+		defer t.Stop()
+		poll = t.C
+	}
+	if s.cfg.NightlyInterval > 0 {
+		t := time.NewTicker(s.cfg.NightlyInterval)
+		defer t.Stop()
+		nightly = t.C
+		s.RunNightly(s.base)
+	}
+	for {
+		select {
+		case <-ctxDone:
+			return
+		case <-poll:
+			s.hub.Poll(s.base)
+		case <-nightly:
+			s.RunNightly(s.base)
+		}
+	}
+}
+
+func isAPI(p string) bool { return strings.HasPrefix(p, "/v1/") || p == "/v1" || p == "/healthz" }
+
+func (s *Server) routes() {
+	e := s.echo
+	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{
+		Skipper: func(c echo.Context) bool { return !isAPI(strings.TrimSuffix(c.Request().URL.Path, "/")) },
+	}))
+	e.Use(middleware.RequestID())
+	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogStatus: true, LogURIPath: true, LogMethod: true, LogLatency: true, LogRemoteIP: true, LogRequestID: true, LogError: true,
+		HandleError: true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			lvl := slog.LevelDebug
+			if v.Status >= 500 {
+				lvl = slog.LevelWarn
+			}
+			s.log.Log(c.Request().Context(), lvl, "http", "method", v.Method, "path", v.URIPath, "status", v.Status,
+				"latency", v.Latency, "ip", v.RemoteIP, "id", v.RequestID)
+			return nil
+		},
+	}))
+	e.Use(middleware.Recover())
+	e.Use(s.securityHeaders)
+	if s.cfg.Rate > 0 {
+		e.Use(middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+			Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+				Rate: rate.Limit(s.cfg.Rate), Burst: s.cfg.Burst, ExpiresIn: 3 * time.Minute}),
+			IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
+			ErrorHandler: func(c echo.Context, err error) error {
+				return catalog.Errorf(catalog.Invalid, "cannot identify the client")
+			},
+			DenyHandler: func(c echo.Context, id string, err error) error {
+				c.Response().Header().Set("Retry-After", "1")
+				return catalog.Errorf(catalog.RateLimited, "too many requests; slow down")
+			},
+		}))
+	}
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
+		Limit:   fmt.Sprint(s.cfg.BodyLimit) + "B",
+		Skipper: func(c echo.Context) bool { return c.Path() == "/v1/admin/import" },
+	}))
+	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{
+		MinLength: 512,
+		Skipper: func(c echo.Context) bool {
+			// Push streams flush event by event; other handlers compress
+			// (or not) themselves.
+			return !isAPI(c.Request().URL.Path) || strings.HasSuffix(c.Request().URL.Path, "/events")
+		},
+	}))
+	e.Use(s.authenticate)
+
+	e.GET("/healthz", s.health)
+	e.GET("/v1/openapi.json", s.openAPI)
+
+	v1 := e.Group("/v1", s.negotiate)
+	v1.GET("/stores", s.listPublicStores)
+	v1.GET("/stores/:store/checkpoint", s.getCheckpoint)
+	v1.GET("/stores/:store/changes", s.getChanges)
+	v1.GET("/stores/:store/events", s.events)
+
+	a := e.Group("/v1/admin", s.requireRole(store.RoleAdmin, store.RoleStaff))
+	adminOnly := s.requireRole(store.RoleAdmin)
+	a.GET("/stores", s.list(store.Stores), adminOnly)
+	a.POST("/stores", s.create(store.Stores), adminOnly)
+	a.GET("/stores/:key", s.get(store.Stores), adminOnly)
+	a.PUT("/stores/:key", s.put(store.Stores), adminOnly)
+	a.DELETE("/stores/:key", s.del(store.Stores), adminOnly)
+	a.POST("/stores/:store/publish", s.publish, adminOnly)
+	for _, ent := range []store.Entity{store.Products, store.FAQs, store.Promotions} {
+		p := "/" + string(ent)
+		a.GET(p, s.list(ent), adminOnly)
+		a.POST(p, s.create(ent), adminOnly)
+		a.GET(p+"/:key", s.get(ent), adminOnly)
+		a.PUT(p+"/:key", s.put(ent), adminOnly)
+		a.DELETE(p+"/:key", s.del(ent), adminOnly)
+	}
+	// Stock: staff may read and write the stock of their own store.
+	a.GET("/stores/:store/stock", s.list(store.Stock), s.requireStore)
+	a.GET("/stores/:store/stock/:key", s.get(store.Stock), s.requireStore)
+	a.PUT("/stores/:store/stock/:key", s.put(store.Stock), s.requireStore)
+	a.DELETE("/stores/:store/stock/:key", s.del(store.Stock), s.requireStore)
+	a.POST("/import", s.importBulk, adminOnly, middleware.BodyLimit(fmt.Sprint(s.cfg.ImportLimit)+"B"))
+	a.GET("/tokens", s.listTokens, adminOnly)
+	a.POST("/tokens", s.createToken, adminOnly)
+	a.DELETE("/tokens/:id", s.revokeToken, adminOnly)
+	a.GET("/audit", s.audit, adminOnly)
+	a.GET("/stats", s.stats, adminOnly)
+	a.POST("/compact", s.compact, adminOnly)
+	// Everything else under /v1 is an unknown route (JSON 404), not the app.
+	e.Any("/v1/*", func(c echo.Context) error {
+		return catalog.Errorf(catalog.NotFound, "no such endpoint: %s %s", c.Request().Method, c.Request().URL.Path)
+	})
+
+	for prefix, h := range s.cfg.Mounts {
+		e.Any(strings.TrimSuffix(prefix, "/")+"/*", echo.WrapHandler(h))
+	}
+	if s.cfg.Fallback != nil {
+		e.Any("/*", echo.WrapHandler(s.cfg.Fallback))
+		e.Any("/", echo.WrapHandler(s.cfg.Fallback))
+	}
+}
+
+// securityHeaders sets the headers every response carries.
+func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+		if isAPI(c.Request().URL.Path) {
+			h.Set("Content-Security-Policy", apiCSP)
+			h.Set("Cross-Origin-Resource-Policy", "same-origin")
+		} else {
+			h.Set("Content-Security-Policy", s.cfg.AppCSP)
+			if s.cfg.CrossOriginIsolated {
+				h.Set("Cross-Origin-Opener-Policy", "same-origin")
+				h.Set("Cross-Origin-Embedder-Policy", "require-corp")
+			}
+		}
+		if c.Request().TLS != nil {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		return next(c)
+	}
+}
+
+func (s *Server) health(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	st, err := s.store.Stats(ctx)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"status": "ok", "version": st.Version})
+}

@@ -1,0 +1,218 @@
+package server
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"aisle/api/store"
+	"aisle/sync/catalog"
+	"aisle/sync/wire"
+)
+
+// negotiate settles the protocol version from the Aisle-Protocol request
+// header (absent: the newest) and echoes it on the response.
+func (s *Server) negotiate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		v := wire.ProtocolVersion
+		if h := c.Request().Header.Get(wire.HeaderProtocol); h != "" {
+			peer, err := strconv.Atoi(h)
+			if err != nil {
+				return catalog.Errorf(catalog.Invalid, "%s must be an integer", wire.HeaderProtocol)
+			}
+			var ok bool
+			if v, ok = wire.Negotiate(peer); !ok {
+				return catalog.Errorf(catalog.Unsupported, "protocol %d is not supported; this server speaks %d..%d", peer, wire.MinProtocolVersion, wire.ProtocolVersion)
+			}
+		}
+		c.Response().Header().Set(wire.HeaderProtocol, strconv.Itoa(v))
+		c.Response().Header().Add(echo.HeaderVary, wire.HeaderProtocol)
+		return next(c)
+	}
+}
+
+// listPublicStores lists every store's public record (for a device choosing
+// its store).
+func (s *Server) listPublicStores(c echo.Context) error {
+	after := c.QueryParam("after")
+	limit, err := queryInt(c, "limit", store.DefaultListLimit, 1, store.MaxListLimit)
+	if err != nil {
+		return err
+	}
+	items, next, err := s.store.List(c.Request().Context(), store.Stores, store.ListQuery{After: after, Limit: int(limit)})
+	if err != nil {
+		return err
+	}
+	out := listBody{Items: make([]json.RawMessage, 0, len(items)), Next: next}
+	for _, it := range items {
+		out.Items = append(out.Items, it.Data) // catalog.Store has no staff fields
+	}
+	return s.jsonCached(c, out)
+}
+
+func (s *Server) storeParam(c echo.Context) (string, error) {
+	id := c.Param("store")
+	if !catalog.ValidID(id) {
+		return "", catalog.Errorf(catalog.Invalid, "bad store id")
+	}
+	return id, nil
+}
+
+// getCheckpoint returns the latest checkpoint; a store with none is 404
+// only if the store itself does not exist.
+func (s *Server) getCheckpoint(c echo.Context) error {
+	id, err := s.storeParam(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	cp, err := s.store.Checkpoint(ctx, id)
+	if err != nil {
+		return err
+	}
+	if cp.Seq == 0 {
+		if _, err := s.store.Get(ctx, store.Stores, id); err != nil {
+			return err
+		}
+	}
+	body, err := json.Marshal(cp)
+	if err != nil {
+		return catalog.Wrap(err, catalog.Internal, "encode checkpoint")
+	}
+	c.Response().Header().Set("Cache-Control", "no-cache")
+	return s.writeTagged(c, fmt.Sprintf(`"cp-%s-%d-%d"`, principalOf(c).audience(id), cp.Seq, cp.Version), body)
+}
+
+// getChanges serves one page. Pages are immutable for their parameters
+// (see wire.Page), so the ETag is computed from the parameters alone and a
+// matching If-None-Match is answered without touching the database.
+func (s *Server) getChanges(c echo.Context) error {
+	id, err := s.storeParam(c)
+	if err != nil {
+		return err
+	}
+	req := wire.ChangesRequest{Store: id}
+	if req.Since, err = queryInt(c, "since", 0, 0, wire.MaxVersion); err != nil {
+		return err
+	}
+	if req.Target, err = queryInt(c, "target", -1, 0, wire.MaxVersion); err != nil {
+		return err
+	}
+	if req.Target < 0 {
+		return catalog.Errorf(catalog.Invalid, "target (a checkpoint version) is required")
+	}
+	if req.After, err = queryInt(c, "after", 0, 0, wire.MaxVersion); err != nil {
+		return err
+	}
+	limit, err := queryInt(c, "limit", wire.DefaultPageLimit, 1, wire.MaxPageLimit)
+	if err != nil {
+		return err
+	}
+	req.Limit = int(limit)
+	aud := principalOf(c).audience(id)
+	key := fmt.Sprintf("%d|%s|%s|%d|%d|%d|%d", wire.ProtocolVersion, aud, id, req.Since, req.Target, req.After, req.Limit)
+	sum := sha256.Sum256([]byte(key))
+	etag := `"p-` + hex.EncodeToString(sum[:12]) + `"`
+	h := c.Response().Header()
+	h.Set("Cache-Control", "private, max-age=86400, immutable")
+	if etagMatch(c.Request().Header.Get("If-None-Match"), etag) {
+		h.Set("ETag", etag)
+		h.Add(echo.HeaderVary, echo.HeaderAuthorization)
+		return c.NoContent(http.StatusNotModified)
+	}
+	page, err := s.store.Changes(c.Request().Context(), req, aud)
+	if err != nil {
+		h.Del("Cache-Control")
+		return err
+	}
+	body, err := json.Marshal(page)
+	if err != nil {
+		return catalog.Wrap(err, catalog.Internal, "encode page")
+	}
+	return s.writeTagged(c, etag, body)
+}
+
+// events is the push stream: text/event-stream with a "hello" event
+// carrying the current checkpoint, then a "checkpoint" event whenever one
+// is published for the store, and a comment line every HeartbeatInterval.
+func (s *Server) events(c echo.Context) error {
+	id, err := s.storeParam(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if _, err := s.store.Get(ctx, store.Stores, id); err != nil {
+		return err
+	}
+	sub := s.hub.Subscribe(id)
+	defer sub.Cancel()
+	cp, err := s.store.Checkpoint(ctx, id)
+	if err != nil {
+		return err
+	}
+	w := c.Response()
+	h := w.Header()
+	h.Set(echo.HeaderContentType, "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	send := func(typ string, cp wire.Checkpoint) error {
+		b, _ := json.Marshal(wire.Event{Type: typ, Checkpoint: cp})
+		if _, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", cp.Seq, typ, b); err != nil {
+			return err
+		}
+		w.Flush()
+		return nil
+	}
+	if _, err := fmt.Fprint(w, "retry: 5000\n\n"); err != nil {
+		return nil
+	}
+	if err := send(wire.EventHello, cp); err != nil {
+		return nil
+	}
+	beat := time.NewTicker(HeartbeatInterval)
+	defer beat.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.base.Done():
+			return nil
+		case cp, ok := <-sub.C:
+			if !ok {
+				return nil
+			}
+			if err := send(wire.EventCheckpoint, cp); err != nil {
+				return nil
+			}
+		case <-beat.C:
+			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil {
+				return nil
+			}
+			w.Flush()
+		}
+	}
+}
+
+// HeartbeatInterval keeps idle push streams alive through proxies.
+var HeartbeatInterval = 25 * time.Second
+
+// publish seals a store's changes now (price correction, recall).
+func (s *Server) publish(c echo.Context) error {
+	id, err := s.storeParam(c)
+	if err != nil {
+		return err
+	}
+	cp, _, err := s.store.Publish(c.Request().Context(), s.actor(c), id, wire.ReasonManual, "")
+	if err != nil {
+		return err
+	}
+	s.hub.Broadcast(cp)
+	return c.JSON(http.StatusCreated, cp)
+}
