@@ -72,7 +72,7 @@ func QuantizeActivations(t Type, x []float32, dst []byte) {
 	case Q8_0:
 		quantizeQ8_0Act(x, dst)
 	case Q8_K:
-		quantizeQ8K(x, dst)
+		quantizeQ8KAct(x, dst)
 	}
 }
 
@@ -97,7 +97,7 @@ func quantizeQ8_0ActGo(x []float32, dst []byte) {
 			id = 127 / amax
 		}
 		for i, v := range xs {
-			blk[2+i] = byte(int8(math.RoundToEven(float64(v * id))))
+			blk[2+i] = byte(int8(nearestInt(v * id))) // |v*id| <= 127: exact ties-to-even
 		}
 	}
 }

@@ -29,5 +29,37 @@ func matMul(t Type, w []byte, rb, cols int, a []byte, ab, nb int, out []float32,
 	}
 }
 
-func quantizeF16(x []float32, dst []byte)     { quantizeF16Go(x, dst) }
-func quantizeQ8_0Act(x []float32, dst []byte) { quantizeQ8_0ActGo(x, dst) }
+//go:noescape
+func quantQ8_0AVX2(x *float32, nblk int, dst *byte)
+
+//go:noescape
+func quantQ8KAVX2(x *float32, nblk int, dst *byte)
+
+//go:noescape
+func cvtF16AVX2(x *float32, n8 int, dst *byte)
+
+func quantizeF16(x []float32, dst []byte) {
+	n8 := len(x) / 8
+	if hasAVX2 && n8 > 0 {
+		cvtF16AVX2(&x[0], n8, &dst[0])
+		quantizeF16Go(x[8*n8:], dst[16*n8:])
+		return
+	}
+	quantizeF16Go(x, dst)
+}
+
+func quantizeQ8_0Act(x []float32, dst []byte) {
+	if hasAVX2 && len(x) >= 32 {
+		quantQ8_0AVX2(&x[0], len(x)/32, &dst[0])
+		return
+	}
+	quantizeQ8_0ActGo(x, dst)
+}
+
+func quantizeQ8KAct(x []float32, dst []byte) {
+	if hasAVX2 && len(x) >= QK {
+		quantQ8KAVX2(&x[0], len(x)/QK, &dst[0])
+		return
+	}
+	quantizeQ8K(x, dst)
+}

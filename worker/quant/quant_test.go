@@ -333,6 +333,25 @@ func TestQuantizeActivations(t *testing.T) {
 		if string(got) != string(want) {
 			t.Fatalf("Q8_0 activations of %d values differ from the reference", n)
 		}
+		if n%256 == 0 {
+			x[300%n] = -x[0] // two values of the largest magnitude: the first one's sign wins
+			x[0] = 100
+			x[n-1] = -100
+			got, want = make([]byte, n/256*292), make([]byte, n/256*292)
+			QuantizeActivations(Q6_K, x, got)
+			quantizeQ8K(x, want)
+			if string(got) != string(want) {
+				t.Fatalf("Q8_K activations of %d values differ from the reference", n)
+			}
+			if n >= 512 {
+				clear(x[256:512]) // an all-zero block
+				QuantizeActivations(Q6_K, x, got)
+				quantizeQ8K(x, want)
+				if string(got) != string(want) {
+					t.Fatalf("Q8_K activations with a zero block differ from the reference")
+				}
+			}
+		}
 		got, want = make([]byte, 2*n), make([]byte, 2*n)
 		QuantizeActivations(F16, x, got)
 		quantizeF16Go(x, want)
@@ -374,4 +393,19 @@ func mustActBytes(t testing.TB, typ Type, n int) int {
 		t.Fatal(err)
 	}
 	return ab
+}
+
+// TestQuantizeActivationsNonFinite: NaN and Inf activations (a diverging
+// model) give garbage values but never hang or panic.
+func TestQuantizeActivationsNonFinite(t *testing.T) {
+	for _, v := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
+		for _, typ := range dotTypes {
+			x := make([]float32, 512)
+			for i := range x {
+				x[i] = v
+			}
+			x[7] = 1
+			QuantizeActivations(typ, x, make([]byte, mustActBytes(t, typ, 512)))
+		}
+	}
 }
