@@ -1,0 +1,54 @@
+//go:build cgo && !js
+
+package gpu
+
+import (
+	"fmt"
+
+	"github.com/cogentcore/webgpu/wgpu"
+)
+
+func init() { wgpu.SetLogLevel(wgpu.LogLevelOff) }
+
+// requestDevice asks for WebGPU's default limits, raising only the storage-buffer binding and
+// buffer sizes to the adapter's (so large tensors need fewer splits). Asking for all of the
+// adapter's limits fails intermittently on some drivers.
+func requestDevice(ad *wgpu.Adapter) (*wgpu.Device, error) {
+	al := ad.GetLimits().Limits
+	req := wgpu.DefaultLimits()
+	req.MaxStorageBufferBindingSize = min(al.MaxStorageBufferBindingSize, 2<<30-256)
+	req.MaxBufferSize = min(al.MaxBufferSize, 2<<30)
+	dev, err := ad.RequestDevice(&wgpu.DeviceDescriptor{
+		Label:          "aisle",
+		RequiredLimits: &wgpu.RequiredLimits{Limits: req},
+	})
+	if err != nil {
+		// retry at the defaults
+		dev, err = ad.RequestDevice(nil)
+	}
+	return dev, err
+}
+
+func destroyDevice(dev *wgpu.Device) { dev.Release() }
+
+func adapterName(ad *wgpu.Adapter) string {
+	info := ad.GetInfo()
+	return fmt.Sprintf("%s (%s, %s)", info.Name, info.BackendType, info.AdapterType)
+}
+
+// mapRead maps b, waits for the GPU, and returns a copy of its first size bytes.
+func (d *Device) mapRead(b *Buffer, size uint64) ([]byte, error) {
+	var status wgpu.BufferMapAsyncStatus = 0xffffffff
+	if err := b.b.MapAsync(wgpu.MapModeRead, 0, size, func(s wgpu.BufferMapAsyncStatus) { status = s }); err != nil {
+		return nil, err
+	}
+	for status == 0xffffffff {
+		d.dev.Poll(true, nil)
+	}
+	if status != wgpu.BufferMapAsyncStatusSuccess {
+		return nil, fmt.Errorf("gpu: map buffer: status %v", status)
+	}
+	out := make([]byte, size)
+	copy(out, b.b.GetMappedRange(0, uint(size)))
+	return out, b.b.Unmap()
+}

@@ -1,0 +1,33 @@
+// Package gpu is the engine's WebGPU backend: the transformer forward pass of package model
+// (llama, qwen2, qwen3) as WGSL compute kernels, driven through github.com/cogentcore/webgpu
+// natively (wgpu over Vulkan, Metal or D3D12; cgo) and in the browser (GOOS=js, navigator.gpu in
+// a dedicated Worker), from the same Go code.
+//
+// # Design
+//
+//   - Weights stay in their stored GGUF form (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K) in
+//     GPU memory, read by the kernels as little-endian u32 words and decoded in the shader
+//     (unpack2x16float for halves, so no shader-f16 is needed). Activations, norms, attention
+//     and the KV cache are float32.
+//   - A matrix larger than the device's storage-buffer binding limit is split by rows across
+//     several buffers, one dispatch each, so models run at WebGPU's default limits (128 MiB per
+//     binding, 256 MiB per buffer) as on phones.
+//   - One command buffer per Eval: every layer's kernels are encoded into one compute pass.
+//     Fusions cut dispatches: RMSNorm into the following matrix product, biases and residual
+//     adds into the product, gate and up projections with SwiGLU into one kernel, QK-norm, RoPE
+//     and the KV-cache write into one kernel. Greedy decoding takes the argmax on the GPU and
+//     reads back one token id.
+//   - Numerics: float32 everywhere. The CPU path (package model) quantizes activations to the
+//     weight's dot-product type as llama.cpp does (Q8_0, Q8_K, F16, BF16); the GPU multiplies
+//     float32 activations by the dequantized weights, which is more precise. For F32 weights both
+//     paths compute the same function up to summation order, so greedy tokens agree exactly; for
+//     other types logits agree within the tolerance stated in the tests (GPUTolerance).
+//
+// Each kernel is one .wgsl file under shaders/, embedded with go:embed; a comment at its top
+// states its bindings and indexing. Weight decoders (shaders/decode_*.wgsl) are pasted into the
+// matrix kernels for each tensor type.
+//
+// Importing this package registers the backend with package engine (engine.Options.Backend
+// "gpu" or "auto"). Without an adapter, or for a model the device cannot hold, the engine falls
+// back to the CPU and reports why.
+package gpu

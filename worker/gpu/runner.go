@@ -1,0 +1,612 @@
+//go:build cgo || js
+
+package gpu
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/cogentcore/webgpu/wgpu"
+
+	"aisle/worker/model"
+)
+
+// MaxBatch is the most tokens one command buffer evaluates; longer inputs are split.
+const MaxBatch = 64
+
+// Runner evaluates a model on the GPU: weights, KV cache and activations live in GPU memory, and
+// every Eval records the whole forward pass into one command buffer. It implements the engine's
+// Runner interface (Eval, Pos, Truncate, ContextLen) and adds Greedy, which samples on the GPU.
+// Not safe for concurrent use.
+type Runner struct {
+	d      *Device
+	ownDev bool
+	c      model.Config
+	arena  *Arena
+	ctxLen int
+	pos    int
+
+	tok, state, res, logits *Buffer
+	stageRes, stageLogits   *Buffer
+	logitsAll, stageAll     *Buffer // (MaxBatch, Vocab) logits for Eval with all set
+	logitsRows              int     // rows the logits buffer holds
+
+	layerOps []op // embedding and every layer, for any batch size
+	outLast  []op // final norm + classifier of the batch's last token
+	outAll   []op // final norm + classifier of every token (built on first use)
+	argmax   op
+
+	outMat   *gmat
+	outNorm  *Buffer
+	x        *Buffer
+	slab     *Buffer // current uniform buffer of dispatch parameters
+	slabUsed uint64
+	err      error // first error of param
+	out      []float32
+}
+
+// op is one dispatch: a kernel (p1 for single-token batches, pn for longer ones; the same
+// bindings), its bind group and its workgroup grid for a batch of n tokens.
+type op struct {
+	p1, pn *pipeline
+	bg     *wgpu.BindGroup
+	grid   func(n int) (uint32, uint32)
+}
+
+const paramStride = 256 // WebGPU's minUniformBufferOffsetAlignment default
+
+// RunnerOptions tune NewRunner.
+type RunnerOptions struct {
+	// MaxPartRows, when > 0, caps the rows per buffer of every weight matrix (tests use it to
+	// exercise splitting on small models).
+	MaxPartRows int
+}
+
+// NewRunner uploads m's weights to d and allocates a KV cache of ctxLen positions (<= 0 or more
+// than the model's context: the model's). The Runner refers to d; Close does not destroy d.
+func NewRunner(d *Device, m *model.Model, ctxLen int, opts RunnerOptions) (*Runner, error) {
+	c := m.Config
+	if ctxLen <= 0 || ctxLen > c.ContextLen {
+		ctxLen = c.ContextLen
+	}
+	if err := checkConfig(c); err != nil {
+		return nil, err
+	}
+	r := &Runner{d: d, c: c, arena: d.NewArena(), ctxLen: ctxLen}
+	if err := r.build(m.W, opts); err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// checkConfig reports shapes the kernels do not handle.
+func checkConfig(c model.Config) error {
+	switch {
+	case c.HeadDim > 256:
+		return fmt.Errorf("gpu: head dimension %d > 256", c.HeadDim)
+	case c.Dim%4 != 0 || c.FFNDim%4 != 0 || c.HeadDim%4 != 0:
+		return fmt.Errorf("gpu: dimensions %d, %d, %d are not multiples of 4", c.Dim, c.FFNDim, c.HeadDim)
+	}
+	return nil
+}
+
+const slabSlots = 64
+
+// param stores one dispatch's parameters (int, bool or float32 fields, 4 bytes each) in a
+// uniform buffer and returns where. Errors are kept in r.err.
+func (r *Runner) param(fields ...any) bufRange {
+	if r.slab == nil || r.slabUsed == slabSlots*paramStride {
+		var err error
+		if r.slab, err = r.arena.New("params", slabSlots*paramStride, usageUniform); err != nil && r.err == nil {
+			r.err = err
+		}
+		r.slabUsed = 0
+	}
+	br := bufRange{b: r.slab, off: r.slabUsed, size: paramStride}
+	r.slabUsed += paramStride
+	slot := make([]byte, 32)
+	for i, f := range fields {
+		switch v := f.(type) {
+		case int:
+			binary.LittleEndian.PutUint32(slot[4*i:], uint32(v))
+		case bool:
+			if v {
+				binary.LittleEndian.PutUint32(slot[4*i:], 1)
+			}
+		case float32:
+			binary.LittleEndian.PutUint32(slot[4*i:], math.Float32bits(v))
+		default:
+			panic(fmt.Sprintf("gpu: param of type %T", f))
+		}
+	}
+	if r.err == nil {
+		r.err = r.d.Write(br.b, br.off, slot)
+	}
+	return br
+}
+
+func whole(b *Buffer) bufRange { return bufRange{b: b} }
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// matmulOps appends the dispatches of y (n, yStride)[row0+...] (+)= W x for every part of w.
+func (r *Runner) matmulOps(ops []op, v matVariant, w, w2 *gmat, x, y *Buffer, yStride, row0 int, norm, bias *Buffer, lastOnly bool) ([]op, error) {
+	v.NB = 1
+	p1, err := r.d.matmulKernel(v)
+	if err != nil {
+		return nil, err
+	}
+	v.NB = nbBatch
+	pn, err := r.d.matmulKernel(v)
+	if err != nil {
+		return nil, err
+	}
+	for i, part := range w.parts {
+		off := r.param(part.rows, w.cols, w.rowBytes, row0+part.row0, yStride, lastOnly, r.c.NormEps)
+		binds := []bufRange{off, whole(r.state), whole(part.buf), whole(x), whole(y)}
+		if v.Norm {
+			binds = append(binds, whole(norm))
+		}
+		if v.Bias {
+			binds = append(binds, whole(bias))
+		}
+		if v.GLU {
+			binds = append(binds, whole(w2.parts[i].buf))
+		}
+		bg, err := r.d.bindGroup(p1, binds...)
+		if err != nil {
+			return nil, err
+		}
+		rows := part.rows
+		ops = append(ops, op{p1: p1, pn: pn, bg: bg, grid: func(n int) (uint32, uint32) {
+			if lastOnly {
+				n = 1
+			}
+			gy := 1
+			if n > 1 {
+				gy = ceilDiv(n, nbBatch)
+			}
+			return uint32(ceilDiv(rows, matRows)), uint32(gy)
+		}})
+	}
+	return ops, nil
+}
+
+func (r *Runner) build(w *model.Weights, opts RunnerOptions) (err error) {
+	c, a := r.c, r.arena
+	qdim, kvdim := c.QDim(), c.KVDim()
+	qStride := qdim + 2*kvdim
+	newBuf := func(label string, floats int) *Buffer {
+		if err != nil {
+			return nil
+		}
+		var b *Buffer
+		b, err = a.New(label, uint64(4*floats), usageStorage)
+		return b
+	}
+	r.x = newBuf("x", MaxBatch*c.Dim)
+	qkv := newBuf("qkv", MaxBatch*qStride)
+	att := newBuf("att", MaxBatch*qdim)
+	hid := newBuf("ffn", MaxBatch*c.FFNDim)
+	r.tok = newBuf("tokens", MaxBatch)
+	r.res = newBuf("result", 4)
+	r.logitsRows = 1
+	r.logits = newBuf("logits", c.Vocab)
+	if err != nil {
+		return err
+	}
+	if r.state, err = a.New("state", 16, usageUniform); err != nil {
+		return err
+	}
+	if r.stageRes, err = a.New("result staging", 16, usageRead); err != nil {
+		return err
+	}
+	if r.stageLogits, err = a.New("logits staging", uint64(4*c.Vocab), usageRead); err != nil {
+		return err
+	}
+	cs, err := a.Storage("rope cos/sin", f32Bytes(ropeTable(c, r.ctxLen, w.RopeFreqs)))
+	if err != nil {
+		return err
+	}
+	dummy, err := a.New("unused", 16, usageStorage)
+	if err != nil {
+		return err
+	}
+
+	// token embeddings
+	emb, err := a.uploadMatrix("token_embd", opts.MaxPartRows, &w.Embed)
+	if err != nil {
+		return err
+	}
+	ek, err := r.d.embedKernel(emb.typ)
+	if err != nil {
+		return err
+	}
+	for _, part := range emb.parts {
+		off := r.param(part.rows, emb.cols, emb.rowBytes, part.row0)
+		bg, err := r.d.bindGroup(ek, off, whole(r.state), whole(part.buf), whole(r.tok), whole(r.x))
+		if err != nil {
+			return err
+		}
+		groups := uint32(ceilDiv(c.Dim/4, 64))
+		r.layerOps = append(r.layerOps, op{p1: ek, pn: ek, bg: bg, grid: func(n int) (uint32, uint32) { return groups, uint32(n) }})
+	}
+
+	rk, err := r.d.ropeKernel()
+	if err != nil {
+		return err
+	}
+	ak, err := r.d.attentionKernel()
+	if err != nil {
+		return err
+	}
+	for l := range w.Layers {
+		L := &w.Layers[l]
+		p := fmt.Sprintf("blk.%d.", l)
+		an, err := a.Storage(p+"attn_norm", f32Bytes(L.AttnNorm))
+		if err != nil {
+			return err
+		}
+		fn, err := a.Storage(p+"ffn_norm", f32Bytes(L.FFNNorm))
+		if err != nil {
+			return err
+		}
+		var bias *Buffer
+		if L.Bq != nil {
+			if bias, err = a.Storage(p+"qkv_bias", f32Bytes(L.Bq, L.Bk, L.Bv)); err != nil {
+				return err
+			}
+		}
+		// QKV projection with the attention RMSNorm fused: one matrix when the three share a type
+		qkvV := matVariant{Norm: true, Bias: bias != nil}
+		if L.Wq.Type == L.Wk.Type && L.Wq.Type == L.Wv.Type {
+			m, err := a.uploadMatrix(p+"attn_qkv", opts.MaxPartRows, &L.Wq, &L.Wk, &L.Wv)
+			if err != nil {
+				return err
+			}
+			qkvV.Type = m.typ
+			if r.layerOps, err = r.matmulOps(r.layerOps, qkvV, m, nil, r.x, qkv, qStride, 0, an, bias, false); err != nil {
+				return err
+			}
+		} else {
+			for i, wm := range []*model.Matrix{&L.Wq, &L.Wk, &L.Wv} {
+				m, err := a.uploadMatrix(p+wm.Name, opts.MaxPartRows, wm)
+				if err != nil {
+					return err
+				}
+				qkvV.Type = m.typ
+				row0 := []int{0, qdim, qdim + kvdim}[i]
+				if r.layerOps, err = r.matmulOps(r.layerOps, qkvV, m, nil, r.x, qkv, qStride, row0, an, bias, false); err != nil {
+					return err
+				}
+			}
+		}
+		// QK-norm, RoPE, KV-cache write
+		kc := newBuf(p+"k_cache", r.ctxLen*kvdim)
+		vc := newBuf(p+"v_cache", r.ctxLen*kvdim)
+		if err != nil {
+			return err
+		}
+		qn, kn := dummy, dummy
+		if L.QNorm != nil {
+			if qn, err = a.Storage(p+"q_norm", f32Bytes(L.QNorm)); err != nil {
+				return err
+			}
+			if kn, err = a.Storage(p+"k_norm", f32Bytes(L.KNorm)); err != nil {
+				return err
+			}
+		}
+		off := r.param(c.Heads, c.KVHeads, c.HeadDim, c.RopeDims, c.RopeStyle == model.RopeNeox, L.QNorm != nil, c.NormEps, qStride)
+		bg, err := r.d.bindGroup(rk, off, whole(r.state), whole(qkv), whole(kc), whole(vc), whole(cs), whole(qn), whole(kn))
+		if err != nil {
+			return err
+		}
+		heads := uint32(c.Heads + 2*c.KVHeads)
+		r.layerOps = append(r.layerOps, op{p1: rk, pn: rk, bg: bg, grid: func(n int) (uint32, uint32) { return heads, uint32(n) }})
+		// attention
+		off = r.param(c.Heads, c.KVHeads, c.HeadDim, qStride, float32(1/math.Sqrt(float64(c.HeadDim))))
+		if bg, err = r.d.bindGroup(ak, off, whole(r.state), whole(qkv), whole(kc), whole(vc), whole(att)); err != nil {
+			return err
+		}
+		qh := uint32(c.Heads)
+		r.layerOps = append(r.layerOps, op{p1: ak, pn: ak, bg: bg, grid: func(n int) (uint32, uint32) { return qh, uint32(n) }})
+		// output projection + residual
+		wo, err := a.uploadMatrix(p+"attn_output", opts.MaxPartRows, &L.Wo)
+		if err != nil {
+			return err
+		}
+		if r.layerOps, err = r.matmulOps(r.layerOps, matVariant{Type: wo.typ, Acc: true}, wo, nil, att, r.x, c.Dim, 0, nil, nil, false); err != nil {
+			return err
+		}
+		// FFN: RMSNorm + gate/up + SwiGLU in one kernel, then down + residual
+		if L.Wgate.Type != L.Wup.Type {
+			return fmt.Errorf("gpu: %s: ffn_gate (%s) and ffn_up (%s) differ in type", p, L.Wgate.Type, L.Wup.Type)
+		}
+		per := r.d.maxPartRows(L.Wgate.RowBytes)
+		if opts.MaxPartRows > 0 {
+			per = min(per, opts.MaxPartRows)
+		}
+		gate, err := a.uploadMatrix(p+"ffn_gate", per, &L.Wgate)
+		if err != nil {
+			return err
+		}
+		up, err := a.uploadMatrix(p+"ffn_up", per, &L.Wup)
+		if err != nil {
+			return err
+		}
+		if r.layerOps, err = r.matmulOps(r.layerOps, matVariant{Type: gate.typ, Norm: true, GLU: true}, gate, up, r.x, hid, c.FFNDim, 0, fn, nil, false); err != nil {
+			return err
+		}
+		down, err := a.uploadMatrix(p+"ffn_down", opts.MaxPartRows, &L.Wdown)
+		if err != nil {
+			return err
+		}
+		if r.layerOps, err = r.matmulOps(r.layerOps, matVariant{Type: down.typ, Acc: true}, down, nil, hid, r.x, c.Dim, 0, nil, nil, false); err != nil {
+			return err
+		}
+	}
+
+	// final RMSNorm + classifier
+	if r.outNorm, err = a.Storage("output_norm", f32Bytes(w.OutNorm)); err != nil {
+		return err
+	}
+	if c.TiedOutput {
+		r.outMat = emb
+	} else if r.outMat, err = a.uploadMatrix("output", opts.MaxPartRows, &w.Output); err != nil {
+		return err
+	}
+	if r.outLast, err = r.matmulOps(nil, matVariant{Type: r.outMat.typ, Norm: true}, r.outMat, nil, r.x, r.logits, c.Vocab, 0, r.outNorm, nil, true); err != nil {
+		return err
+	}
+	// greedy sampling
+	am, err := r.d.argmaxKernel()
+	if err != nil {
+		return err
+	}
+	off := r.param(c.Vocab)
+	bg, err := r.d.bindGroup(am, off, whole(r.logits), whole(r.res), whole(r.tok))
+	if err != nil {
+		return err
+	}
+	r.argmax = op{p1: am, pn: am, bg: bg, grid: func(int) (uint32, uint32) { return 1, 1 }}
+
+	return r.err
+}
+
+// Pos is the number of positions in the KV cache.
+func (r *Runner) Pos() int { return r.pos }
+
+// ContextLen is the most positions the KV cache holds.
+func (r *Runner) ContextLen() int { return r.ctxLen }
+
+// Truncate forgets every position from n on.
+func (r *Runner) Truncate(n int) {
+	if n >= 0 && n < r.pos {
+		r.pos = n
+	}
+}
+
+// Close frees the Runner's GPU memory (and the device, when the Runner opened it).
+func (r *Runner) Close() {
+	if r.arena != nil {
+		r.arena.Destroy()
+		r.arena = nil
+	}
+	if r.ownDev {
+		r.d.Destroy()
+		r.ownDev = false
+	}
+}
+
+// Device is the device the Runner runs on.
+func (r *Runner) Device() *Device { return r.d }
+
+func (r *Runner) check(tokens []int) error {
+	if r.arena == nil {
+		return errors.New("gpu: runner is closed")
+	}
+	if len(tokens) == 0 {
+		return errors.New("gpu: no tokens to evaluate")
+	}
+	if r.pos+len(tokens) > r.ctxLen {
+		return fmt.Errorf("%w: %d positions used + %d new > context length %d", model.ErrContextFull, r.pos, len(tokens), r.ctxLen)
+	}
+	for _, t := range tokens {
+		if t < 0 || t >= r.c.Vocab {
+			return fmt.Errorf("gpu: token id %d out of range [0, %d)", t, r.c.Vocab)
+		}
+	}
+	return nil
+}
+
+// encode records the forward pass of a batch of n tokens (already written to the token buffer,
+// or left there by the last argmax) followed by the extra dispatches.
+func (r *Runner) encode(n int, extra ...[]op) (*wgpu.CommandEncoder, error) {
+	var st [16]byte
+	binary.LittleEndian.PutUint32(st[0:], uint32(r.pos))
+	binary.LittleEndian.PutUint32(st[4:], uint32(n))
+	if err := r.d.Write(r.state, 0, st[:]); err != nil {
+		return nil, err
+	}
+	enc, err := r.d.dev.CreateCommandEncoder(nil)
+	if err != nil {
+		return nil, fmt.Errorf("gpu: command encoder: %w", err)
+	}
+	pass := enc.BeginComputePass(nil)
+	dispatch := func(o op) {
+		p := o.p1
+		if n > 1 {
+			p = o.pn
+		}
+		gx, gy := o.grid(n)
+		pass.SetPipeline(p.cp)
+		pass.SetBindGroup(0, o.bg, nil)
+		pass.DispatchWorkgroups(gx, gy, 1)
+	}
+	for _, o := range r.layerOps {
+		dispatch(o)
+	}
+	for _, ops := range extra {
+		for _, o := range ops {
+			dispatch(o)
+		}
+	}
+	err = pass.End()
+	pass.Release()
+	if err != nil {
+		enc.Release()
+		return nil, fmt.Errorf("gpu: compute pass: %w", err)
+	}
+	return enc, nil
+}
+
+func (r *Runner) submit(enc *wgpu.CommandEncoder) error {
+	defer enc.Release()
+	cmd, err := enc.Finish(nil)
+	if err != nil {
+		return fmt.Errorf("gpu: finish commands: %w", err)
+	}
+	r.d.queue.Submit(cmd)
+	cmd.Release()
+	return nil
+}
+
+func (r *Runner) writeTokens(tokens []int) error {
+	b := make([]byte, 4*len(tokens))
+	for i, t := range tokens {
+		binary.LittleEndian.PutUint32(b[4*i:], uint32(t))
+	}
+	return r.d.Write(r.tok, 0, b)
+}
+
+// ensureAll prepares the classifier over every token of a batch (for Eval with all set).
+func (r *Runner) ensureAll() error {
+	if r.outAll != nil {
+		return nil
+	}
+	c := r.c
+	logits, err := r.arena.New("logits of a batch", uint64(4*MaxBatch*c.Vocab), usageStorage)
+	if err != nil {
+		return err
+	}
+	stage, err := r.arena.New("logits staging of a batch", uint64(4*MaxBatch*c.Vocab), usageRead)
+	if err != nil {
+		return err
+	}
+	ops, err := r.matmulOps(nil, matVariant{Type: r.outMat.typ, Norm: true}, r.outMat, nil, r.x, logits, c.Vocab, 0, r.outNorm, nil, false)
+	if err == nil {
+		err = r.err
+	}
+	if err != nil {
+		return err
+	}
+	r.outAll, r.logitsAll, r.stageAll = ops, logits, stage
+	return nil
+}
+
+// Eval appends tokens at positions Pos().. and returns the logits of the last token (Vocab
+// floats), or with all set those of every token ((len(tokens), Vocab) row-major). The returned
+// slice is reused by the next call.
+func (r *Runner) Eval(tokens []int, all bool) ([]float32, error) {
+	if err := r.check(tokens); err != nil {
+		return nil, err
+	}
+	if all {
+		if err := r.ensureAll(); err != nil {
+			return nil, err
+		}
+	}
+	v := r.c.Vocab
+	need := v
+	if all {
+		need = len(tokens) * v
+	}
+	if cap(r.out) < need {
+		r.out = make([]float32, need)
+	}
+	r.out = r.out[:need]
+	for start := 0; start < len(tokens); start += MaxBatch {
+		batch := tokens[start:min(start+MaxBatch, len(tokens))]
+		n := len(batch)
+		last := start+n == len(tokens)
+		if err := r.writeTokens(batch); err != nil {
+			return nil, err
+		}
+		var (
+			enc *wgpu.CommandEncoder
+			err error
+			raw []byte
+		)
+		switch {
+		case all:
+			if enc, err = r.encode(n, r.outAll); err == nil {
+				raw, err = r.d.read(enc, r.logitsAll, r.stageAll, uint64(4*n*v))
+				enc.Release()
+			}
+		case last:
+			if enc, err = r.encode(n, r.outLast); err == nil {
+				raw, err = r.d.read(enc, r.logits, r.stageLogits, uint64(4*v))
+				enc.Release()
+			}
+		default:
+			if enc, err = r.encode(n); err == nil {
+				err = r.submit(enc)
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		r.pos += n
+		if raw != nil {
+			dst := r.out
+			if all {
+				dst = r.out[start*v : (start+n)*v]
+			}
+			for i := range dst {
+				dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+			}
+		}
+	}
+	return r.out, nil
+}
+
+// Greedy appends tokens like Eval and returns the most likely next token, chosen on the GPU:
+// only its id is read back.
+func (r *Runner) Greedy(tokens []int) (int, error) {
+	if err := r.check(tokens); err != nil {
+		return 0, err
+	}
+	for start := 0; start < len(tokens); start += MaxBatch {
+		batch := tokens[start:min(start+MaxBatch, len(tokens))]
+		n := len(batch)
+		if err := r.writeTokens(batch); err != nil {
+			return 0, err
+		}
+		if start+n < len(tokens) {
+			enc, err := r.encode(n)
+			if err == nil {
+				err = r.submit(enc)
+			}
+			if err != nil {
+				return 0, err
+			}
+			r.pos += n
+			continue
+		}
+		enc, err := r.encode(n, r.outLast, []op{r.argmax})
+		if err != nil {
+			return 0, err
+		}
+		raw, err := r.d.read(enc, r.res, r.stageRes, 4)
+		enc.Release()
+		if err != nil {
+			return 0, err
+		}
+		r.pos += n
+		return int(binary.LittleEndian.Uint32(raw)), nil
+	}
+	panic("unreachable")
+}
