@@ -7,11 +7,11 @@ import (
 
 // VecDotType is the type that activations are converted to before a dot
 // product with a weight row of type t, as in ggml's CPU backend: F32, F16
-// and BF16 keep their own type; Q4_0 and Q8_0 use Q8_0; the K-quants use
+// and BF16 keep their own type; Q4_0, Q5_0 and Q8_0 use Q8_0; the K-quants use
 // Q8_K. It returns t itself for types without a dot product.
 func VecDotType(t Type) Type {
 	switch t {
-	case Q4_0, Q8_0:
+	case Q4_0, Q5_0, Q8_0:
 		return Q8_0
 	case Q4_K, Q5_K, Q6_K:
 		return Q8_K
@@ -30,7 +30,7 @@ func ActivationBytes(t Type, n int) (int, error) {
 
 func hasDot(t Type) bool {
 	switch t {
-	case F32, F16, BF16, Q4_0, Q8_0, Q4_K, Q5_K, Q6_K:
+	case F32, F16, BF16, Q4_0, Q5_0, Q8_0, Q4_K, Q5_K, Q6_K:
 		return true
 	}
 	return false

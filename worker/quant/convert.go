@@ -56,6 +56,18 @@ func Dequantize(t Type, src []byte, dst []float32) error {
 				y[i+16] = d * float32(int(q>>4)-8)
 			}
 		}
+	case Q5_0:
+		for b := 0; b < len(dst)/32; b++ {
+			blk := src[22*b : 22*b+22]
+			d := f16At(blk, 0)
+			qh := le.Uint32(blk[2:])
+			y := dst[32*b : 32*b+32]
+			for i := 0; i < 16; i++ {
+				q := blk[6+i]
+				y[i] = d * float32(int(q&15|byte(qh>>i&1)<<4)-16)
+				y[i+16] = d * float32(int(q>>4|byte(qh>>(i+16)&1)<<4)-16)
+			}
+		}
 	case Q4_K:
 		for b := 0; b < len(dst)/QK; b++ {
 			dequantQ4K(src[144*b:144*b+144], dst[QK*b:QK*b+QK])

@@ -20,6 +20,8 @@ func vecDotRef(t Type, n int, w, a []byte) float32 {
 		return dotQ8_0Ref(n, w, a)
 	case Q4_0:
 		return dotQ4_0Ref(n, w, a)
+	case Q5_0:
+		return dotQ5_0Ref(n, w, a)
 	case Q4_K:
 		return dotQ4KRef(n, w, a)
 	case Q5_K:
@@ -78,6 +80,23 @@ func dotQ4_0Ref(n int, w, a []byte) float32 {
 			q := wb[2+i]
 			isum += (int32(q&15) - 8) * int32(int8(ab[2+i]))
 			isum += (int32(q>>4) - 8) * int32(int8(ab[18+i]))
+		}
+		sum += float32(isum) * (f16At(wb, 0) * f16At(ab, 0))
+	}
+	return sum
+}
+
+func dotQ5_0Ref(n int, w, a []byte) float32 {
+	var sum float32
+	for b := 0; b < n/32; b++ {
+		wb := w[22*b : 22*b+22]
+		ab := a[34*b : 34*b+34]
+		qh := le.Uint32(wb[2:])
+		var isum int32
+		for i := 0; i < 16; i++ {
+			q := wb[6+i]
+			isum += (int32(q&15|byte(qh>>i&1)<<4) - 16) * int32(int8(ab[2+i]))
+			isum += (int32(q>>4|byte(qh>>(i+16)&1)<<4) - 16) * int32(int8(ab[18+i]))
 		}
 		sum += float32(isum) * (f16At(wb, 0) * f16At(ab, 0))
 	}

@@ -29,7 +29,7 @@ func fuzzWeights(typ Type, rows, cols int, data []byte) []byte {
 	}
 	var halves []int
 	switch typ {
-	case Q8_0, Q4_0:
+	case Q8_0, Q4_0, Q5_0:
 		halves = []int{0}
 	case Q4_K, Q5_K:
 		halves = []int{0, 2}
@@ -126,7 +126,7 @@ func FuzzQuantize(f *testing.F) {
 		if err := Dequantize(typ, q, y); err != nil {
 			t.Fatal(err)
 		}
-		levels := map[Type]float64{Q8_0: 127, Q8_K: 127, Q6_K: 31, Q5_K: 15, Q4_K: 7, Q4_0: 7}
+		levels := map[Type]float64{Q8_0: 127, Q8_K: 127, Q6_K: 31, Q5_K: 15, Q4_K: 7, Q4_0: 7, Q5_0: 15}
 		bs := typ.BlockSize()
 		for b := 0; b < n/bs; b++ {
 			var amax float64

@@ -41,7 +41,7 @@ type gemmLayout struct {
 
 func layoutFor(t Type) (gemmLayout, bool) {
 	switch t {
-	case Q8_0, Q4_0:
+	case Q8_0, Q4_0, Q5_0:
 		return gemmLayout{32, false, 576}, true
 	case Q4_K, Q5_K:
 		return gemmLayout{32, true, 640}, true
@@ -50,6 +50,18 @@ func layoutFor(t Type) (gemmLayout, bool) {
 	}
 	return gemmLayout{}, false
 }
+
+// spread4[b] has 0x10 in byte i for each bit i set in b.
+var spread4 = func() (t [16]uint32) {
+	for b := range t {
+		for i := 0; i < 4; i++ {
+			if b>>i&1 == 1 {
+				t[b] |= 0x10 << (8 * i)
+			}
+		}
+	}
+	return t
+}()
 
 type gemmScratch struct{ buf []byte }
 
@@ -166,6 +178,15 @@ func repackRows(t Type, lay gemmLayout, w []byte, rb, n, ng int, ws []byte) {
 					v := le.Uint32(blk[2+4*m:])
 					put(m, v&0x0f0f0f0f+0x78787878)
 					put(m+4, (v>>4)&0x0f0f0f0f+0x78787878)
+				}
+				scale = f16At(blk, 0)
+			case Q5_0:
+				blk := row[22*grp : 22*grp+22]
+				qh := le.Uint32(blk[2:])
+				for m := 0; m < 4; m++ {
+					v := le.Uint32(blk[6+4*m:])
+					put(m, v&0x0f0f0f0f|spread4[qh>>(4*m)&15]+0x70707070)
+					put(m+4, (v>>4)&0x0f0f0f0f|spread4[qh>>(16+4*m)&15]+0x70707070)
 				}
 				scale = f16At(blk, 0)
 			case Q4_K:

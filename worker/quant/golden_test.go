@@ -56,30 +56,16 @@ func TestGGMLGolden(t *testing.T) {
 	}
 	acts := floats(nact * cols)
 	for _, typ := range []Type{Q8_0, Q4_0, Q4_K, Q5_K, Q6_K} {
-		want := floats(rows * nact)
-		w, _ := Quantize(typ, x[:rows*cols])
-		rb := mustRowBytes(t, typ, cols)
-		ab := mustActBytes(t, typ, cols)
-		a := make([]byte, nact*ab)
-		for j := 0; j < nact; j++ {
-			QuantizeActivations(typ, acts[j*cols:(j+1)*cols], a[j*ab:(j+1)*ab])
-		}
-		for r := 0; r < rows; r++ {
-			for j := 0; j < nact; j++ {
-				for _, impl := range []struct {
-					name string
-					dot  func(Type, int, []byte, []byte) float32
-				}{{"VecDot", VecDot}, {"reference", vecDotRef}} {
-					got := impl.dot(typ, cols, w[r*rb:(r+1)*rb], a[j*ab:(j+1)*ab])
-					wv := want[r*nact+j]
-					tol := dotTolerance(typ, cols, w[r*rb:(r+1)*rb], a[j*ab:(j+1)*ab]) + 1e-6*math.Abs(float64(wv))
-					if d := math.Abs(float64(got - wv)); d > tol {
-						t.Errorf("%v %s row %d act %d: got %v, llama.cpp %v (|diff| %.3g > %.3g)", typ, impl.name, r, j, got, wv, d, tol)
-					}
-				}
-			}
-		}
+		checkGoldenDots(t, typ, x, acts, floats(rows*nact))
 	}
+	// Q5_0, appended: its quantization of x, then its dot products.
+	want := take(mustRowBytes(t, Q5_0, n))
+	got, err := Quantize(Q5_0, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compareBytes(t, "Quantize Q5_0", Q5_0, got, want)
+	checkGoldenDots(t, Q5_0, x, acts, floats(rows*nact))
 	if len(data) != 0 {
 		t.Errorf("%d bytes left over in golden.bin", len(data))
 	}
@@ -137,4 +123,34 @@ func dotTolerance(t Type, n int, w, a []byte) float64 {
 		mag += math.Abs(float64(wf[i]) * float64(af[i]))
 	}
 	return 1e-5*mag + 1e-30
+}
+
+// checkGoldenDots compares VecDot and the reference with llama.cpp's dot
+// products of the 8×1024 matrix x[:8192] quantized to typ and the four
+// activation vectors.
+func checkGoldenDots(t *testing.T, typ Type, x, acts, want []float32) {
+	t.Helper()
+	const rows, cols, nact = 8, 1024, 4
+	w, _ := Quantize(typ, x[:rows*cols])
+	rb := mustRowBytes(t, typ, cols)
+	ab := mustActBytes(t, typ, cols)
+	a := make([]byte, nact*ab)
+	for j := 0; j < nact; j++ {
+		QuantizeActivations(typ, acts[j*cols:(j+1)*cols], a[j*ab:(j+1)*ab])
+	}
+	for r := 0; r < rows; r++ {
+		for j := 0; j < nact; j++ {
+			for _, impl := range []struct {
+				name string
+				dot  func(Type, int, []byte, []byte) float32
+			}{{"VecDot", VecDot}, {"reference", vecDotRef}} {
+				got := impl.dot(typ, cols, w[r*rb:(r+1)*rb], a[j*ab:(j+1)*ab])
+				wv := want[r*nact+j]
+				tol := dotTolerance(typ, cols, w[r*rb:(r+1)*rb], a[j*ab:(j+1)*ab]) + 1e-6*math.Abs(float64(wv))
+				if d := math.Abs(float64(got - wv)); d > tol {
+					t.Errorf("%v %s row %d act %d: got %v, llama.cpp %v (|diff| %.3g > %.3g)", typ, impl.name, r, j, got, wv, d, tol)
+				}
+			}
+		}
+	}
 }

@@ -12,6 +12,9 @@ func matVecQ8_0(w *byte, rb, nrows int, a *byte, nblk int, out *float32)
 func matVecQ4_0(w *byte, rb, nrows int, a *byte, nblk int, out *float32)
 
 //go:noescape
+func matVecQ5_0(w *byte, rb, nrows int, a *byte, nblk int, out *float32)
+
+//go:noescape
 func matVecQ4K(w *byte, rb, nrows int, a *byte, nblk int, out *float32)
 
 //go:noescape
@@ -42,6 +45,8 @@ func matVecAVX2(t Type, w []byte, rb, cols int, a []byte, out []float32, r0, r1 
 		matVecQ8_0(wp, rb, n, ap, cols/32, op)
 	case Q4_0:
 		matVecQ4_0(wp, rb, n, ap, cols/32, op)
+	case Q5_0:
+		matVecQ5_0(wp, rb, n, ap, cols/32, op)
 	case Q4_K:
 		matVecQ4K(wp, rb, n, ap, cols/QK, op)
 	case Q5_K:

@@ -666,3 +666,65 @@ bf16done:
 	JNZ bf16row
 	VZEROUPPER
 	RET
+
+// q5shuf: VPSHUFB mask sending byte k/8 of the broadcast qh dword to byte k.
+DATA q5shuf<>+0(SB)/8, $0x0000000000000000
+DATA q5shuf<>+8(SB)/8, $0x0101010101010101
+DATA q5shuf<>+16(SB)/8, $0x0202020202020202
+DATA q5shuf<>+24(SB)/8, $0x0303030303030303
+GLOBL q5shuf<>(SB), RODATA|NOPTR, $32
+// q5bit: bit k%8 in byte k.
+DATA q5bit<>+0(SB)/8, $0x8040201008040201
+GLOBL q5bit<>(SB), RODATA|NOPTR, $8
+DATA sixteen<>+0(SB)/4, $0x10101010
+GLOBL sixteen<>(SB), RODATA|NOPTR, $4
+
+// func matVecQ5_0(w *byte, rb, nrows int, a *byte, nblk int, out *float32)
+TEXT ·matVecQ5_0(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), R10
+	MOVQ rb+8(FP), R9
+	MOVQ nrows+16(FP), DX
+	MOVQ out+40(FP), R8
+	VPBROADCASTD ones16<>(SB), Y15
+	VPBROADCASTD nib<>(SB), Y14
+	VPBROADCASTD sixteen<>(SB), Y13
+	VMOVDQU q5shuf<>(SB), Y12
+	VPBROADCASTQ q5bit<>(SB), Y11
+q50row:
+	MOVQ R10, SI
+	MOVQ a+24(FP), DI
+	MOVQ nblk+32(FP), CX
+	VXORPS Y0, Y0, Y0
+q50blk:
+	// fifth bits: byte k = 0x10 if bit k of qh is set
+	VPBROADCASTD 2(SI), Y8
+	VPSHUFB Y12, Y8, Y8
+	VPAND Y11, Y8, Y8
+	VPCMPEQB Y11, Y8, Y8
+	VPAND Y13, Y8, Y8
+	VMOVDQU 6(SI), X1
+	VPSRLW $4, X1, X2
+	VINSERTI128 $1, X2, Y1, Y1
+	VPAND Y14, Y1, Y1
+	VPOR Y8, Y1, Y1
+	VPSUBB Y13, Y1, Y1
+	VMOVDQU 2(DI), Y2
+	VPSIGNB Y1, Y1, Y3
+	VPSIGNB Y1, Y2, Y4
+	VPMADDUBSW Y4, Y3, Y5
+	VPMADDWD Y15, Y5, Y5
+	VCVTDQ2PS Y5, Y5
+	BLOCKSCALE(0(SI), 0(DI))
+	VFMADD231PS Y6, Y5, Y0
+	ADDQ $22, SI
+	ADDQ $34, DI
+	DECQ CX
+	JNZ q50blk
+	HSUM8
+	VMOVSS X0, (R8)
+	ADDQ $4, R8
+	ADDQ R9, R10
+	DECQ DX
+	JNZ q50row
+	VZEROUPPER
+	RET

@@ -12,6 +12,8 @@
 //	Q8_0  34 bytes per 32 values: fp16 d; int8 qs[32].        x[i] = d*qs[i]
 //	Q4_0  18 bytes per 32 values: fp16 d; uint8 qs[16].       x[i] = d*((qs[i]&15)-8),
 //	                                                          x[i+16] = d*((qs[i]>>4)-8)
+//	Q5_0  22 bytes per 32 values: fp16 d; uint32 qh; uint8 qs[16]. As Q4_0 with
+//	      5-bit values: bit i of qh is the fifth bit of value i, and x = d*(q-16).
 //	Q4_K  144 bytes per 256 values: fp16 d; fp16 dmin; uint8 scales[12];
 //	      uint8 qs[128]. Eight sub-blocks of 32 with 6-bit scale sc and 6-bit
 //	      min m packed in scales (see scaleMinK4); x = d*sc*q - dmin*m with q a
@@ -50,6 +52,7 @@ const (
 	F32  Type = 0
 	F16  Type = 1
 	Q4_0 Type = 2
+	Q5_0 Type = 6
 	Q8_0 Type = 8
 	Q4_K Type = 12
 	Q5_K Type = 13
@@ -73,6 +76,7 @@ var types = map[Type]typeInfo{
 	BF16: {"BF16", 1, 2},
 	Q8_0: {"Q8_0", 32, 34},
 	Q4_0: {"Q4_0", 32, 18},
+	Q5_0: {"Q5_0", 32, 22},
 	Q4_K: {"Q4_K", QK, 144},
 	Q5_K: {"Q5_K", QK, 176},
 	Q6_K: {"Q6_K", QK, 210},

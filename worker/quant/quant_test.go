@@ -7,10 +7,10 @@ import (
 	"testing"
 )
 
-var allTypes = []Type{F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K, Q8_K}
+var allTypes = []Type{F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K, Q5_K, Q6_K, Q8_K}
 
 // dotTypes are the weight types with a dot product.
-var dotTypes = []Type{F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K}
+var dotTypes = []Type{F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K, Q5_K, Q6_K}
 
 func TestTypeInfo(t *testing.T) {
 	tests := []struct {
@@ -19,7 +19,7 @@ func TestTypeInfo(t *testing.T) {
 		name       string
 		size, byts int
 	}{
-		{F32, 0, "F32", 1, 4}, {F16, 1, "F16", 1, 2}, {Q4_0, 2, "Q4_0", 32, 18},
+		{F32, 0, "F32", 1, 4}, {F16, 1, "F16", 1, 2}, {Q4_0, 2, "Q4_0", 32, 18}, {Q5_0, 6, "Q5_0", 32, 22},
 		{Q8_0, 8, "Q8_0", 32, 34}, {Q4_K, 12, "Q4_K", 256, 144}, {Q5_K, 13, "Q5_K", 256, 176},
 		{Q6_K, 14, "Q6_K", 256, 210}, {Q8_K, 15, "Q8_K", 256, 292}, {BF16, 30, "BF16", 1, 2},
 	}
@@ -42,7 +42,7 @@ func TestTypeInfo(t *testing.T) {
 			t.Errorf("%v.RowBytes(negative): no error", tt.typ)
 		}
 	}
-	for _, bad := range []Type{3, 6, 7, 10, 11, 16, 29, 31, 1 << 31} {
+	for _, bad := range []Type{3, 7, 10, 11, 16, 29, 31, 1 << 31} {
 		if bad.Supported() || bad.BlockSize() != 0 || bad.BlockBytes() != 0 || !strings.HasPrefix(bad.String(), "type(") {
 			t.Errorf("type %d: reported as supported", uint32(bad))
 		}
@@ -248,7 +248,7 @@ func randVec(r *rand.Rand, n int, scale float32) []float32 {
 func TestRoundTrip(t *testing.T) {
 	bounds := map[Type]float64{
 		F32: 0, F16: 5e-4, BF16: 4e-3, Q8_0: 6.5e-3, Q8_K: 8.5e-3,
-		Q6_K: 2.2e-2, Q5_K: 4e-2, Q4_K: 8e-2, Q4_0: 1.2e-1,
+		Q6_K: 2.2e-2, Q5_K: 4e-2, Q4_K: 8e-2, Q4_0: 1.2e-1, Q5_0: 6e-2,
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	for _, typ := range allTypes {

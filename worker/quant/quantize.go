@@ -12,6 +12,7 @@ import (
 // tensor quantized here is what llama.cpp would have written:
 //   - Q8_0: d = amax/127, q = round-half-away(x/d).
 //   - Q4_0: d = max/-8 with max the value of largest magnitude, q = trunc(x/d+8.5) clamped to 15.
+//   - Q5_0: as Q4_0 with d = max/-16, q = trunc(x/d+16.5) clamped to 31.
 //   - Q4_K, Q5_K: per sub-block of 32, a weighted least-squares search of
 //     scale and min (make_qkx2_quants), then 6-bit super-block quantization of
 //     scales and mins and requantization against the rounded scales.
@@ -51,6 +52,10 @@ func Quantize(t Type, src []float32) ([]byte, error) {
 	case Q4_0:
 		for b := 0; b < len(src)/32; b++ {
 			quantQ4_0(src[32*b:32*b+32], dst[18*b:18*b+18])
+		}
+	case Q5_0:
+		for b := 0; b < len(src)/32; b++ {
+			quantQ5_0(src[32*b:32*b+32], dst[22*b:22*b+22])
 		}
 	case Q4_K:
 		for b := 0; b < len(src)/QK; b++ {
@@ -117,6 +122,29 @@ func quantQ4_0(x []float32, blk []byte) {
 		q1 := min(15, int(int8(float32(x1+8.5))))
 		blk[2+j] = byte(q0) | byte(q1)<<4
 	}
+}
+
+func quantQ5_0(x []float32, blk []byte) {
+	var amax, mx float32
+	for _, v := range x {
+		if amax < abs32(v) {
+			amax, mx = abs32(v), v
+		}
+	}
+	d := mx / -16
+	var id float32
+	if d != 0 {
+		id = 1 / d
+	}
+	le.PutUint16(blk, F32ToF16(d))
+	var qh uint32
+	for j := 0; j < 16; j++ {
+		q0 := min(31, int(int8(float32(x[j]*id+16.5))))
+		q1 := min(31, int(int8(float32(x[16+j]*id+16.5))))
+		blk[6+j] = byte(q0&15) | byte(q1&15)<<4
+		qh |= uint32(q0>>4&1)<<j | uint32(q1>>4&1)<<(j+16)
+	}
+	le.PutUint32(blk[2:], qh)
 }
 
 func abs32(f float32) float32 { return math.Float32frombits(math.Float32bits(f) &^ (1 << 31)) }

@@ -12,6 +12,7 @@ void quantize_row_q8_0(const float * x, void * y, int64_t k);
 void quantize_row_q8_K(const float * x, void * y, int64_t k);
 void ggml_vec_dot_q8_0_q8_0(int n, float * s, size_t bs, const void * vx, size_t bx, const void * vy, size_t by, int nrc);
 void ggml_vec_dot_q4_0_q8_0(int n, float * s, size_t bs, const void * vx, size_t bx, const void * vy, size_t by, int nrc);
+void ggml_vec_dot_q5_0_q8_0(int n, float * s, size_t bs, const void * vx, size_t bx, const void * vy, size_t by, int nrc);
 void ggml_vec_dot_q4_K_q8_K(int n, float * s, size_t bs, const void * vx, size_t bx, const void * vy, size_t by, int nrc);
 void ggml_vec_dot_q5_K_q8_K(int n, float * s, size_t bs, const void * vx, size_t bx, const void * vy, size_t by, int nrc);
 void ggml_vec_dot_q6_K_q8_K(int n, float * s, size_t bs, const void * vx, size_t bx, const void * vy, size_t by, int nrc);
@@ -68,8 +69,11 @@ int main(int argc, char **argv) {
         {256, 144, 292, (void*)quantize_row_q4_K_ref, ggml_vec_dot_q4_K_q8_K},
         {256, 176, 292, (void*)quantize_row_q5_K_ref, ggml_vec_dot_q5_K_q8_K},
         {256, 210, 292, (void*)quantize_row_q6_K_ref, ggml_vec_dot_q6_K_q8_K},
+        {32, 22, 34, (void*)quantize_row_q5_0_ref, ggml_vec_dot_q5_0_q8_0},
     };
-    for (int t = 0; t < 5; t++) {
+    // appended later: Q5_0 quantization of x, before the Q5_0 dot products
+    for (int t = 0; t < 6; t++) {
+        if (t == 5) { quantize_row_q5_0_ref(x, (block_q5_0*)buf, N); wr(f, buf, N/32*22); }
         ts[t].q(x, w, ROWS*COLS);
         size_t rb = COLS/ts[t].qk*ts[t].bb, abytes = COLS/ts[t].qk*ts[t].ab;
         const uint8_t *aq = ts[t].ab == 34 ? aq0 : aqk;
