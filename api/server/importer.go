@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,9 +65,10 @@ func (s *Server) importBulk(c echo.Context) error {
 	}
 	mt, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
 	var raws [][]byte
+	var convErrs map[int][]catalog.FieldError
 	switch mt {
 	case "text/csv":
-		raws, err = csvRecords(ent, body)
+		raws, convErrs, err = csvRecords(ent, body)
 	case "application/json":
 		raws, err = jsonRecords(body)
 	default:
@@ -81,9 +83,20 @@ func (s *Server) importBulk(c echo.Context) error {
 	var fe []catalog.FieldError
 	ops := make([]store.Op, 0, len(raws))
 	for i, raw := range raws {
+		conv := convErrs[i+1]
+		fe = append(fe, conv...)
 		op, err := s.opFor(ent, raw, "", storeID)
 		if err != nil {
-			fe = append(fe, rowErrors(i+1, err)...)
+			// Report validation failures too, except on cells that did
+			// not even convert.
+			for _, f := range rowErrors(i+1, err) {
+				if !slices.ContainsFunc(conv, func(c catalog.FieldError) bool { return c.Field == f.Field }) {
+					fe = append(fe, f)
+				}
+			}
+			continue
+		}
+		if len(conv) > 0 {
 			continue
 		}
 		ops = append(ops, op)
@@ -153,15 +166,16 @@ func jsonRecords(body []byte) ([][]byte, error) {
 }
 
 // csvRecords converts CSV rows to the JSON admin records opFor decodes, so
-// CSV and JSON share validation.
-func csvRecords(ent store.Entity, body []byte) ([][]byte, error) {
+// CSV and JSON share validation. Cells that do not convert (a price that is
+// not a number) are reported per row in convErrs, keyed by row.
+func csvRecords(ent store.Entity, body []byte) (out [][]byte, convErrs map[int][]catalog.FieldError, err error) {
 	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(body, []byte("\xef\xbb\xbf"))))
 	r.FieldsPerRecord = 0
 	header, err := r.Read()
 	if err == io.EOF {
-		return nil, catalog.Errorf(catalog.Invalid, "empty CSV: a header row is required")
+		return nil, nil, catalog.Errorf(catalog.Invalid, "empty CSV: a header row is required")
 	} else if err != nil {
-		return nil, catalog.Errorf(catalog.Invalid, "malformed CSV header: %v", err)
+		return nil, nil, catalog.Errorf(catalog.Invalid, "malformed CSV header: %v", err)
 	}
 	allowed := map[string]bool{}
 	for _, col := range csvColumns[ent] {
@@ -172,46 +186,39 @@ func csvRecords(ent store.Entity, body []byte) ([][]byte, error) {
 		h = strings.ToLower(strings.TrimSpace(h))
 		header[i] = h
 		if !(allowed[h] || (ent == store.Products && strings.HasPrefix(h, "attr:") && len(h) > 5)) || seen[h] {
-			return nil, &catalog.Error{Code: catalog.Invalid, Message: "bad CSV header",
+			return nil, nil, &catalog.Error{Code: catalog.Invalid, Message: "bad CSV header",
 				Fields: []catalog.FieldError{{Field: h, Message: "unknown or repeated column; allowed: " + strings.Join(csvColumns[ent], ", ")}}}
 		}
 		seen[h] = true
 	}
 	for _, col := range csvColumns[ent] {
 		if strings.HasPrefix(col, "*") && !seen[col[1:]] {
-			return nil, &catalog.Error{Code: catalog.Invalid, Message: "bad CSV header",
+			return nil, nil, &catalog.Error{Code: catalog.Invalid, Message: "bad CSV header",
 				Fields: []catalog.FieldError{{Field: col[1:], Message: "required column missing"}}}
 		}
 	}
-	var out [][]byte
-	var fe []catalog.FieldError
+	convErrs = map[int][]catalog.FieldError{}
 	for row := 1; ; row++ {
 		rec, err := r.Read()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, &catalog.Error{Code: catalog.Invalid, Message: "malformed CSV",
+			return nil, nil, &catalog.Error{Code: catalog.Invalid, Message: "malformed CSV",
 				Fields: []catalog.FieldError{{Row: row, Message: err.Error()}}}
 		}
 		if len(out) >= MaxImportRows {
-			return nil, catalog.Errorf(catalog.TooLarge, "at most %d rows per import", MaxImportRows)
+			return nil, nil, catalog.Errorf(catalog.TooLarge, "at most %d rows per import", MaxImportRows)
 		}
 		obj, errs := csvObject(ent, header, rec)
 		for _, e := range errs {
 			e.Row = row
-			fe = append(fe, e)
+			convErrs[row] = append(convErrs[row], e)
 		}
 		b, _ := json.Marshal(obj)
 		out = append(out, b)
 	}
-	if len(fe) > 0 {
-		if len(fe) > maxReportedErrors {
-			fe = fe[:maxReportedErrors]
-		}
-		return nil, &catalog.Error{Code: catalog.Invalid, Message: fmt.Sprintf("import rejected: %d rows invalid; nothing was written", countRows(fe)), Fields: fe}
-	}
-	return out, nil
+	return out, convErrs, nil
 }
 
 // csvObject builds the JSON object of one CSV row, converting typed
