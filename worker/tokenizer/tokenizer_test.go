@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"bytes"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -151,13 +152,18 @@ func TestRoundTrip(t *testing.T) {
 // byte-level BPE reads invalid UTF-8 as U+FFFD; SentencePiece turns spaces into "▁" before
 // cutting symbols (a bad lead byte can swallow part of one) and "▁" back into spaces, and puts
 // a space prefix after every user-defined token; special tokens with lstrip/rstrip swallow
-// white space; the clean-up passes remove spaces.
+// white space; the clean-up passes remove spaces; bytes without a byte token are dropped.
 func roundTrips(tok *Tokenizer, s string) bool {
 	if !utf8.ValidString(s) && (!tok.spm || strings.Contains(s, " ")) {
 		return false
 	}
 	if tok.spm && strings.Contains(s, "▁") {
 		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if tok.byteTokens[s[i]] < 0 {
+			return false // a byte the vocabulary cannot spell (StarCoder lacks some)
+		}
 	}
 	for _, id := range tok.specials {
 		a := tok.attrs[id]
@@ -387,6 +393,35 @@ func TestFromGGUFErrors(t *testing.T) {
 		_, err = FromGGUF(f.Metadata)
 		if (err == nil) != tc.ok {
 			t.Errorf("%s: err = %v, want ok=%v", tc.name, err, tc.ok)
+		}
+	}
+}
+
+// TestConcurrentEncode runs encoders and decoders of one tokenizer in parallel (run with -race).
+func TestConcurrentEncode(t *testing.T) {
+	tok := loadVocab(t, "qwen2")
+	corpus := diffCorpus(50)
+	want := make([][]int, len(corpus))
+	for i, s := range corpus {
+		want[i] = tok.Encode(s, false, false)
+	}
+	done := make(chan error, 4)
+	for g := range 4 {
+		go func() {
+			for i := range corpus {
+				k := (i + g*13) % len(corpus)
+				if got := tok.Encode(corpus[k], false, false); !slices.Equal(got, want[k]) {
+					done <- fmt.Errorf("goroutine %d: Encode(%q) = %v, want %v", g, corpus[k], got, want[k])
+					return
+				}
+				_ = tok.Decode(want[k])
+			}
+			done <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Error(err)
 		}
 	}
 }
