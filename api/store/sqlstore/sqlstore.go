@@ -48,10 +48,11 @@ type DB struct {
 var _ store.Store = (*DB)(nil)
 
 // OpenSQLite opens (creating if needed) the SQLite database at path, in WAL
-// mode, and migrates it.
-func OpenSQLite(ctx context.Context, path string) (*DB, error) {
+// mode, and migrates it. Extra pragmas (e.g. "max_page_count(1000)", which
+// tests use to simulate a full disk) apply to every connection.
+func OpenSQLite(ctx context.Context, path string, pragmas ...string) (*DB, error) {
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)", "foreign_keys(1)"} {
+	for _, p := range append([]string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)", "foreign_keys(1)"}, pragmas...) {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
