@@ -79,7 +79,7 @@ func Build(ctx context.Context, opts Options) (*sw.Precache, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pwa: %w", err)
 	}
-	// wasm_exec.js for the inference worker, and the variant for syumai/workers in the service worker.
+	// The Go toolchain's wasm_exec.js, for both Go programs.
 	goroot, err := exec.CommandContext(ctx, goCmd, "env", "GOROOT").Output()
 	if err != nil {
 		return nil, fmt.Errorf("pwa: go env GOROOT: %w", err)
@@ -88,16 +88,11 @@ func Build(ctx context.Context, opts Options) (*sw.Precache, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pwa: %w", err)
 	}
-	patched, err := shim.PatchWasmExec(string(wasmExec))
-	if err != nil {
-		return nil, err
-	}
 	for name, data := range map[string][]byte{
-		"wasm_exec.js":    wasmExec,
-		"sw-wasm_exec.js": []byte(patched),
-		"engine.js":       []byte(assets.EngineJS),
-		"icon-192.png":    icon(192),
-		"icon-512.png":    icon(512),
+		"wasm_exec.js": wasmExec,
+		"engine.js":    []byte(assets.EngineJS),
+		"icon-192.png": icon(192),
+		"icon-512.png": icon(512),
 	} {
 		if err := write(name, data); err != nil {
 			return nil, fmt.Errorf("pwa: %w", err)

@@ -73,9 +73,19 @@ func (d *Downloader) Download(ctx context.Context, id string, report func(Progre
 		report = func(Progress) {}
 	}
 	report(Progress{Model: id, State: "manifest", ETASeconds: -1})
-	m, err := d.fetchManifest(ctx, id)
+	// With a complete revision stored, the manifest is only an update check: one try, so that
+	// an offline start is not held up by retries.
+	ready, err := d.Store.Ready(ctx, id)
 	if err != nil {
-		if ready, rerr := d.Store.Ready(ctx, id); rerr == nil && ready != nil {
+		return nil, err
+	}
+	attempts := d.attempts()
+	if ready != nil {
+		attempts = 1
+	}
+	m, err := d.fetchManifest(ctx, id, attempts)
+	if err != nil {
+		if ready != nil {
 			m := ready.Manifest
 			report(Progress{Model: id, Revision: m.Revision, State: "ready", TotalBytes: m.Size, DoneBytes: m.Size,
 				Shards: len(m.Shards), ShardsDone: len(m.Shards)})
@@ -155,13 +165,13 @@ func (d *Downloader) attempts() int {
 }
 
 // retry runs f until it succeeds, returns a permanent error, or runs out of attempts.
-func (d *Downloader) retry(ctx context.Context, f func() error) error {
+func (d *Downloader) retry(ctx context.Context, attempts int, f func() error) error {
 	delay := d.Backoff
 	if delay <= 0 {
 		delay = 300 * time.Millisecond
 	}
 	var err error
-	for try := 0; try < d.attempts(); try++ {
+	for try := 0; try < attempts; try++ {
 		if try > 0 {
 			select {
 			case <-ctx.Done():
@@ -189,10 +199,10 @@ func permanent(err error) bool {
 	return false
 }
 
-func (d *Downloader) fetchManifest(ctx context.Context, id string) (*delivery.Manifest, error) {
+func (d *Downloader) fetchManifest(ctx context.Context, id string, attempts int) (*delivery.Manifest, error) {
 	var m delivery.Manifest
 	url := d.Base + id + "/manifest.json"
-	err := d.retry(ctx, func() error {
+	err := d.retry(ctx, attempts, func() error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 		if err != nil {
 			return err
@@ -296,7 +306,7 @@ func (d *Downloader) fetchShard(ctx context.Context, m *delivery.Manifest, i int
 	sh := m.Shards[i]
 	url := d.Base + m.ID + "/" + sh.Path
 	buf := make([]byte, 0, sh.Size)
-	err := d.retry(ctx, func() error {
+	err := d.retry(ctx, d.attempts(), func() error {
 		if int64(len(buf)) == sh.Size {
 			return nil
 		}

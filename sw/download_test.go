@@ -50,7 +50,7 @@ func fixture(t *testing.T, id string, size, shard int, seed int64) (*delivery.Ma
 type server struct {
 	*httptest.Server
 	mu    sync.Mutex
-	log   []string // "GET path range"
+	log   []string                                          // "GET path range"
 	hook  func(w http.ResponseWriter, r *http.Request) bool // true: handled (broken)
 	inner http.Handler
 }

@@ -58,6 +58,7 @@ function handPort() {
   const sw = navigator.serviceWorker.controller;
   if (!ui.worker || !sw) return;
   const ch = new MessageChannel();
+  metrics.ports = (metrics.ports || 0) + 1;
   ui.worker.postMessage({ type: 'port' }, [ch.port1]);
   sw.postMessage({ type: 'aisle-engine-port' }, [ch.port2]);
 }
@@ -147,11 +148,13 @@ async function download() {
   const stored = await showStorage();
   if (stored && !stored.ready) showProgress({ state: 'resuming', done_bytes: stored.stored_bytes, total_bytes: stored.total_bytes });
   if (!stored || !stored.ready) $('#download').hidden = false;
+  if (stored && stored.ready && !ui.ready) modelReady(); // usable now; the download below only checks for an update
   let last = null;
   try {
     const r = await fetch('/aisle/download?model=' + encodeURIComponent(ui.model));
     for await (const ev of sse(r)) {
       last = JSON.parse(ev);
+      if (!metrics.firstProgress && last.state === 'downloading') metrics.firstProgress = last;
       if (last.state !== 'manifest') showProgress(last);
       if (last.state === 'downloading') $('#download').hidden = false;
     }
@@ -159,18 +162,23 @@ async function download() {
   ui.downloading = false;
   if (last && last.state === 'ready') {
     retryDelay = 2000; showDownloadError('');
-    ui.ready = true; metrics.ready = performance.now();
     setTimeout(() => { $('#download').hidden = true; }, stored && stored.ready ? 0 : 1500);
     showStorage();
-    if (ui.owner && !ui.loaded) preload();
-    enable();
+    if (!ui.ready) modelReady();
     return;
   }
+  if (stored && stored.ready && last && last.error && last.error.code === 'network_error') return; // offline with a ready model
   const err = (last && last.error) || { code: 'network_error', message: 'The download stopped.' };
   if (err.code === 'quota_exceeded') { showDownloadError(err.message); return; }
   showDownloadError(err.code === 'network_error' ? 'No connection to the store. The download continues by itself when the network is back.' : err.message);
   retryTimer = setTimeout(download, retryDelay);
   retryDelay = Math.min(retryDelay * 2, 30000);
+}
+
+function modelReady() {
+  ui.ready = true; metrics.ready = performance.now();
+  if (ui.owner && !ui.loaded) preload();
+  enable();
 }
 
 // sse yields the data of each server-sent event of a fetch response.

@@ -2,7 +2,7 @@
 // inference worker's port (the only state that must live in memory), and hands each request to
 // Go (sw.wasm) -- one fresh Go instance per request, as github.com/syumai/workers is built for.
 // All routing and logic is in Go (package aisle/sw).
-importScripts('/sw-wasm_exec.js');
+importScripts('/wasm_exec.js'); // the Go toolchain's own, unpatched
 
 const VERSION = '__AISLE_VERSION__'; // replaced by the build with the precache version
 const WASM = '/sw.wasm';
@@ -28,7 +28,12 @@ async function handle(request) {
   let ready;
   const started = new Promise((resolve) => { ready = resolve; });
   const instance = await WebAssembly.instantiate(mod, { ...go.importObject, workers: { ready: () => ready() } });
-  const exited = go.run(instance, { binding }).then(() => { throw new Error('sw.wasm exited before serving'); });
+  // syumai/workers reads globalThis.context.binding once, in its package initialisers, which run
+  // synchronously inside go.run before it first yields: setting the global right before is
+  // enough, even with several instances alive, and needs no patched wasm_exec.js (whose Proxy
+  // around globalThis breaks calls such as fetch() with "Illegal invocation").
+  globalThis.context = { binding };
+  const exited = go.run(instance).then(() => { throw new Error('sw.wasm exited before serving'); });
   await Promise.race([started, exited]);
   return binding.handleRequest(request);
 }
