@@ -25,6 +25,24 @@ func gemmG32(w, a, meta *byte, ngroups int, out *float32)
 func gemmG32Min(w, a, meta *byte, ngroups int, out *float32)
 
 //go:noescape
+func repackQ8_0(w *byte, rowoff *int32, mask uint16, ng int, ws *byte)
+
+//go:noescape
+func repackQ4_0(w *byte, rowoff *int32, mask uint16, ng int, ws *byte)
+
+//go:noescape
+func repackQ5_0(w *byte, rowoff *int32, mask uint16, ng int, ws *byte)
+
+//go:noescape
+func repackQ4K(w *byte, rowoff *int32, mask uint16, nsb int, ws *byte)
+
+//go:noescape
+func repackQ5K(w *byte, rowoff *int32, mask uint16, nsb int, ws *byte)
+
+//go:noescape
+func repackQ6K(w *byte, rowoff *int32, mask uint16, nsb int, ws *byte)
+
+//go:noescape
 func gemmG16(w, a, meta *byte, ngroups int, out *float32)
 
 const (
@@ -62,6 +80,15 @@ var spread4 = func() (t [16]uint32) {
 	}
 	return t
 }()
+
+// repackFast holds the gather-based repackers (repack_amd64.s), each
+// taking the count of blocks (super-blocks for the K-quants). repackRows
+// keeps the Go form, used when rows are too long for 32-bit gather offsets
+// and as the reference the tests hold the repackers to.
+var repackFast = map[Type]func(w *byte, rowoff *int32, mask uint16, ng int, ws *byte){
+	Q8_0: repackQ8_0, Q4_0: repackQ4_0, Q5_0: repackQ5_0,
+	Q4_K: repackQ4K, Q5_K: repackQ5K, Q6_K: repackQ6K,
+}
 
 type gemmScratch struct{ buf []byte }
 
@@ -115,46 +142,74 @@ func matMulVNNI(t Type, w []byte, rb, cols int, a []byte, ab, nb int, out []floa
 // Vectors past nb are zeros.
 func prepActs(t Type, lay gemmLayout, a []byte, ab, nb, ng int, aq, meta []byte) {
 	g := lay.g
-	tiles := (nb + gemmActs - 1) / gemmActs
-	for tile := 0; tile < tiles; tile++ {
-		for j := 0; j < gemmActs; j++ {
-			b := tile*gemmActs + j
-			for grp := 0; grp < ng; grp++ {
-				q := aq[((tile*ng+grp)*gemmActs+j)*g:][:g]
-				m := meta[((tile*ng+grp)*gemmActs+j)*16:][:16]
-				if b >= nb {
-					clear(q)
-					clear(m)
-					continue
-				}
-				src := a[b*ab : b*ab+ab]
-				var d float32
-				if VecDotType(t) == Q8_0 {
-					blk := src[34*grp : 34*grp+34]
-					copy(q, blk[2:34])
-					d = f16At(blk, 0)
+	clear(aq[(nb/gemmActs)*ng*gemmActs*g:])
+	clear(meta[(nb/gemmActs)*ng*gemmActs*16:])
+	for b := 0; b < nb; b++ {
+		tile, j := b/gemmActs, b%gemmActs
+		src := a[b*ab : b*ab+ab]
+		for grp := 0; grp < ng; grp++ {
+			slot := (tile*ng+grp)*gemmActs + j
+			q := aq[slot*g:][:g]
+			m := meta[slot*16:][:16]
+			var d float32
+			var sum int32
+			if VecDotType(t) == Q8_0 {
+				blk := src[34*grp : 34*grp+34]
+				copy(q, blk[2:34])
+				d = f16At(blk, 0)
+				sum = sumInt8x32(blk[2:34])
+			} else {
+				per := QK / g
+				blk := src[292*(grp/per) : 292*(grp/per)+292]
+				c := grp % per
+				copy(q, blk[4+g*c:])
+				d = math.Float32frombits(le.Uint32(blk))
+				if g == 32 {
+					sum = int32(int16(le.Uint16(blk[260+4*c:]))) + int32(int16(le.Uint16(blk[262+4*c:])))
 				} else {
-					per := QK / g
-					blk := src[292*(grp/per) : 292*(grp/per)+292]
-					copy(q, blk[4+g*(grp%per):])
-					d = math.Float32frombits(le.Uint32(blk))
+					sum = int32(int16(le.Uint16(blk[260+2*c:])))
 				}
-				var sum int32
-				for _, v := range q {
-					sum += int32(int8(v))
-				}
-				le.PutUint32(m[0:], uint32(-128*sum))
-				le.PutUint32(m[4:], math.Float32bits(d))
-				le.PutUint32(m[8:], math.Float32bits(d*float32(sum)))
-				le.PutUint32(m[12:], 0)
 			}
+			le.PutUint32(m[0:], uint32(-128*sum))
+			le.PutUint32(m[4:], math.Float32bits(d))
+			le.PutUint32(m[8:], math.Float32bits(d*float32(sum)))
+			le.PutUint32(m[12:], 0)
 		}
 	}
+}
+
+// sumInt8x32 sums 32 signed bytes eight at a time: biased to unsigned,
+// byte pairs added into 16-bit lanes, lanes added by a multiply.
+func sumInt8x32(b []byte) int32 {
+	const lo = 0x00ff00ff00ff00ff
+	var s uint64
+	for i := 0; i < 32; i += 8 {
+		v := le.Uint64(b[i:]) ^ 0x8080808080808080
+		s += v&lo + (v>>8)&lo
+	}
+	return int32((s*0x0001000100010001)>>48) - 32*128
 }
 
 // repackRows writes n (<= 16) weight rows into ws in the kernel's layout;
 // lanes of missing rows are zero.
 func repackRows(t Type, lay gemmLayout, w []byte, rb, n, ng int, ws []byte) {
+	if fast := repackFast[t]; fast != nil && rb*gemmRows <= math.MaxInt32 {
+		var rowoff [gemmRows]int32
+		for r := range rowoff {
+			rowoff[r] = int32(r * rb)
+		}
+		units := ng // blocks of Q8_0, Q4_0, Q5_0; super-blocks of the K-quants
+		if t.BlockSize() == QK {
+			units = ng * lay.g / QK
+		}
+		fast(&w[0], &rowoff[0], uint16(1<<n-1), units, &ws[0])
+		return
+	}
+	repackRowsGo(t, lay, w, rb, n, ng, ws)
+}
+
+// repackRowsGo is the portable form of repackRows.
+func repackRowsGo(t Type, lay gemmLayout, w []byte, rb, n, ng int, ws []byte) {
 	if n < gemmRows {
 		clear(ws[:ng*lay.stride])
 	}
@@ -163,21 +218,21 @@ func repackRows(t Type, lay gemmLayout, w []byte, rb, n, ng int, ws []byte) {
 		row := w[r*rb : r*rb+rb]
 		for grp := 0; grp < ng; grp++ {
 			base := ws[grp*lay.stride:][:lay.stride]
-			put := func(m int, u uint32) { le.PutUint32(base[m*64+4*r:], u) }
+			lane := base[4*r:]
 			var scale, mn float32
 			switch t {
 			case Q8_0:
 				blk := row[34*grp : 34*grp+34]
 				for m := 0; m < 8; m++ {
-					put(m, le.Uint32(blk[2+4*m:])^0x80808080)
+					le.PutUint32(lane[(m)*64:], le.Uint32(blk[2+4*m:])^0x80808080)
 				}
 				scale = f16At(blk, 0)
 			case Q4_0:
 				blk := row[18*grp : 18*grp+18]
 				for m := 0; m < 4; m++ {
 					v := le.Uint32(blk[2+4*m:])
-					put(m, v&0x0f0f0f0f+0x78787878)
-					put(m+4, (v>>4)&0x0f0f0f0f+0x78787878)
+					le.PutUint32(lane[(m)*64:], v&0x0f0f0f0f+0x78787878)
+					le.PutUint32(lane[(m+4)*64:], (v>>4)&0x0f0f0f0f+0x78787878)
 				}
 				scale = f16At(blk, 0)
 			case Q5_0:
@@ -185,8 +240,8 @@ func repackRows(t Type, lay gemmLayout, w []byte, rb, n, ng int, ws []byte) {
 				qh := le.Uint32(blk[2:])
 				for m := 0; m < 4; m++ {
 					v := le.Uint32(blk[6+4*m:])
-					put(m, v&0x0f0f0f0f|spread4[qh>>(4*m)&15]+0x70707070)
-					put(m+4, (v>>4)&0x0f0f0f0f|spread4[qh>>(16+4*m)&15]+0x70707070)
+					le.PutUint32(lane[(m)*64:], v&0x0f0f0f0f|spread4[qh>>(4*m)&15]+0x70707070)
+					le.PutUint32(lane[(m+4)*64:], (v>>4)&0x0f0f0f0f|spread4[qh>>(16+4*m)&15]+0x70707070)
 				}
 				scale = f16At(blk, 0)
 			case Q4_K:
@@ -195,7 +250,7 @@ func repackRows(t Type, lay gemmLayout, w []byte, rb, n, ng int, ws []byte) {
 				qs := blk[16+32*(j/2):]
 				shift := 4 * uint(j&1)
 				for m := 0; m < 8; m++ {
-					put(m, (le.Uint32(qs[4*m:])>>shift)&0x0f0f0f0f|0x80808080)
+					le.PutUint32(lane[(m)*64:], (le.Uint32(qs[4*m:])>>shift)&0x0f0f0f0f|0x80808080)
 				}
 				sc, mm := scaleMinK4(j, blk[4:16])
 				scale = f16At(blk, 0) * float32(sc)
@@ -209,7 +264,7 @@ func repackRows(t Type, lay gemmLayout, w []byte, rb, n, ng int, ws []byte) {
 				for m := 0; m < 8; m++ {
 					lo := (le.Uint32(qs[4*m:]) >> shift) & 0x0f0f0f0f
 					hi := (le.Uint32(qh[4*m:]) >> uint(j)) & 0x01010101
-					put(m, lo|hi<<4|0x80808080)
+					le.PutUint32(lane[(m)*64:], lo|hi<<4|0x80808080)
 				}
 				sc, mm := scaleMinK4(j, blk[4:16])
 				scale = f16At(blk, 0) * float32(sc)
@@ -224,7 +279,7 @@ func repackRows(t Type, lay gemmLayout, w []byte, rb, n, ng int, ws []byte) {
 				for m := 0; m < 4; m++ {
 					lo := (le.Uint32(ql[4*m:]) >> shift) & 0x0f0f0f0f
 					hi := (le.Uint32(qh[4*m:]) >> (2 * uint(k))) & 0x03030303
-					put(m, (lo|hi<<4)+0x60606060)
+					le.PutUint32(lane[(m)*64:], (lo|hi<<4)+0x60606060)
 				}
 				scale = f16At(blk, 208) * float32(int8(blk[192+s]))
 			}
