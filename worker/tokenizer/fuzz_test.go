@@ -99,17 +99,43 @@ func checkStream(t *testing.T, tok *Tokenizer, ids []int) {
 		}
 		want := tok.Detokenize(ids, false, special)
 		valid := utf8.ValidString(want)
-		var sb strings.Builder
+		var sb, vb strings.Builder
 		for _, id := range ids {
 			chunk := d.Add(id)
 			if valid && !utf8.ValidString(chunk) {
 				t.Fatalf("stream chunk %q splits a character (ids %v)", chunk, ids)
 			}
 			sb.WriteString(chunk)
+			vb.WriteString(ValidUTF8(chunk))
 		}
-		sb.WriteString(d.Flush())
+		rest := d.Flush()
+		sb.WriteString(rest)
+		vb.WriteString(ValidUTF8(rest))
+		if vb.String() != ValidUTF8(want) {
+			t.Fatalf("stream chunks made valid one by one = %q, whole = %q (ids %v)", vb.String(), ValidUTF8(want), ids)
+		}
 		if sb.String() != want {
 			t.Fatalf("stream (special=%v) of %v = %q, Detokenize = %q", special, ids, sb.String(), want)
 		}
 	}
+}
+
+// FuzzValidUTF8: the result is valid UTF-8, leaves valid text alone, and agrees with Go's
+// decoder on where replacements go for everything Go decodes as one rune.
+func FuzzValidUTF8(f *testing.F) {
+	for _, s := range []string{"", "abc", "\xff", "\xf0\x9f\x98", "\xe0\x80\x80", "\xed\xa0\x80", "é\xc3", "\xf4\x90\x80\x80"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v := ValidUTF8(s)
+		if !utf8.ValidString(v) {
+			t.Fatalf("ValidUTF8(%q) = %q is not valid", s, v)
+		}
+		if utf8.ValidString(s) && v != s {
+			t.Fatalf("ValidUTF8 changed valid %q to %q", s, v)
+		}
+		if ValidUTF8(v) != v {
+			t.Fatalf("not idempotent on %q", s)
+		}
+	})
 }

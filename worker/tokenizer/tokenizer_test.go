@@ -425,3 +425,22 @@ func TestConcurrentEncode(t *testing.T) {
 		}
 	}
 }
+
+func TestValidUTF8(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"abc", "abc"},
+		{"\xff", "\ufffd"},
+		{"\xf0\x9f\x98a", "\ufffda"},           // a truncated 4-byte sequence is one maximal subpart
+		{"\xe0\x80\x80", "\ufffd\ufffd\ufffd"}, // overlong: E0 needs A0..BF next
+		{"\xed\xa0\x80", "\ufffd\ufffd\ufffd"}, // surrogate
+		{"\xf4\x90\x80\x80", "\ufffd\ufffd\ufffd\ufffd"},
+		{"é\xc3", "é\ufffd"},
+		{"\xc3\xa9\x80", "é\ufffd"},
+		{"\xf0\x9f\xa6\x99", "🦙"},
+	}
+	for _, tc := range tests {
+		if got := ValidUTF8(tc.in); got != tc.want {
+			t.Errorf("ValidUTF8(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
