@@ -1,10 +1,13 @@
 package tokenizer
 
 import (
+	"bytes"
 	"encoding/binary"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"aisle/worker/gguf"
 )
 
 // fuzzVocabs are the vocabularies the fuzzers run: both model families, every splitter kind,
@@ -137,5 +140,51 @@ func FuzzValidUTF8(f *testing.F) {
 		if ValidUTF8(v) != v {
 			t.Fatalf("not idempotent on %q", s)
 		}
+	})
+}
+
+// FuzzFromGGUF: building a tokenizer from arbitrary (parsable) metadata never panics, and a
+// tokenizer that builds encodes and decodes without panicking.
+func FuzzFromGGUF(f *testing.F) {
+	tiny := func(model, pre string, merges bool) []byte {
+		w := gguf.NewWriter()
+		w.SetString("tokenizer.ggml.model", model)
+		if pre != "" {
+			w.SetString("tokenizer.ggml.pre", pre)
+		}
+		w.SetStrings("tokenizer.ggml.tokens", []string{"<unk>", "<s>", "</s>", "<0x41>", "▁a", "Ġ", "a", "b", "ab", "<|im_end|>", ""})
+		w.SetFloat32s("tokenizer.ggml.scores", []float32{0, 0, 0, 0, -1, 0, 0, 0, -2, 0, 0})
+		w.SetInt32s("tokenizer.ggml.token_type", []int32{2, 3, 3, 6, 1, 1, 1, 1, 1, 3, 4})
+		if merges {
+			w.SetStrings("tokenizer.ggml.merges", []string{"a b", "Ġ a", "x", " y"})
+		}
+		w.SetUint32("tokenizer.ggml.bos_token_id", 1)
+		w.SetBool("tokenizer.ggml.add_bos_token", true)
+		var buf bytes.Buffer
+		if _, err := w.WriteTo(&buf); err != nil {
+			f.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	f.Add(tiny("llama", "", false))
+	f.Add(tiny("gpt2", "qwen2", true))
+	f.Add(tiny("gpt2", "llama-bpe", true))
+	f.Add(tiny("gpt2", "deepseek-llm", true))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		file, err := gguf.Parse(data)
+		if err != nil {
+			return
+		}
+		tok, err := FromGGUF(file.Metadata)
+		if err != nil {
+			return
+		}
+		ids := tok.Encode("ab <|im_end|> Ġa\xff 12", true, true)
+		_ = tok.Decode(ids)
+		d := tok.NewStreamDecoder()
+		for _, id := range ids {
+			d.Add(id)
+		}
+		d.Flush()
 	})
 }
