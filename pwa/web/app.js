@@ -76,9 +76,9 @@ function onWorker(d) {
     ui.loaded = true; setEngine('Ready · on this device'); enable();
   } else if (d.type === 'load-error') {
     ui.loaded = false;
-    if (d.code === 'model_corrupt') {
+    if (d.code === 'model_corrupt' || d.code === 'model_not_found') {
       ui.ready = false; setEngine('Repairing model…');
-      showDownloadError('Part of the stored model was damaged. It is downloaded again as soon as the network is available.');
+      if (d.code === 'model_corrupt') showDownloadError('Part of the stored model was damaged. It is downloaded again as soon as the network is available.');
       download();
     } else setEngine('Model error: ' + d.message);
     enable();
@@ -142,9 +142,10 @@ function showDownloadError(msg) { const e = $('#download-error'); e.textContent 
 
 let retryTimer = null, retryDelay = 2000;
 async function download() {
-  if (!ui.model || ui.downloading) return;
+  if (!ui.model) return;
+  if (ui.downloading) { ui.downloadAgain = true; return; }
   clearTimeout(retryTimer);
-  ui.downloading = true;
+  ui.downloading = true; ui.downloadAgain = false;
   const stored = await showStorage();
   if (stored && !stored.ready) showProgress({ state: 'resuming', done_bytes: stored.stored_bytes, total_bytes: stored.total_bytes });
   if (!stored || !stored.ready) $('#download').hidden = false;
@@ -160,6 +161,7 @@ async function download() {
     }
   } catch (e) { last = { state: 'error', error: { code: 'network_error', message: String(e) } }; }
   ui.downloading = false;
+  if (ui.downloadAgain) { download(); return; }
   if (last && last.state === 'ready') {
     retryDelay = 2000; showDownloadError('');
     setTimeout(() => { $('#download').hidden = true; }, stored && stored.ready ? 0 : 1500);

@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"net/http"
 
 	"github.com/syumai/workers"
 
@@ -27,11 +28,13 @@ func main() {
 	caches := webapi.CacheStorage{}
 	store := &modelstore.Store{Hash: webapi.SHA256, Cache: lazyCache{caches}}
 	workers.Serve(&sw.App{
-		API:        &sw.API{Engine: &webapi.PortEngine{}, Models: sw.StoreModels{Store: store}},
-		Shell:      &sw.Shell{Caches: caches, Origin: origin, Version: version},
-		Downloader: &sw.Downloader{Store: store, Base: origin + "/models/", Free: webapi.Free},
-		Store:      store,
-		Estimate:   webapi.Estimate,
+		API:   &sw.API{Engine: &webapi.PortEngine{}, Models: sw.StoreModels{Store: store}},
+		Shell: &sw.Shell{Caches: caches, Origin: origin, Version: version},
+		Downloader: &sw.Downloader{Store: store, Base: origin + "/models/", Free: webapi.Free,
+			// Shards go to Cache Storage only: "no-store" keeps a second copy out of the HTTP cache.
+			Client: &http.Client{Transport: &webapi.Transport{Cache: "no-store"}}},
+		Store:    store,
+		Estimate: webapi.Estimate,
 	})
 }
 

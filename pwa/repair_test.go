@@ -1,0 +1,135 @@
+package pwa_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"aisle/worker/browser/wire"
+)
+
+// TestBrowserCorruptShardRefetched damages a stored shard while offline: the inference worker
+// must refuse it, the app must say so, and once the server is back exactly that shard is fetched
+// again and chat works.
+func TestBrowserCorruptShardRefetched(t *testing.T) {
+	needBrowser(t)
+	appDir := app(t)
+	modelsDir, m := models(t, 128<<10)
+	if len(m.Shards) < 4 {
+		t.Fatalf("want at least 4 shards, got %d", len(m.Shards))
+	}
+	srv := newServer(t, appDir, modelsDir)
+	ctx := browser(t)
+	navigate(t, ctx, srv.URL()+"/")
+	waitReady(t, ctx, true)
+
+	victim := m.Shards[3].Path
+	url := eval[string](t, ctx, 10*time.Second, fmt.Sprintf(`(async () => {
+		const c = await caches.open('aisle-models-v1');
+		const key = (await c.keys()).find((r) => r.url.endsWith(%q));
+		const b = new Uint8Array(await (await c.match(key)).arrayBuffer());
+		b[b.length >> 1] ^= 0xff;
+		await c.put(key, new Response(b));
+		return key.url;
+	})()`, victim))
+	if url == "" {
+		t.Fatal("shard not found in Cache Storage")
+	}
+	srv.Stop()
+	reload(t, ctx)
+	waitFor(t, ctx, 30*time.Second, `document.querySelector('#download-error').textContent.includes('damaged')`)
+	gone := eval[bool](t, ctx, 10*time.Second, fmt.Sprintf(`caches.open('aisle-models-v1').then((c) => c.match(%q)).then((r) => !r)`, url))
+	if !gone {
+		t.Error("the damaged shard is still stored")
+	}
+	mark := srv.mark()
+	srv.Start()
+	waitReady(t, ctx, true)
+	if got := srv.since(mark, ".bin"); len(got) != 1 || !strings.Contains(got[0], victim) {
+		t.Errorf("after the repair the server served %q, want only %s", got, victim)
+	}
+	want := nativeGreedy(t, []wire.Message{{Role: "user", Content: prompt}}, 16)
+	if got := chatUI(t, ctx, prompt, 16); got.Text != want {
+		t.Errorf("chat after the repair: %q, want %q", got.Text, want)
+	}
+}
+
+// TestBrowserDownloadResumes interrupts a download (the connection stalls after some shards, then
+// the page is reloaded) and checks that the reloaded page shows the progress so far and fetches
+// only the shards it does not have.
+func TestBrowserDownloadResumes(t *testing.T) {
+	needBrowser(t)
+	appDir := app(t)
+	modelsDir, m := models(t, 64<<10)
+	const before = 4
+	if len(m.Shards) < before+3 {
+		t.Fatalf("want at least %d shards, got %d", before+3, len(m.Shards))
+	}
+	srv := newServer(t, appDir, modelsDir)
+	var mu sync.Mutex
+	served := map[string]int{}
+	stalled := 0
+	srv.hook = func(w http.ResponseWriter, r *http.Request) bool {
+		if !strings.HasSuffix(r.URL.Path, ".bin") {
+			return false
+		}
+		mu.Lock()
+		if len(served) >= before {
+			stalled++
+			mu.Unlock()
+			<-r.Context().Done() // the network stalls until the client gives up
+			return true
+		}
+		served[r.URL.Path]++
+		mu.Unlock()
+		return false
+	}
+	ctx := browser(t)
+	navigate(t, ctx, srv.URL()+"/")
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		mu.Lock()
+		n, s := len(served), stalled
+		mu.Unlock()
+		if n >= before && s > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the download did not reach %d shards (%d served, %d stalled): %s", before, n, s, pageState(ctx))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// Wait until the page has stored the served shards, then reload with the network back.
+	waitFor(t, ctx, 20*time.Second, fmt.Sprintf(`fetch('/aisle/status').then((r) => r.json()).then((s) => s.models.length > 0 && s.models[0].shards_stored >= %d)`, before))
+	srv.mu.Lock()
+	srv.hook = nil
+	srv.mu.Unlock()
+	mark := srv.mark()
+	reload(t, ctx)
+	waitReady(t, ctx, true)
+	var storedBytes int64
+	for i := 0; i < before; i++ {
+		storedBytes += m.Shards[i].Size
+	}
+	_ = storedBytes
+	first := eval[map[string]float64](t, ctx, 5*time.Second, `(() => { const p = window.aisleMetrics.firstProgress || {}; return {done: p.done_bytes || 0, shards: p.shards_done || 0}; })()`)
+	if first["shards"] < before {
+		t.Errorf("after the reload the progress started at %v shards, want at least %d", first["shards"], before)
+	}
+	again := srv.since(mark, ".bin")
+	mu.Lock()
+	defer mu.Unlock()
+	for _, r := range again {
+		for p := range served {
+			if strings.Contains(r, p) {
+				t.Errorf("shard %s fetched again after the reload", p)
+			}
+		}
+	}
+	if want := len(m.Shards) - len(served); len(again) != want {
+		t.Errorf("fetched %d shards after the reload, want %d: %q", len(again), want, again)
+	}
+}

@@ -1,0 +1,132 @@
+//go:build js && wasm
+
+// Command engine is the dedicated inference worker (engine.wasm), started by the page through
+// engine.js. Messages it understands (plain objects from the page, JSON strings on ports):
+//
+//	{type:"port"} + a port      a control port shared with the service worker (wire protocol)
+//	{type:"load", model:ID}     load a model now; answers {type:"loaded", model, load_ms}
+//	                            or {type:"load-error", model, code, message}
+package main
+
+import (
+	"context"
+	"syscall/js"
+	"time"
+
+	"aisle/sw/modelstore"
+	"aisle/sw/webapi"
+	"aisle/worker/browser"
+	"aisle/worker/browser/wire"
+	"aisle/worker/engine"
+)
+
+func main() {
+	g := js.Global()
+	store := &modelstore.Store{Hash: webapi.SHA256}
+	cache, err := webapi.CacheStorage{}.Open(context.Background(), modelstore.CacheName)
+	if err != nil {
+		g.Call("postMessage", js.ValueOf(map[string]any{"type": "engine-failed", "message": err.Error()}))
+		return
+	}
+	store.Cache = cache
+	srv := &browser.Server{
+		Load:       browser.StoreLoader(store, engine.Options{Threads: 1}),
+		Yield:      func() { time.Sleep(time.Millisecond) },
+		YieldEvery: 100 * time.Millisecond,
+	}
+	onMessage := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		handleMessage(srv, args[0])
+		return nil
+	})
+	for _, e := range jsArray(g.Get("aisleEarly")) {
+		handleMessage(srv, e)
+	}
+	g.Set("onmessage", onMessage)
+	g.Call("postMessage", js.ValueOf(map[string]any{"type": "engine-started"}))
+	select {}
+}
+
+func jsArray(v js.Value) []js.Value {
+	if !v.Truthy() {
+		return nil
+	}
+	out := make([]js.Value, v.Length())
+	for i := range out {
+		out[i] = v.Index(i)
+	}
+	return out
+}
+
+// handleMessage runs on the JS event loop: it must not block.
+func handleMessage(srv *browser.Server, e js.Value) {
+	d := e.Get("data")
+	if d.Type() != js.TypeObject {
+		return
+	}
+	switch d.Get("type").String() {
+	case "port":
+		if ports := e.Get("ports"); ports.Length() > 0 {
+			serveControl(srv, ports.Index(0))
+		}
+	case "load":
+		id := d.Get("model").String()
+		go func() {
+			took, err := srv.Preload(context.Background(), id)
+			g := js.Global()
+			if err != nil {
+				we := wire.AsError(err)
+				g.Call("postMessage", js.ValueOf(map[string]any{"type": "load-error", "model": id, "code": we.Code, "message": we.Message}))
+				return
+			}
+			g.Call("postMessage", js.ValueOf(map[string]any{"type": "loaded", "model": id, "load_ms": float64(took.Microseconds()) / 1000}))
+		}()
+	}
+}
+
+// serveControl answers the wire protocol on a control port: each chat request brings its own
+// reply port.
+func serveControl(srv *browser.Server, port js.Value) {
+	fn := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		e := args[0]
+		d := e.Get("data")
+		if d.Type() != js.TypeString || e.Get("ports").Length() == 0 {
+			return nil
+		}
+		reply := e.Get("ports").Index(0)
+		m, err := wire.Decode(d.String())
+		if err != nil {
+			webapi.Post(reply, wire.Msg{Kind: wire.KindError, Error: wire.Errorf(wire.CodeInvalid, "%v", err)})
+			return nil
+		}
+		switch m.Kind {
+		case wire.KindPing:
+			webapi.Post(reply, wire.Msg{Kind: wire.KindPong})
+		case wire.KindChat:
+			serveChat(srv, *m.Chat, reply)
+		}
+		return nil
+	})
+	port.Set("onmessage", fn)
+}
+
+func serveChat(srv *browser.Server, req wire.ChatRequest, reply js.Value) {
+	ctx, cancel := context.WithCancel(context.Background())
+	in := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		if d := args[0].Get("data"); d.Type() == js.TypeString {
+			if m, err := wire.Decode(d.String()); err == nil && m.Kind == wire.KindCancel {
+				cancel()
+			}
+		}
+		return nil
+	})
+	reply.Set("onmessage", in)
+	go func() {
+		defer func() {
+			cancel()
+			reply.Set("onmessage", js.Null())
+			reply.Call("close")
+			in.Release()
+		}()
+		srv.Handle(ctx, req, func(m wire.Msg) { webapi.Post(reply, m) })
+	}()
+}

@@ -1,0 +1,68 @@
+package browser
+
+import (
+	"context"
+	"errors"
+
+	"aisle/sw/modelstore"
+	"aisle/worker/browser/wire"
+	"aisle/worker/chat"
+	"aisle/worker/engine"
+	"aisle/worker/gguf"
+)
+
+// EngineGenerator runs requests on an *engine.Engine (CPU or GPU backend).
+type EngineGenerator struct{ E *engine.Engine }
+
+var _ Generator = EngineGenerator{}
+
+// EngineRequest converts a wire request to the engine's form.
+func EngineRequest(req wire.ChatRequest) engine.Request {
+	msgs := make([]chat.Message, len(req.Messages))
+	for i, m := range req.Messages {
+		msgs[i] = chat.Message{Role: m.Role, Content: m.Content}
+	}
+	return engine.Request{Messages: msgs, MaxTokens: req.MaxTokens, Temperature: req.Temperature,
+		TopP: req.TopP, Seed: req.Seed, Stop: req.Stop}
+}
+
+// Generate implements Generator.
+func (g EngineGenerator) Generate(ctx context.Context, req wire.ChatRequest, emit func(wire.Delta) error) (wire.Result, error) {
+	res, err := g.E.Generate(ctx, EngineRequest(req), func(d engine.Delta) error {
+		return emit(wire.Delta{Text: d.Text, Token: d.Token})
+	})
+	if err != nil {
+		var we *wire.Error
+		switch {
+		case errors.As(err, &we):
+			return wire.Result{}, we
+		case errors.Is(err, engine.ErrBadRequest), errors.Is(err, engine.ErrPromptTooLong):
+			return wire.Result{}, wire.Errorf(wire.CodeInvalid, "%v", err)
+		case ctx.Err() != nil:
+			return wire.Result{}, wire.Errorf(wire.CodeCancelled, "request cancelled")
+		}
+		return wire.Result{}, wire.Errorf(wire.CodeInternal, "generation failed: %v", err)
+	}
+	return wire.Result{PromptTokens: len(res.PromptTokens), CompletionTokens: len(res.Tokens),
+		FinishReason: res.FinishReason}, nil
+}
+
+// StoreLoader returns a Server.Load that reads model shards from store (each checked against its
+// SHA-256; damaged ones are removed and reported as wire.CodeModelCorrupt) and loads the engine.
+func StoreLoader(store *modelstore.Store, opts engine.Options) func(ctx context.Context, id string) (Generator, error) {
+	return func(ctx context.Context, id string) (Generator, error) {
+		_, shards, err := store.Load(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		f, err := gguf.OpenShards(shards)
+		if err != nil {
+			return nil, wire.Errorf(wire.CodeModelCorrupt, "model %q: %v", id, err)
+		}
+		e, err := engine.Load(f, opts)
+		if err != nil {
+			return nil, wire.Errorf(wire.CodeInternal, "model %q cannot run here: %v", id, err)
+		}
+		return EngineGenerator{E: e}, nil
+	}
+}

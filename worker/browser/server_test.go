@@ -1,0 +1,136 @@
+package browser
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"aisle/worker/browser/wire"
+)
+
+type fakeGen struct{ words []string }
+
+func (g fakeGen) Generate(ctx context.Context, req wire.ChatRequest, emit func(wire.Delta) error) (wire.Result, error) {
+	for i, w := range g.words {
+		if err := emit(wire.Delta{Text: w, Token: i}); err != nil {
+			return wire.Result{}, err
+		}
+	}
+	return wire.Result{PromptTokens: 2, CompletionTokens: len(g.words), FinishReason: "stop"}, nil
+}
+
+// slowGen blocks until ctx ends.
+type slowGen struct{ started chan struct{} }
+
+func (g slowGen) Generate(ctx context.Context, req wire.ChatRequest, emit func(wire.Delta) error) (wire.Result, error) {
+	close(g.started)
+	<-ctx.Done()
+	return wire.Result{}, ctx.Err()
+}
+
+type recorder struct {
+	mu   sync.Mutex
+	msgs []wire.Msg
+}
+
+func (r *recorder) send(m wire.Msg) { r.mu.Lock(); r.msgs = append(r.msgs, m); r.mu.Unlock() }
+
+func (r *recorder) kinds() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, m := range r.msgs {
+		if m.Kind != wire.KindBeat {
+			out = append(out, m.Kind)
+		}
+	}
+	return out
+}
+
+func TestServerHandle(t *testing.T) {
+	loads := 0
+	s := &Server{Load: func(ctx context.Context, id string) (Generator, error) {
+		loads++
+		if id != "m" {
+			return nil, wire.Errorf(wire.CodeModelMissing, "no %s", id)
+		}
+		return fakeGen{words: []string{"a", "", "b"}}, nil
+	}}
+	for range 2 {
+		r := &recorder{}
+		s.Handle(context.Background(), wire.ChatRequest{Model: "m"}, r.send)
+		got := r.kinds()
+		want := []string{"accepted", "delta", "delta", "done"} // the empty delta is held back
+		if len(got) != len(want) {
+			t.Fatalf("kinds %v, want %v", got, want)
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("kinds %v, want %v", got, want)
+			}
+		}
+		done := r.msgs[len(r.msgs)-1].Done
+		if done.CompletionTokens != 3 || done.FinishReason != "stop" {
+			t.Errorf("done %+v", done)
+		}
+	}
+	if loads != 1 {
+		t.Errorf("model loaded %d times, want once", loads)
+	}
+	r := &recorder{}
+	s.Handle(context.Background(), wire.ChatRequest{Model: "other"}, r.send)
+	last := r.msgs[len(r.msgs)-1]
+	if last.Kind != wire.KindError || last.Error.Code != wire.CodeModelMissing {
+		t.Errorf("unknown model: %+v", last)
+	}
+}
+
+func TestServerCancelAndBeats(t *testing.T) {
+	g := slowGen{started: make(chan struct{})}
+	s := &Server{Load: func(context.Context, string) (Generator, error) { return g, nil }}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &recorder{}
+	done := make(chan struct{})
+	go func() { s.Handle(ctx, wire.ChatRequest{Model: "m"}, r.send); close(done) }()
+	<-g.started
+	time.Sleep(wire.BeatInterval + 200*time.Millisecond)
+	cancel()
+	<-done
+	beats := 0
+	r.mu.Lock()
+	for _, m := range r.msgs {
+		if m.Kind == wire.KindBeat {
+			beats++
+		}
+	}
+	last := r.msgs[len(r.msgs)-1]
+	r.mu.Unlock()
+	if beats == 0 {
+		t.Error("no beat while generating")
+	}
+	if last.Kind != wire.KindError || last.Error.Code != wire.CodeCancelled {
+		t.Errorf("last message %+v, want a cancelled error", last)
+	}
+}
+
+func TestServerLoadFailureIsRetried(t *testing.T) {
+	fail := true
+	s := &Server{Load: func(context.Context, string) (Generator, error) {
+		if fail {
+			fail = false
+			return nil, errors.New("boom")
+		}
+		return fakeGen{words: []string{"x"}}, nil
+	}}
+	if _, err := s.Preload(context.Background(), "m"); err == nil {
+		t.Fatal("first load succeeded")
+	}
+	if took, err := s.Preload(context.Background(), "m"); err != nil || took <= 0 {
+		t.Fatalf("second load: %v %v", took, err)
+	}
+	if took, _ := s.Preload(context.Background(), "m"); took != 0 {
+		t.Errorf("a loaded model was loaded again")
+	}
+}
