@@ -40,8 +40,8 @@ func TestDetectRealTemplates(t *testing.T) {
 				t.Fatal(err)
 			}
 			for name, text := range map[string]string{
-				"as is": string(src),
-				"CRLF":  strings.ReplaceAll(string(src), "\n", "\r\n"),
+				"as is":  string(src),
+				"CRLF":   strings.ReplaceAll(string(src), "\n", "\r\n"),
 				"edited": "{#- edited by a converter -#}\n" + strings.ReplaceAll(string(src), "{%-", "{%") + "\n",
 			} {
 				got, err := chat.DetectStrict(text)
