@@ -68,11 +68,12 @@ func (w *Writer) AddTensor(name string, typ quant.Type, shape []uint64, data []b
 		}
 		elems *= d
 	}
-	bs := uint64(typ.BlockSize())
+	blockSize, blockBytes := layout(typ)
+	bs := uint64(blockSize)
 	if bs == 0 || shape[0]%bs != 0 {
-		return fmt.Errorf("gguf: tensor %q: row length %d is not a multiple of the %s block size", name, shape[0], typ)
+		return fmt.Errorf("gguf: tensor %q: row length %d is not a multiple of the %s block size", name, shape[0], TypeName(typ))
 	}
-	size := elems / bs * uint64(typ.BlockBytes())
+	size := elems / bs * uint64(blockBytes)
 	if uint64(len(data)) != size {
 		return fmt.Errorf("gguf: tensor %q: %d bytes of data, want %d", name, len(data), size)
 	}

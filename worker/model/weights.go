@@ -90,8 +90,8 @@ func (b *binder) matrix(name string, rows, cols int) Matrix {
 	if !ok {
 		return Matrix{}
 	}
-	if !t.Type.Supported() {
-		b.fail(fmt.Errorf("%w: tensor %s has type %s (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K)", ErrUnsupported, name, gguf.TypeName(t.Type)))
+	if _, err := quant.ActivationBytes(t.Type, cols); err != nil { // no dot product for this type
+		b.fail(fmt.Errorf("%w: tensor %s has type %s, which this engine cannot compute with", ErrUnsupported, name, gguf.TypeName(t.Type)))
 		return Matrix{}
 	}
 	rb, err := t.Type.RowBytes(cols)

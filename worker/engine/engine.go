@@ -1,0 +1,349 @@
+// Package engine turns a loaded model into a text generator: it tokenizes prompts or renders chat
+// conversations with the model's template, runs the forward pass on a backend, samples, streams
+// text as it becomes valid UTF-8, stops on end-of-generation tokens or stop strings, and keeps the
+// KV cache of the previous request so a conversation's earlier turns are not evaluated again.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"aisle/worker/chat"
+	"aisle/worker/gguf"
+	"aisle/worker/model"
+	"aisle/worker/sample"
+	"aisle/worker/tokenizer"
+)
+
+// ErrPromptTooLong is returned when a prompt does not fit the context.
+var ErrPromptTooLong = errors.New("prompt too long")
+
+// ErrBadRequest wraps errors about invalid request fields.
+var ErrBadRequest = errors.New("invalid request")
+
+// Runner evaluates tokens on some backend and keeps their keys and values for later tokens.
+// model.Session (CPU) implements it; so does the GPU backend.
+type Runner interface {
+	// Eval appends tokens at positions Pos().. and returns logits of the last token, or of
+	// every token ((len(tokens), vocab) row-major) when all is set.
+	Eval(tokens []int, all bool) ([]float32, error)
+	Pos() int
+	Truncate(n int)
+	ContextLen() int
+}
+
+var _ Runner = (*model.Session)(nil)
+
+// Options configure Load.
+type Options struct {
+	Threads    int    // CPU threads; <= 0: one per CPU
+	ContextLen int    // positions of the KV cache; <= 0: min(model's context length, 4096)
+	Backend    string // "cpu", "gpu" or "" / "auto"
+}
+
+// DefaultContext caps the KV cache when Options.ContextLen is not set.
+const DefaultContext = 4096
+
+// Engine generates text with one model. Generate calls are serialised.
+type Engine struct {
+	File     *gguf.File
+	Model    *model.Model
+	Tok      *tokenizer.Tokenizer
+	Template chat.Template
+
+	// Backend is the backend in use ("cpu" or "gpu") and BackendReason why it was chosen.
+	Backend, BackendReason string
+
+	mu      sync.Mutex
+	runner  Runner
+	history []int // the tokens whose keys and values are in runner, in order
+}
+
+// Load prepares an engine for the model in f. f must stay open while the engine is used.
+func Load(f *gguf.File, opts Options) (*Engine, error) {
+	tok, err := tokenizer.FromGGUF(f.Metadata)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer: %w", err)
+	}
+	m, err := model.Load(f, opts.Threads)
+	if err != nil {
+		return nil, err
+	}
+	if tok.VocabSize() > m.Vocab {
+		m.Close()
+		return nil, fmt.Errorf("%w: tokenizer has %d tokens but token_embd has %d rows", model.ErrUnsupported, tok.VocabSize(), m.Vocab)
+	}
+	ctxLen := opts.ContextLen
+	if ctxLen <= 0 {
+		ctxLen = min(m.ContextLen, DefaultContext)
+	}
+	tmplText, _ := f.Metadata.String("tokenizer.chat_template")
+	tmpl := chat.Select(tmplText)
+	// The template writes the model's own BOS/EOS texts where it writes bos_token/eos_token.
+	if tok.BOS() >= 0 {
+		tmpl.BOS = tok.Token(tok.BOS())
+	}
+	if tok.EOS() >= 0 {
+		tmpl.EOS = tok.Token(tok.EOS())
+	}
+	e := &Engine{File: f, Model: m, Tok: tok, Template: tmpl}
+	e.runner, e.Backend, e.BackendReason, err = chooseBackend(e, opts, ctxLen)
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// Close releases the engine's threads and backend resources (not the file).
+func (e *Engine) Close() {
+	if c, ok := e.runner.(interface{ Close() }); ok {
+		c.Close()
+	}
+	e.Model.Close()
+}
+
+// ContextLen is the number of positions a conversation can hold.
+func (e *Engine) ContextLen() int { return e.runner.ContextLen() }
+
+// Request is one generation. Exactly one of Messages and Prompt is used: Messages are rendered
+// with the model's chat template; Prompt is tokenized as is (with BOS if the model wants it).
+type Request struct {
+	Messages []chat.Message
+	Prompt   string
+	// PromptTokens, when not nil, is used as the prompt verbatim (no BOS added).
+	PromptTokens []int
+
+	MaxTokens     int // <= 0: until the context is full
+	Temperature   float32
+	TopK          int
+	TopP, MinP    float32
+	RepeatPenalty float32
+	Seed          uint64
+	Stop          []string // stop strings; the text stops before the first one
+	IgnoreEOS     bool     // keep generating past end-of-generation tokens
+}
+
+// Delta is a piece of streamed output: Text is valid UTF-8 (possibly empty while a multi-byte
+// character or a possible stop string is held back); Token is the sampled id.
+type Delta struct {
+	Text  string
+	Token int
+}
+
+// Result summarises a finished generation.
+type Result struct {
+	PromptTokens     []int
+	Tokens           []int // generated ids, in order
+	Text             string
+	CachedTokens     int    // prompt tokens whose keys and values were reused from the last request
+	FinishReason     string // "stop" (end token or stop string) or "length"
+	PrefillTokPerSec float64
+	DecodeTokPerSec  float64
+}
+
+// Params returns the sampling parameters of r.
+func (r Request) Params() sample.Params {
+	return sample.Params{Temperature: r.Temperature, TopK: r.TopK, TopP: r.TopP, MinP: r.MinP,
+		RepeatPenalty: r.RepeatPenalty, Seed: r.Seed}
+}
+
+// PromptTokens returns the token ids r's prompt evaluates to.
+func (e *Engine) PromptTokens(r Request) ([]int, error) {
+	switch {
+	case r.PromptTokens != nil:
+		return r.PromptTokens, nil
+	case len(r.Messages) > 0:
+		text, err := e.Template.Render(r.Messages, true)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrBadRequest, err)
+		}
+		// The template writes BOS itself when it has one; add it only when it does not.
+		addBOS := !e.Template.EmitsBOS()
+		return e.Tok.Encode(text, addBOS, true), nil
+	default:
+		return e.Tok.Encode(r.Prompt, true, false), nil
+	}
+}
+
+// Generate runs r, calling emit for each sampled token. It stops at MaxTokens, an
+// end-of-generation token, a stop string, a full context, a cancelled ctx, or an error from emit.
+func (e *Engine) Generate(ctx context.Context, r Request, emit func(Delta) error) (Result, error) {
+	var res Result
+	params := r.Params()
+	if err := params.Validate(); err != nil {
+		return res, fmt.Errorf("%w: %v", ErrBadRequest, err)
+	}
+	prompt, err := e.PromptTokens(r)
+	if err != nil {
+		return res, err
+	}
+	res.PromptTokens = prompt
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ctxLen := e.runner.ContextLen()
+	if len(prompt) == 0 {
+		return res, fmt.Errorf("%w: empty prompt", ErrBadRequest)
+	}
+	if len(prompt) >= ctxLen {
+		return res, fmt.Errorf("%w: the prompt is %d tokens, the context holds %d", ErrPromptTooLong, len(prompt), ctxLen)
+	}
+	for _, id := range prompt {
+		if id < 0 || id >= e.Model.Vocab {
+			return res, fmt.Errorf("%w: token id %d out of range", ErrBadRequest, id)
+		}
+	}
+
+	// Reuse the cached prefix; at least one token must be evaluated to get logits.
+	keep := commonPrefix(e.history, prompt)
+	if keep == len(prompt) {
+		keep--
+	}
+	e.runner.Truncate(keep)
+	e.history = e.history[:keep]
+	res.CachedTokens = keep
+
+	start := time.Now()
+	logits, err := e.runner.Eval(prompt[keep:], false)
+	if err != nil {
+		e.history = e.history[:0]
+		e.runner.Truncate(0)
+		return res, err
+	}
+	e.history = append(e.history, prompt[keep:]...)
+	res.PrefillTokPerSec = float64(len(prompt)-keep) / time.Since(start).Seconds()
+
+	sampler := sample.New(params)
+	for _, id := range prompt {
+		sampler.Accept(id)
+	}
+	out := newTextStream(e.Tok, r.Stop)
+	maxTokens := r.MaxTokens
+	if maxTokens <= 0 {
+		maxTokens = ctxLen
+	}
+	decodeStart := time.Now()
+	res.FinishReason = "length"
+	for len(res.Tokens) < maxTokens {
+		if err := ctx.Err(); err != nil {
+			return res, err
+		}
+		next := sampler.Sample(logits)
+		if !r.IgnoreEOS && e.Tok.IsEOG(next) {
+			res.FinishReason = "stop"
+			break
+		}
+		sampler.Accept(next)
+		res.Tokens = append(res.Tokens, next)
+		text, stopped := out.add(next)
+		if err := emit(Delta{Text: text, Token: next}); err != nil {
+			return res, err
+		}
+		if stopped {
+			res.FinishReason = "stop"
+			break
+		}
+		if len(res.Tokens) == maxTokens || e.runner.Pos() >= ctxLen {
+			break
+		}
+		if logits, err = e.runner.Eval([]int{next}, false); err != nil {
+			e.history = e.history[:0]
+			e.runner.Truncate(0)
+			return res, err
+		}
+		e.history = append(e.history, next)
+	}
+	if n := len(res.Tokens) - 1; n > 0 {
+		res.DecodeTokPerSec = float64(n) / time.Since(decodeStart).Seconds()
+	}
+	if rest := out.flush(); rest != "" {
+		if err := emit(Delta{Text: rest, Token: -1}); err != nil {
+			return res, err
+		}
+	}
+	res.Text = out.text.String()
+	return res, nil
+}
+
+func commonPrefix(a, b []int) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
+}
+
+// textStream turns sampled ids into text: it holds back incomplete UTF-8 and any tail that might
+// be the start of a stop string, and reports when a stop string is complete.
+type textStream struct {
+	dec     *tokenizer.StreamDecoder
+	stops   []string
+	pending string          // decoded but not yet emitted
+	text    strings.Builder // everything emitted
+	stopped bool
+}
+
+func newTextStream(tok *tokenizer.Tokenizer, stops []string) *textStream {
+	var s []string
+	for _, x := range stops {
+		if x != "" {
+			s = append(s, x)
+		}
+	}
+	return &textStream{dec: tok.NewStreamDecoder(), stops: s}
+}
+
+// add decodes id and returns the text that can be emitted now, and whether a stop string ended
+// the output.
+func (t *textStream) add(id int) (string, bool) {
+	if t.stopped {
+		return "", true
+	}
+	t.pending += t.dec.Add(id)
+	return t.release()
+}
+
+func (t *textStream) release() (string, bool) {
+	cut, hold := len(t.pending), 0
+	for _, s := range t.stops {
+		if i := strings.Index(t.pending, s); i >= 0 && i < cut {
+			cut = i
+			t.stopped = true
+		}
+	}
+	if !t.stopped {
+		// hold back the longest tail that is a proper prefix of a stop string
+		for _, s := range t.stops {
+			for k := min(len(s)-1, len(t.pending)); k > hold; k-- {
+				if strings.HasSuffix(t.pending, s[:k]) {
+					hold = k
+					break
+				}
+			}
+		}
+		cut = len(t.pending) - hold
+	}
+	out := t.pending[:cut]
+	t.pending = t.pending[cut:]
+	if t.stopped {
+		t.pending = ""
+	}
+	t.text.WriteString(out)
+	return out, t.stopped
+}
+
+// flush returns what is still held back at the end of generation.
+func (t *textStream) flush() string {
+	if t.stopped {
+		return ""
+	}
+	t.pending += t.dec.Flush()
+	out := t.pending
+	t.pending = ""
+	t.text.WriteString(out)
+	return out
+}
