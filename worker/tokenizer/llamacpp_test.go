@@ -2,10 +2,13 @@ package tokenizer
 
 import (
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"unicode/utf8"
 
+	"aisle/worker/gguf"
 	"aisle/worker/internal/llamacpp"
 )
 
@@ -86,6 +89,84 @@ func TestAgainstLlamaCpp(t *testing.T) {
 				t.Fatalf("%d comparisons differ", fails)
 			}
 			t.Logf("%d strings agree with llama.cpp %s", len(texts), info.LlamaCppRelease)
+		})
+	}
+}
+
+// TestPreTokenizerNamesAgainstLlamaCpp covers pre-tokenizer names that no bundled vocabulary
+// uses: it rewrites the GPT-2 vocabulary with another tokenizer.ggml.pre (or none) and compares
+// with llama.cpp loading the same file. This checks the name's splitter and its flag defaults
+// (BOS, space clean-up).
+func TestPreTokenizerNamesAgainstLlamaCpp(t *testing.T) {
+	llamacpp.Require(t)
+	if testing.Short() {
+		t.Skip("skipping the llama.cpp comparison in -short mode")
+	}
+	src, err := gguf.Open(vocabPath("gpt-2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	corpus := diffCorpus(120)
+	for _, pre := range []string{"", "default", "smollm", "stablelm2", "qwen35", "chatglm-bpe"} {
+		t.Run("pre="+pre, func(t *testing.T) {
+			w := gguf.NewWriter()
+			w.CopyMetadata(src.Metadata, func(k string) bool { return k != "tokenizer.ggml.pre" })
+			if pre != "" {
+				w.SetString("tokenizer.ggml.pre", pre)
+			}
+			path := filepath.Join(t.TempDir(), "vocab.gguf")
+			f, err := os.Create(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.WriteTo(f); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.Close(); err != nil {
+				t.Fatal(err)
+			}
+			file, err := gguf.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer file.Close()
+			tok, err := FromGGUF(file.Metadata)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := llamacpp.StartT(t, path, llamacpp.Options{VocabOnly: true})
+			if info := p.Info(); info.BOS != tok.BOS() || info.AddBOS != tok.AddBOS() {
+				t.Errorf("bos %d add %v; llama.cpp %d add %v", tok.BOS(), tok.AddBOS(), info.BOS, info.AddBOS)
+			}
+			fails := 0
+			for _, text := range corpus {
+				want, err := p.Tokenize(text, false, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := tok.Encode(text, false, false)
+				if !slices.Equal(got, want) {
+					fails++
+					if fails <= 5 {
+						t.Errorf("Encode(%q)\n got %v\nwant %v", text, got, want)
+					}
+					continue
+				}
+				wantText, err := p.Detokenize(got)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if gotText := ValidUTF8(tok.Decode(got)); gotText != wantText {
+					fails++
+					if fails <= 5 {
+						t.Errorf("Decode(%v) = %q, llama.cpp %q", got, gotText, wantText)
+					}
+				}
+			}
+			if fails > 0 {
+				t.Errorf("%d of %d strings differ", fails, len(corpus))
+			}
 		})
 	}
 }

@@ -43,6 +43,9 @@ func preTokenizerFor(pre string) (*preTokenizer, preDefaults, error) {
 		d.cleanSpaces = false
 	case "stablelm2":
 		steps = []splitStep{llama3Splitter{maxDigits: 1}}
+	case "qwen35":
+		steps = []splitStep{llama3Splitter{maxDigits: 1, marks: true}}
+		d.cleanSpaces = false
 	case "gpt-2", "phi-2", "jina-es", "jina-de", "gigachat", "jina-v2-es", "jina-v2-de", "a.x-4.0", "mellum",
 		"modern-bert", "mpt", "olmo", "jais", "exaone4", "trillion", "granite-docling":
 		steps = []splitStep{gpt2Splitter{}}
@@ -231,10 +234,18 @@ func (gpt2Splitter) split(cps []rune, offsets []int) []int {
 //
 //	(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
 //
-// with llama.cpp's reading of it.
-type llama3Splitter struct{ maxDigits int }
+// with llama.cpp's reading of it. With marks (Qwen3.5), letter runs also take combining marks:
+// [\p{L}\p{M}]+ for \p{L}+, and [^\s\p{L}\p{M}\p{N}] for [^\s\p{L}\p{N}].
+type llama3Splitter struct {
+	maxDigits int
+	marks     bool
+}
 
 func (s llama3Splitter) split(cps []rune, offsets []int) []int {
+	letter := flagLetter
+	if s.marks {
+		letter |= flagMark
+	}
 	return forEachChunk(cps, offsets, func(c *chunkScanner) {
 		for pos := c.lo; pos < c.hi; {
 			if n := c.contraction(pos, true); n > 0 {
@@ -244,9 +255,9 @@ func (s llama3Splitter) split(cps []rune, offsets []int) []int {
 			r, f := c.cp(pos), c.flags(pos)
 
 			// [^\r\n\p{L}\p{N}]?\p{L}+
-			if !(r == '\r' || r == '\n' || f.is(flagNumber)) && (f.is(flagLetter) || c.flags(pos+1).is(flagLetter)) {
+			if !(r == '\r' || r == '\n' || f.is(flagNumber)) && (f.is(letter) || c.flags(pos+1).is(letter)) {
 				pos++
-				for c.flags(pos).is(flagLetter) {
+				for c.flags(pos).is(letter) {
 					pos++
 				}
 				c.emit(pos)
@@ -272,11 +283,11 @@ func (s llama3Splitter) split(cps []rune, offsets []int) []int {
 			if r == ' ' {
 				f2 = c.flags(pos + 1)
 			}
-			if !f2.is(flagWhitespace|flagLetter|flagNumber) && f != 0 {
+			if !f2.is(flagWhitespace|letter|flagNumber) && f != 0 {
 				if r == ' ' {
 					pos++
 				}
-				for f2 != 0 && !f2.is(flagWhitespace|flagLetter|flagNumber) {
+				for f2 != 0 && !f2.is(flagWhitespace|letter|flagNumber) {
 					pos++
 					f2 = c.flags(pos)
 				}
