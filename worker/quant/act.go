@@ -49,7 +49,8 @@ func hasDot(t Type) bool {
 //     d = 1/iscale (float32), bsums = sums of each 16 q.
 //   - F16, BF16: round to nearest even; F32: the bytes of x.
 //
-// x must be finite. It panics if t has no dot product or the sizes are wrong.
+// Non-finite values in x give unspecified (but bounded-time) results. It
+// panics if t has no dot product or the sizes are wrong.
 func QuantizeActivations(t Type, x []float32, dst []byte) {
 	vt := VecDotType(t)
 	if !hasDot(t) {

@@ -110,3 +110,32 @@ func BenchmarkMatVecStream(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMatMul2 splits the rows of a 128-vector batch between two
+// goroutines, as the forward pass does on a 2-core machine: GFLOP/s of
+// the whole product.
+func BenchmarkMatMul2(b *testing.B) {
+	const nb = 128
+	for _, typ := range []Type{Q8_0, Q4_0, Q5_0, Q4_K, Q6_K} {
+		for _, s := range benchShapes {
+			if s.cols%typ.BlockSize() != 0 {
+				continue
+			}
+			b.Run(fmt.Sprintf("%v_%dx%d", typ, s.cols, s.rows), func(b *testing.B) {
+				w, a, _ := benchWeights(b, typ, s.rows, s.cols)
+				out := make([]float32, nb*s.rows)
+				half := s.rows / 2 / 16 * 16
+				done := make(chan struct{})
+				for b.Loop() {
+					go func() {
+						MatMul(typ, w, s.cols, a, nb, out, s.rows, half, s.rows)
+						done <- struct{}{}
+					}()
+					MatMul(typ, w, s.cols, a, nb, out, s.rows, 0, half)
+					<-done
+				}
+				b.ReportMetric(2*float64(nb*s.rows*s.cols)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}

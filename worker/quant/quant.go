@@ -28,6 +28,25 @@
 //	Q8_K  292 bytes per 256 values: float32 d; int8 qs[256]; int16 bsums[16]
 //	      (sums of each 16 consecutive qs). Used only for activations.
 //
+// # Kernels
+//
+// On amd64 with AVX2, FMA and F16C, MatVec runs assembly row kernels for
+// every dot type (matvec_amd64.s) and QuantizeActivations assembly
+// conversions (act_amd64.s). With AVX-512 F/BW/VL and VNNI as well, MatMul
+// repacks 16 weight rows at a time (repack_amd64.s) and multiplies them with
+// 8 activation vectors per call, 64 multiply-adds per instruction
+// (gemm_amd64.s); elsewhere MatMul runs MatVec once per vector. Other
+// architectures, and the purego build tag, use the pure-Go reference code.
+// The selection is made once at start-up (golang.org/x/sys/cpu).
+//
+// Numerics: the integer part of every block's dot product is exact in every
+// implementation; they differ only in the order in which the float32
+// per-block terms are added (and, for F32/F16/BF16, how the products are
+// accumulated), so two implementations agree within a few float32 epsilons
+// of Σ|w_i*a_i| (the tests allow 1e-5 of it). The activation conversions are
+// bit-exact with llama.cpp's, and the quantizers byte-exact with its
+// reference quantizers (testdata/ggmlgold).
+//
 // # Contracts
 //
 // Functions that take a Type and byte slices return an error for bad input
