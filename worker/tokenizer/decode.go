@@ -115,8 +115,9 @@ func (t *Tokenizer) Detokenize(ids []int, removeSpecial, unparseSpecial bool) st
 	}
 	var out []byte
 	for _, id := range ids {
+		// Only the first token's piece may lose a space, even when it renders as nothing.
 		p := t.piece(id, unparseSpecial)
-		if removeSpace && p != "" && p[0] == ' ' && t.isRendered(id, unparseSpecial) {
+		if removeSpace && p != "" && p[0] == ' ' {
 			p = p[1:]
 		}
 		removeSpace = false
@@ -128,11 +129,6 @@ func (t *Tokenizer) Detokenize(ids []int, removeSpecial, unparseSpecial bool) st
 	return string(out)
 }
 
-// isRendered reports whether id produces a piece at all (llama.cpp strips the leading space
-// only from a rendered piece; a suppressed control token still uses up the stripping).
-func (t *Tokenizer) isRendered(id int, special bool) bool {
-	return id >= 0 && id < len(t.attrs) && (special || t.attrs[id]&(attrUnknown|attrControl) == 0)
-}
 
 // cleanSpaces is llama.cpp's clean_up_tokenization_spaces, three in-place passes over the
 // detokenized bytes: drop the space before ? ! . ,; turn " ' " into "'"; drop the space before
@@ -214,7 +210,7 @@ func (t *Tokenizer) NewStreamDecoderSpecial() *StreamDecoder {
 // partial UTF-8 sequence unless the tokens themselves form invalid UTF-8).
 func (d *StreamDecoder) Add(id int) string {
 	p := d.t.piece(id, d.special)
-	if d.removeSpace && p != "" && p[0] == ' ' && d.t.isRendered(id, d.special) {
+	if d.removeSpace && p != "" && p[0] == ' ' {
 		p = p[1:]
 	}
 	d.removeSpace = false

@@ -28,28 +28,31 @@ const noToken = -1
 // Tokenizer encodes and decodes text for one vocabulary. It is immutable after New and safe for
 // concurrent use.
 type Tokenizer struct {
-	spm    bool // SentencePiece-style ("llama") rather than byte-level BPE ("gpt2")
-	tokens []string
-	scores []float32
-	attrs  []attr
-	toID   map[string]int32
+	spm    bool             // SentencePiece-style ("llama") rather than byte-level BPE ("gpt2")
+	tokens []string         // token texts by id
+	scores []float32        // SentencePiece merge scores by id
+	attrs  []attr           // llama.cpp token attributes by id
+	toID   map[string]int32 // token text -> id (the last id of a repeated text)
+	pieces []string         // token_to_piece with special=true, by id
 
-	// BPE
+	// byte-level BPE
 	pre          *preTokenizer
 	ranks        bpeRanks
-	ignoreMerges bool
-	words        wordCache
+	ignoreMerges bool      // a whole word that is a token is not merged (Llama 3)
+	words        wordCache // tokens of recent words
 
+	// special tokens (noToken when absent)
 	bos, eos, eot, eom, unk, sep, pad int
 	fimPre, fimSuf, fimMid            int
 	fimPad, fimRep, fimSep            int
-	addBOS, addEOS                    bool
-	addSpacePrefix, cleanSpaces       bool
 	eog                               map[int]bool
 	specials                          []int32   // control, user-defined and unknown tokens, longest text first
 	specialTrie                       *trieNode // the texts of specials
-	pieces                            []string  // token_to_piece with special=true, by id
 	byteTokens                        [256]int32
+
+	addBOS, addEOS bool // add BOS/EOS when encoding with addSpecial
+	addSpacePrefix bool // SentencePiece: prefix a space to text fragments; strip it when decoding
+	cleanSpaces    bool // clean_up_tokenization_spaces when decoding
 }
 
 // New builds a tokenizer from a vocabulary, applying llama.cpp's defaults for everything the
