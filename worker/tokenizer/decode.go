@@ -129,7 +129,6 @@ func (t *Tokenizer) Detokenize(ids []int, removeSpecial, unparseSpecial bool) st
 	return string(out)
 }
 
-
 // cleanSpaces is llama.cpp's clean_up_tokenization_spaces, three in-place passes over the
 // detokenized bytes: drop the space before ? ! . ,; turn " ' " into "'"; drop the space before
 // the contractions 's 'm 're 've.
