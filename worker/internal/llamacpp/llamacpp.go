@@ -14,6 +14,12 @@
 // context are refused), and greedy sampling only (argmax, first index on ties; no repetition
 // penalty), which uses no seed. Logits are llama.cpp's float32 output, bit for bit.
 //
+// Speed. ggml's CPU threads meet at spin barriers after every operation; on a 2-core machine
+// that anything else is using, a preempted partner stalls the other thread for a whole time
+// slice (measured here: single barriers up to 200 ms under load), so 2-thread figures are only
+// meaningful on an otherwise idle machine. Bench reports what it sees; the command
+// cmd/llamacpp prints it in the same JSON shape as the engine's `slm bench`.
+//
 // A Peer is safe for concurrent use; requests are served one at a time.
 package llamacpp
 
