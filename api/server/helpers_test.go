@@ -43,7 +43,7 @@ const (
 	postgresDB dbKind = "postgres"
 )
 
-func openDB(t *testing.T, kind dbKind) (*sqlstore.DB, string) {
+func openDB(t testing.TB, kind dbKind) (*sqlstore.DB, string) {
 	t.Helper()
 	ctx := context.Background()
 	if kind == postgresDB {
@@ -186,3 +186,5 @@ func (e *env) token(role store.Role, storeID string) string {
 		want(e.t, http.StatusCreated).JSON(e.t, &tr)
 	return tr.Secret
 }
+
+func newHTTPServer(h http.Handler) *httptest.Server { return httptest.NewServer(h) }

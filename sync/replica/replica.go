@@ -92,11 +92,11 @@ type Replica struct {
 
 // Result describes what a Sync did.
 type Result struct {
-	Checkpoint wire.Checkpoint // the applied checkpoint after the sync
-	Applied    bool            // a checkpoint was applied by this call
-	Reset      bool            // it was a snapshot
-	Changes    int             // changes applied
-	Pages      int             // pages fetched by this call
+	Checkpoint wire.Checkpoint `json:"checkpoint"` // the applied checkpoint after the sync
+	Applied    bool            `json:"applied"`    // a checkpoint was applied by this call
+	Reset      bool            `json:"reset"`      // it was a snapshot
+	Changes    int             `json:"changes"`    // changes applied
+	Pages      int             `json:"pages"`      // pages fetched by this call
 }
 
 // Sync brings the storage to the source's latest checkpoint. On error the
