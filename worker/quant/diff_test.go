@@ -78,3 +78,31 @@ func TestMatVecMatchesReference(t *testing.T) {
 		}
 	}
 }
+
+// TestPortableMatchesReference holds the portable Go kernels (used off
+// amd64 and under the purego tag) to the reference bit for bit: they make
+// the same float operations in the same order.
+func TestPortableMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, typ := range dotTypes {
+		bs := max(typ.BlockSize(), VecDotType(typ).BlockSize())
+		rows, cols, nb := 5, 3*bs, 11
+		w := fuzzWeights(typ, rows, cols, []byte{byte(r.Uint32()), 7, 200, 33, byte(r.Uint32())})
+		rb := mustRowBytes(t, typ, cols)
+		ab := mustActBytes(t, typ, cols)
+		a := make([]byte, nb*ab)
+		for j := 0; j < nb; j++ {
+			QuantizeActivations(typ, randVec(r, cols, 1), a[j*ab:(j+1)*ab])
+		}
+		out := make([]float32, nb*rows)
+		matMulGo(typ, w, rb, cols, a, ab, nb, out, rows, 1, rows)
+		for j := 0; j < nb; j++ {
+			for i := 1; i < rows; i++ {
+				want := vecDotRef(typ, cols, w[i*rb:(i+1)*rb], a[j*ab:(j+1)*ab])
+				if got := out[j*rows+i]; got != want && !(got != got && want != want) {
+					t.Fatalf("%v vector %d row %d: portable %v, reference %v", typ, j, i, got, want)
+				}
+			}
+		}
+	}
+}

@@ -59,17 +59,3 @@ func checkDot(op string, t Type, n int) (rb, ab int) {
 	}
 	return rowBytes(t, n), rowBytes(VecDotType(t), n)
 }
-
-// matVecGo is the portable row loop over the reference dot products.
-func matVecGo(t Type, w []byte, rb, cols int, a []byte, out []float32, r0, r1 int) {
-	for r := r0; r < r1; r++ {
-		out[r] = vecDotRef(t, cols, w[r*rb:r*rb+rb], a)
-	}
-}
-
-// matMulGo is the portable batched product: each vector in turn.
-func matMulGo(t Type, w []byte, rb, cols int, a []byte, ab, nb int, out []float32, rows, r0, r1 int) {
-	for b := 0; b < nb; b++ {
-		matVecGo(t, w, rb, cols, a[b*ab:b*ab+ab], out[b*rows:], r0, r1)
-	}
-}
