@@ -106,3 +106,13 @@ func TestPortableMatchesReference(t *testing.T) {
 		}
 	}
 }
+
+// TestMatMulLargeBatch covers batches of several vector chunks.
+func TestMatMulLargeBatch(t *testing.T) {
+	r := rand.New(rand.NewPCG(17, 18))
+	for _, typ := range []Type{Q8_0, Q4_K} {
+		rows, cols, nb := 20, 256, 300
+		w, _ := Quantize(typ, randVec(r, rows*cols, 0.1))
+		checkMatMul(t, typ, rows, cols, nb, 3, rows, w, randVec(r, nb*cols, 1))
+	}
+}

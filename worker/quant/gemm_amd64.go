@@ -122,14 +122,21 @@ func matMulVNNI(t Type, w []byte, rb, cols int, a []byte, ab, nb int, out []floa
 	} else if lay.g == 16 {
 		kernel = gemmG16
 	}
+	// Vectors go in chunks of gemmChunk tiles, whose activation scratch
+	// (about 1.5 bytes per value) stays in L2 while every row group passes;
+	// the weights are repacked once per row group and chunk.
+	const gemmChunk = 16
 	tq, tm := ng*gemmActs*lay.g, ng*gemmActs*16
-	for r := r0; r < r1; r += gemmRows {
-		n := min(gemmRows, r1-r)
-		repackRows(t, lay, w[r*rb:(r+n)*rb], rb, n, ng, ws)
-		for tile := 0; tile < tiles; tile++ {
-			kernel(&ws[0], &aq[tile*tq], &meta[tile*tm], ng, &tout[0])
-			for j := 0; j < min(gemmActs, nb-tile*gemmActs); j++ {
-				copy(out[(tile*gemmActs+j)*rows+r:(tile*gemmActs+j)*rows+r+n], tout[j*gemmRows:j*gemmRows+n])
+	for t0 := 0; t0 < tiles; t0 += gemmChunk {
+		t1 := min(tiles, t0+gemmChunk)
+		for r := r0; r < r1; r += gemmRows {
+			n := min(gemmRows, r1-r)
+			repackRows(t, lay, w[r*rb:(r+n)*rb], rb, n, ng, ws)
+			for tile := t0; tile < t1; tile++ {
+				kernel(&ws[0], &aq[tile*tq], &meta[tile*tm], ng, &tout[0])
+				for j := 0; j < min(gemmActs, nb-tile*gemmActs); j++ {
+					copy(out[(tile*gemmActs+j)*rows+r:(tile*gemmActs+j)*rows+r+n], tout[j*gemmRows:j*gemmRows+n])
+				}
 			}
 		}
 	}
