@@ -8,8 +8,8 @@
 //     symbols are merged greedily by token score, and symbols that never became a token fall
 //     back to byte tokens (<0xXX>).
 //   - "gpt2": byte-level BPE. The text is first split into words by a pre-tokenizer chosen by
-//     tokenizer.ggml.pre, every byte of a word is mapped
-//     to a printable code point, and the word is merged by the rank of tokenizer.ggml.merges.
+//     tokenizer.ggml.pre, every byte of a word is mapped to a printable code point, and the
+//     word is merged by the rank of tokenizer.ggml.merges.
 //     Supported tokenizer.ggml.pre values: default (also when absent), gpt-2 and its aliases
 //     (mpt, olmo, phi-2, ...), llama-bpe/llama3 (and dbrx, smaug-bpe, glm4/chatglm-bpe, ...),
 //     qwen2 (and stablelm2, deepseek-r1-qwen, ...), qwen35, starcoder, smollm, command-r,

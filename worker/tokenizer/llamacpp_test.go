@@ -107,8 +107,9 @@ func TestPreTokenizerNamesAgainstLlamaCpp(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer src.Close()
-	corpus := diffCorpus(120)
-	for _, pre := range []string{"", "default", "smollm", "stablelm2", "qwen35", "chatglm-bpe"} {
+	corpus := diffCorpus(40)
+	for _, pre := range []string{"", "default", "smollm", "stablelm2", "qwen35", "chatglm-bpe", "dbrx", "megrez",
+		"minerva-7b", "trillion"} {
 		t.Run("pre="+pre, func(t *testing.T) {
 			w := gguf.NewWriter()
 			w.CopyMetadata(src.Metadata, func(k string) bool { return k != "tokenizer.ggml.pre" })

@@ -41,15 +41,17 @@ func preTokenizerFor(pre string) (*preTokenizer, preDefaults, error) {
 	case "qwen2", "deepseek-r1-qwen", "kormo", "f2llmv2":
 		steps = []splitStep{llama3Splitter{maxDigits: 1}}
 		d.cleanSpaces = false
-	case "stablelm2":
+	case "stablelm2", "megrez":
 		steps = []splitStep{llama3Splitter{maxDigits: 1}}
 	case "qwen35":
 		steps = []splitStep{llama3Splitter{maxDigits: 1, marks: true}}
 		d.cleanSpaces = false
-	case "gpt-2", "phi-2", "jina-es", "jina-de", "gigachat", "jina-v2-es", "jina-v2-de", "a.x-4.0", "mellum",
-		"modern-bert", "mpt", "olmo", "jais", "exaone4", "trillion", "granite-docling":
+	case "gpt-2", "phi-2", "gigachat", "a.x-4.0", "mellum", "mpt", "olmo", "jais", "exaone4":
 		steps = []splitStep{gpt2Splitter{}}
-	case "starcoder", "refact", "codeshell", "exaone", "minerva", "mellum2":
+	case "trillion", "granite-docling":
+		steps = []splitStep{gpt2Splitter{}}
+		d.cleanSpaces = false
+	case "starcoder", "refact", "codeshell", "exaone", "minerva-7b", "mellum2":
 		steps = []splitStep{reDigit, gpt2Splitter{}}
 	case "smollm", "command-r":
 		steps = []splitStep{reDigit, gpt2Splitter{}}
