@@ -45,6 +45,10 @@ const (
 	// Qwen3: ChatML with <think> handling: reasoning of earlier assistant turns dropped, an
 	// empty think block on the final assistant turn, optional thinking switch-off.
 	Qwen3 Family = "qwen3"
+	// SmolLM3: ChatML with a metadata system turn (knowledge cut-off, reasoning mode
+	// "/think" or "/no_think") and empty think blocks when reasoning is off; the template
+	// variant without a "Today Date" line (as llama.cpp ships it).
+	SmolLM3 Family = "smollm3"
 	// Llama3: Llama 3.0 headers, no system header unless the conversation has a system message.
 	Llama3 Family = "llama3"
 	// Llama31: Llama 3.1/3.3: a system header always, with "Cutting Knowledge Date" and a fixed
@@ -65,15 +69,17 @@ const (
 const Fallback = ChatML
 
 // Families lists every supported family.
-var Families = []Family{ChatML, SmolLM2, Qwen2, Qwen3, Llama3, Llama31, Llama32, Llama2, Gemma, Phi3}
+var Families = []Family{ChatML, SmolLM2, Qwen2, Qwen3, SmolLM3, Llama3, Llama31, Llama32, Llama2, Gemma, Phi3}
 
 // ErrUnsupported marks a template no family matches; Detect's callers then use Fallback.
 var ErrUnsupported = errors.New("chat template not supported")
 
 // Default system prompts that the templates insert when a conversation has none.
 const (
-	QwenDefaultSystem    = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
-	SmolLM2DefaultSystem = "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
+	SmolLM3DefaultSystem      = "You are a helpful AI assistant named SmolLM, trained by Hugging Face."
+	SmolLM3ThinkDefaultSystem = "You are a helpful AI assistant named SmolLM, trained by Hugging Face. Your role as an assistant involves thoroughly exploring questions through a systematic thinking process before providing the final precise and accurate solutions. This requires engaging in a comprehensive cycle of analysis, summarizing, exploration, reassessment, reflection, backtracking, and iteration to develop well-considered thinking process. Please structure your response into two main sections: Thought and Solution using the specified format: <think> Thought section </think> Solution section. In the Thought section, detail your reasoning process in steps. Each step should include detailed considerations such as analysing questions, summarizing relevant findings, brainstorming new ideas, verifying the accuracy of the current steps, refining any errors, and revisiting previous steps. In the Solution section, based on various attempts, explorations, and reflections from the Thought section, systematically present the final solution that you deem correct. The Solution section should be logical, accurate, and concise and detail necessary steps needed to reach the conclusion."
+	QwenDefaultSystem         = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
+	SmolLM2DefaultSystem      = "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
 )
 
 // DetectStrict recognises a template by markers that identify its family (special tokens and
@@ -108,8 +114,12 @@ func DetectStrict(template string) (Family, error) {
 		switch {
 		case has("<|im_sep|>"):
 			return unsupported("ChatML with <|im_sep|> (Phi-4 layout)")
+		case has("/no_think", "Reasoning Mode") && (has("Today Date") || has("strftime_now")):
+			return unsupported("SmolLM3 variant with a \"Today Date\" metadata line")
+		case has("/no_think", "Reasoning Mode", "Knowledge Cutoff Date"):
+			return SmolLM3, nil
 		case has("/no_think") || has("Reasoning Mode"):
-			return unsupported("SmolLM3 layout (reasoning-mode metadata header in the system turn)")
+			return unsupported("reasoning-mode ChatML of an unknown variant")
 		case has("</think>", "enable_thinking"):
 			return Qwen3, nil
 		case has("<think>"):
@@ -152,8 +162,9 @@ type Template struct {
 	BOS, EOS string
 	// Now gives "Today Date" for Llama32; nil means time.Now.
 	Now func() time.Time
-	// DisableThinking (Qwen3): the generation prompt ends with an empty think block, which
-	// asks the model to answer without reasoning (the template's enable_thinking=false).
+	// DisableThinking (Qwen3, SmolLM3): the template's enable_thinking=false. Qwen3's
+	// generation prompt then ends with an empty think block; SmolLM3 switches to "/no_think"
+	// mode (a "/think" or "/no_think" in the system message overrides it either way).
 	DisableThinking bool
 }
 
@@ -244,6 +255,8 @@ func (t Template) Render(msgs []Message, addGenerationPrompt bool) (string, erro
 		renderChatML(&b, msgs, QwenDefaultSystem, addGenerationPrompt)
 	case Qwen3:
 		renderQwen3(&b, msgs, addGenerationPrompt, t.DisableThinking)
+	case SmolLM3:
+		renderSmolLM3(&b, msgs, addGenerationPrompt, !t.DisableThinking)
 	case Llama3:
 		renderLlama3(&b, t.BOS, msgs, addGenerationPrompt)
 	case Llama31, Llama32:

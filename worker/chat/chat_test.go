@@ -23,7 +23,7 @@ func TestDetectRealTemplates(t *testing.T) {
 		{file: sharedTemplates + "/meta-llama-Llama-3.2-3B-Instruct.jinja", want: chat.Llama32},
 		{file: sharedTemplates + "/google-gemma-2-2b-it.jinja", want: chat.Gemma},
 		{file: sharedTemplates + "/microsoft-Phi-3.5-mini-instruct.jinja", want: chat.Phi3},
-		{file: sharedTemplates + "/HuggingFaceTB-SmolLM3-3B.jinja", want: chat.Fallback, wantReason: "SmolLM3"},
+		{file: sharedTemplates + "/HuggingFaceTB-SmolLM3-3B.jinja", want: chat.SmolLM3},
 		{file: "testdata/meta-llama-Llama-3.1-8B-Instruct.jinja", want: chat.Llama31},
 		{file: "testdata/llama-3-instruct.jinja", want: chat.Llama3},
 		{file: "testdata/llama-2-chat.jinja", want: chat.Llama2},
@@ -79,6 +79,7 @@ func TestDetectUnknown(t *testing.T) {
 		{"plain text", "{% for m in messages %}{{ m.content }}{% endfor %}", "no known family"},
 		{"mistral", "{{ bos_token }}{% for m in messages %}[INST] {{ m.content }} [/INST]{% endfor %}", "Mistral"},
 		{"phi-4", "<|im_start|>user<|im_sep|>{{ m }}<|im_end|>", "Phi-4"},
+		{"smollm3 with date", "<|im_start|>system\nReasoning Mode: /no_think Today Date: {{ strftime_now('%d') }}", "Today Date"},
 		{"deepseek-r1 like", "<|im_start|>{{ m }}<think>\n<|im_end|>", "reasoning"},
 	}
 	for _, tt := range tests {
@@ -123,6 +124,11 @@ func TestRenderGolden(t *testing.T) {
 			"<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n"},
 		{"qwen3 history", chat.For(chat.Qwen3), []chat.Message{{"user", "a"}, {"assistant", "<think>x</think>b"}, {"user", "c"}}, true,
 			"<|im_start|>user\na<|im_end|>\n<|im_start|>assistant\nb<|im_end|>\n<|im_start|>user\nc<|im_end|>\n<|im_start|>assistant\n"},
+		{"qwen3 strips newlines only", chat.For(chat.Qwen3), []chat.Message{{"user", "a"}, {"assistant", "<think>\n reason \n</think>\n answer "}}, false,
+			"<|im_start|>user\na<|im_end|>\n<|im_start|>assistant\n<think>\n reason \n</think>\n\n answer <|im_end|>\n"},
+		{"smollm3 no_think", chat.For(chat.SmolLM3), []chat.Message{{"system", "Be brief. /no_think"}, {"user", "Hi"}, {"assistant", "\n  Hello"}}, true,
+			"<|im_start|>system\n## Metadata\n\nKnowledge Cutoff Date: June 2025\nReasoning Mode: /no_think\n\n## Custom Instructions\n\nBe brief.\n\n<|im_end|>\n" +
+				"<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n  Hello<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n"},
 		{"llama3.0", chat.For(chat.Llama3), user, true,
 			"<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n"},
 		{"llama3.1", chat.For(chat.Llama31), user, true,

@@ -3,6 +3,7 @@ package chat_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -45,7 +46,7 @@ type jinjaResult struct {
 // renderJinja renders every case with @huggingface/jinja in one node process.
 func renderJinja(t *testing.T, cases []jinjaCase) []jinjaResult {
 	t.Helper()
-	llamacpp.RequireNode(t, jinjaAvailable)
+	llamacpp.RequirePeer(t, jinjaAvailable)
 	nm, err := llamacpp.NodeModules()
 	if err != nil {
 		t.Fatal(err)
@@ -111,6 +112,8 @@ var conversations = []conversation{
 	{name: "thinking last", msgs: []chat.Message{m("user", "2+2?"), m("assistant", "<think>\n\nadd\n\n</think>\n\n\n4")}},
 	{name: "think close only", msgs: []chat.Message{m("user", "q"), m("assistant", "pre</think>\npost"), m("user", "q2"), m("assistant", "x</think>y</think>z")}},
 	{name: "tool response user", msgs: []chat.Message{m("user", "q"), m("assistant", "<think>r</think>a"), m("user", "<tool_response>42</tool_response>"), m("assistant", "<think>r2</think>b")}},
+	{name: "think switches", msgs: []chat.Message{m("system", "Be brief. /no_think  \n"), m("user", "hi /think"), m("assistant", "\n\nhello")}},
+	{name: "think switch on", msgs: []chat.Message{m("system", "/think"), m("user", "hi")}},
 	{name: "second system", extra: true, msgs: []chat.Message{m("system", "S1"), m("user", "u"), m("system", "S2"), m("user", "v")}},
 	{name: "assistant first", extra: true, msgs: []chat.Message{m("assistant", "I start"), m("user", "ok")}},
 	{name: "two users", extra: true, msgs: []chat.Message{m("user", "a"), m("user", "b")}},
@@ -131,12 +134,16 @@ func templateCases() []templateCase {
 	llama32.Now = func() time.Time { return fixed }
 	qwen3NoThink := chat.For(chat.Qwen3)
 	qwen3NoThink.DisableThinking = true
+	smol3NoThink := chat.For(chat.SmolLM3)
+	smol3NoThink.DisableThinking = true
 	return []templateCase{
 		{file: "testdata/chatml.jinja", family: chat.ChatML},
 		{file: "testdata/smollm2-instruct.jinja", family: chat.SmolLM2},
 		{file: sharedTemplates + "/Qwen-Qwen2.5-7B-Instruct.jinja", family: chat.Qwen2},
 		{file: sharedTemplates + "/Qwen-Qwen3-0.6B.jinja", family: chat.Qwen3},
 		{file: sharedTemplates + "/Qwen-Qwen3-0.6B.jinja", family: chat.Qwen3, tmpl: qwen3NoThink, vars: map[string]any{"enable_thinking": false}},
+		{file: sharedTemplates + "/HuggingFaceTB-SmolLM3-3B.jinja", family: chat.SmolLM3},
+		{file: sharedTemplates + "/HuggingFaceTB-SmolLM3-3B.jinja", family: chat.SmolLM3, tmpl: smol3NoThink, vars: map[string]any{"enable_thinking": false}},
 		{file: "testdata/llama-3-instruct.jinja", family: chat.Llama3},
 		{file: "testdata/meta-llama-Llama-3.1-8B-Instruct.jinja", family: chat.Llama31},
 		{file: sharedTemplates + "/meta-llama-Llama-3.2-3B-Instruct.jinja", family: chat.Llama32, tmpl: llama32, vars: map[string]any{"date_string": "05 Nov 2026"}},
@@ -147,28 +154,29 @@ func templateCases() []templateCase {
 	}
 }
 
-// TestRenderMatchesJinja renders every conversation with the real template under Jinja and
-// with the Go renderer of the detected family, and compares the texts byte for byte.
-func TestRenderMatchesJinja(t *testing.T) {
-	type pending struct {
-		name    string
-		tc      templateCase
-		conv    conversation
-		addGen  bool
-		goText  string
-		goErr   error
-		jinjaAt int
-	}
+// rendering is one conversation rendered by Go, and where its Jinja rendering sits.
+type rendering struct {
+	name    string
+	tc      templateCase
+	conv    conversation
+	goText  string
+	goErr   error
+	jinjaAt int
+}
+
+// renderMatrix renders every conversation with the Go renderer of each template's detected
+// family, and lists the same renderings as Jinja cases of the real template files.
+func renderMatrix(t *testing.T) ([]rendering, []jinjaCase) {
+	t.Helper()
 	var cases []jinjaCase
-	var all []pending
+	var all []rendering
 	for _, tc := range templateCases() {
 		src, err := os.ReadFile(tc.file)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got := chat.Detect(string(src)); got != tc.family {
-			t.Errorf("Detect(%s) = %s, want %s", tc.file, got, tc.family)
-			continue
+			t.Fatalf("Detect(%s) = %s, want %s", tc.file, got, tc.family)
 		}
 		tmpl := tc.tmpl
 		if tmpl.Family == "" {
@@ -184,15 +192,63 @@ func TestRenderMatchesJinja(t *testing.T) {
 					vars[k] = v
 				}
 				text, err := tmpl.Render(conv.msgs, addGen)
-				all = append(all, pending{
+				all = append(all, rendering{
 					name: filepath.Base(tc.file) + "/" + tmplLabel(tmpl) + "/" + conv.name + map[bool]string{true: "/gen", false: ""}[addGen],
-					tc:   tc, conv: conv, addGen: addGen, goText: text, goErr: err, jinjaAt: len(cases),
+					tc:   tc, conv: conv, goText: text, goErr: err, jinjaAt: len(cases),
 				})
 				cases = append(cases, jinjaCase{Template: string(src), Vars: vars})
 			}
 		}
 	}
-	results := renderJinja(t, cases)
+	return all, cases
+}
+
+// TestRenderMatchesJinja compares the Go renderers byte for byte with the real templates
+// rendered by @huggingface/jinja (the JavaScript Jinja the browser side could use).
+func TestRenderMatchesJinja(t *testing.T) {
+	all, cases := renderMatrix(t)
+	compareRenderings(t, all, renderJinja(t, cases), true)
+}
+
+// TestRenderMatchesJinja2 compares them with Python's Jinja2, the implementation the templates
+// are written for (configured as Hugging Face transformers configures it).
+func TestRenderMatchesJinja2(t *testing.T) {
+	llamacpp.RequirePeer(t, jinja2Available)
+	all, cases := renderMatrix(t)
+	in, err := json.Marshal(cases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(t.Context(), "python3", "testdata/render-jinja2.py")
+	cmd.Stdin = bytes.NewReader(in)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("render-jinja2.py: %v\n%s", err, stderr.String())
+	}
+	var res []jinjaResult
+	if err := json.Unmarshal(out, &res); err != nil || len(res) != len(cases) {
+		t.Fatalf("render-jinja2.py output: %d results for %d cases, %v", len(res), len(cases), err)
+	}
+	compareRenderings(t, all, res, false)
+}
+
+// jinja2Available reports why Python's Jinja2 cannot run (Debian package python3-jinja2).
+func jinja2Available() error {
+	if _, err := exec.LookPath("python3"); err != nil {
+		return err
+	}
+	if out, err := exec.Command("python3", "-c", "import jinja2").CombinedOutput(); err != nil {
+		return fmt.Errorf("python3 cannot import jinja2 (install python3-jinja2): %v: %s", err, bytes.TrimSpace(out))
+	}
+	return nil
+}
+
+// compareRenderings checks every Go rendering against its Jinja result. js selects the
+// known deviations of @huggingface/jinja from Python's Jinja2.
+func compareRenderings(t *testing.T, all []rendering, results []jinjaResult, js bool) {
+	t.Helper()
 	compared := 0
 	for _, p := range all {
 		r := results[p.jinjaAt]
@@ -212,13 +268,16 @@ func TestRenderMatchesJinja(t *testing.T) {
 			// dropped by Llama 2's template).
 		case p.goErr != nil:
 			t.Errorf("%s: Go failed (%v) but Jinja rendered %q", p.name, p.goErr, *r.Out)
-		case p.tc.family == chat.Llama2 && hasSystem && p.conv.msgs[0].Content == "":
-			// The template tests `system_message != false`: Python's Jinja2 (what the template
-			// was written for) finds "" != False true and writes an empty <<SYS>> block, which
-			// Go does; @huggingface/jinja compares loosely ("" == false) and writes none.
+		case js && p.tc.family == chat.Llama2 && hasSystem && p.conv.msgs[0].Content == "":
+			// The template tests `system_message != false`: Python's Jinja2 finds "" != False
+			// true and writes an empty <<SYS>> block, as Go does; @huggingface/jinja compares
+			// loosely ("" == false) and writes none.
 			if !strings.HasPrefix(p.goText, "<s>[INST] <<SYS>>\n\n<</SYS>> [/INST]") || strings.Contains(*r.Out, "<<SYS>>") {
 				t.Errorf("%s: empty system prompt: go %q, jinja %q", p.name, p.goText, *r.Out)
 			}
+		case js && (p.tc.family == chat.Qwen3 || p.tc.family == chat.SmolLM3) && stripDiffers(p.conv.msgs):
+			// @huggingface/jinja ignores the argument of strip/lstrip/rstrip ('\n') and strips
+			// all whitespace; Python's Jinja2 strips only newlines, as Go does.
 		case p.goText != *r.Out:
 			t.Errorf("%s:\n  go    %q\n  jinja %q", p.name, p.goText, *r.Out)
 		default:
@@ -229,6 +288,22 @@ func TestRenderMatchesJinja(t *testing.T) {
 	if compared < len(all)*3/4 {
 		t.Errorf("only %d of %d renderings compared", compared, len(all))
 	}
+}
+
+// stripDiffers reports whether an assistant message has whitespace other than newlines at an
+// end, where strip('\n') with and without its argument disagree.
+func stripDiffers(msgs []chat.Message) bool {
+	for _, m := range msgs {
+		if m.Role != "assistant" {
+			continue
+		}
+		for _, part := range strings.Split(strings.ReplaceAll(m.Content, "<think>", "</think>"), "</think>") {
+			if strings.Trim(part, "\n") != strings.TrimSpace(part) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func tmplLabel(t chat.Template) string {

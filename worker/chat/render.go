@@ -79,6 +79,54 @@ func renderQwen3(b *strings.Builder, msgs []Message, addGen, disableThinking boo
 	}
 }
 
+// renderSmolLM3 follows SmolLM3's template: a system turn of metadata and instructions (the
+// system message, cleared of "/think" and "/no_think", or a default per reasoning mode), then
+// user and assistant turns only (system messages are not rendered again); without reasoning,
+// every assistant turn carries an empty think block.
+func renderSmolLM3(b *strings.Builder, msgs []Message, addGen, thinking bool) {
+	mode := "/no_think"
+	if thinking {
+		mode = "/think"
+	}
+	custom := ""
+	if msgs[0].Role == "system" {
+		sys := msgs[0].Content
+		if strings.Contains(sys, "/no_think") {
+			mode = "/no_think"
+		} else if strings.Contains(sys, "/think") {
+			mode = "/think"
+		}
+		custom = strings.ReplaceAll(sys, "/no_think", "")
+		custom = strings.ReplaceAll(custom, "/think", "")
+		custom = strings.TrimRightFunc(custom, isPySpace)
+	}
+	b.WriteString("<|im_start|>system\n## Metadata\n\nKnowledge Cutoff Date: June 2025\nReasoning Mode: " + mode + "\n\n## Custom Instructions\n\n")
+	switch {
+	case custom != "":
+		b.WriteString(custom + "\n\n")
+	case mode == "/think":
+		b.WriteString(SmolLM3ThinkDefaultSystem + "\n\n")
+	default:
+		b.WriteString(SmolLM3DefaultSystem + "\n\n")
+	}
+	b.WriteString("<|im_end|>\n")
+	emptyThink := ""
+	if mode != "/think" {
+		emptyThink = "<think>\n\n</think>\n"
+	}
+	for _, m := range msgs {
+		switch m.Role {
+		case "user":
+			chatMLTurn(b, "user", m.Content)
+		case "assistant":
+			b.WriteString("<|im_start|>assistant\n" + emptyThink + strings.TrimLeft(m.Content, "\n") + "<|im_end|>\n")
+		}
+	}
+	if addGen {
+		b.WriteString("<|im_start|>assistant\n" + emptyThink)
+	}
+}
+
 func llama3Turn(b *strings.Builder, role, content string) {
 	b.WriteString("<|start_header_id|>")
 	b.WriteString(role)

@@ -92,11 +92,12 @@ func prebuiltPackage() string {
 // CI is "true" (CI must run every peer test) and skips with the reason otherwise.
 func Require(tb testing.TB) {
 	tb.Helper()
-	RequireNode(tb, Available)
+	RequirePeer(tb, Available)
 }
 
-// RequireNode is Require for any node-based peer: avail reports why the peer cannot run.
-func RequireNode(tb testing.TB, avail func() error) {
+// RequirePeer is Require for any test peer (node script, python module, ...): avail reports
+// why the peer cannot run here, nil when it can.
+func RequirePeer(tb testing.TB, avail func() error) {
 	tb.Helper()
 	if err := avail(); err != nil {
 		if os.Getenv("CI") == "true" {
