@@ -193,7 +193,10 @@ func (s *Storage) Load(ctx context.Context) (replica.Meta, error) {
 // the meta record still holds expect (the JSON read earlier). writes runs
 // inside an IndexedDB success callback: it must not block.
 func (s *Storage) casWrite(ctx context.Context, expect string, stores []string, writes func(tx *idb.Transaction) error) error {
-	tx, err := s.db.Transaction(idb.TransactionReadWrite, metaStore, stores...)
+	// Relaxed durability: the commit is reported once the data reached the
+	// operating system. A power cut may lose the last checkpoint, never
+	// corrupt one; the replica then simply syncs it again.
+	tx, err := s.db.TransactionWithOptions(idb.TransactionOptions{Mode: idb.TransactionReadWrite, Durability: idb.DurabilityRelaxed}, metaStore, stores...)
 	if err != nil {
 		return err
 	}
@@ -348,29 +351,12 @@ func (s *Storage) Commit(ctx context.Context, st replica.Staging) error {
 	}
 	sort.SliceStable(changes, func(i, j int) bool { return changes[i].Version < changes[j].Version })
 	reset := st.Reset || meta.Store != st.Store || meta.Audience != st.Audience
-	// Build every JS value before the transaction: the callback must be
-	// quick and must not fail halfway for a reason known in advance.
-	type put struct {
-		kind wire.Kind
-		val  js.Value
-	}
-	puts := make([]put, 0, len(changes))
-	type del struct {
-		kind wire.Kind
-		id   string
-	}
-	var dels []del
-	for _, c := range changes {
-		if c.Deleted {
-			puts = append(puts, put{kind: c.Kind})
-			dels = append(dels, del{c.Kind, c.ID})
-			continue
-		}
-		v, err := entityValue(c)
-		if err != nil {
-			return err
-		}
-		puts = append(puts, put{c.Kind, v})
+	// Build every JS value before the transaction, with one JSON.parse
+	// for all of them (far cheaper than building objects field by field
+	// across the Go/JS boundary). The callback then only issues requests.
+	vals, err := entityValues(changes)
+	if err != nil {
+		return err
 	}
 	next := replica.Meta{Store: st.Store, Audience: st.Audience, Checkpoint: st.Target}
 	stores := allStores()[1:]
@@ -388,17 +374,18 @@ func (s *Storage) Commit(ctx context.Context, st replica.Staging) error {
 				}
 			}
 		}
-		di := 0
-		for _, p := range puts {
-			if !p.val.Truthy() {
-				d := dels[di]
-				di++
-				if _, err := objs[d.kind].Delete(js.ValueOf(d.id)); err != nil {
+		for i, c := range changes {
+			o := objs[c.Kind]
+			if o == nil {
+				return catalog.Errorf(catalog.Invalid, "unknown kind %q", c.Kind)
+			}
+			if c.Deleted {
+				if _, err := o.Delete(js.ValueOf(c.ID)); err != nil {
 					return err
 				}
 				continue
 			}
-			if _, err := objs[p.kind].Put(p.val); err != nil {
+			if _, err := o.Put(vals.Index(i)); err != nil {
 				return err
 			}
 		}
@@ -414,32 +401,44 @@ func (s *Storage) Commit(ctx context.Context, st replica.Staging) error {
 	return storageErr(err, "commit")
 }
 
-// entityValue builds the stored JS object of a change.
-func entityValue(c wire.Change) (js.Value, error) {
-	obj := map[string]any{"id": c.ID, "v": float64(c.Version), "j": string(c.Data)}
-	switch c.Kind {
-	case wire.KindProduct:
-		var p catalog.Product
-		if err := json.Unmarshal(c.Data, &p); err != nil {
-			return js.Value{}, catalog.Wrap(err, catalog.Invalid, "product %q: malformed data", c.ID)
-		}
-		obj["terms"] = anySlice(replica.ProductTerms(p))
-	case wire.KindFAQ:
-		var f catalog.FAQ
-		if err := json.Unmarshal(c.Data, &f); err != nil {
-			return js.Value{}, catalog.Wrap(err, catalog.Invalid, "faq %q: malformed data", c.ID)
-		}
-		obj["terms"] = anySlice(replica.FAQTerms(f))
-	}
-	return js.ValueOf(obj), nil
+// storedEntity is the stored form of an entity (see the package comment).
+type storedEntity struct {
+	ID    string   `json:"id"`
+	V     int64    `json:"v"`
+	J     string   `json:"j"`
+	Terms []string `json:"terms,omitempty"`
 }
 
-func anySlice(ss []string) []any {
-	out := make([]any, len(ss))
-	for i, s := range ss {
-		out[i] = s
+// entityValues returns a JS array holding, at index i, the stored object
+// of changes[i] (null for tombstones).
+func entityValues(changes []wire.Change) (js.Value, error) {
+	out := make([]*storedEntity, len(changes))
+	for i, c := range changes {
+		if c.Deleted {
+			continue
+		}
+		e := &storedEntity{ID: c.ID, V: c.Version, J: string(c.Data)}
+		switch c.Kind {
+		case wire.KindProduct:
+			var p catalog.Product
+			if err := json.Unmarshal(c.Data, &p); err != nil {
+				return js.Value{}, catalog.Wrap(err, catalog.Invalid, "product %q: malformed data", c.ID)
+			}
+			e.Terms = replica.ProductTerms(p)
+		case wire.KindFAQ:
+			var f catalog.FAQ
+			if err := json.Unmarshal(c.Data, &f); err != nil {
+				return js.Value{}, catalog.Wrap(err, catalog.Invalid, "faq %q: malformed data", c.ID)
+			}
+			e.Terms = replica.FAQTerms(f)
+		}
+		out[i] = e
 	}
-	return out
+	b, err := json.Marshal(out)
+	if err != nil {
+		return js.Value{}, catalog.Wrap(err, catalog.Internal, "encode entities")
+	}
+	return js.Global().Get("JSON").Call("parse", string(b)), nil
 }
 
 // Discard implements replica.Storage.
