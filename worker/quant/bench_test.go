@@ -139,3 +139,17 @@ func BenchmarkMatMul2(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkVecDotF32Short is an attention-sized product (head size 64):
+// the per-call overhead.
+func BenchmarkVecDotF32Short(b *testing.B) {
+	x := randVec(rand.New(rand.NewPCG(2, 2)), 128, 1)
+	w, _ := Quantize(F32, x[:64])
+	a := make([]byte, 256)
+	QuantizeActivations(F32, x[64:], a)
+	var s float32
+	for b.Loop() {
+		s += VecDot(F32, 64, w, a)
+	}
+	_ = s
+}

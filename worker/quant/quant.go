@@ -89,7 +89,8 @@ type typeInfo struct {
 	blockBytes int
 }
 
-var types = map[Type]typeInfo{
+// types is indexed by type id; unsupported ids have a zero entry.
+var types = [...]typeInfo{
 	F32:  {"F32", 1, 4},
 	F16:  {"F16", 1, 2},
 	BF16: {"BF16", 1, 2},
@@ -106,11 +107,18 @@ var types = map[Type]typeInfo{
 var ErrUnsupported = errors.New("unsupported tensor type")
 
 // Supported reports whether t is one of the types this package handles.
-func (t Type) Supported() bool { _, ok := types[t]; return ok }
+func (t Type) Supported() bool { return t.info().blockSize != 0 }
+
+func (t Type) info() typeInfo {
+	if int(t) < len(types) {
+		return types[t]
+	}
+	return typeInfo{}
+}
 
 // String returns GGML's name of the type ("Q8_0"), or "type(N)" when unknown.
 func (t Type) String() string {
-	if ti, ok := types[t]; ok {
+	if ti := t.info(); ti.blockSize != 0 {
 		return ti.name
 	}
 	return fmt.Sprintf("type(%d)", uint32(t))
@@ -118,16 +126,16 @@ func (t Type) String() string {
 
 // BlockSize is the number of values in one block (1 for F32, F16, BF16), or
 // 0 for an unsupported type.
-func (t Type) BlockSize() int { return types[t].blockSize }
+func (t Type) BlockSize() int { return t.info().blockSize }
 
 // BlockBytes is the number of bytes of one block, or 0 for an unsupported type.
-func (t Type) BlockBytes() int { return types[t].blockBytes }
+func (t Type) BlockBytes() int { return t.info().blockBytes }
 
 // RowBytes is the number of bytes that n values take. It fails when t is
 // unsupported, n is negative or n is not a multiple of the block size.
 func (t Type) RowBytes(n int) (int, error) {
-	ti, ok := types[t]
-	if !ok {
+	ti := t.info()
+	if ti.blockSize == 0 {
 		return 0, fmt.Errorf("quant: %v: %w", t, ErrUnsupported)
 	}
 	if n < 0 || n%ti.blockSize != 0 {
@@ -143,7 +151,7 @@ const maxInt = int(^uint(0) >> 1)
 
 // rowBytes is RowBytes for callers that already validated t and n.
 func rowBytes(t Type, n int) int {
-	ti := types[t]
+	ti := t.info()
 	if ti.blockSize == 0 {
 		panic(fmt.Sprintf("quant: %v: %v", t, ErrUnsupported))
 	}
