@@ -24,6 +24,7 @@ func TestAgainstLlamaCpp(t *testing.T) {
 	corpus := diffCorpus(300)
 	for _, name := range append(slices.Clone(vocabNames), "stories260K") {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel() // at most GOMAXPROCS peers at a time; they mostly wait on each other
 			// stories260K is a real model's vocabulary: 512 tokens, mostly byte fallback.
 			tok := loadVocab(t, name)
 			p := llamacpp.StartT(t, vocabPath(name), llamacpp.Options{VocabOnly: true})
@@ -106,11 +107,12 @@ func TestPreTokenizerNamesAgainstLlamaCpp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer src.Close()
+	t.Cleanup(func() { src.Close() })
 	corpus := diffCorpus(40)
 	for _, pre := range []string{"", "default", "smollm", "stablelm2", "qwen35", "chatglm-bpe", "dbrx", "megrez",
 		"minerva-7b", "trillion"} {
 		t.Run("pre="+pre, func(t *testing.T) {
+			t.Parallel()
 			w := gguf.NewWriter()
 			w.CopyMetadata(src.Metadata, func(k string) bool { return k != "tokenizer.ggml.pre" })
 			if pre != "" {
