@@ -463,3 +463,58 @@ func readJSON(t *testing.T, path string, v any) {
 		t.Fatalf("%s: %v", path, err)
 	}
 }
+
+func TestConcurrentRequests(t *testing.T) {
+	p := storiesPeer(t)
+	texts := []string{"Once upon a time", "Lily and Ben", "The sun was hot.", "\"Hello!\" said Tom."}
+	want := make([][]int, len(texts))
+	for i, s := range texts {
+		ids, err := p.Tokenize(s, true, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = ids
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for r := range 20 {
+				i := (g + r) % len(texts)
+				got, err := p.Tokenize(texts[i], true, false)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if !slices.Equal(got, want[i]) {
+					t.Errorf("goroutine %d: Tokenize(%q) = %v, want %v", g, texts[i], got, want[i])
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func TestPeerCrash(t *testing.T) {
+	llamacpp.Require(t)
+	p, err := llamacpp.Start(t.Context(), stories, llamacpp.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Greedy([]int{1}, 4); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the first call finds the process gone, the second the peer broken
+		if _, err := p.Greedy([]int{1}, 4); err == nil || !strings.Contains(err.Error(), "llamacpp: greedy") {
+			t.Errorf("after a crash: err = %v, want a greedy error", err)
+		}
+	}
+	if err := p.Close(); err != nil {
+		t.Errorf("Close after a crash: %v", err)
+	}
+	if _, err := p.Tokenize("x", false, false); err == nil || !strings.Contains(err.Error(), "closed") {
+		t.Errorf("after Close: err = %v, want peer closed", err)
+	}
+}
