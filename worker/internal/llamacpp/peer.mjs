@@ -83,7 +83,8 @@ function needContext() {
 
 // logitsOf copies the (token -> logit) map of one position into a dense little-endian float32 row.
 function logitsOf(map) {
-    const row = new Float32Array(map.size);
+    if (map.size !== vocabSize) throw new Error(`got ${map.size} logits for a vocabulary of ${vocabSize}`);
+    const row = new Float32Array(vocabSize);
     for (const [tok, v] of map) row[tok] = v;
     return Buffer.from(row.buffer).toString("base64");
 }
