@@ -96,8 +96,7 @@ func TestBrowserOfflineChat(t *testing.T) {
 	})
 
 	t.Run("second tab shares the worker", func(t *testing.T) {
-		tab, cancel := chromedp.NewContext(ctx)
-		defer cancel()
+		tab := newTab(t, ctx)
 		navigate(t, tab, srv.URL()+"/")
 		waitReady(t, tab, false)
 		if owner := eval[bool](t, tab, 5*time.Second, `document.querySelector('#engine').textContent.includes('shared with another tab')`); !owner {
@@ -133,8 +132,7 @@ func TestBrowserOfflineChat(t *testing.T) {
 	t.Run("openai client", func(t *testing.T) {
 		needPeer(t, "openai/index.mjs")
 		srv.Start()
-		tab, cancel := chromedp.NewContext(ctx)
-		defer cancel()
+		tab := newTab(t, ctx)
 		navigate(t, tab, srv.URL()+"/test/openai.html")
 		waitFor(t, tab, 20*time.Second, `window.runOpenAI`)
 		srv.Stop() // the calls go to the offline endpoint
@@ -151,5 +149,24 @@ func TestBrowserOfflineChat(t *testing.T) {
 		if res["badStatus"] != float64(400) {
 			t.Errorf("malformed request through the client: status %v, want 400", res["badStatus"])
 		}
+	})
+
+	t.Run("dead worker gives a clear error within seconds", func(t *testing.T) {
+		eval[bool](t, ctx, 5*time.Second, `(ui.worker.terminate(), true)`)
+		start := time.Now()
+		res := eval[map[string]any](t, ctx, 30*time.Second, fmt.Sprintf(`fetch('/v1/chat/completions', {method: 'POST',
+			headers: {'Content-Type': 'application/json'},
+			body: JSON.stringify({model: %q, messages: [{role: 'user', content: 'hi'}], max_tokens: 4})})
+			.then(async (r) => ({status: r.status, body: await r.json()}))`, modelID))
+		took := time.Since(start)
+		body, _ := res["body"].(map[string]any)
+		e, _ := body["error"].(map[string]any)
+		if res["status"] != float64(503) || e == nil || e["code"] != "engine_unavailable" || e["message"] == "" {
+			t.Errorf("dead worker: %v", res)
+		}
+		if took > 15*time.Second {
+			t.Errorf("the error took %v", took)
+		}
+		t.Logf("dead worker reported after %v: %v", took.Round(time.Millisecond), e["message"])
 	})
 }

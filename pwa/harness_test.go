@@ -205,6 +205,19 @@ func browser(t *testing.T) context.Context {
 	return ctx
 }
 
+// newTab opens a tab in the same browser. Its first action runs without a deadline: chromedp
+// ties a tab's lifetime to the context of its first Run.
+func newTab(t *testing.T, ctx context.Context) context.Context {
+	t.Helper()
+	tab, cancel := chromedp.NewContext(ctx)
+	if err := chromedp.Do(tab); err != nil {
+		cancel()
+		t.Fatalf("opening a tab: %v", err)
+	}
+	t.Cleanup(cancel)
+	return tab
+}
+
 // eval runs JavaScript (awaiting a promise) in the tab and decodes its result, within timeout.
 func eval[T any](t *testing.T, ctx context.Context, timeout time.Duration, js string) T {
 	t.Helper()
