@@ -317,5 +317,6 @@ func (s *Server) compact(c echo.Context) error {
 	if err := s.store.Compact(c.Request().Context(), req.Horizon); err != nil {
 		return err
 	}
+	s.pages.clear()
 	return s.stats(c)
 }

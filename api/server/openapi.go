@@ -76,7 +76,7 @@ func object(props obj, req ...string) obj {
 	}
 	return o
 }
-func list(item string) obj { return object(obj{"items": arr(ref(item)), "next": str()}, "items") }
+func listOf(item string) obj { return object(obj{"items": arr(ref(item)), "next": str()}, "items") }
 
 func schemas() obj {
 	product := obj{"sku": str(), "name": str(), "description": str(), "category": str(), "brand": str(),
@@ -98,8 +98,8 @@ func schemas() obj {
 		"FAQ":           object(obj{"id": str(), "store": str(), "question": str(), "answer": str(), "tags": arr(str())}, "question", "answer"),
 		"Promotion": object(obj{"id": str(), "store": str(), "title": str(), "description": str(), "skus": arr(str()),
 			"discount_percent": integer(), "starts": dateTime(), "ends": dateTime()}, "title", "skus", "discount_percent", "starts", "ends"),
-		"StoreList": list("Store"), "ProductList": list("ProductRecord"), "StockList": list("StockRecord"),
-		"FAQList": list("FAQ"), "PromotionList": list("Promotion"),
+		"StoreList": listOf("Store"), "ProductList": listOf("ProductRecord"), "StockList": listOf("StockRecord"),
+		"FAQList": listOf("FAQ"), "PromotionList": listOf("Promotion"),
 		"Checkpoint": object(obj{"store": str(), "seq": integer(), "version": integer(), "published_at": dateTime(), "reason": str()}),
 		"Change": object(obj{"v": integer(), "k": obj{"type": "string", "enum": wire.Kinds}, "id": str(), "del": boolean(),
 			"d": obj{"description": "the entity's JSON; absent for tombstones"}}, "v", "k", "id"),
@@ -109,7 +109,7 @@ func schemas() obj {
 		"TokenRequest": object(obj{"name": str(), "role": obj{"type": "string", "enum": []string{"admin", "staff"}}, "store": str()}, "name", "role"),
 		"Token":        object(obj{"id": str(), "name": str(), "role": str(), "store": str(), "created_at": dateTime(), "revoked": boolean()}),
 		"TokenCreated": object(obj{"id": str(), "name": str(), "role": str(), "store": str(), "created_at": dateTime(), "revoked": boolean(), "secret": str()}),
-		"TokenList":    list("Token"),
+		"TokenList":    listOf("Token"),
 		"AuditList": object(obj{"items": arr(object(obj{"id": integer(), "at": dateTime(), "actor": str(), "token_id": str(), "role": str(),
 			"ip": str(), "action": str(), "entity": str(), "key": str(), "version": integer()})), "next": integer()}),
 		"Stats":          object(obj{"version": integer(), "horizon": integer(), "changes": integer()}),

@@ -59,6 +59,9 @@ type Config struct {
 	// NightlyInterval is how often the scheduler checks whether a store's
 	// nightly time has come (0: 30s; negative: no scheduler).
 	NightlyInterval time.Duration
+	// PageCacheBytes bounds the in-memory cache of encoded sync pages
+	// (0: 64 MiB; negative: no cache).
+	PageCacheBytes int
 	// Logger (nil: slog.Default()).
 	Logger *slog.Logger
 	// Now is the clock (nil: time.Now).
@@ -83,6 +86,7 @@ type Server struct {
 	now   func() time.Time
 	echo  *echo.Echo
 	hub   *Hub
+	pages *pageCache
 	// base is canceled by Shutdown: long-lived requests (push streams) and
 	// background loops end with it.
 	base   context.Context
@@ -123,6 +127,10 @@ func New(st store.Store, cfg Config) (*Server, error) {
 	}
 	s.base, s.cancel = context.WithCancel(context.Background())
 	s.hub = NewHub(st, s.log)
+	if cfg.PageCacheBytes == 0 {
+		cfg.PageCacheBytes = 64 << 20
+	}
+	s.pages = newPageCache(cfg.PageCacheBytes)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
@@ -242,9 +250,11 @@ func (s *Server) routes() {
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{
 		MinLength: 512,
 		Skipper: func(c echo.Context) bool {
-			// Push streams flush event by event; other handlers compress
-			// (or not) themselves.
-			return !isAPI(c.Request().URL.Path) || strings.HasSuffix(c.Request().URL.Path, "/events")
+			// Push streams flush event by event; sync pages come
+			// precompressed from the page cache; the app and models are
+			// the fallback handler's business.
+			p := c.Request().URL.Path
+			return !isAPI(p) || strings.HasSuffix(p, "/events") || strings.HasSuffix(p, "/changes")
 		},
 	}))
 	e.Use(s.authenticate)

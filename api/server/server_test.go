@@ -570,4 +570,30 @@ func TestOpenAPI(t *testing.T) {
 	}
 }
 
-var _ = io.EOF
+func TestAcceptsGzipViaPages(t *testing.T) {
+	e := newEnv(t, sqliteDB, server.Config{})
+	var cp wire.Checkpoint
+	e.do("GET", "/v1/stores/demo/checkpoint", "", nil).want(t, 200).JSON(t, &cp)
+	path := fmt.Sprintf("/v1/stores/demo/changes?target=%d&limit=100", cp.Version)
+	for _, tc := range []struct {
+		accept string
+		gz     bool
+	}{{"gzip", true}, {"deflate, gzip;q=0.5", true}, {"gzip;q=0", false}, {"identity", false}, {"", false}} {
+		req, _ := http.NewRequest("GET", e.URL+path, nil)
+		if tc.accept != "" {
+			req.Header.Set("Accept-Encoding", tc.accept)
+		}
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if got := resp.Header.Get("Content-Encoding") == "gzip"; got != tc.gz {
+			t.Errorf("Accept-Encoding %q: gzip %v, want %v", tc.accept, got, tc.gz)
+		}
+		if !tc.gz && !json.Valid(body) {
+			t.Errorf("Accept-Encoding %q: body is not JSON", tc.accept)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -126,16 +127,49 @@ func (s *Server) getChanges(c echo.Context) error {
 		h.Add(echo.HeaderVary, echo.HeaderAuthorization)
 		return c.NoContent(http.StatusNotModified)
 	}
-	page, err := s.store.Changes(c.Request().Context(), req, aud)
-	if err != nil {
-		h.Del("Cache-Control")
-		return err
+	cp, ok := s.pages.get(key)
+	if !ok {
+		page, err := s.store.Changes(c.Request().Context(), req, aud)
+		if err != nil {
+			h.Del("Cache-Control")
+			return err
+		}
+		body, err := json.Marshal(page)
+		if err != nil {
+			return catalog.Wrap(err, catalog.Internal, "encode page")
+		}
+		cp = encodePage(key, body)
+		s.pages.put(cp)
 	}
-	body, err := json.Marshal(page)
-	if err != nil {
-		return catalog.Wrap(err, catalog.Internal, "encode page")
+	h.Set("ETag", etag)
+	h.Add(echo.HeaderVary, echo.HeaderAuthorization)
+	h.Add(echo.HeaderVary, echo.HeaderAcceptEncoding)
+	if cp.gz != nil && acceptsGzip(c.Request().Header.Get(echo.HeaderAcceptEncoding)) {
+		h.Set(echo.HeaderContentEncoding, "gzip")
+		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, cp.gz)
 	}
-	return s.writeTagged(c, etag, body)
+	return c.JSONBlob(http.StatusOK, cp.json)
+}
+
+// acceptsGzip reports whether an Accept-Encoding header allows gzip
+// (listed, and not with q=0).
+func acceptsGzip(h string) bool {
+	for _, part := range strings.Split(h, ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(name), "gzip") {
+			continue
+		}
+		for _, p := range strings.Split(params, ";") {
+			k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
+			if strings.EqualFold(k, "q") {
+				if q, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil && q == 0 {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	return false
 }
 
 // events is the push stream: text/event-stream with a "hello" event
