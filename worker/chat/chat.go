@@ -36,7 +36,9 @@ type Family string
 
 // The supported families.
 const (
-	// ChatML: "<|im_start|>ROLE\nCONTENT<|im_end|>\n" per message, no default system prompt.
+	// ChatML: "<|im_start|>ROLE\nCONTENT<|im_end|>\n" per message; a default system turn
+	// (Template.DefaultSystem) when the template has one, e.g. Qwen2/Qwen1.5's "You are a
+	// helpful assistant.".
 	ChatML Family = "chatml"
 	// SmolLM2: ChatML with SmolLM2's default system prompt when the conversation has none.
 	SmolLM2 Family = "smollm2"
@@ -144,6 +146,48 @@ func DetectStrict(template string) (Family, error) {
 	return unsupported("no known family's markers found")
 }
 
+// literalSystem returns the text of the first literal ChatML system turn in a template
+// ("<|im_start|>system\nTEXT<|im_end|>" inside one string literal, written with "\n" escapes
+// or real newlines), which ChatML templates insert when a conversation has no system message;
+// "" when there is none.
+func literalSystem(template string) string {
+	const open, end = "<|im_start|>system", "<|im_end|>"
+	for at := 0; ; {
+		i := strings.Index(template[at:], open)
+		if i < 0 {
+			return ""
+		}
+		start := at + i
+		at = start + len(open)
+		// The literal's delimiter is the last quote before the turn.
+		q := strings.LastIndexAny(template[:start], `'"`)
+		if q < 0 {
+			continue
+		}
+		quote := template[q : q+1]
+		rest := template[at:]
+		var body string
+		switch {
+		case strings.HasPrefix(rest, `\n`):
+			body = rest[2:]
+		case strings.HasPrefix(rest, "\n"):
+			body = rest[1:]
+		default:
+			continue
+		}
+		j := strings.Index(body, end)
+		if j < 0 {
+			return ""
+		}
+		text := body[:j]
+		if text == "" || strings.Contains(strings.ReplaceAll(text, `\`+quote, ""), quote) ||
+			strings.Contains(text, "{{") || strings.Contains(text, "{%") {
+			continue // not one literal: the template splices content in here
+		}
+		return strings.NewReplacer(`\n`, "\n", `\t`, "\t", `\'`, "'", `\"`, `"`, `\\`, `\`).Replace(text)
+	}
+}
+
 // Detect is DetectStrict without the explanation: unrecognised templates give Fallback.
 func Detect(template string) Family {
 	f, _ := DetectStrict(template)
@@ -162,6 +206,9 @@ type Template struct {
 	BOS, EOS string
 	// Now gives "Today Date" for Llama32; nil means time.Now.
 	Now func() time.Time
+	// DefaultSystem (ChatML) is the system message inserted when a conversation does not
+	// open with one; Select takes it from the template (a literal system turn).
+	DefaultSystem string
 	// DisableThinking (Qwen3, SmolLM3): the template's enable_thinking=false. Qwen3's
 	// generation prompt then ends with an empty think block; SmolLM3 switches to "/no_think"
 	// mode (a "/think" or "/no_think" in the system message overrides it either way).
@@ -175,6 +222,8 @@ func Select(template string) Template {
 	t := For(f)
 	if err != nil {
 		t.Unsupported = err.Error()
+	} else if f == ChatML {
+		t.DefaultSystem = literalSystem(template)
 	}
 	return t
 }
@@ -248,7 +297,7 @@ func (t Template) Render(msgs []Message, addGenerationPrompt bool) (string, erro
 	var err error
 	switch t.Family {
 	case ChatML:
-		renderChatML(&b, msgs, "", addGenerationPrompt)
+		renderChatML(&b, msgs, t.DefaultSystem, addGenerationPrompt)
 	case SmolLM2:
 		renderChatML(&b, msgs, SmolLM2DefaultSystem, addGenerationPrompt)
 	case Qwen2:

@@ -29,6 +29,7 @@ func TestDetectRealTemplates(t *testing.T) {
 		{file: "testdata/llama-2-chat.jinja", want: chat.Llama2},
 		{file: "testdata/smollm2-instruct.jinja", want: chat.SmolLM2},
 		{file: "testdata/chatml.jinja", want: chat.ChatML},
+		{file: "testdata/qwen2-instruct.jinja", want: chat.ChatML},
 		{file: "testdata/gemma-3-it.jinja", want: chat.Gemma},
 	}
 	seen := map[string]bool{}
@@ -67,6 +68,36 @@ func TestDetectRealTemplates(t *testing.T) {
 		if !seen[filepath.Base(f)] {
 			t.Errorf("%s has no detection test", f)
 		}
+	}
+}
+
+func TestDefaultSystemFromTemplate(t *testing.T) {
+	tests := []struct {
+		name, template, want string
+	}{
+		{"qwen2 escaped newline", "{{ '<|im_start|>system\\nYou are a helpful assistant.<|im_end|>\\n' }}{{'<|im_start|>' + m + '<|im_end|>'}}", "You are a helpful assistant."},
+		{"real newline", "{{ '<|im_start|>system\nBe kind.<|im_end|>\n' }}<|im_start|><|im_end|>", "Be kind."},
+		{"apostrophe in double quotes", `{{ "<|im_start|>system\nYou're helpful.\nTwo lines.<|im_end|>" }}<|im_end|>`, "You're helpful.\nTwo lines."},
+		{"escaped quote", `{{ '<|im_start|>system\nYou\'re helpful.<|im_end|>' }}`, "You're helpful."},
+		{"spliced content", "{{ '<|im_start|>system\\n' + messages[0]['content'] + '<|im_end|>\\n' }}", ""},
+		{"plain chatml", "{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>'}}", ""},
+		{"expression inside", "{{ '<|im_start|>system\\n{{ x }}<|im_end|>' }}", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tmpl := chat.Select(tt.template)
+			if tmpl.Family != chat.ChatML || tmpl.DefaultSystem != tt.want {
+				t.Errorf("Select = %s with DefaultSystem %q, want chatml with %q (%s)", tmpl.Family, tmpl.DefaultSystem, tt.want, tmpl.Unsupported)
+			}
+		})
+	}
+	src, err := os.ReadFile("testdata/qwen2-instruct.jinja")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := chat.Select(string(src)).Render([]chat.Message{{"user", "Hi"}}, false)
+	if want := "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"; err != nil || got != want {
+		t.Errorf("qwen2-instruct: %q, %v; want %q", got, err, want)
 	}
 }
 

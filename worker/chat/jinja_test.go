@@ -139,6 +139,7 @@ func templateCases() []templateCase {
 	return []templateCase{
 		{file: "testdata/chatml.jinja", family: chat.ChatML},
 		{file: "testdata/smollm2-instruct.jinja", family: chat.SmolLM2},
+		{file: "testdata/qwen2-instruct.jinja", family: chat.ChatML},
 		{file: sharedTemplates + "/Qwen-Qwen2.5-7B-Instruct.jinja", family: chat.Qwen2},
 		{file: sharedTemplates + "/Qwen-Qwen3-0.6B.jinja", family: chat.Qwen3},
 		{file: sharedTemplates + "/Qwen-Qwen3-0.6B.jinja", family: chat.Qwen3, tmpl: qwen3NoThink, vars: map[string]any{"enable_thinking": false}},
