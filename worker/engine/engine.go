@@ -303,7 +303,9 @@ func (t *textStream) add(id int) (string, bool) {
 	if t.stopped {
 		return "", true
 	}
-	t.pending += t.dec.Add(id)
+	// ValidUTF8 replaces bytes that can never form a character (a model may emit byte tokens
+	// that do not combine), as browsers and node do; incomplete sequences are held by dec.
+	t.pending += tokenizer.ValidUTF8(t.dec.Add(id))
 	return t.release()
 }
 
@@ -341,7 +343,7 @@ func (t *textStream) flush() string {
 	if t.stopped {
 		return ""
 	}
-	t.pending += t.dec.Flush()
+	t.pending += tokenizer.ValidUTF8(t.dec.Flush())
 	out := t.pending
 	t.pending = ""
 	t.text.WriteString(out)

@@ -54,8 +54,8 @@ func add(dst, src []float32) {
 	}
 }
 
-// dot is a float32 dot product with 8 partial sums (vectorisable, and close to ggml's order).
-func dot(a, b []float32) float32 {
+// dotGo is the reference float32 dot product, with 8 partial sums as the assembly uses lanes.
+func dotGo(a, b []float32) float32 {
 	var s [8]float32
 	n := len(a) &^ 7
 	b = b[:len(a)]
@@ -75,8 +75,8 @@ func dot(a, b []float32) float32 {
 	return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]))
 }
 
-// axpy sets y += a*x.
-func axpy(y []float32, a float32, x []float32) {
+// axpyGo is the reference of axpy: y += a*x.
+func axpyGo(y []float32, a float32, x []float32) {
 	x = x[:len(y)]
 	for i := range y {
 		y[i] += a * x[i]

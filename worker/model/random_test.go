@@ -5,6 +5,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 
 	"aisle/worker/gguf"
@@ -15,15 +17,39 @@ import (
 
 var allTypes = []quant.Type{quant.F32, quant.F16, quant.BF16, quant.Q8_0, quant.Q4_0, quant.Q4_K, quant.Q5_K, quant.Q6_K}
 
-// writeRandomModel writes a tiny random model and returns its path.
+// modelDir holds the random models of this test run, each written once.
+var (
+	modelDir   string
+	modelMu    sync.Mutex
+	modelPaths = map[string]string{}
+)
+
+func TestMain(m *testing.M) {
+	var err error
+	if modelDir, err = os.MkdirTemp("", "aisle-model-test-"); err != nil {
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(modelDir)
+	os.Exit(code)
+}
+
+// writeRandomModel writes a random model (once per run) and returns its path.
 func writeRandomModel(t testing.TB, arch, shape string, typ quant.Type, vocabFile string) string {
 	t.Helper()
+	modelMu.Lock()
+	defer modelMu.Unlock()
+	key := fmt.Sprintf("%s-%s-%s-%s.gguf", arch, shape, typ, strings.TrimSuffix(vocabFile, ".gguf"))
+	if p, ok := modelPaths[key]; ok {
+		return p
+	}
 	vf, err := gguf.Open(filepath.Join("../testdata/vocab", vocabFile))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer vf.Close()
-	path := filepath.Join(t.TempDir(), fmt.Sprintf("%s-%s-%s.gguf", arch, shape, typ))
+	path := filepath.Join(modelDir, key)
+	modelPaths[key] = path
 	out, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
