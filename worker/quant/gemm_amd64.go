@@ -43,6 +43,12 @@ func repackQ5K(w *byte, rowoff *int32, mask uint16, nsb int, ws *byte)
 func repackQ6K(w *byte, rowoff *int32, mask uint16, nsb int, ws *byte)
 
 //go:noescape
+func prepQ8_0(src *byte, ngroups int, aq *byte, aqStride int, meta *byte, metaStride int)
+
+//go:noescape
+func prepQ8K(src *byte, nblocks, gsize int, aq *byte, aqStride int, meta *byte, metaStride int)
+
+//go:noescape
 func gemmG16(w, a, meta *byte, ngroups int, out *float32)
 
 const (
@@ -151,6 +157,24 @@ func prepActs(t Type, lay gemmLayout, a []byte, ab, nb, ng int, aq, meta []byte)
 	g := lay.g
 	clear(aq[(nb/gemmActs)*ng*gemmActs*g:])
 	clear(meta[(nb/gemmActs)*ng*gemmActs*16:])
+	if hasAVX2 {
+		for b := 0; b < nb; b++ {
+			tile, j := b/gemmActs, b%gemmActs
+			slot := tile*ng*gemmActs + j
+			if VecDotType(t) == Q8_0 {
+				prepQ8_0(&a[b*ab], ng, &aq[slot*g], gemmActs*g, &meta[slot*16], gemmActs*16)
+			} else {
+				prepQ8K(&a[b*ab], ng*g/QK, g, &aq[slot*g], gemmActs*g, &meta[slot*16], gemmActs*16)
+			}
+		}
+		return
+	}
+	prepActsGo(t, lay, a, ab, nb, ng, aq, meta)
+}
+
+// prepActsGo is the portable form of prepActs (after the padding is cleared).
+func prepActsGo(t Type, lay gemmLayout, a []byte, ab, nb, ng int, aq, meta []byte) {
+	g := lay.g
 	for b := 0; b < nb; b++ {
 		tile, j := b/gemmActs, b%gemmActs
 		src := a[b*ab : b*ab+ab]
