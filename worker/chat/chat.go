@@ -65,13 +65,15 @@ const (
 	Gemma Family = "gemma"
 	// Phi3: Phi-3/3.5 "<|user|>\n...<|end|>\n" turns.
 	Phi3 Family = "phi3"
+	// Zephyr: TinyLlama-Chat / Zephyr "<|user|>\n...</s>\n" turns closed by the EOS text.
+	Zephyr Family = "zephyr"
 )
 
 // Fallback is the family used for templates that are missing or not recognised.
 const Fallback = ChatML
 
 // Families lists every supported family.
-var Families = []Family{ChatML, SmolLM2, Qwen2, Qwen3, SmolLM3, Llama3, Llama31, Llama32, Llama2, Gemma, Phi3}
+var Families = []Family{ChatML, SmolLM2, Qwen2, Qwen3, SmolLM3, Llama3, Llama31, Llama32, Llama2, Gemma, Phi3, Zephyr}
 
 // ErrUnsupported marks a template no family matches; Detect's callers then use Fallback.
 var ErrUnsupported = errors.New("chat template not supported")
@@ -142,6 +144,8 @@ func DetectStrict(template string) (Family, error) {
 		return Gemma, nil
 	case has("<|user|>", "<|assistant|>", "<|end|>"):
 		return Phi3, nil
+	case has("<|user|>", "<|assistant|>", "eos_token"):
+		return Zephyr, nil
 	}
 	return unsupported("no known family's markers found")
 }
@@ -240,6 +244,8 @@ func For(f Family) Template {
 		t.BOS, t.EOS = "<bos>", "<eos>"
 	case Phi3:
 		t.BOS, t.EOS = "<s>", "<|endoftext|>"
+	case Zephyr:
+		t.BOS, t.EOS = "<s>", "</s>"
 	default:
 		t.EOS = "<|im_end|>"
 	}
@@ -268,7 +274,7 @@ func (t Template) Stops() []string {
 	switch t.Family {
 	case Llama3, Llama31, Llama32:
 		return []string{"<|eot_id|>", "<|end_of_text|>", "<|eom_id|>"}
-	case Llama2:
+	case Llama2, Zephyr:
 		return []string{"</s>"}
 	case Gemma:
 		return []string{"<end_of_turn>", "<eos>"}
@@ -324,6 +330,13 @@ func (t Template) Render(msgs []Message, addGenerationPrompt bool) (string, erro
 		err = renderGemma(&b, t.BOS, msgs, addGenerationPrompt)
 	case Phi3:
 		renderPhi3(&b, t.EOS, msgs, addGenerationPrompt)
+	case Zephyr:
+		for _, m := range msgs {
+			b.WriteString("<|" + m.Role + "|>\n" + m.Content + t.EOS + "\n")
+		}
+		if addGenerationPrompt {
+			b.WriteString("<|assistant|>\n")
+		}
 	default:
 		return "", fmt.Errorf("chat: unknown family %q", t.Family)
 	}

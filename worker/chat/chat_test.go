@@ -31,6 +31,7 @@ func TestDetectRealTemplates(t *testing.T) {
 		{file: "testdata/chatml.jinja", want: chat.ChatML},
 		{file: "testdata/qwen2-instruct.jinja", want: chat.ChatML},
 		{file: "testdata/gemma-3-it.jinja", want: chat.Gemma},
+		{file: "testdata/tinyllama-chat.jinja", want: chat.Zephyr},
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {
@@ -172,6 +173,8 @@ func TestRenderGolden(t *testing.T) {
 			"<s>[INST] <<SYS>>\nBe brief.\n<</SYS>>\n\nHi [/INST] Hello </s><s>[INST] Bye [/INST]"},
 		{"gemma system folded", chat.For(chat.Gemma), sysUser, true,
 			"<bos><start_of_turn>user\nBe brief.\n\nHi<end_of_turn>\n<start_of_turn>model\n"},
+		{"tinyllama", chat.For(chat.Zephyr), sysUser, true,
+			"<|system|>\nBe brief.</s>\n<|user|>\nHi</s>\n<|assistant|>\n"},
 		{"phi3", chat.For(chat.Phi3), sysUser, false,
 			"<|system|>\nBe brief.<|end|>\n<|user|>\nHi<|end|>\n<|endoftext|>"},
 	}

@@ -152,6 +152,7 @@ func templateCases() []templateCase {
 		{file: sharedTemplates + "/google-gemma-2-2b-it.jinja", family: chat.Gemma, noSystem: true},
 		{file: "testdata/gemma-3-it.jinja", family: chat.Gemma},
 		{file: sharedTemplates + "/microsoft-Phi-3.5-mini-instruct.jinja", family: chat.Phi3},
+		{file: "testdata/tinyllama-chat.jinja", family: chat.Zephyr},
 	}
 }
 
