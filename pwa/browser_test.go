@@ -20,7 +20,7 @@ import (
 const prompt = "Once upon a time"
 
 // nativeGreedy runs the same request on the native engine: the browser must produce the same text.
-func nativeGreedy(t *testing.T, messages []wire.Message, maxTokens int) string {
+func nativeGreedy(t testing.TB, messages []wire.Message, maxTokens int) string {
 	t.Helper()
 	f, err := gguf.Open(modelPath)
 	if err != nil {
@@ -49,7 +49,7 @@ func TestBrowserOfflineChat(t *testing.T) {
 	appDir := app(t)
 	modelsDir, m := models(t, 128<<10)
 	srv := newServer(t, appDir, modelsDir)
-	ctx := browser(t)
+	ctx := startBrowser(t)
 	const maxTokens = 48
 	want := nativeGreedy(t, []wire.Message{{Role: "user", Content: prompt}}, maxTokens)
 	if want == "" {

@@ -45,7 +45,7 @@ func TestMain(m *testing.M) {
 }
 
 // needBrowser skips (or, with CI=true, fails) when chromium is missing.
-func needBrowser(t *testing.T) {
+func needBrowser(t testing.TB) {
 	t.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -59,7 +59,7 @@ func needBrowser(t *testing.T) {
 }
 
 // app builds the web app once per test binary.
-func app(t *testing.T) string {
+func app(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		buildDir, buildErr = os.MkdirTemp("", "aisle-pwa-")
@@ -77,7 +77,7 @@ func app(t *testing.T) string {
 }
 
 // models publishes stories260K in shards of about shard bytes.
-func models(t *testing.T, shard int64) (string, *delivery.Manifest) {
+func models(t testing.TB, shard int64) (string, *delivery.Manifest) {
 	t.Helper()
 	root := t.TempDir()
 	m, err := publish.Publish(root, modelPath, publish.PublishOptions{ID: modelID, ShardSize: shard})
@@ -90,7 +90,7 @@ func models(t *testing.T, shard int64) (string, *delivery.Manifest) {
 // server serves the app, the models and test pages on a fixed port that survives Stop/Start, and
 // logs every request it receives.
 type server struct {
-	t       *testing.T
+	t       testing.TB
 	handler http.Handler
 	addr    string
 	mu      sync.Mutex
@@ -99,7 +99,7 @@ type server struct {
 	hook    func(w http.ResponseWriter, r *http.Request) bool // true: handled
 }
 
-func newServer(t *testing.T, appDir, modelsDir string) *server {
+func newServer(t testing.TB, appDir, modelsDir string) *server {
 	t.Helper()
 	mux := http.NewServeMux()
 	mux.Handle("/", delivery.New(delivery.Options{App: os.DirFS(appDir), Models: os.DirFS(modelsDir)}))
@@ -176,8 +176,8 @@ func (s *server) since(mark int, substr string) []string {
 	return out
 }
 
-// browser starts chromium with a fresh profile and returns the context of its first tab.
-func browser(t *testing.T) context.Context {
+// startBrowser starts chromium with a fresh profile and returns the context of its first tab.
+func startBrowser(t testing.TB) context.Context {
 	t.Helper()
 	opts := append([]chromedp.ExecAllocatorOption{}, chromedp.DefaultExecAllocatorOptions[:]...)
 	opts = append(opts,
@@ -207,7 +207,7 @@ func browser(t *testing.T) context.Context {
 
 // newTab opens a tab in the same browser. Its first action runs without a deadline: chromedp
 // ties a tab's lifetime to the context of its first Run.
-func newTab(t *testing.T, ctx context.Context) context.Context {
+func newTab(t testing.TB, ctx context.Context) context.Context {
 	t.Helper()
 	tab, cancel := chromedp.NewContext(ctx)
 	if err := chromedp.Do(tab); err != nil {
@@ -219,7 +219,7 @@ func newTab(t *testing.T, ctx context.Context) context.Context {
 }
 
 // eval runs JavaScript (awaiting a promise) in the tab and decodes its result, within timeout.
-func eval[T any](t *testing.T, ctx context.Context, timeout time.Duration, js string) T {
+func eval[T any](t testing.TB, ctx context.Context, timeout time.Duration, js string) T {
 	t.Helper()
 	v, err := tryEval[T](ctx, timeout, js)
 	if err != nil {
@@ -234,7 +234,7 @@ func tryEval[T any](ctx context.Context, timeout time.Duration, js string) (T, e
 	return chromedp.Run(tctx, chromedp.Evaluate[T](js, chromedp.EvalAwaitPromise))
 }
 
-func navigate(t *testing.T, ctx context.Context, url string) {
+func navigate(t testing.TB, ctx context.Context, url string) {
 	t.Helper()
 	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -243,7 +243,7 @@ func navigate(t *testing.T, ctx context.Context, url string) {
 	}
 }
 
-func reload(t *testing.T, ctx context.Context) {
+func reload(t testing.TB, ctx context.Context) {
 	t.Helper()
 	tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -254,7 +254,7 @@ func reload(t *testing.T, ctx context.Context) {
 
 // waitFor polls a JavaScript condition until it is truthy; on timeout it fails with the page's
 // visible state.
-func waitFor(t *testing.T, ctx context.Context, timeout time.Duration, cond string) {
+func waitFor(t testing.TB, ctx context.Context, timeout time.Duration, cond string) {
 	t.Helper()
 	js := fmt.Sprintf(`new Promise((resolve) => {
 		const t0 = Date.now();
@@ -286,7 +286,7 @@ func pageState(ctx context.Context) string {
 }
 
 // waitReady waits until the app can chat; owner also waits for the model to be loaded.
-func waitReady(t *testing.T, ctx context.Context, owner bool) {
+func waitReady(t testing.TB, ctx context.Context, owner bool) {
 	t.Helper()
 	cond := `document.body.dataset.state === 'ready'`
 	if owner {
@@ -307,7 +307,7 @@ type chatResult struct {
 }
 
 // chatUI asks through the chat form, greedily, and returns the answer.
-func chatUI(t *testing.T, ctx context.Context, prompt string, maxTokens int) chatResult {
+func chatUI(t testing.TB, ctx context.Context, prompt string, maxTokens int) chatResult {
 	t.Helper()
 	js := fmt.Sprintf(`new Promise((resolve, reject) => {
 		const $ = (s) => document.querySelector(s);
@@ -340,7 +340,7 @@ type netWatch struct {
 	seen []string
 }
 
-func watchNetwork(t *testing.T, ctx context.Context) *netWatch {
+func watchNetwork(t testing.TB, ctx context.Context) *netWatch {
 	t.Helper()
 	w := &netWatch{}
 	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
@@ -371,7 +371,7 @@ func (w *netWatch) take() []string {
 var _ = cdp.Empty{}
 
 // nodeAvailable reports whether a path under the npm test peers exists (failing in CI if not).
-func needPeer(t *testing.T, rel string) {
+func needPeer(t testing.TB, rel string) {
 	t.Helper()
 	if _, err := os.Stat(filepath.Join(peersDir, rel)); err != nil {
 		if os.Getenv("CI") == "true" {

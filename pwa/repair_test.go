@@ -22,7 +22,7 @@ func TestBrowserCorruptShardRefetched(t *testing.T) {
 		t.Fatalf("want at least 4 shards, got %d", len(m.Shards))
 	}
 	srv := newServer(t, appDir, modelsDir)
-	ctx := browser(t)
+	ctx := startBrowser(t)
 	navigate(t, ctx, srv.URL()+"/")
 	waitReady(t, ctx, true)
 
@@ -87,7 +87,7 @@ func TestBrowserDownloadResumes(t *testing.T) {
 		mu.Unlock()
 		return false
 	}
-	ctx := browser(t)
+	ctx := startBrowser(t)
 	navigate(t, ctx, srv.URL()+"/")
 	deadline := time.Now().Add(30 * time.Second)
 	for {

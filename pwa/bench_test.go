@@ -1,0 +1,91 @@
+package pwa_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// Browser benchmarks for the README, run with
+//
+//	go test -run '^$' -bench Browser -benchtime 3x ./pwa
+//
+// Each iteration generates benchTokens tokens greedily from benchPrompt in headless Chromium on
+// the CPU path (one thread: Go-WASM has no threads). Metrics:
+//
+//	reload_ms      offline reload until the chat box accepts a question
+//	load_ms        model from Cache Storage to ready (read, SHA-256 check, parse, engine load)
+//	ttft_ms        send to first token, model already loaded
+//	decode_tok/s   tokens after the first per second
+const (
+	benchPrompt = "Once upon a time"
+	benchTokens = 200
+)
+
+func BenchmarkBrowserChat(b *testing.B) {
+	needBrowser(b)
+	appDir := app(b)
+	modelsDir, _ := models(b, 256<<10)
+	srv := newServer(b, appDir, modelsDir)
+	ctx := startBrowser(b)
+	navigate(b, ctx, srv.URL()+"/")
+	waitReady(b, ctx, true)
+	srv.Stop()
+	start := time.Now()
+	reload(b, ctx)
+	waitReady(b, ctx, true)
+	reloadWall := time.Since(start)
+	mt := eval[map[string]float64](b, ctx, 5*time.Second, `(() => { const m = window.aisleMetrics; return {interactive: m.interactive, load: m.loadMS}; })()`)
+	b.ResetTimer()
+	var ttft, decode float64
+	for b.Loop() {
+		eval[bool](b, ctx, 5*time.Second, `(document.querySelector('#log').replaceChildren(), ui.messages = [], true)`)
+		r := chatUI(b, ctx, benchPrompt, benchTokens)
+		ttft += r.TTFT
+		if n := r.Usage.CompletionTokens; n > 1 {
+			decode += float64(n-1) / ((r.Total - r.TTFT) / 1000)
+		}
+	}
+	n := float64(b.N)
+	b.ReportMetric(mt["interactive"], "reload_ms")
+	b.ReportMetric(float64(reloadWall.Milliseconds()), "reload_wall_ms")
+	b.ReportMetric(mt["load"], "load_ms")
+	b.ReportMetric(ttft/n, "ttft_ms")
+	b.ReportMetric(decode/n, "decode_tok/s")
+}
+
+func BenchmarkBrowserWllama(b *testing.B) {
+	needBrowser(b)
+	needPeer(b, "@wllama/wllama/esm/index.js")
+	appDir := app(b)
+	modelsDir, _ := models(b, 256<<10)
+	srv := newServer(b, appDir, modelsDir)
+	ctx := startBrowser(b)
+	navigate(b, ctx, srv.URL()+"/test/wllama.html")
+	waitFor(b, ctx, 20*time.Second, `window.runWllama`)
+	b.ResetTimer()
+	var ttft, decode, load float64
+	for b.Loop() {
+		res := eval[map[string]any](b, ctx, 120*time.Second, fmt.Sprintf(`window.runWllama(%q, %d)`, benchPrompt, benchTokens))
+		if res["error"] != nil {
+			b.Fatalf("wllama: %v", res["error"])
+		}
+		load += res["loadMS"].(float64)
+		runs := res["runs"].([]any)
+		last := runs[len(runs)-1].(map[string]any) // warm run
+		ft, total, chunks := last["ttft"].(float64), last["total"].(float64), last["chunks"].(float64)
+		ttft += ft
+		if chunks > 1 {
+			decode += (chunks - 1) / ((total - ft) / 1000)
+		}
+		b.Logf("wllama text: %q", last["text"])
+	}
+	n := float64(b.N)
+	b.ReportMetric(load/n, "load_ms")
+	b.ReportMetric(ttft/n, "ttft_ms")
+	b.ReportMetric(decode/n, "decode_tok/s")
+}
+
+var _ = chromedp.Flag
