@@ -153,3 +153,28 @@ func BenchmarkVecDotF32Short(b *testing.B) {
 	}
 	_ = s
 }
+
+// BenchmarkMatMulStream is BenchmarkMatMul over 96 MiB of weights (576x1536
+// matrices cycled through), so that each product reads its weights from
+// memory as the forward pass does: GFLOP/s.
+func BenchmarkMatMulStream(b *testing.B) {
+	const nb = 128
+	for _, typ := range []Type{Q8_0, Q4_K} {
+		b.Run(typ.String(), func(b *testing.B) {
+			rows, cols := 576, 1536
+			w, a, _ := benchWeights(b, typ, rows, cols)
+			copies := (96 << 20) / len(w)
+			big := make([]byte, copies*len(w))
+			for i := 0; i < copies; i++ {
+				copy(big[i*len(w):], w)
+			}
+			out := make([]float32, nb*rows)
+			i := 0
+			for b.Loop() {
+				MatMul(typ, big[i*len(w):(i+1)*len(w)], cols, a, nb, out, rows, 0, rows)
+				i = (i + 1) % copies
+			}
+			b.ReportMetric(2*float64(nb*rows*cols)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

@@ -48,6 +48,11 @@ func prepQ8_0(src *byte, ngroups int, aq *byte, aqStride int, meta *byte, metaSt
 //go:noescape
 func prepQ8K(src *byte, nblocks, gsize int, aq *byte, aqStride int, meta *byte, metaStride int)
 
+// prefetchRange asks the cache for the n > 0 bytes at p, without waiting.
+//
+//go:noescape
+func prefetchRange(p *byte, n int)
+
 //go:noescape
 func gemmG16(w, a, meta *byte, ngroups int, out *float32)
 
@@ -135,10 +140,25 @@ func matMulVNNI(t Type, w []byte, rb, cols int, a []byte, ab, nb int, out []floa
 	tq, tm := ng*gemmActs*lay.g, ng*gemmActs*16
 	for t0 := 0; t0 < tiles; t0 += gemmChunk {
 		t1 := min(tiles, t0+gemmChunk)
+		prefetchRange(&w[r0*rb], min(gemmRows, r1-r0)*rb)
 		for r := r0; r < r1; r += gemmRows {
 			n := min(gemmRows, r1-r)
 			repackRows(t, lay, w[r*rb:(r+n)*rb], rb, n, ng, ws)
+			// The gathers of the repacking read 16 rows at once, a pattern
+			// the hardware prefetchers miss: fetch the next rows while the
+			// kernel works on these, a slice before each kernel call so that
+			// the prefetches never queue up behind each other.
+			var pf []byte
+			if next := r + gemmRows; next < r1 {
+				pf = w[next*rb : min(next+gemmRows, r1)*rb]
+			}
+			slice := (len(pf)/(t1-t0) + 63) &^ 63
 			for tile := t0; tile < t1; tile++ {
+				if len(pf) > 0 {
+					k := min(slice, len(pf))
+					prefetchRange(&pf[0], k)
+					pf = pf[k:]
+				}
 				kernel(&ws[0], &aq[tile*tq], &meta[tile*tm], ng, &tout[0])
 				for j := 0; j < min(gemmActs, nb-tile*gemmActs); j++ {
 					copy(out[(tile*gemmActs+j)*rows+r:(tile*gemmActs+j)*rows+r+n], tout[j*gemmRows:j*gemmRows+n])

@@ -99,3 +99,16 @@ pkmeta:
 	JNZ pkblock
 	VZEROUPPER
 	RET
+
+// func prefetchRange(p *byte, n int)
+// Prefetches the n bytes at p (n > 0) into the cache, a line at a time.
+TEXT ·prefetchRange(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), SI
+	MOVQ n+8(FP), CX
+	ADDQ SI, CX
+pfloop:
+	PREFETCHT1 (SI)
+	ADDQ $64, SI
+	CMPQ SI, CX
+	JLT pfloop
+	RET
