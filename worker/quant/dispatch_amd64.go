@@ -20,12 +20,15 @@ func matVec(t Type, w []byte, rb, cols int, a []byte, out []float32, r0, r1 int)
 }
 
 func matMul(t Type, w []byte, rb, cols int, a []byte, ab, nb int, out []float32, rows, r0, r1 int) {
-	if _, ok := layoutFor(t); ok && nb > 1 {
+	// Below 4 vectors the row kernels win: a repacked row group serves too
+	// few vectors to pay for its repacking (measured on weights streamed
+	// from memory, Zen 4).
+	if _, ok := layoutFor(t); ok && nb >= 4 {
 		switch {
 		case hasVNNI512:
 			matMulVNNI(t, w, rb, cols, a, ab, nb, out, rows, r0, r1)
 			return
-		case hasAVX2 && nb >= 4 && (t == Q8_0 || t == Q4_0 || t == Q5_0):
+		case hasAVX2 && (t == Q8_0 || t == Q4_0 || t == Q5_0):
 			// Measured on Zen 4 with 128 vectors: 1.5x (Q8_0) to 2.7x
 			// (Q5_0) the per-vector row kernels; the K-quants' row kernels
 			// beat the tiled product there, whose weights are repacked in Go.

@@ -123,9 +123,11 @@ func matMulVNNI(t Type, w []byte, rb, cols int, a []byte, ab, nb int, out []floa
 	actM := tiles * ng * gemmActs * 16
 	wsz := ng * lay.stride
 	s := gemmPool.Get().(*gemmScratch)
-	buf := s.grab(actQ + actM + wsz + gemmRows*gemmActs*4)
+	stage := gemmRows * rb
+	buf := s.grab(actQ + actM + wsz + gemmRows*gemmActs*4 + stage)
 	aq, meta, ws := buf[:actQ], buf[actQ:actQ+actM], buf[actQ+actM:actQ+actM+wsz]
 	tout := unsafe.Slice((*float32)(unsafe.Pointer(&buf[actQ+actM+wsz])), gemmRows*gemmActs)
+	staging := buf[actQ+actM+wsz+gemmRows*gemmActs*4:][:stage]
 	prepActs(t, lay, a, ab, nb, ng, aq, meta)
 	kernel := gemmG32
 	if lay.mins {
@@ -143,11 +145,14 @@ func matMulVNNI(t Type, w []byte, rb, cols int, a []byte, ab, nb int, out []floa
 		prefetchRange(&w[r0*rb], min(gemmRows, r1-r0)*rb)
 		for r := r0; r < r1; r += gemmRows {
 			n := min(gemmRows, r1-r)
-			repackRows(t, lay, w[r*rb:(r+n)*rb], rb, n, ng, ws)
 			// The gathers of the repacking read 16 rows at once, a pattern
-			// the hardware prefetchers miss: fetch the next rows while the
-			// kernel works on these, a slice before each kernel call so that
-			// the prefetches never queue up behind each other.
+			// the hardware prefetchers miss: the rows are first copied
+			// (sequential reads, which they follow) to a staging buffer, and
+			// the next rows are fetched into L2 while the kernel works on
+			// these, a slice before each kernel call so that the prefetches
+			// never queue up behind each other.
+			copy(staging, w[r*rb:(r+n)*rb])
+			repackRows(t, lay, staging[:n*rb], rb, n, ng, ws)
 			var pf []byte
 			if next := r + gemmRows; next < r1 {
 				pf = w[next*rb : min(next+gemmRows, r1)*rb]
