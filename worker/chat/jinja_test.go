@@ -221,7 +221,7 @@ func TestRenderMatchesJinja2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.CommandContext(t.Context(), "python3", "testdata/render-jinja2.py")
+	cmd := exec.CommandContext(t.Context(), pythonBinary(), "testdata/render-jinja2.py")
 	cmd.Stdin = bytes.NewReader(in)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -238,10 +238,10 @@ func TestRenderMatchesJinja2(t *testing.T) {
 
 // jinja2Available reports why Python's Jinja2 cannot run (Debian package python3-jinja2).
 func jinja2Available() error {
-	if _, err := exec.LookPath("python3"); err != nil {
+	if _, err := exec.LookPath(pythonBinary()); err != nil {
 		return err
 	}
-	if out, err := exec.Command("python3", "-c", "import jinja2").CombinedOutput(); err != nil {
+	if out, err := exec.Command(pythonBinary(), "-c", "import jinja2").CombinedOutput(); err != nil {
 		return fmt.Errorf("python3 cannot import jinja2 (install python3-jinja2): %v: %s", err, bytes.TrimSpace(out))
 	}
 	return nil
@@ -313,4 +313,13 @@ func tmplLabel(t chat.Template) string {
 		return string(t.Family) + "-nothink"
 	}
 	return string(t.Family)
+}
+
+// pythonBinary is Debian's python3 (where the python3-jinja2 package installs) when present,
+// else whatever python3 is on PATH.
+func pythonBinary() string {
+	if _, err := os.Stat("/usr/bin/python3"); err == nil {
+		return "/usr/bin/python3"
+	}
+	return "python3"
 }

@@ -221,7 +221,12 @@ func (e *Engine) Generate(ctx context.Context, r Request, emit func(Delta) error
 	for _, id := range prompt {
 		sampler.Accept(id)
 	}
-	out := newTextStream(e.Tok, r.Stop)
+	stops := r.Stop
+	if len(r.Messages) > 0 {
+		// the end-of-turn texts of the template, in case the model spells them out
+		stops = append(append([]string(nil), stops...), e.Template.Stops()...)
+	}
+	out := newTextStream(e.Tok, stops)
 	maxTokens := r.MaxTokens
 	if maxTokens <= 0 {
 		maxTokens = ctxLen
