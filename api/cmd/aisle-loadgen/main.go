@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	gosync "sync"
 	"sync/atomic"
@@ -44,9 +45,22 @@ func main() {
 	clients := flag.Int("clients", 64, "concurrent clients")
 	duration := flag.Duration("duration", 10*time.Second, "measurement time")
 	pageSize := flag.Int("page", 500, "page size asked by clients")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole process (server and clients) to this file")
 	cache := flag.Bool("cache", true, "let the server answer repeated pages from its page cache (false: every page is a database query)")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "aisle-loadgen:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(*dbKind, *products, *changed, *clients, *duration, *pageSize, *cache); err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "aisle-loadgen:", err)
 		os.Exit(1)
 	}
