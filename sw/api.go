@@ -145,6 +145,7 @@ func (a *API) chat(w http.ResponseWriter, r *http.Request) {
 		writeWireError(w, wire.AsError(err))
 		return
 	}
+	w.Header().Set("Server-Timing", serverTiming(res))
 	writeJSON(w, http.StatusOK, completion{
 		ID: id, Object: "chat.completion", Created: created, Model: req.Model, SystemFingerprint: fp,
 		Choices: []completionChoice{{Index: 0, Message: messageOut{Role: "assistant", Content: text.String()},
@@ -227,6 +228,13 @@ func (a *API) stream(ctx context.Context, w http.ResponseWriter, req wire.ChatRe
 	if _, err := fmt.Fprint(w, "data: [DONE]\n\n"); err == nil && flusher != nil {
 		flusher.Flush()
 	}
+}
+
+// serverTiming reports the worker's timings of a generation (milliseconds) in a Server-Timing
+// header: load (model load for this request, 0 when loaded), prefill (to the first token) and
+// decode (first to last token).
+func serverTiming(r wire.Result) string {
+	return fmt.Sprintf("load;dur=%.1f, prefill;dur=%.1f, decode;dur=%.1f", r.LoadMS, r.PrefillMS, r.DecodeMS)
 }
 
 // errorStatus maps a wire error code to its HTTP status (the one place this happens).

@@ -138,6 +138,9 @@ func TestChatNonStreaming(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &c); err != nil {
 		t.Fatal(err)
 	}
+	if st := rec.Header().Get("Server-Timing"); !strings.HasPrefix(st, "load;dur=") {
+		t.Errorf("Server-Timing %q", st)
+	}
 	if c.Object != "chat.completion" || !strings.HasPrefix(c.ID, "chatcmpl-") || c.Model != "tiny" || c.Created != 1800000000 {
 		t.Errorf("envelope = %+v", c)
 	}

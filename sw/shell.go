@@ -57,6 +57,10 @@ type Shell struct {
 	Client  *http.Client // default http.DefaultClient
 	Origin  string       // e.g. "http://127.0.0.1:8080", no trailing slash
 	Version string       // the Precache.Version this service worker was built with
+	// Direct, when set, answers r with the body stored under key in the named cache without
+	// copying it through Go (the browser streams the stored body), reporting false when absent.
+	// Without it, files are read into Go and written out.
+	Direct func(w http.ResponseWriter, r *http.Request, cache, key, contentType string) bool
 }
 
 // ShellCachePrefix starts the name of every app shell cache; the version follows.
@@ -158,7 +162,13 @@ func (s *Shell) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p == "/" || strings.HasSuffix(p, "/") {
 		p += "index.html"
 	}
-	if c, err := s.Caches.Open(ctx, s.cacheName()); err == nil {
+	if s.Direct != nil {
+		w.Header().Set("X-Aisle-Source", "precache")
+		if s.Direct(w, r, s.cacheName(), p, delivery.ContentType(p)) {
+			return
+		}
+		w.Header().Del("X-Aisle-Source")
+	} else if c, err := s.Caches.Open(ctx, s.cacheName()); err == nil {
 		if b, err := c.Get(ctx, p); err == nil {
 			w.Header().Set("Content-Type", delivery.ContentType(p))
 			w.Header().Set("X-Aisle-Source", "precache")

@@ -21,20 +21,27 @@ function wasmModule() {
   return modulePromise;
 }
 
+// startInstance starts one Go instance and resolves to its binding once Go is ready to serve.
+function startInstance() {
+  return wasmModule().then(async (mod) => {
+    const go = new Go();
+    const binding = {};
+    let ready;
+    const started = new Promise((resolve) => { ready = resolve; });
+    const instance = await WebAssembly.instantiate(mod, { ...go.importObject, workers: { ready: () => ready() } });
+    // syumai/workers reads globalThis.context.binding once, in its package initialisers, which run
+    // synchronously inside go.run before it first yields: setting the global right before is
+    // enough, even with several instances alive, and needs no patched wasm_exec.js (whose Proxy
+    // around globalThis breaks calls such as fetch() with "Illegal invocation").
+    globalThis.context = { binding };
+    const exited = go.run(instance).then(() => { throw new Error('sw.wasm exited before serving'); });
+    await Promise.race([started, exited]);
+    return binding;
+  });
+}
+
 async function handle(request) {
-  const mod = await wasmModule();
-  const go = new Go();
-  const binding = {};
-  let ready;
-  const started = new Promise((resolve) => { ready = resolve; });
-  const instance = await WebAssembly.instantiate(mod, { ...go.importObject, workers: { ready: () => ready() } });
-  // syumai/workers reads globalThis.context.binding once, in its package initialisers, which run
-  // synchronously inside go.run before it first yields: setting the global right before is
-  // enough, even with several instances alive, and needs no patched wasm_exec.js (whose Proxy
-  // around globalThis breaks calls such as fetch() with "Illegal invocation").
-  globalThis.context = { binding };
-  const exited = go.run(instance).then(() => { throw new Error('sw.wasm exited before serving'); });
-  await Promise.race([started, exited]);
+  const binding = await startInstance();
   return binding.handleRequest(request);
 }
 
