@@ -517,7 +517,7 @@ func changesQuery(aud wire.Audience) string {
 WHERE c.scope IN ($1, '') AND c.version > $2 AND c.version <= $3 AND c.kind IN (` + kinds + `)
   AND ($4 = 0 OR c.deleted = 0)
   AND NOT EXISTS (SELECT 1 FROM changes d WHERE d.kind = c.kind AND d.id = c.id
-                  AND d.scope IN ($1, '') AND d.version > c.version AND d.version <= $3)
+                  AND d.scope IN ($1, '') AND d.version > c.version AND d.version > $2 AND d.version <= $3)
 ORDER BY c.version LIMIT $5`
 }
 
