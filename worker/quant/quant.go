@@ -33,9 +33,10 @@
 // On amd64 with AVX2, FMA and F16C, MatVec runs assembly row kernels for
 // every dot type (matvec_amd64.s) and QuantizeActivations assembly
 // conversions (act_amd64.s). With AVX-512 F/BW/VL and VNNI as well, MatMul
-// repacks 16 weight rows at a time (repack_amd64.s) and multiplies them with
-// 8 activation vectors per call, 64 multiply-adds per instruction
-// (gemm_amd64.s). With AVX2 only, MatMul runs Q8_0, Q4_0 and Q5_0 through
+// of 4 or more vectors stages 16 weight rows at a time, repacks them by
+// gathers (repack_amd64.s) and multiplies them with 8 activation vectors per
+// call, 64 multiply-adds per instruction (gemm_amd64.s); fewer vectors go
+// through MatVec one at a time. With AVX2 only, MatMul runs Q8_0, Q4_0 and Q5_0 through
 // an AVX2 kernel of 8 rows × 4 vectors (gemm2_amd64.s) and the K-quants,
 // whose row kernels are faster there, through MatVec once per vector. Other
 // architectures, and the purego build tag, use the pure-Go reference code.
