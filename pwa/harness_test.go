@@ -21,6 +21,7 @@ import (
 	"aisle/api/delivery"
 	"aisle/api/delivery/publish"
 	"aisle/pwa"
+	"aisle/sw"
 )
 
 const (
@@ -152,7 +153,7 @@ func (s *server) Stop() {
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	s.log = append(s.log, strings.TrimSpace(r.Method+" "+r.URL.Path+" "+r.Header.Get("Range")))
+	s.log = append(s.log, strings.TrimSpace(strings.Join([]string{r.Method, r.URL.Path, r.Header.Get("Range"), r.Header.Get(sw.RunHeader)}, " ")))
 	hook := s.hook
 	s.mu.Unlock()
 	if hook != nil && hook(w, r) {

@@ -317,6 +317,7 @@ func (d *Downloader) fetchShard(ctx context.Context, m *delivery.Manifest, i int
 		if len(buf) > 0 {
 			req.Header.Set("Range", "bytes="+strconv.Itoa(len(buf))+"-")
 		}
+		req.Header.Set(RunHeader, t.run)
 		resp, err := d.client().Do(req)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -381,8 +382,13 @@ func rangeStartsAt(h string, off int64) bool {
 	return a == off
 }
 
+// RunHeader names the request header that carries a random ID per download run, so server logs
+// can tell concurrent or resumed runs apart.
+const RunHeader = "X-Aisle-Download"
+
 // tracker sums the progress of the shards of one download.
 type tracker struct {
+	run     string // random ID of this run
 	mu      sync.Mutex
 	model   string
 	m       *delivery.Manifest
@@ -399,7 +405,7 @@ type sample struct {
 }
 
 func newTracker(model string, m *delivery.Manifest, stored []bool, now func() time.Time) *tracker {
-	t := &tracker{model: model, m: m, got: make([]int64, len(m.Shards)), stored: append([]bool(nil), stored...), now: now}
+	t := &tracker{run: randomID()[:8], model: model, m: m, got: make([]int64, len(m.Shards)), stored: append([]bool(nil), stored...), now: now}
 	for i, ok := range stored {
 		if ok {
 			t.got[i] = m.Shards[i].Size

@@ -47,7 +47,7 @@ async function boot() {
 
 function startWorker() {
   ui.owner = true;
-  ui.worker = new Worker('/engine.js');
+  ui.worker = new Worker('/engine.js?backend=' + encodeURIComponent(localStorage.getItem('aisle.backend') || 'auto'));
   ui.worker.onmessage = (e) => onWorker(e.data || {});
   ui.worker.onerror = (e) => setEngine('Model stopped: ' + (e.message || 'error'));
   handPort();
@@ -73,7 +73,7 @@ function preload() {
 function onWorker(d) {
   if (d.type === 'loaded') {
     metrics.loadMS = d.load_ms; metrics.loaded = performance.now();
-    ui.loaded = true; setEngine('Ready · on this device'); enable();
+    ui.loaded = true; setEngine('Ready · on this device' + (d.backend ? ' (' + d.backend.toUpperCase() + ')' : '')); enable();
   } else if (d.type === 'load-error') {
     ui.loaded = false;
     if (d.code === 'model_corrupt' || d.code === 'model_not_found') {
@@ -291,6 +291,13 @@ $('#regen').addEventListener('click', () => {
 $('#model').addEventListener('change', (e) => {
   ui.model = e.target.value; localStorage.setItem('aisle.model', ui.model);
   ui.ready = false; ui.loaded = false; enable(); download();
+});
+$('#backend').value = localStorage.getItem('aisle.backend') || 'auto';
+$('#backend').addEventListener('change', (e) => {
+  localStorage.setItem('aisle.backend', e.target.value);
+  if (ui.owner && ui.worker && !ui.abort) { // restart the model on the chosen hardware
+    ui.worker.terminate(); ui.loaded = false; startWorker();
+  }
 });
 $('#temperature').addEventListener('input', (e) => { $('#temperature-out').value = e.target.value; });
 $('#clear').addEventListener('click', async () => {

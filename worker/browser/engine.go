@@ -16,6 +16,9 @@ type EngineGenerator struct{ E *engine.Engine }
 
 var _ Generator = EngineGenerator{}
 
+// Describe names the backend in use, e.g. "cpu" or "gpu".
+func (g EngineGenerator) Describe() string { return g.E.Backend }
+
 // EngineRequest converts a wire request to the engine's form.
 func EngineRequest(req wire.ChatRequest) engine.Request {
 	msgs := make([]chat.Message, len(req.Messages))

@@ -48,16 +48,28 @@ func (s *Server) init() {
 	})
 }
 
+// Describer is implemented by generators that can say what they run on (e.g. "cpu").
+type Describer interface {
+	Describe() string
+}
+
 // Preload loads model id if it is not loaded yet and reports how long that took (0 if it was
-// already loaded).
-func (s *Server) Preload(ctx context.Context, id string) (time.Duration, error) {
+// already loaded) and, when the generator is a Describer, what it runs on.
+func (s *Server) Preload(ctx context.Context, id string) (time.Duration, string, error) {
 	s.init()
 	start := time.Now()
-	_, loaded, err := s.model(ctx, id)
-	if err != nil || !loaded {
-		return 0, err
+	g, loaded, err := s.model(ctx, id)
+	if err != nil {
+		return 0, "", err
 	}
-	return time.Since(start), nil
+	info := ""
+	if d, ok := g.(Describer); ok {
+		info = d.Describe()
+	}
+	if !loaded {
+		return 0, info, nil
+	}
+	return time.Since(start), info, nil
 }
 
 // model returns the loaded model id, loading it if needed; loaded reports whether this call

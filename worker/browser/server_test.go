@@ -124,13 +124,13 @@ func TestServerLoadFailureIsRetried(t *testing.T) {
 		}
 		return fakeGen{words: []string{"x"}}, nil
 	}}
-	if _, err := s.Preload(context.Background(), "m"); err == nil {
+	if _, _, err := s.Preload(context.Background(), "m"); err == nil {
 		t.Fatal("first load succeeded")
 	}
-	if took, err := s.Preload(context.Background(), "m"); err != nil || took <= 0 {
+	if took, _, err := s.Preload(context.Background(), "m"); err != nil || took <= 0 {
 		t.Fatalf("second load: %v %v", took, err)
 	}
-	if took, _ := s.Preload(context.Background(), "m"); took != 0 {
+	if took, _, _ := s.Preload(context.Background(), "m"); took != 0 {
 		t.Errorf("a loaded model was loaded again")
 	}
 }

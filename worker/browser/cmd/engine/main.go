@@ -1,10 +1,11 @@
 //go:build js && wasm
 
 // Command engine is the dedicated inference worker (engine.wasm), started by the page through
-// engine.js. Messages it understands (plain objects from the page, JSON strings on ports):
+// engine.js?backend=auto|cpu|gpu (auto: WebGPU when the engine has a usable GPU backend, else the
+// CPU path). Messages it understands (plain objects from the page, JSON strings on ports):
 //
 //	{type:"port"} + a port      a control port shared with the service worker (wire protocol)
-//	{type:"load", model:ID}     load a model now; answers {type:"loaded", model, load_ms}
+//	{type:"load", model:ID}     load a model now; answers {type:"loaded", model, load_ms, backend}
 //	                            or {type:"load-error", model, code, message}
 package main
 
@@ -30,7 +31,7 @@ func main() {
 	}
 	store.Cache = cache
 	srv := &browser.Server{
-		Load:       browser.StoreLoader(store, engine.Options{Threads: 1}),
+		Load:       browser.StoreLoader(store, engine.Options{Threads: 1, Backend: backend(g)}),
 		Yield:      func() { time.Sleep(time.Millisecond) },
 		YieldEvery: 100 * time.Millisecond,
 	}
@@ -44,6 +45,16 @@ func main() {
 	g.Set("onmessage", onMessage)
 	g.Call("postMessage", js.ValueOf(map[string]any{"type": "engine-started"}))
 	select {}
+}
+
+// backend reads ?backend=auto|cpu|gpu from the worker's URL (engine.js?backend=cpu); default auto.
+func backend(g js.Value) string {
+	q := g.Get("URLSearchParams").New(g.Get("location").Get("search"))
+	switch b := q.Call("get", "backend"); {
+	case b.Type() == js.TypeString && (b.String() == "cpu" || b.String() == "gpu"):
+		return b.String()
+	}
+	return "auto"
 }
 
 func jsArray(v js.Value) []js.Value {
@@ -71,14 +82,14 @@ func handleMessage(srv *browser.Server, e js.Value) {
 	case "load":
 		id := d.Get("model").String()
 		go func() {
-			took, err := srv.Preload(context.Background(), id)
+			took, info, err := srv.Preload(context.Background(), id)
 			g := js.Global()
 			if err != nil {
 				we := wire.AsError(err)
 				g.Call("postMessage", js.ValueOf(map[string]any{"type": "load-error", "model": id, "code": we.Code, "message": we.Message}))
 				return
 			}
-			g.Call("postMessage", js.ValueOf(map[string]any{"type": "loaded", "model": id, "load_ms": float64(took.Microseconds()) / 1000}))
+			g.Call("postMessage", js.ValueOf(map[string]any{"type": "loaded", "model": id, "load_ms": float64(took.Microseconds()) / 1000, "backend": info}))
 		}()
 	}
 }
