@@ -35,9 +35,12 @@ func NightlyDue(st catalog.Store, now time.Time) (day string, due bool, err erro
 
 // RunNightly publishes the nightly checkpoint of every store whose time has
 // come and that has not had one for its local day, and notifies its
-// streams. Errors are logged; the next run retries.
+// streams; then it applies the retention policy (see Config.Retention).
+// Errors are logged; the next run retries.
 func (s *Server) RunNightly(ctx context.Context) {
 	now := s.now()
+	var stores []string
+	defer func() { s.applyRetention(ctx, now, stores) }()
 	after := ""
 	for {
 		items, next, err := s.store.List(ctx, store.Stores, store.ListQuery{After: after, Limit: store.MaxListLimit})
@@ -46,6 +49,7 @@ func (s *Server) RunNightly(ctx context.Context) {
 			return
 		}
 		for _, it := range items {
+			stores = append(stores, it.Key)
 			var st catalog.Store
 			if err := json.Unmarshal(it.Data, &st); err != nil {
 				s.log.Error("nightly: decode store", "store", it.Key, "err", err)
@@ -74,4 +78,38 @@ func (s *Server) RunNightly(ctx context.Context) {
 		}
 		after = next
 	}
+}
+
+// applyRetention raises the log's horizon to the newest version that every
+// store had sealed in a checkpoint at least Retention ago, so that the log
+// stops growing with history. Devices whose cursor is older then get a
+// snapshot. Without a checkpoint that old in some store, nothing happens.
+func (s *Server) applyRetention(ctx context.Context, now time.Time, stores []string) {
+	if s.cfg.Retention <= 0 || len(stores) == 0 {
+		return
+	}
+	var horizon int64 = -1
+	for _, id := range stores {
+		cp, err := s.store.CheckpointAt(ctx, id, now.Add(-s.cfg.Retention))
+		if err != nil {
+			s.log.Warn("retention: read checkpoint", "store", id, "err", err)
+			return
+		}
+		if cp.Seq == 0 {
+			return
+		}
+		if horizon < 0 || cp.Version < horizon {
+			horizon = cp.Version
+		}
+	}
+	st, err := s.store.Stats(ctx)
+	if err != nil || horizon <= st.Horizon {
+		return
+	}
+	if err := s.store.Compact(ctx, horizon); err != nil {
+		s.log.Warn("retention: compact", "horizon", horizon, "err", err)
+		return
+	}
+	s.pages.clear()
+	s.log.Info("retention: log compacted", "horizon", horizon)
 }

@@ -59,6 +59,11 @@ type Config struct {
 	// NightlyInterval is how often the scheduler checks whether a store's
 	// nightly time has come (0: 30s; negative: no scheduler).
 	NightlyInterval time.Duration
+	// Retention is how long the change log keeps history: nightly, the
+	// horizon moves to the newest checkpoint older than Retention in every
+	// store, and older entries the protocol no longer needs are pruned
+	// (0: 30 days; negative: keep everything).
+	Retention time.Duration
 	// PageCacheBytes bounds the in-memory cache of encoded sync pages
 	// (0: 64 MiB; negative: no cache).
 	PageCacheBytes int
@@ -114,6 +119,9 @@ func New(st store.Store, cfg Config) (*Server, error) {
 	}
 	if cfg.PollInterval == 0 {
 		cfg.PollInterval = 5 * time.Second
+	}
+	if cfg.Retention == 0 {
+		cfg.Retention = 30 * 24 * time.Hour
 	}
 	if cfg.NightlyInterval == 0 {
 		cfg.NightlyInterval = 30 * time.Second

@@ -597,3 +597,36 @@ func TestAcceptsGzipViaPages(t *testing.T) {
 		}
 	}
 }
+
+// TestRetention: the nightly run compacts history older than Retention;
+// a device offline since before the horizon gets a snapshot.
+func TestRetention(t *testing.T) {
+	now := time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+	e := newEnv(t, sqliteDB, server.Config{Now: func() time.Time { return now }, Retention: 7 * 24 * time.Hour})
+	ctx := context.Background()
+	mem := replica.NewMem()
+	r := &replica.Replica{Store: "demo", Audience: wire.AudiencePublic, Storage: mem}
+	c := &client.Client{BaseURL: e.URL}
+	if _, err := r.Sync(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	for day := range 10 {
+		now = now.Add(24 * time.Hour)
+		e.do("PUT", "/v1/admin/stores/demo/stock/BAGUETTE", e.Admin, map[string]any{"quantity": day}).want(t, 200)
+		e.do("PUT", "/v1/admin/stores/demo/stock/MILK-1L", e.Admin, map[string]any{"quantity": day}).want(t, 200)
+		e.Store.Now = func() time.Time { return now }
+		e.Srv.RunNightly(ctx)
+	}
+	var st store.Stats
+	e.do("GET", "/v1/admin/stats", e.Admin, nil).want(t, 200).JSON(t, &st)
+	if st.Horizon == 0 {
+		t.Fatalf("no compaction: %+v", st)
+	}
+	res, err := r.Sync(ctx, c)
+	if err != nil || !res.Reset || !res.Applied {
+		t.Fatalf("device offline past the horizon: %+v %v", res, err)
+	}
+	if v, _ := mem.Stock(ctx, "BAGUETTE"); v.Stock.Quantity != 9 {
+		t.Fatalf("after snapshot: %+v", v.Stock)
+	}
+}

@@ -155,6 +155,9 @@ type Store interface {
 
 	// Checkpoint returns the latest checkpoint of store (Seq 0 if none).
 	Checkpoint(ctx context.Context, store string) (wire.Checkpoint, error)
+	// CheckpointAt returns the latest checkpoint of store published at or
+	// before t (Seq 0 if none).
+	CheckpointAt(ctx context.Context, store string, t time.Time) (wire.Checkpoint, error)
 	// Publish seals store's log at the current version. For reason
 	// ReasonNightly, day ("YYYY-MM-DD", the store's local date) makes it
 	// idempotent, and nothing is published when the store's log has not

@@ -424,6 +424,19 @@ func (s *DB) Checkpoint(ctx context.Context, storeID string) (wire.Checkpoint, e
 	return cp, s.dbErr(err, "read checkpoint")
 }
 
+// CheckpointAt implements store.Store.
+func (s *DB) CheckpointAt(ctx context.Context, storeID string, t time.Time) (wire.Checkpoint, error) {
+	cp := wire.Checkpoint{Store: storeID}
+	var at int64
+	err := s.db.QueryRowContext(ctx, `SELECT seq, version, published_at, reason FROM checkpoints WHERE store = $1 AND published_at <= $2 ORDER BY seq DESC LIMIT 1`, storeID, t.UnixMilli()).
+		Scan(&cp.Seq, &cp.Version, &at, &cp.Reason)
+	if errors.Is(err, sql.ErrNoRows) {
+		return cp, nil
+	}
+	cp.PublishedAt = time.UnixMilli(at).UTC()
+	return cp, s.dbErr(err, "read checkpoint")
+}
+
 func latestCheckpoint(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 }, storeID string) (wire.Checkpoint, string, error) {

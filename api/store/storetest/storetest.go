@@ -393,6 +393,15 @@ func testCompact(t *testing.T, s store.Store) {
 	if err := s.Compact(ctx, after.Version+10); !catalog.IsCode(err, catalog.Invalid) {
 		t.Fatalf("horizon beyond head: %v", err)
 	}
+	if cp, err := s.CheckpointAt(ctx, "s1", cp2.PublishedAt); err != nil || cp.Seq != 2 {
+		t.Fatalf("checkpoint at cp2's time: %+v %v", cp, err)
+	}
+	if cp, err := s.CheckpointAt(ctx, "s1", cp1.PublishedAt); err != nil || (cp.Seq != 1 && cp2.PublishedAt.After(cp1.PublishedAt)) {
+		t.Fatalf("checkpoint at cp1's time: %+v %v", cp, err)
+	}
+	if cp, err := s.CheckpointAt(ctx, "s1", cp1.PublishedAt.Add(-time.Millisecond)); err != nil || cp.Seq != 0 {
+		t.Fatalf("checkpoint before any: %+v %v", cp, err)
+	}
 }
 
 // testConverges runs random writes, publishes, compactions and replica
