@@ -11,9 +11,13 @@
 //     pages, events, the protocol version and its history.
 //   - [aisle/sync/replica]: the client-side replica state machine that
 //     stages pages and applies a whole checkpoint or nothing, behind a
-//     storage interface (memory here, IndexedDB in [aisle/sync/replica/idb]).
+//     storage interface (memory here, IndexedDB in aisle/sync/replica/idb),
+//     with replicatest, a reference server for client tests.
 //   - [aisle/sync/client]: the HTTP source of pages and events used by the
 //     replica, in native Go and in the browser alike.
+//   - [aisle/sync/jsapi] (js/wasm): globalThis.aisleSync, the replica and
+//     its local queries as Promises for a page or a worker;
+//     sync/cmd/aisle-sync-wasm is that as a standalone module.
 //
 // Nothing in this tree imports the server (aisle/api/...).
 package sync

@@ -71,6 +71,17 @@ func (h *Hub) Subscribers(storeID string) int {
 	return len(h.subs[storeID])
 }
 
+// Streams counts every stream.
+func (h *Hub) Streams() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, subs := range h.subs {
+		n += len(subs)
+	}
+	return n
+}
+
 // Broadcast sends cp to the store's streams unless a checkpoint at least as
 // new was already sent.
 func (h *Hub) Broadcast(cp wire.Checkpoint) {

@@ -59,6 +59,12 @@ type Config struct {
 	// NightlyInterval is how often the scheduler checks whether a store's
 	// nightly time has come (0: 30s; negative: no scheduler).
 	NightlyInterval time.Duration
+	// MaxStreams caps concurrent push streams (0: 10000); beyond it a new
+	// stream gets 503 and the device falls back to polling on reconnect.
+	MaxStreams int
+	// RequestTimeout bounds every API request but push streams (0: 30s;
+	// imports get four times as long).
+	RequestTimeout time.Duration
 	// Retention is how long the change log keeps history: nightly, the
 	// horizon moves to the newest checkpoint older than Retention in every
 	// store, and older entries the protocol no longer needs are pruned
@@ -119,6 +125,12 @@ func New(st store.Store, cfg Config) (*Server, error) {
 	}
 	if cfg.PollInterval == 0 {
 		cfg.PollInterval = 5 * time.Second
+	}
+	if cfg.MaxStreams == 0 {
+		cfg.MaxStreams = 10000
+	}
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = 30 * time.Second
 	}
 	if cfg.Retention == 0 {
 		cfg.Retention = 30 * 24 * time.Hour
@@ -265,6 +277,7 @@ func (s *Server) routes() {
 			return !isAPI(p) || strings.HasSuffix(p, "/events") || strings.HasSuffix(p, "/changes")
 		},
 	}))
+	e.Use(s.requestTimeout)
 	e.Use(s.authenticate)
 
 	e.GET("/healthz", s.health)
@@ -315,6 +328,29 @@ func (s *Server) routes() {
 	if s.cfg.Fallback != nil {
 		e.Any("/*", echo.WrapHandler(s.cfg.Fallback))
 		e.Any("/", echo.WrapHandler(s.cfg.Fallback))
+	}
+}
+
+// requestTimeout gives API requests a deadline (push streams excepted), so a
+// stuck database cannot pile requests up.
+func (s *Server) requestTimeout(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p := c.Request().URL.Path
+		if !isAPI(p) || strings.HasSuffix(p, "/events") {
+			return next(c)
+		}
+		d := s.cfg.RequestTimeout
+		if p == "/v1/admin/import" {
+			d *= 4
+		}
+		ctx, cancel := context.WithTimeout(c.Request().Context(), d)
+		defer cancel()
+		c.SetRequest(c.Request().WithContext(ctx))
+		err := next(c)
+		if err != nil && ctx.Err() == context.DeadlineExceeded {
+			return catalog.Wrap(err, catalog.Unavailable, "request timed out")
+		}
+		return err
 	}
 }
 

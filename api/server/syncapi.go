@@ -184,6 +184,9 @@ func (s *Server) events(c echo.Context) error {
 	if _, err := s.store.Get(ctx, store.Stores, id); err != nil {
 		return err
 	}
+	if s.hub.Streams() >= s.cfg.MaxStreams {
+		return catalog.Errorf(catalog.Unavailable, "too many push streams; poll the checkpoint instead")
+	}
 	sub := s.hub.Subscribe(id)
 	defer sub.Cancel()
 	cp, err := s.store.Checkpoint(ctx, id)

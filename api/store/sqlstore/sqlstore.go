@@ -355,6 +355,9 @@ func (s *DB) writeOne(ctx context.Context, tx *sql.Tx, a store.Actor, op store.O
 			chs = append(chs, change{scope: op.Scope, kind: d.Kind, id: op.Ref, data: d.Data})
 		}
 	}
+	if *version+int64(len(chs)) > wire.MaxVersion {
+		return cur, catalog.Errorf(catalog.Internal, "the change log is out of JavaScript-safe versions")
+	}
 	for _, c := range chs {
 		*version++
 		var data any
