@@ -81,6 +81,14 @@ func TestBrowserOfflineChat(t *testing.T) {
 		t.Logf("online chat: %d tokens, TTFT %.1f ms, total %.1f ms", got.Usage.CompletionTokens, got.TTFT, got.Total)
 	})
 
+	t.Run("sync API passes through to the server", func(t *testing.T) {
+		mark := srv.mark()
+		eval[int](t, ctx, 10*time.Second, `fetch('/v1/stores', {method: 'POST', body: '{}'}).then((r) => r.status)`)
+		if got := srv.since(mark, "/v1/stores"); len(got) != 1 {
+			t.Errorf("the server saw %q, want the POST /v1/stores", got)
+		}
+	})
+
 	srv.Stop()
 
 	t.Run("reload offline", func(t *testing.T) {

@@ -21,7 +21,8 @@ const InternalHost = "aisle.internal"
 //
 //	POST https://aisle.internal/install    precache the shell (install event)
 //	POST https://aisle.internal/activate   delete outdated caches (activate event)
-//	/v1/...                                the OpenAI-compatible API (API)
+//	/v1/chat/completions, /v1/models        the OpenAI-compatible API (API); the shim sends no other
+//	                                       /v1/ path here: those belong to the server's sync API
 //	GET  /aisle/download?model=ID          download a model; server-sent Progress events
 //	GET  /aisle/status                     models on the device and storage use (Status)
 //	POST /aisle/clear[?model=ID]           delete stored models

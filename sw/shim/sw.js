@@ -71,13 +71,17 @@ async function lifecycle(name) {
 
 self.addEventListener('install', (e) => e.waitUntil(lifecycle('install')));
 self.addEventListener('activate', (e) => e.waitUntil(lifecycle('activate').then(() => self.clients.claim())));
+// The offline API: only these /v1/ paths are answered on the device; the rest of /v1/ is the
+// catalog sync API of the server and goes to the network untouched.
+const OFFLINE_API = new Set(['/v1/chat/completions', '/v1/models']);
 self.addEventListener('fetch', (e) => {
   const url = new URL(e.request.url);
   if (url.origin !== self.location.origin) return;
   const p = url.pathname;
-  if (p.startsWith('/api/') || p.startsWith('/models/')) return; // straight to the network
+  if (p.startsWith('/v1/') && !OFFLINE_API.has(p)) return;
+  if (p.startsWith('/models/') || p === '/healthz') return; // straight to the network
   const m = e.request.method;
-  if (m !== 'GET' && m !== 'HEAD' && !p.startsWith('/v1/') && !p.startsWith('/aisle/')) return;
+  if (m !== 'GET' && m !== 'HEAD' && !OFFLINE_API.has(p) && !p.startsWith('/aisle/')) return;
   e.respondWith(handle(e.request));
 });
 self.addEventListener('message', (e) => {
