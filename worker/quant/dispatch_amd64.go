@@ -11,6 +11,12 @@ var (
 	hasVNNI512 = hasAVX2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI
 )
 
+// rowKernelsMatchGGML reports that MatVec and VecDot of the quantized types
+// give exactly the float32 values of llama.cpp's x86 ggml_vec_dot_* (the
+// products llama.cpp decodes with): same integer lanes, same FMAs, same
+// horizontal sums.
+var rowKernelsMatchGGML = hasAVX2
+
 func matVec(t Type, w []byte, rb, cols int, a []byte, out []float32, r0, r1 int) {
 	if hasAVX2 {
 		matVecAVX2(t, w, rb, cols, a, out, r0, r1)

@@ -8,7 +8,9 @@ import (
 
 // TestGGMLGolden holds this package to llama.cpp's own functions (see
 // testdata/ggmlgold/README.md): Quantize and QuantizeActivations must give
-// the same bytes, and VecDot the same values up to float summation order.
+// the same bytes, and VecDot the same values up to float summation order;
+// where the amd64 row kernels run (rowKernelsMatchGGML), which add in
+// llama.cpp's order, the very same float32 values.
 //
 // Dot tolerance: the integer part of every block is exact on both sides;
 // they differ only in the order in which the float32 per-block terms
@@ -146,6 +148,9 @@ func checkGoldenDots(t *testing.T, typ Type, x, acts, want []float32) {
 			}{{"VecDot", VecDot}, {"reference", vecDotRef}} {
 				got := impl.dot(typ, cols, w[r*rb:(r+1)*rb], a[j*ab:(j+1)*ab])
 				wv := want[r*nact+j]
+				if impl.name == "VecDot" && rowKernelsMatchGGML && got != wv {
+					t.Errorf("%v VecDot row %d act %d: got %v, llama.cpp %v: the row kernels should be bit-identical", typ, r, j, got, wv)
+				}
 				tol := dotTolerance(typ, cols, w[r*rb:(r+1)*rb], a[j*ab:(j+1)*ab]) + 1e-6*math.Abs(float64(wv))
 				if d := math.Abs(float64(got - wv)); d > tol {
 					t.Errorf("%v %s row %d act %d: got %v, llama.cpp %v (|diff| %.3g > %.3g)", typ, impl.name, r, j, got, wv, d, tol)

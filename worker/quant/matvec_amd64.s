@@ -80,12 +80,21 @@ DATA shufK6<>+112(SB)/8, $0x0e0e0e0e0e0e0e0e
 DATA shufK6<>+120(SB)/8, $0x0f0f0f0f0f0f0f0f
 GLOBL shufK6<>(SB), RODATA|NOPTR, $128
 
-// HSUM8 leaves the sum of the eight lanes of Y0 in X0's lowest lane.
+// HSUM8 leaves the sum of the eight lanes of Y0 in X0's lowest lane, added
+// in the order of ggml's hsum_float_8 ((x0+x4)+(x2+x6)) + ((x1+x5)+(x3+x7)),
+// so that with the same per-lane FMAs the row sums are bit-identical to
+// llama.cpp's x86 dot products.
 #define HSUM8 \
 	VEXTRACTF128 $1, Y0, X1; \
-	VADDPS X1, X0, X0; \
-	VHADDPS X0, X0, X0; \
-	VHADDPS X0, X0, X0
+	VADDPS X0, X1, X0; \
+	HSUM4(X0, X1)
+
+// HSUM4(x, t): x's lowest lane = (x0+x2) + (x1+x3); clobbers t.
+#define HSUM4(x, t) \
+	VMOVHLPS x, x, t; \
+	VADDPS t, x, x; \
+	VMOVSHDUP x, t; \
+	VADDSS t, x, x
 
 // Q8DOT: Y5 = eight int32 partial sums of w·a for 32 bytes at wq and aq
 // (both signed); clobbers Y1-Y4. Y15 = 16-bit ones.
@@ -244,6 +253,28 @@ q40blk:
 	VFMADD231PS Y6, Y11, Y0; \
 	VFMADD231PS X7, X8, X12
 
+// KFINISH5 is KFINISH for Q5_K, whose mins ggml adds as one scalar per
+// block: X12 = fma(dmin*da, float(Σ mins·sums), X12).
+#define KFINISH5 \
+	VCVTDQ2PS Y11, Y11; \
+	VPSHUFD $0x4e, X8, X7; \
+	VPADDD X7, X8, X8; \
+	VPSHUFD $0xb1, X8, X7; \
+	VPADDD X7, X8, X8; \
+	VCVTDQ2PS X8, X8; \
+	MOVWLZX 0(SI), AX; \
+	MOVWLZX 2(SI), BX; \
+	VMOVD AX, X6; \
+	VPINSRW $1, BX, X6, X6; \
+	VCVTPH2PS X6, X6; \
+	VBROADCASTSS 0(DI), X7; \
+	VMULPS X7, X6, X6; \
+	VMOVSHDUP X6, X7; \
+	VBROADCASTSS X6, Y6; \
+	VBROADCASTSS X7, X7; \
+	VFMADD231PS Y6, Y11, Y0; \
+	VFMADD231SS X7, X8, X12
+
 // func matVecQ4K(w *byte, rb, nrows int, a *byte, nblk int, out *float32)
 TEXT ·matVecQ4K(SB), NOSPLIT, $0-48
 	MOVQ w+0(FP), R10
@@ -292,8 +323,7 @@ q4kblk:
 	DECQ CX
 	JNZ q4kblk
 	HSUM8
-	VHADDPS X12, X12, X12
-	VHADDPS X12, X12, X12
+	HSUM4(X12, X1)
 	VSUBSS X12, X0, X0
 	VMOVSS X0, (R8)
 	ADDQ $4, R8
@@ -365,14 +395,12 @@ q5kblk:
 	VPAND Y14, Y2, Y2
 	Q5HI_R(3)
 	KSUB(7, 228(DI))
-	KFINISH
+	KFINISH5
 	ADDQ $176, SI
 	ADDQ $292, DI
 	DECQ CX
 	JNZ q5kblk
 	HSUM8
-	VHADDPS X12, X12, X12
-	VHADDPS X12, X12, X12
 	VSUBSS X12, X0, X0
 	VMOVSS X0, (R8)
 	ADDQ $4, R8

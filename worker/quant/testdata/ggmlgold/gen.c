@@ -28,7 +28,14 @@ static float gauss(void) { double u = urand(), v = urand(); if (u < 1e-300) u = 
 
 static void wr(FILE *f, const void *p, size_t n) { fwrite(p, 1, n, f); }
 
+#ifdef PREBUILT
+void ggml_cpu_init(void);
+#endif
+
 int main(int argc, char **argv) {
+#ifdef PREBUILT
+    ggml_cpu_init();
+#endif
     static float x[N];
     // values: Gaussian blocks at several scales, zero blocks, blocks of exact ties, outliers
     for (int i = 0; i < N; i++) {
