@@ -102,16 +102,27 @@ type server struct {
 
 func newServer(t testing.TB, appDir, modelsDir string) *server {
 	t.Helper()
+	s := &server{t: t, handler: mux(appDir, modelsDir)}
+	s.Start()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// SetApp serves another build of the app from now on (an update deployed).
+func (s *server) SetApp(appDir, modelsDir string) {
+	s.mu.Lock()
+	s.handler = mux(appDir, modelsDir)
+	s.mu.Unlock()
+}
+
+func mux(appDir, modelsDir string) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/", delivery.New(delivery.Options{App: os.DirFS(appDir), Models: os.DirFS(modelsDir)}))
 	mux.Handle("/test/", http.StripPrefix("/test/", http.FileServer(http.Dir("testdata"))))
 	mux.Handle("/vendor/openai/", http.StripPrefix("/vendor/openai/", http.FileServer(http.Dir(filepath.Join(peersDir, "openai")))))
 	mux.Handle("/vendor/wllama/", http.StripPrefix("/vendor/wllama/", http.FileServer(http.Dir(filepath.Join(peersDir, "@wllama", "wllama", "esm")))))
 	mux.Handle("/test-model.gguf", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { http.ServeFile(w, r, modelPath) }))
-	s := &server{t: t, handler: mux}
-	s.Start()
-	t.Cleanup(s.Stop)
-	return s
+	return mux
 }
 
 func (s *server) URL() string { return "http://" + s.addr }
@@ -154,12 +165,12 @@ func (s *server) Stop() {
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.log = append(s.log, strings.TrimSpace(strings.Join([]string{r.Method, r.URL.Path, r.Header.Get("Range"), r.Header.Get(sw.RunHeader)}, " ")))
-	hook := s.hook
+	hook, h := s.hook, s.handler
 	s.mu.Unlock()
 	if hook != nil && hook(w, r) {
 		return
 	}
-	s.handler.ServeHTTP(w, r)
+	h.ServeHTTP(w, r)
 }
 
 // mark returns the number of requests so far; since(mark) the requests after it.
@@ -270,6 +281,20 @@ func waitFor(t testing.TB, ctx context.Context, timeout time.Duration, cond stri
 	if err != nil || !ok {
 		t.Fatalf("waiting for %s: %v; page: %s", cond, err, pageState(ctx))
 	}
+}
+
+// pollUntil is waitFor across navigations: it retries short checks, ignoring a page that is
+// being replaced.
+func pollUntil(t testing.TB, ctx context.Context, timeout time.Duration, cond string) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if ok, err := tryEval[bool](ctx, 2*time.Second, "!!("+cond+")"); err == nil && ok {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("waiting for %s: timed out; page: %s", cond, pageState(ctx))
 }
 
 // pageState summarises the page for failure messages.
