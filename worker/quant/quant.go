@@ -48,7 +48,12 @@
 // accumulated), so two implementations agree within a few float32 epsilons
 // of Σ|w_i*a_i| (the tests allow 1e-5 of it). The activation conversions are
 // bit-exact with llama.cpp's, and the quantizers byte-exact with its
-// reference quantizers (testdata/ggmlgold).
+// reference quantizers (testdata/ggmlgold). The amd64 row kernels (VecDot,
+// MatVec) go further: they add in the very order of llama.cpp's x86
+// ggml_vec_dot_* for the quantized types and so give the same float32
+// values, bit for bit. llama.cpp decodes with those for Q8_0, Q5_0, Q5_K and
+// Q6_K weights (Q4_0 and Q4_K weights it repacks, and adds otherwise); its
+// prefill products and MatMul differ from them by rounding only.
 //
 // # Contracts
 //
