@@ -176,5 +176,18 @@ func TestBrowserOfflineChat(t *testing.T) {
 			t.Errorf("the error took %v", took)
 		}
 		t.Logf("dead worker reported after %v: %v", took.Round(time.Millisecond), e["message"])
+
+		// Through the chat form the page gets the same error and replaces its worker.
+		eval[bool](t, ctx, 30*time.Second, `new Promise((resolve) => {
+			document.querySelector('#prompt').value = 'hi';
+			document.querySelector('#composer').requestSubmit();
+			const tick = () => document.querySelector('#chat-error').hidden ? setTimeout(tick, 20) : resolve(true);
+			tick();
+		})`)
+		waitFor(t, ctx, 30*time.Second, `window.aisleMetrics.restarts >= 1 && document.querySelector('#engine').textContent.startsWith('Ready')`)
+		eval[bool](t, ctx, 5*time.Second, `(ui.messages = [], true)`) // a new conversation
+		if got := chatUI(t, ctx, prompt, maxTokens); got.Text != want {
+			t.Errorf("after the worker was replaced: %q, want %q", got.Text, want)
+		}
 	})
 }

@@ -49,9 +49,17 @@ function startWorker() {
   ui.owner = true;
   ui.worker = new Worker('/engine.js?backend=' + encodeURIComponent(localStorage.getItem('aisle.backend') || 'auto'));
   ui.worker.onmessage = (e) => onWorker(e.data || {});
-  ui.worker.onerror = (e) => setEngine('Model stopped: ' + (e.message || 'error'));
+  ui.worker.onerror = (e) => { setEngine('Model stopped: ' + (e.message || 'error') + ' · restarting'); restartWorker(); };
   handPort();
   if (ui.ready) preload();
+}
+
+// restartWorker replaces an inference worker that stopped answering (crashed or killed).
+function restartWorker() {
+  if (ui.worker) ui.worker.terminate();
+  ui.loaded = false;
+  metrics.restarts = (metrics.restarts || 0) + 1;
+  startWorker();
 }
 
 function handPort() {
@@ -187,8 +195,9 @@ function modelReady() {
 async function* sse(resp) {
   if (!resp.ok) {
     let msg = 'HTTP ' + resp.status;
-    try { msg = (await resp.json()).error.message; } catch (e) { /* not JSON */ }
-    throw new Error(msg);
+    let code = '';
+    try { const j = await resp.json(); msg = j.error.message; code = j.error.code || ''; } catch (e) { /* not JSON */ }
+    throw Object.assign(new Error(msg), { code });
   }
   const reader = resp.body.pipeThrough(new TextDecoderStream()).getReader();
   let buf = '';
@@ -246,7 +255,7 @@ async function ask() {
     for await (const data of sse(r)) {
       if (data === '[DONE]') break;
       const c = JSON.parse(data);
-      if (c.error) throw new Error(c.error.message);
+      if (c.error) throw Object.assign(new Error(c.error.message), { code: c.error.code || '' });
       if (c.usage) usage = c.usage;
       const piece = c.choices && c.choices[0] && c.choices[0].delta.content;
       if (piece) { if (!first) first = performance.now(); text += piece; out.textContent = text; }
@@ -256,7 +265,10 @@ async function ask() {
     if (usage) { const m = document.createElement('span'); m.className = 'meta'; m.textContent = usage.completion_tokens + ' tokens'; out.append(m); }
   } catch (e) {
     if (e.name === 'AbortError') { if (text) ui.messages.push({ role: 'assistant', content: text }); }
-    else { $('#chat-error').textContent = e.message; $('#chat-error').hidden = false; if (!text) out.remove(); }
+    else {
+      $('#chat-error').textContent = e.message; $('#chat-error').hidden = false; if (!text) out.remove();
+      if (ui.owner && /engine_unavailable|worker_timeout/.test(e.code || '')) restartWorker();
+    }
   } finally {
     out.removeAttribute('aria-busy');
     ui.abort = null;
@@ -295,9 +307,7 @@ $('#model').addEventListener('change', (e) => {
 $('#backend').value = localStorage.getItem('aisle.backend') || 'auto';
 $('#backend').addEventListener('change', (e) => {
   localStorage.setItem('aisle.backend', e.target.value);
-  if (ui.owner && ui.worker && !ui.abort) { // restart the model on the chosen hardware
-    ui.worker.terminate(); ui.loaded = false; startWorker();
-  }
+  if (ui.owner && ui.worker && !ui.abort) restartWorker(); // run the model on the chosen hardware
 });
 $('#temperature').addEventListener('input', (e) => { $('#temperature-out').value = e.target.value; });
 $('#clear').addEventListener('click', async () => {
