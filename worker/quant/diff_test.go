@@ -116,3 +116,29 @@ func TestMatMulLargeBatch(t *testing.T) {
 		checkMatMul(t, typ, rows, cols, nb, 3, rows, w, randVec(r, nb*cols, 1))
 	}
 }
+
+// TestMatMulExactIsMatVec: MatMulExact gives exactly MatVec's values.
+func TestMatMulExactIsMatVec(t *testing.T) {
+	r := rand.New(rand.NewPCG(23, 24))
+	for _, typ := range dotTypes {
+		bs := max(typ.BlockSize(), VecDotType(typ).BlockSize())
+		rows, cols, nb := 9, 2*bs, 6
+		w := fuzzWeights(typ, rows, cols, []byte{byte(r.Uint32()), 3, 99})
+		ab := mustActBytes(t, typ, cols)
+		a := make([]byte, nb*ab)
+		for j := 0; j < nb; j++ {
+			QuantizeActivations(typ, randVec(r, cols, 1), a[j*ab:(j+1)*ab])
+		}
+		got := make([]float32, nb*rows)
+		MatMulExact(typ, w, cols, a, nb, got, rows, 1, rows)
+		want := make([]float32, rows)
+		for j := 0; j < nb; j++ {
+			MatVec(typ, w, cols, a[j*ab:(j+1)*ab], want, 1, rows)
+			for i := 1; i < rows; i++ {
+				if g := got[j*rows+i]; g != want[i] && !(g != g && want[i] != want[i]) {
+					t.Fatalf("%v vector %d row %d: MatMulExact %v, MatVec %v", typ, j, i, g, want[i])
+				}
+			}
+		}
+	}
+}
