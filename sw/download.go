@@ -360,6 +360,9 @@ func (d *Downloader) fetchShard(ctx context.Context, m *delivery.Manifest, i int
 			return wire.Errorf(wire.CodeNetwork, "shard %d: got %d of %d bytes", i, len(buf), sh.Size)
 		}
 		if err := d.Store.PutShard(ctx, m, i, buf); err != nil {
+			if wire.AsError(err).Code == wire.CodeQuota { // say it in words a customer understands
+				return quotaError(t.remaining())
+			}
 			if wire.AsError(err).Code == wire.CodeModelCorrupt { // damaged in transit: fetch it whole again
 				t.add(i, -int64(len(buf)))
 				buf = buf[:0]
@@ -429,6 +432,19 @@ func (t *tracker) finish(i int) {
 	defer t.mu.Unlock()
 	t.stored[i] = true
 	t.got[i] = t.m.Shards[i].Size
+}
+
+// remaining is the number of bytes of shards not stored yet.
+func (t *tracker) remaining() int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var n int64
+	for i, ok := range t.stored {
+		if !ok {
+			n += t.m.Shards[i].Size
+		}
+	}
+	return n
 }
 
 func (t *tracker) shardsDone() int {

@@ -263,8 +263,8 @@ func TestDownloadQuota(t *testing.T) {
 	t.Run("store refuses", func(t *testing.T) {
 		store := &modelstore.Store{Cache: &modelstore.Memory{Limit: 2500}, Hash: modelstore.SHA256}
 		_, err := newDownloader(s, store).Download(context.Background(), "tiny", nil)
-		if wire.AsError(err).Code != wire.CodeQuota {
-			t.Errorf("got %v, want quota_exceeded", err)
+		if e := wire.AsError(err); e.Code != wire.CodeQuota || !strings.Contains(e.Message, "not enough free storage") {
+			t.Errorf("got %v, want quota_exceeded in plain words", err)
 		}
 	})
 }
