@@ -35,5 +35,8 @@ func TestBrowserQuotaError(t *testing.T) {
 	if state := eval[string](t, ctx, 5*time.Second, `document.body.dataset.state`); state == "ready" {
 		t.Error("the app claims to be ready without a model")
 	}
+	if st := eval[string](t, ctx, 5*time.Second, `document.querySelector('#storage').textContent`); !strings.Contains(st, "used of") {
+		t.Errorf("storage use not shown: %q", st)
+	}
 	t.Logf("quota message: %s", msg)
 }

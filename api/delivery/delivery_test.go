@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -196,4 +197,26 @@ func TestHandlerETag(t *testing.T) {
 	if rec.Code != http.StatusNotModified {
 		t.Errorf("conditional GET: status %d, want 304", rec.Code)
 	}
+}
+
+func FuzzManifestValidate(f *testing.F) {
+	b, _ := json.Marshal(validManifest())
+	f.Add(b)
+	f.Add([]byte(`{"format":1,"shards":[{"offset":-1}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var m Manifest
+		if json.Unmarshal(b, &m) != nil || m.Validate() != nil {
+			return
+		}
+		var sum int64
+		for _, s := range m.Shards {
+			if !strings.HasPrefix(s.Path, m.Revision+"/") || s.Size <= 0 {
+				t.Fatalf("accepted shard %+v", s)
+			}
+			sum += s.Size
+		}
+		if sum != m.Size {
+			t.Fatalf("accepted shards covering %d of %d bytes", sum, m.Size)
+		}
+	})
 }
