@@ -2,6 +2,7 @@ package pwa_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,13 +26,26 @@ const (
 	benchTokens = 200
 )
 
-func BenchmarkBrowserChat(b *testing.B) {
+func BenchmarkBrowserChat(b *testing.B) { benchChat(b, "cpu") }
+
+// BenchmarkBrowserChatGPU runs the same on WebGPU (SwiftShader, a software GPU, in headless
+// Chromium). It skips while the engine's wasm build has no usable GPU backend.
+func BenchmarkBrowserChatGPU(b *testing.B) { benchChat(b, "gpu") }
+
+func benchChat(b *testing.B, backend string) {
 	needBrowser(b)
 	appDir := app(b)
 	modelsDir, _ := models(b, 256<<10)
 	srv := newServer(b, appDir, modelsDir)
-	ctx := startBrowser(b)
+	ctx := startBrowser(b, chromedp.Flag("enable-unsafe-webgpu", true))
 	navigate(b, ctx, srv.URL()+"/")
+	waitFor(b, ctx, 30*time.Second, `navigator.serviceWorker.controller`)
+	eval[bool](b, ctx, 5*time.Second, fmt.Sprintf(`(localStorage.setItem('aisle.backend', %q), true)`, backend))
+	reload(b, ctx)
+	waitFor(b, ctx, 60*time.Second, `/^(Ready|Model error|The model cannot start)/.test(document.querySelector('#engine').textContent)`)
+	if pill := eval[string](b, ctx, 5*time.Second, `document.querySelector('#engine').textContent`); !strings.Contains(pill, "("+strings.ToUpper(backend)+")") {
+		b.Skipf("backend %s not available in the browser: %s", backend, pill)
+	}
 	waitReady(b, ctx, true)
 	srv.Stop()
 	start := time.Now()
@@ -102,5 +116,3 @@ func BenchmarkBrowserWllama(b *testing.B) {
 	b.ReportMetric(ttft/n, "ttft_ms")
 	b.ReportMetric(decode/n, "decode_tok/s")
 }
-
-var _ = chromedp.Flag

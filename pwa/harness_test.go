@@ -189,7 +189,7 @@ func (s *server) since(mark int, substr string) []string {
 }
 
 // startBrowser starts chromium with a fresh profile and returns the context of its first tab.
-func startBrowser(t testing.TB) context.Context {
+func startBrowser(t testing.TB, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	opts := append([]chromedp.ExecAllocatorOption{}, chromedp.DefaultExecAllocatorOptions[:]...)
 	opts = append(opts,
@@ -206,6 +206,7 @@ func startBrowser(t testing.TB) context.Context {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(412, 915), // a phone-sized viewport
 	)
+	opts = append(opts, extra...)
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelB := chromedp.NewContext(actx)
 	if err := chromedp.Do(ctx); err != nil {
