@@ -30,6 +30,9 @@ type Server struct {
 	// JavaScript event loop deliver messages (a cancel) while a generation runs.
 	Yield      func()
 	YieldEvery time.Duration
+	// Coalesce, when positive, merges the text of tokens generated within this window into one
+	// delta message: fewer messages through the service worker when the model is fast.
+	Coalesce time.Duration
 
 	mu     sync.Mutex // guards models and loading
 	models map[string]Generator
@@ -157,15 +160,24 @@ func (s *Server) Handle(ctx context.Context, req wire.ChatRequest, send func(wir
 	var first time.Time
 	lastYield := time.Now()
 	lastSend := time.Now()
+	var pending wire.Delta // text not sent yet
+	flush := func(now time.Time) {
+		d := pending
+		send(wire.Msg{Kind: wire.KindDelta, Delta: &d})
+		pending.Text = ""
+		lastSend = now
+	}
 	res, err := g.Generate(ctx, req, func(d wire.Delta) error {
 		now := time.Now()
 		if first.IsZero() {
 			first = now
 			setStage("decode")
+			lastSend = time.Time{} // the first text goes out at once
 		}
-		if d.Text != "" || now.Sub(lastSend) > wire.BeatInterval {
-			send(wire.Msg{Kind: wire.KindDelta, Delta: &d})
-			lastSend = now
+		pending.Text += d.Text
+		pending.Token = d.Token
+		if pending.Text != "" && now.Sub(lastSend) >= s.Coalesce || now.Sub(lastSend) > wire.BeatInterval {
+			flush(now)
 		}
 		if s.Yield != nil && now.Sub(lastYield) >= s.YieldEvery {
 			s.Yield()
@@ -184,6 +196,9 @@ func (s *Server) Handle(ctx context.Context, req wire.ChatRequest, send func(wir
 		return
 	}
 	end := time.Now()
+	if pending.Text != "" {
+		flush(end)
+	}
 	res.LoadMS = loadMS
 	if !first.IsZero() {
 		res.PrefillMS = ms(first.Sub(start))

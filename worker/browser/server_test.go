@@ -87,6 +87,24 @@ func TestServerHandle(t *testing.T) {
 	}
 }
 
+func TestServerCoalesce(t *testing.T) {
+	s := &Server{Coalesce: time.Hour, Load: func(context.Context, string) (Generator, error) {
+		return fakeGen{words: []string{"a", "b", "", "c"}}, nil
+	}}
+	r := &recorder{}
+	s.Handle(context.Background(), wire.ChatRequest{Model: "m"}, r.send)
+	var texts []string
+	for _, m := range r.msgs {
+		if m.Kind == wire.KindDelta {
+			texts = append(texts, m.Delta.Text)
+		}
+	}
+	// The first token goes out at once; the rest waits for the window or the end.
+	if len(texts) != 2 || texts[0] != "a" || texts[1] != "bc" {
+		t.Errorf("deltas %q, want [a bc]", texts)
+	}
+}
+
 func TestServerCancelAndBeats(t *testing.T) {
 	g := slowGen{started: make(chan struct{})}
 	s := &Server{Load: func(context.Context, string) (Generator, error) { return g, nil }}

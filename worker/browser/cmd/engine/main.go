@@ -34,6 +34,7 @@ func main() {
 		Load:       browser.StoreLoader(store, engine.Options{Threads: 1, Backend: backend(g)}),
 		Yield:      func() { time.Sleep(time.Millisecond) },
 		YieldEvery: 100 * time.Millisecond,
+		Coalesce:   8 * time.Millisecond,
 	}
 	onMessage := js.FuncOf(func(_ js.Value, args []js.Value) any {
 		handleMessage(srv, args[0])
