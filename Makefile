@@ -3,13 +3,19 @@ SHELL := /bin/bash
 GO    ?= go
 BIN   := .build/bin
 
-.PHONY: help run test test-deps vet bench
+.PHONY: help run app test test-deps vet bench-cpu slm
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-14s %s\n", $$1, $$2}'
 
-run: ## run the main job: the engine CLI on the bundled model (becomes the server once it exists)
-	$(GO) run ./worker/cmd/slm generate -m worker/testdata/models/stories260K.gguf -p "Once upon a time" -n 128 --temp 0
+DATA  ?= .build/data
+
+run: app ## run the main job: the server with the demo store, the offline app and the bundled model on 127.0.0.1:8080
+	$(GO) run ./api/cmd/aisle-server -app .build/pwa -models .build/models -db $(DATA)/aisle.db -admin-token-file $(DATA)/admin-token
+
+app: ## build the web app (page, Go-WASM service worker and inference worker) and publish the bundled model
+	$(GO) run ./pwa/cmd/build -out .build/pwa
+	$(GO) run ./worker/cmd/publish -root .build/models -id stories260k worker/testdata/models/stories260K.gguf >/dev/null
 
 test-deps: ## install what the tests need (Debian packages, npm test peers)
 	bash deploy/setup/test-deps.sh
@@ -18,4 +24,10 @@ vet: ## static checks
 	$(GO) vet ./...
 
 test: test-deps vet ## install test dependencies, then run every test
-	$(GO) test -count=1 -timeout 25m ./...
+	CI=$${CI:-true} $(GO) test -count=1 -timeout 25m ./...
+
+slm: ## build the engine CLI into .build/bin/slm
+	$(GO) build -o $(BIN)/slm ./worker/cmd/slm
+
+bench-cpu: test-deps slm ## slm bench beside llama.cpp on SmolLM2-135M-shaped Q8_0 and Q4_K models
+	$(GO) run ./worker/internal/cmd/cpubench --slm $(BIN)/slm --models .build/bench --rounds 3 --threads 2
