@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/serviceworker"
 	"github.com/chromedp/chromedp"
 
@@ -81,6 +82,16 @@ func TestBrowserOfflineChat(t *testing.T) {
 		t.Logf("online chat: %d tokens, TTFT %.1f ms, total %.1f ms", got.Usage.CompletionTokens, got.TTFT, got.Total)
 	})
 
+	t.Run("installable", func(t *testing.T) {
+		res, err := chromedp.Call(ctx, page.GetInstallabilityErrors, cdp.Empty{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range res.InstallabilityErrors {
+			t.Errorf("installability error %s %v", e.ErrorID, e.ErrorArguments)
+		}
+	})
+
 	t.Run("sync API passes through to the server", func(t *testing.T) {
 		mark := srv.mark()
 		eval[int](t, ctx, 10*time.Second, `fetch('/v1/stores', {method: 'POST', body: '{}'}).then((r) => r.status)`)
@@ -101,6 +112,14 @@ func TestBrowserOfflineChat(t *testing.T) {
 		}
 		t.Logf("offline reload: interactive after %.0f ms, model loaded from cache in %.0f ms (worker), first token %.1f ms after send",
 			mt["interactive"], mt["load"], got.TTFT)
+	})
+
+	t.Run("offline fallback page", func(t *testing.T) {
+		tab := newTab(t, ctx)
+		navigate(t, tab, srv.URL()+"/aisle-not-stored.html")
+		if text := eval[string](t, tab, 5*time.Second, `document.body.innerText`); !strings.Contains(text, "You are offline") {
+			t.Errorf("offline navigation shows %q", text)
+		}
 	})
 
 	t.Run("second tab shares the worker", func(t *testing.T) {
