@@ -117,7 +117,8 @@ func TestMatMulLargeBatch(t *testing.T) {
 	}
 }
 
-// TestMatMulExactIsMatVec: MatMulExact gives exactly MatVec's values.
+// TestMatMulExactIsMatVec: MatMulExact gives exactly MatVec's values (but
+// for Q4_0 and Q4_K where it is MatMul: see its doc).
 func TestMatMulExactIsMatVec(t *testing.T) {
 	r := rand.New(rand.NewPCG(23, 24))
 	for _, typ := range dotTypes {
@@ -131,6 +132,16 @@ func TestMatMulExactIsMatVec(t *testing.T) {
 		}
 		got := make([]float32, nb*rows)
 		MatMulExact(typ, w, cols, a, nb, got, rows, 1, rows)
+		if batchedMatchesGGML && (typ == Q4_0 || typ == Q4_K) {
+			want := make([]float32, nb*rows)
+			MatMul(typ, w, cols, a, nb, want, rows, 1, rows)
+			for i := range want {
+				if i%rows != 0 && got[i] != want[i] {
+					t.Fatalf("%v value %d: MatMulExact %v, MatMul %v", typ, i, got[i], want[i])
+				}
+			}
+			continue
+		}
 		want := make([]float32, rows)
 		for j := 0; j < nb; j++ {
 			MatVec(typ, w, cols, a[j*ab:(j+1)*ab], want, 1, rows)

@@ -17,6 +17,10 @@ var (
 // horizontal sums.
 var rowKernelsMatchGGML = hasAVX2
 
+// batchedMatchesGGML reports that MatMul of Q4_0 and Q4_K weights gives the
+// values of llama.cpp's repacked gemm/gemv kernels (the VNNI kernels).
+var batchedMatchesGGML = hasVNNI512
+
 func matVec(t Type, w []byte, rb, cols int, a []byte, out []float32, r0, r1 int) {
 	if hasAVX2 {
 		matVecAVX2(t, w, rb, cols, a, out, r0, r1)

@@ -8,7 +8,8 @@ import "unsafe"
 // weights from repackRowsGo's layout (u = v+128, 16 rows × 4 values per
 // vector) rewritten per group as the signed values, their absolute values,
 // then the row scales (and mins): the sign trick of VPSIGNB/VPMADDUBSW
-// needs |v| beside v. Each call multiplies 8 rows by 4 vectors.
+// needs |v| beside v. Each call multiplies 8 rows by 4 vectors. It takes
+// every layout but Q4_K's (whose groups hold integer scales for gemmQ4K).
 
 //go:noescape
 func gemmAVX2(w *byte, stride, vecs, mins int, a *byte, gsize int, meta *byte, ngroups int, out *float32)

@@ -46,12 +46,15 @@ func repackQ6K(w *byte, rowoff *int32, mask uint16, nsb int, ws *byte)
 func prepQ8_0(src *byte, ngroups int, aq *byte, aqStride int, meta *byte, metaStride int)
 
 //go:noescape
-func prepQ8K(src *byte, nblocks, gsize int, aq *byte, aqStride int, meta *byte, metaStride int)
+func prepQ8K(src *byte, nblocks, gsize, intsum int, aq *byte, aqStride int, meta *byte, metaStride int)
 
 // prefetchRange asks the cache for the n > 0 bytes at p, without waiting.
 //
 //go:noescape
 func prefetchRange(p *byte, n int)
+
+//go:noescape
+func gemmQ4K(w, a, meta *byte, npairs int, out, accmin *float32)
 
 //go:noescape
 func gemmG16(w, a, meta *byte, ngroups int, out *float32)
@@ -72,7 +75,9 @@ func layoutFor(t Type) (gemmLayout, bool) {
 	switch t {
 	case Q8_0, Q4_0, Q5_0:
 		return gemmLayout{32, false, 576}, true
-	case Q4_K, Q5_K:
+	case Q4_K:
+		return gemmLayout{32, true, 768}, true // int32 scales and mins, d, dmin: see gemmQ4K
+	case Q5_K:
 		return gemmLayout{32, true, 640}, true
 	case Q6_K:
 		return gemmLayout{16, false, 320}, true
@@ -118,16 +123,30 @@ func (s *gemmScratch) grab(n int) []byte {
 func matMulVNNI(t Type, w []byte, rb, cols int, a []byte, ab, nb int, out []float32, rows, r0, r1 int) {
 	lay, _ := layoutFor(t)
 	ng := cols / lay.g
+	if t == Q4_K && nb%4 != 0 {
+		// llama.cpp multiplies vectors four at a time with its gemm kernel
+		// and the rest one at a time with its gemv kernel, whose order
+		// MatVec follows.
+		tail := nb - nb%4
+		for b := tail; b < nb; b++ {
+			matVec(t, w, rb, cols, a[b*ab:b*ab+ab], out[b*rows:], r0, r1)
+		}
+		nb = tail
+		if nb == 0 {
+			return
+		}
+	}
 	tiles := (nb + gemmActs - 1) / gemmActs
 	actQ := tiles * ng * gemmActs * lay.g
 	actM := tiles * ng * gemmActs * 16
 	wsz := ng * lay.stride
 	s := gemmPool.Get().(*gemmScratch)
 	stage := gemmRows * rb
-	buf := s.grab(actQ + actM + wsz + gemmRows*gemmActs*4 + stage)
+	buf := s.grab(actQ + actM + wsz + 2*gemmRows*gemmActs*4 + stage)
 	aq, meta, ws := buf[:actQ], buf[actQ:actQ+actM], buf[actQ+actM:actQ+actM+wsz]
 	tout := unsafe.Slice((*float32)(unsafe.Pointer(&buf[actQ+actM+wsz])), gemmRows*gemmActs)
-	staging := buf[actQ+actM+wsz+gemmRows*gemmActs*4:][:stage]
+	accmin := unsafe.Slice((*float32)(unsafe.Pointer(&buf[actQ+actM+wsz+gemmRows*gemmActs*4])), gemmRows*gemmActs)
+	staging := buf[actQ+actM+wsz+2*gemmRows*gemmActs*4:][:stage]
 	prepActs(t, lay, a, ab, nb, ng, aq, meta)
 	kernel := gemmG32
 	if lay.mins {
@@ -164,7 +183,11 @@ func matMulVNNI(t Type, w []byte, rb, cols int, a []byte, ab, nb int, out []floa
 					prefetchRange(&pf[0], k)
 					pf = pf[k:]
 				}
-				kernel(&ws[0], &aq[tile*tq], &meta[tile*tm], ng, &tout[0])
+				if t == Q4_K {
+					gemmQ4K(&ws[0], &aq[tile*tq], &meta[tile*tm], ng/2, &tout[0], &accmin[0])
+				} else {
+					kernel(&ws[0], &aq[tile*tq], &meta[tile*tm], ng, &tout[0])
+				}
 				for j := 0; j < min(gemmActs, nb-tile*gemmActs); j++ {
 					copy(out[(tile*gemmActs+j)*rows+r:(tile*gemmActs+j)*rows+r+n], tout[j*gemmRows:j*gemmRows+n])
 				}
@@ -189,7 +212,7 @@ func prepActs(t Type, lay gemmLayout, a []byte, ab, nb, ng int, aq, meta []byte)
 			if VecDotType(t) == Q8_0 {
 				prepQ8_0(&a[b*ab], ng, &aq[slot*g], gemmActs*g, &meta[slot*16], gemmActs*16)
 			} else {
-				prepQ8K(&a[b*ab], ng*g/QK, g, &aq[slot*g], gemmActs*g, &meta[slot*16], gemmActs*16)
+				prepQ8K(&a[b*ab], ng*g/QK, g, intSums(t), &aq[slot*g], gemmActs*g, &meta[slot*16], gemmActs*16)
 			}
 		}
 		return
@@ -227,11 +250,25 @@ func prepActsGo(t Type, lay gemmLayout, a []byte, ab, nb, ng int, aq, meta []byt
 				}
 			}
 			le.PutUint32(m[0:], uint32(-128*sum))
-			le.PutUint32(m[4:], math.Float32bits(d))
-			le.PutUint32(m[8:], math.Float32bits(d*float32(sum)))
+			if intSums(t) != 0 {
+				le.PutUint32(m[4:], uint32(sum))
+				le.PutUint32(m[8:], math.Float32bits(d))
+			} else {
+				le.PutUint32(m[4:], math.Float32bits(d))
+				le.PutUint32(m[8:], math.Float32bits(d*float32(sum)))
+			}
 			le.PutUint32(m[12:], 0)
 		}
 	}
+}
+
+// intSums is 1 for the type whose kernel (gemmQ4K) takes the activation
+// sums as integers in the meta records: {-128*sum, sum, d, 0}.
+func intSums(t Type) int {
+	if t == Q4_K {
+		return 1
+	}
+	return 0
 }
 
 // sumInt8x32 sums 32 signed bytes eight at a time: biased to unsigned,
@@ -309,8 +346,11 @@ func repackRowsGo(t Type, lay gemmLayout, w []byte, rb, n, ng int, ws []byte) {
 					le.PutUint32(lane[(m)*64:], (le.Uint32(qs[4*m:])>>shift)&0x0f0f0f0f|0x80808080)
 				}
 				sc, mm := scaleMinK4(j, blk[4:16])
-				scale = f16At(blk, 0) * float32(sc)
-				mn = -(f16At(blk, 2) * float32(mm))
+				le.PutUint32(lane[512:], uint32(sc))
+				le.PutUint32(lane[576:], uint32(mm))
+				le.PutUint32(lane[640:], math.Float32bits(f16At(blk, 0)))
+				le.PutUint32(lane[704:], math.Float32bits(f16At(blk, 2)))
+				continue
 			case Q5_K:
 				blk := row[176*(grp/8) : 176*(grp/8)+176]
 				j := grp % 8

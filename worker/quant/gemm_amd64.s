@@ -169,3 +169,127 @@ loop16:
 	JNZ loop16
 	STORE_ACC
 	RET
+
+// gemmQ4K is the batched Q4_K product in the order of llama.cpp's repacked
+// Q4_K kernel (q4_K_8x8 gemm), which multiplies Q4_K weights there: per pair
+// of sub-blocks (64 values) and per row, the integer sum Σ sc_j·dot_j is
+// added by one FMA with d·d_a, and the integer Σ m_j·sum_j (sums of the
+// activations) by one FMA with dmin·d_a into a second accumulator that is
+// subtracted at the end. Groups are 768 bytes: 8 vectors of u = q+128, the
+// rows' int32 scales sc, int32 mins m, float32 d and float32 dmin; the meta
+// records are {-128*sum, sum (int32), d_a, 0}. accmin is scratch for 8×16
+// float32.
+
+#define Q4KA(j, I) \
+	VPBROADCASTD (j*16)(BX), I; \
+	VPDPBUSD.BCST (j*32+0)(DI), Z0, I; \
+	VPDPBUSD.BCST (j*32+4)(DI), Z1, I; \
+	VPDPBUSD.BCST (j*32+8)(DI), Z2, I; \
+	VPDPBUSD.BCST (j*32+12)(DI), Z3, I; \
+	VPDPBUSD.BCST (j*32+16)(DI), Z4, I; \
+	VPDPBUSD.BCST (j*32+20)(DI), Z5, I; \
+	VPDPBUSD.BCST (j*32+24)(DI), Z6, I; \
+	VPDPBUSD.BCST (j*32+28)(DI), Z7, I; \
+	VPMULLD Z8, I, I
+
+#define Q4KB(j, I, acc) \
+	VPBROADCASTD (128+j*16)(BX), Z29; \
+	VPDPBUSD.BCST (256+j*32+0)(DI), Z0, Z29; \
+	VPDPBUSD.BCST (256+j*32+4)(DI), Z1, Z29; \
+	VPDPBUSD.BCST (256+j*32+8)(DI), Z2, Z29; \
+	VPDPBUSD.BCST (256+j*32+12)(DI), Z3, Z29; \
+	VPDPBUSD.BCST (256+j*32+16)(DI), Z4, Z29; \
+	VPDPBUSD.BCST (256+j*32+20)(DI), Z5, Z29; \
+	VPDPBUSD.BCST (256+j*32+24)(DI), Z6, Z29; \
+	VPDPBUSD.BCST (256+j*32+28)(DI), Z7, Z29; \
+	VPMULLD Z8, Z29, Z29; \
+	VPADDD Z29, I, I; \
+	VCVTDQ2PS I, I; \
+	VMULPS.BCST (j*16+8)(BX), Z11, Z30; \
+	VFMADD231PS Z30, I, acc; \
+	VPMULLD.BCST (j*16+4)(BX), Z9, Z29; \
+	VPMULLD.BCST (128+j*16+4)(BX), Z10, Z31; \
+	VPADDD Z31, Z29, Z29; \
+	VCVTDQ2PS Z29, Z29; \
+	VMULPS.BCST (j*16+8)(BX), Z12, Z30; \
+	VMOVUPS (j*64)(R9), Z31; \
+	VFMADD231PS Z30, Z29, Z31; \
+	VMOVUPS Z31, (j*64)(R9)
+
+#define Q4KW(off) \
+	VMOVDQU64 (off+0)(SI), Z0; \
+	VMOVDQU64 (off+64)(SI), Z1; \
+	VMOVDQU64 (off+128)(SI), Z2; \
+	VMOVDQU64 (off+192)(SI), Z3; \
+	VMOVDQU64 (off+256)(SI), Z4; \
+	VMOVDQU64 (off+320)(SI), Z5; \
+	VMOVDQU64 (off+384)(SI), Z6; \
+	VMOVDQU64 (off+448)(SI), Z7; \
+	VMOVDQU32 (off+512)(SI), Z8
+
+#define Q4KOUT(j, acc) \
+	VMOVUPS (j*64)(R9), Z29; \
+	VSUBPS Z29, acc, Z29; \
+	VMOVUPS Z29, (j*64)(R8)
+
+// func gemmQ4K(w, a, meta *byte, npairs int, out, accmin *float32)
+TEXT ·gemmQ4K(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), SI
+	MOVQ a+8(FP), DI
+	MOVQ meta+16(FP), BX
+	MOVQ npairs+24(FP), CX
+	MOVQ out+32(FP), R8
+	MOVQ accmin+40(FP), R9
+	VPXORD Z29, Z29, Z29
+	MOVQ $0, AX
+q4kz:
+	VMOVUPS Z29, (R9)(AX*1)
+	ADDQ $64, AX
+	CMPQ AX, $512
+	JLT q4kz
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+	VPXORD Z28, Z28, Z28
+q4kloop:
+	VMOVUPS 640(SI), Z11
+	VMOVUPS 704(SI), Z12
+	VMOVDQU32 576(SI), Z9
+	VMOVDQU32 1344(SI), Z10
+	Q4KW(0)
+	Q4KA(0, Z13)
+	Q4KA(1, Z14)
+	Q4KA(2, Z15)
+	Q4KA(3, Z16)
+	Q4KA(4, Z17)
+	Q4KA(5, Z18)
+	Q4KA(6, Z19)
+	Q4KA(7, Z20)
+	Q4KW(768)
+	Q4KB(0, Z13, Z21)
+	Q4KB(1, Z14, Z22)
+	Q4KB(2, Z15, Z23)
+	Q4KB(3, Z16, Z24)
+	Q4KB(4, Z17, Z25)
+	Q4KB(5, Z18, Z26)
+	Q4KB(6, Z19, Z27)
+	Q4KB(7, Z20, Z28)
+	ADDQ $1536, SI
+	ADDQ $512, DI
+	ADDQ $256, BX
+	DECQ CX
+	JNZ q4kloop
+	Q4KOUT(0, Z21)
+	Q4KOUT(1, Z22)
+	Q4KOUT(2, Z23)
+	Q4KOUT(3, Z24)
+	Q4KOUT(4, Z25)
+	Q4KOUT(5, Z26)
+	Q4KOUT(6, Z27)
+	Q4KOUT(7, Z28)
+	VZEROUPPER
+	RET

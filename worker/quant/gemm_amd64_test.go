@@ -63,6 +63,10 @@ func TestMatMulAVX2(t *testing.T) {
 			checkMatMul(t, typ, sh.rows, sh.cols, sh.nb, 0, sh.rows, w, randVec(r, sh.nb*sh.cols, 1))
 			checkMatMul(t, typ, sh.rows, sh.cols, sh.nb, 2, sh.rows-1, w, randVec(r, sh.nb*sh.cols, 1))
 			// the kernel itself, also for the types MatMul does not route to it
+			// (but Q4_K, whose repacked layout is gemmQ4K's)
+			if typ == Q4_K {
+				continue
+			}
 			rb, ab := mustRowBytes(t, typ, sh.cols), mustActBytes(t, typ, sh.cols)
 			x := randVec(r, sh.nb*sh.cols, 1)
 			a := make([]byte, sh.nb*ab)

@@ -50,20 +50,28 @@ func MatMul(t Type, w []byte, cols int, a []byte, nb int, out []float32, rows, r
 	matMul(t, w, rb, cols, a[:nb*ab], ab, nb, out, rows, r0, r1)
 }
 
-// MatMulExact is MatMul computed as nb MatVec calls, for comparisons with
-// llama.cpp that want the same float32 values rather than speed (it runs at
-// MatVec's rate, several times slower than MatMul on AVX-512 VNNI). On
-// amd64 with AVX2 its results are bit-identical to llama.cpp's batched
-// products for Q8_0 and Q5_0 weights (its tinyBLAS kernels add in the order
-// of ggml_vec_dot_*, which the row kernels follow) and for Q5_K and Q6_K
-// (which it multiplies with ggml_vec_dot_*); for Q4_0 and Q4_K llama.cpp
-// repacks the weights and adds in another order.
+// MatMulExact is MatMul for comparisons with llama.cpp that want its very
+// float32 values rather than speed: on amd64 with AVX2 its results are
+// bit-identical to those of llama.cpp's CPU backend (x86, AVX-512 build) for
+// every quantized type. Q8_0 and Q5_0 weights llama.cpp multiplies with its
+// tinyBLAS kernels and Q5_K and Q6_K with ggml_vec_dot_*, all adding in the
+// order of ggml_vec_dot_*, which the row kernels follow: MatMulExact runs
+// MatVec once per vector for them, at MatVec's rate (several times slower
+// than MatMul with AVX-512 VNNI). Q4_0 and Q4_K llama.cpp repacks, and
+// multiplies four vectors at a time with one kernel and the rest with
+// another; MatMul with AVX-512 VNNI follows both, and MatMulExact is MatMul
+// there (without VNNI, Q4_K matches only for the last nb%4 vectors).
 func MatMulExact(t Type, w []byte, cols int, a []byte, nb int, out []float32, rows, r0, r1 int) {
 	rb, ab := checkDot("MatMulExact", t, cols)
 	if nb < 0 || r0 < 0 || r1 < r0 || r1 > rows || len(w)/rb < r1 || len(a)/ab < nb ||
 		(nb > 0 && len(out) < (nb-1)*rows+r1) {
 		panic(fmt.Sprintf("quant: MatMulExact %v: rows [%d,%d) of %d, %d vectors: w has %d bytes, a %d bytes, out %d values",
 			t, r0, r1, rows, nb, len(w), len(a), len(out)))
+	}
+	if batchedMatchesGGML && (t == Q4_0 || t == Q4_K) {
+		// llama.cpp's own batched order for these, which MatMul follows here
+		matMul(t, w, rb, cols, a[:nb*ab], ab, nb, out, rows, r0, r1)
+		return
 	}
 	for b := 0; b < nb; b++ {
 		matVec(t, w, rb, cols, a[b*ab:b*ab+ab], out[b*rows:], r0, r1)

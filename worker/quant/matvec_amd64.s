@@ -96,6 +96,16 @@ GLOBL shufK6<>(SB), RODATA|NOPTR, $128
 	VMOVSHDUP x, t; \
 	VADDSS t, x, x
 
+// IHSUM8(y, x, t): the lowest int32 lane of x (the low half of y) = the sum of
+// the eight int32 lanes of y (exact); clobbers t.
+#define IHSUM8(y, x, t) \
+	VEXTRACTI128 $1, y, t; \
+	VPADDD t, x, x; \
+	VPSHUFD $0x4e, x, t; \
+	VPADDD t, x, x; \
+	VPSHUFD $0xb1, x, t; \
+	VPADDD t, x, x
+
 // Q8DOT: Y5 = eight int32 partial sums of w·a for 32 bytes at wq and aq
 // (both signed); clobbers Y1-Y4. Y15 = 16-bit ones.
 #define Q8DOT(wq, aq) \
@@ -149,6 +159,10 @@ q80blk:
 	RET
 
 // func matVecQ4_0(w *byte, rb, nrows int, a *byte, nblk int, out *float32)
+//
+// llama.cpp multiplies Q4_0 weights in its repacked form (q4_0_8x8), which
+// adds each block's whole integer sum to the row's sum by one scalar FMA
+// with d_w*d_a; so does this kernel, to give the very same values.
 TEXT ·matVecQ4_0(SB), NOSPLIT, $0-48
 	MOVQ w+0(FP), R10
 	MOVQ rb+8(FP), R9
@@ -173,14 +187,14 @@ q40blk:
 	VPSIGNB Y1, Y2, Y4
 	VPMADDUBSW Y4, Y3, Y5
 	VPMADDWD Y15, Y5, Y5
-	VCVTDQ2PS Y5, Y5
+	IHSUM8(Y5, X5, X3)
+	VCVTDQ2PS X5, X5
 	BLOCKSCALE(0(SI), 0(DI))
-	VFMADD231PS Y6, Y5, Y0
+	VFMADD231SS X6, X5, X0
 	ADDQ $18, SI
 	ADDQ $34, DI
 	DECQ CX
 	JNZ q40blk
-	HSUM8
 	VMOVSS X0, (R8)
 	ADDQ $4, R8
 	ADDQ R9, R10
@@ -234,6 +248,29 @@ q40blk:
 	VPSHUFB shufK4<>+(j*32)(SB), Y9, Y3; \
 	VPMADDWD Y3, Y2, Y2; \
 	VPADDD Y2, Y11, Y11
+
+// KFINISH4 is KFINISH in the order of llama.cpp's repacked Q4_K product
+// (q4_K_8x8), which it uses for Q4_K weights: one scalar FMA per
+// super-block of the whole integer sums, X0 += d*da × Σsums, X12 +=
+// dmin*da × Σmins.
+#define KFINISH4 \
+	IHSUM8(Y11, X11, X3); \
+	VCVTDQ2PS X11, X11; \
+	VPSHUFD $0x4e, X8, X7; \
+	VPADDD X7, X8, X8; \
+	VPSHUFD $0xb1, X8, X7; \
+	VPADDD X7, X8, X8; \
+	VCVTDQ2PS X8, X8; \
+	MOVWLZX 0(SI), AX; \
+	MOVWLZX 2(SI), BX; \
+	VMOVD AX, X6; \
+	VPINSRW $1, BX, X6, X6; \
+	VCVTPH2PS X6, X6; \
+	VBROADCASTSS 0(DI), X7; \
+	VMULPS X7, X6, X6; \
+	VMOVSHDUP X6, X7; \
+	VFMADD231SS X6, X11, X0; \
+	VFMADD231SS X7, X8, X12
 
 // KFINISH: Y0 += d*da × sums (Y11), X12 += dmin*da × mins (X8), for the
 // Q4_K/Q5_K block at SI and the Q8_K block at DI.
@@ -317,13 +354,11 @@ q4kblk:
 	VPSRLW $4, Y1, Y2
 	VPAND Y14, Y2, Y2
 	KSUB(7, 228(DI))
-	KFINISH
+	KFINISH4
 	ADDQ $144, SI
 	ADDQ $292, DI
 	DECQ CX
 	JNZ q4kblk
-	HSUM8
-	HSUM4(X12, X1)
 	VSUBSS X12, X0, X0
 	VMOVSS X0, (R8)
 	ADDQ $4, R8

@@ -51,16 +51,18 @@ p8loop:
 	VZEROUPPER
 	RET
 
-// func prepQ8K(src *byte, nblocks, gsize int, aq *byte, aqStride int, meta *byte, metaStride int)
-// gsize is 32 (groups of two bsums) or 16 (one bsum per group).
-TEXT ·prepQ8K(SB), NOSPLIT, $0-56
+// func prepQ8K(src *byte, nblocks, gsize, intsum int, aq *byte, aqStride int, meta *byte, metaStride int)
+// gsize is 32 (groups of two bsums) or 16 (one bsum per group); with intsum
+// set the records are {-128*sum, sum, d, 0} instead.
+TEXT ·prepQ8K(SB), NOSPLIT, $0-64
 	MOVQ src+0(FP), SI
 	MOVQ nblocks+8(FP), CX
 	MOVQ gsize+16(FP), R11
-	MOVQ aq+24(FP), DI
-	MOVQ aqStride+32(FP), R9
-	MOVQ meta+40(FP), BX
-	MOVQ metaStride+48(FP), R10
+	MOVQ intsum+24(FP), R14
+	MOVQ aq+32(FP), DI
+	MOVQ aqStride+40(FP), R9
+	MOVQ meta+48(FP), BX
+	MOVQ metaStride+56(FP), R10
 pkblock:
 	VMOVSS 0(SI), X3
 	MOVQ $0, R12 // byte offset of the group in qs
@@ -81,14 +83,21 @@ pk16:
 	MOVWLSX 260(SI)(R13*1), AX
 	ADDQ $2, R13
 pkmeta:
-	VCVTSI2SSL AX, X4, X4
-	VMULSS X3, X4, X4
 	MOVL AX, DX
 	IMULL $-128, DX
 	MOVL DX, 0(BX)
+	MOVL $0, 12(BX)
+	TESTQ R14, R14
+	JZ pkfloat
+	MOVL AX, 4(BX)
+	VMOVSS X3, 8(BX)
+	JMP pknext
+pkfloat:
+	VCVTSI2SSL AX, X4, X4
+	VMULSS X3, X4, X4
 	VMOVSS X3, 4(BX)
 	VMOVSS X4, 8(BX)
-	MOVL $0, 12(BX)
+pknext:
 	ADDQ R9, DI
 	ADDQ R10, BX
 	ADDQ R11, R12

@@ -48,12 +48,19 @@
 // accumulated), so two implementations agree within a few float32 epsilons
 // of Σ|w_i*a_i| (the tests allow 1e-5 of it). The activation conversions are
 // bit-exact with llama.cpp's, and the quantizers byte-exact with its
-// reference quantizers (testdata/ggmlgold). The amd64 row kernels (VecDot,
-// MatVec) go further: they add in the very order of llama.cpp's x86
-// ggml_vec_dot_* for the quantized types and so give the same float32
-// values, bit for bit. llama.cpp decodes with those for Q8_0, Q5_0, Q5_K and
-// Q6_K weights (Q4_0 and Q4_K weights it repacks, and adds otherwise); its
-// prefill products and MatMul differ from them by rounding only.
+// reference quantizers (testdata/ggmlgold). Beyond that, on amd64 the
+// products follow llama.cpp's own kernels' order of float operations and so
+// give its very float32 values (checked against its prebuilt CPU backend's
+// ggml_mul_mat in testdata/ggmlgold/mulmat.bin):
+//   - MatVec (decode), with AVX2: every quantized type. llama.cpp multiplies
+//     Q8_0, Q5_0, Q5_K and Q6_K with ggml_vec_dot_* and Q4_0 and Q4_K with
+//     its repacked gemv kernels; the row kernels follow each.
+//   - MatMul (prefill), with AVX-512 VNNI: Q4_0 and Q4_K (llama.cpp's
+//     repacked gemm kernels for four vectors at a time, gemv for the rest).
+//     For the other types its kernels add in another order than the fast
+//     batched kernels here, and MatMulExact gives its values at MatVec's
+//     rate.
+// F32, F16 and BF16 products, and the portable code, agree within rounding.
 //
 // # Contracts
 //

@@ -260,18 +260,31 @@ GLOBL rp60<>(SB), RODATA|NOPTR, $4
 
 // Q4QS(c): the 32 bytes of chunk c at 16+32c(SI): low nibbles to group
 // 2c, high nibbles to group 2c+1, as q|0x80.
-#define Q4DW(c, m) \
+#define Q4DW(c, m, gs) \
 	GATHER(16+32*c+4*m, Z0); \
 	VPANDD Z29, Z0, Z1; \
 	VPORD Z30, Z1, Z1; \
-	VMOVDQU64 Z1, (1280*c+64*m)(DI); \
+	VMOVDQU64 Z1, (2*gs*c+64*m)(DI); \
 	VPSRLD $4, Z0, Z1; \
 	VPANDD Z29, Z1, Z1; \
 	VPORD Z30, Z1, Z1; \
-	VMOVDQU64 Z1, (1280*c+640+64*m)(DI)
-#define Q4QS(c) \
-	Q4DW(c, 0); Q4DW(c, 1); Q4DW(c, 2); Q4DW(c, 3); \
-	Q4DW(c, 4); Q4DW(c, 5); Q4DW(c, 6); Q4DW(c, 7)
+	VMOVDQU64 Z1, (2*gs*c+gs+64*m)(DI)
+#define Q4QS(c, gs) \
+	Q4DW(c, 0, gs); Q4DW(c, 1, gs); Q4DW(c, 2, gs); Q4DW(c, 3, gs); \
+	Q4DW(c, 4, gs); Q4DW(c, 5, gs); Q4DW(c, 6, gs); Q4DW(c, 7, gs)
+
+// KSCALEI(src, msrc, sh, off): for Q4_K's layout, store byte sh/8 of src
+// (scales) as int32 at off(DI), of msrc (mins) at off+64(DI), and the
+// super-block's d (Z20) and dmin (Z21, made positive) at off+128, off+192.
+#define KSCALEI(src, msrc, sh, off) \
+	VPSRLD $sh, src, Z13; \
+	VPANDD Z26, Z13, Z13; \
+	VMOVDQU32 Z13, off(DI); \
+	VPSRLD $sh, msrc, Z13; \
+	VPANDD Z26, Z13, Z13; \
+	VMOVDQU32 Z13, (off+64)(DI); \
+	VMOVUPS Z20, (off+128)(DI); \
+	VMOVUPS Z21, (off+192)(DI)
 
 #define KCONSTS \
 	VPBROADCASTD rp80<>(SB), Z30; \
@@ -281,6 +294,9 @@ GLOBL rp60<>(SB), RODATA|NOPTR, $4
 	VPBROADCASTD rpff<>(SB), Z26; \
 	VPBROADCASTD rpsign<>(SB), Z19
 
+// Q4_K groups are 768 bytes (see gemmQ4K): values, int32 scales and mins,
+// float32 d and dmin.
+//
 // func repackQ4K(w *byte, rowoff *int32, mask uint16, nsb int, ws *byte)
 TEXT ·repackQ4K(SB), NOSPLIT, $0-40
 	MOVQ w+0(FP), SI
@@ -292,13 +308,21 @@ TEXT ·repackQ4K(SB), NOSPLIT, $0-40
 	KCONSTS
 q4krp:
 	KHEAD
-	KSCALES8
-	Q4QS(0)
-	Q4QS(1)
-	Q4QS(2)
-	Q4QS(3)
+	VXORPS Z19, Z21, Z21 // dmin, positive
+	KSCALEI(Z22, Z24, 0, 512)
+	KSCALEI(Z22, Z24, 8, 1280)
+	KSCALEI(Z22, Z24, 16, 2048)
+	KSCALEI(Z22, Z24, 24, 2816)
+	KSCALEI(Z23, Z25, 0, 3584)
+	KSCALEI(Z23, Z25, 8, 4352)
+	KSCALEI(Z23, Z25, 16, 5120)
+	KSCALEI(Z23, Z25, 24, 5888)
+	Q4QS(0, 768)
+	Q4QS(1, 768)
+	Q4QS(2, 768)
+	Q4QS(3, 768)
 	ADDQ $144, SI
-	ADDQ $5120, DI
+	ADDQ $6144, DI
 	DECQ CX
 	JNZ q4krp
 	VZEROUPPER
