@@ -60,6 +60,7 @@
 //     For the other types its kernels add in another order than the fast
 //     batched kernels here, and MatMulExact gives its values at MatVec's
 //     rate.
+//
 // F32, F16 and BF16 products, and the portable code, agree within rounding.
 //
 // # Contracts
