@@ -4,15 +4,19 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	gosync "sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"aisle/api/server"
@@ -111,6 +115,21 @@ func browser(t testing.TB) context.Context {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
+	// The page's console ends up in the test log (Go's panics land there).
+	if _, err := chromedp.Call(ctx, runtime.Enable, cdp.Empty{}); err == nil {
+		chromedp.Listen(ctx, func(ev any) {
+			switch ev := ev.(type) {
+			case *runtime.EventConsoleAPICalled:
+				var parts []string
+				for _, a := range ev.Args {
+					parts = append(parts, strings.Trim(string(a.Value), `"`))
+				}
+				t.Logf("console.%s: %s", ev.Type, strings.Join(parts, " "))
+			case *runtime.EventExceptionThrown:
+				t.Logf("exception: %s %v", ev.ExceptionDetails.Text, ev.ExceptionDetails.Exception)
+			}
+		})
+	}
 	return ctx
 }
 
@@ -169,7 +188,22 @@ type jsSyncResult struct {
 func TestBrowserSyncOfflineAndPush(t *testing.T) {
 	needChromium(t)
 	app := testApp(t)
-	e := newEnv(t, sqliteDB, server.Config{Fallback: http.FileServer(http.Dir(app))})
+	// The network between the page and the server can be made to cut
+	// every changes response after the first one of a sync.
+	var cutting atomic.Bool
+	var pagesSeen atomic.Int64
+	e := newEnvWrapped(t, sqliteDB, server.Config{Fallback: http.FileServer(http.Dir(app))}, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if cutting.Load() && strings.HasSuffix(r.URL.Path, "/changes") && pagesSeen.Add(1) > 1 {
+				r.Header.Del("Accept-Encoding")
+				rec := httptest.NewRecorder()
+				h.ServeHTTP(rec, r)
+				cutConnection(w, r, rec.Body.Bytes(), rec.Header())
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
 	ctx := browser(t)
 	openPage(t, ctx, e.URL+"/index.html")
 
@@ -224,6 +258,36 @@ func TestBrowserSyncOfflineAndPush(t *testing.T) {
 		t.Fatalf("price after push: %d", price)
 	}
 	eval[any](t, ctx, `(aisleSync.unwatch(), null)`)
+
+	// A sync interrupted mid-way (connection cut after its first page)
+	// leaves IndexedDB at the last checkpoint with one page staged; the
+	// next sync resumes from there.
+	csv := "sku,quantity\n"
+	for i, sku := range []string{"MILK-1L", "BUTTER-250", "BAGUETTE", "PASTA-500", "RICE-1K", "COFFEE-250", "APPLE-KG", "BANANA-KG", "WATER-6X1.5", "SOAP-LIQ", "TEA-GREEN-20", "BRIE-300"} {
+		csv += fmt.Sprintf("%s,%d\n", sku, 700+i)
+	}
+	e.do("POST", "/v1/admin/import?entity=stock&store=demo", e.Admin, csv, "Content-Type", "text/csv").want(t, 200)
+	e.do("POST", "/v1/admin/stores/demo/publish", e.Admin, nil).want(t, 201)
+	eval[any](t, ctx, `aisleSync.open({store: "demo", pageSize: 5})`)
+	cutting.Store(true)
+	if code := eval[string](t, ctx, `Promise.race([aisleSync.sync().then(() => "synced", e => e.code), new Promise(r => setTimeout(() => r("timeout"), 20000))])`); code != string(catalog.Unavailable) {
+		st := eval[string](t, ctx, `aisleSync.status().then(m => JSON.stringify(m))`)
+		t.Fatalf("interrupted sync: %q; pages seen %d; status %s", code, pagesSeen.Load(), st)
+	}
+	if q := eval[int](t, ctx, `aisleSync.stock("MILK-1L").then(v => v.stock.quantity)`); q != 48 {
+		t.Fatalf("after an interrupted sync the stock reads %d, want the last checkpoint's 48", q)
+	}
+	if staged := eval[int](t, ctx, `aisleSync.status().then(m => m.staging.changes)`); staged != 5 {
+		t.Fatalf("staged changes after the cut: %d, want one page of 5", staged)
+	}
+	cutting.Store(false)
+	res = eval[jsSyncResult](t, ctx, `aisleSync.sync()`)
+	if !res.Applied || res.Changes != 12 || res.Pages != 2 {
+		t.Fatalf("resumed sync: %+v (want 12 changes, the 2 remaining pages)", res)
+	}
+	if q := eval[int](t, ctx, `aisleSync.stock("BRIE-300").then(v => v.stock.quantity)`); q != 711 {
+		t.Fatalf("after resuming: %d", q)
+	}
 }
 
 // BenchmarkIndexedDBApply measures how fast the browser replica applies a

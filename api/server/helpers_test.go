@@ -66,6 +66,13 @@ func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard
 // newEnv starts a server (rate limiting off unless cfg says otherwise).
 func newEnv(t *testing.T, kind dbKind, cfg server.Config) *env {
 	t.Helper()
+	return newEnvWrapped(t, kind, cfg, nil)
+}
+
+// newEnvWrapped is newEnv with the server's handler wrapped (fault
+// injection); wrap may be nil.
+func newEnvWrapped(t *testing.T, kind dbKind, cfg server.Config, wrap func(http.Handler) http.Handler) *env {
+	t.Helper()
 	st, path := openDB(t, kind)
 	ctx := context.Background()
 	if err := server.Seed(ctx, st, time.Now()); err != nil {
@@ -88,7 +95,11 @@ func newEnv(t *testing.T, kind dbKind, cfg server.Config) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(srv.Handler())
+	h := srv.Handler()
+	if wrap != nil {
+		h = wrap(h)
+	}
+	hs := httptest.NewServer(h)
 	e := &env{t: t, URL: hs.URL, HTTP: hs, Srv: srv, Store: st, Admin: secret, path: path}
 	t.Cleanup(func() {
 		srv.Shutdown(context.Background())

@@ -164,6 +164,11 @@ func (c *Client) Watch(ctx context.Context, store string, fn func(wire.Event)) e
 	}
 	defer resp.Body.Close()
 	err = ReadEvents(resp.Body, func(typ string, data []byte) error {
+		// In the browser a canceled fetch may still deliver what was
+		// buffered: nothing reaches fn once ctx is done.
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		var ev wire.Event
 		if err := json.Unmarshal(data, &ev); err != nil {
 			return catalog.Wrap(err, catalog.Invalid, "malformed %s event", typ)

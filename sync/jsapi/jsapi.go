@@ -249,7 +249,10 @@ func watch(cb js.Value) {
 			err := st.cl.Watch(ctx, st.rep.Store, func(ev wire.Event) {
 				backoff = time.Second
 				go func() {
-					res, err := doSync(ctx)
+					if ctx.Err() != nil {
+						return // unwatched meanwhile
+					}
+					res, err := doSync(context.Background())
 					report(ev.Type, res, err)
 				}()
 			})

@@ -69,7 +69,10 @@ func indexed(k wire.Kind) bool { return k == wire.KindProduct || k == wire.KindF
 
 // Open opens (creating or upgrading) the database called name.
 func Open(ctx context.Context, name string) (*Storage, error) {
-	req, err := idb.Global().Open(ctx, name, dbVersion, func(db *idb.Database, oldVersion, newVersion uint) error {
+	if err := live(ctx); err != nil {
+		return nil, err
+	}
+	req, err := idb.Global().Open(context.Background(), name, dbVersion, func(db *idb.Database, oldVersion, newVersion uint) error {
 		// Runs inside upgradeneeded: must not block.
 		if oldVersion < 1 {
 			if _, err := db.CreateObjectStore(metaStore, idb.ObjectStoreOptions{}); err != nil {
@@ -95,7 +98,7 @@ func Open(ctx context.Context, name string) (*Storage, error) {
 	if err != nil {
 		return nil, catalog.Wrap(err, catalog.Unavailable, "open IndexedDB %q", name)
 	}
-	db, err := req.Await(ctx)
+	db, err := req.Await(context.Background())
 	if err != nil {
 		return nil, catalog.Wrap(err, catalog.Unavailable, "open IndexedDB %q", name)
 	}
@@ -108,11 +111,21 @@ func (s *Storage) Close() error { return s.db.Close() }
 // awaitTx starts waiting for tx to finish. Call it right after issuing the
 // transaction's requests and before blocking: the waiting goroutine
 // registers its listeners before control returns to JavaScript.
-func awaitTx(ctx context.Context, tx *idb.Transaction) <-chan error {
+//
+// Contexts: go-indexeddb may wait forever when handed a context that is
+// already canceled (its listener removal races the result), and a
+// transaction always ends by itself (complete, error or abort). So the
+// library only ever gets context.Background(); callers check their own
+// context before starting (see live).
+func awaitTx(tx *idb.Transaction) <-chan error {
 	ch := make(chan error, 1)
-	go func() { ch <- tx.Await(ctx) }()
+	go func() { ch <- tx.Await(context.Background()) }()
 	return ch
 }
+
+// live returns ctx's error, if any: the check every method makes before
+// touching the database.
+func live(ctx context.Context) error { return ctx.Err() }
 
 func storageErr(err error, what string) error {
 	if err == nil {
@@ -144,6 +157,9 @@ func asCatalog(err error, target **catalog.Error) bool {
 
 // readMeta reads the meta record's JSON ("" when absent).
 func (s *Storage) readMeta(ctx context.Context) (string, error) {
+	if err := live(ctx); err != nil {
+		return "", err
+	}
 	tx, err := s.db.Transaction(idb.TransactionReadOnly, metaStore)
 	if err != nil {
 		return "", err
@@ -156,7 +172,7 @@ func (s *Storage) readMeta(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := <-awaitTx(ctx, tx); err != nil {
+	if err := <-awaitTx(tx); err != nil {
 		return "", err
 	}
 	v, err := req.Result()
@@ -193,6 +209,9 @@ func (s *Storage) Load(ctx context.Context) (replica.Meta, error) {
 // the meta record still holds expect (the JSON read earlier). writes runs
 // inside an IndexedDB success callback: it must not block.
 func (s *Storage) casWrite(ctx context.Context, expect string, stores []string, writes func(tx *idb.Transaction) error) error {
+	if err := live(ctx); err != nil {
+		return err
+	}
 	// Relaxed durability: the commit is reported once the data reached the
 	// operating system. A power cut may lose the last checkpoint, never
 	// corrupt one; the replica then simply syncs it again.
@@ -209,7 +228,7 @@ func (s *Storage) casWrite(ctx context.Context, expect string, stores []string, 
 		return err
 	}
 	var cbErr error
-	err = req.ListenSuccess(ctx, func() {
+	err = req.ListenSuccess(context.Background(), func() {
 		v, err := req.Result()
 		cur := ""
 		if err == nil && v.Type() == js.TypeString {
@@ -228,7 +247,7 @@ func (s *Storage) casWrite(ctx context.Context, expect string, stores []string, 
 	if err != nil {
 		return err
 	}
-	txErr := <-awaitTx(ctx, tx)
+	txErr := <-awaitTx(tx)
 	if cbErr != nil {
 		return cbErr
 	}
@@ -295,6 +314,9 @@ func (s *Storage) Stage(ctx context.Context, prevNext int64, next replica.Stagin
 
 // readStaged returns every staged change, in page order.
 func (s *Storage) readStaged(ctx context.Context) ([]wire.Change, error) {
+	if err := live(ctx); err != nil {
+		return nil, err
+	}
 	tx, err := s.db.Transaction(idb.TransactionReadOnly, stagedStore)
 	if err != nil {
 		return nil, err
@@ -309,7 +331,7 @@ func (s *Storage) readStaged(ctx context.Context) ([]wire.Change, error) {
 	}
 	var out []wire.Change
 	var decErr error
-	err = cur.Iter(ctx, func(c *idb.CursorWithValue) error {
+	err = cur.Iter(context.Background(), func(c *idb.CursorWithValue) error {
 		v, err := c.Value()
 		if err != nil {
 			return err
@@ -471,6 +493,9 @@ func (s *Storage) Discard(ctx context.Context) error {
 // getMany reads the entities (kind, id) in one read-only transaction; a
 // missing one yields nil.
 func (s *Storage) getMany(ctx context.Context, keys []replica.Key) ([]json.RawMessage, error) {
+	if err := live(ctx); err != nil {
+		return nil, err
+	}
 	names := map[string]bool{}
 	var stores []string
 	for _, k := range keys {
@@ -493,7 +518,7 @@ func (s *Storage) getMany(ctx context.Context, keys []replica.Key) ([]json.RawMe
 			return nil, storageErr(err, "read")
 		}
 	}
-	if err := <-awaitTx(ctx, tx); err != nil {
+	if err := <-awaitTx(tx); err != nil {
 		return nil, storageErr(err, "read")
 	}
 	out := make([]json.RawMessage, len(keys))
@@ -512,6 +537,9 @@ func (s *Storage) getMany(ctx context.Context, keys []replica.Key) ([]json.RawMe
 // scan returns the JSON of the entities of kind whose terms start with
 // prefix (all entities when prefix is ""), at most max.
 func (s *Storage) scan(ctx context.Context, kind wire.Kind, prefix string, max int) ([]json.RawMessage, error) {
+	if err := live(ctx); err != nil {
+		return nil, err
+	}
 	tx, err := s.db.Transaction(idb.TransactionReadOnly, string(kind))
 	if err != nil {
 		return nil, storageErr(err, "scan")
@@ -537,7 +565,7 @@ func (s *Storage) scan(ctx context.Context, kind wire.Kind, prefix string, max i
 	}
 	seen := map[string]bool{}
 	var out []json.RawMessage
-	err = cur.Iter(ctx, func(c *idb.CursorWithValue) error {
+	err = cur.Iter(context.Background(), func(c *idb.CursorWithValue) error {
 		v, err := c.Value()
 		if err != nil {
 			return err
