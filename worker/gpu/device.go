@@ -37,6 +37,9 @@ type Device struct {
 	Adapter string
 	// MaxBinding is the largest storage-buffer binding this package uses, in bytes.
 	MaxBinding uint64
+	// Software is true for a CPU-emulated adapter (Mesa lavapipe, SwiftShader): correct, but
+	// slower than the engine's own CPU path, so "auto" does not choose it.
+	Software bool
 
 	mu        sync.Mutex
 	pipelines map[string]*pipeline
@@ -66,7 +69,7 @@ func Open(opts Options) (*Device, error) {
 	}
 	d := &Device{instance: inst, adapter: ad, dev: dev, queue: dev.GetQueue(), pipelines: map[string]*pipeline{}, layouts: map[string]*wgpu.BindGroupLayout{}}
 	d.Limits = dev.GetLimits().Limits
-	d.Adapter = adapterName(ad)
+	d.Adapter, d.Software = adapterName(ad)
 	d.MaxBinding = min(d.Limits.MaxStorageBufferBindingSize, d.Limits.MaxBufferSize)
 	if opts.MaxBinding != 0 && opts.MaxBinding < d.MaxBinding {
 		d.MaxBinding = opts.MaxBinding
@@ -107,10 +110,13 @@ type Buffer struct {
 	Size uint64
 }
 
-// Arena owns a set of buffers and destroys them together.
+// Arena owns a set of buffers and the bind groups that refer to them, and frees them together.
 type Arena struct {
-	d    *Device
-	bufs []*Buffer
+	d      *Device
+	bufs   []*Buffer
+	groups []*wgpu.BindGroup
+	// weightBytes counts the bytes of weight matrices uploaded through the arena.
+	weightBytes int64
 }
 
 // NewArena returns an empty arena of d.
@@ -168,8 +174,12 @@ func (d *Device) Write(b *Buffer, offset uint64, data []byte) error {
 	return nil
 }
 
-// Destroy frees every buffer of the arena.
+// Destroy frees every bind group and buffer of the arena.
 func (a *Arena) Destroy() {
+	for _, g := range a.groups {
+		g.Release()
+	}
+	a.groups = nil
 	for _, b := range a.bufs {
 		b.b.Destroy()
 		b.b.Release()
@@ -177,18 +187,40 @@ func (a *Arena) Destroy() {
 	a.bufs = nil
 }
 
-// read copies size bytes of src (a storage buffer) into a fresh slice, waiting for the GPU.
-// staging must be a MapRead buffer of at least size bytes.
+// readChunk is the most bytes one readback maps, so staging memory stays small.
+const readChunk = 4 << 20
+
+// read submits enc after adding copies of the first size bytes of src (a storage buffer) into
+// staging (a MapRead buffer), and returns those bytes, waiting for the GPU. Sizes above the
+// staging buffer are read in several rounds.
 func (d *Device) read(enc *wgpu.CommandEncoder, src, staging *Buffer, size uint64) ([]byte, error) {
 	size = (size + 3) &^ 3
-	if err := enc.CopyBufferToBuffer(src.b, 0, staging.b, 0, size); err != nil {
-		return nil, fmt.Errorf("gpu: copy for readback: %w", err)
+	out := make([]byte, 0, size)
+	for off := uint64(0); off < size; {
+		n := min(size-off, staging.Size)
+		if enc == nil {
+			var err error
+			if enc, err = d.dev.CreateCommandEncoder(nil); err != nil {
+				return nil, fmt.Errorf("gpu: command encoder: %w", err)
+			}
+			defer enc.Release()
+		}
+		if err := enc.CopyBufferToBuffer(src.b, off, staging.b, 0, n); err != nil {
+			return nil, fmt.Errorf("gpu: copy for readback: %w", err)
+		}
+		cmd, err := enc.Finish(nil)
+		if err != nil {
+			return nil, fmt.Errorf("gpu: finish commands: %w", err)
+		}
+		d.queue.Submit(cmd)
+		cmd.Release()
+		enc = nil
+		b, err := d.mapRead(staging, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b...)
+		off += n
 	}
-	cmd, err := enc.Finish(nil)
-	if err != nil {
-		return nil, fmt.Errorf("gpu: finish commands: %w", err)
-	}
-	d.queue.Submit(cmd)
-	cmd.Release()
-	return d.mapRead(staging, size)
+	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"syscall/js"
 
+	"github.com/cogentcore/webgpu/jsx"
 	"github.com/cogentcore/webgpu/wgpu"
 )
 
@@ -25,7 +26,23 @@ func requestDevice(ad *wgpu.Adapter) (*wgpu.Device, error) {
 // destroyDevice calls GPUDevice.destroy (the library's Release is a no-op in browsers).
 func destroyDevice(dev *wgpu.Device) {}
 
-func adapterName(ad *wgpu.Adapter) string { return "browser WebGPU adapter" }
+// adapterName asks navigator.gpu for the adapter's description again (the library's
+// Adapter.GetInfo is empty in browsers) and whether it is a fallback (software) adapter.
+func adapterName(*wgpu.Adapter) (string, bool) {
+	gpu := js.Global().Get("navigator").Get("gpu")
+	ad, ok := jsx.Await(gpu.Call("requestAdapter", map[string]any{"powerPreference": "high-performance"}))
+	if !ok || !ad.Truthy() {
+		return "browser WebGPU adapter", false
+	}
+	info := ad.Get("info")
+	software := ad.Get("isFallbackAdapter").Truthy()
+	name := "browser WebGPU adapter"
+	if info.Truthy() {
+		software = software || info.Get("isFallbackAdapter").Truthy()
+		name = fmt.Sprintf("%s %s (%s)", info.Get("vendor").String(), info.Get("architecture").String(), info.Get("description").String())
+	}
+	return name, software
+}
 
 // mapRead maps b and returns a copy of its first size bytes. The library's MapAsync blocks the
 // calling goroutine until the promise settles but reports success even when it rejects, so an
@@ -40,4 +57,9 @@ func (d *Device) mapRead(b *Buffer, size uint64) ([]byte, error) {
 	}
 	out := b.b.GetMappedRange(0, uint(size))
 	return out, b.b.Unmap()
+}
+
+func endPass(p *wgpu.ComputePassEncoder) error {
+	p.End()
+	return nil
 }

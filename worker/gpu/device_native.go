@@ -31,9 +31,9 @@ func requestDevice(ad *wgpu.Adapter) (*wgpu.Device, error) {
 
 func destroyDevice(dev *wgpu.Device) { dev.Release() }
 
-func adapterName(ad *wgpu.Adapter) string {
+func adapterName(ad *wgpu.Adapter) (string, bool) {
 	info := ad.GetInfo()
-	return fmt.Sprintf("%s (%s, %s)", info.Name, info.BackendType, info.AdapterType)
+	return fmt.Sprintf("%s (%s, %s)", info.Name, info.BackendType, info.AdapterType), info.AdapterType == wgpu.AdapterTypeCPU
 }
 
 // mapRead maps b, waits for the GPU, and returns a copy of its first size bytes.
@@ -51,4 +51,10 @@ func (d *Device) mapRead(b *Buffer, size uint64) ([]byte, error) {
 	out := make([]byte, size)
 	copy(out, b.b.GetMappedRange(0, uint(size)))
 	return out, b.b.Unmap()
+}
+
+func endPass(p *wgpu.ComputePassEncoder) error {
+	err := p.End()
+	p.Release() // before Finish, as wgpu-native requires
+	return err
 }

@@ -237,8 +237,9 @@ type bufRange struct {
 	size uint64
 }
 
-// bindGroup binds bufs, in the order of p's slots.
-func (d *Device) bindGroup(p *pipeline, bufs ...bufRange) (*wgpu.BindGroup, error) {
+// bindGroup binds bufs, in the order of p's slots; the arena owns the group.
+func (a *Arena) bindGroup(p *pipeline, bufs ...bufRange) (*wgpu.BindGroup, error) {
+	d := a.d
 	if len(bufs) != len(p.slots) {
 		return nil, fmt.Errorf("gpu: %s takes %d bindings, got %d", p.name, len(p.slots), len(bufs))
 	}
@@ -254,5 +255,6 @@ func (d *Device) bindGroup(p *pipeline, bufs ...bufRange) (*wgpu.BindGroup, erro
 	if err != nil {
 		return nil, fmt.Errorf("gpu: bind group of %s: %w", p.name, err)
 	}
+	a.groups = append(a.groups, bg)
 	return bg, nil
 }

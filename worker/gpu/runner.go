@@ -29,8 +29,8 @@ type Runner struct {
 	pos    int
 
 	tok, state, res, logits *Buffer
-	stageRes, stageLogits   *Buffer
-	logitsAll, stageAll     *Buffer // (MaxBatch, Vocab) logits for Eval with all set
+	stage     *Buffer // MapRead buffer of readChunk bytes (or less) for readbacks
+	logitsAll *Buffer // (MaxBatch, Vocab) logits for Eval with all set
 	logitsRows              int     // rows the logits buffer holds
 
 	layerOps []op // embedding and every layer, for any batch size
@@ -38,13 +38,14 @@ type Runner struct {
 	outAll   []op // final norm + classifier of every token (built on first use)
 	argmax   op
 
-	outMat   *gmat
-	outNorm  *Buffer
-	x        *Buffer
-	slab     *Buffer // current uniform buffer of dispatch parameters
-	slabUsed uint64
-	err      error // first error of param
-	out      []float32
+	weightBytes int64
+	outMat      *gmat
+	outNorm     *Buffer
+	x           *Buffer
+	slab        *Buffer // current uniform buffer of dispatch parameters
+	slabUsed    uint64
+	err         error // first error of param
+	out         []float32
 }
 
 // op is one dispatch: a kernel (p1 for single-token batches, pn for longer ones; the same
@@ -156,7 +157,7 @@ func (r *Runner) matmulOps(ops []op, v matVariant, w, w2 *gmat, x, y *Buffer, yS
 		if v.GLU {
 			binds = append(binds, whole(w2.parts[i].buf))
 		}
-		bg, err := r.d.bindGroup(p1, binds...)
+		bg, err := r.arena.bindGroup(p1, binds...)
 		if err != nil {
 			return nil, err
 		}
@@ -201,10 +202,7 @@ func (r *Runner) build(w *model.Weights, opts RunnerOptions) (err error) {
 	if r.state, err = a.New("state", 16, usageUniform); err != nil {
 		return err
 	}
-	if r.stageRes, err = a.New("result staging", 16, usageRead); err != nil {
-		return err
-	}
-	if r.stageLogits, err = a.New("logits staging", uint64(4*c.Vocab), usageRead); err != nil {
+	if r.stage, err = a.New("staging", uint64(min(readChunk, 4*MaxBatch*c.Vocab)), usageRead); err != nil {
 		return err
 	}
 	cs, err := a.Storage("rope cos/sin", f32Bytes(ropeTable(c, r.ctxLen, w.RopeFreqs)))
@@ -227,7 +225,7 @@ func (r *Runner) build(w *model.Weights, opts RunnerOptions) (err error) {
 	}
 	for _, part := range emb.parts {
 		off := r.param(part.rows, emb.cols, emb.rowBytes, part.row0)
-		bg, err := r.d.bindGroup(ek, off, whole(r.state), whole(part.buf), whole(r.tok), whole(r.x))
+		bg, err := r.arena.bindGroup(ek, off, whole(r.state), whole(part.buf), whole(r.tok), whole(r.x))
 		if err != nil {
 			return err
 		}
@@ -300,7 +298,7 @@ func (r *Runner) build(w *model.Weights, opts RunnerOptions) (err error) {
 			}
 		}
 		off := r.param(c.Heads, c.KVHeads, c.HeadDim, c.RopeDims, c.RopeStyle == model.RopeNeox, L.QNorm != nil, c.NormEps, qStride)
-		bg, err := r.d.bindGroup(rk, off, whole(r.state), whole(qkv), whole(kc), whole(vc), whole(cs), whole(qn), whole(kn))
+		bg, err := r.arena.bindGroup(rk, off, whole(r.state), whole(qkv), whole(kc), whole(vc), whole(cs), whole(qn), whole(kn))
 		if err != nil {
 			return err
 		}
@@ -308,7 +306,7 @@ func (r *Runner) build(w *model.Weights, opts RunnerOptions) (err error) {
 		r.layerOps = append(r.layerOps, op{p1: rk, pn: rk, bg: bg, grid: func(n int) (uint32, uint32) { return heads, uint32(n) }})
 		// attention
 		off = r.param(c.Heads, c.KVHeads, c.HeadDim, qStride, float32(1/math.Sqrt(float64(c.HeadDim))))
-		if bg, err = r.d.bindGroup(ak, off, whole(r.state), whole(qkv), whole(kc), whole(vc), whole(att)); err != nil {
+		if bg, err = r.arena.bindGroup(ak, off, whole(r.state), whole(qkv), whole(kc), whole(vc), whole(att)); err != nil {
 			return err
 		}
 		qh := uint32(c.Heads)
@@ -367,12 +365,13 @@ func (r *Runner) build(w *model.Weights, opts RunnerOptions) (err error) {
 		return err
 	}
 	off := r.param(c.Vocab)
-	bg, err := r.d.bindGroup(am, off, whole(r.logits), whole(r.res), whole(r.tok))
+	bg, err := r.arena.bindGroup(am, off, whole(r.logits), whole(r.res), whole(r.tok))
 	if err != nil {
 		return err
 	}
 	r.argmax = op{p1: am, pn: am, bg: bg, grid: func(int) (uint32, uint32) { return 1, 1 }}
 
+	r.weightBytes = a.weightBytes
 	return r.err
 }
 
@@ -400,6 +399,9 @@ func (r *Runner) Close() {
 		r.ownDev = false
 	}
 }
+
+// WeightBytes is the size of the weight matrices the Runner holds in GPU memory.
+func (r *Runner) WeightBytes() int64 { return r.weightBytes }
 
 // Device is the device the Runner runs on.
 func (r *Runner) Device() *Device { return r.d }
@@ -454,8 +456,7 @@ func (r *Runner) encode(n int, extra ...[]op) (*wgpu.CommandEncoder, error) {
 			dispatch(o)
 		}
 	}
-	err = pass.End()
-	pass.Release()
+	err = endPass(pass)
 	if err != nil {
 		enc.Release()
 		return nil, fmt.Errorf("gpu: compute pass: %w", err)
@@ -492,10 +493,6 @@ func (r *Runner) ensureAll() error {
 	if err != nil {
 		return err
 	}
-	stage, err := r.arena.New("logits staging of a batch", uint64(4*MaxBatch*c.Vocab), usageRead)
-	if err != nil {
-		return err
-	}
 	ops, err := r.matmulOps(nil, matVariant{Type: r.outMat.typ, Norm: true}, r.outMat, nil, r.x, logits, c.Vocab, 0, r.outNorm, nil, false)
 	if err == nil {
 		err = r.err
@@ -503,7 +500,7 @@ func (r *Runner) ensureAll() error {
 	if err != nil {
 		return err
 	}
-	r.outAll, r.logitsAll, r.stageAll = ops, logits, stage
+	r.outAll, r.logitsAll = ops, logits
 	return nil
 }
 
@@ -543,12 +540,12 @@ func (r *Runner) Eval(tokens []int, all bool) ([]float32, error) {
 		switch {
 		case all:
 			if enc, err = r.encode(n, r.outAll); err == nil {
-				raw, err = r.d.read(enc, r.logitsAll, r.stageAll, uint64(4*n*v))
+				raw, err = r.d.read(enc, r.logitsAll, r.stage, uint64(4*n*v))
 				enc.Release()
 			}
 		case last:
 			if enc, err = r.encode(n, r.outLast); err == nil {
-				raw, err = r.d.read(enc, r.logits, r.stageLogits, uint64(4*v))
+				raw, err = r.d.read(enc, r.logits, r.stage, uint64(4*v))
 				enc.Release()
 			}
 		default:
@@ -600,7 +597,7 @@ func (r *Runner) Greedy(tokens []int) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		raw, err := r.d.read(enc, r.res, r.stageRes, 4)
+		raw, err := r.d.read(enc, r.res, r.stage, 4)
 		enc.Release()
 		if err != nil {
 			return 0, err

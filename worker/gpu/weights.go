@@ -75,6 +75,7 @@ func (a *Arena) uploadMatrix(label string, maxRows int, ms ...*model.Matrix) (*g
 			return nil, err
 		}
 		g.parts = append(g.parts, gpart{buf: buf, row0: r, rows: n})
+		a.weightBytes += int64(n * g.rowBytes)
 	}
 	return g, nil
 }

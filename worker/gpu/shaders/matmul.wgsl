@@ -74,7 +74,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let r = wid.x * ROWS + lid / LANES;
   let cols4 = p.cols / 4u;
 {{- if .Norm}}
-  // RMSNorm scale of each token: 1/sqrt(mean(x^2) + eps)
+  // RMSNorm scale of each token: 1/sqrt(mean(x^2) + eps), all tokens reduced together (one
+  // barrier per step: Mesa lavapipe 22.3 corrupted memory on large grids of workgroups that
+  // each ran a reduction per token, ~70 barriers)
   for (var t = 0u; t < NB; t++) {
     var ss = 0.0;
     if (t0 + t < nt) {
@@ -84,19 +86,21 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         ss += dot(v, v);
       }
     }
-    red[lid] = ss;
-    workgroupBarrier();
-    for (var st = WG / 2u; st > 0u; st >>= 1u) {
-      if (lid < st) {
-        red[lid] += red[lid + st];
+    red[t * WG + lid] = ss;
+  }
+  workgroupBarrier();
+  for (var st = WG / 2u; st > 0u; st >>= 1u) {
+    if (lid < st) {
+      for (var t = 0u; t < NB; t++) {
+        red[t * WG + lid] += red[t * WG + lid + st];
       }
-      workgroupBarrier();
-    }
-    if (lid == 0u) {
-      rinv[t] = 1.0 / sqrt(red[0] / f32(p.cols) + p.eps);
     }
     workgroupBarrier();
   }
+  if (lid < NB) {
+    rinv[lid] = 1.0 / sqrt(red[lid * WG] / f32(p.cols) + p.eps);
+  }
+  workgroupBarrier();
 {{- end}}
 
   var acc: array<f32, NB>;

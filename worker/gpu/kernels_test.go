@@ -1,0 +1,189 @@
+//go:build cgo && !js
+
+package gpu
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"aisle/worker/model"
+	"aisle/worker/quant"
+)
+
+// harness runs single kernels on buffers of its own, for differential tests against plain Go.
+type harness struct {
+	t     *testing.T
+	d     *Device
+	r     *Runner // only its arena, params and state are used
+	state *Buffer
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	d := mustDevice(t)
+	r := &Runner{d: d, arena: d.NewArena(), c: model.Config{NormEps: 1e-5}}
+	t.Cleanup(r.arena.Destroy)
+	st, err := r.arena.New("state", 16, usageUniform)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.state = st
+	return &harness{t: t, d: d, r: r, state: st}
+}
+
+func (h *harness) floats(label string, v []float32) *Buffer {
+	h.t.Helper()
+	b, err := h.r.arena.Storage(label, f32Bytes(v))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return b
+}
+
+// run executes ops for a batch of n tokens at position pos and returns the floats of out.
+func (h *harness) run(ops []op, n, pos int, out *Buffer, floats int) []float32 {
+	h.t.Helper()
+	if h.r.err != nil {
+		h.t.Fatal(h.r.err)
+	}
+	h.r.pos = pos
+	saved := h.r.layerOps
+	h.r.layerOps = ops
+	enc, err := h.r.encode(n)
+	h.r.layerOps = saved
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer enc.Release()
+	stage, err := h.r.arena.New("stage", uint64(min(4*floats, readChunk)), usageRead)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	raw, err := h.d.read(enc, out, stage, uint64(4*floats))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	res := make([]float32, floats)
+	for i := range res {
+		res[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+	}
+	return res
+}
+
+func randFloats(rng *rand.Rand, n int, scale float64) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(rng.NormFloat64() * scale)
+	}
+	return v
+}
+
+// randMatrix returns a random (rows, cols) matrix of type t and its dequantized values.
+func randMatrix(t *testing.T, rng *rand.Rand, typ quant.Type, rows, cols int) (*model.Matrix, []float32) {
+	t.Helper()
+	vals := randFloats(rng, rows*cols, 1)
+	data, err := quant.Quantize(typ, vals)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := quant.Dequantize(typ, data, vals); err != nil {
+		t.Fatal(err)
+	}
+	rb, _ := typ.RowBytes(cols)
+	return &model.Matrix{Name: "w", Type: typ, Rows: rows, Cols: cols, RowBytes: rb, Data: data}, vals
+}
+
+// TestMatmulKernel holds every form of matmul.wgsl to a float64 reference computed from the
+// dequantized weights: every tensor type, single tokens and batches (not multiples of the 8
+// tokens per workgroup), row counts that are not multiples of the 4 rows per workgroup, weights
+// split into parts, and each fusion (RMSNorm, bias, residual add, SwiGLU).
+func TestMatmulKernel(t *testing.T) {
+	h := newHarness(t)
+	rng := rand.New(rand.NewPCG(1, 2))
+	variants := []matVariant{{}, {Norm: true}, {Bias: true, Norm: true}, {Acc: true}, {GLU: true, Norm: true}}
+	for _, typ := range allTypes {
+		for vi, v := range variants {
+			v.Type = typ
+			// a shape per case: cols a multiple of the block size, rows and tokens odd
+			cols := []int{256, 512, 768}[vi%3]
+			if typ.BlockSize() == 1 {
+				cols = []int{172, 64, 260}[vi%3]
+			}
+			rows := []int{37, 70, 5, 131, 66}[vi]
+			n := []int{1, 13, 8, 3, 9}[vi]
+			for _, n := range []int{1, n, 11} {
+				partRows := []int{0, 16, 0, 9, 0}[vi]
+				t.Run(fmt.Sprintf("%s/%+v/%dx%d/n=%d", typ, struct{ Norm, Bias, Acc, GLU bool }{v.Norm, v.Bias, v.Acc, v.GLU}, rows, cols, n), func(t *testing.T) {
+					h.t = t
+					w, wv := randMatrix(t, rng, typ, rows, cols)
+					x := randFloats(rng, n*cols, 1)
+					g := randFloats(rng, cols, 0.5)
+					bias := randFloats(rng, rows, 1)
+					y0 := randFloats(rng, n*rows, 1)
+					gm, err := h.r.arena.uploadMatrix("w", partRows, w)
+					if err != nil {
+						t.Fatal(err)
+					}
+					var w2v []float32
+					var gm2 *gmat
+					if v.GLU {
+						var w2 *model.Matrix
+						w2, w2v = randMatrix(t, rng, typ, rows, cols)
+						if gm2, err = h.r.arena.uploadMatrix("w2", partRows, w2); err != nil {
+							t.Fatal(err)
+						}
+					}
+					xb, yb := h.floats("x", x), h.floats("y", y0)
+					gb, bb := h.floats("g", g), h.floats("bias", bias)
+					ops, err := h.r.matmulOps(nil, v, gm, gm2, xb, yb, rows, 0, gb, bb, false)
+					if err != nil {
+						t.Fatal(err)
+					}
+					got := h.run(ops, n, 0, yb, n*rows)
+					worst := 0.0
+					for tk := 0; tk < n; tk++ {
+						xs := make([]float64, cols)
+						var ss float64
+						for c := range xs {
+							xs[c] = float64(x[tk*cols+c])
+							ss += xs[c] * xs[c]
+						}
+						if v.Norm {
+							sc := 1 / math.Sqrt(ss/float64(cols)+1e-5)
+							for c := range xs {
+								xs[c] *= sc * float64(g[c])
+							}
+						}
+						for r := 0; r < rows; r++ {
+							var a, a2, mag float64
+							for c := 0; c < cols; c++ {
+								a += float64(wv[r*cols+c]) * xs[c]
+								mag += math.Abs(float64(wv[r*cols+c]) * xs[c])
+								if v.GLU {
+									a2 += float64(w2v[r*cols+c]) * xs[c]
+								}
+							}
+							if v.Bias {
+								a += float64(bias[r])
+							}
+							if v.GLU {
+								a = a / (1 + math.Exp(-a)) * a2
+							}
+							if v.Acc {
+								a += float64(y0[tk*rows+r])
+							}
+							d := math.Abs(float64(got[tk*rows+r])-a) / (mag + 1)
+							if math.IsNaN(d) || d > 1e-5 {
+								t.Fatalf("token %d row %d: got %g, want %g", tk, r, got[tk*rows+r], a)
+							}
+							worst = max(worst, d)
+						}
+					}
+				})
+			}
+		}
+	}
+}

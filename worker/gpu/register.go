@@ -1,0 +1,33 @@
+//go:build cgo || js
+
+package gpu
+
+import (
+	"fmt"
+
+	"aisle/worker/engine"
+)
+
+func init() { engine.RegisterGPUBackend(engineBackend) }
+
+// engineBackend creates the engine's GPU runner, or says why the CPU should be used instead: no
+// adapter, a software adapter when the GPU was not requested, or a model the device cannot hold.
+func engineBackend(e *engine.Engine, ctxLen int, requested bool) (engine.Runner, string, error) {
+	d, err := Open(Options{})
+	if err != nil {
+		return nil, err.Error(), nil
+	}
+	if d.Software && !requested {
+		d.Destroy()
+		return nil, fmt.Sprintf("%s is a software adapter, slower than the CPU path", d.Adapter), nil
+	}
+	r, err := NewRunner(d, e.Model, ctxLen, RunnerOptions{})
+	if err != nil {
+		d.Destroy()
+		return nil, fmt.Sprintf("the model does not fit %s: %v", d.Adapter, err), nil
+	}
+	r.ownDev = true
+	return r, fmt.Sprintf("%s, %d MiB of weights in GPU memory, %d MiB binding limit", d.Adapter, r.WeightBytes()>>20, d.MaxBinding>>20), nil
+}
+
+var _ engine.Runner = (*Runner)(nil)
