@@ -5,9 +5,19 @@ import (
 	"runtime"
 )
 
-// gpuBackend, when set by a build that includes the WebGPU backend, tries to create a GPU runner
-// for e; it returns a reason instead when the GPU cannot be used (no adapter, model too large).
-var gpuBackend func(e *Engine, ctxLen int) (Runner, string, error)
+// gpuBackend, when registered, tries to create a GPU runner for e; it returns a nil Runner and a
+// reason instead when the GPU cannot or should not be used (no adapter, model too large, or a
+// software adapter that is slower than the CPU while the GPU was not explicitly requested).
+var gpuBackend func(e *Engine, ctxLen int, requested bool) (Runner, string, error)
+
+// RegisterGPUBackend installs the GPU backend. Package aisle/worker/gpu calls it from its init,
+// so a program gets the GPU backend by importing that package for its side effect
+// (import _ "aisle/worker/gpu"); without it the engine runs on the CPU only. requested is true
+// when Options.Backend is "gpu" (use any adapter, software ones included) and false on "auto".
+// Call it before Load, from init.
+func RegisterGPUBackend(f func(e *Engine, ctxLen int, requested bool) (Runner, string, error)) {
+	gpuBackend = f
+}
 
 // chooseBackend picks the backend: the GPU when asked for or on "auto" when one is usable, else
 // the CPU. It returns the runner, the backend's name and why it was chosen.
@@ -28,7 +38,7 @@ func chooseBackend(e *Engine, opts Options, ctxLen int) (Runner, string, string,
 		}
 		return cpu("no GPU backend in this build")
 	}
-	r, why, err := gpuBackend(e, ctxLen)
+	r, why, err := gpuBackend(e, ctxLen, opts.Backend == "gpu")
 	if err != nil {
 		return nil, "", "", err
 	}
