@@ -30,4 +30,4 @@ slm: ## build the engine CLI into .build/bin/slm
 	$(GO) build -o $(BIN)/slm ./worker/cmd/slm
 
 bench-cpu: test-deps slm ## slm bench beside llama.cpp on SmolLM2-135M-shaped Q8_0 and Q4_K models
-	$(GO) run ./worker/internal/cmd/cpubench --slm $(BIN)/slm --models .build/bench --rounds 3 --threads 2
+	$(GO) run ./worker/internal/cmd/cpubench --slm $(BIN)/slm --models .build/bench --rounds 3 --threads 2,1

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"aisle/worker/gguf"
@@ -29,14 +30,26 @@ func main() {
 	dir := flag.String("models", ".build/bench", "folder for the generated models")
 	vocab := flag.String("vocab", "worker/testdata/vocab/ggml-vocab-starcoder.gguf", "vocabulary (49152 tokens, as SmolLM2)")
 	rounds := flag.Int("rounds", 3, "alternating rounds per model")
-	threads := flag.Int("threads", 2, "threads for both engines")
+	threadList := flag.String("threads", "2", "comma-separated thread counts, each run for both engines")
 	promptLen := flag.Int("p", 128, "prompt tokens")
 	genLen := flag.Int("n", 128, "generated tokens")
 	flag.Parse()
-	if err := run(*slm, *dir, *vocab, *rounds, *threads, *promptLen, *genLen); err != nil {
-		fmt.Fprintln(os.Stderr, "cpubench:", err)
-		os.Exit(1)
+	fmt.Printf("| model | threads | engine | prefill tok/s | decode tok/s | prefill vs llama.cpp | decode vs llama.cpp | peak RSS / file size |\n")
+	fmt.Printf("|---|---|---|---|---|---|---|---|\n")
+	for _, ts := range strings.Split(*threadList, ",") {
+		threads, err := strconv.Atoi(strings.TrimSpace(ts))
+		if err == nil && threads < 1 {
+			err = fmt.Errorf("threads must be at least 1")
+		}
+		if err == nil {
+			err = run(*slm, *dir, *vocab, *rounds, threads, *promptLen, *genLen)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "cpubench:", err)
+			os.Exit(1)
+		}
 	}
+	fmt.Printf("\n%d alternating rounds, medians; prompt %d, decode %d; %s\n", *rounds, *promptLen, *genLen, time.Now().UTC().Format("2006-01-02"))
 }
 
 type sample struct{ prefill, decode float64 }
@@ -45,8 +58,6 @@ func run(slm, dir, vocab string, rounds, threads, promptLen, genLen int) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	fmt.Printf("| model | engine | prefill tok/s | decode tok/s | prefill vs llama.cpp | decode vs llama.cpp | peak RSS / file |\n")
-	fmt.Printf("|---|---|---|---|---|---|---|\n")
 	for _, typ := range []quant.Type{quant.Q8_0, quant.Q4_K} {
 		path := filepath.Join(dir, "smollm2-135m-"+typ.String()+".gguf")
 		if err := ensureModel(path, vocab, typ); err != nil {
@@ -80,10 +91,9 @@ func run(slm, dir, vocab string, rounds, threads, promptLen, genLen int) error {
 		peer.Close()
 		o, t := median(ours), median(theirs)
 		name := fmt.Sprintf("SmolLM2-135M shape, %s (%.0f MB)", typ, float64(st.Size())/1e6)
-		fmt.Printf("| %s | slm (Go) | %.0f | %.1f | %.2fx | %.2fx | %.2f |\n", name, o.prefill, o.decode, o.prefill/t.prefill, o.decode/t.decode, float64(rss)/float64(st.Size()))
-		fmt.Printf("| %s | llama.cpp | %.0f | %.1f | 1.00x | 1.00x | |\n", name, t.prefill, t.decode)
+		fmt.Printf("| %s | %d | slm (Go) | %.0f | %.1f | %.2fx | %.2fx | %.2f |\n", name, threads, o.prefill, o.decode, o.prefill/t.prefill, o.decode/t.decode, float64(rss)/float64(st.Size()))
+		fmt.Printf("| %s | %d | llama.cpp | %.0f | %.1f | 1.00x | 1.00x | |\n", name, threads, t.prefill, t.decode)
 	}
-	fmt.Printf("\n%d alternating rounds, medians; %d threads each; prompt %d, decode %d; %s\n", rounds, threads, promptLen, genLen, time.Now().UTC().Format("2006-01-02"))
 	return nil
 }
 
