@@ -33,7 +33,11 @@ func destroyDevice(dev *wgpu.Device) { dev.Release() }
 
 func adapterName(ad *wgpu.Adapter) (string, bool) {
 	info := ad.GetInfo()
-	return fmt.Sprintf("%s (%s, %s)", info.Name, info.BackendType, info.AdapterType), info.AdapterType == wgpu.AdapterTypeCPU
+	name := info.Name
+	if info.DriverDescription != "" {
+		name += " " + info.DriverDescription
+	}
+	return fmt.Sprintf("%s (%s, %s)", name, info.BackendType, info.AdapterType), info.AdapterType == wgpu.AdapterTypeCPU
 }
 
 // mapRead maps b, waits for the GPU, and returns a copy of its first size bytes.

@@ -29,8 +29,8 @@ type Runner struct {
 	pos    int
 
 	tok, state, res, logits *Buffer
-	stage     *Buffer // MapRead buffer of readChunk bytes (or less) for readbacks
-	logitsAll *Buffer // (MaxBatch, Vocab) logits for Eval with all set
+	stage                   *Buffer // MapRead buffer of readChunk bytes (or less) for readbacks
+	logitsAll               *Buffer // (MaxBatch, Vocab) logits for Eval with all set
 	logitsRows              int     // rows the logits buffer holds
 
 	layerOps []op // embedding and every layer, for any batch size

@@ -1,0 +1,153 @@
+//go:build cgo || js
+
+package gpu
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/cogentcore/webgpu/wgpu"
+)
+
+// CopyBandwidth measures the device's memory bandwidth with shaders/copy.wgsl: reps copies of a
+// buffer of size bytes in one command buffer, counting bytes read plus bytes written. It returns
+// bytes per second.
+func (d *Device) CopyBandwidth(size uint64, reps int) (float64, error) {
+	a := d.NewArena()
+	defer a.Destroy()
+	size &^= 16*256 - 1
+	src, err := a.New("copy src", size, usageStorage)
+	if err != nil {
+		return 0, err
+	}
+	dst, err := a.New("copy dst", size, usageStorage)
+	if err != nil {
+		return 0, err
+	}
+	k, err := d.copyKernel()
+	if err != nil {
+		return 0, err
+	}
+	bg, err := a.bindGroup(k, whole(src), whole(dst))
+	if err != nil {
+		return 0, err
+	}
+	stage, err := a.New("stage", 16, usageRead)
+	if err != nil {
+		return 0, err
+	}
+	vecs := size / 16
+	groups := (vecs + 255) / 256
+	gx, gy := uint32(min(groups, 65535)), uint32((groups+65534)/65535)
+	run := func(n int) (time.Duration, error) {
+		enc, err := d.dev.CreateCommandEncoder(nil)
+		if err != nil {
+			return 0, err
+		}
+		defer enc.Release()
+		pass := enc.BeginComputePass(nil)
+		for i := 0; i < n; i++ {
+			pass.SetPipeline(k.cp)
+			pass.SetBindGroup(0, bg, nil)
+			pass.DispatchWorkgroups(gx, gy, 1)
+		}
+		if err := endPass(pass); err != nil {
+			return 0, err
+		}
+		start := time.Now()
+		_, err = d.read(enc, dst, stage, 16)
+		return time.Since(start), err
+	}
+	if _, err := run(1); err != nil { // warm up
+		return 0, err
+	}
+	one, err := run(1)
+	if err != nil {
+		return 0, err
+	}
+	many, err := run(reps + 1)
+	if err != nil {
+		return 0, err
+	}
+	per := (many - one).Seconds() / float64(reps)
+	if per <= 0 {
+		return 0, fmt.Errorf("gpu: copy timing did not grow with the copies (%v, %v)", one, many)
+	}
+	return 2 * float64(size) / per, nil
+}
+
+// DispatchCost measures the per-dispatch cost of a chain of n tiny dependent dispatches in one
+// compute pass (each reads and writes the same 16 bytes, so they serialise as the forward
+// pass's kernels do), and the cost of one submission with a 4-byte readback (the fixed cost of
+// a decode step).
+func (d *Device) DispatchCost(n int) (perDispatch, roundTrip time.Duration, err error) {
+	a := d.NewArena()
+	defer a.Destroy()
+	src, err := a.New("src", 256, usageStorage)
+	if err != nil {
+		return 0, 0, err
+	}
+	dst, err := a.New("dst", 256, usageStorage)
+	if err != nil {
+		return 0, 0, err
+	}
+	stage, err := a.New("stage", 16, usageRead)
+	if err != nil {
+		return 0, 0, err
+	}
+	k, err := d.copyKernel()
+	if err != nil {
+		return 0, 0, err
+	}
+	bg1, err := a.bindGroup(k, whole(src), whole(dst))
+	if err != nil {
+		return 0, 0, err
+	}
+	bg2, err := a.bindGroup(k, whole(dst), whole(src))
+	if err != nil {
+		return 0, 0, err
+	}
+	run := func(count int) (time.Duration, error) {
+		start := time.Now()
+		enc, err := d.dev.CreateCommandEncoder(nil)
+		if err != nil {
+			return 0, err
+		}
+		defer enc.Release()
+		pass := enc.BeginComputePass(nil)
+		for i := 0; i < count; i++ {
+			pass.SetPipeline(k.cp)
+			pass.SetBindGroup(0, []*wgpu.BindGroup{bg1, bg2}[i%2], nil)
+			pass.DispatchWorkgroups(1, 1, 1)
+		}
+		if err := endPass(pass); err != nil {
+			return 0, err
+		}
+		_, err = d.read(enc, dst, stage, 16)
+		return time.Since(start), err
+	}
+	best := func(count int) (time.Duration, error) {
+		var b time.Duration
+		for i := 0; i < 5; i++ {
+			t, err := run(count)
+			if err != nil {
+				return 0, err
+			}
+			if i == 0 || t < b {
+				b = t
+			}
+		}
+		return b, nil
+	}
+	if roundTrip, err = best(0); err != nil {
+		return 0, 0, err
+	}
+	many, err := best(n)
+	if err != nil {
+		return 0, 0, err
+	}
+	return (many - roundTrip) / time.Duration(n), roundTrip, nil
+}
+
+// Dispatches is the number of kernel dispatches of one decode step (one token, greedy).
+func (r *Runner) Dispatches() int { return len(r.layerOps) + len(r.outLast) + 1 }
