@@ -151,3 +151,51 @@ func (d *Device) DispatchCost(n int) (perDispatch, roundTrip time.Duration, err 
 
 // Dispatches is the number of kernel dispatches of one decode step (one token, greedy).
 func (r *Runner) Dispatches() int { return len(r.layerOps) + len(r.outLast) + 1 }
+
+// Profile times each kind of kernel of one decode step at the current position: the step's
+// dispatches of that kind, repeated reps times in one command buffer (minus the cost of an empty
+// submission), divided by reps. Kinds are the kernels' file names plus, for matmuls, the weight
+// type and fusion. It leaves the KV cache as it was (the repeated dispatches rewrite the same
+// position).
+func (r *Runner) Profile(reps int) (map[string]time.Duration, error) {
+	if r.pos >= r.ctxLen || r.pos == 0 {
+		return nil, fmt.Errorf("gpu: profile needs 0 < position < context")
+	}
+	groups := map[string][]op{}
+	all := append(append(append([]op(nil), r.layerOps...), r.outLast...), r.argmax)
+	for _, o := range all {
+		groups[o.p1.name] = append(groups[o.p1.name], o)
+	}
+	_, roundTrip, err := r.d.DispatchCost(1)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]time.Duration{}
+	saved := r.layerOps
+	defer func() { r.layerOps = saved }()
+	for name, ops := range groups {
+		var rep []op
+		for i := 0; i < reps; i++ {
+			rep = append(rep, ops...)
+		}
+		r.layerOps = rep
+		best := time.Duration(0)
+		for try := 0; try < 3; try++ {
+			start := time.Now()
+			enc, err := r.encode(1)
+			if err != nil {
+				return nil, err
+			}
+			_, err = r.d.read(enc, r.res, r.stage, 4)
+			enc.Release()
+			if err != nil {
+				return nil, err
+			}
+			if t := time.Since(start); try == 0 || t < best {
+				best = t
+			}
+		}
+		out[fmt.Sprintf("%s x%d", name, len(ops))] = max(best-roundTrip, 0) / time.Duration(reps)
+	}
+	return out, nil
+}

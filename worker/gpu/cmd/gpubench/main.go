@@ -59,9 +59,10 @@ func main() {
 	ctxLen := flag.Int("ctx", 2048, "context length (KV cache positions)")
 	reps := flag.Int("reps", 3, "repetitions (the median is reported)")
 	cpu := flag.Bool("cpu", false, "also run the CPU path and compare greedy tokens")
+	profile := flag.Bool("profile", false, "time each kind of kernel of a decode step")
 	jsonOut := flag.String("json", "", "write the result as JSON to this file")
 	flag.Parse()
-	if err := run(*shape, *typName, *arch, *vocab, *modelPath, *prompt, *gen, *ctxLen, *reps, *cpu, *jsonOut); err != nil {
+	if err := run(*shape, *typName, *arch, *vocab, *modelPath, *prompt, *gen, *ctxLen, *reps, *cpu, *profile, *jsonOut); err != nil {
 		fmt.Fprintln(os.Stderr, "gpubench:", err)
 		os.Exit(1)
 	}
@@ -109,7 +110,7 @@ func median(v []float64) float64 {
 	return v[len(v)/2]
 }
 
-func run(shape, typName, arch, vocab, modelPath string, nPrompt, nGen, ctxLen, reps int, cpu bool, jsonOut string) error {
+func run(shape, typName, arch, vocab, modelPath string, nPrompt, nGen, ctxLen, reps int, cpu, profile bool, jsonOut string) error {
 	d, err := gpu.Open(gpu.Options{})
 	if err != nil {
 		return err
@@ -193,15 +194,29 @@ func run(shape, typName, arch, vocab, modelPath string, nPrompt, nGen, ctxLen, r
 	c := m.Config
 	avgPos := float64(nPrompt) + float64(nGen)/2
 	res.BytesPerToken = float64(r.WeightBytes()) + avgPos*float64(c.Layers*2*c.KVDim()*4)
-	if c.TiedOutput {
-		// the embedding doubles as the classifier: one lookup row, then the whole matrix
-	}
 	res.BoundTokS = bw / res.BytesPerToken
 	res.OverheadMsPerTok = (res.RoundTripUs + float64(res.Dispatches)*res.DispatchUs) / 1000
 	fmt.Printf("prefill %d tokens: %.0f tok/s; decode %d tokens: %.1f tok/s (%.3f ms/token)\n", nPrompt, res.PrefillTokS, nGen, res.DecodeTokS, 1000/res.DecodeTokS)
 	fmt.Printf("bandwidth bound: %.1f MB per token / %.0f GB/s = %.0f tok/s; dispatch overhead %.3f ms/token (%d x %.2f us + %.0f us)\n",
 		res.BytesPerToken/1e6, res.CopyGBps, res.BoundTokS, res.OverheadMsPerTok, res.Dispatches, res.DispatchUs, res.RoundTripUs)
 
+	if profile {
+		prof, err := r.Profile(20)
+		if err != nil {
+			return err
+		}
+		names := make([]string, 0, len(prof))
+		var total time.Duration
+		for k, v := range prof {
+			names = append(names, k)
+			total += v
+		}
+		sort.Slice(names, func(i, j int) bool { return prof[names[i]] > prof[names[j]] })
+		fmt.Printf("decode step by kernel at position %d (sum %.3f ms):\n", r.Pos(), total.Seconds()*1000)
+		for _, k := range names {
+			fmt.Printf("  %8.1f us  %s\n", prof[k].Seconds()*1e6, k)
+		}
+	}
 	if cpu {
 		s := m.NewSession(ctxLen)
 		t0 := time.Now()
