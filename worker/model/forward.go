@@ -25,6 +25,13 @@ type Model struct {
 	W    *Weights
 	pool *Pool
 	mu   sync.Mutex // serialises forward passes over the shared pool
+
+	// ExactPrefill makes batched (prompt) matrix products add in llama.cpp's own order
+	// (quant.MatMulExact), so that a prompt's logits are bit-identical to llama.cpp's on x86 with
+	// AVX2 rather than equal to float rounding. It costs prefill speed for Q8_0, Q5_K and Q6_K
+	// weights; decoding is unaffected (its products are always in llama.cpp's order). Set it
+	// before the first Eval.
+	ExactPrefill bool
 }
 
 // Load binds the weights of f and starts a pool of threads (<= 0: one per CPU). The model keeps
@@ -52,8 +59,14 @@ func (m *Model) Close() { m.pool.Close() }
 type Session struct {
 	m      *Model
 	ctxLen int
-	pos    int         // number of positions held in the KV cache
-	k, v   [][]float32 // per layer: (ctxLen, KVDim) keys / values
+	pos    int // number of positions held in the KV cache
+	// The KV cache, laid out for the attention products as ggml lays out its own: per layer,
+	// k is (KVHeads, ctxLen, HeadDim), one head's keys contiguous per position; v is
+	// (KVHeads, HeadDim, vStride), transposed, so that one head dimension's values over all
+	// positions are contiguous. Rows of v are padded with zeros to vStride = ctxLen rounded up to
+	// 64, the granule of the decode-time dot product.
+	k, v    [][]float32
+	vStride int
 
 	// scratch, sized for MaxBatch tokens: the wave of activations.
 	x, xb, xb2 []float32 // (batch, Dim): residual stream, normed input, projection output
@@ -61,7 +74,7 @@ type Session struct {
 	kb, vb     []float32 // (batch, KVDim)
 	att        []float32 // (batch, QDim) attention output
 	hb, hb2    []float32 // (batch, FFNDim)
-	scores     []float32 // (threads, ctxLen)
+	scores     []float32 // (threads, vStride): attention scores, then probabilities
 	cosSin     []float32 // (batch, RopeDims)
 	logits     []float32 // (batch, Vocab) or (Vocab)
 	acts       actCache
@@ -74,12 +87,12 @@ func (m *Model) NewSession(ctxLen int) *Session {
 		ctxLen = m.ContextLen
 	}
 	c := m.Config
-	s := &Session{m: m, ctxLen: ctxLen}
+	s := &Session{m: m, ctxLen: ctxLen, vStride: (ctxLen + 63) &^ 63}
 	s.k = make([][]float32, c.Layers)
 	s.v = make([][]float32, c.Layers)
 	for l := range s.k {
-		s.k[l] = make([]float32, ctxLen*c.KVDim())
-		s.v[l] = make([]float32, ctxLen*c.KVDim())
+		s.k[l] = make([]float32, c.KVHeads*ctxLen*c.HeadDim)
+		s.v[l] = make([]float32, c.KVHeads*c.HeadDim*s.vStride)
 	}
 	B := MaxBatch
 	s.x = make([]float32, B*c.Dim)
@@ -91,7 +104,7 @@ func (m *Model) NewSession(ctxLen int) *Session {
 	s.att = make([]float32, B*c.QDim())
 	s.hb = make([]float32, B*c.FFNDim)
 	s.hb2 = make([]float32, B*c.FFNDim)
-	s.scores = make([]float32, m.pool.Threads()*ctxLen)
+	s.scores = make([]float32, m.pool.Threads()*s.vStride)
 	s.cosSin = make([]float32, B*c.RopeDims)
 	return s
 }
@@ -136,17 +149,23 @@ func (s *Session) Eval(tokens []int, all bool) ([]float32, error) {
 
 	s.m.mu.Lock()
 	defer s.m.mu.Unlock()
-	for start := 0; start < len(tokens); start += MaxBatch {
-		batch := tokens[start:min(start+MaxBatch, len(tokens))]
-		last := start+len(batch) == len(tokens)
+	for start := 0; start < len(tokens); {
+		// Batches of MaxBatch, except that a batch of one token is avoided after a longer one
+		// (65 tokens go as 63 + 2): llama.cpp evaluates a prompt in one batch, and a single
+		// token would take the matrix-vector path, whose sums are ordered differently.
+		size := min(MaxBatch, len(tokens)-start)
+		if len(tokens)-start == MaxBatch+1 {
+			size = MaxBatch - 1
+		}
 		var out []float32
 		switch {
 		case all:
-			out = s.logits[start*c.Vocab : (start+len(batch))*c.Vocab]
-		case last:
+			out = s.logits[start*c.Vocab : (start+size)*c.Vocab]
+		case start+size == len(tokens):
 			out = s.logits
 		}
-		s.forward(batch, out, all)
+		s.forward(tokens[start:start+size], out, all)
+		start += size
 	}
 	return s.logits, nil
 }
@@ -193,19 +212,17 @@ func (s *Session) forward(tokens []int, out []float32, all bool) {
 				if L.QNorm != nil {
 					rmsNorm(head, head, L.QNorm, c.NormEps)
 				}
-				rope(head, s.pos+b, rd, cs, c.RopeStyle)
+				rope(head, rd, cs, c.RopeStyle)
 			}
 			for h := 0; h < c.KVHeads; h++ {
 				head := kb[h*c.HeadDim : (h+1)*c.HeadDim]
 				if L.KNorm != nil {
 					rmsNorm(head, head, L.KNorm, c.NormEps)
 				}
-				rope(head, s.pos+b, rd, cs, c.RopeStyle)
+				rope(head, rd, cs, c.RopeStyle)
 			}
-			// into the KV cache
-			p := s.pos + b
-			copy(s.k[l][p*kvdim:(p+1)*kvdim], kb)
-			copy(s.v[l][p*kvdim:(p+1)*kvdim], vb)
+			// into the KV cache: keys as rows, values transposed
+			s.store(l, s.pos+b, kb, vb)
 		}
 		// grouped-query attention, parallel over (token, head)
 		s.attention(l, n)
@@ -241,30 +258,68 @@ func (s *Session) forward(tokens []int, out []float32, all bool) {
 	s.matmul(xb, n-first, []proj{{&w.Output, out}})
 }
 
-// attention computes s.att for n new tokens of layer l against the cache.
+// store writes one position's keys and values (each (KVHeads, HeadDim)) into layer l's cache.
+func (s *Session) store(l, pos int, k, v []float32) {
+	c := s.m.Config
+	hd := c.HeadDim
+	for g := 0; g < c.KVHeads; g++ {
+		copy(s.k[l][(g*s.ctxLen+pos)*hd:], k[g*hd:(g+1)*hd])
+		vg := s.v[l][g*hd*s.vStride:]
+		for d, x := range v[g*hd : (g+1)*hd] {
+			vg[d*s.vStride+pos] = x
+		}
+	}
+}
+
+// attention sets s.att (n, QDim) for the n new tokens of layer l, each query head attending to
+// the cached positions 0..its own (causal), with grouped-query heads sharing a KV head. It is
+// llama.cpp's attention without flash attention, over an F32 cache, in ggml's float order:
+//
+//	kq[t]  = dot(k[t], q) * scale           ggml_vec_dot_f32 (q is a strided view: no GEMM)
+//	p      = softmax(kq), past positions    ggml_v_expf, float64 sum of 16-lane partial sums
+//	out[d] = Σₜ v[d][t] * p[t]              decode: ggml_vec_dot_f32 over the positions;
+//	                                        n >= 2: llamafile tinyBLAS (16-lane FMA, one per output)
+//
+// The (token, head) pairs run in parallel.
 func (s *Session) attention(l, n int) {
 	c := s.m.Config
-	qdim, kvdim, hd := c.QDim(), c.KVDim(), c.HeadDim
+	qdim, hd := c.QDim(), c.HeadDim
 	group := c.Heads / c.KVHeads
-	scale := float32(1 / math.Sqrt(float64(hd)))
-	kc, vc := s.k[l], s.v[l]
-	// each part of the loop owns one row of s.scores
+	scale := 1 / float32(math.Sqrt(float64(hd))) // 1.0f/sqrtf(head_dim)
 	s.m.pool.ForParts(n*c.Heads, 1, func(part, lo, hi int) {
-		scores := s.scores[part*s.ctxLen : (part+1)*s.ctxLen]
+		probs := s.scores[part*s.vStride : (part+1)*s.vStride]
 		for job := lo; job < hi; job++ {
 			b, h := job/c.Heads, job%c.Heads
-			p := s.pos + b // attends to positions 0..p (causal)
 			g := h / group
-			qh := s.q[b*qdim+h*hd : b*qdim+(h+1)*hd]
-			sc := scores[:p+1]
-			for t := 0; t <= p; t++ {
-				sc[t] = dot(qh, kc[t*kvdim+g*hd:t*kvdim+(g+1)*hd])
-			}
-			softmaxScaled(sc, scale)
+			live := s.pos + b + 1                             // positions 0..pos+b
+			kg := s.k[l][g*s.ctxLen*hd : (g+1)*s.ctxLen*hd]   // (ctxLen, hd)
+			vg := s.v[l][g*hd*s.vStride : (g+1)*hd*s.vStride] // (hd, vStride)
+			q := s.q[b*qdim+h*hd : b*qdim+(h+1)*hd]
 			out := s.att[b*qdim+h*hd : b*qdim+(h+1)*hd]
-			clear(out)
-			for t := 0; t <= p; t++ {
-				axpy(out, sc[t], vc[t*kvdim+g*hd:t*kvdim+(g+1)*hd])
+
+			// scores and probabilities; ggml's row is n_kv (a multiple of 256) long, with masked
+			// entries that come out as exact zeros, so padding to 16 or 64 changes no sum.
+			for t := range live {
+				probs[t] = dot(kg[t*hd:(t+1)*hd], q) * scale
+			}
+			n16 := (live + 15) &^ 15
+			softmax(probs, live, n16)
+			if n == 1 {
+				n64 := (live + 63) &^ 63
+				clear(probs[n16:n64])
+				for d := range out {
+					out[d] = dot(vg[d*s.vStride:d*s.vStride+n64], probs)
+				}
+				continue
+			}
+			var o4 [4]float32
+			d := 0
+			for ; d+4 <= hd; d += 4 {
+				dot16x4(&o4, vg[d*s.vStride:], s.vStride, probs, n16)
+				copy(out[d:d+4], o4[:])
+			}
+			for ; d < hd; d++ {
+				out[d] = dot16(vg[d*s.vStride:d*s.vStride+n16], probs)
 			}
 		}
 	})
@@ -293,9 +348,12 @@ func (s *Session) matmul(in []float32, n int, projs []proj) {
 		for i, p := range projs {
 			r0, r1 := max(lo-base, 0), min(hi-base, p.m.Rows)
 			if r0 < r1 {
-				if n == 1 {
+				switch {
+				case n == 1:
 					quant.MatVec(p.m.Type, p.m.Data, p.m.Cols, acts[i], p.out, r0, r1)
-				} else {
+				case s.m.ExactPrefill:
+					quant.MatMulExact(p.m.Type, p.m.Data, p.m.Cols, acts[i], n, p.out, p.m.Rows, r0, r1)
+				default:
 					quant.MatMul(p.m.Type, p.m.Data, p.m.Cols, acts[i], n, p.out, p.m.Rows, r0, r1)
 				}
 			}

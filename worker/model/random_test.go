@@ -97,16 +97,23 @@ func TestRandomModelsMatchLlamaCpp(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				worst := 0.0
+				worst, worstAbs, exact := 0.0, 0.0, 0
 				for p := range prompt {
 					row := got[p*m.Vocab : (p+1)*m.Vocab]
 					spread := stddev(want[p])
+					posWorst := 0.0
 					for i, w := range want[p] {
-						d := math.Abs(float64(row[i]-w)) / spread
-						worst = max(worst, d)
+						d := math.Abs(float64(row[i] - w))
+						posWorst = max(posWorst, d)
+						worst = max(worst, d/spread)
+					}
+					worstAbs = max(worstAbs, posWorst)
+					if posWorst == 0 {
+						exact++
 					}
 				}
-				t.Logf("max |ours - llama.cpp| = %.2e of the logit spread", worst)
+				t.Logf("max |ours - llama.cpp| = %.2e (%.2e of the logit spread); %d of %d positions bit-exact",
+					worstAbs, worst, exact, len(prompt))
 				if worst > logitTolerance {
 					t.Errorf("logits differ by %.2e of their spread (tolerance %.0e)", worst, logitTolerance)
 				}
