@@ -22,6 +22,17 @@ func checkMatMul(t *testing.T, typ Type, rows, cols, nb, r0, r1 int, w []byte, x
 		out[i] = float32(math.NaN())
 	}
 	MatMul(typ, w, cols, a, nb, out, rows, r0, r1)
+	if nb == 1 { // the row kernels in both orders
+		un := make([]float32, rows)
+		MatVecUnpacked(typ, w, cols, a, un, r0, r1)
+		for r := r0; r < r1; r++ {
+			wr := w[r*rb : (r+1)*rb]
+			want := vecDotRef(typ, cols, wr, a)
+			if d := math.Abs(float64(un[r] - want)); d > dotTolerance(typ, cols, wr, a) || math.IsNaN(float64(un[r])) {
+				t.Fatalf("%v %dx%d row %d: MatVecUnpacked %v, reference %v", typ, rows, cols, r, un[r], want)
+			}
+		}
+	}
 	for j := 0; j < nb; j++ {
 		for r := 0; r < rows; r++ {
 			got := out[j*rows+r]

@@ -29,6 +29,14 @@ func matVec(t Type, w []byte, rb, cols int, a []byte, out []float32, r0, r1 int)
 	matVecGo(t, w, rb, cols, a, out, r0, r1)
 }
 
+func matVecUnpacked(t Type, w []byte, rb, cols int, a []byte, out []float32, r0, r1 int) {
+	if hasAVX2 {
+		matVecUnpackedAVX2(t, w, rb, cols, a, out, r0, r1)
+		return
+	}
+	matVecGo(t, w, rb, cols, a, out, r0, r1)
+}
+
 func matMul(t Type, w []byte, rb, cols int, a []byte, ab, nb int, out []float32, rows, r0, r1 int) {
 	// Below 4 vectors the row kernels win: a repacked row group serves too
 	// few vectors to pay for its repacking (measured on weights streamed

@@ -12,6 +12,10 @@ func matVec(t Type, w []byte, rb, cols int, a []byte, out []float32, r0, r1 int)
 	matVecGo(t, w, rb, cols, a, out, r0, r1)
 }
 
+func matVecUnpacked(t Type, w []byte, rb, cols int, a []byte, out []float32, r0, r1 int) {
+	matVecGo(t, w, rb, cols, a, out, r0, r1)
+}
+
 func matMul(t Type, w []byte, rb, cols int, a []byte, ab, nb int, out []float32, rows, r0, r1 int) {
 	matMulGo(t, w, rb, cols, a, ab, nb, out, rows, r0, r1)
 }

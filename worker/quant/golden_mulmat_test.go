@@ -3,6 +3,7 @@ package quant
 import (
 	"math"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -10,8 +11,9 @@ import (
 // (prebuilt CPU backend, weights placed as llama.cpp places them, see
 // mulmat.c) of a 32×512 matrix in each type with 1 and with 7 vectors.
 type mulmatGolden struct {
-	w, x []float32
-	out  map[Type][2][]float32 // n = 1, n = 7
+	w, x     []float32
+	out      map[Type][2][]float32 // n = 1, n = 7
+	unpacked map[Type][2][]float32 // Q4_0 and Q4_K kept as they are
 }
 
 const mmRows, mmCols = 32, 512
@@ -33,9 +35,12 @@ func readMulmatGolden(t *testing.T) mulmatGolden {
 		data = data[4*k:]
 		return f
 	}
-	g := mulmatGolden{w: floats(mmRows * mmCols), x: floats(7 * mmCols), out: map[Type][2][]float32{}}
+	g := mulmatGolden{w: floats(mmRows * mmCols), x: floats(7 * mmCols), out: map[Type][2][]float32{}, unpacked: map[Type][2][]float32{}}
 	for _, typ := range []Type{Q8_0, Q4_0, Q5_0, Q4_K, Q5_K, Q6_K, F16, F32} {
 		g.out[typ] = [2][]float32{floats(mmRows), floats(7 * mmRows)}
+	}
+	for _, typ := range []Type{Q4_0, Q4_K} {
+		g.unpacked[typ] = [2][]float32{floats(mmRows), floats(7 * mmRows)}
 	}
 	if len(data) != 0 {
 		t.Fatalf("%d bytes left over in mulmat.bin", len(data))
@@ -52,7 +57,7 @@ func mustMatchGGML(t Type, path string) bool {
 		return false
 	}
 	switch path {
-	case "MatVec":
+	case "MatVec", "MatVecUnpacked", "MatMulUnpacked":
 		return true
 	case "MatMulExact":
 		return t != Q4_K || batchedMatchesGGML
@@ -85,10 +90,16 @@ func TestMulMatGolden(t *testing.T) {
 			{"MatVec", 1, func(out []float32) { MatVec(typ, w, mmCols, a, out, 0, mmRows) }},
 			{"MatMul", 7, func(out []float32) { MatMul(typ, w, mmCols, a, 7, out, mmRows, 0, mmRows) }},
 			{"MatMulExact", 7, func(out []float32) { MatMulExact(typ, w, mmCols, a, 7, out, mmRows, 0, mmRows) }},
+			{"MatVecUnpacked", 1, func(out []float32) { MatVecUnpacked(typ, w, mmCols, a, out, 0, mmRows) }},
+			{"MatMulUnpacked", 7, func(out []float32) { MatMulUnpacked(typ, w, mmCols, a, 7, out, mmRows, 0, mmRows) }},
 		} {
-			want := g.out[typ][0]
+			golden := g.out[typ]
+			if u, ok := g.unpacked[typ]; ok && strings.HasSuffix(c.name, "Unpacked") {
+				golden = u
+			}
+			want := golden[0]
 			if c.n == 7 {
-				want = g.out[typ][1]
+				want = golden[1]
 			}
 			got := make([]float32, len(want))
 			c.run(got)
@@ -99,7 +110,7 @@ func TestMulMatGolden(t *testing.T) {
 				}
 				worst = math.Max(worst, math.Abs(float64(got[i]-want[i]))/math.Max(1e-3, math.Abs(float64(want[i]))))
 			}
-			t.Logf("%v %-11s: %3d/%3d bit-identical to llama.cpp, worst relative diff %.2g", typ, c.name, same, len(got), worst)
+			t.Logf("%v %-14s: %3d/%3d bit-identical to llama.cpp, worst relative diff %.2g", typ, c.name, same, len(got), worst)
 			if mustMatchGGML(typ, c.name) && same != len(got) {
 				t.Errorf("%v %s: %d of %d values differ from llama.cpp's; this path should give the very same float32 values", typ, c.name, len(got)-same, len(got))
 			}

@@ -145,12 +145,12 @@ func checkGoldenDots(t *testing.T, typ Type, x, acts, want []float32) {
 			for _, impl := range []struct {
 				name string
 				dot  func(Type, int, []byte, []byte) float32
-			}{{"VecDot", VecDot}, {"reference", vecDotRef}} {
+			}{{"VecDot", VecDot}, {"reference", vecDotRef}, {"MatVecUnpacked", matVecUnpacked1}} {
 				got := impl.dot(typ, cols, w[r*rb:(r+1)*rb], a[j*ab:(j+1)*ab])
 				wv := want[r*nact+j]
 				// (Q4_0 and Q4_K rows follow llama.cpp's repacked kernels instead,
 				// which it uses for those types: TestMulMatGolden.)
-				if impl.name == "VecDot" && rowKernelsMatchGGML && typ != Q4_0 && typ != Q4_K && got != wv {
+				if rowKernelsMatchGGML && (impl.name == "VecDot" && typ != Q4_0 && typ != Q4_K || impl.name == "MatVecUnpacked") && got != wv {
 					t.Errorf("%v VecDot row %d act %d: got %v, llama.cpp %v: the row kernels should be bit-identical", typ, r, j, got, wv)
 				}
 				tol := dotTolerance(typ, cols, w[r*rb:(r+1)*rb], a[j*ab:(j+1)*ab]) + 1e-6*math.Abs(float64(wv))
@@ -160,4 +160,11 @@ func checkGoldenDots(t *testing.T, typ Type, x, acts, want []float32) {
 			}
 		}
 	}
+}
+
+// matVecUnpacked1 is MatVecUnpacked of one row.
+func matVecUnpacked1(t Type, n int, w, a []byte) float32 {
+	var out [1]float32
+	MatVecUnpacked(t, w, n, a, out[:], 0, 1)
+	return out[0]
 }

@@ -78,6 +78,51 @@ func MatMulExact(t Type, w []byte, cols int, a []byte, nb int, out []float32, ro
 	}
 }
 
+// LlamaCppRepacks reports whether llama.cpp's CPU backend (x86 with AVX2)
+// repacks a weight matrix of type t with the given number of rows: Q4_0 and
+// Q4_K matrices with a multiple of 8 rows, except the token embedding
+// matrix, which it also reads by rows and so never repacks (not even when it
+// doubles as the output matrix). It then multiplies them in another order
+// than weights it keeps as they are, which MatVec and MatMul follow for
+// these two types; for matrices it does not repack, MatVecUnpacked and
+// MatMulUnpacked reproduce its values.
+func LlamaCppRepacks(t Type, rows int) bool {
+	return (t == Q4_0 || t == Q4_K) && rows%8 == 0
+}
+
+// MatVecUnpacked is MatVec in the order of ggml_vec_dot_*, which llama.cpp
+// uses for Q4_0 and Q4_K matrices it does not repack (see LlamaCppRepacks);
+// for the other types it is MatVec. Its values are bit-identical to
+// llama.cpp's on amd64 with AVX2; its speed is MatVec's.
+func MatVecUnpacked(t Type, w []byte, cols int, a []byte, out []float32, r0, r1 int) {
+	rb, ab := checkDot("MatVecUnpacked", t, cols)
+	if r0 < 0 || r1 < r0 || len(out) < r1 || len(w)/rb < r1 || len(a) < ab {
+		panic(fmt.Sprintf("quant: MatVecUnpacked %v: rows [%d,%d) of %d-byte rows: w has %d bytes, out %d values, a %d bytes (need %d)",
+			t, r0, r1, rb, len(w), len(out), len(a), ab))
+	}
+	matVecUnpacked(t, w, rb, cols, a[:ab], out, r0, r1)
+}
+
+// MatMulUnpacked is MatMulExact for matrices that llama.cpp does not repack:
+// nb MatVecUnpacked calls, bit-identical to llama.cpp's batched products of
+// such Q4_0 (tinyBLAS) and Q4_K (ggml_vec_dot_q4_K_q8_K) matrices; for the
+// other types it is MatMulExact.
+func MatMulUnpacked(t Type, w []byte, cols int, a []byte, nb int, out []float32, rows, r0, r1 int) {
+	if t != Q4_0 && t != Q4_K {
+		MatMulExact(t, w, cols, a, nb, out, rows, r0, r1)
+		return
+	}
+	rb, ab := checkDot("MatMulUnpacked", t, cols)
+	if nb < 0 || r0 < 0 || r1 < r0 || r1 > rows || len(w)/rb < r1 || len(a)/ab < nb ||
+		(nb > 0 && len(out) < (nb-1)*rows+r1) {
+		panic(fmt.Sprintf("quant: MatMulUnpacked %v: rows [%d,%d) of %d, %d vectors: w has %d bytes, a %d bytes, out %d values",
+			t, r0, r1, rows, nb, len(w), len(a), len(out)))
+	}
+	for b := 0; b < nb; b++ {
+		matVecUnpacked(t, w, rb, cols, a[b*ab:b*ab+ab], out[b*rows:], r0, r1)
+	}
+}
+
 func checkDot(op string, t Type, n int) (rb, ab int) {
 	if !hasDot(t) {
 		panic(fmt.Sprintf("quant: %s: %v has no dot product", op, t))

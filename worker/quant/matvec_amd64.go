@@ -12,6 +12,12 @@ func matVecQ8_0(w *byte, rb, nrows int, a *byte, nblk int, out *float32)
 func matVecQ4_0(w *byte, rb, nrows int, a *byte, nblk int, out *float32)
 
 //go:noescape
+func matVecQ4_0VD(w *byte, rb, nrows int, a *byte, nblk int, out *float32)
+
+//go:noescape
+func matVecQ4KVD(w *byte, rb, nrows int, a *byte, nblk int, out *float32)
+
+//go:noescape
 func matVecQ5_0(w *byte, rb, nrows int, a *byte, nblk int, out *float32)
 
 //go:noescape
@@ -59,5 +65,21 @@ func matVecAVX2(t Type, w []byte, rb, cols int, a []byte, out []float32, r0, r1 
 		matVecF16(wp, rb, n, ap, cols/32, cols%32, op)
 	case BF16:
 		matVecBF16(wp, rb, n, ap, cols/32, cols%32, op)
+	}
+}
+
+// matVecUnpackedAVX2 is matVecAVX2 in ggml_vec_dot order for Q4_0 and Q4_K.
+func matVecUnpackedAVX2(t Type, w []byte, rb, cols int, a []byte, out []float32, r0, r1 int) {
+	n := r1 - r0
+	if n == 0 {
+		return
+	}
+	switch t {
+	case Q4_0:
+		matVecQ4_0VD(&w[r0*rb], rb, n, &a[0], cols/32, &out[r0])
+	case Q4_K:
+		matVecQ4KVD(&w[r0*rb], rb, n, &a[0], cols/QK, &out[r0])
+	default:
+		matVecAVX2(t, w, rb, cols, a, out, r0, r1)
 	}
 }

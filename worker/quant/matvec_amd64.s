@@ -791,3 +791,106 @@ q50blk:
 	JNZ q50row
 	VZEROUPPER
 	RET
+
+// The order of ggml_vec_dot_q4_0_q8_0 and ggml_vec_dot_q4_K_q8_K, which
+// llama.cpp uses for Q4_0 and Q4_K weights it does not repack: eight float
+// lanes per row, one FMA per block (super-block), summed as hsum_float_8.
+
+// func matVecQ4_0VD(w *byte, rb, nrows int, a *byte, nblk int, out *float32)
+TEXT ·matVecQ4_0VD(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), R10
+	MOVQ rb+8(FP), R9
+	MOVQ nrows+16(FP), DX
+	MOVQ out+40(FP), R8
+	VPBROADCASTD ones16<>(SB), Y15
+	VPBROADCASTD nib<>(SB), Y14
+	VPBROADCASTD eight<>(SB), Y13
+q40vrow:
+	MOVQ R10, SI
+	MOVQ a+24(FP), DI
+	MOVQ nblk+32(FP), CX
+	VXORPS Y0, Y0, Y0
+q40vblk:
+	VMOVDQU 2(SI), X1
+	VPSRLW $4, X1, X2
+	VINSERTI128 $1, X2, Y1, Y1
+	VPAND Y14, Y1, Y1
+	VPSUBB Y13, Y1, Y1
+	VMOVDQU 2(DI), Y2
+	VPSIGNB Y1, Y1, Y3
+	VPSIGNB Y1, Y2, Y4
+	VPMADDUBSW Y4, Y3, Y5
+	VPMADDWD Y15, Y5, Y5
+	VCVTDQ2PS Y5, Y5
+	BLOCKSCALE(0(SI), 0(DI))
+	VFMADD231PS Y6, Y5, Y0
+	ADDQ $18, SI
+	ADDQ $34, DI
+	DECQ CX
+	JNZ q40vblk
+	HSUM8
+	VMOVSS X0, (R8)
+	ADDQ $4, R8
+	ADDQ R9, R10
+	DECQ DX
+	JNZ q40vrow
+	VZEROUPPER
+	RET
+
+// func matVecQ4KVD(w *byte, rb, nrows int, a *byte, nblk int, out *float32)
+TEXT ·matVecQ4KVD(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), R10
+	MOVQ rb+8(FP), R9
+	MOVQ nrows+16(FP), DX
+	MOVQ out+40(FP), R8
+	VPBROADCASTD nib<>(SB), Y14
+q4kvrow:
+	MOVQ R10, SI
+	MOVQ a+24(FP), DI
+	MOVQ nblk+32(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS X12, X12, X12
+q4kvblk:
+	KSCALES(4)
+	KMINS(260)
+	VPXOR Y11, Y11, Y11
+	// chunk c: 32 bytes at 16+32c(SI); low nibbles = sub-block 2c, high = 2c+1
+	VMOVDQU 16(SI), Y1
+	VPAND Y14, Y1, Y2
+	KSUB(0, 4(DI))
+	VPSRLW $4, Y1, Y2
+	VPAND Y14, Y2, Y2
+	KSUB(1, 36(DI))
+	VMOVDQU 48(SI), Y1
+	VPAND Y14, Y1, Y2
+	KSUB(2, 68(DI))
+	VPSRLW $4, Y1, Y2
+	VPAND Y14, Y2, Y2
+	KSUB(3, 100(DI))
+	VMOVDQU 80(SI), Y1
+	VPAND Y14, Y1, Y2
+	KSUB(4, 132(DI))
+	VPSRLW $4, Y1, Y2
+	VPAND Y14, Y2, Y2
+	KSUB(5, 164(DI))
+	VMOVDQU 112(SI), Y1
+	VPAND Y14, Y1, Y2
+	KSUB(6, 196(DI))
+	VPSRLW $4, Y1, Y2
+	VPAND Y14, Y2, Y2
+	KSUB(7, 228(DI))
+	KFINISH
+	ADDQ $144, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ q4kvblk
+	HSUM8
+	HSUM4(X12, X1)
+	VSUBSS X12, X0, X0
+	VMOVSS X0, (R8)
+	ADDQ $4, R8
+	ADDQ R9, R10
+	DECQ DX
+	JNZ q4kvrow
+	VZEROUPPER
+	RET

@@ -69,6 +69,14 @@ int main(int argc, char **argv) {
             fwrite(out, sizeof(float), M * ns[k], f);
         }
     }
+    // appended: Q4_0 and Q4_K kept as they are (as llama.cpp keeps the token embedding matrix)
+    enum ggml_type plain[] = { GGML_TYPE_Q4_0, GGML_TYPE_Q4_K };
+    for (int ti = 0; ti < 2; ti++) {
+        for (int k = 0; k < 2; k++) {
+            run(be, ggml_backend_get_default_buffer_type(be), plain[ti], M, K, ns[k], wf, x, out);
+            fwrite(out, sizeof(float), M * ns[k], f);
+        }
+    }
     fclose(f);
     ggml_backend_free(be);
     return 0;
