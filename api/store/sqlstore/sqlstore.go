@@ -519,22 +519,45 @@ func kindList(aud wire.Audience) string {
 	return b.String()
 }
 
-var (
-	changesPublic = changesQuery(wire.AudiencePublic)
-	changesStaff  = changesQuery(wire.AudienceStaff)
-)
+// changesQueries holds the page query per dialect and audience.
+var changesQueries = map[dialect]map[wire.Audience]string{
+	sqliteDialect: {wire.AudiencePublic: changesQuery(wire.AudiencePublic, sqliteDialect), wire.AudienceStaff: changesQuery(wire.AudienceStaff, sqliteDialect)},
+	postgres:      {wire.AudiencePublic: changesQuery(wire.AudiencePublic, postgres), wire.AudienceStaff: changesQuery(wire.AudienceStaff, postgres)},
+}
 
 // changesQuery selects, for scope $1, the latest change of each (kind, id)
 // among changes at or below $3, keeping those above $2, without tombstones
 // when $4 = 1, in version order, at most $5.
-func changesQuery(aud wire.Audience) string {
+//
+// The shape matters: the scan must walk an index in version order and stop
+// at the limit, and "latest" is a correlated probe of changes_entity
+// (kind, id, version) per candidate row, so a page costs O(limit) probes
+// whatever the size of the log. (An anti-join would hash the whole window,
+// and PostgreSQL picks quadratic plans for one before statistics exist.)
+// SQLite does this with one scan; for PostgreSQL the store's own changes
+// and the chain-wide ones are two ordered ranges of changes_scope (scope,
+// version), each stopping at the limit, merged by the outer query.
+func changesQuery(aud wire.Audience, d dialect) string {
 	kinds := kindList(aud)
-	return `SELECT c.version, c.kind, c.id, c.deleted, c.data FROM changes c
-WHERE c.scope IN ($1, '') AND c.version > $2 AND c.version <= $3 AND c.kind IN (` + kinds + `)
-  AND ($4 = 0 OR c.deleted = 0)
-  AND NOT EXISTS (SELECT 1 FROM changes d WHERE d.kind = c.kind AND d.id = c.id
-                  AND d.scope IN ($1, '') AND d.version > c.version AND d.version > $2 AND d.version <= $3)
+	latest := `c.version = (SELECT MAX(d.version) FROM changes d
+                       WHERE d.kind = c.kind AND d.id = c.id AND d.scope IN ($1, '') AND d.version <= $3)`
+	if d == sqliteDialect {
+		return `SELECT c.version, c.kind, c.id, c.deleted, c.data FROM changes c
+WHERE c.version > $2 AND c.version <= $3 AND c.scope IN ($1, '') AND c.kind IN (` + kinds + `)
+  AND ($4 = 0 OR c.deleted = 0) AND ` + latest + `
 ORDER BY c.version LIMIT $5`
+	}
+	branch := func(scope string) string {
+		return `SELECT * FROM (SELECT c.version, c.kind, c.id, c.deleted, c.data FROM changes c
+    WHERE c.scope = ` + scope + ` AND c.version > $2 AND c.version <= $3 AND c.kind IN (` + kinds + `)
+      AND ($4 = 0 OR c.deleted = 0) AND ` + latest + `
+    ORDER BY c.version LIMIT $5) AS b`
+	}
+	return `SELECT version, kind, id, deleted, data FROM (
+  ` + branch("$1") + `
+  UNION ALL
+  ` + branch("''") + `
+) AS u ORDER BY version LIMIT $5`
 }
 
 // Changes implements store.Store.
@@ -549,10 +572,8 @@ func (s *DB) Changes(ctx context.Context, req wire.ChangesRequest, aud wire.Audi
 	case req.Since < 0 || req.After < 0 || req.Target < 0 || req.Since > req.Target || req.After > req.Target || req.Target > wire.MaxVersion:
 		return wire.Page{}, catalog.Errorf(catalog.Invalid, "need 0 <= since <= target, 0 <= after <= target")
 	}
-	q := changesPublic
-	if aud == wire.AudienceStaff {
-		q = changesStaff
-	} else if aud != wire.AudiencePublic {
+	q, ok := changesQueries[s.dialect][aud]
+	if !ok {
 		return wire.Page{}, catalog.Errorf(catalog.Invalid, "unknown audience %q", aud)
 	}
 	page := wire.Page{Protocol: wire.ProtocolVersion, Store: req.Store, Audience: aud, Since: req.Since, Target: req.Target,
@@ -565,6 +586,15 @@ func (s *DB) Changes(ctx context.Context, req wire.ChangesRequest, aud wire.Audi
 		return page, s.dbErr(err, "changes")
 	}
 	defer tx.Rollback()
+	if s.dialect == postgres {
+		// The page query must walk its indexes in version order and stop at
+		// the limit; PostgreSQL's estimate of the "latest change" probe is
+		// too optimistic and would otherwise sort whole windows. JIT
+		// compilation costs more than these short queries.
+		if _, err := tx.ExecContext(ctx, `SET LOCAL enable_sort = off; SET LOCAL enable_seqscan = off; SET LOCAL jit = off`); err != nil {
+			return page, s.dbErr(err, "changes")
+		}
+	}
 	var horizon int64
 	if err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE name = 'horizon'`).Scan(&horizon); err != nil {
 		return page, s.dbErr(err, "changes")

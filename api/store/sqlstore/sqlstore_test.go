@@ -18,19 +18,22 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func openSQLite(t *testing.T) store.Store {
-	t.Helper()
-	s, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "aisle.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
-}
+func openSQLite(t *testing.T) store.Store { return openStore(t, "sqlite") }
 
-func openPostgres(t *testing.T) store.Store {
+func openPostgres(t *testing.T) store.Store { return openStore(t, "postgres") }
+
+// openStore opens a fresh store of the named kind for a test or benchmark.
+func openStore(t testing.TB, kind string) store.Store {
 	t.Helper()
-	s, err := sqlstore.OpenPostgres(context.Background(), pgtemp.ForTest(t))
+	if kind == "postgres" {
+		s, err := sqlstore.OpenPostgres(context.Background(), pgtemp.ForTest(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	s, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "aisle.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
