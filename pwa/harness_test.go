@@ -108,6 +108,13 @@ func newServer(t testing.TB, appDir, modelsDir string) *server {
 	return s
 }
 
+// SetHook installs a hook that sees every request first and may answer it (returning true).
+func (s *server) SetHook(hook func(w http.ResponseWriter, r *http.Request) bool) {
+	s.mu.Lock()
+	s.hook = hook
+	s.mu.Unlock()
+}
+
 // SetApp serves another build of the app from now on (an update deployed).
 func (s *server) SetApp(appDir, modelsDir string) {
 	s.mu.Lock()

@@ -1,6 +1,7 @@
 package pwa_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -74,7 +75,7 @@ func TestBrowserDownloadResumes(t *testing.T) {
 	served := map[string]int{}
 	stalled := 0
 	firstRun := ""
-	srv.hook = func(w http.ResponseWriter, r *http.Request) bool {
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
 		if !strings.HasSuffix(r.URL.Path, ".bin") {
 			return false
 		}
@@ -95,7 +96,7 @@ func TestBrowserDownloadResumes(t *testing.T) {
 		}
 		mu.Unlock()
 		return false
-	}
+	})
 	ctx := startBrowser(t)
 	navigate(t, ctx, srv.URL()+"/")
 	deadline := time.Now().Add(30 * time.Second)
@@ -137,5 +138,44 @@ func TestBrowserDownloadResumes(t *testing.T) {
 	}
 	if want := len(m.Shards) - len(served); len(again) != want {
 		t.Errorf("fetched %d shards after the reload, want %d: %q", len(again), want, again)
+	}
+}
+
+// TestBrowserTwoTabsDownloadOnce starts the download in two tabs at once on a slow network: they
+// must not both fetch the model (the service worker serialises downloads with a Web Lock).
+func TestBrowserTwoTabsDownloadOnce(t *testing.T) {
+	needBrowser(t)
+	appDir := app(t)
+	modelsDir, m := models(t, 128<<10)
+	srv := newServer(t, appDir, t.TempDir()) // nothing published yet
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if strings.HasSuffix(r.URL.Path, ".bin") {
+			time.Sleep(150 * time.Millisecond) // a slow network, so the downloads overlap
+		}
+		return false
+	})
+	ctx := startBrowser(t)
+	tab := newTab(t, ctx)
+	for _, c := range []context.Context{ctx, tab} {
+		navigate(t, c, srv.URL()+"/")
+		waitFor(t, c, 30*time.Second, `navigator.serviceWorker.controller && document.querySelector('#model').options.length === 0`)
+	}
+	srv.SetApp(appDir, modelsDir) // the model is published: both tabs start downloading it
+	for _, c := range []context.Context{ctx, tab} {
+		eval[bool](t, c, 5*time.Second, `(pickModel().then(download), true)`)
+	}
+	waitReady(t, ctx, false)
+	waitReady(t, tab, false)
+	seen := map[string]int{}
+	for _, r := range srv.since(0, ".bin") {
+		seen[strings.Fields(r)[1]]++
+	}
+	for p, n := range seen {
+		if n > 1 {
+			t.Errorf("%s fetched %d times: %q", p, n, srv.since(0, ".bin"))
+		}
+	}
+	if len(seen) != len(m.Shards) {
+		t.Errorf("fetched %d distinct shards, want %d", len(seen), len(m.Shards))
 	}
 }

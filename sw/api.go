@@ -165,26 +165,23 @@ func (a *API) stream(ctx context.Context, w http.ResponseWriter, req wire.ChatRe
 	h.Set("Content-Type", "text/event-stream; charset=utf-8")
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
-	flusher, _ := w.(http.Flusher)
+	w.WriteHeader(http.StatusOK)
+	events := newEventWriter(w, cancel)
+	defer events.Close(ctx)
 	var werr error
 	send := func(v any) error {
 		if werr != nil {
 			return werr
 		}
 		b, err := json.Marshal(v)
-		if err != nil {
-			werr = err
-			return err
+		if err == nil {
+			err = events.Data(b)
 		}
-		if _, err := fmt.Fprintf(w, "data: %s\n\n", b); err != nil {
+		if err != nil {
 			werr = wire.Errorf(wire.CodeCancelled, "the client went away")
 			cancel()
-			return werr
 		}
-		if flusher != nil {
-			flusher.Flush()
-		}
-		return nil
+		return werr
 	}
 	base := chunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: req.Model, SystemFingerprint: fp}
 	mk := func(d deltaOut, finish *string) chunk {
@@ -193,7 +190,6 @@ func (a *API) stream(ctx context.Context, w http.ResponseWriter, req wire.ChatRe
 		return c
 	}
 	empty := ""
-	w.WriteHeader(http.StatusOK)
 	if send(mk(deltaOut{Role: "assistant", Content: &empty}, nil)) != nil {
 		return
 	}
@@ -225,9 +221,7 @@ func (a *API) stream(ctx context.Context, w http.ResponseWriter, req wire.ChatRe
 			return
 		}
 	}
-	if _, err := fmt.Fprint(w, "data: [DONE]\n\n"); err == nil && flusher != nil {
-		flusher.Flush()
-	}
+	events.Data([]byte("[DONE]"))
 }
 
 // serverTiming reports the worker's timings of a generation (milliseconds) in a Server-Timing

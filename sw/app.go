@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"aisle/api/delivery"
 	"aisle/sw/modelstore"
@@ -35,7 +36,16 @@ type App struct {
 	// Estimate reports the origin's storage use and quota in bytes (navigator.storage.estimate);
 	// nil leaves them out of Status.
 	Estimate func(ctx context.Context) (usage, quota int64, err error)
+	// Lock, when set, serialises downloads of one model across tabs (navigator.locks): a second
+	// download waits, then finds the shards stored.
+	Lock func(ctx context.Context, name string) (release func(), err error)
+	// ClientGone, when set, reports whether the page with the given client ID has gone away; a
+	// download whose page is gone is cancelled (ClientHeader names the page).
+	ClientGone func(ctx context.Context, clientID string) bool
 }
+
+// ClientHeader carries the ID of the page (service worker client) that asked for a download.
+const ClientHeader = "X-Aisle-Client"
 
 // StoreModels lists the complete models of a Store as ready for the API.
 type StoreModels struct{ Store *modelstore.Store }
@@ -105,19 +115,40 @@ func (a *App) download(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
+	if id := r.Header.Get(ClientHeader); id != "" && a.ClientGone != nil {
+		go func() {
+			t := time.NewTicker(time.Second)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					if a.ClientGone(ctx, id) {
+						cancel()
+						return
+					}
+				}
+			}
+		}()
+	}
 	w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
-	flusher, _ := w.(http.Flusher)
+	events := newEventWriter(w, cancel) // a failed write means the page went away: stop downloading
+	defer events.Close(ctx)
 	send := func(p Progress) {
 		b, _ := json.Marshal(p)
-		if _, err := fmt.Fprintf(w, "data: %s\n\n", b); err != nil {
-			cancel() // the page went away: stop downloading
+		events.Data(b)
+	}
+	if a.Lock != nil {
+		send(Progress{Model: id, State: "waiting", ETASeconds: -1})
+		release, err := a.Lock(ctx, "aisle-download-"+id)
+		if err != nil {
+			send(Progress{Model: id, State: "error", Error: wire.Errorf(wire.CodeCancelled, "download cancelled"), ETASeconds: -1})
 			return
 		}
-		if flusher != nil {
-			flusher.Flush()
-		}
+		defer release()
 	}
 	_, err := a.Downloader.Download(ctx, id, send)
 	if err != nil {

@@ -31,13 +31,16 @@ type Downloader struct {
 	// Free reports the bytes the browser will still let the app store; nil means unknown.
 	Free func(ctx context.Context) (int64, error)
 	Now  func() time.Time
+	// StallTimeout aborts a shard transfer that received nothing for this long, then retries
+	// it from where it stopped; default 20 s.
+	StallTimeout time.Duration
 }
 
 // Progress is a snapshot of a download, sent to the page as it changes.
 type Progress struct {
 	Model       string      `json:"model"`
 	Revision    string      `json:"revision,omitempty"`
-	State       string      `json:"state"` // "manifest", "downloading", "ready" or "error"
+	State       string      `json:"state"` // "waiting" (another tab downloads), "manifest", "downloading", "ready" or "error"
 	TotalBytes  int64       `json:"total_bytes"`
 	DoneBytes   int64       `json:"done_bytes"` // stored plus received of shards in flight
 	Shards      int         `json:"shards"`
@@ -306,11 +309,20 @@ func (d *Downloader) fetchShard(ctx context.Context, m *delivery.Manifest, i int
 	sh := m.Shards[i]
 	url := d.Base + m.ID + "/" + sh.Path
 	buf := make([]byte, 0, sh.Size)
+	stall := d.StallTimeout
+	if stall <= 0 {
+		stall = 20 * time.Second
+	}
 	err := d.retry(ctx, d.attempts(), func() error {
 		if int64(len(buf)) == sh.Size {
 			return nil
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		// A watchdog cancels this attempt when the connection stalls.
+		actx, abort := context.WithCancel(ctx)
+		defer abort()
+		watchdog := time.AfterFunc(stall, abort)
+		defer watchdog.Stop()
+		req, err := http.NewRequestWithContext(actx, http.MethodGet, url, nil)
 		if err != nil {
 			return err
 		}
@@ -322,6 +334,9 @@ func (d *Downloader) fetchShard(ctx context.Context, m *delivery.Manifest, i int
 		if err != nil {
 			if ctx.Err() != nil {
 				return wire.Errorf(wire.CodeCancelled, "download cancelled")
+			}
+			if actx.Err() != nil {
+				return wire.Errorf(wire.CodeNetwork, "shard %d: no answer for %v", i, stall)
 			}
 			return wire.Errorf(wire.CodeNetwork, "shard %d: %v", i, err)
 		}
@@ -344,6 +359,9 @@ func (d *Downloader) fetchShard(ctx context.Context, m *delivery.Manifest, i int
 		chunk := make([]byte, 256<<10)
 		for int64(len(buf)) < sh.Size {
 			n, rerr := resp.Body.Read(chunk[:min(int64(len(chunk)), sh.Size-int64(len(buf)))])
+			if n > 0 {
+				watchdog.Reset(stall)
+			}
 			buf = append(buf, chunk[:n]...)
 			t.add(i, int64(n))
 			if rerr == io.EOF {

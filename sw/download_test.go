@@ -60,15 +60,24 @@ func newServer(t *testing.T, fsys fstest.MapFS) *server {
 	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.log = append(s.log, strings.TrimSpace(r.URL.Path+" "+r.Header.Get("Range")))
-		hook := s.hook
+		hook, inner := s.hook, s.inner
 		s.mu.Unlock()
 		if hook != nil && hook(w, r) {
 			return
 		}
-		s.inner.ServeHTTP(w, r)
+		inner.ServeHTTP(w, r)
 	}))
 	t.Cleanup(s.Close)
 	return s
+}
+
+func (s *server) set(hook func(w http.ResponseWriter, r *http.Request) bool, inner http.Handler) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hook = hook
+	if inner != nil {
+		s.inner = inner
+	}
 }
 
 func (s *server) requests(substr string) []string {
@@ -121,7 +130,7 @@ func TestDownloadRetriesAndResumesWithRange(t *testing.T) {
 	_, fsys := fixture(t, "tiny", 6000, 3000, 2)
 	s := newServer(t, fsys)
 	var broken atomic.Int32
-	s.hook = func(w http.ResponseWriter, r *http.Request) bool {
+	s.set(func(w http.ResponseWriter, r *http.Request) bool {
 		switch {
 		case strings.HasSuffix(r.URL.Path, "manifest.json") && broken.Add(1) == 1:
 			http.Error(w, "busy", http.StatusServiceUnavailable) // first manifest try fails
@@ -138,7 +147,7 @@ func TestDownloadRetriesAndResumesWithRange(t *testing.T) {
 			return true
 		}
 		return false
-	}
+	}, nil)
 	store := newStore()
 	if _, err := newDownloader(s, store).Download(context.Background(), "tiny", nil); err != nil {
 		t.Fatal(err)
@@ -157,14 +166,14 @@ func TestDownloadResumesAfterInterruption(t *testing.T) {
 	store := newStore()
 	// The first run loses the network after 3 shards.
 	var served atomic.Int32
-	s.hook = func(w http.ResponseWriter, r *http.Request) bool {
+	s.set(func(w http.ResponseWriter, r *http.Request) bool {
 		if strings.HasSuffix(r.URL.Path, ".bin") && served.Add(1) > 3 {
 			hj, _, _ := w.(http.Hijacker).Hijack()
 			hj.Close()
 			return true
 		}
 		return false
-	}
+	}, nil)
 	d := newDownloader(s, store)
 	d.Parallel, d.Attempts = 1, 2
 	_, err := d.Download(context.Background(), "tiny", nil)
@@ -176,7 +185,7 @@ func TestDownloadResumesAfterInterruption(t *testing.T) {
 		t.Fatalf("after the interruption: %+v", st)
 	}
 	// The network is back: only the 5 missing shards are fetched.
-	s.hook = nil
+	s.set(nil, nil)
 	before := len(s.requests(".bin"))
 	var first Progress
 	if _, err := newDownloader(s, store).Download(context.Background(), "tiny", func(p Progress) {
@@ -198,7 +207,7 @@ func TestDownloadCorruptInTransitIsRefetched(t *testing.T) {
 	_, fsys := fixture(t, "tiny", 4000, 2000, 4)
 	s := newServer(t, fsys)
 	var once atomic.Bool
-	s.hook = func(w http.ResponseWriter, r *http.Request) bool {
+	s.set(func(w http.ResponseWriter, r *http.Request) bool {
 		if strings.HasSuffix(r.URL.Path, "0000.bin") && !once.Swap(true) {
 			b := append([]byte(nil), fsys["tiny/"+strings.TrimPrefix(r.URL.Path, "/models/tiny/")].Data...)
 			b[10] ^= 0xff
@@ -206,7 +215,7 @@ func TestDownloadCorruptInTransitIsRefetched(t *testing.T) {
 			return true
 		}
 		return false
-	}
+	}, nil)
 	store := newStore()
 	if _, err := newDownloader(s, store).Download(context.Background(), "tiny", nil); err != nil {
 		t.Fatal(err)
@@ -296,7 +305,7 @@ func TestDownloadNewRevisionPrunesOld(t *testing.T) {
 	if _, err := newDownloader(s, store).Download(context.Background(), "tiny", nil); err != nil {
 		t.Fatal(err)
 	}
-	s.inner = delivery.New(delivery.Options{Models: fsys2})
+	s.set(nil, delivery.New(delivery.Options{Models: fsys2}))
 	if _, err := newDownloader(s, store).Download(context.Background(), "tiny", nil); err != nil {
 		t.Fatal(err)
 	}
@@ -320,5 +329,31 @@ func TestDownloadUnknownModel(t *testing.T) {
 	}
 	if len(s.requests("other")) != 1 {
 		t.Errorf("a 404 was retried: %q", s.requests("other"))
+	}
+}
+
+func TestDownloadStalledTransferIsRetried(t *testing.T) {
+	_, fsys := fixture(t, "tiny", 4000, 2000, 12)
+	s := newServer(t, fsys)
+	var once atomic.Bool
+	s.set(func(w http.ResponseWriter, r *http.Request) bool {
+		if strings.HasSuffix(r.URL.Path, "0001.bin") && !once.Swap(true) {
+			// Half the shard, then silence: the connection stays open.
+			b := fsys["tiny/"+strings.TrimPrefix(r.URL.Path, "/models/tiny/")].Data
+			w.Header().Set("Content-Length", "2000")
+			w.Write(b[:700])
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
+			return true
+		}
+		return false
+	}, nil)
+	d := newDownloader(s, newStore())
+	d.StallTimeout = 200 * time.Millisecond
+	if _, err := d.Download(context.Background(), "tiny", nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.requests("0001.bin"); len(got) != 2 || !strings.HasSuffix(got[1], "bytes=700-") {
+		t.Errorf("shard 1 requests %q, want a resumed Range request after the stall", got)
 	}
 }

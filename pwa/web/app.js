@@ -164,7 +164,8 @@ async function download() {
     for await (const ev of sse(r)) {
       last = JSON.parse(ev);
       if (!metrics.firstProgress && last.state === 'downloading') metrics.firstProgress = last;
-      if (last.state !== 'manifest') showProgress(last);
+      if (last.state === 'waiting') $('#download-text').textContent = 'Another tab is downloading the model…';
+      else if (last.state !== 'manifest') showProgress(last);
       if (last.state === 'downloading') $('#download').hidden = false;
     }
   } catch (e) { last = { state: 'error', error: { code: 'network_error', message: String(e) } }; }

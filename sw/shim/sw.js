@@ -10,6 +10,16 @@ const WASM = '/sw.wasm';
 // syumai/workers calls this helper.
 globalThis.tryCatch = (fn) => { try { return { result: fn() }; } catch (e) { return { error: e }; } };
 
+// syumai/workers' response streams call close() or enqueue() on a stream that the browser has
+// already errored when the page went away, and the thrown error would crash that Go instance
+// (and with it whatever it held). A stream whose reader is gone needs neither call.
+for (const m of ['close', 'enqueue']) {
+  const orig = ReadableStreamDefaultController.prototype[m];
+  ReadableStreamDefaultController.prototype[m] = function (...args) {
+    try { return orig.apply(this, args); } catch (e) { if (e instanceof TypeError) return undefined; throw e; }
+  };
+}
+
 let modulePromise = null;
 function wasmModule() {
   if (!modulePromise) {
@@ -34,7 +44,10 @@ function startInstance() {
     // enough, even with several instances alive, and needs no patched wasm_exec.js (whose Proxy
     // around globalThis breaks calls such as fetch() with "Illegal invocation").
     globalThis.context = { binding };
-    const exited = go.run(instance).then(() => { throw new Error('sw.wasm exited before serving'); });
+    const run = go.run(instance);
+    // Whatever the instance still holds (a Web Lock) is let go when it exits, even by a panic.
+    run.finally(() => (binding.onExit || []).forEach((f) => { try { f(); } catch (e) { /* already released */ } }));
+    const exited = run.then(() => { throw new Error('sw.wasm exited before serving'); });
     await Promise.race([started, exited]);
     return binding;
   });
@@ -82,7 +95,14 @@ self.addEventListener('fetch', (e) => {
   if (p.startsWith('/models/') || p === '/healthz') return; // straight to the network
   const m = e.request.method;
   if (m !== 'GET' && m !== 'HEAD' && !OFFLINE_API.has(p) && !p.startsWith('/aisle/')) return;
-  e.respondWith(handle(e.request));
+  let req = e.request;
+  if (p === '/aisle/download' && e.clientId) {
+    // Go stops a download whose page is gone (the browser may never cancel the response stream).
+    const h = new Headers(req.headers);
+    h.set('X-Aisle-Client', e.clientId);
+    req = new Request(req, { headers: h });
+  }
+  e.respondWith(handle(req));
 });
 self.addEventListener('message', (e) => {
   const d = e.data || {};

@@ -125,3 +125,13 @@ func Free(ctx context.Context) (int64, error) {
 	}
 	return q - u, nil
 }
+
+// ClientGone reports whether the service worker client (a page) with the given ID is gone.
+func ClientGone(ctx context.Context, id string) bool {
+	clients := global.Get("clients")
+	if !clients.Truthy() {
+		return false
+	}
+	c, err := Await(ctx, clients.Call("get", id))
+	return err == nil && !c.Truthy()
+}

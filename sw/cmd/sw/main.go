@@ -33,8 +33,10 @@ func main() {
 		Downloader: &sw.Downloader{Store: store, Base: origin + "/models/", Free: webapi.Free,
 			// Shards go to Cache Storage only: "no-store" keeps a second copy out of the HTTP cache.
 			Client: &http.Client{Transport: &webapi.Transport{Cache: "no-store"}}},
-		Store:    store,
-		Estimate: webapi.Estimate,
+		Store:      store,
+		Estimate:   webapi.Estimate,
+		Lock:       webapi.Lock,
+		ClientGone: webapi.ClientGone,
 	})
 }
 
