@@ -40,7 +40,7 @@ type App struct {
 	// download waits, then finds the shards stored.
 	Lock func(ctx context.Context, name string) (release func(), err error)
 	// ClientGone, when set, reports whether the page with the given client ID has gone away; a
-	// download whose page is gone is cancelled (ClientHeader names the page).
+	// request whose page is gone is cancelled (ClientHeader names the page).
 	ClientGone func(ctx context.Context, clientID string) bool
 }
 
@@ -66,6 +66,12 @@ func (s StoreModels) ReadyModels(ctx context.Context) ([]ReadyModel, error) {
 }
 
 func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if id := r.Header.Get(ClientHeader); id != "" && a.ClientGone != nil {
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		go a.watchClient(ctx, cancel, id)
+		r = r.WithContext(ctx)
+	}
 	p := r.URL.Path
 	switch {
 	case r.URL.Host == InternalHost:
@@ -83,6 +89,24 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	}
+}
+
+// watchClient cancels a request once its page is gone: a browser may leave the response stream
+// of a vanished page open, and a download or a generation would go on for nobody.
+func (a *App) watchClient(ctx context.Context, cancel context.CancelFunc, id string) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if a.ClientGone(ctx, id) {
+				cancel()
+				return
+			}
+		}
 	}
 }
 
@@ -115,23 +139,6 @@ func (a *App) download(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
-	if id := r.Header.Get(ClientHeader); id != "" && a.ClientGone != nil {
-		go func() {
-			t := time.NewTicker(time.Second)
-			defer t.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-					if a.ClientGone(ctx, id) {
-						cancel()
-						return
-					}
-				}
-			}
-		}()
-	}
 	w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)

@@ -194,3 +194,23 @@ func TestAppRoutes(t *testing.T) {
 		t.Errorf("bad model id: %d", rec.Code)
 	}
 }
+
+func TestAppCancelsWhenClientGone(t *testing.T) {
+	f := &fakeEngine{wait: make(chan struct{})}
+	gone := make(chan struct{})
+	app := &App{API: newAPI(f), ClientGone: func(ctx context.Context, id string) bool {
+		select {
+		case <-gone:
+			return id == "page-1"
+		default:
+			return false
+		}
+	}}
+	req := httptest.NewRequest("POST", "/v1/chat/completions", strings.NewReader(`{"model":"tiny","stream":true,"messages":[{"role":"user","content":"a b"}]}`))
+	req.Header.Set(ClientHeader, "page-1")
+	done := make(chan struct{})
+	go func() { app.ServeHTTP(httptest.NewRecorder(), req); close(done) }()
+	<-f.wait
+	close(gone)
+	<-done // the engine saw its context cancelled; without the watch this never returns
+}

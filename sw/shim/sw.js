@@ -96,8 +96,9 @@ self.addEventListener('fetch', (e) => {
   const m = e.request.method;
   if (m !== 'GET' && m !== 'HEAD' && !OFFLINE_API.has(p) && !p.startsWith('/aisle/')) return;
   let req = e.request;
-  if (p === '/aisle/download' && e.clientId) {
-    // Go stops a download whose page is gone (the browser may never cancel the response stream).
+  if ((p === '/aisle/download' || p === '/v1/chat/completions') && e.clientId) {
+    // Go stops a download or generation whose page is gone (the browser may never cancel the
+    // response stream).
     const h = new Headers(req.headers);
     h.set('X-Aisle-Client', e.clientId);
     req = new Request(req, { headers: h });
