@@ -5,13 +5,13 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"aisle/api/store"
-	"aisle/api/store/sqlstore"
 	"aisle/sync/catalog"
 	"aisle/sync/wire"
 )
@@ -27,6 +27,15 @@ func NewToken() (secret string, hash []byte) {
 	}
 	secret = TokenPrefix + base64.RawURLEncoding.EncodeToString(b[:])
 	return secret, HashToken(secret)
+}
+
+// newTokenID returns a random public token ID ("tok_" + 16 hex digits).
+func newTokenID() string {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("crypto/rand failed: " + err.Error())
+	}
+	return "tok_" + hex.EncodeToString(b[:])
 }
 
 // HashToken is how tokens are stored: SHA-256 of the secret. Tokens carry
@@ -166,7 +175,7 @@ func (s *Server) createToken(c echo.Context) error {
 		return &catalog.Error{Code: catalog.Invalid, Message: "invalid token", Fields: fe}
 	}
 	secret, hash := NewToken()
-	t := store.Token{ID: sqlstore.NewTokenID(), Name: req.Name, Role: req.Role, Store: req.Store, CreatedAt: s.now().UTC()}
+	t := store.Token{ID: newTokenID(), Name: req.Name, Role: req.Role, Store: req.Store, CreatedAt: s.now().UTC()}
 	if err := s.store.CreateToken(c.Request().Context(), s.actor(c), t, hash); err != nil {
 		return err
 	}
@@ -203,6 +212,6 @@ func EnsureAdminToken(ctx context.Context, st store.Store, name, secret string) 
 	} else if err != nil && !catalog.IsCode(err, catalog.Unauthorized) {
 		return err
 	}
-	t := store.Token{ID: sqlstore.NewTokenID(), Name: name, Role: store.RoleAdmin}
+	t := store.Token{ID: newTokenID(), Name: name, Role: store.RoleAdmin}
 	return st.CreateToken(ctx, store.Actor{Name: "bootstrap", Role: store.RoleAdmin}, t, HashToken(secret))
 }

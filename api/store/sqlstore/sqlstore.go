@@ -11,7 +11,6 @@ package sqlstore
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
 	"errors"
@@ -675,13 +674,6 @@ func (s *DB) Stats(ctx context.Context) (store.Stats, error) {
 	err := s.db.QueryRowContext(ctx, `SELECT (SELECT value FROM meta WHERE name = 'version'), (SELECT value FROM meta WHERE name = 'horizon'), (SELECT COUNT(*) FROM changes)`).
 		Scan(&st.Version, &st.Horizon, &st.Changes)
 	return st, s.dbErr(err, "stats")
-}
-
-// NewTokenID returns a random token ID.
-func NewTokenID() string {
-	var b [8]byte
-	_, _ = rand.Read(b[:])
-	return "tok_" + hex.EncodeToString(b[:])
 }
 
 // CreateToken implements store.Store.
