@@ -150,7 +150,15 @@ func (d *Device) DispatchCost(n int) (perDispatch, roundTrip time.Duration, err 
 }
 
 // Dispatches is the number of kernel dispatches of one decode step (one token, greedy).
-func (r *Runner) Dispatches() int { return len(r.layerOps) + len(r.outLast) + 1 }
+func (r *Runner) Dispatches() int {
+	n := len(r.outLast) + 1
+	for _, o := range r.layerOps {
+		if o.p1 != nil {
+			n++
+		}
+	}
+	return n
+}
 
 // Profile times each kind of kernel of one decode step at the current position: the step's
 // dispatches of that kind, repeated reps times in one command buffer (minus the cost of an empty
@@ -164,7 +172,9 @@ func (r *Runner) Profile(reps int) (map[string]time.Duration, error) {
 	groups := map[string][]op{}
 	all := append(append(append([]op(nil), r.layerOps...), r.outLast...), r.argmax)
 	for _, o := range all {
-		groups[o.p1.name] = append(groups[o.p1.name], o)
+		if o.p1 != nil {
+			groups[o.p1.name] = append(groups[o.p1.name], o)
+		}
 	}
 	_, roundTrip, err := r.d.DispatchCost(1)
 	if err != nil {

@@ -144,7 +144,8 @@ func (d *Device) kernel(name string, slots []slot, src func() (string, error)) (
 // (see shaders/matmul.wgsl).
 type matVariant struct {
 	Type                 quant.Type
-	NB                   int
+	NB                   int // tokens per workgroup (matmul.wgsl); 0: one token (matvec.wgsl)
+	RPW                  int // row groups per workgroup (matvec.wgsl)
 	Norm, Bias, Acc, GLU bool
 }
 
@@ -157,8 +158,18 @@ const (
 var matTemplate = template.Must(template.New("matmul").Parse(shaderText("matmul.wgsl")))
 
 func (v matVariant) name() string {
+	if v.NB == 0 {
+		return fmt.Sprintf("matvec/%s/rpw%d/norm=%t/bias=%t/acc=%t/glu=%t", v.Type, v.RPW, v.Norm, v.Bias, v.Acc, v.GLU)
+	}
 	return fmt.Sprintf("matmul/%s/nb%d/norm=%t/bias=%t/acc=%t/glu=%t", v.Type, v.NB, v.Norm, v.Bias, v.Acc, v.GLU)
 }
+
+var matvecTemplate = template.Must(template.New("matvec").Parse(shaderText("matvec.wgsl")))
+
+const (
+	mvWG   = 256 // invocations per matvec workgroup
+	mvRows = 8   // rows per row group (mvWG / 32 lanes)
+)
 
 func (v matVariant) slots() []slot {
 	s := []slot{{0, bindUniform}, {1, bindUniform}, {2, bindRead}, {3, bindRead}, {4, bindReadWrite}}
@@ -187,11 +198,22 @@ func (d *Device) matmulKernel(v matVariant) (*pipeline, error) {
 			}
 			dec += "\n" + dec2
 		}
+		var b bytes.Buffer
+		if v.NB == 0 {
+			red := mvWG * v.RPW
+			if v.GLU {
+				red *= 2
+			}
+			err = matvecTemplate.Execute(&b, struct {
+				matVariant
+				RedSize int
+			}{v, red})
+			return dec + "\n" + b.String(), err
+		}
 		red := matWG * v.NB
 		if v.GLU {
 			red *= 2
 		}
-		var b bytes.Buffer
 		err = matTemplate.Execute(&b, struct {
 			matVariant
 			RedSize int
@@ -217,9 +239,20 @@ func (d *Device) ropeKernel() (*pipeline, error) {
 		{4, bindReadWrite}, {5, bindRead}, {6, bindRead}, {7, bindRead}})
 }
 
-func (d *Device) attentionKernel() (*pipeline, error) {
-	return d.plainKernel("attention.wgsl", []slot{{0, bindUniform}, {1, bindUniform}, {2, bindRead}, {3, bindRead},
-		{4, bindRead}, {5, bindReadWrite}})
+var attnTemplate = template.Must(template.New("attention").Parse(shaderText("attention.wgsl")))
+
+// attentionKernel is attention.wgsl; fused (for single-token batches) also does rope.wgsl's work.
+func (d *Device) attentionKernel(fused bool) (*pipeline, error) {
+	slots := []slot{{0, bindUniform}, {1, bindUniform}, {2, bindRead}, {3, bindRead}, {4, bindRead}, {5, bindReadWrite}}
+	if fused {
+		slots = []slot{{0, bindUniform}, {1, bindUniform}, {2, bindRead}, {3, bindReadWrite}, {4, bindReadWrite},
+			{5, bindReadWrite}, {6, bindRead}, {7, bindRead}}
+	}
+	return d.kernel(fmt.Sprintf("attention/fused=%t", fused), slots, func() (string, error) {
+		var b bytes.Buffer
+		err := attnTemplate.Execute(&b, struct{ Fused bool }{fused})
+		return b.String(), err
+	})
 }
 
 func (d *Device) argmaxKernel() (*pipeline, error) {

@@ -113,6 +113,10 @@ func TestMatmulKernel(t *testing.T) {
 				cols = []int{172, 64, 260}[vi%3]
 			}
 			rows := []int{37, 70, 5, 131, 66}[vi]
+			if typ == quant.Q4_K || typ == quant.F16 {
+				// large parts: matvec.wgsl with 4 or 8 row groups per workgroup
+				rows = []int{4100, 16390, 5, 131, 4097}[vi]
+			}
 			n := []int{1, 13, 8, 3, 9}[vi]
 			for _, n := range []int{1, n, 11} {
 				partRows := []int{0, 16, 0, 9, 0}[vi]

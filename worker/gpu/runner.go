@@ -48,12 +48,13 @@ type Runner struct {
 	out         []float32
 }
 
-// op is one dispatch: a kernel (p1 for single-token batches, pn for longer ones; the same
-// bindings), its bind group and its workgroup grid for a batch of n tokens.
+// op is one dispatch: a kernel (p1 for single-token batches, pn for longer ones; nil: no
+// dispatch for such batches), its bind group (bg1 for p1 when its bindings differ) and its
+// workgroup grid for a batch of n tokens.
 type op struct {
-	p1, pn *pipeline
-	bg     *wgpu.BindGroup
-	grid   func(n int) (uint32, uint32)
+	p1, pn  *pipeline
+	bg, bg1 *wgpu.BindGroup
+	grid    func(n int) (uint32, uint32)
 }
 
 const paramStride = 256 // WebGPU's minUniformBufferOffsetAlignment default
@@ -108,7 +109,7 @@ func (r *Runner) param(fields ...any) bufRange {
 	}
 	br := bufRange{b: r.slab, off: r.slabUsed, size: paramStride}
 	r.slabUsed += paramStride
-	slot := make([]byte, 32)
+	slot := make([]byte, 64)
 	for i, f := range fields {
 		switch v := f.(type) {
 		case int:
@@ -135,17 +136,25 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // matmulOps appends the dispatches of y (n, yStride)[row0+...] (+)= W x for every part of w.
 func (r *Runner) matmulOps(ops []op, v matVariant, w, w2 *gmat, x, y *Buffer, yStride, row0 int, norm, bias *Buffer, lastOnly bool) ([]op, error) {
-	v.NB = 1
-	p1, err := r.d.matmulKernel(v)
-	if err != nil {
-		return nil, err
-	}
 	v.NB = nbBatch
 	pn, err := r.d.matmulKernel(v)
 	if err != nil {
 		return nil, err
 	}
 	for i, part := range w.parts {
+		// single tokens: matvec.wgsl, with more rows per workgroup for large parts
+		v1 := v
+		v1.NB, v1.RPW = 0, 1
+		switch {
+		case part.rows >= 16384 && !v.GLU:
+			v1.RPW = 8
+		case part.rows >= 4096:
+			v1.RPW = 4
+		}
+		p1, err := r.d.matmulKernel(v1)
+		if err != nil {
+			return nil, err
+		}
 		off := r.param(part.rows, w.cols, w.rowBytes, row0+part.row0, yStride, lastOnly, r.c.NormEps)
 		binds := []bufRange{off, whole(r.state), whole(part.buf), whole(x), whole(y)}
 		if v.Norm {
@@ -157,20 +166,19 @@ func (r *Runner) matmulOps(ops []op, v matVariant, w, w2 *gmat, x, y *Buffer, yS
 		if v.GLU {
 			binds = append(binds, whole(w2.parts[i].buf))
 		}
-		bg, err := r.arena.bindGroup(p1, binds...)
+		bg, err := r.arena.bindGroup(pn, binds...)
 		if err != nil {
 			return nil, err
 		}
-		rows := part.rows
+		rows, rowsPerWG := part.rows, mvRows*v1.RPW
 		ops = append(ops, op{p1: p1, pn: pn, bg: bg, grid: func(n int) (uint32, uint32) {
+			if n == 1 {
+				return uint32(ceilDiv(rows, rowsPerWG)), 1
+			}
 			if lastOnly {
-				n = 1
+				return uint32(ceilDiv(rows, matRows)), 1
 			}
-			gy := 1
-			if n > 1 {
-				gy = ceilDiv(n, nbBatch)
-			}
-			return uint32(ceilDiv(rows, matRows)), uint32(gy)
+			return uint32(ceilDiv(rows, matRows)), uint32(ceilDiv(n, nbBatch))
 		}})
 	}
 	return ops, nil
@@ -237,7 +245,11 @@ func (r *Runner) build(w *model.Weights, opts RunnerOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	ak, err := r.d.attentionKernel()
+	ak, err := r.d.attentionKernel(false)
+	if err != nil {
+		return err
+	}
+	ak1, err := r.d.attentionKernel(true)
 	if err != nil {
 		return err
 	}
@@ -288,7 +300,7 @@ func (r *Runner) build(w *model.Weights, opts RunnerOptions) (err error) {
 		if err != nil {
 			return err
 		}
-		qn, kn := dummy, dummy
+		qn, kn, nw := dummy, dummy, dummy
 		if L.QNorm != nil {
 			if qn, err = a.Storage(p+"q_norm", f32Bytes(L.QNorm)); err != nil {
 				return err
@@ -296,21 +308,30 @@ func (r *Runner) build(w *model.Weights, opts RunnerOptions) (err error) {
 			if kn, err = a.Storage(p+"k_norm", f32Bytes(L.KNorm)); err != nil {
 				return err
 			}
+			if nw, err = a.Storage(p+"qk_norm", f32Bytes(L.QNorm, L.KNorm)); err != nil {
+				return err
+			}
 		}
+		// batches of several tokens: QK-norm, RoPE and the KV-cache write, then attention
 		off := r.param(c.Heads, c.KVHeads, c.HeadDim, c.RopeDims, c.RopeStyle == model.RopeNeox, L.QNorm != nil, c.NormEps, qStride)
-		bg, err := r.arena.bindGroup(rk, off, whole(r.state), whole(qkv), whole(kc), whole(vc), whole(cs), whole(qn), whole(kn))
+		bg, err := a.bindGroup(rk, off, whole(r.state), whole(qkv), whole(kc), whole(vc), whole(cs), whole(qn), whole(kn))
 		if err != nil {
 			return err
 		}
 		heads := uint32(c.Heads + 2*c.KVHeads)
-		r.layerOps = append(r.layerOps, op{p1: rk, pn: rk, bg: bg, grid: func(n int) (uint32, uint32) { return heads, uint32(n) }})
-		// attention
-		off = r.param(c.Heads, c.KVHeads, c.HeadDim, qStride, float32(1/math.Sqrt(float64(c.HeadDim))))
-		if bg, err = r.arena.bindGroup(ak, off, whole(r.state), whole(qkv), whole(kc), whole(vc), whole(att)); err != nil {
+		r.layerOps = append(r.layerOps, op{pn: rk, bg: bg, grid: func(n int) (uint32, uint32) { return heads, uint32(n) }})
+		off = r.param(c.Heads, c.KVHeads, c.HeadDim, qStride, float32(1/math.Sqrt(float64(c.HeadDim))),
+			c.RopeDims, c.RopeStyle == model.RopeNeox, L.QNorm != nil, c.NormEps)
+		if bg, err = a.bindGroup(ak, off, whole(r.state), whole(qkv), whole(kc), whole(vc), whole(att)); err != nil {
+			return err
+		}
+		// single tokens: all of it in one kernel
+		bg1, err := a.bindGroup(ak1, off, whole(r.state), whole(qkv), whole(kc), whole(vc), whole(att), whole(cs), whole(nw))
+		if err != nil {
 			return err
 		}
 		qh := uint32(c.Heads)
-		r.layerOps = append(r.layerOps, op{p1: ak, pn: ak, bg: bg, grid: func(n int) (uint32, uint32) { return qh, uint32(n) }})
+		r.layerOps = append(r.layerOps, op{p1: ak1, pn: ak, bg: bg, bg1: bg1, grid: func(n int) (uint32, uint32) { return qh, uint32(n) }})
 		// output projection + residual
 		wo, err := a.uploadMatrix(p+"attn_output", opts.MaxPartRows, &L.Wo)
 		if err != nil {
@@ -439,13 +460,19 @@ func (r *Runner) encode(n int, extra ...[]op) (*wgpu.CommandEncoder, error) {
 	}
 	pass := enc.BeginComputePass(nil)
 	dispatch := func(o op) {
-		p := o.p1
+		p, bg := o.p1, o.bg
+		if o.bg1 != nil {
+			bg = o.bg1
+		}
 		if n > 1 {
-			p = o.pn
+			p, bg = o.pn, o.bg
+		}
+		if p == nil {
+			return
 		}
 		gx, gy := o.grid(n)
 		pass.SetPipeline(p.cp)
-		pass.SetBindGroup(0, o.bg, nil)
+		pass.SetBindGroup(0, bg, nil)
 		pass.DispatchWorkgroups(gx, gy, 1)
 	}
 	for _, o := range r.layerOps {

@@ -1,16 +1,23 @@
-// attention.wgsl: causal grouped-query attention of the batch's queries over the KV cache, with
-// an online (chunked) softmax: out = softmax(q k^T * scale) v over positions 0 .. s.pos + t.
+// attention.wgsl: causal grouped-query attention of the batch's queries over the KV cache:
+// out = softmax(q k^T * scale) v over positions 0 .. s.pos + t, with the softmax taken in blocks
+// of BLOCK positions (online rescaling between blocks). A Go text/template: with .Fused (decode,
+// one token) the kernel also does rope.wgsl's work for its token first: QK-norm and RoPE of its
+// query head, and of its KV head, which it writes into the caches with the value head (every
+// query head of a group writes the same values).
 //
 // Bindings (group 0):
 //   0 p    uniform AttnParams
 //   1 s    uniform State
-//   2 qkv  storage read       array<f32>: (s.n, q_stride); query head h of token t at t*q_stride + h*head_dim
-//   3 kc   storage read       array<f32>: (context, kv_heads*head_dim) key cache
-//   4 vc   storage read       array<f32>: (context, kv_heads*head_dim) value cache
+//   2 qkv  storage (read, or read_write when Fused) array<f32>: (s.n, q_stride) rows [q | k | v]
+//   3 kc   storage (read, or read_write when Fused) array<f32>: (context, kv_heads*head_dim)
+//   4 vc   storage (read, or read_write when Fused) array<f32>: (context, kv_heads*head_dim)
 //   5 out  storage read_write array<f32>: (s.n, heads*head_dim)
-// Indexing: workgroup (h, t). Query head h reads KV head h / (heads/kv_heads). Positions are
-// taken in chunks of 64, invocation l scoring position chunk+l; invocation l accumulates output
-// elements l, l+64, l+128, l+192 (head_dim <= 256).
+//   6 cs   storage read array<f32> (Fused): (context, rope_dims) cos/sin pairs per position
+//   7 nw   storage read array<f32> (Fused): (2, head_dim) query- then key-norm weights (qk_norm)
+// Indexing: workgroup (h, t). Query head h reads KV head h / (heads/kv_heads). Invocation l
+// scores positions l, l+WG, ... of a block; for the weighted sum of values, invocation l handles
+// element l % head_dim for the positions congruent to l / head_dim modulo WG / head_dim, and the
+// groups' partial sums are added at the end. head_dim <= 256.
 
 struct AttnParams {
   heads: u32,
@@ -18,6 +25,10 @@ struct AttnParams {
   head_dim: u32,
   q_stride: u32,
   scale: f32,
+  rope_dims: u32,
+  neox: u32,
+  qk_norm: u32,
+  eps: f32,
   _pad0: u32,
   _pad1: u32,
   _pad2: u32,
@@ -25,44 +36,150 @@ struct AttnParams {
 
 @group(0) @binding(0) var<uniform> p: AttnParams;
 @group(0) @binding(1) var<uniform> s: State;
+{{- if .Fused}}
+@group(0) @binding(2) var<storage, read> qkv: array<f32>;
+@group(0) @binding(3) var<storage, read_write> kc: array<f32>;
+@group(0) @binding(4) var<storage, read_write> vc: array<f32>;
+{{- else}}
 @group(0) @binding(2) var<storage, read> qkv: array<f32>;
 @group(0) @binding(3) var<storage, read> kc: array<f32>;
 @group(0) @binding(4) var<storage, read> vc: array<f32>;
+{{- end}}
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
+{{- if .Fused}}
+@group(0) @binding(6) var<storage, read> cs: array<f32>;
+@group(0) @binding(7) var<storage, read> nw: array<f32>;
+{{- end}}
 
-const WG: u32 = 64u;
+const WG: u32 = 256u;
+const BLOCK: u32 = 2048u;
 var<workgroup> qs: array<f32, 256>;
-var<workgroup> e: array<f32, WG>;
+var<workgroup> sc: array<f32, BLOCK>;
 var<workgroup> red: array<f32, WG>;
+{{- if .Fused}}
+var<workgroup> ks: array<f32, 256>;
 
-@compute @workgroup_size(64)
+// sum_wg returns the sum of v over the workgroup (all invocations must call it).
+fn sum_wg(lid: u32, v: f32) -> f32 {
+  red[lid] = v;
+  workgroupBarrier();
+  for (var st = WG / 2u; st > 0u; st >>= 1u) {
+    if (lid < st) {
+      red[lid] += red[lid + st];
+    }
+    workgroupBarrier();
+  }
+  let r = red[0];
+  workgroupBarrier();
+  return r;
+}
+
+// rotate returns element d of the head held in buf (already normed), rotated for position pos.
+fn rotate(d: u32, pos: u32, v: f32, partner: f32) -> f32 {
+  if (d >= p.rope_dims) {
+    return v;
+  }
+  let half = p.rope_dims / 2u;
+  var i: u32;
+  var first: bool;
+  if (p.neox != 0u) {
+    i = d % half;
+    first = d < half;
+  } else {
+    i = d / 2u;
+    first = (d & 1u) == 0u;
+  }
+  let c = cs[pos * p.rope_dims + 2u * i];
+  let sn = cs[pos * p.rope_dims + 2u * i + 1u];
+  if (first) {
+    return v * c - partner * sn;
+  }
+  return partner * sn + v * c;
+}
+
+fn partner_of(d: u32) -> u32 {
+  if (p.neox != 0u) {
+    let half = p.rope_dims / 2u;
+    return select(d - half, d + half, d < half);
+  }
+  return d ^ 1u;
+}
+{{- end}}
+
+@compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let h = wid.x;
   let t = wid.y;
   let hd = p.head_dim;
   let kvdim = p.kv_heads * hd;
   let last = s.pos + t; // attends to positions 0..last
-  let kvo = (h / (p.heads / p.kv_heads)) * hd;
+  let g = h / (p.heads / p.kv_heads);
+  let kvo = g * hd;
+{{- if .Fused}}
+  // QK-norm and RoPE of this token's query head and of its KV head; K and V into the caches
+  let row = t * p.q_stride;
+  let qd = p.heads * hd;
+  var qv = 0.0;
+  var kv = 0.0;
+  if (lid < hd) {
+    qv = qkv[row + h * hd + lid];
+    kv = qkv[row + qd + kvo + lid];
+  }
+  if (p.qk_norm != 0u) {
+    let qss = sum_wg(lid, qv * qv);
+    let kss = sum_wg(lid, kv * kv);
+    if (lid < hd) {
+      qv = qv / sqrt(qss / f32(hd) + p.eps) * nw[lid];
+      kv = kv / sqrt(kss / f32(hd) + p.eps) * nw[hd + lid];
+    }
+  }
+  if (lid < hd) {
+    qs[lid] = qv;
+    ks[lid] = kv;
+  }
+  workgroupBarrier();
+  var q2 = 0.0;
+  if (lid < hd) {
+    let pt = partner_of(lid);
+    q2 = rotate(lid, last, qs[lid], qs[pt]);
+    kc[last * kvdim + kvo + lid] = rotate(lid, last, ks[lid], ks[pt]);
+    vc[last * kvdim + kvo + lid] = qkv[row + qd + kvdim + kvo + lid];
+  }
+  workgroupBarrier();
+  if (lid < hd) {
+    qs[lid] = q2;
+  }
+  // this workgroup's cache writes must be visible to its own invocations below
+  storageBarrier();
+  workgroupBarrier();
+{{- else}}
   for (var d = lid; d < hd; d += WG) {
     qs[d] = qkv[t * p.q_stride + h * hd + d];
   }
   workgroupBarrier();
-  var o = vec4<f32>(0.0);
+{{- end}}
+
+  let groups = WG / hd;       // partial sums of the values
+  let gi = lid / hd;          // this invocation's group (groups and beyond: idle)
+  let di = lid % hd;
+  var o = 0.0;
   var m = NEG_BIG;
   var l = 0.0;
-  for (var c0 = 0u; c0 <= last; c0 += WG) {
-    let pos = c0 + lid;
-    var sc = NEG_BIG;
-    if (pos <= last) {
-      let ko = pos * kvdim + kvo;
+  for (var b0 = 0u; b0 <= last; b0 += BLOCK) {
+    let cnt = min(BLOCK, last + 1u - b0);
+    // scores of the block, and their maximum
+    var mx = NEG_BIG;
+    for (var i = lid; i < cnt; i += WG) {
+      let ko = (b0 + i) * kvdim + kvo;
       var a = 0.0;
-      for (var d = 0u; d < hd; d++) {
-        a += qs[d] * kc[ko + d];
+      for (var d = 0u; d < hd; d += 4u) {
+        a += dot(vec4<f32>(qs[d], qs[d + 1u], qs[d + 2u], qs[d + 3u]), vec4<f32>(kc[ko + d], kc[ko + d + 1u], kc[ko + d + 2u], kc[ko + d + 3u]));
       }
-      sc = a * p.scale;
+      a *= p.scale;
+      sc[i] = a;
+      mx = max(mx, a);
     }
-    // chunk maximum
-    red[lid] = sc;
+    red[lid] = mx;
     workgroupBarrier();
     for (var st = WG / 2u; st > 0u; st >>= 1u) {
       if (lid < st) {
@@ -73,12 +190,14 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let mn = max(m, red[0]);
     let f = exp(m - mn);
     workgroupBarrier();
-    var ev = 0.0;
-    if (pos <= last) {
-      ev = exp(sc - mn);
+    // exponentials and their sum
+    var sum = 0.0;
+    for (var i = lid; i < cnt; i += WG) {
+      let e = exp(sc[i] - mn);
+      sc[i] = e;
+      sum += e;
     }
-    e[lid] = ev;
-    red[lid] = ev;
+    red[lid] = sum;
     workgroupBarrier();
     for (var st = WG / 2u; st > 0u; st >>= 1u) {
       if (lid < st) {
@@ -87,40 +206,25 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       workgroupBarrier();
     }
     l = l * f + red[0];
-    let cnt = min(WG, last + 1u - c0);
-    var acc = o * f;
-    for (var i = 0u; i < cnt; i++) {
-      let vo = (c0 + i) * kvdim + kvo;
-      let ei = e[i];
-      if (lid < hd) {
-        acc.x += ei * vc[vo + lid];
-      }
-      if (lid + 64u < hd) {
-        acc.y += ei * vc[vo + lid + 64u];
-      }
-      if (lid + 128u < hd) {
-        acc.z += ei * vc[vo + lid + 128u];
-      }
-      if (lid + 192u < hd) {
-        acc.w += ei * vc[vo + lid + 192u];
+    // weighted values: group gi takes positions gi, gi+groups, ...
+    var acc = 0.0;
+    if (gi < groups) {
+      for (var i = gi; i < cnt; i += groups) {
+        acc += sc[i] * vc[(b0 + i) * kvdim + kvo + di];
       }
     }
-    o = acc;
+    o = o * f + acc;
     m = mn;
     workgroupBarrier();
   }
-  let ob = t * p.heads * hd + h * hd;
-  let inv = 1.0 / l;
+  // add the groups' partial sums
+  red[lid] = o;
+  workgroupBarrier();
   if (lid < hd) {
-    out[ob + lid] = o.x * inv;
-  }
-  if (lid + 64u < hd) {
-    out[ob + lid + 64u] = o.y * inv;
-  }
-  if (lid + 128u < hd) {
-    out[ob + lid + 128u] = o.z * inv;
-  }
-  if (lid + 192u < hd) {
-    out[ob + lid + 192u] = o.w * inv;
+    var v = 0.0;
+    for (var k = 0u; k < groups; k++) {
+      v += red[k * hd + lid];
+    }
+    out[t * p.heads * hd + h * hd + lid] = v / l;
   }
 }
