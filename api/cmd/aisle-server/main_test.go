@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,8 +11,6 @@ import (
 
 	"aisle/api/store"
 	"aisle/api/store/sqlstore"
-	"io"
-	"log/slog"
 )
 
 func TestFlagsDefaultsEnvAndOverride(t *testing.T) {
