@@ -63,3 +63,16 @@ func endPass(p *wgpu.ComputePassEncoder) error {
 	p.End()
 	return nil
 }
+
+// submission identifies a queue submission (unused in browsers: mapAsync waits for the work
+// that writes the buffer).
+type submission = int
+
+func (d *Device) submitCmd(cmd *wgpu.CommandBuffer) submission {
+	d.queue.Submit(cmd)
+	return 0
+}
+
+func (d *Device) mapReadAfter(b *Buffer, size uint64, _ submission) ([]byte, error) {
+	return d.mapRead(b, size)
+}

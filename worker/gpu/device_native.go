@@ -62,3 +62,26 @@ func endPass(p *wgpu.ComputePassEncoder) error {
 	p.Release() // before Finish, as wgpu-native requires
 	return err
 }
+
+// submission identifies a queue submission (natively, wgpu's submission index).
+type submission = wgpu.SubmissionIndex
+
+func (d *Device) submitCmd(cmd *wgpu.CommandBuffer) submission { return d.queue.Submit(cmd) }
+
+// mapReadAfter is mapRead for a buffer written by submission idx: it waits for that submission
+// only, so later submissions keep the GPU busy meanwhile.
+func (d *Device) mapReadAfter(b *Buffer, size uint64, idx submission) ([]byte, error) {
+	var status wgpu.BufferMapAsyncStatus = 0xffffffff
+	if err := b.b.MapAsync(wgpu.MapModeRead, 0, size, func(s wgpu.BufferMapAsyncStatus) { status = s }); err != nil {
+		return nil, err
+	}
+	for status == 0xffffffff {
+		d.dev.Poll(true, &wgpu.WrappedSubmissionIndex{Queue: d.queue, SubmissionIndex: idx})
+	}
+	if status != wgpu.BufferMapAsyncStatusSuccess {
+		return nil, fmt.Errorf("gpu: map buffer: status %v", status)
+	}
+	out := make([]byte, size)
+	copy(out, b.b.GetMappedRange(0, uint(size)))
+	return out, b.b.Unmap()
+}

@@ -29,9 +29,10 @@ type Runner struct {
 	pos    int
 
 	tok, state, res, logits *Buffer
-	stage                   *Buffer // MapRead buffer of readChunk bytes (or less) for readbacks
-	logitsAll               *Buffer // (MaxBatch, Vocab) logits for Eval with all set
-	logitsRows              int     // rows the logits buffer holds
+	stage                   *Buffer    // MapRead buffer of readChunk bytes (or less) for readbacks
+	stage2                  [2]*Buffer // token readbacks of Decode's two steps in flight
+	logitsAll               *Buffer    // (MaxBatch, Vocab) logits for Eval with all set
+	logitsRows              int        // rows the logits buffer holds
 
 	layerOps []op // embedding and every layer, for any batch size
 	outLast  []op // final norm + classifier of the batch's last token
@@ -633,4 +634,91 @@ func (r *Runner) Greedy(tokens []int) (int, error) {
 		return int(binary.LittleEndian.Uint32(raw)), nil
 	}
 	panic("unreachable")
+}
+
+// Decode appends tokens, then generates up to n tokens greedily, sampling on the GPU, and calls
+// emit with each in order; emit returns false to stop. Step k+1 is submitted before step k's
+// token is read back (the next step takes its input token from GPU memory), so the GPU does not
+// wait for the host between tokens. On return Pos() counts the prompt and every emitted token
+// but the last (as after Greedy calls: the last token is not yet evaluated).
+func (r *Runner) Decode(tokens []int, n int, emit func(token int) bool) error {
+	if err := r.check(tokens); err != nil {
+		return err
+	}
+	if n <= 0 {
+		return nil
+	}
+	if r.pos+len(tokens)+n-1 > r.ctxLen {
+		return fmt.Errorf("%w: %d positions used + %d + %d > context length %d", model.ErrContextFull, r.pos, len(tokens), n-1, r.ctxLen)
+	}
+	if r.stage2[0] == nil {
+		for i := range r.stage2 {
+			b, err := r.arena.New("decode staging", 16, usageRead)
+			if err != nil {
+				return err
+			}
+			r.stage2[i] = b
+		}
+	}
+	// the prompt: all batches but the last as in Eval
+	for len(tokens) > MaxBatch {
+		if err := r.writeTokens(tokens[:MaxBatch]); err != nil {
+			return err
+		}
+		enc, err := r.encode(MaxBatch)
+		if err == nil {
+			err = r.submit(enc)
+		}
+		if err != nil {
+			return err
+		}
+		r.pos += MaxBatch
+		tokens = tokens[MaxBatch:]
+	}
+	if err := r.writeTokens(tokens); err != nil {
+		return err
+	}
+	// step k evaluates the batch (k = 0) or the token of step k-1, and its argmax lands in stage2[k%2]
+	step := func(k, batch int) (submission, error) {
+		enc, err := r.encode(batch, r.outLast, []op{r.argmax})
+		if err != nil {
+			return 0, err
+		}
+		defer enc.Release()
+		if err := enc.CopyBufferToBuffer(r.res.b, 0, r.stage2[k%2].b, 0, 4); err != nil {
+			return 0, fmt.Errorf("gpu: copy token: %w", err)
+		}
+		cmd, err := enc.Finish(nil)
+		if err != nil {
+			return 0, fmt.Errorf("gpu: finish commands: %w", err)
+		}
+		idx := r.d.submitCmd(cmd)
+		cmd.Release()
+		r.pos += batch
+		return idx, nil
+	}
+	idx, err := step(0, len(tokens))
+	if err != nil {
+		return err
+	}
+	for k := 0; k < n; k++ {
+		next := idx
+		if k+1 < n {
+			if next, err = step(k+1, 1); err != nil {
+				return err
+			}
+		}
+		raw, err := r.d.mapReadAfter(r.stage2[k%2], 4, idx)
+		if err != nil {
+			return err
+		}
+		idx = next
+		if !emit(int(binary.LittleEndian.Uint32(raw))) {
+			if k+1 < n {
+				r.pos-- // the step already submitted for a token nobody wants
+			}
+			return nil
+		}
+	}
+	return nil
 }

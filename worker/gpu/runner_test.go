@@ -58,3 +58,46 @@ func TestStoriesGreedyMatchesCPU(t *testing.T) {
 		}
 	}
 }
+
+// TestStoriesDecodeMatchesCPU: the pipelined Decode gives the same 256 tokens; stopped early,
+// the runner continues from the last emitted token as if Greedy had been called.
+func TestStoriesDecodeMatchesCPU(t *testing.T) {
+	d := mustDevice(t)
+	m := loadModel(t, stories)
+	want := cpuGreedy(t, m, []int{1}, 256)
+	r, err := NewRunner(d, m, 0, RunnerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var got []int
+	if err := r.Decode([]int{1}, 256, func(tok int) bool { got = append(got, tok); return true }); err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("token %d = %d, CPU %d", i, got[i], want[i])
+		}
+	}
+	// stop after 10 tokens, then continue one token at a time
+	r.Truncate(0)
+	got = got[:0]
+	if err := r.Decode([]int{1}, 256, func(tok int) bool { got = append(got, tok); return len(got) < 10 }); err != nil {
+		t.Fatal(err)
+	}
+	if r.Pos() != 10 {
+		t.Fatalf("Pos() = %d after 10 tokens from a 1-token prompt, want 10", r.Pos())
+	}
+	for len(got) < 40 {
+		next, err := r.Greedy(got[len(got)-1:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, next)
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("after stopping: token %d = %d, CPU %d", i, got[i], want[i])
+		}
+	}
+}

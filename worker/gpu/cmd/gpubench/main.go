@@ -40,6 +40,7 @@ type result struct {
 	Ctx              int     `json:"ctx"`
 	PrefillTokS      float64 `json:"prefill_tok_per_s"`
 	DecodeTokS       float64 `json:"decode_tok_per_s"`
+	DecodeSyncTokS   float64 `json:"decode_sync_tok_per_s"`
 	BytesPerToken    float64 `json:"bytes_per_token"`
 	BoundTokS        float64 `json:"bandwidth_bound_tok_per_s"`
 	OverheadMsPerTok float64 `json:"dispatch_overhead_ms_per_token"`
@@ -163,7 +164,7 @@ func run(shape, typName, arch, vocab, modelPath string, nPrompt, nGen, ctxLen, r
 	for i := range promptToks {
 		promptToks[i] = rng.IntN(m.Vocab)
 	}
-	var prefill, decode []float64
+	var prefill, decode, decodeSync []float64
 	var gpuToks []int
 	for rep := 0; rep <= reps; rep++ { // rep 0 warms up
 		r.Truncate(0)
@@ -184,11 +185,27 @@ func run(shape, typName, arch, vocab, modelPath string, nPrompt, nGen, ctxLen, r
 		td := time.Since(t1)
 		if rep > 0 {
 			prefill = append(prefill, float64(nPrompt)/tp.Seconds())
-			decode = append(decode, float64(nGen-1)/td.Seconds())
+		}
+		// the pipelined decode loop (Runner.Decode): step k+1 is queued before token k is read
+		r.Truncate(nPrompt)
+		var piped []int
+		t2 := time.Now()
+		if err := r.Decode([]int{toks[0]}, nGen-1, func(tok int) bool { piped = append(piped, tok); return true }); err != nil {
+			return err
+		}
+		tq := time.Since(t2)
+		if rep > 0 {
+			decodeSync = append(decodeSync, float64(nGen-1)/td.Seconds())
+			decode = append(decode, float64(nGen-1)/tq.Seconds())
+		}
+		for i, tok := range piped {
+			if tok != toks[i+1] {
+				return fmt.Errorf("pipelined decode token %d = %d, step by step %d", i+1, tok, toks[i+1])
+			}
 		}
 		gpuToks = toks
 	}
-	res.PrefillTokS, res.DecodeTokS = median(prefill), median(decode)
+	res.PrefillTokS, res.DecodeTokS, res.DecodeSyncTokS = median(prefill), median(decode), median(decodeSync)
 
 	// bytes a decode step must read: every weight once, plus the KV cache up to the average position
 	c := m.Config
@@ -196,7 +213,8 @@ func run(shape, typName, arch, vocab, modelPath string, nPrompt, nGen, ctxLen, r
 	res.BytesPerToken = float64(r.WeightBytes()) + avgPos*float64(c.Layers*2*c.KVDim()*4)
 	res.BoundTokS = bw / res.BytesPerToken
 	res.OverheadMsPerTok = (res.RoundTripUs + float64(res.Dispatches)*res.DispatchUs) / 1000
-	fmt.Printf("prefill %d tokens: %.0f tok/s; decode %d tokens: %.1f tok/s (%.3f ms/token)\n", nPrompt, res.PrefillTokS, nGen, res.DecodeTokS, 1000/res.DecodeTokS)
+	fmt.Printf("prefill %d tokens: %.0f tok/s; decode %d tokens: %.1f tok/s (%.3f ms/token) pipelined, %.1f tok/s one step at a time\n",
+		nPrompt, res.PrefillTokS, nGen, res.DecodeTokS, 1000/res.DecodeTokS, res.DecodeSyncTokS)
 	fmt.Printf("bandwidth bound: %.1f MB per token / %.0f GB/s = %.0f tok/s; dispatch overhead %.3f ms/token (%d x %.2f us + %.0f us)\n",
 		res.BytesPerToken/1e6, res.CopyGBps, res.BoundTokS, res.OverheadMsPerTok, res.Dispatches, res.DispatchUs, res.RoundTripUs)
 
