@@ -18,6 +18,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"golang.org/x/sync/singleflight"
 	"golang.org/x/time/rate"
 
 	"aisle/api/store"
@@ -98,6 +99,8 @@ type Server struct {
 	echo  *echo.Echo
 	hub   *Hub
 	pages *pageCache
+	// flight collapses concurrent identical page queries.
+	flight singleflight.Group
 	// base is canceled by Shutdown: long-lived requests (push streams) and
 	// background loops end with it.
 	base   context.Context

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -129,17 +130,29 @@ func (s *Server) getChanges(c echo.Context) error {
 	}
 	cp, ok := s.pages.get(key)
 	if !ok {
-		page, err := s.store.Changes(c.Request().Context(), req, aud)
+		// When a checkpoint is pushed, every device of the store asks for
+		// the same pages at once: one query answers them all.
+		v, err, _ := s.flight.Do(key, func() (any, error) {
+			// Not canceled with the first requester: others may wait on it.
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), s.cfg.RequestTimeout)
+			defer cancel()
+			page, err := s.store.Changes(ctx, req, aud)
+			if err != nil {
+				return nil, err
+			}
+			body, err := json.Marshal(page)
+			if err != nil {
+				return nil, catalog.Wrap(err, catalog.Internal, "encode page")
+			}
+			p := encodePage(key, body)
+			s.pages.put(p)
+			return p, nil
+		})
 		if err != nil {
 			h.Del("Cache-Control")
 			return err
 		}
-		body, err := json.Marshal(page)
-		if err != nil {
-			return catalog.Wrap(err, catalog.Internal, "encode page")
-		}
-		cp = encodePage(key, body)
-		s.pages.put(cp)
+		cp = v.(*cachedPage)
 	}
 	h.Set("ETag", etag)
 	h.Add(echo.HeaderVary, echo.HeaderAuthorization)
