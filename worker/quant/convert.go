@@ -116,8 +116,10 @@ func dequantQ4K(blk []byte, y []float32) {
 		d2, mm2 := d*float32(sc2), dmin*float32(m2)
 		q := qs[32*c : 32*c+32]
 		for l := 0; l < 32; l++ {
-			y[64*c+l] = d1*float32(q[l]&0xF) - mm1
-			y[64*c+32+l] = d2*float32(q[l]>>4) - mm2
+			// float32(...) keeps the product rounded before the subtraction,
+			// as ggml computes it (no FMA contraction, whatever GOAMD64 says)
+			y[64*c+l] = float32(d1*float32(q[l]&0xF)) - mm1
+			y[64*c+32+l] = float32(d2*float32(q[l]>>4)) - mm2
 		}
 	}
 }
@@ -137,8 +139,8 @@ func dequantQ5K(blk []byte, y []float32) {
 		for l := 0; l < 32; l++ {
 			h1 := (qh[l] >> (2 * c)) & 1
 			h2 := (qh[l] >> (2*c + 1)) & 1
-			y[64*c+l] = d1*float32(q[l]&0xF|h1<<4) - mm1
-			y[64*c+32+l] = d2*float32(q[l]>>4|h2<<4) - mm2
+			y[64*c+l] = float32(d1*float32(q[l]&0xF|h1<<4)) - mm1
+			y[64*c+32+l] = float32(d2*float32(q[l]>>4|h2<<4)) - mm2
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 // mulmat.c) of a 32×512 matrix in each type with 1 and with 7 vectors.
 type mulmatGolden struct {
 	w, x     []float32
+	dequant  map[Type][]float32    // ggml's to_float of the first 4 rows
 	out      map[Type][2][]float32 // n = 1, n = 7
 	unpacked map[Type][2][]float32 // Q4_0 and Q4_K kept as they are
 }
@@ -38,6 +39,10 @@ func readMulmatGolden(t *testing.T) mulmatGolden {
 	g := mulmatGolden{w: floats(mmRows * mmCols), x: floats(7 * mmCols), out: map[Type][2][]float32{}, unpacked: map[Type][2][]float32{}}
 	for _, typ := range []Type{Q8_0, Q4_0, Q5_0, Q4_K, Q5_K, Q6_K, F16, F32} {
 		g.out[typ] = [2][]float32{floats(mmRows), floats(7 * mmRows)}
+	}
+	g.dequant = map[Type][]float32{}
+	for _, typ := range []Type{Q8_0, Q4_0, Q5_0, Q4_K, Q5_K, Q6_K, F16, BF16} {
+		g.dequant[typ] = floats(4 * mmCols)
 	}
 	for _, typ := range []Type{Q4_0, Q4_K} {
 		g.unpacked[typ] = [2][]float32{floats(mmRows), floats(7 * mmRows)}
@@ -70,6 +75,28 @@ func mustMatchGGML(t Type, path string) bool {
 // TestMulMatGolden compares MatVec, MatMul and MatMulExact with llama.cpp's
 // ggml_mul_mat on the same weights and activations: bit for bit where this
 // package claims it, within rounding everywhere.
+// TestDequantizeGolden: Dequantize gives exactly ggml's to_float values
+// (which its get_rows, the embedding lookup, uses).
+func TestDequantizeGolden(t *testing.T) {
+	g := readMulmatGolden(t)
+	for typ, want := range g.dequant {
+		w, err := Quantize(typ, g.w[:4*mmCols])
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([]float32, len(want))
+		if err := Dequantize(typ, w, got); err != nil {
+			t.Fatal(err)
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Errorf("%v value %d: %v, ggml %v", typ, i, got[i], want[i])
+				break
+			}
+		}
+	}
+}
+
 func TestMulMatGolden(t *testing.T) {
 	g := readMulmatGolden(t)
 	for _, typ := range []Type{Q8_0, Q4_0, Q5_0, Q4_K, Q5_K, Q6_K, F16, F32} {

@@ -80,18 +80,18 @@ func MatMulExact(t Type, w []byte, cols int, a []byte, nb int, out []float32, ro
 
 // LlamaCppRepacks reports whether llama.cpp's CPU backend (x86 with AVX2)
 // repacks a weight matrix of type t with the given number of rows: Q4_0 and
-// Q4_K matrices with a multiple of 8 rows, except the token embedding
-// matrix, which it also reads by rows and so never repacks (not even when it
-// doubles as the output matrix). It then multiplies them in another order
-// than weights it keeps as they are, which MatVec and MatMul follow for
-// these two types; for matrices it does not repack, MatVecUnpacked and
-// MatMulUnpacked reproduce its values.
+// Q4_K matrices with a multiple of 8 rows (an output matrix tied to the
+// token embedding included: llama.cpp loads a second, repacked copy for the
+// product). It then adds in another order than for weights it keeps as they
+// are; MatVec and MatMul follow the repacked order for these two types, and
+// MatVecUnpacked and MatMulUnpacked the other, for matrices it does not
+// repack.
 func LlamaCppRepacks(t Type, rows int) bool {
 	return (t == Q4_0 || t == Q4_K) && rows%8 == 0
 }
 
 // MatVecUnpacked is MatVec in the order of ggml_vec_dot_*, which llama.cpp
-// uses for Q4_0 and Q4_K matrices it does not repack (see LlamaCppRepacks);
+// uses for Q4_0 and Q4_K matrices it does not repack (LlamaCppRepacks false);
 // for the other types it is MatVec. Its values are bit-identical to
 // llama.cpp's on amd64 with AVX2; its speed is MatVec's.
 func MatVecUnpacked(t Type, w []byte, cols int, a []byte, out []float32, r0, r1 int) {

@@ -69,6 +69,17 @@ int main(int argc, char **argv) {
             fwrite(out, sizeof(float), M * ns[k], f);
         }
     }
+    // appended: ggml's dequantization (to_float, which get_rows uses) of each type's weights
+    enum ggml_type dq[] = { GGML_TYPE_Q8_0, GGML_TYPE_Q4_0, GGML_TYPE_Q5_0, GGML_TYPE_Q4_K, GGML_TYPE_Q5_K, GGML_TYPE_Q6_K, GGML_TYPE_F16, GGML_TYPE_BF16 };
+    for (unsigned ti = 0; ti < sizeof dq / sizeof dq[0]; ti++) {
+        size_t rb = ggml_row_size(dq[ti], K);
+        void *wq = malloc(rb * M);
+        ggml_quantize_chunk(dq[ti], wf, wq, 0, M, K, NULL);
+        static float back[4*K]; // the first 4 rows
+        ggml_get_type_traits(dq[ti])->to_float(wq, back, (int64_t)4 * K);
+        fwrite(back, sizeof back, 1, f);
+        free(wq);
+    }
     // appended: Q4_0 and Q4_K kept as they are (as llama.cpp keeps the token embedding matrix)
     enum ggml_type plain[] = { GGML_TYPE_Q4_0, GGML_TYPE_Q4_K };
     for (int ti = 0; ti < 2; ti++) {
