@@ -146,6 +146,7 @@ type matVariant struct {
 	Type                 quant.Type
 	NB                   int // tokens per workgroup (matmul.wgsl); 0: one token (matvec.wgsl)
 	RPW                  int // row groups per workgroup (matvec.wgsl)
+	Lanes                int // invocations per row (matvec.wgsl): 32, 64, 128 or 256
 	Norm, Bias, Acc, GLU bool
 }
 
@@ -159,17 +160,14 @@ var matTemplate = template.Must(template.New("matmul").Parse(shaderText("matmul.
 
 func (v matVariant) name() string {
 	if v.NB == 0 {
-		return fmt.Sprintf("matvec/%s/rpw%d/norm=%t/bias=%t/acc=%t/glu=%t", v.Type, v.RPW, v.Norm, v.Bias, v.Acc, v.GLU)
+		return fmt.Sprintf("matvec/%s/lanes%d/rpw%d/norm=%t/bias=%t/acc=%t/glu=%t", v.Type, v.Lanes, v.RPW, v.Norm, v.Bias, v.Acc, v.GLU)
 	}
 	return fmt.Sprintf("matmul/%s/nb%d/norm=%t/bias=%t/acc=%t/glu=%t", v.Type, v.NB, v.Norm, v.Bias, v.Acc, v.GLU)
 }
 
 var matvecTemplate = template.Must(template.New("matvec").Parse(shaderText("matvec.wgsl")))
 
-const (
-	mvWG   = 256 // invocations per matvec workgroup
-	mvRows = 8   // rows per row group (mvWG / 32 lanes)
-)
+const mvWG = 256 // invocations per matvec workgroup
 
 func (v matVariant) slots() []slot {
 	s := []slot{{0, bindUniform}, {1, bindUniform}, {2, bindRead}, {3, bindRead}, {4, bindReadWrite}}

@@ -108,9 +108,9 @@ func TestMatmulKernel(t *testing.T) {
 		for vi, v := range variants {
 			v.Type = typ
 			// a shape per case: cols a multiple of the block size, rows and tokens odd
-			cols := []int{256, 512, 768}[vi%3]
+			cols := []int{256, 2048, 768, 8192, 512}[vi]
 			if typ.BlockSize() == 1 {
-				cols = []int{172, 64, 260}[vi%3]
+				cols = []int{172, 1028, 260, 64, 2052}[vi]
 			}
 			rows := []int{37, 70, 5, 131, 66}[vi]
 			if typ == quant.Q4_K || typ == quant.F16 {

@@ -145,12 +145,12 @@ func (r *Runner) matmulOps(ops []op, v matVariant, w, w2 *gmat, x, y *Buffer, yS
 	for i, part := range w.parts {
 		// single tokens: matvec.wgsl, with more rows per workgroup for large parts
 		v1 := v
-		v1.NB, v1.RPW = 0, 1
-		switch {
-		case part.rows >= 16384 && !v.GLU:
+		v1.NB, v1.RPW, v1.Lanes = 0, 1, 32
+		for v1.Lanes < mvWG && v1.Lanes*8 < w.cols/4 {
+			v1.Lanes *= 2 // about 8 vec4s per invocation
+		}
+		if part.rows >= 16384 && !v.GLU {
 			v1.RPW = 8
-		case part.rows >= 4096:
-			v1.RPW = 4
 		}
 		p1, err := r.d.matmulKernel(v1)
 		if err != nil {
@@ -171,7 +171,7 @@ func (r *Runner) matmulOps(ops []op, v matVariant, w, w2 *gmat, x, y *Buffer, yS
 		if err != nil {
 			return nil, err
 		}
-		rows, rowsPerWG := part.rows, mvRows*v1.RPW
+		rows, rowsPerWG := part.rows, mvWG/v1.Lanes*v1.RPW
 		ops = append(ops, op{p1: p1, pn: pn, bg: bg, grid: func(n int) (uint32, uint32) {
 			if n == 1 {
 				return uint32(ceilDiv(rows, rowsPerWG)), 1

@@ -16,8 +16,9 @@
 //   7 nw   storage read array<f32> (Fused): (2, head_dim) query- then key-norm weights (qk_norm)
 // Indexing: workgroup (h, t). Query head h reads KV head h / (heads/kv_heads). Invocation l
 // scores positions l, l+WG, ... of a block; for the weighted sum of values, invocation l handles
-// element l % head_dim for the positions congruent to l / head_dim modulo WG / head_dim, and the
-// groups' partial sums are added at the end. head_dim <= 256.
+// elements 4(l % (head_dim/4)) .. +3 for the positions congruent to l / (head_dim/4) modulo
+// WG / (head_dim/4), and the groups' partial sums are added at the end. head_dim <= 256 and
+// head_dim % 4 == 0.
 
 struct AttnParams {
   heads: u32,
@@ -56,6 +57,7 @@ const BLOCK: u32 = 2048u;
 var<workgroup> qs: array<f32, 256>;
 var<workgroup> sc: array<f32, BLOCK>;
 var<workgroup> red: array<f32, WG>;
+var<workgroup> part: array<vec4<f32>, WG>;
 {{- if .Fused}}
 var<workgroup> ks: array<f32, 256>;
 
@@ -159,10 +161,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   workgroupBarrier();
 {{- end}}
 
-  let groups = WG / hd;       // partial sums of the values
-  let gi = lid / hd;          // this invocation's group (groups and beyond: idle)
-  let di = lid % hd;
-  var o = 0.0;
+  let hd4 = hd / 4u;
+  let groups = WG / hd4;      // partial sums of the values
+  let gi = lid / hd4;         // this invocation's group (groups and beyond: idle)
+  let di = 4u * (lid % hd4);  // its first element
+  var o = vec4<f32>(0.0);
   var m = NEG_BIG;
   var l = 0.0;
   for (var b0 = 0u; b0 <= last; b0 += BLOCK) {
@@ -207,10 +210,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     l = l * f + red[0];
     // weighted values: group gi takes positions gi, gi+groups, ...
-    var acc = 0.0;
+    var acc = vec4<f32>(0.0);
     if (gi < groups) {
       for (var i = gi; i < cnt; i += groups) {
-        acc += sc[i] * vc[(b0 + i) * kvdim + kvo + di];
+        let vo = (b0 + i) * kvdim + kvo + di;
+        acc += sc[i] * vec4<f32>(vc[vo], vc[vo + 1u], vc[vo + 2u], vc[vo + 3u]);
       }
     }
     o = o * f + acc;
@@ -218,13 +222,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     workgroupBarrier();
   }
   // add the groups' partial sums
-  red[lid] = o;
+  part[lid] = o;
   workgroupBarrier();
-  if (lid < hd) {
-    var v = 0.0;
+  if (lid < hd4) {
+    var v = vec4<f32>(0.0);
     for (var k = 0u; k < groups; k++) {
-      v += red[k * hd + lid];
+      v += part[k * hd4 + lid];
     }
-    out[t * p.heads * hd + h * hd + lid] = v / l;
+    let ob = t * p.heads * hd + h * hd + 4u * lid;
+    out[ob] = v.x / l;
+    out[ob + 1u] = v.y / l;
+    out[ob + 2u] = v.z / l;
+    out[ob + 3u] = v.w / l;
   }
 }

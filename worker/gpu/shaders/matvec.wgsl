@@ -1,7 +1,8 @@
 // matvec.wgsl: y = W x for one part of a weight matrix and ONE token (the decode step), W in its
 // stored GGML type. A Go text/template with matmul.wgsl's fusions (.Norm, .Bias, .Acc, .GLU) and
 // .RPW, the row groups per workgroup (larger for large matrices, so that the RMSNorm prologue
-// is computed by fewer workgroups).
+// is computed by fewer workgroups), and .Lanes, the invocations sharing a row (more for longer
+// rows, so that each takes about 8 vec4s).
 //
 // Bindings (group 0): as matmul.wgsl
 //   0 p   uniform MatParams
@@ -43,7 +44,7 @@ struct MatParams {
 {{- end}}
 
 const WG: u32 = 256u;
-const LANES: u32 = 32u;
+const LANES: u32 = {{.Lanes}}u;
 const ROWS: u32 = WG / LANES;
 const RPW: u32 = {{.RPW}}u;
 const SETS: u32 = {{if .GLU}}2u * {{end}}RPW;
