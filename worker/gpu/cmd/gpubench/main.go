@@ -62,8 +62,9 @@ func main() {
 	cpu := flag.Bool("cpu", false, "also run the CPU path and compare greedy tokens")
 	profile := flag.Bool("profile", false, "time each kind of kernel of a decode step")
 	jsonOut := flag.String("json", "", "write the result as JSON to this file")
+	keep := flag.Bool("keep", false, "keep the generated model file (its path is printed)")
 	flag.Parse()
-	if err := run(*shape, *typName, *arch, *vocab, *modelPath, *prompt, *gen, *ctxLen, *reps, *cpu, *profile, *jsonOut); err != nil {
+	if err := run(*shape, *typName, *arch, *vocab, *modelPath, *prompt, *gen, *ctxLen, *reps, *cpu, *profile, *keep, *jsonOut); err != nil {
 		fmt.Fprintln(os.Stderr, "gpubench:", err)
 		os.Exit(1)
 	}
@@ -111,7 +112,7 @@ func median(v []float64) float64 {
 	return v[len(v)/2]
 }
 
-func run(shape, typName, arch, vocab, modelPath string, nPrompt, nGen, ctxLen, reps int, cpu, profile bool, jsonOut string) error {
+func run(shape, typName, arch, vocab, modelPath string, nPrompt, nGen, ctxLen, reps int, cpu, profile, keep bool, jsonOut string) error {
 	d, err := gpu.Open(gpu.Options{})
 	if err != nil {
 		return err
@@ -136,7 +137,9 @@ func run(shape, typName, arch, vocab, modelPath string, nPrompt, nGen, ctxLen, r
 		if modelPath, err = generate(shape, typName, arch, vocab); err != nil {
 			return err
 		}
-		defer os.Remove(modelPath)
+		if !keep {
+			defer os.Remove(modelPath)
+		}
 	}
 	f, err := gguf.Open(modelPath)
 	if err != nil {
