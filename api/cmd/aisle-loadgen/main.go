@@ -46,7 +46,8 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "measurement time")
 	pageSize := flag.Int("page", 500, "page size asked by clients")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole process (server and clients) to this file")
-	cache := flag.Bool("cache", true, "let the server answer repeated pages from its page cache (false: every page is a database query)")
+	cache := flag.Bool("cache", true, "let the server answer repeated pages from its page cache")
+	distinct := flag.Bool("distinct", false, "give every client its own page size, so no two requests are alike: every page is a database query (with -cache=false)")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -59,14 +60,14 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*dbKind, *products, *changed, *clients, *duration, *pageSize, *cache); err != nil {
+	if err := run(*dbKind, *products, *changed, *clients, *duration, *pageSize, *cache, *distinct); err != nil {
 		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "aisle-loadgen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dbKind string, nProducts int, changed float64, nClients int, dur time.Duration, pageSize int, cache bool) error {
+func run(dbKind string, nProducts int, changed float64, nClients int, dur time.Duration, pageSize int, cache, distinct bool) error {
 	ctx := context.Background()
 	var st *sqlstore.DB
 	switch dbKind {
@@ -193,9 +194,21 @@ func run(dbKind string, nProducts int, changed float64, nClients int, dur time.D
 		changes   atomic.Int64
 		errs      atomic.Int64
 	)
-	deadline := time.Now().Add(dur)
+	limits, plans := make([]int, nClients), make([][]int64, nClients)
+	for i := range nClients {
+		limits[i], plans[i] = pageSize, afters
+		if distinct {
+			limits[i] = pageSize + i
+			if _, _, plans[i], err = wireBytes(base, cp1.Version, cp2.Version, limits[i]); err != nil {
+				return err
+			}
+		}
+	}
+	start := time.Now()
+	deadline := start.Add(dur)
 	var wg gosync.WaitGroup
-	for range nClients {
+	for i := range nClients {
+		limit, afters := limits[i], plans[i]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -210,7 +223,7 @@ func run(dbKind string, nProducts int, changed float64, nClients int, dur time.D
 				requests.Add(1)
 				for _, after := range afters {
 					t := time.Now()
-					req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/stores/s1/changes?since=%d&target=%d&after=%d&limit=%d", base, cp1.Version, cp2.Version, after, pageSize), nil)
+					req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/stores/s1/changes?since=%d&target=%d&after=%d&limit=%d", base, cp1.Version, cp2.Version, after, limit), nil)
 					req.Header.Set("Accept-Encoding", "gzip")
 					resp, err := hc.Do(req)
 					if err == nil {
@@ -234,7 +247,6 @@ func run(dbKind string, nProducts int, changed float64, nClients int, dur time.D
 			mu.Unlock()
 		}()
 	}
-	start := time.Now()
 	wg.Wait()
 	elapsed := time.Since(start)
 	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
@@ -247,7 +259,7 @@ func run(dbKind string, nProducts int, changed float64, nClients int, dur time.D
 	stats, _ := st.Stats(ctx)
 	out := map[string]any{
 		"db": dbKind, "products": nProducts, "log_changes": stats.Changes, "catalog_load_s": loadTime.Seconds(),
-		"clients": nClients, "duration_s": elapsed.Seconds(), "page": pageSize, "page_cache": cache,
+		"clients": nClients, "duration_s": elapsed.Seconds(), "page": pageSize, "page_cache": cache, "distinct_pages": distinct,
 		"requests_per_s": float64(requests.Load()) / elapsed.Seconds(), "delta_changes_per_s": float64(changes.Load()) / elapsed.Seconds(),
 		"changes_p50_ms": ms(pct(0.50)), "changes_p99_ms": ms(pct(0.99)), "errors": errs.Load(),
 		"nightly_delta_changes": deltaChanges, "nightly_delta_bytes_gzip": deltaBytes,
@@ -255,7 +267,16 @@ func run(dbKind string, nProducts int, changed float64, nClients int, dur time.D
 	}
 	b, _ := json.MarshalIndent(out, "", "  ")
 	fmt.Println(string(b))
-	fmt.Printf("| %s | %v | %d | %d | %.0f | %.0f | %.1f | %.1f | %d (%d changes) | %d (%d changes) |\n", dbKind, cache, nClients, pageSize,
+	mode := "shared pages, page cache"
+	switch {
+	case !cache && distinct:
+		mode = "distinct pages, no cache"
+	case !cache:
+		mode = "shared pages, no cache"
+	case distinct:
+		mode = "distinct pages, page cache"
+	}
+	fmt.Printf("| %s | %s | %d | %d | %.0f | %.0f | %.1f | %.1f | %d (%d changes) | %d (%d changes) |\n", dbKind, mode, nClients, pageSize,
 		float64(requests.Load())/elapsed.Seconds(), float64(changes.Load())/elapsed.Seconds(), ms(pct(0.5)), ms(pct(0.99)),
 		deltaBytes, deltaChanges, snapBytes, snapChanges)
 	return nil
