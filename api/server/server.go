@@ -32,9 +32,10 @@ type Config struct {
 	// is believed. Empty: the client IP is the TCP peer's address, and
 	// X-Forwarded-For is ignored (so it cannot dodge the rate limit).
 	TrustedProxies []string
-	// Rate is the sustained requests per second allowed per client IP
+	// Rate is the sustained API requests per second allowed per client IP
 	// (0: 50); Burst the bucket size (0: 2*Rate). Negative Rate disables
-	// rate limiting (load tests on loopback).
+	// rate limiting (load tests on loopback). The app and models served by
+	// Fallback are not limited.
 	Rate  float64
 	Burst int
 	// BodyLimit bounds request bodies (0: 1 MiB); ImportLimit bounds bulk
@@ -256,6 +257,9 @@ func (s *Server) routes() {
 	e.Use(s.securityHeaders)
 	if s.cfg.Rate > 0 {
 		e.Use(middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+			// The API only: app files and model shards are static and
+			// loaded in bursts by the service worker's precache.
+			Skipper: func(c echo.Context) bool { return !isAPI(c.Request().URL.Path) },
 			Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
 				Rate: rate.Limit(s.cfg.Rate), Burst: s.cfg.Burst, ExpiresIn: 3 * time.Minute}),
 			IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
