@@ -26,13 +26,13 @@ const (
 	benchTokens = 200
 )
 
-func BenchmarkBrowserChat(b *testing.B) { benchChat(b, "cpu") }
+func BenchmarkBrowserChat(b *testing.B) { benchChat(b, "cpu", benchTokens) }
 
 // BenchmarkBrowserChatGPU runs the same on WebGPU (SwiftShader, a software GPU, in headless
-// Chromium). It skips while the engine's wasm build has no usable GPU backend.
-func BenchmarkBrowserChatGPU(b *testing.B) { benchChat(b, "gpu") }
+// Chromium: slow, so fewer tokens). It skips when the engine has no usable GPU backend.
+func BenchmarkBrowserChatGPU(b *testing.B) { benchChat(b, "gpu", 24) }
 
-func benchChat(b *testing.B, backend string) {
+func benchChat(b *testing.B, backend string, tokens int) {
 	needBrowser(b)
 	appDir := app(b)
 	modelsDir, _ := models(b, 256<<10)
@@ -53,12 +53,12 @@ func benchChat(b *testing.B, backend string) {
 	waitReady(b, ctx, true)
 	reloadWall := time.Since(start)
 	mt := eval[map[string]float64](b, ctx, 5*time.Second, `(() => { const m = window.aisleMetrics; return {interactive: m.interactive, load: m.loadMS}; })()`)
-	cold := chatUI(b, ctx, benchPrompt, benchTokens) // the first answer after loading the model
+	cold := chatUI(b, ctx, benchPrompt, tokens) // the first answer after loading the model
 	b.ResetTimer()
 	var ttft, decode float64
 	for b.Loop() {
 		eval[bool](b, ctx, 5*time.Second, `(document.querySelector('#log').replaceChildren(), ui.messages = [], true)`)
-		r := chatUI(b, ctx, benchPrompt, benchTokens)
+		r := chatUI(b, ctx, benchPrompt, tokens)
 		ttft += r.TTFT
 		if n := r.Usage.CompletionTokens; n > 1 {
 			decode += float64(n-1) / ((r.Total - r.TTFT) / 1000)
@@ -71,7 +71,7 @@ func benchChat(b *testing.B, backend string) {
 		body: JSON.stringify({model: %q, messages: [{role: 'user', content: %q}], max_tokens: %d, temperature: 0})})
 		.then(async (r) => { const j = await r.json(); const t = {};
 			for (const m of r.headers.get('Server-Timing').split(',')) { const [k, d] = m.trim().split(';dur='); t[k] = Number(d); }
-			t.tokens = j.usage.completion_tokens; return t; })`, modelID, benchPrompt, benchTokens))
+			t.tokens = j.usage.completion_tokens; return t; })`, modelID, benchPrompt, tokens))
 	n := float64(b.N)
 	b.ReportMetric(st["prefill"], "worker_prefill_ms")
 	if st["tokens"] > 1 {

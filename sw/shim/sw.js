@@ -60,6 +60,7 @@ async function handle(request) {
 
 // The inference worker's control port, handed over by the page that runs the worker.
 let port = null;
+let busySince = 0;
 let waiters = [];
 function askClients() {
   self.clients.matchAll({ type: 'window', includeUncontrolled: true })
@@ -68,6 +69,7 @@ function askClients() {
 self.aisle = {
   version: VERSION,
   enginePort: () => port,
+  busyFor: () => (busySince ? Date.now() - busySince : 0), // ms the worker has been busy, 0 if not
   dropPort: (p) => { if (port === p) port = null; },
   waitPort: (ms) => port ? Promise.resolve(port) : new Promise((resolve) => {
     const t = setTimeout(() => { waiters = waiters.filter((w) => w !== done); resolve(null); }, ms);
@@ -109,6 +111,12 @@ self.addEventListener('message', (e) => {
   const d = e.data || {};
   if (d.type === 'aisle-engine-port' && e.ports[0]) {
     port = e.ports[0];
+    busySince = 0;
+    // The worker says when it cannot answer for a while (loading, long prefill).
+    port.onmessage = (m) => {
+      if (m.data === 'busy') busySince = Date.now();
+      else if (m.data === 'idle') busySince = 0;
+    };
     waiters.splice(0).forEach((w) => w(port));
   } else if (d.type === 'aisle-skip-waiting') {
     self.skipWaiting();

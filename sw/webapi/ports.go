@@ -123,6 +123,21 @@ func (e *PortEngine) port(ctx context.Context, fresh bool) (js.Value, error) {
 	return p, nil
 }
 
+// next waits for a message for timeout, longer while the worker says it is busy (up to
+// wire.BusyLimit): Go in the worker cannot answer while it loads a model or prefills.
+func (e *PortEngine) next(ctx context.Context, in *Inbox, timeout time.Duration) (string, bool) {
+	for {
+		msg, ok := in.Next(ctx, timeout)
+		if ok || ctx.Err() != nil {
+			return msg, ok
+		}
+		busy := time.Duration(e.registry().Call("busyFor").Float()) * time.Millisecond
+		if busy <= 0 || busy > wire.BusyLimit {
+			return "", false
+		}
+	}
+}
+
 // Chat implements sw.Engine.
 func (e *PortEngine) Chat(ctx context.Context, req wire.ChatRequest, emit func(wire.Delta) error) (wire.Result, error) {
 	var in *Inbox
@@ -137,7 +152,7 @@ func (e *PortEngine) Chat(ctx context.Context, req wire.ChatRequest, emit func(w
 		reply = ch.Get("port1")
 		in = Listen(reply)
 		Post(ctrl, wire.Msg{Kind: wire.KindChat, Chat: &req}, ch.Get("port2"))
-		msg, ok := in.Next(ctx, wire.AcceptTimeout)
+		msg, ok := e.next(ctx, in, wire.AcceptTimeout)
 		if ok {
 			m, err := wire.Decode(msg)
 			if err == nil && m.Kind == wire.KindAccepted {
@@ -161,7 +176,7 @@ func (e *PortEngine) Chat(ctx context.Context, req wire.ChatRequest, emit func(w
 	}
 	defer in.Close()
 	for {
-		msg, ok := in.Next(ctx, wire.SilenceTimeout)
+		msg, ok := e.next(ctx, in, wire.SilenceTimeout)
 		if !ok {
 			if ctx.Err() != nil {
 				Post(reply, wire.Msg{Kind: wire.KindCancel})

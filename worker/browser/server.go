@@ -33,6 +33,9 @@ type Server struct {
 	// Coalesce, when positive, merges the text of tokens generated within this window into one
 	// delta message: fewer messages through the service worker when the model is fast.
 	Coalesce time.Duration
+	// Busy, when set, is told before and after phases that may keep the worker from answering
+	// (loading a model, prefill up to the first token), so the service worker waits longer.
+	Busy func(busy bool)
 
 	mu     sync.Mutex // guards models and loading
 	models map[string]Generator
@@ -96,7 +99,9 @@ func (s *Server) model(ctx context.Context, id string) (g Generator, loaded bool
 		ch := make(chan struct{})
 		s.loading[id] = ch
 		s.mu.Unlock()
+		s.busy(true)
 		g, err = s.Load(ctx, id)
+		s.busy(false)
 		s.mu.Lock()
 		delete(s.loading, id)
 		if err == nil {
@@ -156,6 +161,7 @@ func (s *Server) Handle(ctx context.Context, req wire.ChatRequest, send func(wir
 		loadMS = ms(time.Since(loadStart))
 	}
 	setStage("prefill")
+	s.busy(true)
 	start := time.Now()
 	var first time.Time
 	lastYield := time.Now()
@@ -172,6 +178,7 @@ func (s *Server) Handle(ctx context.Context, req wire.ChatRequest, send func(wir
 		if first.IsZero() {
 			first = now
 			setStage("decode")
+			s.busy(false)
 			lastSend = time.Time{} // the first text goes out at once
 		}
 		pending.Text += d.Text
@@ -188,6 +195,9 @@ func (s *Server) Handle(ctx context.Context, req wire.ChatRequest, send func(wir
 		}
 		return nil
 	})
+	if first.IsZero() {
+		s.busy(false)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			err = wire.Errorf(wire.CodeCancelled, "request cancelled")
@@ -205,6 +215,12 @@ func (s *Server) Handle(ctx context.Context, req wire.ChatRequest, send func(wir
 		res.DecodeMS = ms(end.Sub(first))
 	}
 	send(wire.Msg{Kind: wire.KindDone, Done: &res})
+}
+
+func (s *Server) busy(b bool) {
+	if s.Busy != nil {
+		s.Busy(b)
+	}
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

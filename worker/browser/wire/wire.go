@@ -14,6 +14,11 @@
 //
 // A silent reply port means a dead worker: the service worker gives up after AcceptTimeout
 // without "accepted" and after SilenceTimeout without any message.
+//
+// Go compiled to wasm cannot answer while it computes (loading a model, a long prefill): the
+// worker's event loop is blocked. Before such a phase the worker posts the plain string
+// ControlBusy on its control ports, and ControlIdle after it; while busy the service worker
+// waits up to BusyLimit instead of the timeouts above.
 package wire
 
 import (
@@ -28,6 +33,13 @@ const (
 	BeatInterval   = 500 * time.Millisecond
 	AcceptTimeout  = 3 * time.Second
 	SilenceTimeout = 10 * time.Second
+	BusyLimit      = 3 * time.Minute
+)
+
+// Control-port notices of the worker (plain strings, not Msg).
+const (
+	ControlBusy = "busy"
+	ControlIdle = "idle"
 )
 
 // Message kinds.

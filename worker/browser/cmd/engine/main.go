@@ -19,6 +19,7 @@ import (
 	"aisle/worker/browser"
 	"aisle/worker/browser/wire"
 	"aisle/worker/engine"
+	_ "aisle/worker/gpu" // registers the WebGPU backend (used on "auto" or "gpu" when usable)
 )
 
 func main() {
@@ -31,6 +32,15 @@ func main() {
 	}
 	store.Cache = cache
 	srv := &browser.Server{
+		Busy: func(busy bool) {
+			notice := wire.ControlIdle
+			if busy {
+				notice = wire.ControlBusy
+			}
+			for _, p := range controls {
+				p.Call("postMessage", notice)
+			}
+		},
 		Load:       browser.StoreLoader(store, engine.Options{Threads: 1, Backend: backend(g)}),
 		Yield:      func() { time.Sleep(time.Millisecond) },
 		YieldEvery: 100 * time.Millisecond,
@@ -69,6 +79,11 @@ func jsArray(v js.Value) []js.Value {
 	return out
 }
 
+// controls are the control ports handed to this worker (one per service worker restart); the
+// busy notices go to all of them. Only touched on the JS event loop and from Go code that runs
+// without yielding to it, so no lock is needed in wasm's single thread.
+var controls []js.Value
+
 // handleMessage runs on the JS event loop: it must not block.
 func handleMessage(srv *browser.Server, e js.Value) {
 	d := e.Get("data")
@@ -98,6 +113,10 @@ func handleMessage(srv *browser.Server, e js.Value) {
 // serveControl answers the wire protocol on a control port: each chat request brings its own
 // reply port.
 func serveControl(srv *browser.Server, port js.Value) {
+	controls = append(controls, port)
+	if len(controls) > 8 { // older ports belong to service worker instances that are gone
+		controls = controls[len(controls)-8:]
+	}
 	fn := js.FuncOf(func(_ js.Value, args []js.Value) any {
 		e := args[0]
 		d := e.Get("data")
