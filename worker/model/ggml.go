@@ -14,10 +14,21 @@ import "math"
 // Every product that ggml does not fuse is converted explicitly (float32(a*b)), because the Go
 // compiler may otherwise fuse a*b+c into one FMA on some targets (arm64, amd64 with GOAMD64=v3).
 
-// fma32 returns a*b+c rounded once to float32, as the VFMADD instructions do. The product is exact
-// in float64; the float64 sum is rounded to odd (nearest, then towards the side of the exact
-// remainder when inexact) so that converting it to float32 cannot round twice.
+// fma32 returns a*b+c rounded once to float32, as the VFMADD instructions do. a*b+c rounded to
+// float64 rounds correctly to float32 unless it lands exactly halfway between two float32 values
+// (it cannot cross such a point, which float64 represents) or in float32's subnormal range; only
+// then is the sum recomputed, rounded to odd so that the conversion cannot round twice.
 func fma32(a, b, c float32) float32 {
+	r := math.FMA(float64(a), float64(b), float64(c))
+	if math.Float64bits(r)&(1<<29-1) != 1<<28 && math.Abs(r) >= 0x1p-126 {
+		return float32(r)
+	}
+	return fma32Odd(a, b, c)
+}
+
+// fma32Odd is fma32 by way of a float64 sum rounded to odd (nearest, then towards the side of the
+// exact remainder when inexact).
+func fma32Odd(a, b, c float32) float32 {
 	p := float64(a) * float64(b) // exact: 24+24 significant bits fit in 53
 	s := p + float64(c)
 	bv := s - p
@@ -59,7 +70,8 @@ func expGGML(x float32) float32 {
 		}
 		return float32(math.Inf(1))
 	}
-	return float32(math.Ldexp(float64(j), int(n))) // VSCALEFPS: one rounding (for subnormal results)
+	// VSCALEFPS: j * 2^n rounded once (only subnormal results round); exact in float64
+	return float32(float64(j) * math.Float64frombits(uint64(int64(n)+1023)<<52))
 }
 
 // siluGGML is ggml's vectorised SiLU, x / (1 + e^-x) with expGGML.

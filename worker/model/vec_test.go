@@ -133,8 +133,12 @@ func TestFMA32(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	check := func(a, b, c float32) {
 		t.Helper()
-		if got, want := fma32(a, b, c), exactFMA32(a, b, c); !sameBits(got, want) {
+		want := exactFMA32(a, b, c)
+		if got := fma32(a, b, c); !sameBits(got, want) {
 			t.Fatalf("fma32(%g, %g, %g) = %g, exact %g", a, b, c, got, want)
+		}
+		if got := fma32Odd(a, b, c); !sameBits(got, want) {
+			t.Fatalf("fma32Odd(%g, %g, %g) = %g, exact %g", a, b, c, got, want)
 		}
 	}
 	for range 20000 {
@@ -148,8 +152,20 @@ func TestFMA32(t *testing.T) {
 		check(a, b, -ulp/2)
 		check(a, b, float32(rng.NormFloat64())*ulp)
 	}
-	// a classic double-rounding case: 1 + 2^-24 + 2^-53 rounds up to 1+2^-23 only if rounded once
-	check(1+0x1p-23, 1+0x1p-23, -(1 + 0x1p-22 - 0x1p-24))
+	// Double rounding: with c = 1 + m·2^-23 (m odd) and a*b = 2^-24 - k²·2^-70, a*b + c lies just
+	// below the float32 midpoint c + 2^-24 and rounds to it in float64; rounding that tie to even
+	// would give c + 2^-23, the correct result is c.
+	check(0x1p-12*(1+0x1p-23), 0x1p-12*(1-0x1p-23), 1+0x1p-23)
+	for range 2000 {
+		k := float32(1 + rng.IntN(300))
+		c := float32(1 + float64(2*rng.IntN(1<<22)+1)*0x1p-23)
+		a, b := 0x1p-12*(1+k*0x1p-23), 0x1p-12*(1-k*0x1p-23)
+		check(a, b, c)
+		check(-a, b, -c)
+	}
+	// subnormal results
+	check(0x1p-70, 0x1p-60, 0x1p-140)
+	check(0x1.8p-75, 0x1p-70, -0x1p-149)
 }
 
 func FuzzDot(f *testing.F) {
