@@ -229,7 +229,7 @@ func (s *Server) create(ent store.Entity) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		c.Response().Header().Set(echo.HeaderLocation, "/api/v1/admin/"+string(ent)+"/"+it.Ref)
+		c.Response().Header().Set(echo.HeaderLocation, "/v1/admin/"+string(ent)+"/"+it.Ref)
 		return s.writeItem(c, http.StatusCreated, it)
 	}
 }

@@ -136,7 +136,7 @@ func (s *Server) requireStore(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// tokenRequest is the body of POST /api/v1/admin/tokens.
+// tokenRequest is the body of POST /v1/admin/tokens.
 type tokenRequest struct {
 	Name  string     `json:"name"`
 	Role  store.Role `json:"role"`

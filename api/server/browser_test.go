@@ -246,10 +246,10 @@ func TestBrowserSyncOfflineAndPush(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	var rec catalog.ProductRecord
-	e.do("GET", "/api/v1/admin/products/MILK-1L", e.Admin, nil).want(t, 200).JSON(t, &rec)
+	e.do("GET", "/v1/admin/products/MILK-1L", e.Admin, nil).want(t, 200).JSON(t, &rec)
 	rec.Price = 89
-	e.do("PUT", "/api/v1/admin/products/MILK-1L", e.Admin, rec).want(t, 200)
-	e.do("POST", "/api/v1/admin/stores/demo/publish", e.Admin, nil).want(t, 201)
+	e.do("PUT", "/v1/admin/products/MILK-1L", e.Admin, rec).want(t, 200)
+	e.do("POST", "/v1/admin/stores/demo/publish", e.Admin, nil).want(t, 201)
 	if _, err := chromedp.Run(tctx, chromedp.Poll[bool](`window.events.some(ev => ev.type === "checkpoint" && ev.result && ev.result.applied)`)); err != nil {
 		evs := eval[string](t, ctx, `JSON.stringify(window.events)`)
 		t.Fatalf("the pushed checkpoint was not applied: %v; events %s", err, evs)
@@ -266,8 +266,8 @@ func TestBrowserSyncOfflineAndPush(t *testing.T) {
 	for i, sku := range []string{"MILK-1L", "BUTTER-250", "BAGUETTE", "PASTA-500", "RICE-1K", "COFFEE-250", "APPLE-KG", "BANANA-KG", "WATER-6X1.5", "SOAP-LIQ", "TEA-GREEN-20", "BRIE-300"} {
 		csv += fmt.Sprintf("%s,%d\n", sku, 700+i)
 	}
-	e.do("POST", "/api/v1/admin/import?entity=stock&store=demo", e.Admin, csv, "Content-Type", "text/csv").want(t, 200)
-	e.do("POST", "/api/v1/admin/stores/demo/publish", e.Admin, nil).want(t, 201)
+	e.do("POST", "/v1/admin/import?entity=stock&store=demo", e.Admin, csv, "Content-Type", "text/csv").want(t, 200)
+	e.do("POST", "/v1/admin/stores/demo/publish", e.Admin, nil).want(t, 201)
 	eval[any](t, ctx, `aisleSync.open({store: "demo", pageSize: 5})`)
 	cutting.Store(true)
 	if code := eval[string](t, ctx, `Promise.race([aisleSync.sync().then(() => "synced", e => e.code), new Promise(r => setTimeout(() => r("timeout"), 20000))])`); code != string(catalog.Unavailable) {

@@ -76,31 +76,31 @@ func TestHTTPConvergesUnderFaults(t *testing.T) {
 			sku := skus[rng.IntN(len(skus))]
 			switch op := rng.IntN(10); {
 			case op < 3:
-				e.do("PUT", "/api/v1/admin/stores/demo/stock/"+sku, e.Admin, map[string]any{"quantity": rng.IntN(100), "staff": map[string]any{"backroom": rng.IntN(9)}}).want(t, 200)
+				e.do("PUT", "/v1/admin/stores/demo/stock/"+sku, e.Admin, map[string]any{"quantity": rng.IntN(100), "staff": map[string]any{"backroom": rng.IntN(9)}}).want(t, 200)
 			case op < 5:
-				e.do("PUT", "/api/v1/admin/products/"+sku, e.Admin, map[string]any{"name": fmt.Sprintf("Item %d", rng.IntN(50)), "price": 50 + rng.IntN(500), "active": true,
+				e.do("PUT", "/v1/admin/products/"+sku, e.Admin, map[string]any{"name": fmt.Sprintf("Item %d", rng.IntN(50)), "price": 50 + rng.IntN(500), "active": true,
 					"staff": map[string]any{"cost": rng.IntN(40)}}).want(t, 200)
 			case op == 5:
 				id := fmt.Sprintf("faq-%d", rng.IntN(4))
 				if rng.IntN(3) == 0 {
-					e.do("DELETE", "/api/v1/admin/faqs/"+id, e.Admin, nil) // 204 or 404
+					e.do("DELETE", "/v1/admin/faqs/"+id, e.Admin, nil) // 204 or 404
 				} else {
 					store := []string{"", "demo"}[rng.IntN(2)]
-					e.do("PUT", "/api/v1/admin/faqs/"+id, e.Admin, map[string]any{"store": store, "question": "Q?", "answer": fmt.Sprint(step)}).want(t, 200)
+					e.do("PUT", "/v1/admin/faqs/"+id, e.Admin, map[string]any{"store": store, "question": "Q?", "answer": fmt.Sprint(step)}).want(t, 200)
 				}
 			case op == 6:
-				e.do("POST", "/api/v1/admin/stores/demo/publish", e.Admin, nil).want(t, 201)
+				e.do("POST", "/v1/admin/stores/demo/publish", e.Admin, nil).want(t, 201)
 			case op == 7 && rng.IntN(3) == 0:
 				var cp wire.Checkpoint
-				e.do("GET", "/api/v1/stores/demo/checkpoint", "", nil).want(t, 200).JSON(t, &cp)
-				e.do("POST", "/api/v1/admin/compact", e.Admin, map[string]any{"horizon": cp.Version})
+				e.do("GET", "/v1/stores/demo/checkpoint", "", nil).want(t, 200).JSON(t, &cp)
+				e.do("POST", "/v1/admin/compact", e.Admin, map[string]any{"horizon": cp.Version})
 			default:
 				for _, r := range reps {
 					_, _ = r.r.Sync(ctx, r.c) // failures are expected
 				}
 			}
 		}
-		e.do("POST", "/api/v1/admin/stores/demo/publish", e.Admin, nil).want(t, 201)
+		e.do("POST", "/v1/admin/stores/demo/publish", e.Admin, nil).want(t, 201)
 		ft.rate = 0
 		for _, r := range reps {
 			if _, err := r.r.Sync(ctx, r.c); err != nil {

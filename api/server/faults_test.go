@@ -114,8 +114,8 @@ func TestFaultsKeepLastGoodState(t *testing.T) {
 			for i, sku := range []string{"MILK-1L", "BUTTER-250", "BAGUETTE", "PASTA-500", "RICE-1K", "COFFEE-250", "APPLE-KG", "BANANA-KG", "WATER-6X1.5", "SOAP-LIQ"} {
 				csv += fmt.Sprintf("%s,%d\n", sku, 500+i)
 			}
-			e.do("POST", "/api/v1/admin/import?entity=stock&store=demo", e.Admin, csv, "Content-Type", "text/csv").want(t, 200)
-			e.do("POST", "/api/v1/admin/stores/demo/publish", e.Admin, nil).want(t, 201)
+			e.do("POST", "/v1/admin/import?entity=stock&store=demo", e.Admin, csv, "Content-Type", "text/csv").want(t, 200)
+			e.do("POST", "/v1/admin/stores/demo/publish", e.Admin, nil).want(t, 201)
 
 			h, _ := faulty(e.Srv.Handler(), 1, tt.fault) // first page fine, then faults
 			bad := httptest.NewServer(h)
@@ -240,11 +240,11 @@ func TestDiskFull(t *testing.T) {
 	for i := range 400 {
 		fmt.Fprintf(&b, "FULL-%d,Filler %d,%d,%s\n", i, i, i, strings.Repeat("x", 500))
 	}
-	resp := e.do("POST", "/api/v1/admin/import?entity=products", e.Admin, b.String(), "Content-Type", "text/csv")
+	resp := e.do("POST", "/v1/admin/import?entity=products", e.Admin, b.String(), "Content-Type", "text/csv")
 	if resp.Status != 503 || resp.ErrCode() != "unavailable" || resp.Header.Get("Retry-After") == "" {
 		t.Fatalf("import on a full disk: %d %s", resp.Status, resp.Body)
 	}
-	e.do("GET", "/api/v1/admin/products/FULL-1", e.Admin, nil).want(t, 404)
+	e.do("GET", "/v1/admin/products/FULL-1", e.Admin, nil).want(t, 404)
 	if res, err := r.Sync(ctx, &client.Client{BaseURL: hs.URL}); err != nil || res.Applied {
 		t.Fatalf("sync after the failed import: %+v %v", res, err)
 	}
@@ -253,5 +253,5 @@ func TestDiskFull(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.SQL().SetMaxOpenConns(1) // the pragma above is per connection
-	e.do("POST", "/api/v1/admin/import?entity=products", e.Admin, b.String(), "Content-Type", "text/csv").want(t, 200)
+	e.do("POST", "/v1/admin/import?entity=products", e.Admin, b.String(), "Content-Type", "text/csv").want(t, 200)
 }

@@ -193,7 +193,7 @@ func (e *env) token(role store.Role, storeID string) string {
 		ID     string `json:"id"`
 		Secret string `json:"secret"`
 	}
-	e.do("POST", "/api/v1/admin/tokens", e.Admin, map[string]string{"name": string(role) + "-" + storeID, "role": string(role), "store": storeID}).
+	e.do("POST", "/v1/admin/tokens", e.Admin, map[string]string{"name": string(role) + "-" + storeID, "role": string(role), "store": storeID}).
 		want(e.t, http.StatusCreated).JSON(e.t, &tr)
 	return tr.Secret
 }

@@ -59,7 +59,7 @@ func TestPushAcrossServers(t *testing.T) {
 	}
 	time.Sleep(150 * time.Millisecond) // B's poller has seen the current checkpoint
 	a := &env{t: t, URL: hsA.URL, Admin: secret}
-	a.do("POST", "/api/v1/admin/stores/demo/publish", secret, nil).want(t, 201)
+	a.do("POST", "/v1/admin/stores/demo/publish", secret, nil).want(t, 201)
 	select {
 	case ev := <-events:
 		if ev.Type != wire.EventCheckpoint || ev.Checkpoint.Seq != 2 {
@@ -69,7 +69,7 @@ func TestPushAcrossServers(t *testing.T) {
 		t.Fatal("B never pushed the checkpoint published through A")
 	}
 	// Both processes run the nightly job; the night is sealed once.
-	a.do("PUT", "/api/v1/admin/stores/demo/stock/BAGUETTE", secret, map[string]any{"quantity": 3}).want(t, 200)
+	a.do("PUT", "/v1/admin/stores/demo/stock/BAGUETTE", secret, map[string]any{"quantity": 3}).want(t, 200)
 	srvA.RunNightly(ctx)
 	srvB.RunNightly(ctx)
 	cp, err := stB.Checkpoint(ctx, "demo")

@@ -1,5 +1,5 @@
 // Package server is aisle's HTTP API on Echo v4: the sync endpoints read by
-// every device (/api/v1/stores/...), the admin API (/api/v1/admin/...), the push
+// every device (/v1/stores/...), the admin API (/v1/admin/...), the push
 // stream, the nightly scheduler, and the mount points for the app and model
 // delivery handlers.
 //
@@ -42,13 +42,13 @@ type Config struct {
 	// imports (0: 32 MiB).
 	BodyLimit   int64
 	ImportLimit int64
-	// AppCSP is the Content-Security-Policy of everything outside /api/v1
+	// AppCSP is the Content-Security-Policy of everything outside /v1
 	// (empty: a policy for a PWA running Go WebAssembly, see defaultAppCSP).
 	AppCSP string
 	// CrossOriginIsolated adds COOP/COEP headers to app responses, which
 	// browsers require for SharedArrayBuffer (multi-threaded WebAssembly).
 	CrossOriginIsolated bool
-	// Fallback serves every path outside /api/v1 and /healthz (the app and the
+	// Fallback serves every path outside /v1 and /healthz (the app and the
 	// models: aisle/api/delivery). Nil answers 404.
 	Fallback http.Handler
 	// Mounts serves extra handlers under path prefixes ending in "/"
@@ -230,9 +230,10 @@ func (s *Server) background() {
 	}
 }
 
-func isAPI(p string) bool {
-	return strings.HasPrefix(p, "/api/v1/") || p == "/api/v1" || p == "/healthz"
-}
+// isAPI reports whether p belongs to this server's API. The service worker
+// answers /v1/chat/completions and /v1/models on the device and lets every
+// other /v1/ path through to here (sw/shim/sw.js).
+func isAPI(p string) bool { return strings.HasPrefix(p, "/v1/") || p == "/v1" || p == "/healthz" }
 
 func (s *Server) routes() {
 	e := s.echo
@@ -274,7 +275,7 @@ func (s *Server) routes() {
 	}
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
 		Limit:   fmt.Sprint(s.cfg.BodyLimit) + "B",
-		Skipper: func(c echo.Context) bool { return c.Path() == "/api/v1/admin/import" },
+		Skipper: func(c echo.Context) bool { return c.Path() == "/v1/admin/import" },
 	}))
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{
 		MinLength: 512,
@@ -290,15 +291,15 @@ func (s *Server) routes() {
 	e.Use(s.authenticate)
 
 	e.GET("/healthz", s.health)
-	e.GET("/api/v1/openapi.json", s.openAPI)
+	e.GET("/v1/openapi.json", s.openAPI)
 
-	v1 := e.Group("/api/v1", s.negotiate)
+	v1 := e.Group("/v1", s.negotiate)
 	v1.GET("/stores", s.listPublicStores)
 	v1.GET("/stores/:store/checkpoint", s.getCheckpoint)
 	v1.GET("/stores/:store/changes", s.getChanges)
 	v1.GET("/stores/:store/events", s.events)
 
-	a := e.Group("/api/v1/admin", s.requireRole(store.RoleAdmin, store.RoleStaff))
+	a := e.Group("/v1/admin", s.requireRole(store.RoleAdmin, store.RoleStaff))
 	adminOnly := s.requireRole(store.RoleAdmin)
 	a.GET("/stores", s.list(store.Stores), adminOnly)
 	a.POST("/stores", s.create(store.Stores), adminOnly)
@@ -326,8 +327,8 @@ func (s *Server) routes() {
 	a.GET("/audit", s.audit, adminOnly)
 	a.GET("/stats", s.stats, adminOnly)
 	a.POST("/compact", s.compact, adminOnly)
-	// Everything else under /api/v1 is an unknown route (JSON 404), not the app.
-	e.Any("/api/v1/*", func(c echo.Context) error {
+	// Everything else under /v1 is an unknown route (JSON 404), not the app.
+	e.Any("/v1/*", func(c echo.Context) error {
 		return catalog.Errorf(catalog.NotFound, "no such endpoint: %s %s", c.Request().Method, c.Request().URL.Path)
 	})
 
@@ -349,7 +350,7 @@ func (s *Server) requestTimeout(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		d := s.cfg.RequestTimeout
-		if p == "/api/v1/admin/import" {
+		if p == "/v1/admin/import" {
 			d *= 4
 		}
 		ctx, cancel := context.WithTimeout(c.Request().Context(), d)

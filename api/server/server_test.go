@@ -57,13 +57,13 @@ func TestSyncOverHTTP(t *testing.T) {
 
 		// A price correction, published at once.
 		var rec catalog.ProductRecord
-		e.do("GET", "/api/v1/admin/products/MILK-1L", e.Admin, nil).want(t, 200).JSON(t, &rec)
+		e.do("GET", "/v1/admin/products/MILK-1L", e.Admin, nil).want(t, 200).JSON(t, &rec)
 		rec.Price = 99
-		e.do("PUT", "/api/v1/admin/products/MILK-1L", e.Admin, rec).want(t, 200)
+		e.do("PUT", "/v1/admin/products/MILK-1L", e.Admin, rec).want(t, 200)
 		if res, _ := rPub.Sync(ctx, cPub); res.Applied {
 			t.Fatal("an unpublished change reached a device")
 		}
-		e.do("POST", "/api/v1/admin/stores/demo/publish", e.Admin, nil).want(t, 201)
+		e.do("POST", "/v1/admin/stores/demo/publish", e.Admin, nil).want(t, 201)
 		res, err = rPub.Sync(ctx, cPub)
 		if err != nil || !res.Applied || res.Reset || res.Changes != 1 {
 			t.Fatalf("delta sync: %+v %v", res, err)
@@ -80,15 +80,15 @@ func TestSyncOverHTTP(t *testing.T) {
 
 func TestCachingAndCompression(t *testing.T) {
 	e := newEnv(t, sqliteDB, server.Config{})
-	r := e.do("GET", "/api/v1/stores/demo/checkpoint", "", nil).want(t, 200)
+	r := e.do("GET", "/v1/stores/demo/checkpoint", "", nil).want(t, 200)
 	if r.Header.Get(wire.HeaderProtocol) != "1" || r.Header.Get("Cache-Control") != "no-cache" {
 		t.Fatalf("checkpoint headers: %v", r.Header)
 	}
 	var cp wire.Checkpoint
 	r.JSON(t, &cp)
-	e.do("GET", "/api/v1/stores/demo/checkpoint", "", nil, "If-None-Match", r.Header.Get("ETag")).want(t, 304)
+	e.do("GET", "/v1/stores/demo/checkpoint", "", nil, "If-None-Match", r.Header.Get("ETag")).want(t, 304)
 
-	path := fmt.Sprintf("/api/v1/stores/demo/changes?since=0&target=%d&limit=1000", cp.Version)
+	path := fmt.Sprintf("/v1/stores/demo/changes?since=0&target=%d&limit=1000", cp.Version)
 	// Ask for gzip explicitly (the Go client would otherwise decode it).
 	req, _ := http.NewRequest("GET", e.URL+path, nil)
 	req.Header.Set("Accept-Encoding", "gzip")
@@ -116,10 +116,10 @@ func TestCachingAndCompression(t *testing.T) {
 		t.Fatal("customer and staff pages share an ETag")
 	}
 	// Protocol negotiation.
-	if r := e.do("GET", "/api/v1/stores/demo/checkpoint", "", nil, wire.HeaderProtocol, "0").want(t, 400); r.ErrCode() != "unsupported" {
+	if r := e.do("GET", "/v1/stores/demo/checkpoint", "", nil, wire.HeaderProtocol, "0").want(t, 400); r.ErrCode() != "unsupported" {
 		t.Fatalf("protocol 0: %s", r.Body)
 	}
-	if r := e.do("GET", "/api/v1/stores/demo/checkpoint", "", nil, wire.HeaderProtocol, "7").want(t, 200); r.Header.Get(wire.HeaderProtocol) != "1" {
+	if r := e.do("GET", "/v1/stores/demo/checkpoint", "", nil, wire.HeaderProtocol, "7").want(t, 200); r.Header.Get(wire.HeaderProtocol) != "1" {
 		t.Fatalf("newer client: %v", r.Header)
 	}
 }
@@ -136,9 +136,9 @@ var publicKeys = map[wire.Kind][]string{
 func allChanges(t *testing.T, e *env, token string) []wire.Change {
 	t.Helper()
 	var cp wire.Checkpoint
-	e.do("GET", "/api/v1/stores/demo/checkpoint", token, nil).want(t, 200).JSON(t, &cp)
+	e.do("GET", "/v1/stores/demo/checkpoint", token, nil).want(t, 200).JSON(t, &cp)
 	var page wire.Page
-	e.do("GET", fmt.Sprintf("/api/v1/stores/demo/changes?target=%d&limit=5000", cp.Version), token, nil).want(t, 200).JSON(t, &page)
+	e.do("GET", fmt.Sprintf("/v1/stores/demo/changes?target=%d&limit=5000", cp.Version), token, nil).want(t, 200).JSON(t, &page)
 	if !page.Done {
 		t.Fatal("demo store does not fit one page")
 	}
@@ -150,7 +150,7 @@ func allChanges(t *testing.T, e *env, token string) []wire.Change {
 // there.
 func TestCustomerSeesNoStaffFields(t *testing.T) {
 	e := newEnv(t, sqliteDB, server.Config{})
-	e.do("PUT", "/api/v1/admin/stores/other", e.Admin, catalog.Store{Name: "Other"}).want(t, 200)
+	e.do("PUT", "/v1/admin/stores/other", e.Admin, catalog.Store{Name: "Other"}).want(t, 200)
 	otherStaff := e.token(store.RoleStaff, "other")
 	for _, who := range []struct{ name, token string }{{"anonymous", ""}, {"staff of another store", otherStaff}} {
 		t.Run(who.name, func(t *testing.T) {
@@ -207,10 +207,10 @@ func TestAuthorization(t *testing.T) {
 	staff := e.token(store.RoleStaff, "demo")
 	revoked := e.token(store.RoleAdmin, "")
 	var toks struct{ Items []store.Token }
-	e.do("GET", "/api/v1/admin/tokens", e.Admin, nil).want(t, 200).JSON(t, &toks)
+	e.do("GET", "/v1/admin/tokens", e.Admin, nil).want(t, 200).JSON(t, &toks)
 	for _, tk := range toks.Items {
 		if tk.Name == "admin-" {
-			e.do("DELETE", "/api/v1/admin/tokens/"+tk.ID, e.Admin, nil).want(t, 204)
+			e.do("DELETE", "/v1/admin/tokens/"+tk.ID, e.Admin, nil).want(t, 204)
 		}
 	}
 	stockBody := map[string]any{"quantity": 3, "aisle": "9Z"}
@@ -220,23 +220,23 @@ func TestAuthorization(t *testing.T) {
 		body         any
 		anon, stf    int // expected statuses; admin gets 2xx
 	}{
-		{"GET", "/api/v1/admin/products", nil, 401, 403},
-		{"PUT", "/api/v1/admin/products/NEW-1", product, 401, 403},
-		{"DELETE", "/api/v1/admin/faqs/parking", nil, 401, 403},
-		{"GET", "/api/v1/admin/stores", nil, 401, 403},
-		{"PUT", "/api/v1/admin/stores/x1", map[string]any{"name": "X"}, 401, 403},
-		{"POST", "/api/v1/admin/stores/demo/publish", nil, 401, 403},
-		{"GET", "/api/v1/admin/faqs", nil, 401, 403},
-		{"POST", "/api/v1/admin/faqs", map[string]any{"question": "Q?", "answer": "A"}, 401, 403},
-		{"GET", "/api/v1/admin/promotions", nil, 401, 403},
-		{"GET", "/api/v1/admin/tokens", nil, 401, 403},
-		{"POST", "/api/v1/admin/tokens", map[string]any{"name": "x", "role": "admin"}, 401, 403},
-		{"GET", "/api/v1/admin/audit", nil, 401, 403},
-		{"GET", "/api/v1/admin/stats", nil, 401, 403},
-		{"POST", "/api/v1/admin/import?entity=products", "[]", 401, 403},
-		{"GET", "/api/v1/admin/stores/demo/stock", nil, 401, 200},
-		{"PUT", "/api/v1/admin/stores/demo/stock/BAGUETTE", stockBody, 401, 200},
-		{"GET", "/api/v1/admin/stores/other/stock", nil, 401, 403},
+		{"GET", "/v1/admin/products", nil, 401, 403},
+		{"PUT", "/v1/admin/products/NEW-1", product, 401, 403},
+		{"DELETE", "/v1/admin/faqs/parking", nil, 401, 403},
+		{"GET", "/v1/admin/stores", nil, 401, 403},
+		{"PUT", "/v1/admin/stores/x1", map[string]any{"name": "X"}, 401, 403},
+		{"POST", "/v1/admin/stores/demo/publish", nil, 401, 403},
+		{"GET", "/v1/admin/faqs", nil, 401, 403},
+		{"POST", "/v1/admin/faqs", map[string]any{"question": "Q?", "answer": "A"}, 401, 403},
+		{"GET", "/v1/admin/promotions", nil, 401, 403},
+		{"GET", "/v1/admin/tokens", nil, 401, 403},
+		{"POST", "/v1/admin/tokens", map[string]any{"name": "x", "role": "admin"}, 401, 403},
+		{"GET", "/v1/admin/audit", nil, 401, 403},
+		{"GET", "/v1/admin/stats", nil, 401, 403},
+		{"POST", "/v1/admin/import?entity=products", "[]", 401, 403},
+		{"GET", "/v1/admin/stores/demo/stock", nil, 401, 200},
+		{"PUT", "/v1/admin/stores/demo/stock/BAGUETTE", stockBody, 401, 200},
+		{"GET", "/v1/admin/stores/other/stock", nil, 401, 403},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
@@ -260,15 +260,15 @@ func TestAuthorization(t *testing.T) {
 		})
 	}
 	// Public sync endpoints reject bad tokens rather than serving public data.
-	e.do("GET", "/api/v1/stores/demo/checkpoint", "ask_forged", nil).want(t, 401)
+	e.do("GET", "/v1/stores/demo/checkpoint", "ask_forged", nil).want(t, 401)
 	// Token listings never carry secrets or hashes.
-	r := e.do("GET", "/api/v1/admin/tokens", e.Admin, nil).want(t, 200)
+	r := e.do("GET", "/v1/admin/tokens", e.Admin, nil).want(t, 200)
 	if strings.Contains(string(r.Body), "ask_") || strings.Contains(string(r.Body), "hash") {
 		t.Fatalf("token list leaks secrets: %s", r.Body)
 	}
 	// The audit log names who changed the stock.
 	var audit struct{ Items []store.AuditEntry }
-	e.do("GET", "/api/v1/admin/audit?limit=50", e.Admin, nil).want(t, 200).JSON(t, &audit)
+	e.do("GET", "/v1/admin/audit?limit=50", e.Admin, nil).want(t, 200).JSON(t, &audit)
 	found := false
 	for _, a := range audit.Items {
 		if a.Key == "demo/BAGUETTE" && a.Role == store.RoleStaff && a.Actor == "staff-demo" && a.IP == "127.0.0.1" {
@@ -283,27 +283,27 @@ func TestAuthorization(t *testing.T) {
 func TestAdminCRUD(t *testing.T) {
 	e := newEnv(t, sqliteDB, server.Config{})
 	p := map[string]any{"sku": "TEA-1", "name": "Black tea", "price": 250, "staff": map[string]any{"cost": 100}}
-	r := e.do("POST", "/api/v1/admin/products", e.Admin, p).want(t, 201)
-	if r.Header.Get("Location") != "/api/v1/admin/products/TEA-1" {
+	r := e.do("POST", "/v1/admin/products", e.Admin, p).want(t, 201)
+	if r.Header.Get("Location") != "/v1/admin/products/TEA-1" {
 		t.Fatalf("location %q", r.Header.Get("Location"))
 	}
-	e.do("POST", "/api/v1/admin/products", e.Admin, p).want(t, 409)
-	r = e.do("GET", "/api/v1/admin/products/TEA-1", e.Admin, nil).want(t, 200)
+	e.do("POST", "/v1/admin/products", e.Admin, p).want(t, 409)
+	r = e.do("GET", "/v1/admin/products/TEA-1", e.Admin, nil).want(t, 200)
 	etag := r.Header.Get("ETag")
 	var got catalog.ProductRecord
 	r.JSON(t, &got)
 	if got.Currency != "EUR" || got.Staff.Cost != 100 || !strings.HasPrefix(etag, `"v`) {
 		t.Fatalf("stored product %+v etag %q", got, etag)
 	}
-	e.do("GET", "/api/v1/admin/products/TEA-1", e.Admin, nil, "If-None-Match", etag).want(t, 304)
+	e.do("GET", "/v1/admin/products/TEA-1", e.Admin, nil, "If-None-Match", etag).want(t, 304)
 	p["price"] = 260
-	e.do("PUT", "/api/v1/admin/products/TEA-1", e.Admin, p, "If-Match", etag).want(t, 200)
-	if r := e.do("PUT", "/api/v1/admin/products/TEA-1", e.Admin, p, "If-Match", etag).want(t, 412); r.ErrCode() != "precondition_failed" {
+	e.do("PUT", "/v1/admin/products/TEA-1", e.Admin, p, "If-Match", etag).want(t, 200)
+	if r := e.do("PUT", "/v1/admin/products/TEA-1", e.Admin, p, "If-Match", etag).want(t, 412); r.ErrCode() != "precondition_failed" {
 		t.Fatal(string(r.Body))
 	}
 	// Validation: every bad field reported at once.
 	bad := map[string]any{"name": "", "price": -1, "currency": "euro", "image_url": "javascript:alert(1)"}
-	r = e.do("PUT", "/api/v1/admin/products/BAD-1", e.Admin, bad).want(t, 400)
+	r = e.do("PUT", "/v1/admin/products/BAD-1", e.Admin, bad).want(t, 400)
 	var eb wire.ErrorBody
 	r.JSON(t, &eb)
 	var fields []string
@@ -315,17 +315,17 @@ func TestAdminCRUD(t *testing.T) {
 		t.Fatalf("validation errors: %+v", eb)
 	}
 	for _, body := range []string{`{"name":"x","price":1,"colour":"red"}`, `{"name":`, `[]`, `{"name":"x","price":"1"}`, `{"sku":"OTHER","name":"x","price":1}`} {
-		if r := e.do("PUT", "/api/v1/admin/products/BAD-2", e.Admin, body); r.Status != 400 || r.ErrCode() != "invalid" {
+		if r := e.do("PUT", "/v1/admin/products/BAD-2", e.Admin, body); r.Status != 400 || r.ErrCode() != "invalid" {
 			t.Errorf("body %s: %d %s", body, r.Status, r.Body)
 		}
 	}
-	e.do("PUT", "/api/v1/admin/products/bad%20id", e.Admin, p).want(t, 400)
+	e.do("PUT", "/v1/admin/products/bad%20id", e.Admin, p).want(t, 400)
 	// Pagination.
 	var page struct {
 		Items []catalog.ProductRecord
 		Next  string
 	}
-	e.do("GET", "/api/v1/admin/products?limit=10", e.Admin, nil).want(t, 200).JSON(t, &page)
+	e.do("GET", "/v1/admin/products?limit=10", e.Admin, nil).want(t, 200).JSON(t, &page)
 	n, seen := len(page.Items), map[string]bool{}
 	for page.Next != "" {
 		for _, it := range page.Items {
@@ -333,25 +333,25 @@ func TestAdminCRUD(t *testing.T) {
 		}
 		next := page.Next
 		page.Items, page.Next = nil, ""
-		e.do("GET", "/api/v1/admin/products?limit=10&after="+next, e.Admin, nil).want(t, 200).JSON(t, &page)
+		e.do("GET", "/v1/admin/products?limit=10&after="+next, e.Admin, nil).want(t, 200).JSON(t, &page)
 		n += len(page.Items)
 	}
 	if n != 26 {
 		t.Fatalf("paged through %d products, want 26", n)
 	}
-	e.do("GET", "/api/v1/admin/products?limit=0", e.Admin, nil).want(t, 400)
+	e.do("GET", "/v1/admin/products?limit=0", e.Admin, nil).want(t, 400)
 	// Deleting a product that still has stock is refused.
-	e.do("DELETE", "/api/v1/admin/products/BAGUETTE", e.Admin, nil).want(t, 409)
-	e.do("DELETE", "/api/v1/admin/stores/demo/stock/BAGUETTE", e.Admin, nil).want(t, 204)
-	e.do("DELETE", "/api/v1/admin/products/BAGUETTE", e.Admin, nil).want(t, 204)
-	e.do("GET", "/api/v1/admin/products/BAGUETTE", e.Admin, nil).want(t, 404)
+	e.do("DELETE", "/v1/admin/products/BAGUETTE", e.Admin, nil).want(t, 409)
+	e.do("DELETE", "/v1/admin/stores/demo/stock/BAGUETTE", e.Admin, nil).want(t, 204)
+	e.do("DELETE", "/v1/admin/products/BAGUETTE", e.Admin, nil).want(t, 204)
+	e.do("GET", "/v1/admin/products/BAGUETTE", e.Admin, nil).want(t, 404)
 	// FAQs get generated IDs; unknown routes are JSON 404s.
 	var faq catalog.FAQ
-	e.do("POST", "/api/v1/admin/faqs", e.Admin, map[string]any{"question": "Wifi?", "answer": "Yes", "tags": []string{"WiFi", "wifi"}}).want(t, 201).JSON(t, &faq)
+	e.do("POST", "/v1/admin/faqs", e.Admin, map[string]any{"question": "Wifi?", "answer": "Yes", "tags": []string{"WiFi", "wifi"}}).want(t, 201).JSON(t, &faq)
 	if !strings.HasPrefix(faq.ID, "faq-") || fmt.Sprint(faq.Tags) != "[wifi]" {
 		t.Fatalf("faq %+v", faq)
 	}
-	if r := e.do("GET", "/api/v1/nothing", "", nil).want(t, 404); r.ErrCode() != "not_found" {
+	if r := e.do("GET", "/v1/nothing", "", nil).want(t, 404); r.ErrCode() != "not_found" {
 		t.Fatal(string(r.Body))
 	}
 }
@@ -360,9 +360,9 @@ func TestImport(t *testing.T) {
 	bothDBs(t, func(t *testing.T, kind dbKind) {
 		e := newEnv(t, kind, server.Config{})
 		var before store.Stats
-		e.do("GET", "/api/v1/admin/stats", e.Admin, nil).want(t, 200).JSON(t, &before)
+		e.do("GET", "/v1/admin/stats", e.Admin, nil).want(t, 200).JSON(t, &before)
 		csv := "sku,name,price,cost,attr:colour,active\nN-1,Notebook,300,100,blue,yes\nN-2,,abc,,,maybe\nN-3,Pen,-5,,,\n"
-		r := e.do("POST", "/api/v1/admin/import?entity=products", e.Admin, csv, "Content-Type", "text/csv").want(t, 400)
+		r := e.do("POST", "/v1/admin/import?entity=products", e.Admin, csv, "Content-Type", "text/csv").want(t, 400)
 		var eb wire.ErrorBody
 		r.JSON(t, &eb)
 		rows := map[int][]string{}
@@ -373,48 +373,48 @@ func TestImport(t *testing.T) {
 			t.Fatalf("row errors: %+v", eb)
 		}
 		var after store.Stats
-		e.do("GET", "/api/v1/admin/stats", e.Admin, nil).want(t, 200).JSON(t, &after)
+		e.do("GET", "/v1/admin/stats", e.Admin, nil).want(t, 200).JSON(t, &after)
 		if after != before {
 			t.Fatalf("a rejected import wrote: %+v -> %+v", before, after)
 		}
 		csv = "sku,name,price,cost,attr:colour\nN-1,Notebook,300,100,blue\nN-2,Pen,150,,\n"
 		var res struct{ Rows, Changed int }
-		e.do("POST", "/api/v1/admin/import?entity=products", e.Admin, csv, "Content-Type", "text/csv").want(t, 200).JSON(t, &res)
+		e.do("POST", "/v1/admin/import?entity=products", e.Admin, csv, "Content-Type", "text/csv").want(t, 200).JSON(t, &res)
 		if res.Rows != 2 || res.Changed != 2 {
 			t.Fatalf("import result %+v", res)
 		}
 		var got catalog.ProductRecord
-		e.do("GET", "/api/v1/admin/products/N-1", e.Admin, nil).want(t, 200).JSON(t, &got)
+		e.do("GET", "/v1/admin/products/N-1", e.Admin, nil).want(t, 200).JSON(t, &got)
 		if got.Attributes["colour"] != "blue" || got.Staff.Cost != 100 || !got.Active {
 			t.Fatalf("imported %+v", got)
 		}
 		// Re-importing the same rows changes nothing.
-		e.do("POST", "/api/v1/admin/import?entity=products", e.Admin, csv, "Content-Type", "text/csv").want(t, 200).JSON(t, &res)
+		e.do("POST", "/v1/admin/import?entity=products", e.Admin, csv, "Content-Type", "text/csv").want(t, 200).JSON(t, &res)
 		if res.Changed != 0 {
 			t.Fatalf("idempotent import changed %d", res.Changed)
 		}
 		// JSON stock import whose second row names a missing product: all or nothing.
 		js := `[{"sku":"N-1","quantity":5},{"sku":"NOPE","quantity":1}]`
-		r = e.do("POST", "/api/v1/admin/import?entity=stock&store=demo", e.Admin, js).want(t, 400)
+		r = e.do("POST", "/v1/admin/import?entity=stock&store=demo", e.Admin, js).want(t, 400)
 		r.JSON(t, &eb)
 		if eb.Error.Fields[0].Row != 2 || eb.Error.Fields[0].Field != "sku" {
 			t.Fatalf("stock import error %+v", eb)
 		}
-		e.do("GET", "/api/v1/admin/stores/demo/stock/N-1", e.Admin, nil).want(t, 404)
-		e.do("POST", "/api/v1/admin/import?entity=stock&store=demo", e.Admin, js[:len(js)-30]+"]").want(t, 400)
-		e.do("POST", "/api/v1/admin/import?entity=widgets", e.Admin, "[]").want(t, 400)
-		e.do("POST", "/api/v1/admin/import?entity=products", e.Admin, "x", "Content-Type", "text/plain").want(t, 400)
-		e.do("POST", "/api/v1/admin/import?entity=products", e.Admin, "sku,name,price,bogus\n", "Content-Type", "text/csv").want(t, 400)
+		e.do("GET", "/v1/admin/stores/demo/stock/N-1", e.Admin, nil).want(t, 404)
+		e.do("POST", "/v1/admin/import?entity=stock&store=demo", e.Admin, js[:len(js)-30]+"]").want(t, 400)
+		e.do("POST", "/v1/admin/import?entity=widgets", e.Admin, "[]").want(t, 400)
+		e.do("POST", "/v1/admin/import?entity=products", e.Admin, "x", "Content-Type", "text/plain").want(t, 400)
+		e.do("POST", "/v1/admin/import?entity=products", e.Admin, "sku,name,price,bogus\n", "Content-Type", "text/csv").want(t, 400)
 	})
 }
 
 func TestLimitsAndHeaders(t *testing.T) {
 	e := newEnv(t, sqliteDB, server.Config{BodyLimit: 4096})
 	big := `{"name":"x","price":1,"description":"` + strings.Repeat("a", 8000) + `"}`
-	if r := e.do("PUT", "/api/v1/admin/products/BIG", e.Admin, big).want(t, 413); r.ErrCode() != "too_large" {
+	if r := e.do("PUT", "/v1/admin/products/BIG", e.Admin, big).want(t, 413); r.ErrCode() != "too_large" {
 		t.Fatal(string(r.Body))
 	}
-	r := e.do("GET", "/api/v1/stores/demo/checkpoint", "", nil).want(t, 200)
+	r := e.do("GET", "/v1/stores/demo/checkpoint", "", nil).want(t, 200)
 	for h, want := range map[string]string{
 		"X-Content-Type-Options":  "nosniff",
 		"X-Frame-Options":         "DENY",
@@ -472,7 +472,7 @@ func TestPush(t *testing.T) {
 	for e.Srv.Hub().Subscribers("demo") == 0 {
 		time.Sleep(5 * time.Millisecond)
 	}
-	e.do("POST", "/api/v1/admin/stores/demo/publish", e.Admin, nil).want(t, 201)
+	e.do("POST", "/v1/admin/stores/demo/publish", e.Admin, nil).want(t, 201)
 	select {
 	case ev := <-events:
 		if ev.Type != wire.EventCheckpoint || ev.Checkpoint.Seq != 2 {
@@ -529,7 +529,7 @@ func TestNightlyScheduler(t *testing.T) {
 	now := time.Date(2026, 11, 24, 0, 30, 0, 0, time.UTC) // 01:30 in Paris
 	e := newEnv(t, sqliteDB, server.Config{Now: func() time.Time { return now }})
 	ctx := context.Background()
-	e.do("PUT", "/api/v1/admin/stores/demo/stock/BAGUETTE", e.Admin, map[string]any{"quantity": 1}).want(t, 200)
+	e.do("PUT", "/v1/admin/stores/demo/stock/BAGUETTE", e.Admin, map[string]any{"quantity": 1}).want(t, 200)
 	e.Srv.RunNightly(ctx)
 	if cp, _ := e.Store.Checkpoint(ctx, "demo"); cp.Seq != 1 {
 		t.Fatalf("published before 02:00: %+v", cp)
@@ -540,7 +540,7 @@ func TestNightlyScheduler(t *testing.T) {
 	if cp.Seq != 2 || cp.Reason != wire.ReasonNightly {
 		t.Fatalf("nightly: %+v", cp)
 	}
-	e.do("PUT", "/api/v1/admin/stores/demo/stock/BAGUETTE", e.Admin, map[string]any{"quantity": 2}).want(t, 200)
+	e.do("PUT", "/v1/admin/stores/demo/stock/BAGUETTE", e.Admin, map[string]any{"quantity": 2}).want(t, 200)
 	now = now.Add(10 * time.Hour)
 	e.Srv.RunNightly(ctx)
 	if cp, _ := e.Store.Checkpoint(ctx, "demo"); cp.Seq != 2 {
@@ -559,11 +559,11 @@ func TestOpenAPI(t *testing.T) {
 		OpenAPI string                    `json:"openapi"`
 		Paths   map[string]map[string]any `json:"paths"`
 	}
-	e.do("GET", "/api/v1/openapi.json", "", nil).want(t, 200).JSON(t, &doc)
+	e.do("GET", "/v1/openapi.json", "", nil).want(t, 200).JSON(t, &doc)
 	if doc.OpenAPI != "3.1.0" || len(doc.Paths) < 20 {
 		t.Fatalf("openapi: %s, %d paths", doc.OpenAPI, len(doc.Paths))
 	}
-	for _, p := range []string{"/api/v1/stores/{store}/changes", "/api/v1/admin/import", "/api/v1/admin/tokens/{id}"} {
+	for _, p := range []string{"/v1/stores/{store}/changes", "/v1/admin/import", "/v1/admin/tokens/{id}"} {
 		if doc.Paths[p] == nil {
 			t.Errorf("path %s undocumented", p)
 		}
@@ -573,8 +573,8 @@ func TestOpenAPI(t *testing.T) {
 func TestAcceptsGzipViaPages(t *testing.T) {
 	e := newEnv(t, sqliteDB, server.Config{})
 	var cp wire.Checkpoint
-	e.do("GET", "/api/v1/stores/demo/checkpoint", "", nil).want(t, 200).JSON(t, &cp)
-	path := fmt.Sprintf("/api/v1/stores/demo/changes?target=%d&limit=100", cp.Version)
+	e.do("GET", "/v1/stores/demo/checkpoint", "", nil).want(t, 200).JSON(t, &cp)
+	path := fmt.Sprintf("/v1/stores/demo/changes?target=%d&limit=100", cp.Version)
 	for _, tc := range []struct {
 		accept string
 		gz     bool
@@ -612,13 +612,13 @@ func TestRetention(t *testing.T) {
 	}
 	for day := range 10 {
 		now = now.Add(24 * time.Hour)
-		e.do("PUT", "/api/v1/admin/stores/demo/stock/BAGUETTE", e.Admin, map[string]any{"quantity": day}).want(t, 200)
-		e.do("PUT", "/api/v1/admin/stores/demo/stock/MILK-1L", e.Admin, map[string]any{"quantity": day}).want(t, 200)
+		e.do("PUT", "/v1/admin/stores/demo/stock/BAGUETTE", e.Admin, map[string]any{"quantity": day}).want(t, 200)
+		e.do("PUT", "/v1/admin/stores/demo/stock/MILK-1L", e.Admin, map[string]any{"quantity": day}).want(t, 200)
 		e.Store.Now = func() time.Time { return now }
 		e.Srv.RunNightly(ctx)
 	}
 	var st store.Stats
-	e.do("GET", "/api/v1/admin/stats", e.Admin, nil).want(t, 200).JSON(t, &st)
+	e.do("GET", "/v1/admin/stats", e.Admin, nil).want(t, 200).JSON(t, &st)
 	if st.Horizon == 0 {
 		t.Fatalf("no compaction: %+v", st)
 	}

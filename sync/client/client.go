@@ -126,7 +126,7 @@ func (c *Client) getJSON(ctx context.Context, path string, q url.Values, v any) 
 	return nil
 }
 
-func storePath(store, rest string) string { return "/api/v1/stores/" + url.PathEscape(store) + rest }
+func storePath(store, rest string) string { return "/v1/stores/" + url.PathEscape(store) + rest }
 
 // Checkpoint implements replica.Source.
 func (c *Client) Checkpoint(ctx context.Context, store string) (wire.Checkpoint, error) {

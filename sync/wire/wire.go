@@ -177,7 +177,7 @@ type Page struct {
 }
 
 // Event is one server-sent event of the push stream
-// (GET /api/v1/stores/{id}/events). Type "checkpoint" tells the client to pull;
+// (GET /v1/stores/{id}/events). Type "checkpoint" tells the client to pull;
 // type "hello" is sent on connect with the current checkpoint.
 type Event struct {
 	Type       string     `json:"type"`

@@ -223,7 +223,7 @@ func run(dbKind string, nProducts int, changed float64, nClients int, dur time.D
 				requests.Add(1)
 				for _, after := range afters {
 					t := time.Now()
-					req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/stores/s1/changes?since=%d&target=%d&after=%d&limit=%d", base, cp1.Version, cp2.Version, after, limit), nil)
+					req, _ := http.NewRequest("GET", fmt.Sprintf("%s/v1/stores/s1/changes?since=%d&target=%d&after=%d&limit=%d", base, cp1.Version, cp2.Version, after, limit), nil)
 					req.Header.Set("Accept-Encoding", "gzip")
 					resp, err := hc.Do(req)
 					if err == nil {
@@ -295,7 +295,7 @@ func wireBytes(base string, since, target int64, pageSize int) (int64, int, []in
 	tr := &http.Transport{DisableCompression: true}
 	for {
 		afters = append(afters, after)
-		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v1/stores/s1/changes?since=%d&target=%d&after=%d&limit=%d", base, since, target, after, pageSize), nil)
+		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/v1/stores/s1/changes?since=%d&target=%d&after=%d&limit=%d", base, since, target, after, pageSize), nil)
 		req.Header.Set("Accept-Encoding", "gzip")
 		resp, err := tr.RoundTrip(req)
 		if err != nil {
