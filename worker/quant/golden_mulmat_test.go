@@ -47,6 +47,7 @@ func readMulmatGolden(t *testing.T) mulmatGolden {
 	for _, typ := range []Type{Q4_0, Q4_K} {
 		g.unpacked[typ] = [2][]float32{floats(mmRows), floats(7 * mmRows)}
 	}
+	g.out[BF16] = [2][]float32{floats(mmRows), floats(7 * mmRows)}
 	if len(data) != 0 {
 		t.Fatalf("%d bytes left over in mulmat.bin", len(data))
 	}
@@ -67,7 +68,7 @@ func mustMatchGGML(t Type, path string) bool {
 	case "MatMulExact":
 		return t != Q4_K || batchedMatchesGGML
 	case "MatMul":
-		return batchedMatchesGGML && (t == Q4_0 || t == Q4_K)
+		return batchedMatchesGGML && (t == Q4_0 || t == Q4_K) || t == BF16
 	}
 	return false
 }
@@ -99,7 +100,7 @@ func TestDequantizeGolden(t *testing.T) {
 
 func TestMulMatGolden(t *testing.T) {
 	g := readMulmatGolden(t)
-	for _, typ := range []Type{Q8_0, Q4_0, Q5_0, Q4_K, Q5_K, Q6_K, F16, F32} {
+	for _, typ := range []Type{Q8_0, Q4_0, Q5_0, Q4_K, Q5_K, Q6_K, F16, F32, BF16} {
 		w, err := Quantize(typ, g.w)
 		if err != nil {
 			t.Fatal(err)

@@ -36,7 +36,10 @@ func matVecF32(w *byte, rb, nrows int, a *byte, n32, tail int, out *float32)
 func matVecF16(w *byte, rb, nrows int, a *byte, n32, tail int, out *float32)
 
 //go:noescape
-func matVecBF16(w *byte, rb, nrows int, a *byte, n32, tail int, out *float32)
+func matVecBF16GGML(w *byte, rb, nrows int, a *byte, n int, out *float32)
+
+//go:noescape
+func matVecBF16Tiny(w *byte, rb, nrows int, a *byte, n32 int, out *float32)
 
 // matVecAVX2 runs the kernel of t over rows [r0, r1); the caller checked
 // every size.
@@ -64,7 +67,7 @@ func matVecAVX2(t Type, w []byte, rb, cols int, a []byte, out []float32, r0, r1 
 	case F16:
 		matVecF16(wp, rb, n, ap, cols/32, cols%32, op)
 	case BF16:
-		matVecBF16(wp, rb, n, ap, cols/32, cols%32, op)
+		matVecBF16GGML(wp, rb, n, ap, cols, op)
 	}
 }
 

@@ -660,76 +660,6 @@ f16done:
 	VZEROUPPER
 	RET
 
-// func matVecBF16(w *byte, rb, nrows int, a *byte, n32, tail int, out *float32)
-TEXT ·matVecBF16(SB), NOSPLIT, $0-56
-	MOVQ w+0(FP), R10
-	MOVQ rb+8(FP), R9
-	MOVQ nrows+16(FP), DX
-	MOVQ out+48(FP), R8
-bf16row:
-	MOVQ R10, SI
-	MOVQ a+24(FP), DI
-	MOVQ n32+32(FP), CX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	TESTQ CX, CX
-	JZ bf16tail
-bf16blk:
-	VPMOVZXWD 0(SI), Y4
-	VPMOVZXWD 16(SI), Y5
-	VPMOVZXWD 32(SI), Y6
-	VPMOVZXWD 48(SI), Y7
-	VPMOVZXWD 0(DI), Y8
-	VPMOVZXWD 16(DI), Y9
-	VPMOVZXWD 32(DI), Y10
-	VPMOVZXWD 48(DI), Y11
-	VPSLLD $16, Y4, Y4
-	VPSLLD $16, Y5, Y5
-	VPSLLD $16, Y6, Y6
-	VPSLLD $16, Y7, Y7
-	VPSLLD $16, Y8, Y8
-	VPSLLD $16, Y9, Y9
-	VPSLLD $16, Y10, Y10
-	VPSLLD $16, Y11, Y11
-	VFMADD231PS Y8, Y4, Y0
-	VFMADD231PS Y9, Y5, Y1
-	VFMADD231PS Y10, Y6, Y2
-	VFMADD231PS Y11, Y7, Y3
-	ADDQ $64, SI
-	ADDQ $64, DI
-	DECQ CX
-	JNZ bf16blk
-bf16tail:
-	VADDPS Y1, Y0, Y0
-	VADDPS Y3, Y2, Y2
-	VADDPS Y2, Y0, Y0
-	HSUM8
-	MOVQ tail+40(FP), CX
-	TESTQ CX, CX
-	JZ bf16done
-bf16t:
-	MOVWLZX 0(SI), AX
-	MOVWLZX 0(DI), BX
-	SHLL $16, AX
-	SHLL $16, BX
-	VMOVD AX, X4
-	VMOVD BX, X5
-	VFMADD231SS X5, X4, X0
-	ADDQ $2, SI
-	ADDQ $2, DI
-	DECQ CX
-	JNZ bf16t
-bf16done:
-	VMOVSS X0, (R8)
-	ADDQ $4, R8
-	ADDQ R9, R10
-	DECQ DX
-	JNZ bf16row
-	VZEROUPPER
-	RET
-
 // q5shuf: VPSHUFB mask sending byte k/8 of the broadcast qh dword to byte k.
 DATA q5shuf<>+0(SB)/8, $0x0000000000000000
 DATA q5shuf<>+8(SB)/8, $0x0101010101010101
@@ -892,5 +822,127 @@ q4kvblk:
 	ADDQ R9, R10
 	DECQ DX
 	JNZ q4kvrow
+	VZEROUPPER
+	RET
+
+// BF16 products in llama.cpp's order (x86, AVX512-BF16 build): VDPBF16PS
+// accumulates into each float lane the exact product of the odd bf16 pair
+// then that of the even one, rounding after each; these kernels do the same
+// with 8-lane halves (lo: the first 16 values of a 32-value chunk, hi: the
+// next 16) and reduce the 16 lanes in the order of _mm512_reduce_add_ps.
+DATA bfhi<>+0(SB)/4, $0xffff0000
+GLOBL bfhi<>(SB), RODATA|NOPTR, $4
+
+// DPBF(off, lo, hi): lo, hi += the 32 bf16 products at off(SI), off(DI).
+#define DPBF(off, lo, hi) \
+	VMOVDQU (off)(SI), Y4; \
+	VMOVDQU (off)(DI), Y5; \
+	VPAND Y15, Y4, Y6; \
+	VPAND Y15, Y5, Y7; \
+	VMULPS Y7, Y6, Y6; \
+	VADDPS Y6, lo, lo; \
+	VPSLLD $16, Y4, Y6; \
+	VPSLLD $16, Y5, Y7; \
+	VMULPS Y7, Y6, Y6; \
+	VADDPS Y6, lo, lo; \
+	VMOVDQU (off+32)(SI), Y4; \
+	VMOVDQU (off+32)(DI), Y5; \
+	VPAND Y15, Y4, Y6; \
+	VPAND Y15, Y5, Y7; \
+	VMULPS Y7, Y6, Y6; \
+	VADDPS Y6, hi, hi; \
+	VPSLLD $16, Y4, Y6; \
+	VPSLLD $16, Y5, Y7; \
+	VMULPS Y7, Y6, Y6; \
+	VADDPS Y6, hi, hi
+
+// func matVecBF16GGML(w *byte, rb, nrows int, a *byte, n int, out *float32)
+// ggml_vec_dot_bf16: two accumulators over 64-value steps, each reduced
+// and added in double precision, then the rest one product at a time.
+TEXT ·matVecBF16GGML(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), R10
+	MOVQ rb+8(FP), R9
+	MOVQ nrows+16(FP), DX
+	MOVQ out+40(FP), R8
+	VPBROADCASTD bfhi<>(SB), Y15
+bfgrow:
+	MOVQ R10, SI
+	MOVQ a+24(FP), DI
+	MOVQ n+32(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+bfg64:
+	CMPQ CX, $64
+	JLT bfgsum
+	DPBF(0, Y0, Y1)
+	DPBF(64, Y2, Y3)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $64, CX
+	JMP bfg64
+bfgsum:
+	VADDPS Y0, Y1, Y0
+	HSUM8
+	VCVTSS2SD X0, X0, X8 // sumf = reduce(c1)
+	VADDPS Y2, Y3, Y0
+	HSUM8
+	VCVTSS2SD X0, X0, X0
+	VADDSD X0, X8, X8 // sumf += reduce(c2)
+	TESTQ CX, CX
+	JZ bfgdone
+bfgtail:
+	MOVWLZX 0(SI), AX
+	MOVWLZX 0(DI), BX
+	SHLL $16, AX
+	SHLL $16, BX
+	VMOVD AX, X4
+	VMOVD BX, X5
+	VMULSS X5, X4, X4
+	VCVTSS2SD X4, X4, X4
+	VADDSD X4, X8, X8
+	ADDQ $2, SI
+	ADDQ $2, DI
+	DECQ CX
+	JNZ bfgtail
+bfgdone:
+	VCVTSD2SS X8, X8, X0
+	VMOVSS X0, (R8)
+	ADDQ $4, R8
+	ADDQ R9, R10
+	DECQ DX
+	JNZ bfgrow
+	VZEROUPPER
+	RET
+
+// func matVecBF16Tiny(w *byte, rb, nrows int, a *byte, n32 int, out *float32)
+// llama.cpp's batched BF16 product (tinyBLAS): one accumulator over
+// 32-value steps, reduced once (n is a multiple of 32).
+TEXT ·matVecBF16Tiny(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), R10
+	MOVQ rb+8(FP), R9
+	MOVQ nrows+16(FP), DX
+	MOVQ out+40(FP), R8
+	VPBROADCASTD bfhi<>(SB), Y15
+bftrow:
+	MOVQ R10, SI
+	MOVQ a+24(FP), DI
+	MOVQ n32+32(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+bftblk:
+	DPBF(0, Y0, Y1)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ bftblk
+	VADDPS Y0, Y1, Y0
+	HSUM8
+	VMOVSS X0, (R8)
+	ADDQ $4, R8
+	ADDQ R9, R10
+	DECQ DX
+	JNZ bftrow
 	VZEROUPPER
 	RET

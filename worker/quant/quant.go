@@ -63,8 +63,12 @@
 //     batched kernels here, and MatMulExact gives its values at MatVec's
 //     rate.
 //
+//   - BF16, with AVX2: MatVec as ggml_vec_dot_bf16 and MatMul as llama.cpp's
+//     batched tinyBLAS kernel, both emulating AVX512-BF16's VDPBF16PS (exact
+//     products, odd pair first, rounded after each; subnormals aside).
+//
 // Dequantize, too, gives ggml's values (its get_rows: the embedding lookup).
-// F32, F16 and BF16 products, and the portable code, agree within rounding.
+// F32 and F16 products, and the portable code, agree within rounding.
 //
 // # Contracts
 //

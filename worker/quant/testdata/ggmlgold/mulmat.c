@@ -88,6 +88,11 @@ int main(int argc, char **argv) {
             fwrite(out, sizeof(float), M * ns[k], f);
         }
     }
+    // appended: BF16 (vec_dot_bf16 for n = 1, tinyBLAS for n = 7)
+    for (int k = 0; k < 2; k++) {
+        run(be, ggml_backend_get_default_buffer_type(be), GGML_TYPE_BF16, M, K, ns[k], wf, x, out);
+        fwrite(out, sizeof(float), M * ns[k], f);
+    }
     fclose(f);
     ggml_backend_free(be);
     return 0;
