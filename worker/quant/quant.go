@@ -52,11 +52,13 @@
 // products follow llama.cpp's own kernels' order of float operations and so
 // give its very float32 values (checked against its prebuilt CPU backend's
 // ggml_mul_mat in testdata/ggmlgold/mulmat.bin):
+//
 //   - MatVec (decode), with AVX2: every quantized type. llama.cpp multiplies
 //     Q8_0, Q5_0, Q5_K and Q6_K with ggml_vec_dot_* and Q4_0 and Q4_K with
 //     its repacked gemv kernels; the row kernels follow each (and
 //     MatVecUnpacked the vec_dot order for Q4_0/Q4_K matrices llama.cpp does
 //     not repack: LlamaCppRepacks).
+//
 //   - MatMul (prefill), with AVX-512 VNNI: Q4_0 and Q4_K (llama.cpp's
 //     repacked gemm kernels for four vectors at a time, gemv for the rest).
 //     For the other types its kernels add in another order than the fast
