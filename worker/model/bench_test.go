@@ -36,8 +36,9 @@ func benchDecode(b *testing.B, typ quant.Type) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tok/s")
 }
 
-func benchPrefill(b *testing.B, typ quant.Type) {
+func benchPrefill(b *testing.B, typ quant.Type, exact bool) {
 	m := openModel(b, benchModel(b, typ), 0)
+	m.ExactPrefill = exact
 	s := m.NewSession(256)
 	prompt := make([]int, 128)
 	for i := range prompt {
@@ -55,5 +56,8 @@ func benchPrefill(b *testing.B, typ quant.Type) {
 
 func BenchmarkDecodeQ8_0(b *testing.B)  { benchDecode(b, quant.Q8_0) }
 func BenchmarkDecodeQ4_K(b *testing.B)  { benchDecode(b, quant.Q4_K) }
-func BenchmarkPrefillQ8_0(b *testing.B) { benchPrefill(b, quant.Q8_0) }
-func BenchmarkPrefillQ4_K(b *testing.B) { benchPrefill(b, quant.Q4_K) }
+func BenchmarkPrefillQ8_0(b *testing.B) { benchPrefill(b, quant.Q8_0, false) }
+func BenchmarkPrefillQ4_K(b *testing.B) { benchPrefill(b, quant.Q4_K, false) }
+
+// Prefill with Model.ExactPrefill (llama.cpp's order for every product).
+func BenchmarkPrefillExactQ8_0(b *testing.B) { benchPrefill(b, quant.Q8_0, true) }
