@@ -38,13 +38,8 @@ func matVecUnpacked(t Type, w []byte, rb, cols int, a []byte, out []float32, r0,
 }
 
 func matMul(t Type, w []byte, rb, cols int, a []byte, ab, nb int, out []float32, rows, r0, r1 int) {
-	if t == BF16 && hasAVX2 && cols%32 == 0 {
-		// llama.cpp's batched BF16 order (tinyBLAS), as fast as the rows
-		for b := 0; b < nb; b++ {
-			if r1 > r0 {
-				matVecBF16Tiny(&w[r0*rb], rb, r1-r0, &a[b*ab], cols/32, &out[b*rows+r0])
-			}
-		}
+	// llama.cpp's batched F32/F16/BF16 order (tinyBLAS), as fast as the rows
+	if hasAVX2 && matMulTinyAVX2(t, w, rb, cols, a, ab, nb, out, rows, r0, r1) {
 		return
 	}
 	// Below 4 vectors the row kernels win: a repacked row group serves too

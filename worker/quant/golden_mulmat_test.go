@@ -59,7 +59,7 @@ func readMulmatGolden(t *testing.T) mulmatGolden {
 // ggml_vec_dot_* (and, for Q4_0 and Q4_K, llama.cpp's repacked gemv); the
 // VNNI batched kernels follow its repacked gemm for Q4_0 and Q4_K.
 func mustMatchGGML(t Type, path string) bool {
-	if !rowKernelsMatchGGML || t == F16 || t == F32 {
+	if !rowKernelsMatchGGML {
 		return false
 	}
 	switch path {
@@ -68,7 +68,7 @@ func mustMatchGGML(t Type, path string) bool {
 	case "MatMulExact":
 		return t != Q4_K || batchedMatchesGGML
 	case "MatMul":
-		return batchedMatchesGGML && (t == Q4_0 || t == Q4_K) || t == BF16
+		return batchedMatchesGGML && (t == Q4_0 || t == Q4_K) || t == BF16 || t == F16 || t == F32
 	}
 	return false
 }

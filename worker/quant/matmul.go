@@ -68,7 +68,7 @@ func MatMulExact(t Type, w []byte, cols int, a []byte, nb int, out []float32, ro
 		panic(fmt.Sprintf("quant: MatMulExact %v: rows [%d,%d) of %d, %d vectors: w has %d bytes, a %d bytes, out %d values",
 			t, r0, r1, rows, nb, len(w), len(a), len(out)))
 	}
-	if batchedMatchesGGML && (t == Q4_0 || t == Q4_K) || rowKernelsMatchGGML && t == BF16 {
+	if batchedMatchesGGML && (t == Q4_0 || t == Q4_K) || rowKernelsMatchGGML && (t == BF16 || t == F16 || t == F32) {
 		// llama.cpp's own batched order for these, which MatMul follows here
 		matMul(t, w, rb, cols, a[:nb*ab], ab, nb, out, rows, r0, r1)
 		return

@@ -30,10 +30,16 @@ func matVecQ5K(w *byte, rb, nrows int, a *byte, nblk int, out *float32)
 func matVecQ6K(w *byte, rb, nrows int, a *byte, nblk int, out *float32)
 
 //go:noescape
-func matVecF32(w *byte, rb, nrows int, a *byte, n32, tail int, out *float32)
+func matVecF32GGML(w *byte, rb, nrows int, a *byte, n int, out *float32)
 
 //go:noescape
-func matVecF16(w *byte, rb, nrows int, a *byte, n32, tail int, out *float32)
+func matVecF16GGML(w *byte, rb, nrows int, a *byte, n int, out *float32)
+
+//go:noescape
+func matVecF32Tiny(w *byte, rb, nrows int, a *byte, n16 int, out *float32)
+
+//go:noescape
+func matVecF16Tiny(w *byte, rb, nrows int, a *byte, n16 int, out *float32)
 
 //go:noescape
 func matVecBF16GGML(w *byte, rb, nrows int, a *byte, n int, out *float32)
@@ -63,9 +69,9 @@ func matVecAVX2(t Type, w []byte, rb, cols int, a []byte, out []float32, r0, r1 
 	case Q6_K:
 		matVecQ6K(wp, rb, n, ap, cols/QK, op)
 	case F32:
-		matVecF32(wp, rb, n, ap, cols/32, cols%32, op)
+		matVecF32GGML(wp, rb, n, ap, cols, op)
 	case F16:
-		matVecF16(wp, rb, n, ap, cols/32, cols%32, op)
+		matVecF16GGML(wp, rb, n, ap, cols, op)
 	case BF16:
 		matVecBF16GGML(wp, rb, n, ap, cols, op)
 	}
@@ -85,4 +91,32 @@ func matVecUnpackedAVX2(t Type, w []byte, rb, cols int, a []byte, out []float32,
 	default:
 		matVecAVX2(t, w, rb, cols, a, out, r0, r1)
 	}
+}
+
+// matMulTinyAVX2 runs llama.cpp's batched order for F32, F16 and BF16
+// (tinyBLAS: one accumulator per output over steps of 16 or 32 values); ok
+// is false when cols is not a multiple of the step (llama.cpp then uses its
+// row products, as MatVec does).
+func matMulTinyAVX2(t Type, w []byte, rb, cols int, a []byte, ab, nb int, out []float32, rows, r0, r1 int) (ok bool) {
+	var kern func(w *byte, rb, nrows int, a *byte, n int, out *float32)
+	var step int
+	switch t {
+	case F32:
+		kern, step = matVecF32Tiny, 16
+	case F16:
+		kern, step = matVecF16Tiny, 16
+	case BF16:
+		kern, step = matVecBF16Tiny, 32
+	default:
+		return false
+	}
+	if cols%step != 0 {
+		return false
+	}
+	if r1 > r0 {
+		for b := 0; b < nb; b++ {
+			kern(&w[r0*rb], rb, r1-r0, &a[b*ab], cols/step, &out[b*rows+r0])
+		}
+	}
+	return true
 }

@@ -544,122 +544,6 @@ q6kblk:
 	VZEROUPPER
 	RET
 
-// func matVecF32(w *byte, rb, nrows int, a *byte, n32, tail int, out *float32)
-// Each row has 32*n32 + tail values; the tail is done by scalar FMAs.
-TEXT ·matVecF32(SB), NOSPLIT, $0-56
-	MOVQ w+0(FP), R10
-	MOVQ rb+8(FP), R9
-	MOVQ nrows+16(FP), DX
-	MOVQ out+48(FP), R8
-f32row:
-	MOVQ R10, SI
-	MOVQ a+24(FP), DI
-	MOVQ n32+32(FP), CX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	TESTQ CX, CX
-	JZ f32tail
-f32blk:
-	VMOVUPS 0(SI), Y4
-	VMOVUPS 32(SI), Y5
-	VMOVUPS 64(SI), Y6
-	VMOVUPS 96(SI), Y7
-	VFMADD231PS 0(DI), Y4, Y0
-	VFMADD231PS 32(DI), Y5, Y1
-	VFMADD231PS 64(DI), Y6, Y2
-	VFMADD231PS 96(DI), Y7, Y3
-	ADDQ $128, SI
-	ADDQ $128, DI
-	DECQ CX
-	JNZ f32blk
-f32tail:
-	VADDPS Y1, Y0, Y0
-	VADDPS Y3, Y2, Y2
-	VADDPS Y2, Y0, Y0
-	HSUM8
-	MOVQ tail+40(FP), CX
-	TESTQ CX, CX
-	JZ f32done
-f32t:
-	VMOVSS 0(SI), X4
-	VFMADD231SS 0(DI), X4, X0
-	ADDQ $4, SI
-	ADDQ $4, DI
-	DECQ CX
-	JNZ f32t
-f32done:
-	VMOVSS X0, (R8)
-	ADDQ $4, R8
-	ADDQ R9, R10
-	DECQ DX
-	JNZ f32row
-	VZEROUPPER
-	RET
-
-// func matVecF16(w *byte, rb, nrows int, a *byte, n32, tail int, out *float32)
-TEXT ·matVecF16(SB), NOSPLIT, $0-56
-	MOVQ w+0(FP), R10
-	MOVQ rb+8(FP), R9
-	MOVQ nrows+16(FP), DX
-	MOVQ out+48(FP), R8
-f16row:
-	MOVQ R10, SI
-	MOVQ a+24(FP), DI
-	MOVQ n32+32(FP), CX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	TESTQ CX, CX
-	JZ f16tail
-f16blk:
-	VCVTPH2PS 0(SI), Y4
-	VCVTPH2PS 16(SI), Y5
-	VCVTPH2PS 32(SI), Y6
-	VCVTPH2PS 48(SI), Y7
-	VCVTPH2PS 0(DI), Y8
-	VCVTPH2PS 16(DI), Y9
-	VCVTPH2PS 32(DI), Y10
-	VCVTPH2PS 48(DI), Y11
-	VFMADD231PS Y8, Y4, Y0
-	VFMADD231PS Y9, Y5, Y1
-	VFMADD231PS Y10, Y6, Y2
-	VFMADD231PS Y11, Y7, Y3
-	ADDQ $64, SI
-	ADDQ $64, DI
-	DECQ CX
-	JNZ f16blk
-f16tail:
-	VADDPS Y1, Y0, Y0
-	VADDPS Y3, Y2, Y2
-	VADDPS Y2, Y0, Y0
-	HSUM8
-	MOVQ tail+40(FP), CX
-	TESTQ CX, CX
-	JZ f16done
-f16t:
-	MOVWLZX 0(SI), AX
-	MOVWLZX 0(DI), BX
-	VMOVD AX, X4
-	VMOVD BX, X5
-	VCVTPH2PS X4, X4
-	VCVTPH2PS X5, X5
-	VFMADD231SS X5, X4, X0
-	ADDQ $2, SI
-	ADDQ $2, DI
-	DECQ CX
-	JNZ f16t
-f16done:
-	VMOVSS X0, (R8)
-	ADDQ $4, R8
-	ADDQ R9, R10
-	DECQ DX
-	JNZ f16row
-	VZEROUPPER
-	RET
-
 // q5shuf: VPSHUFB mask sending byte k/8 of the broadcast qh dword to byte k.
 DATA q5shuf<>+0(SB)/8, $0x0000000000000000
 DATA q5shuf<>+8(SB)/8, $0x0101010101010101
@@ -944,5 +828,202 @@ bftblk:
 	ADDQ R9, R10
 	DECQ DX
 	JNZ bftrow
+	VZEROUPPER
+	RET
+
+// F32 and F16 products in llama.cpp's order (x86, AVX-512 build), each
+// 16-lane zmm accumulator emulated by a pair of 8-lane halves (lo, hi).
+
+// FMA16F32(off, lo, hi): lo, hi += the 16 products of float32 at off(SI), off(DI).
+#define FMA16F32(off, lo, hi) \
+	VMOVUPS (off)(SI), Y8; \
+	VFMADD231PS (off)(DI), Y8, lo; \
+	VMOVUPS (off+32)(SI), Y9; \
+	VFMADD231PS (off+32)(DI), Y9, hi
+
+// FMA16F16(off, lo, hi): the same for 16 fp16 values at off(SI), off(DI).
+#define FMA16F16(off, lo, hi) \
+	VCVTPH2PS (off)(SI), Y8; \
+	VCVTPH2PS (off)(DI), Y10; \
+	VFMADD231PS Y10, Y8, lo; \
+	VCVTPH2PS (off+16)(SI), Y9; \
+	VCVTPH2PS (off+16)(DI), Y11; \
+	VFMADD231PS Y11, Y9, hi
+
+// REDUCE4: ggml's GGML_F32x16_REDUCE of the accumulators (Y0,Y1) (Y2,Y3)
+// (Y4,Y5) (Y6,Y7): x0 += x2, x1 += x3, x0 += x1, then _mm512_reduce_add_ps;
+// leaves the float in X0.
+#define REDUCE4 \
+	VADDPS Y4, Y0, Y0; \
+	VADDPS Y5, Y1, Y1; \
+	VADDPS Y6, Y2, Y2; \
+	VADDPS Y7, Y3, Y3; \
+	VADDPS Y2, Y0, Y0; \
+	VADDPS Y3, Y1, Y1; \
+	VADDPS Y0, Y1, Y0; \
+	HSUM8
+
+#define ZERO8 \
+	VXORPS Y0, Y0, Y0; \
+	VXORPS Y1, Y1, Y1; \
+	VXORPS Y2, Y2, Y2; \
+	VXORPS Y3, Y3, Y3; \
+	VXORPS Y4, Y4, Y4; \
+	VXORPS Y5, Y5, Y5; \
+	VXORPS Y6, Y6, Y6; \
+	VXORPS Y7, Y7, Y7
+
+// func matVecF32GGML(w *byte, rb, nrows int, a *byte, n int, out *float32)
+// ggml_vec_dot_f32: four accumulators over 64-value steps, reduced, then
+// the rest by scalar FMAs into the float sum.
+TEXT ·matVecF32GGML(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), R10
+	MOVQ rb+8(FP), R9
+	MOVQ nrows+16(FP), DX
+	MOVQ out+40(FP), R8
+f32grow:
+	MOVQ R10, SI
+	MOVQ a+24(FP), DI
+	MOVQ n+32(FP), CX
+	ZERO8
+f32g64:
+	CMPQ CX, $64
+	JLT f32gsum
+	FMA16F32(0, Y0, Y1)
+	FMA16F32(64, Y2, Y3)
+	FMA16F32(128, Y4, Y5)
+	FMA16F32(192, Y6, Y7)
+	ADDQ $256, SI
+	ADDQ $256, DI
+	SUBQ $64, CX
+	JMP f32g64
+f32gsum:
+	REDUCE4
+	TESTQ CX, CX
+	JZ f32gdone
+f32gtail:
+	VMOVSS 0(SI), X4
+	VFMADD231SS 0(DI), X4, X0
+	ADDQ $4, SI
+	ADDQ $4, DI
+	DECQ CX
+	JNZ f32gtail
+f32gdone:
+	VMOVSS X0, (R8)
+	ADDQ $4, R8
+	ADDQ R9, R10
+	DECQ DX
+	JNZ f32grow
+	VZEROUPPER
+	RET
+
+// func matVecF16GGML(w *byte, rb, nrows int, a *byte, n int, out *float32)
+// ggml_vec_dot_f16: as F32, the sum kept in double precision and the rest
+// added one exact product at a time.
+TEXT ·matVecF16GGML(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), R10
+	MOVQ rb+8(FP), R9
+	MOVQ nrows+16(FP), DX
+	MOVQ out+40(FP), R8
+f16grow:
+	MOVQ R10, SI
+	MOVQ a+24(FP), DI
+	MOVQ n+32(FP), CX
+	ZERO8
+f16g64:
+	CMPQ CX, $64
+	JLT f16gsum
+	FMA16F16(0, Y0, Y1)
+	FMA16F16(32, Y2, Y3)
+	FMA16F16(64, Y4, Y5)
+	FMA16F16(96, Y6, Y7)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $64, CX
+	JMP f16g64
+f16gsum:
+	REDUCE4
+	VCVTSS2SD X0, X0, X8
+	TESTQ CX, CX
+	JZ f16gdone
+f16gtail:
+	MOVWLZX 0(SI), AX
+	MOVWLZX 0(DI), BX
+	VMOVD AX, X4
+	VMOVD BX, X5
+	VCVTPH2PS X4, X4
+	VCVTPH2PS X5, X5
+	VMULSS X5, X4, X4
+	VCVTSS2SD X4, X4, X4
+	VADDSD X4, X8, X8
+	ADDQ $2, SI
+	ADDQ $2, DI
+	DECQ CX
+	JNZ f16gtail
+f16gdone:
+	VCVTSD2SS X8, X8, X0
+	VMOVSS X0, (R8)
+	ADDQ $4, R8
+	ADDQ R9, R10
+	DECQ DX
+	JNZ f16grow
+	VZEROUPPER
+	RET
+
+// func matVecF32Tiny(w *byte, rb, nrows int, a *byte, n16 int, out *float32)
+// llama.cpp's batched F32 product (tinyBLAS): one accumulator over 16-value
+// steps, reduced once.
+TEXT ·matVecF32Tiny(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), R10
+	MOVQ rb+8(FP), R9
+	MOVQ nrows+16(FP), DX
+	MOVQ out+40(FP), R8
+f32trow:
+	MOVQ R10, SI
+	MOVQ a+24(FP), DI
+	MOVQ n16+32(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+f32tblk:
+	FMA16F32(0, Y0, Y1)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ f32tblk
+	VADDPS Y0, Y1, Y0
+	HSUM8
+	VMOVSS X0, (R8)
+	ADDQ $4, R8
+	ADDQ R9, R10
+	DECQ DX
+	JNZ f32trow
+	VZEROUPPER
+	RET
+
+// func matVecF16Tiny(w *byte, rb, nrows int, a *byte, n16 int, out *float32)
+TEXT ·matVecF16Tiny(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), R10
+	MOVQ rb+8(FP), R9
+	MOVQ nrows+16(FP), DX
+	MOVQ out+40(FP), R8
+f16trow:
+	MOVQ R10, SI
+	MOVQ a+24(FP), DI
+	MOVQ n16+32(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+f16tblk:
+	FMA16F16(0, Y0, Y1)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ f16tblk
+	VADDPS Y0, Y1, Y0
+	HSUM8
+	VMOVSS X0, (R8)
+	ADDQ $4, R8
+	ADDQ R9, R10
+	DECQ DX
+	JNZ f16trow
 	VZEROUPPER
 	RET

@@ -61,16 +61,17 @@
 //
 //   - MatMul (prefill), with AVX-512 VNNI: Q4_0 and Q4_K (llama.cpp's
 //     repacked gemm kernels for four vectors at a time, gemv for the rest).
-//     For the other types its kernels add in another order than the fast
-//     batched kernels here, and MatMulExact gives its values at MatVec's
-//     rate.
+//     For Q8_0, Q5_0, Q5_K and Q6_K its kernels add in another order than
+//     the fast batched kernels here, and MatMulExact gives its values at
+//     MatVec's rate.
 //
-//   - BF16, with AVX2: MatVec as ggml_vec_dot_bf16 and MatMul as llama.cpp's
-//     batched tinyBLAS kernel, both emulating AVX512-BF16's VDPBF16PS (exact
-//     products, odd pair first, rounded after each; subnormals aside).
+//   - F32, F16 and BF16, with AVX2: MatVec as ggml_vec_dot_f32/f16/bf16
+//     and MatMul as llama.cpp's batched tinyBLAS kernels (BF16 emulating
+//     AVX512-BF16's VDPBF16PS: exact products, odd pair first, rounded after
+//     each; subnormals aside).
 //
 // Dequantize, too, gives ggml's values (its get_rows: the embedding lookup).
-// F32 and F16 products, and the portable code, agree within rounding.
+// The portable code agrees within rounding.
 //
 // # Contracts
 //
