@@ -163,7 +163,9 @@ func TestBrowserOfflineChat(t *testing.T) {
 		navigate(t, tab, srv.URL()+"/test/openai.html")
 		waitFor(t, tab, 20*time.Second, `window.runOpenAI`)
 		srv.Stop() // the calls go to the offline endpoint
-		res := eval[map[string]any](t, tab, 60*time.Second, fmt.Sprintf(`window.runOpenAI(%q, %q, %d)`, modelID, prompt, maxTokens))
+		words := strings.Fields(want)
+		stop := words[len(words)/2]
+		res := eval[map[string]any](t, tab, 60*time.Second, fmt.Sprintf(`window.runOpenAI(%q, %q, %d, %q)`, modelID, prompt, maxTokens, stop))
 		if res["error"] != nil {
 			t.Fatalf("openai client: %v", res["error"])
 		}
@@ -175,6 +177,18 @@ func TestBrowserOfflineChat(t *testing.T) {
 		}
 		if res["badStatus"] != float64(400) {
 			t.Errorf("malformed request through the client: status %v, want 400", res["badStatus"])
+		}
+		if res["missingStatus"] != float64(404) || res["missingCode"] != "model_not_found" {
+			t.Errorf("unknown model: status %v code %v, want 404 model_not_found", res["missingStatus"], res["missingCode"])
+		}
+		if ms, _ := res["models"].([]any); len(ms) != 1 || ms[0] != modelID {
+			t.Errorf("models.list() = %v, want [%s]", res["models"], modelID)
+		}
+		if wantStopped := want[:strings.Index(want, stop)]; res["stopped"] != wantStopped || res["stoppedFinish"] != "stop" {
+			t.Errorf("stop %q: got %q (%v), want %q (stop)", stop, res["stopped"], res["stoppedFinish"], wantStopped)
+		}
+		if s, _ := res["sampled"].([]any); len(s) != 2 || s[0] != s[1] || s[0] == "" {
+			t.Errorf("seeded sampling is not reproducible: %q", res["sampled"])
 		}
 	})
 
