@@ -224,3 +224,30 @@ func TestBrowserOfflineChat(t *testing.T) {
 		}
 	})
 }
+
+// TestBrowserOwnerTabCloses closes the tab that runs the model: a tab that shared it takes over
+// (it was waiting for the engine's Web Lock), loads the model itself and keeps answering.
+func TestBrowserOwnerTabCloses(t *testing.T) {
+	needBrowser(t)
+	appDir := app(t)
+	modelsDir, _ := models(t, 128<<10)
+	srv := newServer(t, appDir, modelsDir)
+	ctx := startBrowser(t) // this first tab stays blank
+	owner, closeOwner := chromedp.NewContext(ctx)
+	if err := chromedp.Do(owner); err != nil {
+		t.Fatal(err)
+	}
+	defer closeOwner()
+	navigate(t, owner, srv.URL()+"/")
+	waitReady(t, owner, true)
+	other := newTab(t, ctx)
+	navigate(t, other, srv.URL()+"/")
+	waitReady(t, other, false)
+	waitFor(t, other, 10*time.Second, `document.querySelector('#engine').textContent.includes('shared with another tab')`)
+	closeOwner()
+	waitFor(t, other, 30*time.Second, `document.querySelector('#engine').textContent.startsWith('Ready · on this device')`)
+	want := nativeGreedy(t, []wire.Message{{Role: "user", Content: prompt}}, 24)
+	if got := chatUI(t, other, prompt, 24); got.Text != want {
+		t.Errorf("after the owner closed: %q, want %q", got.Text, want)
+	}
+}
