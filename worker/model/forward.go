@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"sync"
-	"unsafe"
 
 	"aisle/worker/gguf"
 	"aisle/worker/quant"
@@ -29,9 +28,9 @@ type Model struct {
 
 	// ExactPrefill makes batched (prompt) matrix products add in llama.cpp's own order
 	// (quant.MatMulExact), so that a prompt's logits are bit-identical to llama.cpp's on x86 with
-	// AVX2 rather than equal to float rounding. It costs prefill speed for Q8_0, Q5_K and Q6_K
-	// weights; decoding is unaffected (its products are always in llama.cpp's order). Set it
-	// before the first Eval.
+	// AVX2 rather than equal to float rounding. It costs prefill speed for the weight types whose
+	// fast batched product adds in another order (Q8_0 prefill: about 2.5x slower); decoding is
+	// unaffected (its products are always in llama.cpp's order). Set it before the first Eval.
 	ExactPrefill bool
 }
 
@@ -239,7 +238,16 @@ func (s *Session) forward(tokens []int, out []float32, all bool) {
 		// SwiGLU: down(silu(gate x) * up x), then residual
 		hb, hb2 := s.hb[:n*c.FFNDim], s.hb2[:n*c.FFNDim]
 		s.matmul(xb, n, []proj{{&L.Wgate, hb}, {&L.Wup, hb2}})
-		m.pool.For(n*c.FFNDim, 64, func(lo, hi int) { swiglu(hb[lo:hi], hb2[lo:hi]) })
+		if c.FFNDim%16 == 0 { // ggml's 16-lane groups start at each row's start: any 64-aligned split keeps them
+			m.pool.For(n*c.FFNDim, 64, func(lo, hi int) { swiglu(hb[lo:hi], hb2[lo:hi]) })
+		} else {
+			f := c.FFNDim
+			m.pool.For(n, 1, func(lo, hi int) {
+				for b := lo; b < hi; b++ {
+					swiglu(hb[b*f:(b+1)*f], hb2[b*f:(b+1)*f])
+				}
+			})
+		}
 		s.matmul(hb, n, []proj{{&L.Wdown, xb2}})
 		add(x, xb2)
 	}
@@ -337,10 +345,6 @@ type proj struct {
 // does (for example Q8_0 for Q8_0/Q4_0 weights, Q8_K for K-quants).
 func (s *Session) matmul(in []float32, n int, projs []proj) {
 	cols := projs[0].m.Cols
-	if projs[0].m.Type == quant.F32 {
-		s.matmulF32(in, n, projs)
-		return
-	}
 	acts := make([][]byte, len(projs))
 	total := 0
 	s.acts.reset()
@@ -365,53 +369,6 @@ func (s *Session) matmul(in []float32, n int, projs []proj) {
 			base += p.m.Rows
 		}
 	})
-}
-
-// matmulF32 is matmul for F32 weights (the projections of a fused group share their type),
-// in ggml's orders: ggml_vec_dot_f32 for one token, llamafile's tinyBLAS for several (when the
-// width is a multiple of 16, as it requires).
-func (s *Session) matmulF32(in []float32, n int, projs []proj) {
-	cols := projs[0].m.Cols
-	total := 0
-	for _, p := range projs {
-		total += p.m.Rows
-	}
-	s.m.pool.For(total, 4, func(lo, hi int) {
-		base := 0
-		for _, p := range projs {
-			w := f32s(p.m.Data)
-			r0, r1 := max(lo-base, 0), min(hi-base, p.m.Rows)
-			base += p.m.Rows
-			for r := r0; r < r1; r++ {
-				if n == 1 || cols%16 != 0 || r+4 > r1 {
-					for b := 0; b < n; b++ {
-						x := in[b*cols : (b+1)*cols]
-						if n == 1 || cols%16 != 0 {
-							p.out[b*p.m.Rows+r] = dot(w[r*cols:(r+1)*cols], x)
-						} else {
-							p.out[b*p.m.Rows+r] = dot16(w[r*cols:(r+1)*cols], x)
-						}
-					}
-					continue
-				}
-				// four rows at a time, sharing each token's loads
-				var o4 [4]float32
-				for b := 0; b < n; b++ {
-					dot16x4(&o4, w[r*cols:], cols, in[b*cols:(b+1)*cols], cols)
-					copy(p.out[b*p.m.Rows+r:b*p.m.Rows+r+4], o4[:])
-				}
-				r += 3
-			}
-		}
-	})
-}
-
-// f32s views little-endian float32 bytes (aligned: GGUF aligns tensor data) as floats.
-func f32s(b []byte) []float32 {
-	if len(b) == 0 {
-		return nil
-	}
-	return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), len(b)/4)
 }
 
 // actCache converts an input batch to activation formats, once per format per matmul call
