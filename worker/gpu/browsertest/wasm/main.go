@@ -1,0 +1,149 @@
+//go:build js && wasm
+
+// Command wasm is the browser side of the GPU backend's browser test: run in a dedicated Worker
+// (testdata/worker.js), it fetches a model as shards, opens it with gguf.OpenShards, decodes
+// greedily on the GPU (navigator.gpu through the same Go code as the native backend) and on the
+// CPU path, and posts both token sequences and their speeds to the page.
+//
+// The worker sets globalThis.aisleTest = {shards: [URL...], n: tokens} before starting Go.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"syscall/js"
+	"time"
+
+	"aisle/worker/gguf"
+	"aisle/worker/gpu"
+	"aisle/worker/model"
+	"aisle/worker/sample"
+)
+
+func main() {
+	res, err := run()
+	if err != nil {
+		res = map[string]any{"error": err.Error()}
+	}
+	js.Global().Call("postMessage", js.ValueOf(res))
+}
+
+// await blocks until the promise p settles. Called from main's goroutine, never from a callback.
+func await(p js.Value) (js.Value, error) {
+	type result struct {
+		v   js.Value
+		err error
+	}
+	ch := make(chan result, 1)
+	ok := js.FuncOf(func(_ js.Value, args []js.Value) any { ch <- result{v: args[0]}; return nil })
+	fail := js.FuncOf(func(_ js.Value, args []js.Value) any {
+		ch <- result{err: errors.New(args[0].Call("toString").String())}
+		return nil
+	})
+	defer ok.Release()
+	defer fail.Release()
+	p.Call("then", ok, fail)
+	r := <-ch
+	return r.v, r.err
+}
+
+func fetchBytes(url string) ([]byte, error) {
+	resp, err := await(js.Global().Call("fetch", url))
+	if err != nil {
+		return nil, fmt.Errorf("fetch %s: %w", url, err)
+	}
+	if !resp.Get("ok").Bool() {
+		return nil, fmt.Errorf("fetch %s: HTTP %d", url, resp.Get("status").Int())
+	}
+	buf, err := await(resp.Call("arrayBuffer"))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", url, err)
+	}
+	arr := js.Global().Get("Uint8Array").New(buf)
+	b := make([]byte, arr.Length())
+	js.CopyBytesToGo(b, arr)
+	return b, nil
+}
+
+func ints(v []int) []any {
+	out := make([]any, len(v))
+	for i, x := range v {
+		out[i] = x
+	}
+	return out
+}
+
+func run() (map[string]any, error) {
+	cfg := js.Global().Get("aisleTest")
+	if !cfg.Truthy() {
+		return nil, errors.New("globalThis.aisleTest is not set")
+	}
+	n := cfg.Get("n").Int()
+	urls := cfg.Get("shards")
+	var shards [][]byte
+	for i := 0; i < urls.Length(); i++ {
+		b, err := fetchBytes(urls.Index(i).String())
+		if err != nil {
+			return nil, err
+		}
+		shards = append(shards, b)
+	}
+	f, err := gguf.OpenShards(shards)
+	if err != nil {
+		return nil, err
+	}
+	m, err := model.Load(f, 1)
+	if err != nil {
+		return nil, err
+	}
+	defer m.Close()
+	prompt := []int{1} // BOS
+
+	// CPU path (WebAssembly, one thread)
+	s := m.NewSession(0)
+	start := time.Now()
+	logits, err := s.Eval(prompt, false)
+	if err != nil {
+		return nil, err
+	}
+	var cpuToks []int
+	for len(cpuToks) < n {
+		next := sample.Greedy(logits)
+		cpuToks = append(cpuToks, next)
+		if len(cpuToks) < n {
+			if logits, err = s.Eval([]int{next}, false); err != nil {
+				return nil, err
+			}
+		}
+	}
+	cpuSecs := time.Since(start).Seconds()
+
+	// GPU path (WebGPU), greedy sampling on the GPU
+	d, err := gpu.Open(gpu.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer d.Destroy()
+	r, err := gpu.NewRunner(d, m, 0, gpu.RunnerOptions{})
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	start = time.Now()
+	var gpuToks []int
+	if err := r.Decode(prompt, n, func(tok int) bool { gpuToks = append(gpuToks, tok); return true }); err != nil {
+		return nil, err
+	}
+	gpuSecs := time.Since(start).Seconds()
+	return map[string]any{
+		"adapter":     d.Adapter,
+		"software":    d.Software,
+		"maxBinding":  float64(d.MaxBinding),
+		"gpu":         ints(gpuToks),
+		"cpu":         ints(cpuToks),
+		"gpuTokPerS":  float64(n) / gpuSecs,
+		"cpuTokPerS":  float64(n) / cpuSecs,
+		"dispatches":  r.Dispatches(),
+		"weightBytes": float64(r.WeightBytes()),
+	}, nil
+}
