@@ -15,6 +15,14 @@ type mulmatGolden struct {
 	dequant  map[Type][]float32    // ggml's to_float of the first 4 rows
 	out      map[Type][2][]float32 // n = 1, n = 7
 	unpacked map[Type][2][]float32 // Q4_0 and Q4_K kept as they are
+	tails    []tailCase
+}
+
+// tailCase is a product whose rows are not a multiple of 64 values long.
+type tailCase struct {
+	cols int
+	w, x []float32
+	out  map[Type][2][]float32
 }
 
 const mmRows, mmCols = 32, 512
@@ -48,6 +56,17 @@ func readMulmatGolden(t *testing.T) mulmatGolden {
 		g.unpacked[typ] = [2][]float32{floats(mmRows), floats(7 * mmRows)}
 	}
 	g.out[BF16] = [2][]float32{floats(mmRows), floats(7 * mmRows)}
+	for _, k := range []int{544, 552} {
+		tc := tailCase{cols: k, w: floats(mmRows * k), x: floats(7 * k), out: map[Type][2][]float32{}}
+		types := []Type{Q8_0, Q4_0, Q5_0, F16, F32, BF16}
+		if k%32 != 0 {
+			types = types[3:]
+		}
+		for _, typ := range types {
+			tc.out[typ] = [2][]float32{floats(mmRows), floats(7 * mmRows)}
+		}
+		g.tails = append(g.tails, tc)
+	}
 	if len(data) != 0 {
 		t.Fatalf("%d bytes left over in mulmat.bin", len(data))
 	}
@@ -76,6 +95,45 @@ func mustMatchGGML(t Type, path string) bool {
 // TestMulMatGolden compares MatVec, MatMul and MatMulExact with llama.cpp's
 // ggml_mul_mat on the same weights and activations: bit for bit where this
 // package claims it, within rounding everywhere.
+// TestMulMatGoldenTails: rows of 544 and 552 values (the row kernels'
+// remainders; at 552 llama.cpp's batched float kernels fall back to its
+// row products) give llama.cpp's values too.
+func TestMulMatGoldenTails(t *testing.T) {
+	if !rowKernelsMatchGGML {
+		t.Skip("no AVX2: the portable code adds in another order than llama.cpp")
+	}
+	g := readMulmatGolden(t)
+	for _, tc := range g.tails {
+		for typ, want := range tc.out {
+			w, err := Quantize(typ, tc.w)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ab := mustActBytes(t, typ, tc.cols)
+			a := make([]byte, 7*ab)
+			for j := 0; j < 7; j++ {
+				QuantizeActivations(typ, tc.x[j*tc.cols:(j+1)*tc.cols], a[j*ab:(j+1)*ab])
+			}
+			got1 := make([]float32, mmRows)
+			MatVec(typ, w, tc.cols, a, got1, 0, mmRows)
+			got7 := make([]float32, 7*mmRows)
+			MatMulExact(typ, w, tc.cols, a, 7, got7, mmRows, 0, mmRows)
+			for i := range got1 {
+				if got1[i] != want[0][i] {
+					t.Errorf("%v, %d values: MatVec row %d = %v, llama.cpp %v", typ, tc.cols, i, got1[i], want[0][i])
+					break
+				}
+			}
+			for i := range got7 {
+				if got7[i] != want[1][i] {
+					t.Errorf("%v, %d values: MatMulExact value %d = %v, llama.cpp %v", typ, tc.cols, i, got7[i], want[1][i])
+					break
+				}
+			}
+		}
+	}
+}
+
 // TestDequantizeGolden: Dequantize gives exactly ggml's to_float values
 // (which its get_rows, the embedding lookup, uses).
 func TestDequantizeGolden(t *testing.T) {

@@ -875,7 +875,7 @@ bftblk:
 
 // func matVecF32GGML(w *byte, rb, nrows int, a *byte, n int, out *float32)
 // ggml_vec_dot_f32: four accumulators over 64-value steps, reduced, then
-// the rest by scalar FMAs into the float sum.
+// the rest added one rounded product at a time to the float sum.
 TEXT ·matVecF32GGML(SB), NOSPLIT, $0-48
 	MOVQ w+0(FP), R10
 	MOVQ rb+8(FP), R9
@@ -903,7 +903,8 @@ f32gsum:
 	JZ f32gdone
 f32gtail:
 	VMOVSS 0(SI), X4
-	VFMADD231SS 0(DI), X4, X0
+	VMULSS 0(DI), X4, X4
+	VADDSS X4, X0, X0
 	ADDQ $4, SI
 	ADDQ $4, DI
 	DECQ CX

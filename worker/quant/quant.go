@@ -68,9 +68,7 @@
 //   - F32, F16 and BF16, with AVX2: MatVec as ggml_vec_dot_f32/f16/bf16
 //     and MatMul as llama.cpp's batched tinyBLAS kernels (BF16 emulating
 //     AVX512-BF16's VDPBF16PS: exact products, odd pair first, rounded after
-//     each; subnormals aside). Checked for rows whose length is a multiple
-//     of 64; the remainder of other rows follows ggml's code as read, not
-//     yet checked against it.
+//     each; subnormals aside).
 //
 // Dequantize, too, gives ggml's values (its get_rows: the embedding lookup).
 // The portable code agrees within rounding.

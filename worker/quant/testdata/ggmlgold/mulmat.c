@@ -93,6 +93,27 @@ int main(int argc, char **argv) {
         run(be, ggml_backend_get_default_buffer_type(be), GGML_TYPE_BF16, M, K, ns[k], wf, x, out);
         fwrite(out, sizeof(float), M * ns[k], f);
     }
+    // appended: rows whose length is not a multiple of 64 (the row kernels' remainders) nor, for
+    // 552, of 16 or 32 (the batched float kernels then fall back to the row products)
+    int ks[] = { 544, 552 };
+    for (int kk = 0; kk < 2; kk++) {
+        int K2 = ks[kk];
+        float *w2 = malloc(sizeof(float) * M * K2), *x2 = malloc(sizeof(float) * NMAX * K2), *o2 = malloc(sizeof(float) * M * NMAX);
+        for (int i = 0; i < M*K2; i++) w2[i] = rnd();
+        for (int i = 0; i < NMAX*K2; i++) x2[i] = rnd() * 3;
+        fwrite(w2, sizeof(float), M*K2, f);
+        fwrite(x2, sizeof(float), NMAX*K2, f);
+        enum ggml_type tt[] = { GGML_TYPE_Q8_0, GGML_TYPE_Q4_0, GGML_TYPE_Q5_0, GGML_TYPE_F16, GGML_TYPE_F32, GGML_TYPE_BF16 };
+        for (int ti = (K2 % 32 ? 3 : 0); ti < 6; ti++) {
+            ggml_backend_buffer_type_t wbuft = ggml_backend_get_default_buffer_type(be);
+            if (extra && extra[0] && tt[ti] == GGML_TYPE_Q4_0) wbuft = extra[0];
+            for (int k = 0; k < 2; k++) {
+                run(be, wbuft, tt[ti], M, K2, ns[k], w2, x2, o2);
+                fwrite(o2, sizeof(float), M * ns[k], f);
+            }
+        }
+        free(w2); free(x2); free(o2);
+    }
     fclose(f);
     ggml_backend_free(be);
     return 0;
