@@ -3,6 +3,7 @@ package pwa_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -249,5 +250,33 @@ func TestBrowserOwnerTabCloses(t *testing.T) {
 	want := nativeGreedy(t, []wire.Message{{Role: "user", Content: prompt}}, 24)
 	if got := chatUI(t, other, prompt, 24); got.Text != want {
 		t.Errorf("after the owner closed: %q, want %q", got.Text, want)
+	}
+}
+
+// TestBrowserCrossOriginIsolated serves the app with COOP/COEP (the server's
+// -cross-origin-isolated mode): offline, the service worker must replay those headers, or the
+// page loses its isolation and cannot start its worker.
+func TestBrowserCrossOriginIsolated(t *testing.T) {
+	needBrowser(t)
+	appDir := app(t)
+	modelsDir, _ := models(t, 128<<10)
+	srv := newServer(t, appDir, modelsDir)
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		w.Header().Set("Cross-Origin-Opener-Policy", "same-origin")
+		w.Header().Set("Cross-Origin-Embedder-Policy", "require-corp")
+		return false
+	})
+	ctx := startBrowser(t)
+	navigate(t, ctx, srv.URL()+"/")
+	waitReady(t, ctx, true)
+	srv.Stop()
+	reload(t, ctx)
+	waitReady(t, ctx, true)
+	if !eval[bool](t, ctx, 5*time.Second, `crossOriginIsolated`) {
+		t.Error("the page served offline is not cross-origin isolated")
+	}
+	want := nativeGreedy(t, []wire.Message{{Role: "user", Content: prompt}}, 16)
+	if got := chatUI(t, ctx, prompt, 16); got.Text != want {
+		t.Errorf("chat: %q, want %q", got.Text, want)
 	}
 }

@@ -66,6 +66,19 @@ type Shell struct {
 // ShellCachePrefix starts the name of every app shell cache; the version follows.
 const ShellCachePrefix = "aisle-shell-"
 
+// headersKey is the entry of the shell cache that holds, per file, the response headers the
+// server sent that must be replayed when the file is served from the cache (ReplayHeaders).
+const headersKey = "/.aisle-precache-headers.json"
+
+// ReplayHeaders are the response headers kept with each precached file and sent again when it is
+// served offline: without them a cross-origin-isolated app (COOP/COEP) could not start its worker,
+// and a page would lose its Content-Security-Policy.
+var ReplayHeaders = []string{
+	"Content-Security-Policy", "Cross-Origin-Embedder-Policy", "Cross-Origin-Opener-Policy",
+	"Cross-Origin-Resource-Policy", "Permissions-Policy", "Referrer-Policy", "X-Frame-Options",
+	"X-Content-Type-Options",
+}
+
 func (s *Shell) cacheName() string { return ShellCachePrefix + s.Version }
 
 func (s *Shell) client() *http.Client {
@@ -79,7 +92,7 @@ func (s *Shell) client() *http.Client {
 // new cache named after the version. A file that does not match (the server was updated during
 // the install) fails the install; the browser tries again on the next visit.
 func (s *Shell) Install(ctx context.Context) error {
-	b, err := s.get(ctx, "/precache.json")
+	b, _, err := s.get(ctx, "/precache.json")
 	if err != nil {
 		return err
 	}
@@ -102,14 +115,25 @@ func (s *Shell) Install(ctx context.Context) error {
 	for _, k := range have {
 		stored[k] = true
 	}
+	replay := map[string]map[string]string{}
+	if b, err := c.Get(ctx, headersKey); err == nil {
+		json.Unmarshal(b, &replay) // an earlier, interrupted install of this version
+	}
 	for _, f := range pc.Files {
-		if stored[f.URL] {
+		if stored[f.URL] && replay[f.URL] != nil {
 			continue
 		}
-		data, err := s.get(ctx, f.URL)
+		data, hdr, err := s.get(ctx, f.URL)
 		if err != nil {
 			return err
 		}
+		keep := map[string]string{}
+		for _, h := range ReplayHeaders {
+			if v := hdr.Get(h); v != "" {
+				keep[h] = v
+			}
+		}
+		replay[f.URL] = keep
 		sum := sha256.Sum256(data)
 		if got := hex.EncodeToString(sum[:])[:16]; got != f.Revision {
 			return fmt.Errorf("%s has revision %s, want %s: the app was updated during the install", f.URL, got, f.Revision)
@@ -118,7 +142,30 @@ func (s *Shell) Install(ctx context.Context) error {
 			return err
 		}
 	}
+	hb, _ := json.Marshal(replay)
+	if err := c.Put(ctx, headersKey, hb, "application/json"); err != nil {
+		return err
+	}
 	return c.Put(ctx, "/precache.json", b, "application/json")
+}
+
+// replay sets the kept response headers of the precached file p (see ReplayHeaders).
+func (s *Shell) replay(ctx context.Context, w http.ResponseWriter, p string) {
+	c, err := s.Caches.Open(ctx, s.cacheName())
+	if err != nil {
+		return
+	}
+	b, err := c.Get(ctx, headersKey)
+	if err != nil {
+		return
+	}
+	var all map[string]map[string]string
+	if json.Unmarshal(b, &all) != nil {
+		return
+	}
+	for k, v := range all[p] {
+		w.Header().Set(k, v)
+	}
 }
 
 // Activate deletes the shell caches of other versions and model caches of older layouts.
@@ -139,20 +186,21 @@ func (s *Shell) Activate(ctx context.Context) error {
 	return nil
 }
 
-func (s *Shell) get(ctx context.Context, p string) ([]byte, error) {
+func (s *Shell) get(ctx context.Context, p string) ([]byte, http.Header, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.Origin+p, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	resp, err := s.client().Do(req)
 	if err != nil {
-		return nil, wire.Errorf(wire.CodeNetwork, "fetch %s: %v", p, err)
+		return nil, nil, wire.Errorf(wire.CodeNetwork, "fetch %s: %v", p, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, wire.Errorf(wire.CodeNetwork, "fetch %s: HTTP %d", p, resp.StatusCode)
+		return nil, nil, wire.Errorf(wire.CodeNetwork, "fetch %s: HTTP %d", p, resp.StatusCode)
 	}
-	return io.ReadAll(resp.Body)
+	b, err := io.ReadAll(resp.Body)
+	return b, resp.Header, err
 }
 
 // ServeHTTP answers a GET or HEAD for the shell.
@@ -163,13 +211,17 @@ func (s *Shell) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p += "index.html"
 	}
 	if s.Direct != nil {
+		s.replay(ctx, w, p)
 		w.Header().Set("X-Aisle-Source", "precache")
 		if s.Direct(w, r, s.cacheName(), p, delivery.ContentType(p)) {
 			return
 		}
-		w.Header().Del("X-Aisle-Source")
+		for h := range w.Header() {
+			w.Header().Del(h)
+		}
 	} else if c, err := s.Caches.Open(ctx, s.cacheName()); err == nil {
 		if b, err := c.Get(ctx, p); err == nil {
+			s.replay(ctx, w, p)
 			w.Header().Set("Content-Type", delivery.ContentType(p))
 			w.Header().Set("X-Aisle-Source", "precache")
 			w.WriteHeader(http.StatusOK)
@@ -205,6 +257,7 @@ func (s *Shell) offline(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "You are offline and this page is not stored on the device.", http.StatusServiceUnavailable)
 		return
 	}
+	s.replay(ctx, w, "/offline.html")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("X-Aisle-Source", "offline")
 	w.WriteHeader(http.StatusServiceUnavailable)

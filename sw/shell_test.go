@@ -84,7 +84,12 @@ func get(t *testing.T, h http.Handler, path, accept string) *httptest.ResponseRe
 
 func TestShellInstallServeOffline(t *testing.T) {
 	fsys, version := appFS(t, map[string]string{"index.html": "<h1>app</h1>", "offline.html": "<h1>offline</h1>", "app.js": "go()"})
-	srv := httptest.NewServer(delivery.New(delivery.Options{App: fsys}))
+	app := delivery.New(delivery.Options{App: fsys})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cross-Origin-Embedder-Policy", "require-corp") // as a cross-origin-isolated server
+		w.Header().Set("Set-Cookie", "not=kept")
+		app.ServeHTTP(w, r)
+	}))
 	caches := &memCaches{}
 	caches.Open(context.Background(), ShellCachePrefix+"old")
 	caches.Open(context.Background(), "aisle-models-v0")
@@ -106,7 +111,8 @@ func TestShellInstallServeOffline(t *testing.T) {
 	if rec := get(t, shell, "/", "text/html"); rec.Code != 200 || rec.Body.String() != "<h1>app</h1>" || rec.Header().Get("X-Aisle-Source") != "precache" {
 		t.Errorf("offline /: %d %q", rec.Code, rec.Body)
 	}
-	if rec := get(t, shell, "/app.js?v=2", ""); rec.Code != 200 || rec.Header().Get("Content-Type") != "text/javascript; charset=utf-8" {
+	if rec := get(t, shell, "/app.js?v=2", ""); rec.Code != 200 || rec.Header().Get("Content-Type") != "text/javascript; charset=utf-8" ||
+		rec.Header().Get("Cross-Origin-Embedder-Policy") != "require-corp" || rec.Header().Get("Set-Cookie") != "" {
 		t.Errorf("offline app.js: %d %q", rec.Code, rec.Header())
 	}
 	if rec := get(t, shell, "/elsewhere.html", "text/html"); rec.Code != 503 || rec.Body.String() != "<h1>offline</h1>" {

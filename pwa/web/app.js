@@ -54,10 +54,19 @@ function startWorker() {
   if (ui.ready) preload();
 }
 
-// restartWorker replaces an inference worker that stopped answering (crashed or killed).
+// restartWorker replaces an inference worker that stopped answering (crashed or killed), at
+// most three times in two minutes: a worker that cannot start at all is reported, not retried.
 function restartWorker() {
   if (ui.worker) ui.worker.terminate();
+  ui.worker = null;
   ui.loaded = false;
+  const now = Date.now();
+  ui.restartTimes = (ui.restartTimes || []).filter((t) => now - t < 120000);
+  if (ui.restartTimes.length >= 3) {
+    setEngine('The model cannot start on this device. Reload the app to try again.');
+    return;
+  }
+  ui.restartTimes.push(now);
   metrics.restarts = (metrics.restarts || 0) + 1;
   startWorker();
 }
