@@ -2,6 +2,8 @@ package pwa_test
 
 import (
 	"fmt"
+	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -21,10 +23,23 @@ import (
 //	first_ttft_ms  send to first token of the first answer after the model was loaded
 //	ttft_ms        send to first token, later answers
 //	decode_tok/s   tokens after the first per second
+//
+// AISLE_BENCH_GGUF=path runs them on another GGUF (published in the default 16-64 MiB shards),
+// e.g. one written by `slm gen-model --shape smollm2-135m --type q8_0`.
 const (
 	benchPrompt = "Once upon a time"
 	benchTokens = 200
 )
+
+// benchModel publishes the benchmark's model and returns its folder, ID and GGUF path.
+func benchModel(b *testing.B) (string, string, string) {
+	if p := os.Getenv("AISLE_BENCH_GGUF"); p != "" {
+		dir, _ := publishModel(b, p, "bench", 0)
+		return dir, "bench", p
+	}
+	dir, _ := models(b, 256<<10)
+	return dir, modelID, modelPath
+}
 
 func BenchmarkBrowserChat(b *testing.B) { benchChat(b, "cpu", benchTokens) }
 
@@ -35,7 +50,7 @@ func BenchmarkBrowserChatGPU(b *testing.B) { benchChat(b, "gpu", 24) }
 func benchChat(b *testing.B, backend string, tokens int) {
 	needBrowser(b)
 	appDir := app(b)
-	modelsDir, _ := models(b, 256<<10)
+	modelsDir, id, _ := benchModel(b)
 	srv := newServer(b, appDir, modelsDir)
 	ctx := startBrowser(b, chromedp.Flag("enable-unsafe-webgpu", true))
 	navigate(b, ctx, srv.URL()+"/")
@@ -71,7 +86,7 @@ func benchChat(b *testing.B, backend string, tokens int) {
 		body: JSON.stringify({model: %q, messages: [{role: 'user', content: %q}], max_tokens: %d, temperature: 0})})
 		.then(async (r) => { const j = await r.json(); const t = {};
 			for (const m of r.headers.get('Server-Timing').split(',')) { const [k, d] = m.trim().split(';dur='); t[k] = Number(d); }
-			t.tokens = j.usage.completion_tokens; return t; })`, modelID, benchPrompt, tokens))
+			t.tokens = j.usage.completion_tokens; return t; })`, id, benchPrompt, tokens))
 	n := float64(b.N)
 	b.ReportMetric(st["prefill"], "worker_prefill_ms")
 	if st["tokens"] > 1 {
@@ -89,8 +104,15 @@ func BenchmarkBrowserWllama(b *testing.B) {
 	needBrowser(b)
 	needPeer(b, "@wllama/wllama/esm/index.js")
 	appDir := app(b)
-	modelsDir, _ := models(b, 256<<10)
+	modelsDir, _, gguf := benchModel(b)
 	srv := newServer(b, appDir, modelsDir)
+	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
+		if r.URL.Path != "/test-model.gguf" {
+			return false
+		}
+		http.ServeFile(w, r, gguf)
+		return true
+	})
 	ctx := startBrowser(b)
 	navigate(b, ctx, srv.URL()+"/test/wllama.html")
 	waitFor(b, ctx, 20*time.Second, `window.runWllama`)

@@ -80,8 +80,14 @@ func app(t testing.TB) string {
 // models publishes stories260K in shards of about shard bytes.
 func models(t testing.TB, shard int64) (string, *delivery.Manifest) {
 	t.Helper()
+	return publishModel(t, modelPath, modelID, shard)
+}
+
+// publishModel publishes the GGUF at path as model id.
+func publishModel(t testing.TB, path, id string, shard int64) (string, *delivery.Manifest) {
+	t.Helper()
 	root := t.TempDir()
-	m, err := publish.Publish(root, modelPath, publish.PublishOptions{ID: modelID, ShardSize: shard})
+	m, err := publish.Publish(root, path, publish.PublishOptions{ID: id, ShardSize: shard})
 	if err != nil {
 		t.Fatal(err)
 	}
