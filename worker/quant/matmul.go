@@ -56,8 +56,8 @@ func MatMul(t Type, w []byte, cols int, a []byte, nb int, out []float32, rows, r
 // every quantized type. Q8_0 and Q5_0 weights llama.cpp multiplies with its
 // tinyBLAS kernels and Q5_K and Q6_K with ggml_vec_dot_*, all adding in the
 // order of ggml_vec_dot_*, which the row kernels follow: MatMulExact runs
-// MatVec once per vector for them, at MatVec's rate (several times slower
-// than MatMul with AVX-512 VNNI). Q4_0 and Q4_K llama.cpp repacks, and
+// MatVec for every vector over chunks of rows that stay in cache, at the
+// row kernels' rate (several times slower than MatMul with AVX-512 VNNI). Q4_0 and Q4_K llama.cpp repacks, and
 // multiplies four vectors at a time with one kernel and the rest with
 // another; MatMul with AVX-512 VNNI follows both, and MatMulExact is MatMul
 // there (without VNNI, Q4_K matches only for the last nb%4 vectors).
@@ -73,8 +73,19 @@ func MatMulExact(t Type, w []byte, cols int, a []byte, nb int, out []float32, ro
 		matMul(t, w, rb, cols, a[:nb*ab], ab, nb, out, rows, r0, r1)
 		return
 	}
-	for b := 0; b < nb; b++ {
-		matVec(t, w, rb, cols, a[b*ab:b*ab+ab], out[b*rows:], r0, r1)
+	rowVectors(matVec, t, w, rb, cols, a, ab, nb, out, rows, r0, r1)
+}
+
+// rowVectors runs a row kernel for nb vectors over rows [r0, r1), a chunk of
+// rows (about 32 KiB of weights, which stay in cache) at a time for all the
+// vectors, so that the weights are read from memory once.
+func rowVectors(kern func(Type, []byte, int, int, []byte, []float32, int, int), t Type, w []byte, rb, cols int, a []byte, ab, nb int, out []float32, rows, r0, r1 int) {
+	step := max(16, (32<<10)/rb)
+	for c0 := r0; c0 < r1; c0 += step {
+		c1 := min(r1, c0+step)
+		for b := 0; b < nb; b++ {
+			kern(t, w, rb, cols, a[b*ab:b*ab+ab], out[b*rows:], c0, c1)
+		}
 	}
 }
 
@@ -118,9 +129,7 @@ func MatMulUnpacked(t Type, w []byte, cols int, a []byte, nb int, out []float32,
 		panic(fmt.Sprintf("quant: MatMulUnpacked %v: rows [%d,%d) of %d, %d vectors: w has %d bytes, a %d bytes, out %d values",
 			t, r0, r1, rows, nb, len(w), len(a), len(out)))
 	}
-	for b := 0; b < nb; b++ {
-		matVecUnpacked(t, w, rb, cols, a[b*ab:b*ab+ab], out[b*rows:], r0, r1)
-	}
+	rowVectors(matVecUnpacked, t, w, rb, cols, a, ab, nb, out, rows, r0, r1)
 }
 
 func checkDot(op string, t Type, n int) (rb, ab int) {
