@@ -61,6 +61,11 @@ func Open(opts Options) (*Device, error) {
 		inst.Release()
 		return nil, fmt.Errorf("%w: %v", ErrNoAdapter, err)
 	}
+	if err := usable(ad); err != nil {
+		ad.Release()
+		inst.Release()
+		return nil, fmt.Errorf("%w: %v", ErrNoAdapter, err)
+	}
 	dev, err := requestDevice(ad)
 	if err != nil {
 		ad.Release()

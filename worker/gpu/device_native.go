@@ -33,9 +33,9 @@ func destroyDevice(dev *wgpu.Device) { dev.Release() }
 
 func adapterName(ad *wgpu.Adapter) (string, bool) {
 	info := ad.GetInfo()
-	name := info.Name
+	name := info.Name // wgpu's device id on some drivers; the description names the device
 	if info.DriverDescription != "" {
-		name += " " + info.DriverDescription
+		name = info.DriverDescription
 	}
 	return fmt.Sprintf("%s (%s, %s)", name, info.BackendType, info.AdapterType), info.AdapterType == wgpu.AdapterTypeCPU
 }
@@ -84,4 +84,15 @@ func (d *Device) mapReadAfter(b *Buffer, size uint64, idx submission) ([]byte, e
 	out := make([]byte, size)
 	copy(out, b.b.GetMappedRange(0, uint(size)))
 	return out, b.b.Unmap()
+}
+
+// usable rejects adapters of wgpu's OpenGL backend, which it offers (often a software
+// rasterizer) when no Vulkan, Metal or D3D12 driver is installed: the kernels are not tested
+// there. (Restricting the instance's backends instead crashes this library version.)
+func usable(ad *wgpu.Adapter) error {
+	switch info := ad.GetInfo(); info.BackendType {
+	case wgpu.BackendTypeOpenGL, wgpu.BackendTypeOpenGLES:
+		return fmt.Errorf("only an OpenGL adapter (%s), which this backend does not use", info.DriverDescription)
+	}
+	return nil
 }

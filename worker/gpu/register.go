@@ -27,7 +27,7 @@ func engineBackend(e *engine.Engine, ctxLen int, requested bool) (engine.Runner,
 		return nil, fmt.Sprintf("the model does not fit %s: %v", d.Adapter, err), nil
 	}
 	r.ownDev = true
-	return r, fmt.Sprintf("%s, %d MiB of weights in GPU memory, %d MiB binding limit", d.Adapter, r.WeightBytes()>>20, d.MaxBinding>>20), nil
+	return r, fmt.Sprintf("%s, %.1f MiB of weights in GPU memory, %d MiB binding limit", d.Adapter, float64(r.WeightBytes())/(1<<20), d.MaxBinding>>20), nil
 }
 
 var _ engine.Runner = (*Runner)(nil)
