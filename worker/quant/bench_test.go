@@ -178,3 +178,20 @@ func BenchmarkMatMulStream(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkMatMulExact is BenchmarkMatMul for MatMulExact (llama.cpp's
+// float order) on the types where it differs from MatMul.
+func BenchmarkMatMulExact(b *testing.B) {
+	const nb = 128
+	for _, typ := range []Type{Q8_0, Q5_0, Q5_K, Q6_K} {
+		s := benchShapes[2]
+		b.Run(fmt.Sprintf("%v_%dx%d", typ, s.cols, s.rows), func(b *testing.B) {
+			w, a, _ := benchWeights(b, typ, s.rows, s.cols)
+			out := make([]float32, nb*s.rows)
+			for b.Loop() {
+				MatMulExact(typ, w, s.cols, a, nb, out, s.rows, 0, s.rows)
+			}
+			b.ReportMetric(2*float64(nb*s.rows*s.cols)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}

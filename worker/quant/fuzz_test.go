@@ -78,6 +78,7 @@ func FuzzMatMul(f *testing.F) {
 		}
 		checkMatMul(t, typ, rows, cols, nb, r0, rows, w, x)
 		checkMatMul(t, typ, rows, cols, 1, r0, rows, w, x[:cols])
+		checkExactIsRows(t, typ, rows, cols, nb, r0, w, x)
 	})
 }
 
@@ -153,4 +154,35 @@ func FuzzQuantize(f *testing.F) {
 			}
 		}
 	})
+}
+
+// checkExactIsRows: MatMulExact gives MatVec's very values (MatMul's for
+// Q4_0 and Q4_K where MatMul follows llama.cpp's batched order).
+func checkExactIsRows(t *testing.T, typ Type, rows, cols, nb, r0 int, w []byte, x []float32) {
+	t.Helper()
+	ab := mustActBytes(t, typ, cols)
+	a := make([]byte, nb*ab)
+	for j := 0; j < nb; j++ {
+		QuantizeActivations(typ, x[j*cols:(j+1)*cols], a[j*ab:(j+1)*ab])
+	}
+	got := make([]float32, nb*rows)
+	MatMulExact(typ, w, cols, a, nb, got, rows, r0, rows)
+	want := make([]float32, nb*rows)
+	switch {
+	case batchedMatchesGGML && (typ == Q4_0 || typ == Q4_K),
+		rowKernelsMatchGGML && (typ == F32 || typ == F16 || typ == BF16):
+		MatMul(typ, w, cols, a, nb, want, rows, r0, rows)
+	default:
+		for j := 0; j < nb; j++ {
+			MatVec(typ, w, cols, a[j*ab:(j+1)*ab], want[j*rows:], r0, rows)
+		}
+	}
+	for j := 0; j < nb; j++ {
+		for r := r0; r < rows; r++ {
+			g, wv := got[j*rows+r], want[j*rows+r]
+			if g != wv && !(g != g && wv != wv) {
+				t.Fatalf("%v %dx%d nb=%d vector %d row %d: MatMulExact %v, want %v", typ, rows, cols, nb, j, r, g, wv)
+			}
+		}
+	}
 }

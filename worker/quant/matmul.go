@@ -73,6 +73,9 @@ func MatMulExact(t Type, w []byte, cols int, a []byte, nb int, out []float32, ro
 		matMul(t, w, rb, cols, a[:nb*ab], ab, nb, out, rows, r0, r1)
 		return
 	}
+	if t == Q8_0 && exactBatchedQ8_0(w, rb, cols, a[:nb*ab], ab, nb, out, rows, r0, r1) {
+		return
+	}
 	rowVectors(matVec, t, w, rb, cols, a, ab, nb, out, rows, r0, r1)
 }
 
