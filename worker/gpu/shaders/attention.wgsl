@@ -8,9 +8,9 @@
 // Bindings (group 0):
 //   0 p    uniform AttnParams
 //   1 s    uniform State
-//   2 qkv  storage (read, or read_write when Fused) array<f32>: (s.n, q_stride) rows [q | k | v]
-//   3 kc   storage (read, or read_write when Fused) array<f32>: (context, kv_heads*head_dim)
-//   4 vc   storage (read, or read_write when Fused) array<f32>: (context, kv_heads*head_dim)
+//   2 qkv  storage read array<f32>: (s.n, q_stride) rows [q | k | v]
+//   3 kc   storage (read, or read_write when Fused) array<vec4<f32>>: (context, kv_heads*head_dim)
+//   4 vc   storage (read, or read_write when Fused) array<vec4<f32>>: (context, kv_heads*head_dim)
 //   5 out  storage read_write array<f32>: (s.n, heads*head_dim)
 //   6 cs   storage read array<f32> (Fused): (context, rope_dims) cos/sin pairs per position
 //   7 nw   storage read array<f32> (Fused): (2, head_dim) query- then key-norm weights (qk_norm)
@@ -37,14 +37,13 @@ struct AttnParams {
 
 @group(0) @binding(0) var<uniform> p: AttnParams;
 @group(0) @binding(1) var<uniform> s: State;
+@group(0) @binding(2) var<storage, read> qkv: array<f32>;
 {{- if .Fused}}
-@group(0) @binding(2) var<storage, read> qkv: array<f32>;
-@group(0) @binding(3) var<storage, read_write> kc: array<f32>;
-@group(0) @binding(4) var<storage, read_write> vc: array<f32>;
+@group(0) @binding(3) var<storage, read_write> kc: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read_write> vc: array<vec4<f32>>;
 {{- else}}
-@group(0) @binding(2) var<storage, read> qkv: array<f32>;
-@group(0) @binding(3) var<storage, read> kc: array<f32>;
-@group(0) @binding(4) var<storage, read> vc: array<f32>;
+@group(0) @binding(3) var<storage, read> kc: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read> vc: array<vec4<f32>>;
 {{- end}}
 @group(0) @binding(5) var<storage, read_write> out: array<f32>;
 {{- if .Fused}}
@@ -57,7 +56,29 @@ const BLOCK: u32 = 2048u;
 var<workgroup> qs: array<f32, 256>;
 var<workgroup> sc: array<f32, BLOCK>;
 var<workgroup> red: array<f32, WG>;
+var<workgroup> red16: array<f32, 16>;
 var<workgroup> part: array<vec4<f32>, WG>;
+var<workgroup> lsum: array<f32, WG>;
+
+// max_wg returns the maximum of v over the workgroup in two barrier steps (all invocations call it).
+fn max_wg(lid: u32, v: f32) -> f32 {
+  red[lid] = v;
+  workgroupBarrier();
+  if (lid < 16u) {
+    var m = red[16u * lid];
+    for (var i = 1u; i < 16u; i++) {
+      m = max(m, red[16u * lid + i]);
+    }
+    red16[lid] = m;
+  }
+  workgroupBarrier();
+  var m = red16[0];
+  for (var i = 1u; i < 16u; i++) {
+    m = max(m, red16[i]);
+  }
+  workgroupBarrier();
+  return m;
+}
 {{- if .Fused}}
 var<workgroup> ks: array<f32, 256>;
 
@@ -141,15 +162,24 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
   workgroupBarrier();
   var q2 = 0.0;
+  var k2 = 0.0;
   if (lid < hd) {
     let pt = partner_of(lid);
     q2 = rotate(lid, last, qs[lid], qs[pt]);
-    kc[last * kvdim + kvo + lid] = rotate(lid, last, ks[lid], ks[pt]);
-    vc[last * kvdim + kvo + lid] = qkv[row + qd + kvdim + kvo + lid];
+    k2 = rotate(lid, last, ks[lid], ks[pt]);
   }
   workgroupBarrier();
   if (lid < hd) {
     qs[lid] = q2;
+    ks[lid] = k2;
+  }
+  workgroupBarrier();
+  if (lid < hd / 4u) {
+    let d = 4u * lid;
+    let o4 = (last * kvdim + kvo + d) / 4u;
+    kc[o4] = vec4<f32>(ks[d], ks[d + 1u], ks[d + 2u], ks[d + 3u]);
+    let vo = row + qd + kvdim + kvo + d;
+    vc[o4] = vec4<f32>(qkv[vo], qkv[vo + 1u], qkv[vo + 2u], qkv[vo + 3u]);
   }
   // this workgroup's cache writes must be visible to its own invocations below
   storageBarrier();
@@ -173,57 +203,53 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     // scores of the block, and their maximum
     var mx = NEG_BIG;
     for (var i = lid; i < cnt; i += WG) {
-      let ko = (b0 + i) * kvdim + kvo;
+      let ko = ((b0 + i) * kvdim + kvo) / 4u;
       var a = 0.0;
-      for (var d = 0u; d < hd; d += 4u) {
-        a += dot(vec4<f32>(qs[d], qs[d + 1u], qs[d + 2u], qs[d + 3u]), vec4<f32>(kc[ko + d], kc[ko + d + 1u], kc[ko + d + 2u], kc[ko + d + 3u]));
+      for (var d = 0u; d < hd4; d++) {
+        a += dot(vec4<f32>(qs[4u * d], qs[4u * d + 1u], qs[4u * d + 2u], qs[4u * d + 3u]), kc[ko + d]);
       }
       a *= p.scale;
       sc[i] = a;
       mx = max(mx, a);
     }
-    red[lid] = mx;
-    workgroupBarrier();
-    for (var st = WG / 2u; st > 0u; st >>= 1u) {
-      if (lid < st) {
-        red[lid] = max(red[lid], red[lid + st]);
-      }
-      workgroupBarrier();
-    }
-    let mn = max(m, red[0]);
+    let mn = max(m, max_wg(lid, mx));
     let f = exp(m - mn);
-    workgroupBarrier();
-    // exponentials and their sum
+    // exponentials; each invocation keeps its own sum (added up once, at the end)
     var sum = 0.0;
     for (var i = lid; i < cnt; i += WG) {
       let e = exp(sc[i] - mn);
       sc[i] = e;
       sum += e;
     }
-    red[lid] = sum;
+    l = l * f + sum;
     workgroupBarrier();
-    for (var st = WG / 2u; st > 0u; st >>= 1u) {
-      if (lid < st) {
-        red[lid] += red[lid + st];
-      }
-      workgroupBarrier();
-    }
-    l = l * f + red[0];
     // weighted values: group gi takes positions gi, gi+groups, ...
     var acc = vec4<f32>(0.0);
     if (gi < groups) {
       for (var i = gi; i < cnt; i += groups) {
-        let vo = (b0 + i) * kvdim + kvo + di;
-        acc += sc[i] * vec4<f32>(vc[vo], vc[vo + 1u], vc[vo + 2u], vc[vo + 3u]);
+        acc += sc[i] * vc[((b0 + i) * kvdim + kvo + di) / 4u];
       }
     }
     o = o * f + acc;
     m = mn;
     workgroupBarrier();
   }
-  // add the groups' partial sums
+  // add the groups' partial sums, and the invocations' exponential sums
   part[lid] = o;
+  lsum[lid] = l;
   workgroupBarrier();
+  if (lid < 16u) {
+    var t16 = 0.0;
+    for (var i = 0u; i < 16u; i++) {
+      t16 += lsum[16u * lid + i];
+    }
+    red16[lid] = t16;
+  }
+  workgroupBarrier();
+  l = 0.0;
+  for (var i = 0u; i < 16u; i++) {
+    l += red16[i];
+  }
   if (lid < hd4) {
     var v = vec4<f32>(0.0);
     for (var k = 0u; k < groups; k++) {
