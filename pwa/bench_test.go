@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -41,11 +42,19 @@ func benchModel(b *testing.B) (string, string, string) {
 	return dir, modelID, modelPath
 }
 
-func BenchmarkBrowserChat(b *testing.B) { benchChat(b, "cpu", benchTokens) }
+func BenchmarkBrowserChat(b *testing.B) { benchChat(b, "cpu", tokensFor(benchTokens)) }
+
+// tokensFor is n, or AISLE_BENCH_TOKENS when set (large models are slow in the browser).
+func tokensFor(n int) int {
+	if v, err := strconv.Atoi(os.Getenv("AISLE_BENCH_TOKENS")); err == nil && v > 0 {
+		return v
+	}
+	return n
+}
 
 // BenchmarkBrowserChatGPU runs the same on WebGPU (SwiftShader, a software GPU, in headless
 // Chromium: slow, so fewer tokens). It skips when the engine has no usable GPU backend.
-func BenchmarkBrowserChatGPU(b *testing.B) { benchChat(b, "gpu", 24) }
+func BenchmarkBrowserChatGPU(b *testing.B) { benchChat(b, "gpu", tokensFor(24)) }
 
 func benchChat(b *testing.B, backend string, tokens int) {
 	needBrowser(b)
@@ -119,7 +128,7 @@ func BenchmarkBrowserWllama(b *testing.B) {
 	b.ResetTimer()
 	var ttft, decode, load float64
 	for b.Loop() {
-		res := eval[map[string]any](b, ctx, 120*time.Second, fmt.Sprintf(`window.runWllama(%q, %d)`, benchPrompt, benchTokens))
+		res := eval[map[string]any](b, ctx, 120*time.Second, fmt.Sprintf(`window.runWllama(%q, %d)`, benchPrompt, tokensFor(benchTokens)))
 		if res["error"] != nil {
 			b.Fatalf("wllama: %v", res["error"])
 		}
