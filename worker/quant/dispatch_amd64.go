@@ -98,14 +98,14 @@ func quantizeQ8KAct(x []float32, dst []byte) {
 	quantizeQ8K(x, dst)
 }
 
-// exactBatchedQ8_0 runs MatMulExact's Q8_0 product in the batched exact
+// exactBatchedQ8_0 runs MatMulExact's Q8_0 or Q5_0 product in the batched exact
 // kernel where the CPU has one (AVX-512 VNNI); false otherwise.
-func exactBatchedQ8_0(w []byte, rb, cols int, a []byte, ab, nb int, out []float32, rows, r0, r1 int) bool {
+func exactBatchedQ8_0(t Type, w []byte, rb, cols int, a []byte, ab, nb int, out []float32, rows, r0, r1 int) bool {
 	if !hasVNNI512 || nb < 2 {
 		return false
 	}
 	if r1 > r0 {
-		matMulExactQ8_0(w, rb, cols, a, ab, nb, out, rows, r0, r1)
+		matMulExactQ8_0(t, w, rb, cols, a, ab, nb, out, rows, r0, r1)
 	}
 	return true
 }

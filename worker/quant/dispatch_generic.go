@@ -24,6 +24,6 @@ func quantizeF16(x []float32, dst []byte)     { quantizeF16Go(x, dst) }
 func quantizeQ8_0Act(x []float32, dst []byte) { quantizeQ8_0ActGo(x, dst) }
 func quantizeQ8KAct(x []float32, dst []byte)  { quantizeQ8K(x, dst) }
 
-func exactBatchedQ8_0(w []byte, rb, cols int, a []byte, ab, nb int, out []float32, rows, r0, r1 int) bool {
+func exactBatchedQ8_0(t Type, w []byte, rb, cols int, a []byte, ab, nb int, out []float32, rows, r0, r1 int) bool {
 	return false
 }

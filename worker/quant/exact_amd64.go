@@ -19,23 +19,38 @@ func hsum8x(lanes *float32, n int, out *float32)
 
 const exactTile = 8 // vectors per kernel call (4 pairs)
 
-func matMulExactQ8_0(w []byte, rb, cols int, a []byte, ab, nb int, out []float32, rows, r0, r1 int) {
+// matMulExactQ8_0 multiplies Q8_0 weights, or Q5_0 ones (t) turned into
+// Q8_0 blocks (the same d, the values q-16) four rows at a time: the
+// integer lane sums are the same as ggml_vec_dot_q5_0_q8_0's, and so are
+// the results.
+func matMulExactQ8_0(t Type, w []byte, rb, cols int, a []byte, ab, nb int, out []float32, rows, r0, r1 int) {
 	nblk := cols / 32
+	srb := rb // row stride the kernel reads
+	if t == Q5_0 {
+		srb = nblk * 34
+	}
 	tiles := (nb + exactTile - 1) / exactTile
 	tileBytes := nblk * 768
 	s := gemmPool.Get().(*gemmScratch)
-	buf := s.grab(tiles*tileBytes + nblk*16 + 4*rb + 16*16*4 + 32*4)
+	buf := s.grab(tiles*tileBytes + nblk*16 + 4*srb + 16*16*4 + 32*4)
 	acts := buf[:tiles*tileBytes]
 	dwb := buf[tiles*tileBytes:][:nblk*16]
-	stage := buf[tiles*tileBytes+nblk*16:][:4*rb]
-	lanes := unsafe.Slice((*float32)(unsafe.Pointer(&buf[tiles*tileBytes+nblk*16+4*rb])), 16*16)
-	res := unsafe.Slice((*float32)(unsafe.Pointer(&buf[tiles*tileBytes+nblk*16+4*rb+16*16*4])), 32)
+	stage := buf[tiles*tileBytes+nblk*16:][:4*srb]
+	lanes := unsafe.Slice((*float32)(unsafe.Pointer(&buf[tiles*tileBytes+nblk*16+4*srb])), 16*16)
+	res := unsafe.Slice((*float32)(unsafe.Pointer(&buf[tiles*tileBytes+nblk*16+4*srb+16*16*4])), 32)
 	dw := unsafe.Slice((*float32)(unsafe.Pointer(&dwb[0])), nblk*4)
 	prepExactQ8_0(a, ab, nb, nblk, acts)
 	for r := r0; r < r1; r += 4 {
 		n := min(4, r1-r)
 		rowsb := w[r*rb:]
-		if n < 4 {
+		switch {
+		case t == Q5_0:
+			clear(stage)
+			for k := 0; k < n; k++ {
+				q5ToQ8(w[(r+k)*rb:(r+k+1)*rb], stage[k*srb:(k+1)*srb])
+			}
+			rowsb = stage
+		case n < 4:
 			clear(stage)
 			copy(stage, w[r*rb:(r+n)*rb])
 			rowsb = stage
@@ -44,13 +59,13 @@ func matMulExactQ8_0(w []byte, rb, cols int, a []byte, ab, nb int, out []float32
 			for b := 0; b < nblk; b++ {
 				var d float32
 				if k < n {
-					d = f16At(rowsb, k*rb+34*b)
+					d = f16At(rowsb, k*srb+34*b)
 				}
 				dw[b*4+k] = d
 			}
 		}
 		for tile := 0; tile < tiles; tile++ {
-			exactQ8_0(&rowsb[0], rb, &dw[0], &acts[tile*tileBytes], nblk, &lanes[0])
+			exactQ8_0(&rowsb[0], srb, &dw[0], &acts[tile*tileBytes], nblk, &lanes[0])
 			hsum8x(&lanes[0], 32, &res[0])
 			for p := 0; p < 4; p++ {
 				for v := 0; v < 2; v++ {
@@ -88,6 +103,21 @@ func prepExactQ8_0(a []byte, ab, nb, nblk int, acts []byte) {
 			for l := 0; l < 8; l++ {
 				le.PutUint32(dst[128+4*(8*v+l):], d)
 			}
+		}
+	}
+}
+
+// q5ToQ8 rewrites a row of Q5_0 blocks as Q8_0 blocks of the same values.
+func q5ToQ8(src, dst []byte) {
+	for b := 0; b < len(src)/22; b++ {
+		blk := src[22*b : 22*b+22]
+		o := dst[34*b : 34*b+34]
+		o[0], o[1] = blk[0], blk[1]
+		qh := le.Uint32(blk[2:])
+		for i := 0; i < 16; i++ {
+			q := blk[6+i]
+			o[2+i] = byte(int8(q&15|byte(qh>>i&1)<<4) - 16)
+			o[18+i] = byte(int8(q>>4|byte(qh>>(i+16)&1)<<4) - 16)
 		}
 	}
 }

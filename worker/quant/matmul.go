@@ -56,8 +56,9 @@ func MatMul(t Type, w []byte, cols int, a []byte, nb int, out []float32, rows, r
 // every quantized type. Q8_0 and Q5_0 weights llama.cpp multiplies with its
 // tinyBLAS kernels and Q5_K and Q6_K with ggml_vec_dot_*, all adding in the
 // order of ggml_vec_dot_*, which the row kernels follow: MatMulExact runs
-// MatVec for every vector over chunks of rows that stay in cache, at the
-// row kernels' rate (several times slower than MatMul with AVX-512 VNNI). Q4_0 and Q4_K llama.cpp repacks, and
+// them for every vector over chunks of rows that stay in cache (Q8_0 and
+// Q5_0, with AVX-512 VNNI, through a batched kernel in that order, about a
+// quarter of MatMul's speed; the others at the row kernels' rate). Q4_0 and Q4_K llama.cpp repacks, and
 // multiplies four vectors at a time with one kernel and the rest with
 // another; MatMul with AVX-512 VNNI follows both, and MatMulExact is MatMul
 // there (without VNNI, Q4_K matches only for the last nb%4 vectors).
@@ -73,7 +74,7 @@ func MatMulExact(t Type, w []byte, cols int, a []byte, nb int, out []float32, ro
 		matMul(t, w, rb, cols, a[:nb*ab], ab, nb, out, rows, r0, r1)
 		return
 	}
-	if t == Q8_0 && exactBatchedQ8_0(w, rb, cols, a[:nb*ab], ab, nb, out, rows, r0, r1) {
+	if (t == Q8_0 || t == Q5_0) && exactBatchedQ8_0(t, w, rb, cols, a[:nb*ab], ab, nb, out, rows, r0, r1) {
 		return
 	}
 	rowVectors(matVec, t, w, rb, cols, a, ab, nb, out, rows, r0, r1)
