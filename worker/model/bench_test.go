@@ -61,3 +61,24 @@ func BenchmarkPrefillQ4_K(b *testing.B) { benchPrefill(b, quant.Q4_K, false) }
 
 // Prefill with Model.ExactPrefill (llama.cpp's order for every product).
 func BenchmarkPrefillExactQ8_0(b *testing.B) { benchPrefill(b, quant.Q8_0, true) }
+
+// Decoding at position 1024, where attention over the cache is a visible part of the work.
+func BenchmarkDecodeAt1024Q8_0(b *testing.B) {
+	m := openModel(b, benchModel(b, quant.Q8_0), 0)
+	s := m.NewSession(2048)
+	prompt := make([]int, 1024)
+	for i := range prompt {
+		prompt[i] = 100 + i%1000
+	}
+	if _, err := s.Eval(prompt, false); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		s.Truncate(1024)
+		if _, err := s.Eval([]int{100 + i%1000}, false); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tok/s")
+}

@@ -308,17 +308,16 @@ func (s *Session) attention(l, n int) {
 
 			// scores and probabilities; ggml's row is n_kv (a multiple of 256) long, with masked
 			// entries that come out as exact zeros, so padding to 16 or 64 changes no sum.
+			dotRows(probs[:live], kg, hd, q, hd)
 			for t := range live {
-				probs[t] = dot(kg[t*hd:(t+1)*hd], q) * scale
+				probs[t] *= scale
 			}
 			n16 := (live + 15) &^ 15
 			softmax(probs, live, n16)
 			if n == 1 {
 				n64 := (live + 63) &^ 63
 				clear(probs[n16:n64])
-				for d := range out {
-					out[d] = dot(vg[d*s.vStride:d*s.vStride+n64], probs)
-				}
+				dotRows(out, vg, s.vStride, probs, n64)
 				continue
 			}
 			var o4 [4]float32

@@ -143,6 +143,13 @@ func dotGo(a, b []float32) float32 {
 	return s
 }
 
+// dotRowsGo sets out[r] = dotGo(a[r*stride:r*stride+n], b[:n]) for every r < len(out).
+func dotRowsGo(out, a []float32, stride int, b []float32, n int) {
+	for r := range out {
+		out[r] = dotGo(a[r*stride:r*stride+n], b[:n])
+	}
+}
+
 // dot16Go is one output element of llamafile's F32 tinyBLAS (the matrix product ggml uses for two
 // or more tokens): one 16-lane FMA accumulator over 16 elements at a time, then reduce16.
 // len(a) must be a multiple of 16; b at least as long.

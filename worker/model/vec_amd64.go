@@ -10,6 +10,9 @@ var useAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 func dot64AVX2(a, b *float32, n int) float32
 
 //go:noescape
+func dot64RowsAVX2(out, a *float32, stride int, b *float32, n, rows int)
+
+//go:noescape
 func dot16AVX2(a, b *float32, n int) float32
 
 //go:noescape
@@ -34,6 +37,24 @@ func dot(a, b []float32) float32 {
 		s += float32(a[i] * b[i])
 	}
 	return s
+}
+
+// dotRows sets out[r] = dot(a[r*stride:r*stride+n], b[:n]) for every r < len(out).
+func dotRows(out, a []float32, stride int, b []float32, n int) {
+	n64 := n &^ 63
+	if !useAVX2 || n64 == 0 || len(out) == 0 {
+		dotRowsGo(out, a, stride, b, n)
+		return
+	}
+	_ = a[(len(out)-1)*stride+n-1]
+	b = b[:n]
+	dot64RowsAVX2(&out[0], &a[0], stride, &b[0], n64, len(out))
+	for r := range out { // ggml_vec_dot_f32's scalar tail
+		row := a[r*stride : r*stride+n]
+		for i := n64; i < n; i++ {
+			out[r] += float32(row[i] * b[i])
+		}
+	}
 }
 
 // dot16 is one output of llamafile's F32 tinyBLAS (see dot16Go); len(a) must be a multiple of 16.

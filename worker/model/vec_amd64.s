@@ -63,6 +63,65 @@ dot64loop:
 	MOVSS X0, ret+24(FP)
 	RET
 
+// func dot64RowsAVX2(out, a *float32, stride int, b *float32, n, rows int)
+// out[r] = dot64AVX2(a + r*stride, b, n) for r < rows (rows > 0; stride in elements): the
+// attention's many short dot products in one call.
+TEXT ·dot64RowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ out+0(FP), R8
+	MOVQ a+8(FP), R9
+	MOVQ stride+16(FP), DX
+	SHLQ $2, DX
+	MOVQ b+24(FP), R10
+	MOVQ n+32(FP), R11
+	MOVQ rows+40(FP), R12
+rowsloop:
+	MOVQ R9, SI
+	MOVQ R10, DI
+	MOVQ R11, CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+rowsinner:
+	VMOVUPS 0(SI), Y8
+	VMOVUPS 32(SI), Y9
+	VMOVUPS 64(SI), Y10
+	VMOVUPS 96(SI), Y11
+	VFMADD231PS 0(DI), Y8, Y0
+	VFMADD231PS 32(DI), Y9, Y1
+	VFMADD231PS 64(DI), Y10, Y2
+	VFMADD231PS 96(DI), Y11, Y3
+	VMOVUPS 128(SI), Y12
+	VMOVUPS 160(SI), Y13
+	VMOVUPS 192(SI), Y14
+	VMOVUPS 224(SI), Y15
+	VFMADD231PS 128(DI), Y12, Y4
+	VFMADD231PS 160(DI), Y13, Y5
+	VFMADD231PS 192(DI), Y14, Y6
+	VFMADD231PS 224(DI), Y15, Y7
+	ADDQ $256, SI
+	ADDQ $256, DI
+	SUBQ $64, CX
+	JNZ  rowsinner
+	VADDPS Y4, Y0, Y0
+	VADDPS Y5, Y1, Y1
+	VADDPS Y6, Y2, Y2
+	VADDPS Y7, Y3, Y3
+	VADDPS Y2, Y0, Y0
+	VADDPS Y3, Y1, Y1
+	REDUCE16(Y0, Y1, X0, X1)
+	MOVSS X0, 0(R8)
+	ADDQ $4, R8
+	ADDQ DX, R9
+	DECQ R12
+	JNZ  rowsloop
+	VZEROUPPER
+	RET
+
 // func dot16x4AVX2(a *float32, stride int, b *float32, n int, out *float32)
 // out[r] = dot16(a[r*stride:][:n], b[:n]) for r = 0..3 (llamafile's F32 tinyBLAS order: one
 // 16-lane accumulator per output); n is a positive multiple of 16, stride is in elements.

@@ -39,6 +39,24 @@ func TestDotMatchesReference(t *testing.T) {
 	}
 }
 
+// TestDotRowsMatchesReference: the many-rows form equals one dot per row, with and without tails.
+func TestDotRowsMatchesReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, n := range []int{0, 8, 63, 64, 100, 128, 192} {
+		for _, rows := range []int{0, 1, 3, 17} {
+			stride := n + 5
+			a, b := randVec(rng, rows*stride+1), randVec(rng, n)
+			out := make([]float32, rows)
+			dotRows(out, a, stride, b, n)
+			for r := range out {
+				if want := dotGo(a[r*stride:r*stride+n], b); !sameBits(out[r], want) {
+					t.Fatalf("n=%d rows=%d row %d: %v, reference %v", n, rows, r, out[r], want)
+				}
+			}
+		}
+	}
+}
+
 // TestDot16x4MatchesReference: the four-row form equals four single rows.
 func TestDot16x4MatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
