@@ -106,6 +106,7 @@ func TestBrowserOfflineChat(t *testing.T) {
 	t.Run("reload offline", func(t *testing.T) {
 		reload(t, ctx)
 		waitReady(t, ctx, true)
+		waitFor(t, ctx, 10*time.Second, `document.querySelector('#net').textContent === 'Offline'`)
 		mt := eval[map[string]float64](t, ctx, 5*time.Second, `(() => { const m = window.aisleMetrics; return {interactive: m.interactive, loaded: m.loaded, load: m.loadMS}; })()`)
 		got := chatUI(t, ctx, prompt, maxTokens)
 		if got.Text != want {

@@ -38,17 +38,20 @@ type Downloader struct {
 
 // Progress is a snapshot of a download, sent to the page as it changes.
 type Progress struct {
-	Model       string      `json:"model"`
-	Revision    string      `json:"revision,omitempty"`
-	State       string      `json:"state"` // "waiting" (another tab downloads), "manifest", "downloading", "ready" or "error"
-	TotalBytes  int64       `json:"total_bytes"`
-	DoneBytes   int64       `json:"done_bytes"` // stored plus received of shards in flight
-	Shards      int         `json:"shards"`
-	ShardsDone  int         `json:"shards_done"`
-	BytesPerSec float64     `json:"bytes_per_sec"` // over the last few seconds
-	ETASeconds  float64     `json:"eta_seconds"`   // -1 when unknown
-	Fetched     int64       `json:"fetched_bytes"` // received from the network in this run
-	Error       *wire.Error `json:"error,omitempty"`
+	Model       string  `json:"model"`
+	Revision    string  `json:"revision,omitempty"`
+	State       string  `json:"state"` // "waiting" (another tab downloads), "manifest", "downloading", "ready" or "error"
+	TotalBytes  int64   `json:"total_bytes"`
+	DoneBytes   int64   `json:"done_bytes"` // stored plus received of shards in flight
+	Shards      int     `json:"shards"`
+	ShardsDone  int     `json:"shards_done"`
+	BytesPerSec float64 `json:"bytes_per_sec"` // over the last few seconds
+	ETASeconds  float64 `json:"eta_seconds"`   // -1 when unknown
+	Fetched     int64   `json:"fetched_bytes"` // received from the network in this run
+	// Offline is set on "ready" when the server could not be reached and the stored revision
+	// is used as is.
+	Offline bool        `json:"offline,omitempty"`
+	Error   *wire.Error `json:"error,omitempty"`
 }
 
 func (d *Downloader) now() time.Time {
@@ -91,7 +94,7 @@ func (d *Downloader) Download(ctx context.Context, id string, report func(Progre
 		if ready != nil {
 			m := ready.Manifest
 			report(Progress{Model: id, Revision: m.Revision, State: "ready", TotalBytes: m.Size, DoneBytes: m.Size,
-				Shards: len(m.Shards), ShardsDone: len(m.Shards)})
+				Shards: len(m.Shards), ShardsDone: len(m.Shards), Offline: true})
 			return m, nil
 		}
 		return nil, err

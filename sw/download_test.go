@@ -288,7 +288,7 @@ func TestDownloadOfflineUsesStoredModel(t *testing.T) {
 	d := newDownloader(s, store)
 	s.Close()
 	var last Progress
-	if _, err := d.Download(context.Background(), "tiny", func(p Progress) { last = p }); err != nil || last.State != "ready" {
+	if _, err := d.Download(context.Background(), "tiny", func(p Progress) { last = p }); err != nil || last.State != "ready" || !last.Offline {
 		t.Errorf("offline: %v, last %+v", err, last)
 	}
 	if _, err := newDownloader(s, newStore()).Download(context.Background(), "tiny", nil); wire.AsError(err).Code != wire.CodeNetwork {

@@ -18,12 +18,15 @@ function fmtTime(s) {
   return Math.floor(s / 60) + ' min ' + Math.ceil(s % 60) + ' s left';
 }
 
-// ---- network indicator
+// ---- network indicator: the browser's view, corrected by whether the store's server answered
+let serverReachable = true;
 function showNet() {
-  const on = navigator.onLine;
+  const on = navigator.onLine && serverReachable;
   $('#net').textContent = on ? 'Online' : 'Offline';
+  $('#net').title = on ? 'Connected to the store' : 'No connection to the store: the assistant keeps working on this device';
   $('#net').className = 'pill ' + (on ? 'online' : 'offline');
 }
+function setReachable(r) { serverReachable = r; showNet(); }
 addEventListener('online', () => { showNet(); if (!ui.ready) download(); });
 addEventListener('offline', showNet);
 
@@ -180,6 +183,8 @@ async function download() {
   } catch (e) { last = { state: 'error', error: { code: 'network_error', message: String(e) } }; }
   ui.downloading = false;
   if (ui.downloadAgain) { download(); return; }
+  // The download checks the server first: a network error means the store is not reachable.
+  setReachable(!(last && (last.offline || (last.error && last.error.code === 'network_error'))));
   if (last && last.state === 'ready') {
     retryDelay = 2000; showDownloadError('');
     setTimeout(() => { $('#download').hidden = true; }, stored && stored.ready ? 0 : 1500);
