@@ -27,6 +27,8 @@ function showNet() {
   $('#net').className = 'pill ' + (on ? 'online' : 'offline');
 }
 function setReachable(r) { serverReachable = r; showNet(); }
+// While the store is out of reach, check again now and then (this also fetches model updates).
+setInterval(() => { if (!serverReachable && navigator.onLine && ui.model && !ui.downloading) download(); }, 30000);
 addEventListener('online', () => { showNet(); if (!ui.ready) download(); });
 addEventListener('offline', showNet);
 
