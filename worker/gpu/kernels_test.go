@@ -108,7 +108,7 @@ func TestMatmulKernel(t *testing.T) {
 		for vi, v := range variants {
 			v.Type = typ
 			// a shape per case: cols a multiple of the block size, rows and tokens odd
-			cols := []int{256, 2048, 768, 8192, 512}[vi]
+			cols := []int{256, 2048, 768, 4096, 512}[vi]
 			if typ.BlockSize() == 1 {
 				cols = []int{172, 1028, 260, 64, 2052}[vi]
 			}
@@ -116,78 +116,116 @@ func TestMatmulKernel(t *testing.T) {
 			if typ == quant.Q4_K || typ == quant.F16 {
 				// large parts: matvec.wgsl with 4 or 8 row groups per workgroup
 				rows = []int{4100, 16390, 5, 131, 4097}[vi]
+				if rows > 10000 {
+					cols = 256 // keep the reference quick
+				}
 			}
 			n := []int{1, 13, 8, 3, 9}[vi]
 			for _, n := range []int{1, n, 11} {
 				partRows := []int{0, 16, 0, 9, 0}[vi]
 				t.Run(fmt.Sprintf("%s/%+v/%dx%d/n=%d", typ, struct{ Norm, Bias, Acc, GLU bool }{v.Norm, v.Bias, v.Acc, v.GLU}, rows, cols, n), func(t *testing.T) {
-					h.t = t
-					w, wv := randMatrix(t, rng, typ, rows, cols)
-					x := randFloats(rng, n*cols, 1)
-					g := randFloats(rng, cols, 0.5)
-					bias := randFloats(rng, rows, 1)
-					y0 := randFloats(rng, n*rows, 1)
-					gm, err := h.r.arena.uploadMatrix("w", partRows, w)
-					if err != nil {
-						t.Fatal(err)
-					}
-					var w2v []float32
-					var gm2 *gmat
-					if v.GLU {
-						var w2 *model.Matrix
-						w2, w2v = randMatrix(t, rng, typ, rows, cols)
-						if gm2, err = h.r.arena.uploadMatrix("w2", partRows, w2); err != nil {
-							t.Fatal(err)
-						}
-					}
-					xb, yb := h.floats("x", x), h.floats("y", y0)
-					gb, bb := h.floats("g", g), h.floats("bias", bias)
-					ops, err := h.r.matmulOps(nil, v, gm, gm2, xb, yb, rows, 0, gb, bb, false)
-					if err != nil {
-						t.Fatal(err)
-					}
-					got := h.run(ops, n, 0, yb, n*rows)
-					worst := 0.0
-					for tk := 0; tk < n; tk++ {
-						xs := make([]float64, cols)
-						var ss float64
-						for c := range xs {
-							xs[c] = float64(x[tk*cols+c])
-							ss += xs[c] * xs[c]
-						}
-						if v.Norm {
-							sc := 1 / math.Sqrt(ss/float64(cols)+1e-5)
-							for c := range xs {
-								xs[c] *= sc * float64(g[c])
-							}
-						}
-						for r := 0; r < rows; r++ {
-							var a, a2, mag float64
-							for c := 0; c < cols; c++ {
-								a += float64(wv[r*cols+c]) * xs[c]
-								mag += math.Abs(float64(wv[r*cols+c]) * xs[c])
-								if v.GLU {
-									a2 += float64(w2v[r*cols+c]) * xs[c]
-								}
-							}
-							if v.Bias {
-								a += float64(bias[r])
-							}
-							if v.GLU {
-								a = a / (1 + math.Exp(-a)) * a2
-							}
-							if v.Acc {
-								a += float64(y0[tk*rows+r])
-							}
-							d := math.Abs(float64(got[tk*rows+r])-a) / (mag + 1)
-							if math.IsNaN(d) || d > 1e-5 {
-								t.Fatalf("token %d row %d: got %g, want %g", tk, r, got[tk*rows+r], a)
-							}
-							worst = max(worst, d)
-						}
-					}
+					checkMatmul(t, h, rng, v, rows, cols, n, partRows)
 				})
 			}
 		}
 	}
+}
+
+// checkMatmul runs one matmul variant on random weights and activations and compares it with a
+// float64 reference computed from the dequantized weights.
+func checkMatmul(t *testing.T, h *harness, rng *rand.Rand, v matVariant, rows, cols, n, partRows int) {
+	t.Helper()
+	h.t = t
+	typ := v.Type
+	w, wv := randMatrix(t, rng, typ, rows, cols)
+	x := randFloats(rng, n*cols, 1)
+	g := randFloats(rng, cols, 0.5)
+	bias := randFloats(rng, rows, 1)
+	y0 := randFloats(rng, n*rows, 1)
+	gm, err := h.r.arena.uploadMatrix("w", partRows, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w2v []float32
+	var gm2 *gmat
+	if v.GLU {
+		var w2 *model.Matrix
+		w2, w2v = randMatrix(t, rng, typ, rows, cols)
+		if gm2, err = h.r.arena.uploadMatrix("w2", partRows, w2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	xb, yb := h.floats("x", x), h.floats("y", y0)
+	gb, bb := h.floats("g", g), h.floats("bias", bias)
+	ops, err := h.r.matmulOps(nil, v, gm, gm2, xb, yb, rows, 0, gb, bb, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := h.run(ops, n, 0, yb, n*rows)
+	worst := 0.0
+	for tk := 0; tk < n; tk++ {
+		xs := make([]float64, cols)
+		var ss float64
+		for c := range xs {
+			xs[c] = float64(x[tk*cols+c])
+			ss += xs[c] * xs[c]
+		}
+		if v.Norm {
+			sc := 1 / math.Sqrt(ss/float64(cols)+1e-5)
+			for c := range xs {
+				xs[c] *= sc * float64(g[c])
+			}
+		}
+		for r := 0; r < rows; r++ {
+			var a, a2, mag float64
+			for c := 0; c < cols; c++ {
+				a += float64(wv[r*cols+c]) * xs[c]
+				mag += math.Abs(float64(wv[r*cols+c]) * xs[c])
+				if v.GLU {
+					a2 += float64(w2v[r*cols+c]) * xs[c]
+				}
+			}
+			if v.Bias {
+				a += float64(bias[r])
+			}
+			if v.GLU {
+				a = a / (1 + math.Exp(-a)) * a2
+			}
+			if v.Acc {
+				a += float64(y0[tk*rows+r])
+			}
+			d := math.Abs(float64(got[tk*rows+r])-a) / (mag + 1)
+			if math.IsNaN(d) || d > 1e-5 {
+				t.Fatalf("token %d row %d: got %g, want %g", tk, r, got[tk*rows+r], a)
+			}
+			worst = max(worst, d)
+		}
+	}
+}
+
+// FuzzMatmul holds matmul.wgsl and matvec.wgsl to the reference on shapes, types, fusions and
+// splits chosen by the fuzzer (run with -fuzz=FuzzMatmul; the seeds run as a normal test).
+func FuzzMatmul(f *testing.F) {
+	f.Add(uint8(0), uint16(37), uint8(43), uint8(1), uint8(0), uint8(0), uint64(1))
+	f.Add(uint8(3), uint16(70), uint8(8), uint8(13), uint8(1), uint8(16), uint64(2))
+	f.Add(uint8(5), uint16(9), uint8(2), uint8(9), uint8(15), uint8(4), uint64(3))
+	f.Add(uint8(7), uint16(300), uint8(3), uint8(1), uint8(9), uint8(0), uint64(4))
+	f.Fuzz(func(t *testing.T, typeIdx uint8, rows16 uint16, colUnits, n8, flags, partRows8 uint8, seed uint64) {
+		typ := allTypes[int(typeIdx)%len(allTypes)]
+		// columns: a positive multiple of the block size (of 4 for float types), up to 64 blocks
+		unit := typ.BlockSize()
+		if unit == 1 {
+			unit = 4
+		}
+		cols := unit * (1 + int(colUnits)%64)
+		rows := 1 + int(rows16)%2048
+		n := 1 + int(n8)%MaxBatch
+		v := matVariant{Type: typ, Norm: flags&1 != 0, Bias: flags&2 != 0, Acc: flags&4 != 0, GLU: flags&8 != 0}
+		if v.Acc && v.GLU {
+			v.Acc = false // the forward pass never adds SwiGLU's output to a residual
+		}
+		partRows := int(partRows8) % 64
+		h := newHarness(t)
+		checkMatmul(t, h, rand.New(rand.NewPCG(seed, 7)), v, rows, cols, n, partRows)
+	})
 }
