@@ -1,3 +1,5 @@
+//go:build cgo
+
 // Command gpubench measures the WebGPU backend on this machine's GPU: copy bandwidth, dispatch
 // cost, and prefill and greedy decode speed of a model, next to the memory-bandwidth bound.
 //
