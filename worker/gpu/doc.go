@@ -27,7 +27,30 @@
 // states its bindings and indexing. Weight decoders (shaders/decode_*.wgsl) are pasted into the
 // matrix kernels for each tensor type.
 //
-// Importing this package registers the backend with package engine (engine.Options.Backend
-// "gpu" or "auto"). Without an adapter, or for a model the device cannot hold, the engine falls
-// back to the CPU and reports why.
+// # Using it
+//
+// Importing this package registers the backend with package engine:
+//
+//	import _ "aisle/worker/gpu"
+//	e, err := engine.Load(f, engine.Options{Backend: "auto"}) // or "gpu", "cpu"
+//	// e.Backend is "gpu" or "cpu"; e.BackendReason says why (adapter, limits, fallback cause)
+//
+// "auto" uses a hardware adapter when the model fits it, and the CPU otherwise: with no adapter,
+// with a software adapter (Mesa lavapipe, Chromium's SwiftShader: far slower than the CPU path),
+// or when an allocation fails. "gpu" uses any adapter and fails when there is none. Greedy
+// decoding can sample on the GPU through Runner.Greedy or the pipelined Runner.Decode, which read
+// back one token id per step instead of the logits.
+//
+// # In the browser
+//
+// The same package builds with GOOS=js GOARCH=wasm (no cgo) and runs in a dedicated Worker
+// (navigator.gpu; a service worker cannot hold a long-lived device). The Worker script must
+//   - set globalThis.wasm to the result of WebAssembly.instantiate(Streaming) before go.run:
+//     the WebGPU library's Queue.WriteBuffer reads Go's memory through it;
+//   - call into Go from a goroutine, never block inside a js.FuncOf: device requests and
+//     buffer mapping await promises.
+//
+// Browser devices stay at WebGPU's default limits (the library does not pass RequiredLimits), so
+// large matrices are split across 128 MiB bindings; no shader-f16 is needed. See
+// worker/gpu/browsertest for a complete Worker (testdata/worker.js) and its test.
 package gpu
