@@ -49,7 +49,9 @@ func rope(x []float32, dims int, cosSin []float32, style RopeStyle) {
 }
 
 // ropeTable computes cos/sin pairs for position pos the way ggml does: the angle starts at pos
-// and is multiplied by base^(-2/dims) once per pair, in float32; freq factors divide it.
+// and is multiplied by base^(-2/dims) once per pair, in float32; freq factors divide it. Cosine
+// and sine are correctly rounded here; ggml takes the C library's cosf/sinf, which (glibc 2.36)
+// are 1 ulp off for a few angles: the one known source of last-bit differences that remains.
 func ropeTable(dst []float32, pos int, dims int, base, scale float32, freqFactors []float32) {
 	thetaScale := float32(math.Pow(float64(base), -2.0/float64(dims)))
 	theta := float32(pos)
