@@ -73,8 +73,8 @@ func writeRandomModel(t testing.TB, arch, shape string, typ quant.Type, vocabFil
 // and cosines come from Go's math (correctly rounded), while glibc's sinf/cosf are 1 ulp off for
 // a few angles (8 of the 1152 values of positions 0..17 at head size 64); with glibc's values put
 // into the table by hand, llama F32 and Q6_K were bit-exact at all 18 positions too. 1e-5 is five
-// times the largest measured difference; a real error (a wrong scale, RoPE pairing or bias) is >= 1e-1, and
-// a flipped activation rounding 1e-3 to 1e-1.
+// times the largest measured difference; a real error (a wrong scale, RoPE pairing or bias) is
+// >= 1e-1, and a flipped activation rounding 1e-3 to 1e-1.
 const logitTolerance = 1e-5
 
 func TestRandomModelsMatchLlamaCpp(t *testing.T) {
