@@ -68,14 +68,15 @@ var fileTypes = map[quant.Type]uint32{quant.F32: 0, quant.F16: 1, quant.Q4_0: 2,
 	quant.Q4_K: 15, quant.Q5_K: 17, quant.Q6_K: 18, quant.BF16: 32}
 
 // TypeFor is the type a matrix of rows of `cols` elements gets when `want` is asked for: want if
-// cols is a multiple of its block size, else the nearest supported type with 32-element blocks
-// (Q4_K -> Q4_0; Q5_K, Q6_K -> Q8_0), as llama.cpp's quantizer also falls back.
+// cols is a multiple of its block size, else a type with 32-element blocks as llama.cpp's
+// quantizer falls back (Q4_K -> Q5_0, Q6_K -> Q8_0; Q5_K -> Q8_0 here, since llama.cpp's Q5_1 is
+// not supported). SmolLM2-135M (576) and Qwen2.5-0.5B (896) rows need this.
 func TypeFor(want quant.Type, cols int) quant.Type {
 	if cols%want.BlockSize() == 0 {
 		return want
 	}
 	if want == quant.Q4_K {
-		return quant.Q4_0
+		return quant.Q5_0
 	}
 	return quant.Q8_0
 }
