@@ -7,6 +7,7 @@ package pwa
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"embed"
@@ -108,7 +109,7 @@ func Build(ctx context.Context, opts Options) (*sw.Precache, error) {
 		}
 	}
 	// Precache manifest: every file except the service worker script (the browser keeps it and
-	// its importScripts itself) and the manifest.
+	// its importScripts itself), the manifest and the compressed copies.
 	var files []sw.PrecacheFile
 	err = filepath.WalkDir(opts.Out, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
@@ -116,7 +117,7 @@ func Build(ctx context.Context, opts Options) (*sw.Precache, error) {
 		}
 		rel, _ := filepath.Rel(opts.Out, p)
 		rel = filepath.ToSlash(rel)
-		if rel == "sw.js" || rel == "precache.json" {
+		if rel == "sw.js" || rel == "precache.json" || strings.HasSuffix(rel, ".gz") {
 			return nil
 		}
 		b, err := os.ReadFile(p)
@@ -139,7 +140,44 @@ func Build(ctx context.Context, opts Options) (*sw.Precache, error) {
 	if err := write("sw.js", []byte(shim.ServiceWorker(pc.Version))); err != nil {
 		return nil, fmt.Errorf("pwa: %w", err)
 	}
+	// Precompressed copies, last, so none is stale: the server sends them to clients that
+	// accept gzip.
+	if err := compressAll(opts.Out); err != nil {
+		return nil, fmt.Errorf("pwa: %w", err)
+	}
 	return pc, nil
+}
+
+// compressAll writes name.gz beside each compressible file of dir larger than 1 KiB
+// (deterministically: no name or time in the header), and removes stale .gz files.
+func compressAll(dir string) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		if strings.HasSuffix(p, ".gz") {
+			if _, err := os.Stat(strings.TrimSuffix(p, ".gz")); err != nil {
+				return os.Remove(p)
+			}
+			return nil
+		}
+		switch filepath.Ext(p) {
+		case ".wasm", ".js", ".css", ".html", ".json", ".svg", ".webmanifest":
+		default:
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil || len(b) < 1024 {
+			return err
+		}
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		zw.Write(b)
+		if err := zw.Close(); err != nil {
+			return err
+		}
+		return os.WriteFile(p+".gz", buf.Bytes(), 0o644)
+	})
 }
 
 // icon draws the app icon (a cart on the brand colour) as a PNG of size x size pixels.

@@ -49,6 +49,9 @@ func nextVersion(t *testing.T, dir string) (string, string) {
 	if err := os.WriteFile(filepath.Join(out, "sw.js"), []byte(shim.ServiceWorker(pc.Version)), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	for _, name := range []string{"app.css", "precache.json", "sw.js"} { // compressed copies of v1
+		os.Remove(filepath.Join(out, name+".gz"))
+	}
 	return out, pc.Version
 }
 

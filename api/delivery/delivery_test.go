@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 )
 
 func TestPlanShards(t *testing.T) {
@@ -219,4 +220,37 @@ func FuzzManifestValidate(f *testing.F) {
 			t.Fatalf("accepted shards covering %d of %d bytes", sum, m.Size)
 		}
 	})
+}
+
+func TestHandlerGzip(t *testing.T) {
+	now := time.Now()
+	h := New(Options{App: fstest.MapFS{
+		"app.wasm":    {Data: []byte("plain"), ModTime: now},
+		"app.wasm.gz": {Data: []byte("gzipped"), ModTime: now},
+		"other.js":    {Data: []byte("js"), ModTime: now},
+		"stale.js":    {Data: []byte("new"), ModTime: now},
+		"stale.js.gz": {Data: []byte("old"), ModTime: now.Add(-time.Hour)},
+	}})
+	tests := []struct {
+		path, accept, wantBody, wantEncoding string
+	}{
+		{"/app.wasm", "gzip, deflate, br", "gzipped", "gzip"},
+		{"/app.wasm", "br", "plain", ""},
+		{"/app.wasm", "gzip;q=0, br", "plain", ""},
+		{"/app.wasm", "", "plain", ""},
+		{"/other.js", "gzip", "js", ""},
+		{"/stale.js", "gzip", "new", ""},
+	}
+	for _, tt := range tests {
+		req := httptest.NewRequest("GET", tt.path, nil)
+		req.Header.Set("Accept-Encoding", tt.accept)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Body.String() != tt.wantBody || rec.Header().Get("Content-Encoding") != tt.wantEncoding {
+			t.Errorf("%s with %q: body %q encoding %q", tt.path, tt.accept, rec.Body, rec.Header().Get("Content-Encoding"))
+		}
+		if tt.path == "/app.wasm" && (rec.Header().Get("Content-Type") != "application/wasm" || rec.Header().Get("Vary") != "Accept-Encoding") {
+			t.Errorf("%s with %q: headers %v", tt.path, tt.accept, rec.Header())
+		}
+	}
 }
