@@ -212,10 +212,15 @@ func (d *Device) matmulKernel(v matVariant) (*pipeline, error) {
 		if v.GLU {
 			red *= 2
 		}
+		toks := make([]int, v.NB)
+		for i := range toks {
+			toks[i] = i
+		}
 		err = matTemplate.Execute(&b, struct {
 			matVariant
 			RedSize int
-		}{v, red})
+			Toks    []int
+		}{v, red, toks})
 		return dec + "\n" + b.String(), err
 	})
 }

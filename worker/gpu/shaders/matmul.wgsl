@@ -103,9 +103,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   workgroupBarrier();
 {{- end}}
 
-  var acc: array<f32, NB>;
-{{- if .GLU}}
-  var acc2: array<f32, NB>;
+  // one accumulator per token, unrolled by the template so they stay in registers; tokens past
+  // the batch read its last row and are not written
+  let last_t = nt - 1u;
+{{- range .Toks}}
+  let xr{{.}} = xrow(min(t0 + {{.}}u, last_t)) * cols4;
+  var acc{{.}} = 0.0;
+{{- if $.GLU}}
+  var up{{.}} = 0.0;
+{{- end}}
 {{- end}}
   if (r < p.rows) {
     let rb = r * p.row_bytes;
@@ -120,29 +126,29 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 {{- if .Norm}}
         let gv = vec4<f32>(g[4u * c4], g[4u * c4 + 1u], g[4u * c4 + 2u], g[4u * c4 + 3u]);
 {{- end}}
-        for (var t = 0u; t < NB; t++) {
-          if (t0 + t < nt) {
-            var xv = x[xrow(t0 + t) * cols4 + c4];
-{{- if .Norm}}
-            xv = xv * rinv[t] * gv;
+{{- range .Toks}}
+        {
+          var xv = x[xr{{.}} + c4];
+{{- if $.Norm}}
+          xv = xv * rinv[{{.}}] * gv;
 {{- end}}
-            acc[t] += dot(wv, xv);
-{{- if .GLU}}
-            acc2[t] += dot(wv2, xv);
+          acc{{.}} += dot(wv, xv);
+{{- if $.GLU}}
+          up{{.}} += dot(wv2, xv);
 {{- end}}
-          }
         }
+{{- end}}
       }
     }
   }
 
   // add the lanes' partial sums: red[(t*WG + lid)] (and the up projection's at + NB*WG)
-  for (var t = 0u; t < NB; t++) {
-    red[t * WG + lid] = acc[t];
-{{- if .GLU}}
-    red[(NB + t) * WG + lid] = acc2[t];
+{{- range .Toks}}
+  red[{{.}}u * WG + lid] = acc{{.}};
+{{- if $.GLU}}
+  red[(NB + {{.}}u) * WG + lid] = up{{.}};
 {{- end}}
-  }
+{{- end}}
   workgroupBarrier();
   for (var st = LANES / 2u; st > 0u; st >>= 1u) {
     if (lane < st) {
