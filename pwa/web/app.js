@@ -45,7 +45,8 @@ async function boot() {
     await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
   }
   // One tab runs the model for all tabs; the others wait for the lock and take over if it closes.
-  navigator.locks.request('aisle-engine', () => new Promise(() => startWorker()));
+  if (navigator.locks) navigator.locks.request('aisle-engine', () => new Promise(() => startWorker()));
+  else startWorker(); // no Web Locks: every tab runs its own model
   await pickModel();
   await download();
 }

@@ -16,6 +16,9 @@ type EngineGenerator struct{ E *engine.Engine }
 
 var _ Generator = EngineGenerator{}
 
+// Close releases the engine's threads and GPU resources.
+func (g EngineGenerator) Close() { g.E.Close() }
+
 // Describe names the backend in use, e.g. "cpu" or "gpu".
 func (g EngineGenerator) Describe() string { return g.E.Backend }
 

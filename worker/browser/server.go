@@ -60,9 +60,16 @@ type Describer interface {
 }
 
 // Preload loads model id if it is not loaded yet and reports how long that took (0 if it was
-// already loaded) and, when the generator is a Describer, what it runs on.
+// already loaded) and, when the generator is a Describer, what it runs on. It waits for a
+// generation in progress to end.
 func (s *Server) Preload(ctx context.Context, id string) (time.Duration, string, error) {
 	s.init()
+	select {
+	case s.turn <- struct{}{}:
+	case <-ctx.Done():
+		return 0, "", ctx.Err()
+	}
+	defer func() { <-s.turn }()
 	start := time.Now()
 	g, loaded, err := s.model(ctx, id)
 	if err != nil {
@@ -79,7 +86,8 @@ func (s *Server) Preload(ctx context.Context, id string) (time.Duration, string,
 }
 
 // model returns the loaded model id, loading it if needed; loaded reports whether this call
-// loaded it. Concurrent calls for the same model share one load.
+// loaded it. Concurrent calls for the same model share one load. Loading a model unloads the
+// others (a phone holds one): callers hold the turn, so none of them is generating.
 func (s *Server) model(ctx context.Context, id string) (g Generator, loaded bool, err error) {
 	for {
 		s.mu.Lock()
@@ -105,6 +113,12 @@ func (s *Server) model(ctx context.Context, id string) (g Generator, loaded bool
 		s.mu.Lock()
 		delete(s.loading, id)
 		if err == nil {
+			for other, og := range s.models {
+				if c, ok := og.(interface{ Close() }); ok {
+					c.Close()
+				}
+				delete(s.models, other)
+			}
 			s.models[id] = g
 		}
 		s.mu.Unlock()

@@ -152,3 +152,22 @@ func TestServerLoadFailureIsRetried(t *testing.T) {
 		t.Errorf("a loaded model was loaded again")
 	}
 }
+
+type closingGen struct {
+	fakeGen
+	closed *int
+}
+
+func (g closingGen) Close() { *g.closed++ }
+
+func TestServerKeepsOneModel(t *testing.T) {
+	closed := 0
+	s := &Server{Load: func(_ context.Context, id string) (Generator, error) {
+		return closingGen{fakeGen{words: []string{id}}, &closed}, nil
+	}}
+	s.Preload(context.Background(), "a")
+	s.Preload(context.Background(), "b")
+	if got := s.Loaded(); len(got) != 1 || got[0] != "b" || closed != 1 {
+		t.Errorf("loaded %v, closed %d; want [b] and a closed", got, closed)
+	}
+}
