@@ -35,6 +35,9 @@ func TestBrowserQuotaError(t *testing.T) {
 	if state := eval[string](t, ctx, 5*time.Second, `document.body.dataset.state`); state == "ready" {
 		t.Error("the app claims to be ready without a model")
 	}
+	if !eval[bool](t, ctx, 5*time.Second, `!document.querySelector('#download-retry').hidden`) {
+		t.Error("no way to try again after freeing space")
+	}
 	if st := eval[string](t, ctx, 5*time.Second, `document.querySelector('#storage').textContent`); !strings.Contains(st, "used of") {
 		t.Errorf("storage use not shown: %q", st)
 	}

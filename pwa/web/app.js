@@ -197,7 +197,7 @@ async function download() {
   }
   if (stored && stored.ready && last && last.error && last.error.code === 'network_error') return; // offline with a ready model
   const err = (last && last.error) || { code: 'network_error', message: 'The download stopped.' };
-  if (err.code === 'quota_exceeded') { showDownloadError(err.message); return; }
+  if (err.code === 'quota_exceeded') { showDownloadError(err.message); $('#download-retry').hidden = false; return; }
   showDownloadError(err.code === 'network_error' ? 'No connection to the store. The download continues by itself when the network is back.' : err.message);
   retryTimer = setTimeout(download, retryDelay);
   retryDelay = Math.min(retryDelay * 2, 30000);
@@ -308,6 +308,7 @@ $('#prompt').addEventListener('keydown', (e) => {
   if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); $('#composer').requestSubmit(); }
   if (e.key === 'Escape' && ui.abort) ui.abort.abort();
 });
+$('#download-retry').addEventListener('click', () => { $('#download-retry').hidden = true; showDownloadError(''); download(); });
 $('#stop').addEventListener('click', () => ui.abort && ui.abort.abort());
 $('#regen').addEventListener('click', () => {
   if (ui.abort) return;
