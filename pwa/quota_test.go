@@ -42,4 +42,10 @@ func TestBrowserQuotaError(t *testing.T) {
 		t.Errorf("storage use not shown: %q", st)
 	}
 	t.Logf("quota message: %s", msg)
+	// Space is freed: Try again completes the download.
+	if _, err := chromedp.Call(ctx, storage.OverrideQuotaForOrigin, storage.OverrideQuotaForOriginParams{Origin: srv.URL()}); err != nil {
+		t.Fatal(err)
+	}
+	eval[bool](t, ctx, 5*time.Second, `(document.querySelector('#download-retry').click(), true)`)
+	waitReady(t, ctx, true)
 }
