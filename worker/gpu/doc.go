@@ -5,7 +5,7 @@
 //
 // # Design
 //
-//   - Weights stay in their stored GGUF form (F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q5_K, Q6_K) in
+//   - Weights stay in their stored GGUF form (F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K, Q5_K, Q6_K) in
 //     GPU memory, read by the kernels as little-endian u32 words and decoded in the shader
 //     (unpack2x16float for halves, so no shader-f16 is needed). Activations, norms, attention
 //     and the KV cache are float32.

@@ -58,7 +58,7 @@ func (p *pipeline) release() {
 // decoderFile names the weight decoder of each supported type.
 var decoderFile = map[quant.Type]string{
 	quant.F32: "decode_f32.wgsl", quant.F16: "decode_f16.wgsl", quant.BF16: "decode_bf16.wgsl",
-	quant.Q8_0: "decode_q8_0.wgsl", quant.Q4_0: "decode_q4_0.wgsl",
+	quant.Q8_0: "decode_q8_0.wgsl", quant.Q4_0: "decode_q4_0.wgsl", quant.Q5_0: "decode_q5_0.wgsl",
 	quant.Q4_K: "decode_q4_k.wgsl", quant.Q5_K: "decode_q5_k.wgsl", quant.Q6_K: "decode_q6_k.wgsl",
 }
 
