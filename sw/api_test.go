@@ -83,6 +83,9 @@ func TestChatBadRequests(t *testing.T) {
 		{"five stops", `{"model":"tiny","stop":["a","b","c","d","e"],"messages":[{"role":"user","content":"hi"}]}`, "stop"},
 		{"stop number", `{"model":"tiny","stop":3,"messages":[{"role":"user","content":"hi"}]}`, "stop"},
 		{"n 2", `{"model":"tiny","n":2,"messages":[{"role":"user","content":"hi"}]}`, "n"},
+		{"tools", `{"model":"tiny","tools":[{"type":"function"}],"messages":[{"role":"user","content":"hi"}]}`, "tools"},
+		{"json mode", `{"model":"tiny","response_format":{"type":"json_object"},"messages":[{"role":"user","content":"hi"}]}`, "response_format"},
+		{"logprobs", `{"model":"tiny","logprobs":true,"messages":[{"role":"user","content":"hi"}]}`, "logprobs"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -130,7 +133,8 @@ func TestChatNonStreaming(t *testing.T) {
 	f := &fakeEngine{}
 	rec := post(t, newAPI(f), `{"model":"tiny","messages":[{"role":"developer","content":"be brief"},
 		{"role":"user","content":[{"type":"text","text":"one two "},{"type":"text","text":"three"}]}],
-		"max_tokens":2,"temperature":0,"top_p":0.5,"seed":42,"stop":"END","unknown_field":true}`)
+		"max_tokens":2,"temperature":0,"top_p":0.5,"seed":42,"stop":"END","unknown_field":true,
+		"tools":[],"response_format":{"type":"text"},"logprobs":false}`)
 	if rec.Code != 200 {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
 	}

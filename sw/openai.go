@@ -29,6 +29,13 @@ type chatRequest struct {
 	Seed                *float64        `json:"seed"` // a JSON number; checked to be a whole number
 	Stop                json.RawMessage `json:"stop"`
 	N                   *int            `json:"n"`
+	// Features the on-device engine does not offer: refused rather than silently ignored, so a
+	// client never mistakes an answer for one that honoured them.
+	Tools          []json.RawMessage `json:"tools"`
+	ResponseFormat *struct {
+		Type string `json:"type"`
+	} `json:"response_format"`
+	Logprobs *bool `json:"logprobs"`
 }
 
 type streamOptions struct {
@@ -98,6 +105,15 @@ func parseChatRequest(body io.Reader) (wire.ChatRequest, chatRequest, error) {
 	}
 	if raw.N != nil && *raw.N != 1 {
 		return out, raw, badParam("n", "n must be 1, got %d", *raw.N)
+	}
+	if len(raw.Tools) > 0 {
+		return out, raw, badParam("tools", "tools (function calling) are not supported by the on-device model")
+	}
+	if raw.ResponseFormat != nil && raw.ResponseFormat.Type != "" && raw.ResponseFormat.Type != "text" {
+		return out, raw, badParam("response_format", "response_format %q is not supported; only \"text\"", raw.ResponseFormat.Type)
+	}
+	if raw.Logprobs != nil && *raw.Logprobs {
+		return out, raw, badParam("logprobs", "logprobs are not supported by the on-device model")
 	}
 	if raw.MaxCompletionTokens != nil {
 		raw.MaxTokens = raw.MaxCompletionTokens
