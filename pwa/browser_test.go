@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/accessibility"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/serviceworker"
@@ -90,6 +91,34 @@ func TestBrowserOfflineChat(t *testing.T) {
 		}
 		for _, e := range res.InstallabilityErrors {
 			t.Errorf("installability error %s %v", e.ErrorID, e.ErrorArguments)
+		}
+	})
+
+	t.Run("accessible and phone-sized", func(t *testing.T) {
+		eval[bool](t, ctx, 5*time.Second, `(document.querySelector('#settings').open = true, true)`)
+		defer eval[bool](t, ctx, 5*time.Second, `(document.querySelector('#settings').open = false, true)`)
+		tree, err := chromedp.Call(ctx, accessibility.GetFullAXTree, accessibility.GetFullAXTreeParams{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		controls := 0
+		for _, n := range tree.Nodes {
+			if n.Ignored || n.Role == nil {
+				continue
+			}
+			switch role := strings.Trim(string(n.Role.Value), `"`); role {
+			case "button", "textbox", "combobox", "slider", "spinbutton", "progressbar":
+				controls++
+				if n.Name == nil || strings.Trim(string(n.Name.Value), `" `) == "" {
+					t.Errorf("a %s has no accessible name", role)
+				}
+			}
+		}
+		if controls < 8 {
+			t.Errorf("found %d named controls in the accessibility tree, want the chat and settings controls", controls)
+		}
+		if overflow := eval[bool](t, ctx, 5*time.Second, `document.documentElement.scrollWidth > window.innerWidth`); overflow {
+			t.Error("the page scrolls sideways on a phone-sized viewport")
 		}
 	})
 
