@@ -42,9 +42,7 @@ func rope(x []float32, dims int, cosSin []float32, style RopeStyle) {
 		if style == RopeNeox {
 			a, b = i, i+half
 		}
-		x0, x1 := x[a], x[b]
-		x[a] = fma32(x0, c, -float32(x1*s))
-		x[b] = fma32(x0, s, float32(x1*c))
+		x[a], x[b] = ropePair(x[a], x[b], c, s)
 	}
 }
 

@@ -108,3 +108,9 @@ func swiglu(gate, up []float32) {
 	}
 	swigluGo(gate[i:], up[i:])
 }
+
+// ropePair rotates (x0, x1) by the angle whose cosine and sine are c and s, with the fused
+// multiply-adds of llama.cpp's build: x0' = fma(x0, c, -(x1*s)), x1' = fma(x0, s, x1*c).
+func ropePair(x0, x1, c, s float32) (float32, float32) {
+	return fma32(x0, c, -float32(x1*s)), fma32(x0, s, float32(x1*c))
+}
