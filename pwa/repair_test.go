@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -141,6 +142,9 @@ func TestBrowserDownloadResumes(t *testing.T) {
 	}
 }
 
+// progressText matches the download line: "123 KB of 1.0 MB (12%) · 300 KB/s · 3 s left".
+var progressText = regexp.MustCompile(`of .* \(\d+%\) · .*/s · .*left`)
+
 // TestBrowserTwoTabsDownloadOnce starts the download in two tabs at once on a slow network: they
 // must not both fetch the model (the service worker serialises downloads with a Web Lock).
 func TestBrowserTwoTabsDownloadOnce(t *testing.T) {
@@ -150,7 +154,7 @@ func TestBrowserTwoTabsDownloadOnce(t *testing.T) {
 	srv := newServer(t, appDir, t.TempDir()) // nothing published yet
 	srv.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
 		if strings.HasSuffix(r.URL.Path, ".bin") {
-			time.Sleep(150 * time.Millisecond) // a slow network, so the downloads overlap
+			time.Sleep(400 * time.Millisecond) // a slow network, so the downloads overlap
 		}
 		return false
 	})
@@ -163,6 +167,21 @@ func TestBrowserTwoTabsDownloadOnce(t *testing.T) {
 	srv.SetApp(appDir, modelsDir) // the model is published: both tabs start downloading it
 	for _, c := range []context.Context{ctx, tab} {
 		eval[bool](t, c, 5*time.Second, `(pickModel().then(download), true)`)
+	}
+	// The tab that downloads shows bytes, percent, speed and time left; the other says it waits.
+	var progress, waiting bool
+	var texts []string
+	for deadline := time.Now().Add(20 * time.Second); !(progress && waiting) && time.Now().Before(deadline); {
+		for _, c := range []context.Context{ctx, tab} {
+			text, _ := tryEval[string](c, 2*time.Second, `document.querySelector('#download-text').textContent`)
+			progress = progress || progressText.MatchString(text)
+			waiting = waiting || strings.Contains(text, "Another tab is downloading")
+			texts = append(texts, text)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !progress || !waiting {
+		t.Errorf("progress shown %v, waiting shown %v; texts seen: %q", progress, waiting, texts)
 	}
 	waitReady(t, ctx, false)
 	waitReady(t, tab, false)

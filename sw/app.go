@@ -149,13 +149,27 @@ func (a *App) download(w http.ResponseWriter, r *http.Request) {
 		events.Data(b)
 	}
 	if a.Lock != nil {
-		send(Progress{Model: id, State: "waiting", ETASeconds: -1})
-		release, err := a.Lock(ctx, "aisle-download-"+id)
-		if err != nil {
+		type locked struct {
+			release func()
+			err     error
+		}
+		got := make(chan locked, 1)
+		go func() {
+			release, err := a.Lock(ctx, "aisle-download-"+id)
+			got <- locked{release, err}
+		}()
+		var l locked
+		select {
+		case l = <-got:
+		case <-time.After(100 * time.Millisecond): // another tab holds it
+			send(Progress{Model: id, State: "waiting", ETASeconds: -1})
+			l = <-got
+		}
+		if l.err != nil {
 			send(Progress{Model: id, State: "error", Error: wire.Errorf(wire.CodeCancelled, "download cancelled"), ETASeconds: -1})
 			return
 		}
-		defer release()
+		defer l.release()
 	}
 	_, err := a.Downloader.Download(ctx, id, send)
 	if err != nil {
