@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO    ?= go
 BIN   := .build/bin
 
-.PHONY: help run app test test-deps vet bench-cpu slm
+.PHONY: help run app test test-deps vet bench-cpu bench-browser bench-gpu slm
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-14s %s\n", $$1, $$2}'
@@ -20,8 +20,9 @@ app: ## build the web app (page, Go-WASM service worker and inference worker) an
 test-deps: ## install what the tests need (Debian packages, npm test peers)
 	bash deploy/setup/test-deps.sh
 
-vet: ## static checks
+vet: ## static checks, native and for the browser (js/wasm)
 	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet ./sw/... ./worker/browser/... ./worker/model/... ./worker/engine/... ./sync/...
 
 test: test-deps vet ## install test dependencies, then run every test
 	CI=$${CI:-true} $(GO) test -count=1 -timeout 25m ./...
@@ -31,3 +32,6 @@ slm: ## build the engine CLI into .build/bin/slm
 
 bench-cpu: test-deps slm ## slm bench beside llama.cpp on SmolLM2-135M-shaped Q8_0 and Q4_K models
 	$(GO) run ./worker/internal/cmd/cpubench --slm $(BIN)/slm --models .build/bench --rounds 3 --threads 2,1
+
+bench-browser: test-deps ## the app's engine beside @wllama/wllama in headless Chromium (stories260K)
+	$(GO) test -run '^$$' -bench Browser -benchtime 5x ./pwa
