@@ -18,6 +18,13 @@ func requestDevice(ad *wgpu.Adapter) (*wgpu.Device, error) {
 	req := wgpu.DefaultLimits()
 	req.MaxStorageBufferBindingSize = min(al.MaxStorageBufferBindingSize, 2<<30-256)
 	req.MaxBufferSize = min(al.MaxBufferSize, 2<<30)
+	// the compute limits browsers grant by default, stated so that a kernel that would not run
+	// in a browser fails here too
+	req.MaxComputeWorkgroupStorageSize = 16384
+	req.MaxComputeInvocationsPerWorkgroup = 256
+	req.MaxComputeWorkgroupSizeX = 256
+	req.MaxStorageBuffersPerShaderStage = 8
+	req.MaxComputeWorkgroupsPerDimension = 65535
 	dev, err := ad.RequestDevice(&wgpu.DeviceDescriptor{
 		Label:          "aisle",
 		RequiredLimits: &wgpu.RequiredLimits{Limits: req},

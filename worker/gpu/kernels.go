@@ -6,6 +6,8 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"text/template"
 
@@ -92,6 +94,13 @@ func (d *Device) kernel(name string, slots []slot, src func() (string, error)) (
 		return nil, err
 	}
 	code = shaderText("common.wgsl") + "\n" + code
+	// wgpu-native does not reject kernels over the workgroup-memory limit (browsers do, and then
+	// silently run nothing): check here, so native tests catch what a browser would refuse
+	if n, err := workgroupBytes(code); err != nil {
+		return nil, fmt.Errorf("gpu: %s: %w", name, err)
+	} else if n > int(d.Limits.MaxComputeWorkgroupStorageSize) {
+		return nil, fmt.Errorf("gpu: %s needs %d bytes of workgroup memory, the device allows %d", name, n, d.Limits.MaxComputeWorkgroupStorageSize)
+	}
 	mod, err := d.dev.CreateShaderModule(&wgpu.ShaderModuleDescriptor{
 		Label:          name,
 		WGSLDescriptor: &wgpu.ShaderModuleWGSLDescriptor{Code: code},
@@ -144,9 +153,10 @@ func (d *Device) kernel(name string, slots []slot, src func() (string, error)) (
 // (see shaders/matmul.wgsl).
 type matVariant struct {
 	Type                 quant.Type
-	NB                   int // tokens per workgroup (matmul.wgsl); 0: one token (matvec.wgsl)
-	RPW                  int // row groups per workgroup (matvec.wgsl)
-	Lanes                int // invocations per row (matvec.wgsl): 32, 64, 128 or 256
+	NB                   int  // tokens per workgroup (matmul.wgsl); 0: one token (matvec.wgsl)
+	RPW                  int  // row groups per workgroup (matvec.wgsl)
+	Lanes                int  // invocations per row (matvec.wgsl): 32, 64, 128 or 256
+	Tiled                bool // matmul_tiled.wgsl (batches, 64x64 tiles)
 	Norm, Bias, Acc, GLU bool
 }
 
@@ -159,13 +169,21 @@ const (
 var matTemplate = template.Must(template.New("matmul").Parse(shaderText("matmul.wgsl")))
 
 func (v matVariant) name() string {
+	if v.Tiled {
+		return fmt.Sprintf("matmul_tiled/%s/norm=%t/bias=%t/acc=%t/glu=%t", v.Type, v.Norm, v.Bias, v.Acc, v.GLU)
+	}
 	if v.NB == 0 {
 		return fmt.Sprintf("matvec/%s/lanes%d/rpw%d/norm=%t/bias=%t/acc=%t/glu=%t", v.Type, v.Lanes, v.RPW, v.Norm, v.Bias, v.Acc, v.GLU)
 	}
 	return fmt.Sprintf("matmul/%s/nb%d/norm=%t/bias=%t/acc=%t/glu=%t", v.Type, v.NB, v.Norm, v.Bias, v.Acc, v.GLU)
 }
 
-var matvecTemplate = template.Must(template.New("matvec").Parse(shaderText("matvec.wgsl")))
+var (
+	matvecTemplate = template.Must(template.New("matvec").Parse(shaderText("matvec.wgsl")))
+	tiledTemplate  = template.Must(template.New("matmul_tiled").Parse(shaderText("matmul_tiled.wgsl")))
+)
+
+const tile = 64 // rows and tokens per matmul_tiled.wgsl workgroup
 
 const mvWG = 256 // invocations per matvec workgroup
 
@@ -197,6 +215,10 @@ func (d *Device) matmulKernel(v matVariant) (*pipeline, error) {
 			dec += "\n" + dec2
 		}
 		var b bytes.Buffer
+		if v.Tiled {
+			err = tiledTemplate.Execute(&b, v)
+			return dec + "\n" + b.String(), err
+		}
 		if v.NB == 0 {
 			red := mvWG * v.RPW
 			if v.GLU {
@@ -293,4 +315,39 @@ func (a *Arena) bindGroup(p *pipeline, bufs ...bufRange) (*wgpu.BindGroup, error
 	}
 	a.groups = append(a.groups, bg)
 	return bg, nil
+}
+
+var (
+	wgVarRE = regexp.MustCompile(`var<workgroup>\s+\w+\s*:\s*(?:array<\s*(f32|u32|i32|vec4<f32>|vec4<u32>)\s*,\s*(\w+)\s*>|(f32|u32|i32))\s*;`)
+	constRE = regexp.MustCompile(`const\s+(\w+)\s*:\s*u32\s*=\s*(\d+)u\s*;`)
+)
+
+// workgroupBytes adds up the workgroup-memory declarations of a kernel's source (arrays of
+// scalars or vec4s sized by a literal or a u32 constant of the source, and scalars).
+func workgroupBytes(code string) (int, error) {
+	consts := map[string]int{}
+	for _, m := range constRE.FindAllStringSubmatch(code, -1) {
+		consts[m[1]], _ = strconv.Atoi(m[2])
+	}
+	size := map[string]int{"f32": 4, "u32": 4, "i32": 4, "vec4<f32>": 16, "vec4<u32>": 16}
+	total := 0
+	decls := wgVarRE.FindAllStringSubmatch(code, -1)
+	if strings.Count(code, "var<workgroup>") != len(decls) {
+		return 0, fmt.Errorf("a var<workgroup> declaration this check cannot size")
+	}
+	for _, m := range decls {
+		if m[3] != "" {
+			total += size[m[3]]
+			continue
+		}
+		n, err := strconv.Atoi(m[2])
+		if err != nil {
+			var ok bool
+			if n, ok = consts[m[2]]; !ok {
+				return 0, fmt.Errorf("workgroup array length %q is not a literal or u32 constant", m[2])
+			}
+		}
+		total += n * size[m[1]]
+	}
+	return total, nil
 }

@@ -229,3 +229,24 @@ func FuzzMatmul(f *testing.F) {
 		checkMatmul(t, h, rand.New(rand.NewPCG(seed, 7)), v, rows, cols, n, partRows)
 	})
 }
+
+// TestBrowserLimitsEnforced: the native device is requested with the browsers' default compute
+// limits, so a kernel that would fail to compile in a browser fails here too.
+func TestBrowserLimitsEnforced(t *testing.T) {
+	d := mustDevice(t)
+	t.Logf("device limit: %d bytes of workgroup memory", d.Limits.MaxComputeWorkgroupStorageSize)
+	_, err := d.kernel("too-much-workgroup-memory", []slot{{0, bindReadWrite}}, func() (string, error) {
+		return `@group(0) @binding(0) var<storage, read_write> o: array<f32>;
+var<workgroup> big: array<f32, 4200>; // 16800 bytes > 16384
+@compute @workgroup_size(64)
+fn main(@builtin(local_invocation_index) l: u32) {
+  big[l] = f32(l);
+  workgroupBarrier();
+  o[l] = big[4199u - l];
+}`, nil
+	})
+	if err == nil {
+		t.Fatal("a kernel with 16800 bytes of workgroup memory compiled; browsers allow 16384")
+	}
+	t.Logf("rejected as expected: %.200s", err)
+}

@@ -137,8 +137,14 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // matmulOps appends the dispatches of y (n, yStride)[row0+...] (+)= W x for every part of w.
 func (r *Runner) matmulOps(ops []op, v matVariant, w, w2 *gmat, x, y *Buffer, yStride, row0 int, norm, bias *Buffer, lastOnly bool) ([]op, error) {
-	v.NB = nbBatch
-	pn, err := r.d.matmulKernel(v)
+	// batches: 64x64 tiles, or for the classifier of the last token only, matmul.wgsl
+	vn := v
+	if lastOnly {
+		vn.NB = nbBatch
+	} else {
+		vn.Tiled = true
+	}
+	pn, err := r.d.matmulKernel(vn)
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +185,7 @@ func (r *Runner) matmulOps(ops []op, v matVariant, w, w2 *gmat, x, y *Buffer, yS
 			if lastOnly {
 				return uint32(ceilDiv(rows, matRows)), 1
 			}
-			return uint32(ceilDiv(rows, matRows)), uint32(ceilDiv(n, nbBatch))
+			return uint32(ceilDiv(rows, tile)), uint32(ceilDiv(n, tile))
 		}})
 	}
 	return ops, nil

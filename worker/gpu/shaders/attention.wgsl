@@ -58,7 +58,7 @@ var<workgroup> sc: array<f32, BLOCK>;
 var<workgroup> red: array<f32, WG>;
 var<workgroup> red16: array<f32, 16>;
 var<workgroup> part: array<vec4<f32>, WG>;
-var<workgroup> lsum: array<f32, WG>;
+// workgroup memory: 8 KiB scores + 4 KiB partial sums + 3-4 KiB more, within WebGPU's default 16 KiB
 
 // max_wg returns the maximum of v over the workgroup in two barrier steps (all invocations call it).
 fn max_wg(lid: u32, v: f32) -> f32 {
@@ -236,12 +236,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
   // add the groups' partial sums, and the invocations' exponential sums
   part[lid] = o;
-  lsum[lid] = l;
+  red[lid] = l;
   workgroupBarrier();
   if (lid < 16u) {
     var t16 = 0.0;
     for (var i = 0u; i < 16u; i++) {
-      t16 += lsum[16u * lid + i];
+      t16 += red[16u * lid + i];
     }
     red16[lid] = t16;
   }
