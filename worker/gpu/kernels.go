@@ -153,10 +153,9 @@ func (d *Device) kernel(name string, slots []slot, src func() (string, error)) (
 // (see shaders/matmul.wgsl).
 type matVariant struct {
 	Type                 quant.Type
-	NB                   int  // tokens per workgroup (matmul.wgsl); 0: one token (matvec.wgsl)
-	RPW                  int  // row groups per workgroup (matvec.wgsl)
-	Lanes                int  // invocations per row (matvec.wgsl): 32, 64, 128 or 256
-	Tiled                bool // matmul_tiled.wgsl (batches, 64x64 tiles)
+	NB                   int // tokens per workgroup (matmul.wgsl); 0: one token (matvec.wgsl)
+	RPW                  int // row groups per workgroup (matvec.wgsl)
+	Lanes                int // invocations per row (matvec.wgsl): 32, 64, 128 or 256
 	Norm, Bias, Acc, GLU bool
 }
 
@@ -169,21 +168,13 @@ const (
 var matTemplate = template.Must(template.New("matmul").Parse(shaderText("matmul.wgsl")))
 
 func (v matVariant) name() string {
-	if v.Tiled {
-		return fmt.Sprintf("matmul_tiled/%s/norm=%t/bias=%t/acc=%t/glu=%t", v.Type, v.Norm, v.Bias, v.Acc, v.GLU)
-	}
 	if v.NB == 0 {
 		return fmt.Sprintf("matvec/%s/lanes%d/rpw%d/norm=%t/bias=%t/acc=%t/glu=%t", v.Type, v.Lanes, v.RPW, v.Norm, v.Bias, v.Acc, v.GLU)
 	}
 	return fmt.Sprintf("matmul/%s/nb%d/norm=%t/bias=%t/acc=%t/glu=%t", v.Type, v.NB, v.Norm, v.Bias, v.Acc, v.GLU)
 }
 
-var (
-	matvecTemplate = template.Must(template.New("matvec").Parse(shaderText("matvec.wgsl")))
-	tiledTemplate  = template.Must(template.New("matmul_tiled").Parse(shaderText("matmul_tiled.wgsl")))
-)
-
-const tile = 64 // rows and tokens per matmul_tiled.wgsl workgroup
+var matvecTemplate = template.Must(template.New("matvec").Parse(shaderText("matvec.wgsl")))
 
 const mvWG = 256 // invocations per matvec workgroup
 
@@ -215,10 +206,6 @@ func (d *Device) matmulKernel(v matVariant) (*pipeline, error) {
 			dec += "\n" + dec2
 		}
 		var b bytes.Buffer
-		if v.Tiled {
-			err = tiledTemplate.Execute(&b, v)
-			return dec + "\n" + b.String(), err
-		}
 		if v.NB == 0 {
 			red := mvWG * v.RPW
 			if v.GLU {

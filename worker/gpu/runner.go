@@ -137,13 +137,9 @@ func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // matmulOps appends the dispatches of y (n, yStride)[row0+...] (+)= W x for every part of w.
 func (r *Runner) matmulOps(ops []op, v matVariant, w, w2 *gmat, x, y *Buffer, yStride, row0 int, norm, bias *Buffer, lastOnly bool) ([]op, error) {
-	// batches: 64x64 tiles, or for the classifier of the last token only, matmul.wgsl
+	// batches: matmul.wgsl, 8 tokens per workgroup
 	vn := v
-	if lastOnly {
-		vn.NB = nbBatch
-	} else {
-		vn.Tiled = true
-	}
+	vn.NB = nbBatch
 	pn, err := r.d.matmulKernel(vn)
 	if err != nil {
 		return nil, err
@@ -185,7 +181,7 @@ func (r *Runner) matmulOps(ops []op, v matVariant, w, w2 *gmat, x, y *Buffer, yS
 			if lastOnly {
 				return uint32(ceilDiv(rows, matRows)), 1
 			}
-			return uint32(ceilDiv(rows, tile)), uint32(ceilDiv(n, tile))
+			return uint32(ceilDiv(rows, matRows)), uint32(ceilDiv(n, nbBatch))
 		}})
 	}
 	return ops, nil
