@@ -13,10 +13,12 @@
 //     several buffers, one dispatch each, so models run at WebGPU's default limits (128 MiB per
 //     binding, 256 MiB per buffer) as on phones.
 //   - One command buffer per Eval: every layer's kernels are encoded into one compute pass.
-//     Fusions cut dispatches: RMSNorm into the following matrix product, biases and residual
-//     adds into the product, gate and up projections with SwiGLU into one kernel, QK-norm, RoPE
-//     and the KV-cache write into one kernel. Greedy decoding takes the argmax on the GPU and
-//     reads back one token id.
+//     Fusions cut dispatches to five per layer in decode: RMSNorm into the following matrix
+//     product, biases and residual adds into the product, gate and up projections with SwiGLU
+//     into one kernel, and QK-norm, RoPE and the KV-cache write into attention. Single tokens use
+//     matvec.wgsl, batches matmul.wgsl (8 tokens per workgroup). Greedy decoding takes the
+//     argmax on the GPU and reads back one token id; Runner.Decode queues step k+1 before
+//     reading token k, so the GPU never waits for the host.
 //   - Numerics: float32 everywhere. The CPU path (package model) quantizes activations to the
 //     weight's dot-product type as llama.cpp does (Q8_0, Q8_K, F16, BF16); the GPU multiplies
 //     float32 activations by the dequantized weights, which is more precise. For F32 weights both

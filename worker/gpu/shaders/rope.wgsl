@@ -1,4 +1,5 @@
-// rope.wgsl: the per-head step between the QKV projection and attention. For token t of the
+// rope.wgsl: the per-head step between the QKV projection and attention, for batches of several
+// tokens (a single token's is fused into attention.wgsl). For token t of the
 // batch (position s.pos + t) and head slot h: query heads (h < heads) get QK-norm (qwen3) and RoPE
 // in place in qkv; key heads (heads <= h < heads+kv_heads) get QK-norm and RoPE and are written
 // into the key cache; value heads are copied into the value cache.
