@@ -192,3 +192,30 @@ func stddev(x []float32) float64 {
 	n := float64(len(x))
 	return math.Sqrt(max(s2/n-(s/n)*(s/n), 1e-12))
 }
+
+// TestRandomModelLongDecode: 150 greedy tokens of an F32 model with 64-element heads (so that
+// attention's value sums take their four-positions-per-iteration path) equal the CPU path's.
+func TestRandomModelLongDecode(t *testing.T) {
+	d := mustDevice(t)
+	for _, arch := range []string{"llama", "qwen3"} {
+		shape := map[string]string{"llama": "tiny", "qwen3": "tiny-wide-heads"}[arch]
+		m := loadModel(t, writeRandomModel(t, arch, shape, quant.F32, "ggml-vocab-llama-spm.gguf"))
+		prompt := []int{1, 450, 17, 3002, 99}
+		want := cpuGreedy(t, m, prompt, 150)
+		r, err := NewRunner(d, m, 256, RunnerOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int
+		err = r.Decode(prompt, 150, func(tok int) bool { got = append(got, tok); return true })
+		r.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("%s: token %d = %d, CPU %d", arch, i, got[i], want[i])
+			}
+		}
+	}
+}

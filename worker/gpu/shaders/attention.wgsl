@@ -226,9 +226,23 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     // weighted values: group gi takes positions gi, gi+groups, ...
     var acc = vec4<f32>(0.0);
     if (gi < groups) {
-      for (var i = gi; i < cnt; i += groups) {
-        acc += sc[i] * vc[((b0 + i) * kvdim + kvo + di) / 4u];
+      // four positions per iteration, so that four loads are in flight
+      let vb = (b0 * kvdim + kvo + di) / 4u;
+      let vs = kvdim / 4u;
+      var a1 = vec4<f32>(0.0);
+      var a2 = vec4<f32>(0.0);
+      var a3 = vec4<f32>(0.0);
+      var i = gi;
+      for (; i + 3u * groups < cnt; i += 4u * groups) {
+        acc += sc[i] * vc[vb + i * vs];
+        a1 += sc[i + groups] * vc[vb + (i + groups) * vs];
+        a2 += sc[i + 2u * groups] * vc[vb + (i + 2u * groups) * vs];
+        a3 += sc[i + 3u * groups] * vc[vb + (i + 3u * groups) * vs];
       }
+      for (; i < cnt; i += groups) {
+        acc += sc[i] * vc[vb + i * vs];
+      }
+      acc += (a1 + a2) + a3;
     }
     o = o * f + acc;
     m = mn;
