@@ -12,6 +12,7 @@ import (
 	"aisle/worker/gguf"
 	"aisle/worker/modelgen"
 	"aisle/worker/quant"
+	"aisle/worker/sample"
 )
 
 // allTypes are the tensor types the kernels read (the kernel tests cover each).
@@ -216,6 +217,73 @@ func TestRandomModelLongDecode(t *testing.T) {
 			if got[i] != want[i] {
 				t.Fatalf("%s: token %d = %d, CPU %d", arch, i, got[i], want[i])
 			}
+		}
+	}
+}
+
+// TestLongContext: past 2048 positions attention takes its positions in several blocks (online
+// softmax across blocks). A tiny F32 model with a 2300-position context evaluates 2200 prompt
+// tokens (in batches of 64) and decodes 20 more; logits and tokens equal the CPU path's.
+func TestLongContext(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long context skipped in -short mode")
+	}
+	d := mustDevice(t)
+	vf, err := gguf.Open("../testdata/vocab/ggml-vocab-llama-spm.gguf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vf.Close()
+	shape := modelgen.Shapes["tiny"]
+	shape.ContextLen = 2300
+	path := filepath.Join(t.TempDir(), "long.gguf")
+	out, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := modelgen.Write(out, modelgen.Spec{Arch: "llama", Shape: shape, Type: quant.F32, Vocab: vf, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	if err := out.Close(); err != nil {
+		t.Fatal(err)
+	}
+	m := loadModel(t, path)
+	prompt := make([]int, 2200)
+	for i := range prompt {
+		prompt[i] = (i*7919 + 13) % m.Vocab
+	}
+	s := m.NewSession(0)
+	want, err := s.Eval(prompt, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := NewRunner(d, m, 0, RunnerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	got, err := r.Eval(prompt, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := maxRelDiff(t, got, want, m.Vocab); diff > exactTolerance {
+		t.Fatalf("logits after 2200 tokens differ by %.2e of their spread (tolerance %.0e)", diff, exactTolerance)
+	}
+	wantToks := []int{sample.Greedy(want)}
+	for len(wantToks) < 20 {
+		l, err := s.Eval(wantToks[len(wantToks)-1:], false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantToks = append(wantToks, sample.Greedy(l))
+	}
+	var gotToks []int
+	if err := r.Decode([]int{wantToks[0]}, 19, func(tok int) bool { gotToks = append(gotToks, tok); return true }); err != nil {
+		t.Fatal(err)
+	}
+	for i, tok := range gotToks {
+		if tok != wantToks[i+1] {
+			t.Fatalf("token %d after the prompt = %d, CPU %d", i+1, tok, wantToks[i+1])
 		}
 	}
 }
