@@ -39,9 +39,11 @@
 //
 // "auto" uses a hardware adapter when the model fits it, and the CPU otherwise: with no adapter,
 // with a software adapter (Mesa lavapipe, Chromium's SwiftShader: far slower than the CPU path),
-// or when an allocation fails. "gpu" uses any adapter and fails when there is none. Greedy
-// decoding can sample on the GPU through Runner.Greedy or the pipelined Runner.Decode, which read
-// back one token id per step instead of the logits.
+// or when an allocation fails. "gpu" uses any adapter and fails when there is none. Decoding can
+// sample on the GPU through Runner.Greedy or the pipelined Runner.Decode, which read back one
+// token id per step instead of the logits: greedily, or at a temperature (Runner.SetSampling,
+// Gumbel-max sampling from softmax(logits/T)); top-k, top-p and min-p need the logits (Eval) and
+// the CPU sampler.
 //
 // # In the browser
 //

@@ -250,3 +250,56 @@ fn main(@builtin(local_invocation_index) l: u32) {
 	}
 	t.Logf("rejected as expected: %.200s", err)
 }
+
+// TestArgmaxSampling: with temperature 0 argmax.wgsl returns the first largest logit; with
+// temperature T its Gumbel-max samples follow softmax(logits / T) (2000 draws, each frequency
+// within 4.5 standard deviations), and greedy decoding is unaffected by the seed.
+func TestArgmaxSampling(t *testing.T) {
+	h := newHarness(t)
+	logits := []float32{0, 1, 2, 0.5, -1, 2, 1.5}
+	lb := h.floats("logits", logits)
+	res, err := h.r.arena.New("res", 16, usageStorage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := h.r.arena.New("tok", 16, usageStorage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := h.d.argmaxKernel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	draw := func(temp float32, n int) []int {
+		h.r.argmaxParam = h.r.param(len(logits), temp)
+		bg, err := h.r.arena.bindGroup(k, h.r.argmaxParam, whole(lb), whole(res), whole(tok), whole(h.state))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ops := []op{{p1: k, pn: k, bg: bg, grid: func(int) (uint32, uint32) { return 1, 1 }}}
+		counts := make([]int, len(logits))
+		for i := 0; i < n; i++ {
+			got := h.run(ops, 1, 0, res, 1)
+			counts[math.Float32bits(got[0])]++
+		}
+		return counts
+	}
+	if c := draw(0, 20); c[2] != 20 {
+		t.Fatalf("greedy draws %v, want all 20 at index 2 (the first of the two largest)", c)
+	}
+	const n = 2000
+	temp := float32(0.8)
+	counts := draw(temp, n)
+	var z float64
+	for _, l := range logits {
+		z += math.Exp(float64(l / temp))
+	}
+	for i, l := range logits {
+		p := math.Exp(float64(l/temp)) / z
+		sd := math.Sqrt(p * (1 - p) / n)
+		if f := float64(counts[i]) / n; math.Abs(f-p) > 4.5*sd {
+			t.Errorf("logit %d: sampled %.3f of the time, softmax gives %.3f (sd %.3f)", i, f, p, sd)
+		}
+	}
+	t.Logf("counts %v", counts)
+}

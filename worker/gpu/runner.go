@@ -40,6 +40,9 @@ type Runner struct {
 	argmax   op
 
 	weightBytes int64
+	argmaxParam bufRange // the argmax kernel's parameters (temperature)
+	seed        uint64   // sampling seed (SetSampling)
+	step        uint32   // steps encoded: varies the sampling noise
 	outMat      *gmat
 	outNorm     *Buffer
 	x           *Buffer
@@ -388,8 +391,8 @@ func (r *Runner) build(w *model.Weights, opts RunnerOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	off := r.param(c.Vocab)
-	bg, err := r.arena.bindGroup(am, off, whole(r.logits), whole(r.res), whole(r.tok))
+	r.argmaxParam = r.param(c.Vocab, float32(0))
+	bg, err := r.arena.bindGroup(am, r.argmaxParam, whole(r.logits), whole(r.res), whole(r.tok), whole(r.state))
 	if err != nil {
 		return err
 	}
@@ -397,6 +400,21 @@ func (r *Runner) build(w *model.Weights, opts RunnerOptions) (err error) {
 
 	r.weightBytes = a.weightBytes
 	return r.err
+}
+
+// SetSampling sets how Greedy and Decode choose tokens on the GPU: temperature 0 (the default)
+// takes the most likely token; temperature > 0 samples from softmax(logits / temperature) (no
+// top-k, top-p or min-p: use Eval and the CPU sampler for those), with noise derived from seed
+// and a step counter, so a run is reproducible from its seed.
+func (r *Runner) SetSampling(temperature float32, seed uint64) error {
+	if temperature < 0 || temperature != temperature {
+		return fmt.Errorf("gpu: temperature %v", temperature)
+	}
+	var b [8]byte
+	binary.LittleEndian.PutUint32(b[0:], uint32(r.c.Vocab))
+	binary.LittleEndian.PutUint32(b[4:], math.Float32bits(temperature))
+	r.seed, r.step = seed, 0
+	return r.d.Write(r.argmaxParam.b, r.argmaxParam.off, b[:])
 }
 
 // Pos is the number of positions in the KV cache.
@@ -454,6 +472,8 @@ func (r *Runner) encode(n int, extra ...[]op) (*wgpu.CommandEncoder, error) {
 	var st [16]byte
 	binary.LittleEndian.PutUint32(st[0:], uint32(r.pos))
 	binary.LittleEndian.PutUint32(st[4:], uint32(n))
+	r.step++
+	binary.LittleEndian.PutUint32(st[8:], uint32(r.seed)^uint32(r.seed>>32)^(r.step*0x9e3779b9))
 	if err := r.d.Write(r.state, 0, st[:]); err != nil {
 		return nil, err
 	}
