@@ -13,6 +13,7 @@ import (
 	"aisle/worker/chat"
 	"aisle/worker/engine"
 	"aisle/worker/gguf"
+	_ "aisle/worker/gpu" // registers the WebGPU backend (native builds with cgo)
 	"aisle/worker/modelgen"
 	"aisle/worker/quant"
 	"aisle/worker/tokenizer"
