@@ -207,20 +207,6 @@ func (e *Engine) Generate(ctx context.Context, r Request, emit func(Delta) error
 	e.history = e.history[:keep]
 	res.CachedTokens = keep
 
-	start := time.Now()
-	logits, err := e.runner.Eval(prompt[keep:], false)
-	if err != nil {
-		e.history = e.history[:0]
-		e.runner.Truncate(0)
-		return res, err
-	}
-	e.history = append(e.history, prompt[keep:]...)
-	res.PrefillTokPerSec = float64(len(prompt)-keep) / time.Since(start).Seconds()
-
-	sampler := sample.New(params)
-	for _, id := range prompt {
-		sampler.Accept(id)
-	}
 	stops := r.Stop
 	if len(r.Messages) > 0 {
 		// the end-of-turn texts of the template, in case the model spells them out
@@ -231,11 +217,45 @@ func (e *Engine) Generate(ctx context.Context, r Request, emit func(Delta) error
 	if maxTokens <= 0 {
 		maxTokens = ctxLen
 	}
-	decodeStart := time.Now()
 	res.FinishReason = "length"
+
+	if dev, ok := e.runner.(deviceSampler); ok && samplesOnDevice(params) {
+		if err := e.generateOnDevice(ctx, dev, r, prompt[keep:], maxTokens, out, emit, &res); err != nil {
+			return res, err
+		}
+	} else if err := e.generateOnHost(ctx, r, prompt, keep, maxTokens, out, emit, &res); err != nil {
+		return res, err
+	}
+	if rest := out.flush(); rest != "" {
+		if err := emit(Delta{Text: rest, Token: -1}); err != nil {
+			return res, err
+		}
+	}
+	res.Text = out.text.String()
+	return res, nil
+}
+
+// generateOnHost evaluates prompt[keep:], then samples each token from logits read back to the
+// host (the CPU path, and the GPU path when the sampling needs the host's filters).
+func (e *Engine) generateOnHost(ctx context.Context, r Request, prompt []int, keep, maxTokens int, out *textStream, emit func(Delta) error, res *Result) error {
+	ctxLen := e.runner.ContextLen()
+	start := time.Now()
+	logits, err := e.runner.Eval(prompt[keep:], false)
+	if err != nil {
+		e.resetCache()
+		return err
+	}
+	e.history = append(e.history, prompt[keep:]...)
+	res.PrefillTokPerSec = float64(len(prompt)-keep) / time.Since(start).Seconds()
+
+	sampler := sample.New(r.Params())
+	for _, id := range prompt {
+		sampler.Accept(id)
+	}
+	decodeStart := time.Now()
 	for len(res.Tokens) < maxTokens {
 		if err := ctx.Err(); err != nil {
-			return res, err
+			return err
 		}
 		next := sampler.Sample(logits)
 		if !r.IgnoreEOS && e.Tok.IsEOG(next) {
@@ -246,7 +266,7 @@ func (e *Engine) Generate(ctx context.Context, r Request, emit func(Delta) error
 		res.Tokens = append(res.Tokens, next)
 		text, stopped := out.add(next)
 		if err := emit(Delta{Text: text, Token: next}); err != nil {
-			return res, err
+			return err
 		}
 		if stopped {
 			res.FinishReason = "stop"
@@ -256,22 +276,92 @@ func (e *Engine) Generate(ctx context.Context, r Request, emit func(Delta) error
 			break
 		}
 		if logits, err = e.runner.Eval([]int{next}, false); err != nil {
-			e.history = e.history[:0]
-			e.runner.Truncate(0)
-			return res, err
+			e.resetCache()
+			return err
 		}
 		e.history = append(e.history, next)
 	}
 	if n := len(res.Tokens) - 1; n > 0 {
 		res.DecodeTokPerSec = float64(n) / time.Since(decodeStart).Seconds()
 	}
-	if rest := out.flush(); rest != "" {
-		if err := emit(Delta{Text: rest, Token: -1}); err != nil {
-			return res, err
+	return nil
+}
+
+// deviceSampler is a runner that samples on its device and reads back only token ids, queuing
+// each step before the previous token is read (the GPU backend). After Decode, Pos counts the
+// new tokens and every token passed to emit except the last.
+type deviceSampler interface {
+	SetSampling(temperature float32, seed uint64) error
+	Decode(tokens []int, n int, emit func(token int) bool) error
+}
+
+// samplesOnDevice reports whether p needs nothing but temperature sampling (or greedy), which a
+// deviceSampler does itself.
+func samplesOnDevice(p sample.Params) bool {
+	noPenalty := p.RepeatPenalty == 0 || p.RepeatPenalty == 1
+	if p.Temperature <= 0 {
+		return noPenalty
+	}
+	return noPenalty && p.TopK == 0 && (p.TopP == 0 || p.TopP >= 1) && p.MinP == 0
+}
+
+// generateOnDevice evaluates newTokens and generates on the device (see deviceSampler).
+func (e *Engine) generateOnDevice(ctx context.Context, dev deviceSampler, r Request, newTokens []int, maxTokens int, out *textStream, emit func(Delta) error, res *Result) error {
+	n := min(maxTokens, e.runner.ContextLen()-e.runner.Pos()-len(newTokens)+1)
+	if err := dev.SetSampling(max(r.Temperature, 0), r.Seed); err != nil {
+		return err
+	}
+	start := time.Now()
+	var seen []int // every token passed to emit
+	var emitErr error
+	var firstAt time.Time
+	err := dev.Decode(newTokens, n, func(tok int) bool {
+		if len(seen) == 0 {
+			firstAt = time.Now()
+		}
+		seen = append(seen, tok)
+		if emitErr = ctx.Err(); emitErr != nil {
+			return false
+		}
+		if !r.IgnoreEOS && e.Tok.IsEOG(tok) {
+			res.FinishReason = "stop"
+			return false
+		}
+		res.Tokens = append(res.Tokens, tok)
+		text, stopped := out.add(tok)
+		if emitErr = emit(Delta{Text: text, Token: tok}); emitErr != nil {
+			return false
+		}
+		if stopped {
+			res.FinishReason = "stop"
+			return false
+		}
+		return len(res.Tokens) < maxTokens
+	})
+	if err != nil {
+		e.resetCache()
+		return err
+	}
+	e.history = append(e.history, newTokens...)
+	if len(seen) > 1 {
+		e.history = append(e.history, seen[:len(seen)-1]...)
+	}
+	if len(e.history) != e.runner.Pos() { // never expected: keep the cache honest
+		e.resetCache()
+	}
+	if !firstAt.IsZero() {
+		res.PrefillTokPerSec = float64(len(newTokens)) / firstAt.Sub(start).Seconds()
+		if k := len(seen) - 1; k > 0 {
+			res.DecodeTokPerSec = float64(k) / time.Since(firstAt).Seconds()
 		}
 	}
-	res.Text = out.text.String()
-	return res, nil
+	return emitErr
+}
+
+// resetCache forgets the KV cache after a failure, so the next request starts clean.
+func (e *Engine) resetCache() {
+	e.history = e.history[:0]
+	e.runner.Truncate(0)
 }
 
 func commonPrefix(a, b []int) int {

@@ -81,3 +81,49 @@ func TestEngineWithoutAdapter(t *testing.T) {
 	}
 	t.Logf("gpu: %v", err)
 }
+
+// TestEngineDeviceSamplingTurns: through the engine, greedy generation on the GPU (sampled on the
+// device, token ids read back) keeps the KV cache consistent across turns, stops on stop strings,
+// and matches the CPU path turn by turn.
+func TestEngineDeviceSamplingTurns(t *testing.T) {
+	mustDevice(t)
+	turns := func(backend string) []engine.Result {
+		f, err := gguf.Open(stories)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		e, err := engine.Load(f, engine.Options{Backend: backend, Threads: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(e.Close)
+		var out []engine.Result
+		first, err := e.Generate(context.Background(), engine.Request{Prompt: "Once upon a time", MaxTokens: 20, Stop: []string{"Lily."}},
+			func(engine.Delta) error { return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, first)
+		next := append(append([]int(nil), first.PromptTokens...), first.Tokens...)
+		next = append(next, e.Tok.Encode(" She", false, false)...)
+		second, err := e.Generate(context.Background(), engine.Request{PromptTokens: next, MaxTokens: 30},
+			func(engine.Delta) error { return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if second.CachedTokens < len(first.PromptTokens)+len(first.Tokens)-1 {
+			t.Errorf("%s: second turn reused %d tokens", backend, second.CachedTokens)
+		}
+		return append(out, second)
+	}
+	g, c := turns("gpu"), turns("cpu")
+	for i := range g {
+		if g[i].Text != c[i].Text || g[i].FinishReason != c[i].FinishReason {
+			t.Errorf("turn %d: gpu %q (%s), cpu %q (%s)", i, g[i].Text, g[i].FinishReason, c[i].Text, c[i].FinishReason)
+		}
+	}
+	if g[0].FinishReason != "stop" || !strings.HasSuffix(g[0].Text, "named ") {
+		t.Errorf("first turn did not stop before the stop string: %q (%s)", g[0].Text, g[0].FinishReason)
+	}
+}
