@@ -38,7 +38,12 @@ async function boot() {
   if (!('serviceWorker' in navigator)) { fatal('This browser cannot run the assistant offline (no service workers).'); return; }
   const reg = await navigator.serviceWorker.register('/sw.js', { scope: '/' });
   watchUpdates(reg);
-  navigator.serviceWorker.addEventListener('message', (e) => { if (e.data && e.data.type === 'aisle-need-port') handPort(); });
+  navigator.serviceWorker.addEventListener('message', (e) => {
+    if (!e.data) return;
+    if (e.data.type === 'aisle-need-port') handPort();
+    // periodicsync (sw.js): the tab that runs the worker syncs the catalog now.
+    else if (e.data.type === 'aisle-catalog-sync' && ui.worker) ui.worker.postMessage({ type: 'catalog-sync' });
+  });
   navigator.serviceWorker.addEventListener('controllerchange', () => { if (ui.reloading) location.reload(); else handPort(); });
   await navigator.serviceWorker.ready;
   if (!navigator.serviceWorker.controller) {
@@ -47,13 +52,27 @@ async function boot() {
   // One tab runs the model for all tabs; the others wait for the lock and take over if it closes.
   if (navigator.locks) navigator.locks.request('aisle-engine', () => new Promise(() => startWorker()));
   else startWorker(); // no Web Locks: every tab runs its own model
+  registerPeriodicSync(reg);
   await pickModel();
   await download();
 }
 
+// The store whose catalog this app keeps (?store=ID, default "demo"); the inference worker syncs
+// it into IndexedDB and grounds the assistant on it.
+function storeID() { return new URLSearchParams(location.search).get('store') || 'demo'; }
+
+// Periodic Background Sync, where the browser has it (installed app, permission granted): the
+// service worker then asks this tab to sync the catalog about twice a day. Refusal is fine: the
+// worker also syncs on start and on every push while online.
+async function registerPeriodicSync(reg) {
+  if (!reg.periodicSync) return;
+  try { await reg.periodicSync.register('aisle-catalog', { minInterval: 12 * 60 * 60 * 1000 }); } catch (e) { /* not granted */ }
+}
+
 function startWorker() {
   ui.owner = true;
-  ui.worker = new Worker('/engine.js?backend=' + encodeURIComponent(localStorage.getItem('aisle.backend') || 'auto'));
+  ui.worker = new Worker('/engine.js?backend=' + encodeURIComponent(localStorage.getItem('aisle.backend') || 'auto') +
+    '&store=' + encodeURIComponent(storeID()));
   ui.worker.onmessage = (e) => onWorker(e.data || {});
   ui.worker.onerror = (e) => { setEngine('Model stopped: ' + (e.message || 'error') + ' · restarting'); restartWorker(); };
   handPort();
@@ -105,6 +124,11 @@ function onWorker(d) {
       download();
     } else setEngine('Model error: ' + d.message);
     enable();
+  } else if (d.type === 'catalog') {
+    // {store, state: opening|syncing|synced|offline|error, version, seq, changes, error}
+    window.aisleCatalog = d;
+    document.body.dataset.catalog = d.state;
+    if (d.version > 0) document.body.dataset.catalogVersion = String(d.version);
   } else if (d.type === 'engine-failed') setEngine('The model cannot start: ' + d.message);
 }
 

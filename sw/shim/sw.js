@@ -122,5 +122,14 @@ self.addEventListener('message', (e) => {
     self.skipWaiting();
   }
 });
+// Periodic Background Sync (registered by the page as 'aisle-catalog', about every 12 hours,
+// where the browser grants it): the catalog replica lives in the inference worker, so ask the
+// open pages to have it sync now. With no page open there is nothing to do: the worker syncs
+// when it next starts.
+self.addEventListener('periodicsync', (e) => {
+  if (e.tag !== 'aisle-catalog') return;
+  e.waitUntil(self.clients.matchAll({ type: 'window', includeUncontrolled: true })
+    .then((cs) => cs.forEach((c) => c.postMessage({ type: 'aisle-catalog-sync' }))));
+});
 // After a restart the port is gone: ask the pages for a fresh one right away.
 askClients();

@@ -36,6 +36,10 @@ type Server struct {
 	// Busy, when set, is told before and after phases that may keep the worker from answering
 	// (loading a model, prefill up to the first token), so the service worker waits longer.
 	Busy func(busy bool)
+	// Ground, when set, may rewrite a request's messages before generation (the worker puts the
+	// local catalog's facts first, see package grounding). It runs while the request holds its
+	// turn and must return msgs unchanged when it has nothing to add or fails.
+	Ground func(ctx context.Context, msgs []wire.Message) []wire.Message
 
 	mu     sync.Mutex // guards models and loading
 	models map[string]Generator
@@ -173,6 +177,10 @@ func (s *Server) Handle(ctx context.Context, req wire.ChatRequest, send func(wir
 	var loadMS float64
 	if loaded {
 		loadMS = ms(time.Since(loadStart))
+	}
+	if s.Ground != nil {
+		setStage("grounding")
+		req.Messages = s.Ground(ctx, req.Messages)
 	}
 	setStage("prefill")
 	s.busy(true)

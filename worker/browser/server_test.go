@@ -171,3 +171,29 @@ func TestServerKeepsOneModel(t *testing.T) {
 		t.Errorf("loaded %v, closed %d; want [b] and a closed", got, closed)
 	}
 }
+
+// promptGen records the messages it was asked to continue.
+type promptGen struct{ got *[]wire.Message }
+
+func (g promptGen) Generate(ctx context.Context, req wire.ChatRequest, emit func(wire.Delta) error) (wire.Result, error) {
+	*g.got = req.Messages
+	return wire.Result{PromptTokens: len(req.Messages), FinishReason: "stop"}, nil
+}
+
+func TestServerGround(t *testing.T) {
+	var got []wire.Message
+	s := &Server{
+		Load: func(ctx context.Context, id string) (Generator, error) { return promptGen{&got}, nil },
+		Ground: func(ctx context.Context, msgs []wire.Message) []wire.Message {
+			return append([]wire.Message{{Role: "system", Content: "facts"}}, msgs...)
+		},
+	}
+	var r recorder
+	s.Handle(context.Background(), wire.ChatRequest{Model: "m", Messages: []wire.Message{{Role: "user", Content: "hi"}}}, r.send)
+	if len(got) != 2 || got[0].Content != "facts" || got[1].Content != "hi" {
+		t.Fatalf("generator saw %+v, want the grounded messages", got)
+	}
+	if k := r.kinds(); len(k) != 2 || k[1] != wire.KindDone {
+		t.Fatalf("messages %v", k)
+	}
+}

@@ -7,6 +7,12 @@
 //	{type:"port"} + a port      a control port shared with the service worker (wire protocol)
 //	{type:"load", model:ID}     load a model now; answers {type:"loaded", model, load_ms, backend}
 //	                            or {type:"load-error", model, code, message}
+//	{type:"catalog-sync"}       sync the store's catalog now (the page forwards the service
+//	                            worker's periodicsync request)
+//
+// It syncs the catalog of the store named in its URL (engine.js?store=ID, default "demo") into
+// IndexedDB and grounds every chat on it; its state is posted as {type:"catalog", ...} (see
+// catalogSync).
 package main
 
 import (
@@ -46,6 +52,8 @@ func main() {
 		YieldEvery: 100 * time.Millisecond,
 		Coalesce:   8 * time.Millisecond,
 	}
+	cat = startCatalog(storeParam(g))
+	srv.Ground = cat.ground
 	onMessage := js.FuncOf(func(_ js.Value, args []js.Value) any {
 		handleMessage(srv, args[0])
 		return nil
@@ -84,6 +92,9 @@ func jsArray(v js.Value) []js.Value {
 // without yielding to it, so no lock is needed in wasm's single thread.
 var controls []js.Value
 
+// cat is the store's catalog replica, started before any message is handled.
+var cat *catalogSync
+
 // handleMessage runs on the JS event loop: it must not block.
 func handleMessage(srv *browser.Server, e js.Value) {
 	d := e.Get("data")
@@ -95,6 +106,8 @@ func handleMessage(srv *browser.Server, e js.Value) {
 		if ports := e.Get("ports"); ports.Length() > 0 {
 			serveControl(srv, ports.Index(0))
 		}
+	case "catalog-sync":
+		go cat.sync(context.Background())
 	case "load":
 		id := d.Get("model").String()
 		go func() {
