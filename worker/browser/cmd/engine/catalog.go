@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	gosync "sync"
 	"syscall/js"
 	"time"
@@ -30,6 +31,7 @@ import (
 type catalogSync struct {
 	storeID string
 	cl      *client.Client
+	wake    chan struct{} // syncNow wakes the loop waiting to reconnect
 
 	mu  gosync.Mutex // serialises syncs
 	db  *idb.Storage // nil until opened
@@ -60,7 +62,7 @@ func storeParam(g js.Value) string {
 // startCatalog opens the replica and starts the sync loop; it returns at once.
 func startCatalog(storeID string) *catalogSync {
 	origin := js.Global().Get("location").Get("origin").String()
-	c := &catalogSync{storeID: storeID, cl: &client.Client{BaseURL: origin}}
+	c := &catalogSync{storeID: storeID, cl: &client.Client{BaseURL: origin}, wake: make(chan struct{}, 1)}
 	c.set(func(s *catalogStatus) { s.State = "opening" })
 	go c.run()
 	return c
@@ -99,27 +101,68 @@ func (c *catalogSync) run() {
 	c.set(func(s *catalogStatus) { s.Version, s.Seq = meta.Checkpoint.Version, meta.Checkpoint.Seq })
 
 	// The same loop as aisleSync.watch: sync now (the stream may be quiet for a day), then on
-	// every event; reconnect with backoff when the stream breaks (offline).
+	// every event; reconnect with backoff when the server is out of reach (offline). A server
+	// that answers but refuses (no such store, no sync API, another protocol) is asked again
+	// only after permanentRetry or when the page asks (periodicsync, see syncNow).
 	backoff := time.Second
 	for {
-		c.sync(ctx)
+		c.sync(ctx) // a failed sync is retried on the next event or reconnection
 		err := c.cl.Watch(ctx, c.storeID, func(wire.Event) {
 			backoff = time.Second
 			go c.sync(ctx)
 		})
-		c.set(func(s *catalogStatus) { s.State, s.Error = "offline", err.Error() })
-		time.Sleep(backoff)
-		backoff = min(2*backoff, 30*time.Second)
+		if err == nil { // Watch returns only on a broken stream; be safe all the same
+			err = catalog.Errorf(catalog.Unavailable, "push stream ended")
+		}
+		delay := backoff
+		if transient(err) {
+			c.set(func(s *catalogStatus) { s.State, s.Error = "offline", err.Error() })
+			backoff = min(2*backoff, 30*time.Second)
+		} else {
+			c.set(func(s *catalogStatus) { s.State, s.Error = "error", err.Error() })
+			delay = permanentRetry
+		}
+		select {
+		case <-c.wake:
+			backoff = time.Second
+		case <-time.After(delay):
+		}
 	}
+}
+
+// permanentRetry is how long the worker waits before asking again a server that refused.
+const permanentRetry = 10 * time.Minute
+
+// transient reports whether err (nil counts) may pass soon: anything but the server's own
+// refusal (no such store or no sync API, credentials, protocol version).
+func transient(err error) bool {
+	var ce *catalog.Error
+	if !errors.As(err, &ce) {
+		return true // nil, a broken connection, a timeout
+	}
+	switch ce.Code {
+	case catalog.Invalid, catalog.NotFound, catalog.Unauthorized, catalog.Forbidden, catalog.Unsupported:
+		return false
+	}
+	return true
+}
+
+// syncNow syncs at once and wakes the loop if it is waiting to reconnect.
+func (c *catalogSync) syncNow() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+	go c.sync(context.Background())
 }
 
 // sync brings the replica to the server's latest checkpoint; on failure the last good
 // checkpoint stays applied (the replica applies a whole checkpoint or nothing).
-func (c *catalogSync) sync(ctx context.Context) {
+func (c *catalogSync) sync(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.rep == nil {
-		return
+		return catalog.Errorf(catalog.Unavailable, "the catalog is not open yet")
 	}
 	c.set(func(s *catalogStatus) { s.State = "syncing" })
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
@@ -128,7 +171,7 @@ func (c *catalogSync) sync(ctx context.Context) {
 	c.set(func(s *catalogStatus) {
 		if err != nil {
 			s.State, s.Error = "offline", err.Error()
-			if code := catalog.ErrorCode(err); code != catalog.Unavailable {
+			if !transient(err) {
 				s.State = "error"
 			}
 			return
@@ -136,6 +179,7 @@ func (c *catalogSync) sync(ctx context.Context) {
 		s.State, s.Error = "synced", ""
 		s.Version, s.Seq, s.Changes = res.Checkpoint.Version, res.Checkpoint.Seq, s.Changes+res.Changes
 	})
+	return err
 }
 
 // ground puts the local catalog's facts for the last user message first. It never fails the

@@ -107,7 +107,7 @@ func handleMessage(srv *browser.Server, e js.Value) {
 			serveControl(srv, ports.Index(0))
 		}
 	case "catalog-sync":
-		go cat.sync(context.Background())
+		cat.syncNow()
 	case "load":
 		id := d.Get("model").String()
 		go func() {
