@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	gosync "sync"
+	"sync/atomic"
 	"syscall/js"
 	"time"
 
@@ -34,8 +35,10 @@ type catalogSync struct {
 	wake    chan struct{} // syncNow wakes the loop waiting to reconnect
 
 	mu  gosync.Mutex // serialises syncs
-	db  *idb.Storage // nil until opened
 	rep *replica.Replica
+	// db is the opened replica (nil until then), read by ground without waiting for a sync:
+	// IndexedDB serves reads of the applied checkpoint while a sync stages pages.
+	db atomic.Pointer[idb.Storage]
 
 	smu    gosync.Mutex
 	status catalogStatus
@@ -95,9 +98,9 @@ func (c *catalogSync) run() {
 		return
 	}
 	c.mu.Lock()
-	c.db = db
 	c.rep = &replica.Replica{Store: c.storeID, Audience: wire.AudiencePublic, Storage: db}
 	c.mu.Unlock()
+	c.db.Store(db)
 	c.set(func(s *catalogStatus) { s.Version, s.Seq = meta.Checkpoint.Version, meta.Checkpoint.Seq })
 
 	// The same loop as aisleSync.watch: sync now (the stream may be quiet for a day), then on
@@ -185,9 +188,7 @@ func (c *catalogSync) sync(ctx context.Context) error {
 // ground puts the local catalog's facts for the last user message first. It never fails the
 // chat: without a catalog, or on a lookup error, the messages go through unchanged.
 func (c *catalogSync) ground(ctx context.Context, msgs []bwire.Message) []bwire.Message {
-	c.mu.Lock()
-	db := c.db
-	c.mu.Unlock()
+	db := c.db.Load()
 	if db == nil {
 		return msgs
 	}
