@@ -185,7 +185,7 @@ func Price(minor int64, currency string) string {
 }
 
 // Prompt renders facts as a system message, one fact a line, keeping whole lines up to
-// lim.MaxBytes. It returns "" when there are no facts. Shape:
+// lim.MaxBytes. It returns "" when there are no facts or not even one fact line fits. Shape:
 //
 //	Store catalog facts (answer from these; say so if something is not listed):
 //	- Oat Milk 1L: 2.49 EUR, 12 in stock, aisle 4
@@ -197,6 +197,13 @@ func Prompt(f Facts, lim Limits) string {
 	}
 	var b strings.Builder
 	b.WriteString("Store catalog facts (answer from these; say so if something is not listed):")
+	header := b.Len()
+	done := func() string {
+		if b.Len() == header { // not one fact fitted
+			return ""
+		}
+		return b.String()
+	}
 	add := func(line string) bool {
 		line = oneLine(line)
 		if b.Len()+1+len(line) > lim.MaxBytes {
@@ -220,7 +227,7 @@ func Prompt(f Facts, lim Limits) string {
 			line += ", aisle " + p.Aisle
 		}
 		if !add(line) {
-			return b.String()
+			return done()
 		}
 	}
 	for _, q := range f.FAQs {
@@ -228,7 +235,7 @@ func Prompt(f Facts, lim Limits) string {
 			break
 		}
 	}
-	return b.String()
+	return done()
 }
 
 // oneLine collapses white space so a catalog text cannot break the prompt's line structure.

@@ -119,6 +119,7 @@ func TestGroundPrompt(t *testing.T) {
 				"- Oat Milk 1L: 2.49 EUR, 12 in stock, aisle 4",
 		},
 		{name: "nothing found", question: "bicycles"},
+		{name: "not one fact fits", question: "oat milk", lim: Limits{MaxBytes: 90}},
 		{name: "only stop words", question: "how much is it?"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -177,4 +178,27 @@ func TestGroundCatalogError(t *testing.T) {
 	if len(out) != 1 {
 		t.Fatalf("messages changed on error: %+v", out)
 	}
+}
+
+// FuzzGround checks that any question, with any limits, grounds without error or panic and
+// within the byte bound, and that the facts message never carries staff-only data.
+func FuzzGround(f *testing.F) {
+	f.Add("Where is the oat milk?", 0)
+	f.Add("cards bread milk oat whole", 60)
+	f.Add("\x00\xff é ü milk\n\n", 1)
+	f.Fuzz(func(t *testing.T, q string, maxBytes int) {
+		lim := Limits{MaxBytes: maxBytes % 2000}
+		out, err := Ground(context.Background(), demo(), []Message{{Role: "user", Content: q}}, lim)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out) == 2 {
+			if max := lim.withDefaults().MaxBytes; len(out[0].Content) > max || !strings.Contains(out[0].Content, "\n- ") {
+				t.Fatalf("prompt of %d bytes over %d", len(out[0].Content), max)
+			}
+			if strings.Contains(out[0].Content, "SECRET") {
+				t.Fatal("staff notes in the prompt")
+			}
+		}
+	})
 }
