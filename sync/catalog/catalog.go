@@ -343,3 +343,12 @@ func (p Promotion) Validate() error {
 	}
 	return fe.err("promotion")
 }
+
+// Vector is the embedding of a product or an FAQ, computed by the server whenever the entity
+// changes (package aisle/worker/assistant/embed) and shipped to devices with the sync, so that
+// a device compares a question's vector with the catalog's without computing them. Model names
+// the embedding function: a device ignores vectors of a model it does not compute itself.
+type Vector struct {
+	Model string `json:"model"`
+	V     string `json:"v"` // base64 of the int8 components
+}
