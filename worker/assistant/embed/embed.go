@@ -248,3 +248,6 @@ func Decode(cv catalog.Vector) (v Vector, ok bool) {
 	v, err := Parse(cv.V)
 	return v, err == nil
 }
+
+// FromFloats normalises and quantises a vector of Dims components (a sum of other vectors, say).
+func FromFloats(x []float32) Vector { return quantise(x) }

@@ -1,0 +1,426 @@
+package assistant
+
+import (
+	"math"
+	"sort"
+	"strings"
+
+	"aisle/worker/assistant/embed"
+	"aisle/worker/assistant/lang"
+)
+
+// Field weights: how much a matched word counts where it is found.
+const (
+	fieldName     = 1.0
+	fieldBrand    = 0.9
+	fieldCategory = 0.6
+	fieldDesc     = 0.3
+)
+
+// Match qualities of a question word against a catalog word.
+const (
+	matchExact  = 1.0
+	matchFuzzy  = 0.8 // within the typo distance
+	matchPrefix = 0.6 // the question word starts the catalog word ("parac" -> "paracetamol")
+)
+
+type posting struct {
+	item  int32
+	field float32 // the best field weight of the term in the item
+}
+
+// index is the lexical index over the store's items: a vocabulary of stems with their
+// postings and document frequencies, a deletion table for typo-tolerant lookup, and the words
+// that a compound can be split into.
+type index struct {
+	terms    []string         // term id -> stem
+	termID   map[string]int32 // stem -> term id
+	norms    map[string]int32 // a word's folded form (not stemmed) -> term id, for compounds
+	postings [][]posting      // term id -> items containing it
+	idf      []float32        // term id -> inverse document frequency
+	deletes  map[string][]int32
+	maxIDF   float32
+	itemNorm []float32 // items' vector squared norms
+}
+
+func buildIndex(s *Store) *index {
+	ix := &index{termID: map[string]int32{}, norms: map[string]int32{}, deletes: map[string][]int32{}}
+	term := func(stem string) int32 {
+		if id, ok := ix.termID[stem]; ok {
+			return id
+		}
+		id := int32(len(ix.terms))
+		ix.terms = append(ix.terms, stem)
+		ix.termID[stem] = id
+		ix.postings = append(ix.postings, nil)
+		return id
+	}
+	for i, it := range s.Items {
+		best := map[int32]float32{}
+		addText := func(text string, w float32) {
+			for _, word := range lang.Words(text) {
+				if lang.IsFunctionWord(word.Norm) && !word.Num {
+					continue
+				}
+				id := term(word.Stem)
+				if _, ok := ix.norms[word.Norm]; !ok {
+					ix.norms[word.Norm] = id
+				}
+				if best[id] < w {
+					best[id] = w
+				}
+			}
+		}
+		addText(it.Name, fieldName)
+		addText(it.Brand, fieldBrand)
+		addText(it.Category, fieldCategory)
+		addText(it.Description, fieldDesc)
+		for id, w := range best {
+			ix.postings[id] = append(ix.postings[id], posting{item: int32(i), field: w})
+		}
+	}
+	n := float64(len(s.Items))
+	ix.idf = make([]float32, len(ix.terms))
+	for id, ps := range ix.postings {
+		ix.idf[id] = float32(math.Log(1 + n/float64(len(ps))))
+		ix.maxIDF = max(ix.maxIDF, ix.idf[id])
+		t := ix.terms[id]
+		if len(t) >= 4 && !isDigits(t) {
+			for _, d := range deletions(t) {
+				ix.deletes[d] = appendUnique(ix.deletes[d], int32(id))
+			}
+		}
+	}
+	if ix.maxIDF == 0 {
+		ix.maxIDF = 1
+	}
+	ix.itemNorm = make([]float32, len(s.Items))
+	for i, it := range s.Items {
+		ix.itemNorm[i] = float32(it.vec.Norm2())
+	}
+	return ix
+}
+
+func appendUnique(xs []int32, x int32) []int32 {
+	for _, y := range xs {
+		if y == x {
+			return xs
+		}
+	}
+	return append(xs, x)
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if (s[i] < '0' || s[i] > '9') && s[i] != '.' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// deletions are the strings one character shorter than w.
+func deletions(w string) []string {
+	out := make([]string, 0, len(w))
+	for i := 0; i < len(w); i++ {
+		d := w[:i] + w[i+1:]
+		if len(out) == 0 || out[len(out)-1] != d {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// termMatch is one catalog term a question word matches, and how well.
+type termMatch struct {
+	term    int32
+	quality float32
+}
+
+// maxWordLen bounds the words looked up with typos: longer ones are not words a customer
+// misspelled (and their deletions would be many).
+const maxWordLen = 24
+
+// maxTypos is the edit distance a word of n letters may be off by.
+func maxTypos(n int) int {
+	switch {
+	case n >= 8:
+		return 2
+	case n >= 4:
+		return 1
+	}
+	return 0
+}
+
+// lookup finds the catalog terms a question word (its stem and folded form) may mean: the term
+// itself, terms within the typo distance, and terms it is a prefix of (5+ letters).
+func (ix *index) lookup(stem, norm string) []termMatch {
+	if id, ok := ix.termID[stem]; ok {
+		return []termMatch{{id, matchExact}}
+	}
+	if id, ok := ix.norms[norm]; ok {
+		return []termMatch{{id, matchExact}}
+	}
+	if isDigits(stem) {
+		return nil
+	}
+	var out []termMatch
+	seen := map[int32]bool{}
+	maxd := maxTypos(len(norm))
+	if known(norm) || len(norm) > maxWordLen {
+		maxd = 0 // "park" is not a typo of "pack"
+	}
+	if maxd > 0 {
+		try := func(key string) {
+			for _, id := range ix.deletes[key] {
+				if seen[id] {
+					continue
+				}
+				seen[id] = true
+				t := ix.terms[id]
+				if len(norm) <= 5 && t[0] != norm[0] {
+					continue // short words keep their first letter
+				}
+				if d := min(editDistance(stem, t, maxd), editDistance(norm, t, maxd)); d <= maxd {
+					out = append(out, termMatch{id, matchFuzzy})
+				}
+			}
+			if id, ok := ix.termID[key]; ok && !seen[id] {
+				seen[id] = true
+				if editDistance(stem, ix.terms[id], maxd) <= maxd {
+					out = append(out, termMatch{id, matchFuzzy})
+				}
+			}
+		}
+		for _, w := range []string{stem, norm} {
+			try(w)
+			for _, d := range deletions(w) {
+				try(d)
+				if maxd >= 2 {
+					for _, d2 := range deletions(d) {
+						try(d2)
+					}
+				}
+			}
+		}
+	}
+	if len(out) == 0 && len(norm) >= 5 && len(norm) <= maxWordLen {
+		// a word cut short: every term it starts, when few do
+		var pre []termMatch
+		for id, t := range ix.terms {
+			if len(t) >= len(norm)+2 && strings.HasPrefix(t, norm) {
+				pre = append(pre, termMatch{int32(id), matchPrefix})
+			}
+		}
+		if len(pre) <= 3 {
+			out = pre
+		}
+	}
+	return out
+}
+
+// editDistance is the optimal-string-alignment distance of a and b, or max+1 once it exceeds
+// max.
+func editDistance(a, b string, max int) int {
+	if a == b {
+		return 0
+	}
+	la, lb := len(a), len(b)
+	if la-lb > max || lb-la > max {
+		return max + 1
+	}
+	prev2 := make([]int, lb+1)
+	prev := make([]int, lb+1)
+	cur := make([]int, lb+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= la; i++ {
+		cur[0] = i
+		rowMin := cur[0]
+		for j := 1; j <= lb; j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				v = min(v, prev2[j-2]+1)
+			}
+			cur[j] = v
+			rowMin = min(rowMin, v)
+		}
+		if rowMin > max {
+			return max + 1
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[lb]
+}
+
+// qword is a content word of a question, ready to be scored.
+type qword struct {
+	stem, norm string
+	num        bool
+	matches    []termMatch
+	weight     float32 // how much the word matters: the idf of what it matches, or high if nothing
+}
+
+// prepare looks up the question's content words; adjacent words that form a catalog word
+// ("dish washer" -> "dishwasher") are joined, and a word made of two catalog words
+// ("toothbrush" when the catalog says "tooth brush") is split.
+func (ix *index) prepare(words []lang.Word) []qword {
+	var out []qword
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		if i+1 < len(words) && !w.Num && !words[i+1].Num {
+			joined := w.Norm + words[i+1].Norm
+			if id, ok := ix.norms[joined]; ok {
+				out = append(out, qword{stem: ix.terms[id], norm: joined, matches: []termMatch{{id, matchExact}}})
+				i++
+				continue
+			}
+		}
+		q := qword{stem: w.Stem, norm: w.Norm, num: w.Num}
+		q.matches = ix.lookup(w.Stem, w.Norm)
+		if len(q.matches) == 0 && !w.Num && len(w.Norm) >= 7 {
+			if a, b, ok := ix.split(w.Norm); ok {
+				out = append(out, ix.word(a), ix.word(b))
+				continue
+			}
+		}
+		out = append(out, q)
+	}
+	for i := range out {
+		out[i].weight = ix.weight(out[i])
+	}
+	return out
+}
+
+func (ix *index) word(norm string) qword {
+	stem := lang.Stem(norm)
+	return qword{stem: stem, norm: norm, matches: ix.lookup(stem, norm)}
+}
+
+// split finds a split of w into two catalog words of 3+ letters.
+func (ix *index) split(w string) (string, string, bool) {
+	for k := 3; k <= len(w)-3; k++ {
+		a, b := w[:k], w[k:]
+		_, okA := ix.norms[a]
+		_, okB := ix.norms[b]
+		if okA && okB {
+			return a, b, true
+		}
+	}
+	return "", "", false
+}
+
+// weight is how informative a question word is: the best idf among its matches; a word that
+// matches nothing counts as much as the rarest catalog word (the customer asked for something
+// specific that is not here); numbers count half.
+func (ix *index) weight(q qword) float32 {
+	w := float32(0)
+	for _, m := range q.matches {
+		w = max(w, ix.idf[m.term])
+	}
+	if len(q.matches) == 0 {
+		w = ix.maxIDF
+	}
+	if q.num {
+		w *= 0.5
+	}
+	return w
+}
+
+// scored is an item's lexical score for a question.
+type scored struct {
+	item     int
+	coverage float32 // weighted share of the question's words found in the item, 0..1
+	name     float32 // weighted share of the item's name words the question matched, 0..1
+	cos      float32 // cosine of the item's vector with the question's
+	score    float32
+}
+
+// score ranks items by how well they cover the question's words, best first; items that match
+// no word are left out.
+func (ix *index) score(s *Store, qs []qword) []scored {
+	var total float32
+	for _, q := range qs {
+		total += q.weight
+	}
+	if total == 0 {
+		return nil
+	}
+	acc := map[int32]float32{}
+	matchedName := map[int32]map[string]bool{}
+	for _, q := range qs {
+		best := map[int32]float32{}
+		for _, m := range q.matches {
+			for _, p := range ix.postings[m.term] {
+				v := m.quality * p.field
+				if v > best[p.item] {
+					best[p.item] = v
+				}
+				if p.field == fieldName {
+					if matchedName[p.item] == nil {
+						matchedName[p.item] = map[string]bool{}
+					}
+					matchedName[p.item][ix.terms[m.term]] = true
+				}
+			}
+		}
+		for it, v := range best {
+			acc[it] += q.weight * v
+		}
+	}
+	out := make([]scored, 0, len(acc))
+	for it, v := range acc {
+		sc := scored{item: int(it), coverage: v / total}
+		var nameW, hitW float32
+		for _, st := range s.Items[it].nameStem {
+			id, ok := ix.termID[st]
+			if !ok {
+				continue
+			}
+			w := ix.idf[id]
+			if isDigits(st) {
+				w *= 0.3
+			}
+			nameW += w
+			if matchedName[it][st] {
+				hitW += w
+			}
+		}
+		if nameW > 0 {
+			sc.name = hitW / nameW
+		}
+		out = append(out, sc)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.coverage != b.coverage {
+			return a.coverage > b.coverage
+		}
+		if a.name != b.name {
+			return a.name > b.name
+		}
+		return s.Items[a.item].SKU < s.Items[b.item].SKU
+	})
+	return out
+}
+
+// cosines fills the cosine of every item with v.
+func (ix *index) cosines(s *Store, v embed.Vector) []float32 {
+	out := make([]float32, len(s.Items))
+	qn := float32(v.Norm2())
+	if qn == 0 {
+		return out
+	}
+	for i, it := range s.Items {
+		if ix.itemNorm[i] == 0 {
+			continue
+		}
+		out[i] = float32(embed.Dot(v, it.vec)) / sqrt32(qn*ix.itemNorm[i])
+	}
+	return out
+}

@@ -1,0 +1,353 @@
+package assistant
+
+import (
+	"strconv"
+	"strings"
+
+	"aisle/worker/assistant/lang"
+)
+
+// cue is a kind of phrase that signals what the customer wants.
+type cue int
+
+const (
+	cuePrice        cue = iota
+	cueAvailability     // specific: "in stock", "available", "any left", "sold out"
+	cueHave             // generic: "do you have", "looking for", "need"
+	cueLocation
+	cueRecommend
+	cueCheaper
+	cueDearer
+	cueBigger
+	cueSmaller
+	cueCompare
+	cuePromotion
+	cueStaffBackroom
+	cueStaffSupplier
+	cueStaffCost
+	cueStaffNotes
+	cueGreeting
+	cueThanks
+	cueGoodbye
+	cueOffTopic
+	cuePolicy // words of store policies and services (hours, returns, payment, parking ...)
+	cueGeneric
+	numCues
+)
+
+// cuePhrases lists the phrases of each cue as words (Norm or Stem forms, space separated).
+// Matched words are not product words: "how much is the milk" leaves "milk".
+var cuePhrases = [numCues][]string{
+	cuePrice: {"how much", "price", "prices", "priced", "pricing", "cost", "costs", "costing", "how expensive",
+		"what do i pay", "pay for", "what does it go for", "how pricey", "the damage"},
+	cueAvailability: {"in stock", "instock", "on stock", "stock", "stocked", "available", "availability",
+		"any left", "left", "sold out", "out of stock", "run out", "ran out", "back in stock", "restock",
+		"restocked", "any more", "anymore", "how many", "still have", "do you still", "still got", "in store",
+		"on the shelf", "on shelf", "on the shelves"},
+	cueHave: {"do you have", "have you got", "you got", "got any", "do you sell", "do you carry", "do you stock",
+		"is there", "are there", "have any", "looking for", "look for", "carry", "sell", "selling", "sells",
+		"can i get", "can i buy", "i need", "i want", "i would like", "id like", "searching for", "have", "got",
+		"buy", "get", "need", "want", "hunting for", "trying to find"},
+	cueLocation: {"where", "which aisle", "what aisle", "aisle", "aisles", "shelf", "shelves", "section",
+		"located", "location", "find", "can not find", "cant find", "direction", "directions", "which way",
+		"what part of the store", "row", "department", "dept", "which section"},
+	cueRecommend: {"recommend", "recommendation", "recommendations", "suggest", "suggestion", "suggestions",
+		"advice", "advise", "good for", "something for", "something to", "anything for", "anything to",
+		"what do you have for", "what can i use", "what should i", "what would you", "idea", "ideas",
+		"gift", "gifts", "present", "help me choose", "help me find", "options", "option", "what is good",
+		"whats good", "which one should", "best", "for my", "something that", "stuff for", "products for",
+		"what works", "what helps", "helps with", "help with", "to help", "for treating", "for cleaning",
+		"for fixing", "that can", "i can use", "need something", "looking for something"},
+	cueCheaper: {"cheaper", "cheapest", "less expensive", "more affordable", "lower price", "lower priced",
+		"better price", "better value", "budget", "cheap", "inexpensive", "affordable", "least expensive",
+		"save money", "bargain"},
+	cueDearer: {"more expensive", "pricier", "premium", "higher end", "best quality", "better quality",
+		"most expensive", "fancier"},
+	cueBigger: {"bigger", "biggest", "larger", "largest", "big", "large", "family size", "more of it",
+		"bigger size", "larger size", "bigger pack", "jumbo", "xl", "bulk"},
+	cueSmaller: {"smaller", "smallest", "small", "little", "mini", "travel size", "smaller size", "smaller pack",
+		"less of it"},
+	cueCompare: {"compare", "comparison", "difference", "differences", "vs", "versus", "which is", "which one is",
+		"alternative", "alternatives", "instead", "other brand", "another brand", "different brand",
+		"something similar", "similar", "other option", "other options"},
+	cuePromotion: {"offer", "offers", "deal", "deals", "promotion", "promotions", "promo", "promos", "discount",
+		"discounts", "on sale", "sale", "sales", "special offer", "specials", "coupon", "coupons", "reduced"},
+	cueStaffBackroom: {"back room", "backroom", "in the back", "out back", "out the back", "storeroom",
+		"store room", "stock room", "stockroom", "warehouse", "in reserve", "reserve stock", "back stock",
+		"backstock", "how many in the back", "in back"},
+	cueStaffSupplier: {"supplier", "suppliers", "supplied by", "who supplies", "vendor", "vendors",
+		"distributor", "wholesaler", "order from", "reorder from", "who do we order", "sourced"},
+	cueStaffCost: {"cost price", "our cost", "unit cost", "buying price", "purchase price", "wholesale price",
+		"wholesale", "margin", "markup", "mark up", "what do we pay", "we pay", "cost us", "costs us",
+		"landed cost", "net cost", "what did we pay"},
+	cueStaffNotes: {"staff notes", "any notes", "notes on", "notes for", "product notes", "stock notes", "internal notes", "remarks on"},
+	cueGreeting: {"hi", "hello", "hey", "good morning", "good afternoon", "good evening", "greetings",
+		"yo", "howdy", "bonjour", "hola", "morning", "evening", "hi there", "hello there", "hey there"},
+	cueThanks: {"thanks", "thank you", "thank", "cheers", "appreciate", "appreciated", "much appreciated",
+		"great thanks", "perfect", "awesome", "great", "brilliant", "lovely", "super", "helpful"},
+	cueGoodbye: {"bye", "goodbye", "good bye", "see you", "see ya", "have a nice day", "have a good day",
+		"good night", "later", "that is all", "thats all", "that is it", "nothing else", "all good", "done",
+		"take care", "ciao"},
+	cueOffTopic: {"weather", "joke", "jokes", "news", "president", "election", "politics", "poem", "song",
+		"lyrics", "capital of", "meaning of life", "homework", "math", "recipe for", "horoscope", "score",
+		"who won", "movie", "movies", "tell me about yourself", "your name", "who are you", "are you human",
+		"are you a robot", "are you real", "write me", "story", "bitcoin", "stock market", "translate",
+		"football", "soccer", "basketball", "temperature outside", "rain tomorrow", "what time is it",
+		"what day is it", "love you", "date me", "girlfriend", "boyfriend"},
+	cuePolicy: {"open", "opening", "opens", "close", "closing", "closes", "closed", "hours", "hour",
+		"return", "returns", "refund", "refunds", "exchange", "receipt", "pay", "paying", "payment",
+		"payments", "card", "cards", "cash", "contactless", "parking", "park", "wifi", "wi fi", "internet",
+		"toilet", "toilets", "restroom", "restrooms", "bathroom", "bathrooms", "loo", "delivery", "deliver",
+		"deliveries", "shipping", "click and collect", "collect", "pickup", "pick up", "loyalty", "points",
+		"membership", "member", "wheelchair", "accessible", "accessibility", "dogs allowed", "dog", "dogs",
+		"pets", "pet", "phone number", "contact", "address", "email", "policy", "policies", "warranty",
+		"guarantee", "bag", "bags", "when", "today", "tomorrow", "weekend", "sunday", "saturday", "monday",
+		"tuesday", "wednesday", "thursday", "friday", "holiday", "holidays", "late", "early", "pharmacist",
+		"prescription", "prescriptions", "apple pay", "google pay", "visa", "mastercard", "amex",
+		"gift card", "gift cards", "voucher", "vouchers", "staff", "manager", "complaint", "order online",
+		"online", "lift", "elevator", "ramp", "baby changing", "atm", "cash machine", "price match"},
+	cueGeneric: {"product", "products", "item", "items", "stuff", "thing", "things", "something", "anything",
+		"one", "ones", "kind", "kinds", "type", "types", "brand", "brands", "store", "shop", "here", "you",
+		"please", "any", "some", "still", "today", "right now", "now", "currently", "at the moment",
+		"euros", "euro", "eur", "dollars", "dollar", "usd", "bucks", "pounds", "quid", "gbp", "chf",
+		"francs", "cents", "pence", "money", "exactly", "again", "also", "too", "sir", "madam", "mate",
+		"guys", "folks", "ok", "okay", "so", "just", "wondering", "quick question", "question", "tell me",
+		"know", "could you", "can you", "let me know", "mind", "sorry", "excuse me", "um", "uh", "hmm", "well",
+		"please help", "help", "same", "other", "another", "more", "also", "ones", "version", "size", "sizes",
+		"good", "nice", "decent", "cool", "interesting", "useful", "recommended", "popular", "great value",
+		"pack", "packet", "bottle", "box", "each", "per", "total", "altogether", "currently", "available"},
+}
+
+// pronouns point back to what the conversation was about.
+var pronouns = map[string]bool{"it": true, "that": true, "this": true, "them": true, "those": true, "these": true,
+	"they": true, "one": true, "ones": true, "same": true, "its": true, "their": true, "theirs": true}
+
+type phrase struct {
+	words []string
+	cue   cue
+}
+
+// phrases are the cue phrases, longest first, so "how much" wins over "much".
+var phrases = func() []phrase {
+	var out []phrase
+	for c := cue(0); c < numCues; c++ {
+		for _, p := range cuePhrases[c] {
+			out = append(out, phrase{strings.Fields(p), c})
+		}
+	}
+	// longest first; ties keep the cue order
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && len(out[j].words) > len(out[j-1].words); j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}()
+
+// parsed is a question taken apart.
+type parsed struct {
+	raw      string
+	words    []lang.Word
+	cues     [numCues]int // how many words of each cue were found
+	firstAt  [numCues]int // the word index where each cue first appears (len(words) when absent)
+	content  []lang.Word  // words that may name a product, a need or a policy
+	pronoun  bool         // the question refers back ("it", "that one")
+	maxPrice int64        // a price limit in minor units, 0 when none
+	minPrice int64
+	limitRaw string // the price limit as the customer wrote it ("30", "$30")
+	sizes    []Size // sizes asked for ("the 1 L one")
+	and      bool   // starts with "and"/"what about"/"how about": a follow-up about something else
+}
+
+func (p *parsed) has(c cue) bool { return p.cues[c] > 0 }
+
+// parse splits a question into cues, a price limit, sizes and content words.
+func parse(q string) parsed {
+	p := parsed{raw: q, words: lang.Words(q)}
+	used := make([]bool, len(p.words))
+	for c := range p.firstAt {
+		p.firstAt[c] = len(p.words)
+	}
+	p.readPriceLimit(used)
+	// phrases, longest first, on words not used yet
+	for _, ph := range phrases {
+		n := len(ph.words)
+		for i := 0; i+n <= len(p.words); i++ {
+			ok := true
+			for k := 0; k < n; k++ {
+				w := p.words[i+k]
+				if used[i+k] || (w.Norm != ph.words[k] && w.Stem != lang.Stem(ph.words[k])) {
+					ok = false
+					break
+				}
+			}
+			if !ok {
+				continue
+			}
+			p.cues[ph.cue] += n
+			p.firstAt[ph.cue] = min(p.firstAt[ph.cue], i)
+			if ph.cue != cuePolicy { // policy words may still name a product ("dog food")
+				for k := 0; k < n; k++ {
+					used[i+k] = true
+				}
+			}
+		}
+	}
+	if len(p.words) > 0 {
+		first := p.words[0].Norm
+		second := ""
+		if len(p.words) > 1 {
+			second = p.words[1].Norm
+		}
+		p.and = first == "and" || first == "also" || first == "plus" || (first == "what" && second == "about") ||
+			(first == "how" && second == "about") || first == "or"
+	}
+	for i, w := range p.words {
+		switch {
+		case used[i]:
+		case pronouns[w.Norm]:
+			p.pronoun = true
+		case lang.IsFunctionWord(w.Norm):
+		default:
+			p.content = append(p.content, w)
+		}
+	}
+	p.sizes = sizes(p.sizeText(used))
+	return p
+}
+
+// sizeText is the question without price-limit words, for reading sizes.
+func (p *parsed) sizeText(used []bool) string {
+	var b strings.Builder
+	for i, w := range p.words {
+		if used[i] && w.Num {
+			continue
+		}
+		b.WriteString(p.raw[w.Start:w.End])
+		b.WriteByte(' ')
+	}
+	return b.String()
+}
+
+// limit words before an amount ("under 30") and after one ("30 or less").
+var (
+	maxBefore = []string{"under", "below", "less than", "cheaper than", "max", "maximum", "up to", "no more than",
+		"at most", "within", "budget of", "budget", "for less than", "not more than", "beneath", "lower than",
+		"for under", "less then", "under than", "below than", "upto", "around", "about", "roughly", "for"}
+	minBefore = []string{"over", "more than", "at least", "above", "minimum", "min", "higher than"}
+	maxAfter  = []string{"or less", "or under", "max", "maximum", "tops", "or cheaper", "at most", "or below"}
+)
+
+var currencyWords = map[string]bool{"euro": true, "euros": true, "eur": true, "dollar": true, "dollars": true,
+	"usd": true, "bucks": true, "buck": true, "pound": true, "pounds": true, "quid": true, "gbp": true,
+	"chf": true, "franc": true, "francs": true, "eu": true}
+
+// readPriceLimit finds "under 30", "below $30", "30 euros or less", "max 30" and marks the words used.
+func (p *parsed) readPriceLimit(used []bool) {
+	ws := p.words
+	matchAt := func(i int, phrase string) int {
+		f := strings.Fields(phrase)
+		if i+len(f) > len(ws) {
+			return 0
+		}
+		for k, x := range f {
+			if ws[i+k].Norm != x {
+				return 0
+			}
+		}
+		return len(f)
+	}
+	amountAt := func(i int) (int64, int, bool) { // value in minor units, words used
+		if i >= len(ws) || !ws[i].Num {
+			return 0, 0, false
+		}
+		// a size ("under 1 L") is not a price
+		if i+1 < len(ws) && isUnit(ws[i+1].Norm) {
+			return 0, 0, false
+		}
+		v, err := strconv.ParseFloat(ws[i].Norm, 64)
+		if err != nil || v <= 0 {
+			return 0, 0, false
+		}
+		n := 1
+		if i+1 < len(ws) && currencyWords[ws[i+1].Norm] {
+			n++
+		}
+		return int64(v*100 + 0.5), n, true
+	}
+	hasCurrencyNear := func(i int) bool {
+		if i > 0 {
+			between := p.raw[ws[i-1].End:ws[i].Start]
+			if strings.ContainsAny(between, "$€£") {
+				return true
+			}
+		} else if strings.ContainsAny(p.raw[:ws[i].Start], "$€£") {
+			return true
+		}
+		return i+1 < len(ws) && currencyWords[ws[i+1].Norm]
+	}
+	for i := 0; i < len(ws); i++ {
+		for _, group := range []struct {
+			words []string
+			max   bool
+		}{{maxBefore, true}, {minBefore, false}} {
+			for _, ph := range group.words {
+				n := matchAt(i, ph)
+				if n == 0 {
+					continue
+				}
+				// "for" and "around" only count when a currency marks the amount
+				weak := ph == "for" || ph == "around" || ph == "about" || ph == "roughly" || ph == "budget"
+				v, m, ok := amountAt(i + n)
+				if !ok || (weak && !hasCurrencyNear(i+n)) {
+					continue
+				}
+				if ph == "around" || ph == "about" || ph == "roughly" {
+					v = v * 12 / 10
+				}
+				for k := i; k < i+n+m; k++ {
+					used[k] = true
+				}
+				p.limitRaw = p.raw[ws[i+n].Start:ws[i+n+m-1].End]
+				if group.max {
+					p.maxPrice = v
+				} else {
+					p.minPrice = v
+				}
+				i += n + m - 1
+				goto next
+			}
+		}
+		if v, m, ok := amountAt(i); ok {
+			for _, ph := range maxAfter {
+				if n := matchAt(i+m, ph); n > 0 {
+					for k := i; k < i+m+n; k++ {
+						used[k] = true
+					}
+					p.maxPrice = v
+					p.limitRaw = p.raw[ws[i].Start:ws[i+m-1].End]
+					i += m + n - 1
+					goto next
+				}
+			}
+		}
+	next:
+	}
+}
+
+// cueWords are the words of every cue phrase.
+var cueWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, ps := range cuePhrases {
+		for _, p := range ps {
+			for _, w := range strings.Fields(p) {
+				m[w] = true
+			}
+		}
+	}
+	return m
+}()
+
+// known reports whether a word is a common word (the lexicon's, a function word or a cue word):
+// such a word is meant as written and is never read as a typo.
+func known(norm string) bool { return cueWords[norm] || lang.Known(norm) }

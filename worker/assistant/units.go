@@ -1,0 +1,109 @@
+package assistant
+
+import (
+	"math"
+	"strconv"
+	"strings"
+
+	"aisle/sync/catalog"
+	"aisle/worker/assistant/lang"
+)
+
+// Size is a quantity read from a product name or a question: "1.5 L", "4 x 125 g", "20 tablets".
+// Value is in the dimension's base unit (g, ml, mm, pieces, GB, V, W, mAh).
+type Size struct {
+	Value float64
+	Dim   string // "mass", "volume", "length", "count", "data", "volt", "watt", "charge"; "" for none
+}
+
+type unit struct {
+	dim    string
+	factor float64
+}
+
+var units = map[string]unit{
+	"mg": {"strength", 0.001}, "g": {"mass", 1}, "gr": {"mass", 1}, "gram": {"mass", 1}, "grams": {"mass", 1},
+	"kg": {"mass", 1000}, "kilo": {"mass", 1000}, "kilos": {"mass", 1000}, "lb": {"mass", 453.6}, "lbs": {"mass", 453.6},
+	"oz": {"mass", 28.35}, "ml": {"volume", 1}, "cl": {"volume", 10}, "dl": {"volume", 100}, "l": {"volume", 1000},
+	"ltr": {"volume", 1000}, "litre": {"volume", 1000}, "litres": {"volume", 1000}, "liter": {"volume", 1000},
+	"liters": {"volume", 1000}, "gal": {"volume", 3785}, "gallon": {"volume", 3785}, "floz": {"volume", 29.57},
+	"mm": {"length", 1}, "cm": {"length", 10}, "m": {"length", 1000}, "metre": {"length", 1000},
+	"meter": {"length", 1000}, "metres": {"length", 1000}, "meters": {"length", 1000}, "inches": {"length", 25.4},
+	"inch": {"length", 25.4}, "ft": {"length", 304.8},
+	"pack": {"count", 1}, "pk": {"count", 1}, "pcs": {"count", 1}, "pieces": {"count", 1}, "piece": {"count", 1},
+	"tablets": {"count", 1}, "tabs": {"count", 1}, "capsules": {"count", 1}, "caps": {"count", 1},
+	"bags": {"count", 1}, "loads": {"count", 1}, "rolls": {"count", 1}, "sheets": {"count", 1},
+	"sachets": {"count", 1}, "wipes": {"count", 1}, "count": {"count", 1}, "ct": {"count", 1},
+	"pods": {"count", 1}, "bars": {"count", 1}, "eggs": {"count", 1}, "cans": {"count", 1}, "bottles": {"count", 1},
+	"gb": {"data", 1}, "tb": {"data", 1024}, "v": {"volt", 1}, "w": {"watt", 1}, "mah": {"charge", 1},
+}
+
+// sizes reads every size of a text, in order: "Still water 6 x 1.5 L" gives 9000 ml;
+// "Butter croissants x4" 4 pieces; "Ibuprofen 400 mg, 20 tablets" 0.4 g strength and 20 pieces.
+func sizes(text string) []Size {
+	ws := lang.Words(strings.ReplaceAll(lang.Fold(text), "fl oz", "floz"))
+	var out []Size
+	for i := 0; i < len(ws); i++ {
+		w := ws[i]
+		if w.Norm == "x" && i+1 < len(ws) && ws[i+1].Num && (i+2 >= len(ws) || !isUnit(ws[i+2].Norm)) {
+			n, _ := strconv.ParseFloat(ws[i+1].Norm, 64)
+			out = append(out, Size{n, "count"})
+			i++
+			continue
+		}
+		if !w.Num {
+			continue
+		}
+		n, err := strconv.ParseFloat(w.Norm, 64)
+		if err != nil {
+			continue
+		}
+		mult := 1.0
+		j := i + 1
+		if j+1 < len(ws) && ws[j].Norm == "x" && ws[j+1].Num { // "6 x 1.5 L"
+			m, _ := strconv.ParseFloat(ws[j+1].Norm, 64)
+			mult, n = n, m
+			j += 2
+		}
+		if j < len(ws) {
+			if u, ok := units[ws[j].Norm]; ok {
+				out = append(out, Size{n * mult * u.factor, u.dim})
+				i = j
+				continue
+			}
+		}
+		if mult != 1 { // "4 x 52": a count
+			out = append(out, Size{n * mult, "count"})
+			i = j - 1
+		}
+	}
+	return out
+}
+
+func isUnit(w string) bool { _, ok := units[w]; return ok }
+
+// parseSize is the size that "bigger" and "smaller" compare: the first size that is not a
+// strength (mg).
+func parseSize(name string) Size {
+	for _, s := range sizes(name) {
+		if s.Dim != "strength" {
+			return s
+		}
+	}
+	return Size{}
+}
+
+// familyKey groups products that differ only in size: brand and name words without numbers,
+// units and "x".
+func familyKey(p catalog.Product) string {
+	var parts []string
+	for _, w := range lang.Words(p.Name) {
+		if w.Num || isUnit(w.Norm) || w.Norm == "x" || w.Norm == "per" {
+			continue
+		}
+		parts = append(parts, w.Stem)
+	}
+	return lang.Fold(strings.TrimSpace(p.Brand)) + "|" + strings.Join(parts, " ")
+}
+
+func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }
