@@ -98,13 +98,15 @@ func (ix *index) product(sku string) (catalog.ProductRecord, catalog.StockRecord
 //   - no wrong figure and no leak (see below); these are recorded whatever the intent.
 //
 // Wrong figures: a product fact whose price, currency, quantity, stock state, aisle or staff
-// value differs from the store's data; a fact for a SKU, an FAQ or a category the store does
-// not have; a promotion (STORE.json has none); a figure word of the text (a run of letters and
-// digits with inner . , : / - that contains a digit) that is no value of the facts: price (with
-// or without trailing zeros), quantity, aisle, SKU, barcode, a number in a name, an FAQ
-// question or answer, a category's aisles and product count, a store fact's hours; staff values
-// count only on staff devices. Figures the customer typed in the question (or earlier in the
-// same conversation) may be repeated.
+// value differs from the store's data, or whose name states a number the store's name does
+// not; a fact for a SKU, an FAQ or a category the store does not have; an FAQ fact, category
+// fact or store fact stating a figure the store's data does not; a promotion (STORE.json has
+// none); a figure word of the text (a run of letters and digits with inner . , : / - that
+// contains a digit) that is no value of the facts: price (with or without trailing zeros),
+// quantity, aisle, SKU, barcode, a number in the product's name, an FAQ question or answer, a
+// category's aisles and product count, a store fact's hours; staff values count only on staff
+// devices. Figures the customer typed in the question (or earlier in the same conversation)
+// may be repeated.
 //
 // Leaks (customer devices only): a fact with a "staff" object or a staff key (backroom,
 // supplier, cost, notes); a text that states a staff-only figure of a product the answer or the
@@ -366,8 +368,13 @@ func (ix *index) checkFigures(r *Result, earlier []string) {
 			allowed.addText(p.SKU)
 			allowed.addText(p.Name)
 			allowed.addText(p.Brand)
-			allowed.addText(f.Name)
-			allowed.addText(f.Brand)
+			storeName := figureSet{}
+			storeName.addText(p.Name + " " + p.Brand)
+			for _, w := range figureWords(f.Name + " " + f.Brand) {
+				if !storeName[w] {
+					wrong("%s: name %q states %q, the store's name is %q", p.SKU, f.Name, w, p.Name)
+				}
+			}
 			if bc := ix.barcodes[p.SKU]; bc != "" {
 				allowed[bc] = true
 			}

@@ -89,6 +89,8 @@ func TestScore(t *testing.T) {
 		{name: "wrong product", q: price, out: out(price.Q, "price", "Paracetamol costs 2.49 EUR.", paracetamol), reasonHas: "want one of PH-0101"},
 		{name: "wrong intent", q: price, out: out(price.Q, "availability", "14 on the shelf.", ibuprofen), reasonHas: "intent"},
 		{name: "wrong currency", q: price, out: out(price.Q, "price", "6.95 USD.", strings.Replace(ibuprofen, `"EUR"`, `"USD"`, 1)), wrong: "currency USD"},
+		{name: "made-up size in the fact's name", q: price, out: out(price.Q, "price", "Ibuprofen 600 mg costs 6.95 EUR.",
+			strings.Replace(ibuprofen, "400 mg", "600 mg", 1)), wrong: `name "Ibuprofen 600 mg, 20 tablets" states "600"`},
 		{name: "SKU the store does not carry", q: price, out: out(price.Q, "price", "6.95", strings.Replace(ibuprofen, "PH-0101", "PH-0199", 1)), wrong: "PH-0199"},
 		{name: "promotion the store does not have", q: price, out: out(price.Q, "price", "6.95 EUR",
 			strings.Replace(ibuprofen, `"aisle": "2A"`, `"aisle": "2A", "promotion": {"title": "Winter deal", "percent": 20, "price": 5.56}`, 1)), wrong: "promotion"},
