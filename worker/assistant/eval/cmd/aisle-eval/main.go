@@ -20,6 +20,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	_ "time/tzdata" // store time zones validate without the system's zoneinfo
 
 	"aisle/worker/assistant/eval"
 )

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	_ "time/tzdata" // store time zones validate without the system's zoneinfo
 
 	"aisle/worker/assistant/synth"
 )
