@@ -209,7 +209,8 @@ func TestBrowserSyncOfflineAndPush(t *testing.T) {
 
 	eval[any](t, ctx, `aisleSync.open({store: "demo", pageSize: 10})`)
 	res := eval[jsSyncResult](t, ctx, `aisleSync.sync()`)
-	if !res.Applied || !res.Reset || res.Changes != 57 || res.Pages != 6 {
+	// 57 records and 30 vectors (25 products, 5 FAQs) in pages of 10.
+	if !res.Applied || !res.Reset || res.Changes != 87 || res.Pages != 9 {
 		t.Fatalf("first sync in the browser: %+v", res)
 	}
 	// Offline: a sync fails cleanly, local queries still answer.

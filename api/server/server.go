@@ -39,7 +39,7 @@ type Config struct {
 	Rate  float64
 	Burst int
 	// BodyLimit bounds request bodies (0: 1 MiB); ImportLimit bounds bulk
-	// imports (0: 32 MiB).
+	// and store-file imports (0: 32 MiB).
 	BodyLimit   int64
 	ImportLimit int64
 	// AppCSP is the Content-Security-Policy of everything outside /v1
@@ -235,6 +235,10 @@ func (s *Server) background() {
 // other /v1/ path through to here (sw/shim/sw.js).
 func isAPI(p string) bool { return strings.HasPrefix(p, "/v1/") || p == "/v1" || p == "/healthz" }
 
+// isImport reports whether p is an import endpoint (larger bodies, longer
+// deadline).
+func isImport(p string) bool { return p == "/v1/admin/import" || p == "/v1/admin/import/store" }
+
 func (s *Server) routes() {
 	e := s.echo
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{
@@ -275,7 +279,7 @@ func (s *Server) routes() {
 	}
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
 		Limit:   fmt.Sprint(s.cfg.BodyLimit) + "B",
-		Skipper: func(c echo.Context) bool { return c.Path() == "/v1/admin/import" },
+		Skipper: func(c echo.Context) bool { return isImport(c.Path()) }, // ImportLimit instead, on the route
 	}))
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{
 		MinLength: 512,
@@ -321,6 +325,7 @@ func (s *Server) routes() {
 	a.PUT("/stores/:store/stock/:key", s.put(store.Stock), s.requireStore)
 	a.DELETE("/stores/:store/stock/:key", s.del(store.Stock), s.requireStore)
 	a.POST("/import", s.importBulk, adminOnly, middleware.BodyLimit(fmt.Sprint(s.cfg.ImportLimit)+"B"))
+	a.POST("/import/store", s.importStore, adminOnly, middleware.BodyLimit(fmt.Sprint(s.cfg.ImportLimit)+"B"))
 	a.GET("/tokens", s.listTokens, adminOnly)
 	a.POST("/tokens", s.createToken, adminOnly)
 	a.DELETE("/tokens/:id", s.revokeToken, adminOnly)
@@ -350,7 +355,7 @@ func (s *Server) requestTimeout(next echo.HandlerFunc) echo.HandlerFunc {
 			return next(c)
 		}
 		d := s.cfg.RequestTimeout
-		if p == "/v1/admin/import" {
+		if isImport(p) {
 			d *= 4
 		}
 		ctx, cancel := context.WithTimeout(c.Request().Context(), d)

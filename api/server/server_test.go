@@ -81,7 +81,7 @@ func TestSyncOverHTTP(t *testing.T) {
 func TestCachingAndCompression(t *testing.T) {
 	e := newEnv(t, sqliteDB, server.Config{})
 	r := e.do("GET", "/v1/stores/demo/checkpoint", "", nil).want(t, 200)
-	if r.Header.Get(wire.HeaderProtocol) != "1" || r.Header.Get("Cache-Control") != "no-cache" {
+	if r.Header.Get(wire.HeaderProtocol) != fmt.Sprint(wire.ProtocolVersion) || r.Header.Get("Cache-Control") != "no-cache" {
 		t.Fatalf("checkpoint headers: %v", r.Header)
 	}
 	var cp wire.Checkpoint
@@ -119,7 +119,7 @@ func TestCachingAndCompression(t *testing.T) {
 	if r := e.do("GET", "/v1/stores/demo/checkpoint", "", nil, wire.HeaderProtocol, "0").want(t, 400); r.ErrCode() != "unsupported" {
 		t.Fatalf("protocol 0: %s", r.Body)
 	}
-	if r := e.do("GET", "/v1/stores/demo/checkpoint", "", nil, wire.HeaderProtocol, "7").want(t, 200); r.Header.Get(wire.HeaderProtocol) != "1" {
+	if r := e.do("GET", "/v1/stores/demo/checkpoint", "", nil, wire.HeaderProtocol, "7").want(t, 200); r.Header.Get(wire.HeaderProtocol) != fmt.Sprint(wire.ProtocolVersion) {
 		t.Fatalf("newer client: %v", r.Header)
 	}
 }
@@ -131,6 +131,7 @@ var publicKeys = map[wire.Kind][]string{
 	wire.KindStock:     {"sku", "quantity", "aisle", "updated_at"},
 	wire.KindFAQ:       {"id", "store", "question", "answer", "tags"},
 	wire.KindPromotion: {"id", "store", "title", "description", "skus", "discount_percent", "starts", "ends"},
+	wire.KindVector:    {"model", "v"},
 }
 
 func allChanges(t *testing.T, e *env, token string) []wire.Change {
@@ -177,7 +178,7 @@ func TestCustomerSeesNoStaffFields(t *testing.T) {
 					}
 				}
 			}
-			if counts[wire.KindProduct] != 25 || counts[wire.KindStock] != 25 || counts[wire.KindFAQ] != 5 {
+			if counts[wire.KindProduct] != 25 || counts[wire.KindStock] != 25 || counts[wire.KindFAQ] != 5 || counts[wire.KindVector] != 30 {
 				t.Fatalf("customer kinds: %v", counts)
 			}
 		})
@@ -234,6 +235,7 @@ func TestAuthorization(t *testing.T) {
 		{"GET", "/v1/admin/audit", nil, 401, 403},
 		{"GET", "/v1/admin/stats", nil, 401, 403},
 		{"POST", "/v1/admin/import?entity=products", "[]", 401, 403},
+		{"POST", "/v1/admin/import/store", `{"store": {"id": "auth-test", "name": "Auth"}}`, 401, 403},
 		{"GET", "/v1/admin/stores/demo/stock", nil, 401, 200},
 		{"PUT", "/v1/admin/stores/demo/stock/BAGUETTE", stockBody, 401, 200},
 		{"GET", "/v1/admin/stores/other/stock", nil, 401, 403},
@@ -563,7 +565,7 @@ func TestOpenAPI(t *testing.T) {
 	if doc.OpenAPI != "3.1.0" || len(doc.Paths) < 20 {
 		t.Fatalf("openapi: %s, %d paths", doc.OpenAPI, len(doc.Paths))
 	}
-	for _, p := range []string{"/v1/stores/{store}/changes", "/v1/admin/import", "/v1/admin/tokens/{id}"} {
+	for _, p := range []string{"/v1/stores/{store}/changes", "/v1/admin/import", "/v1/admin/import/store", "/v1/admin/tokens/{id}"} {
 		if doc.Paths[p] == nil {
 			t.Errorf("path %s undocumented", p)
 		}

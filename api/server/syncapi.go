@@ -33,10 +33,21 @@ func (s *Server) negotiate(next echo.HandlerFunc) echo.HandlerFunc {
 				return catalog.Errorf(catalog.Unsupported, "protocol %d is not supported; this server speaks %d..%d", peer, wire.MinProtocolVersion, wire.ProtocolVersion)
 			}
 		}
+		c.Set(protocolKey, v)
 		c.Response().Header().Set(wire.HeaderProtocol, strconv.Itoa(v))
 		c.Response().Header().Add(echo.HeaderVary, wire.HeaderProtocol)
 		return next(c)
 	}
+}
+
+const protocolKey = "aisle.protocol"
+
+// protocolOf is the protocol version negotiated for the request.
+func protocolOf(c echo.Context) int {
+	if v, ok := c.Get(protocolKey).(int); ok {
+		return v
+	}
+	return wire.ProtocolVersion
 }
 
 // listPublicStores lists every store's public record (for a device choosing
@@ -93,7 +104,9 @@ func (s *Server) getCheckpoint(c echo.Context) error {
 
 // getChanges serves one page. Pages are immutable for their parameters
 // (see wire.Page), so the ETag is computed from the parameters alone and a
-// matching If-None-Match is answered without touching the database.
+// matching If-None-Match is answered without touching the database. The
+// negotiated protocol version is one of them: pages of two versions never
+// share a cache entry or an ETag.
 func (s *Server) getChanges(c echo.Context) error {
 	id, err := s.storeParam(c)
 	if err != nil {
@@ -118,7 +131,8 @@ func (s *Server) getChanges(c echo.Context) error {
 	}
 	req.Limit = int(limit)
 	aud := principalOf(c).audience(id)
-	key := fmt.Sprintf("%d|%s|%s|%d|%d|%d|%d", wire.ProtocolVersion, aud, id, req.Since, req.Target, req.After, req.Limit)
+	protocol := protocolOf(c)
+	key := fmt.Sprintf("%d|%s|%s|%d|%d|%d|%d", protocol, aud, id, req.Since, req.Target, req.After, req.Limit)
 	sum := sha256.Sum256([]byte(key))
 	etag := `"p-` + hex.EncodeToString(sum[:12]) + `"`
 	h := c.Response().Header()
@@ -136,7 +150,7 @@ func (s *Server) getChanges(c echo.Context) error {
 			// Not canceled with the first requester: others may wait on it.
 			ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request().Context()), s.cfg.RequestTimeout)
 			defer cancel()
-			page, err := s.store.Changes(ctx, req, aud)
+			page, err := s.store.Changes(ctx, req, aud, protocol)
 			if err != nil {
 				return nil, err
 			}

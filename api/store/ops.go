@@ -5,6 +5,7 @@ import (
 
 	"aisle/sync/catalog"
 	"aisle/sync/wire"
+	"aisle/worker/assistant/embed"
 )
 
 func mustJSON(v any) json.RawMessage {
@@ -27,18 +28,19 @@ func PutStore(s catalog.Store) (Op, error) {
 		return Op{}, err
 	}
 	return Op{Entity: Stores, Key: s.ID, Scope: s.ID, Ref: s.ID, Record: mustJSON(s),
-		Docs: []Doc{{wire.KindStore, mustJSON(s)}}}, nil
+		Docs: []Doc{{Kind: wire.KindStore, Data: mustJSON(s)}}}, nil
 }
 
 // PutProduct writes a product; the public and staff halves become separate
-// log documents.
+// log documents, and its vector (embed.Product) a derived one.
 func PutProduct(p catalog.ProductRecord) (Op, error) {
 	p.Normalize()
 	if err := p.Validate(); err != nil {
 		return Op{}, err
 	}
 	return Op{Entity: Products, Key: p.SKU, Ref: p.SKU, Record: mustJSON(p),
-		Docs: []Doc{{wire.KindProduct, mustJSON(p.Product)}, {wire.KindProductStaff, mustJSON(p.Staff)}}}, nil
+		Docs: []Doc{{Kind: wire.KindProduct, Data: mustJSON(p.Product)}, {Kind: wire.KindProductStaff, Data: mustJSON(p.Staff)},
+			{Kind: wire.KindVector, Data: mustJSON(embed.Encode(embed.Product(p.Product))), Derived: true}}}, nil
 }
 
 // PutStock writes the stock line of s.SKU in store. UpdatedAt must be set
@@ -49,18 +51,19 @@ func PutStock(store string, s catalog.StockRecord) (Op, error) {
 	}
 	s.UpdatedAt = s.UpdatedAt.UTC()
 	return Op{Entity: Stock, Key: StockKey(store, s.SKU), Scope: store, Ref: s.SKU, Record: mustJSON(s),
-		Docs:     []Doc{{wire.KindStock, mustJSON(s.Stock)}, {wire.KindStockStaff, mustJSON(s.Staff)}},
+		Docs:     []Doc{{Kind: wire.KindStock, Data: mustJSON(s.Stock)}, {Kind: wire.KindStockStaff, Data: mustJSON(s.Staff)}},
 		Requires: []Ref{{Stores, store, "store"}, {Products, s.SKU, "sku"}}}, nil
 }
 
-// PutFAQ writes an FAQ (chain-wide when f.Store is "").
+// PutFAQ writes an FAQ (chain-wide when f.Store is ""), with its vector
+// (embed.FAQ) as a derived document in the same scope.
 func PutFAQ(f catalog.FAQ) (Op, error) {
 	f.Normalize()
 	if err := f.Validate(); err != nil {
 		return Op{}, err
 	}
 	op := Op{Entity: FAQs, Key: f.ID, Scope: f.Store, Ref: f.ID, Record: mustJSON(f),
-		Docs: []Doc{{wire.KindFAQ, mustJSON(f)}}}
+		Docs: []Doc{{Kind: wire.KindFAQ, Data: mustJSON(f)}, {Kind: wire.KindVector, Data: mustJSON(embed.Encode(embed.FAQ(f))), Derived: true}}}
 	if f.Store != "" {
 		op.Requires = []Ref{{Stores, f.Store, "store"}}
 	}
@@ -74,12 +77,19 @@ func PutPromotion(p catalog.Promotion) (Op, error) {
 		return Op{}, err
 	}
 	op := Op{Entity: Promotions, Key: p.ID, Scope: p.Store, Ref: p.ID, Record: mustJSON(p),
-		Docs: []Doc{{wire.KindPromotion, mustJSON(p)}}}
+		Docs: []Doc{{Kind: wire.KindPromotion, Data: mustJSON(p)}}}
 	if p.Store != "" {
 		op.Requires = []Ref{{Stores, p.Store, "store"}}
 	}
 	return op, nil
 }
 
-// Delete removes a record; its log documents become tombstones.
+// Delete removes a record; its log documents (its vector too) become
+// tombstones.
 func Delete(e Entity, key string) Op { return Op{Entity: e, Key: key, Delete: true} }
+
+// Prune removes every record of e in scope whose key is not in keep (stock
+// keys are StockKey values); see Op.Prune.
+func Prune(e Entity, scope string, keep []string) Op {
+	return Op{Entity: e, Scope: scope, Prune: true, Keep: keep}
+}

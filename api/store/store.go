@@ -6,7 +6,10 @@
 //
 // Entities are stored as their catalog admin records (JSON); the typed
 // constructors in ops.go turn catalog values into [Op]s, splitting each
-// record into the per-audience documents the sync log carries.
+// record into the per-audience documents the sync log carries, and adding
+// the documents derived from it: the vector (aisle/worker/assistant/embed)
+// of every product and FAQ, so that every write path logs an entity and its
+// vector in the same transaction.
 package store
 
 import (
@@ -32,13 +35,26 @@ const (
 // EntityKinds lists, per entity, the sync kinds one record produces.
 var EntityKinds = map[Entity][]wire.Kind{
 	Stores:     {wire.KindStore},
-	Products:   {wire.KindProduct, wire.KindProductStaff},
+	Products:   {wire.KindProduct, wire.KindProductStaff, wire.KindVector},
 	Stock:      {wire.KindStock, wire.KindStockStaff},
-	FAQs:       {wire.KindFAQ},
+	FAQs:       {wire.KindFAQ, wire.KindVector},
 	Promotions: {wire.KindPromotion},
 }
 
-// Item is one stored record.
+// ChangeID is the ID that the change of kind k of a record whose changes
+// carry ref has: ref itself, or for a vector the owner's vector ID
+// ("product:<SKU>", "faq:<ID>"; wire.VectorID).
+func ChangeID(e Entity, k wire.Kind, ref string) string {
+	if k != wire.KindVector {
+		return ref
+	}
+	if e == FAQs {
+		return wire.VectorID(wire.KindFAQ, ref)
+	}
+	return wire.VectorID(wire.KindProduct, ref)
+}
+
+// Item is one stored record (for a prune op: what it removed).
 type Item struct {
 	Entity    Entity          `json:"-"`
 	Key       string          `json:"-"` // primary key: ID, SKU, or "store/sku" for stock
@@ -47,12 +63,20 @@ type Item struct {
 	Data      json.RawMessage `json:"-"` // the catalog admin record
 	Version   int64           `json:"-"` // log version of its last write
 	UpdatedAt time.Time       `json:"-"`
+	Pruned    []string        `json:"-"` // prune ops only: the keys deleted
 }
 
 // Doc is one per-audience document of a record, as the log carries it.
 type Doc struct {
 	Kind wire.Kind
 	Data json.RawMessage
+	// Derived marks a document computed from the record (a vector). It is
+	// logged only when it differs from the latest one logged for its ID in
+	// the record's scope: a change that leaves the embedded text alone
+	// logs no new vector, and a put of an unchanged record logs the
+	// derived documents that differ (a new embedding model) without
+	// changing the record or its version.
+	Derived bool
 }
 
 // Ref names a record that must exist for an Op to be valid.
@@ -79,6 +103,11 @@ type Op struct {
 	// IfVersion > 0 fails the write with Precondition unless the stored
 	// version equals it (HTTP If-Match).
 	IfVersion int64
+	// Prune deletes, instead of the record Key, every record of Entity in
+	// Scope whose key is not in Keep (what a full import of a store no
+	// longer lists), in the same transaction as the other ops.
+	Prune bool
+	Keep  []string
 }
 
 // Role of an API token.
@@ -148,7 +177,8 @@ type Store interface {
 	List(ctx context.Context, e Entity, q ListQuery) ([]Item, string, error)
 	// Write applies ops in order in one transaction: all or nothing. Each
 	// change to the log gets the next version, in the same transaction.
-	// A put whose record and scope equal the stored ones changes nothing.
+	// A put whose record and scope equal the stored ones changes nothing
+	// but the derived documents that differ from the log (see Doc.Derived).
 	// On failure the error names the first failing op by its index as
 	// FieldError.Row (1-based).
 	Write(ctx context.Context, a Actor, ops []Op) ([]Item, error)
@@ -163,9 +193,11 @@ type Store interface {
 	// idempotent, and nothing is published when the store's log has not
 	// changed since its last checkpoint; created is false then.
 	Publish(ctx context.Context, a Actor, store, reason, day string) (cp wire.Checkpoint, created bool, err error)
-	// Changes returns one page of the protocol (see wire.Page): Gone when
-	// req.Target is not a checkpoint of the store at or above the horizon.
-	Changes(ctx context.Context, req wire.ChangesRequest, aud wire.Audience) (wire.Page, error)
+	// Changes returns one page of the protocol (see wire.Page) as served in
+	// protocol version protocol (kinds newer than it are left out): Gone
+	// when req.Target is not a checkpoint of the store at or above the
+	// horizon.
+	Changes(ctx context.Context, req wire.ChangesRequest, aud wire.Audience, protocol int) (wire.Page, error)
 	// Compact raises the retention horizon to h and prunes log entries the
 	// protocol no longer needs (tombstones and superseded changes at or
 	// below h). Clients with older cursors then get snapshots. h must not
@@ -186,8 +218,17 @@ type Store interface {
 	// value of before for the next page (0 at the end).
 	Audit(ctx context.Context, before int64, limit int) ([]AuditEntry, int64, error)
 
+	// Setting returns a server setting ("" when unset); SetSetting stores
+	// one. Settings are the server's own bookkeeping (e.g. SettingVectorModel).
+	Setting(ctx context.Context, name string) (string, error)
+	SetSetting(ctx context.Context, name, value string) error
+
 	Close() error
 }
+
+// SettingVectorModel names the embedding model whose vectors the log holds
+// for every product and FAQ (see aisle/api/server.RefreshVectors).
+const SettingVectorModel = "vector_model"
 
 // Stats describes the change log.
 type Stats struct {

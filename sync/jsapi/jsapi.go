@@ -13,6 +13,8 @@
 //	await aisleSync.search(q, limit)  // [catalog.Product]
 //	await aisleSync.faqs(q, limit)    // [catalog.FAQ]
 //	await aisleSync.storeInfo()       // catalog.Store
+//	await aisleSync.contents()        // replica.Contents: what the assistant indexes
+//	await aisleSync.contentsSummary() // {checkpoint, products, stock, faqs, promotions, vectors, stock_staff, product_staff, read_ms}
 //	await aisleSync.status()          // replica.Meta
 //	aisleSync.watch(cb)               // hold the push stream; sync on each checkpoint; cb({type, result, error})
 //	aisleSync.unwatch()
@@ -67,6 +69,10 @@ func Register() {
 		return needOpen(func() (any, error) { return st.store.StoreInfo(ctx()) })
 	})
 	fn("status", func([]js.Value) (any, error) { return needOpen(func() (any, error) { return st.store.Load(ctx()) }) })
+	fn("contents", func([]js.Value) (any, error) {
+		return needOpen(func() (any, error) { return st.store.Contents(ctx()) })
+	})
+	fn("contentsSummary", func([]js.Value) (any, error) { return needOpen(contentsSummary) })
 	api.Set("watch", js.FuncOf(func(this js.Value, args []js.Value) any {
 		var cb js.Value
 		if len(args) > 0 && args[0].Type() == js.TypeFunction {
@@ -268,4 +274,29 @@ func watch(cb js.Value) {
 			backoff = min(2*backoff, 30*time.Second)
 		}
 	}()
+}
+
+// summary counts what Contents returned and times the read (the encoding
+// of this result back to JavaScript excluded).
+type summary struct {
+	Checkpoint   wire.Checkpoint `json:"checkpoint"`
+	Products     int             `json:"products"`
+	Stock        int             `json:"stock"`
+	FAQs         int             `json:"faqs"`
+	Promotions   int             `json:"promotions"`
+	Vectors      int             `json:"vectors"`
+	StockStaff   int             `json:"stock_staff"`
+	ProductStaff int             `json:"product_staff"`
+	ReadMs       float64         `json:"read_ms"`
+}
+
+func contentsSummary() (any, error) {
+	t0 := time.Now()
+	c, err := st.store.Contents(ctx())
+	if err != nil {
+		return nil, err
+	}
+	return summary{Checkpoint: c.Checkpoint, Products: len(c.Products), Stock: len(c.Stock), FAQs: len(c.FAQs),
+		Promotions: len(c.Promotions), Vectors: len(c.Vectors), StockStaff: len(c.StockStaff),
+		ProductStaff: len(c.ProductStaff), ReadMs: ms(time.Since(t0))}, nil
 }

@@ -93,7 +93,7 @@ func (m *Mem) Commit(ctx context.Context, st Staging) error {
 	applyChanges(ents, m.staged)
 	m.entities = ents
 	m.staged = nil
-	m.meta = Meta{Store: st.Store, Audience: st.Audience, Checkpoint: st.Target}
+	m.meta = Meta{Store: st.Store, Audience: st.Audience, Checkpoint: st.Target, Protocol: st.Protocol}
 	return nil
 }
 
@@ -239,4 +239,16 @@ func (m *Mem) FAQs(ctx context.Context, query string, limit int) ([]catalog.FAQ,
 		return nil, err
 	}
 	return SearchFAQs(all, query, limit), nil
+}
+
+// Contents implements Catalog.
+func (m *Mem) Contents(ctx context.Context) (Contents, error) {
+	m.mu.Lock()
+	meta := m.meta
+	raw := map[wire.Kind][]RawEntity{}
+	for k, r := range m.entities {
+		raw[k.Kind] = append(raw[k.Kind], RawEntity{ID: k.ID, Data: r.Data})
+	}
+	m.mu.Unlock()
+	return AssembleContents(meta, raw)
 }

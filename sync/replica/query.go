@@ -23,6 +23,11 @@ type Catalog interface {
 	// as SearchProducts does (empty query: all), ordered by ID, at most
 	// limit (<= 0: 20).
 	FAQs(ctx context.Context, query string, limit int) ([]catalog.FAQ, error)
+	// Contents returns everything the assistant indexes, from the applied
+	// checkpoint, in one consistent read (the assistant builds its
+	// in-memory index from it after each sync). An empty replica gives
+	// empty Contents with Checkpoint.Seq 0, not an error.
+	Contents(ctx context.Context) (Contents, error)
 }
 
 // StockView is the stock of one product in the replica's store.

@@ -38,11 +38,23 @@ type Meta struct {
 	Store      string          `json:"store"`
 	Audience   wire.Audience   `json:"audience"`
 	Checkpoint wire.Checkpoint `json:"checkpoint"` // the applied checkpoint; Version is the cursor
-	Staging    *Staging        `json:"staging,omitempty"`
+	// Protocol is the protocol version of the pages the applied data came
+	// in (0 when written by a client older than this field: version 1).
+	Protocol int      `json:"protocol,omitempty"`
+	Staging  *Staging `json:"staging,omitempty"`
 }
 
 // Cursor is the version of the applied checkpoint (0: nothing applied).
 func (m Meta) Cursor() int64 { return m.Checkpoint.Version }
+
+// AppliedProtocol is the protocol version the applied data was served in
+// (0 when nothing is applied).
+func (m Meta) AppliedProtocol() int {
+	if m.Checkpoint.Seq == 0 {
+		return 0
+	}
+	return max(m.Protocol, 1)
+}
 
 // Staging describes a sync in progress: pages of changes toward Target are
 // stored aside, invisible to queries, until Done and committed.
@@ -56,6 +68,9 @@ type Staging struct {
 	Next     int64           `json:"next"`    // After of the next page to fetch
 	Done     bool            `json:"done"`    // the last page is staged
 	Changes  int             `json:"changes"` // changes staged so far
+	// Protocol is the protocol version of the staged pages (every page of
+	// one sync has the same; 0 from a client older than this field: 1).
+	Protocol int `json:"protocol,omitempty"`
 }
 
 // Storage persists a replica. Each method is atomic: it happens entirely
@@ -72,10 +87,10 @@ type Storage interface {
 	// Commit applies the staged changes of st (which must equal the stored,
 	// Done staging state) in version order: when st.Reset every entity is
 	// dropped first; a change with data replaces its entity, a tombstone
-	// removes it. It then records the store, audience and st.Target as the
-	// applied checkpoint and clears staging. If staging is already cleared
-	// and the applied checkpoint equals st.Target the call is a harmless
-	// replay.
+	// removes it. It then records the store, audience, st.Target and
+	// st.Protocol as the applied checkpoint and clears staging. If staging
+	// is already cleared and the applied checkpoint equals st.Target the
+	// call is a harmless replay.
 	Commit(ctx context.Context, st Staging) error
 	// Discard drops the staging area; the applied data is untouched.
 	Discard(ctx context.Context) error
@@ -134,6 +149,8 @@ func (r *Replica) syncOnce(ctx context.Context, src Source) (res Result, resumed
 		return Result{}, false, fmt.Errorf("load replica state: %w", err)
 	}
 	res = Result{Checkpoint: meta.Checkpoint}
+	applied := meta.AppliedProtocol()
+	probe := false // re-taking the applied checkpoint to find out whether the server speaks a newer protocol
 	st := meta.Staging
 	if st != nil && (st.Store != r.Store || st.Audience != r.Audience) {
 		if err := r.Storage.Discard(ctx); err != nil {
@@ -157,8 +174,16 @@ func (r *Replica) syncOnce(ctx context.Context, src Source) (res Result, resumed
 			// older state: start over from a snapshot.
 			since = 0
 		}
-		if cp.Seq == 0 || (same && cp.Version == since && cp.Seq == meta.Checkpoint.Seq) {
+		upToDate := same && cp.Version == since && cp.Seq == meta.Checkpoint.Seq
+		if cp.Seq == 0 || (upToDate && applied >= wire.ProtocolVersion) {
 			return res, false, nil // nothing published, or up to date
+		}
+		if upToDate {
+			// The data came in an older protocol than this client speaks
+			// (an app update): if the server now speaks a newer one, take
+			// the checkpoint again as a snapshot, with the kinds the data
+			// lacks. The first page tells.
+			probe, since = true, 0
 		}
 		st = &Staging{Store: r.Store, Audience: r.Audience, Target: cp, Since: since}
 	}
@@ -184,8 +209,21 @@ func (r *Replica) syncOnce(ctx context.Context, src Source) (res Result, resumed
 			}
 			return res, resumed, fmt.Errorf("get changes after %d: %w", st.Next, err)
 		}
+		if !st.Started {
+			switch {
+			case probe && page.Protocol <= applied:
+				return res, false, nil // no newer protocol: up to date
+			case !page.Reset && page.Protocol != applied:
+				// A delta on top of data of another protocol version would
+				// lack the kinds that data lacks (or keep kinds the server
+				// no longer sends): take a snapshot instead.
+				st.Since = 0
+				continue
+			}
+		}
 		next := *st
 		next.Started, next.Reset, next.Next, next.Done = true, page.Reset, page.Next, page.Done
+		next.Protocol = page.Protocol
 		next.Changes += len(page.Changes)
 		if err := r.Storage.Stage(ctx, st.Next, next, page.Changes); err != nil {
 			return res, resumed, fmt.Errorf("stage page after %d: %w", st.Next, err)
@@ -218,6 +256,10 @@ func CheckPage(p wire.Page, st Staging, aud wire.Audience) error {
 		// The server's horizon passed our cursor mid-sync: the staged
 		// delta pages cannot be completed; start over with a snapshot.
 		return catalog.Errorf(catalog.Gone, "the server switched to a snapshot mid-sync")
+	case st.Started && p.Protocol != max(st.Protocol, 1):
+		// A server of another version took over mid-sync (a rolling
+		// deploy): pages of two versions must not be mixed.
+		return catalog.Errorf(catalog.Gone, "the server switched from protocol %d to %d mid-sync", max(st.Protocol, 1), p.Protocol)
 	case !p.Reset && st.Since == 0:
 		return bad("a sync from cursor 0 must be a snapshot")
 	}
@@ -232,6 +274,8 @@ func CheckPage(p wire.Page, st Staging, aud wire.Audience) error {
 			return bad("change %d has unknown kind %q", i, c.Kind)
 		case !aud.Sees(c.Kind):
 			return bad("change %d has kind %q not visible to audience %q", i, c.Kind, aud)
+		case c.Kind.Protocol() > p.Protocol:
+			return bad("change %d has kind %q, which protocol %d does not have", i, c.Kind, p.Protocol)
 		case c.ID == "":
 			return bad("change %d has no id", i)
 		case c.Deleted && len(c.Data) != 0:

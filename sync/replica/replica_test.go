@@ -112,9 +112,13 @@ func randomWrite(rng *rand.Rand, f *replicatest.Feed, faqScope map[string]string
 		if rng.IntN(3) == 0 {
 			f.Delete("", wire.KindProduct, id)
 			f.Delete("", wire.KindProductStaff, id)
+			f.Delete("", wire.KindVector, wire.VectorID(wire.KindProduct, id))
 		} else {
 			f.Put("", wire.KindProduct, id, catalog.Product{SKU: id, Name: "p" + fmt.Sprint(rng.IntN(1000)), Price: rng.Int64N(1000), Currency: "EUR", Active: true})
 			f.Put("", wire.KindProductStaff, id, catalog.ProductStaff{Cost: rng.Int64N(100)})
+			if rng.IntN(2) == 0 { // the server skips an unchanged vector
+				f.Put("", wire.KindVector, wire.VectorID(wire.KindProduct, id), catalog.Vector{Model: "m", V: fmt.Sprint(rng.IntN(1000))})
+			}
 		}
 	case 1, 2:
 		scope := scopes[1+rng.IntN(2)]
@@ -129,12 +133,15 @@ func randomWrite(rng *rand.Rand, f *replicatest.Feed, faqScope map[string]string
 		scope := scopes[rng.IntN(3)]
 		if old, ok := faqScope[id]; ok && old != scope {
 			f.Delete(old, wire.KindFAQ, id)
+			f.Delete(old, wire.KindVector, wire.VectorID(wire.KindFAQ, id))
 		}
 		faqScope[id] = scope
 		f.Put(scope, wire.KindFAQ, id, catalog.FAQ{ID: id, Store: scope, Question: "q" + fmt.Sprint(rng.IntN(100)), Answer: "a"})
+		f.Put(scope, wire.KindVector, wire.VectorID(wire.KindFAQ, id), catalog.Vector{Model: "m", V: fmt.Sprint(rng.IntN(1000))})
 	case 4:
 		if old, ok := faqScope[id]; ok {
 			f.Delete(old, wire.KindFAQ, id)
+			f.Delete(old, wire.KindVector, wire.VectorID(wire.KindFAQ, id))
 			delete(faqScope, id)
 		}
 	case 5:
@@ -165,9 +172,11 @@ func keys(m map[replica.Key]replica.Record) []replica.Key {
 
 // TestSyncConverges is the protocol property test: random interleavings of
 // writes, publishes, compactions, page sizes, network faults, corrupted
-// pages, storage crashes and replays. At every step the replica holds
-// exactly the state of some published checkpoint it reached; at the end,
-// with faults off, it holds exactly the latest one.
+// pages, storage crashes and replays, and servers of either protocol
+// version taking over (a rolling deploy, back and forth). At every step
+// the replica holds exactly the state of some published checkpoint it
+// reached, as served in the protocol version it records; at the end, with
+// faults off, it holds exactly the latest one.
 func TestSyncConverges(t *testing.T) {
 	seeds := 400
 	if testing.Short() {
@@ -179,7 +188,8 @@ func TestSyncConverges(t *testing.T) {
 			rng := rand.New(rand.NewPCG(uint64(seed), 7))
 			feed := replicatest.NewFeed()
 			aud := []wire.Audience{wire.AudiencePublic, wire.AudienceStaff}[seed%2]
-			expected := map[int64]map[replica.Key]replica.Record{0: {}}
+			// expected[protocol][checkpoint version]: the state to hold.
+			expected := map[int]map[int64]map[replica.Key]replica.Record{0: {0: {}}, 1: {}, 2: {}}
 			mem := replica.NewMem()
 			fs := &flakyStorage{Mem: mem, rng: rng, rate: 0.15}
 			src := &flakySource{src: feed.Source(aud), rng: rng, rate: 0.15}
@@ -196,9 +206,14 @@ func TestSyncConverges(t *testing.T) {
 				case op < 7:
 					lastCP = feed.Publish("s1")
 					feed.Publish("s2")
-					expected[lastCP.Version] = feed.State("s1", aud, lastCP.Version)
+					for p := wire.MinProtocolVersion; p <= wire.ProtocolVersion; p++ {
+						expected[p][lastCP.Version] = feed.StateAt("s1", aud, p, lastCP.Version)
+					}
 				case op == 7 && lastCP.Seq > 0 && rng.IntN(3) == 0:
 					feed.Compact(rng.Int64N(lastCP.Version + 1))
+				case op == 7 && rng.IntN(3) == 0:
+					// Another server version takes over.
+					src.src = feed.SourceAt(aud, wire.MinProtocolVersion+rng.IntN(wire.ProtocolVersion-wire.MinProtocolVersion+1))
 				case op == 8:
 					r = newReplica() // a restart: in-memory replica state is gone
 				default:
@@ -208,13 +223,14 @@ func TestSyncConverges(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				want, ok := expected[meta.Cursor()]
+				want, ok := expected[meta.AppliedProtocol()][meta.Cursor()]
 				if !ok {
-					t.Fatalf("step %d: replica at version %d, which is no checkpoint", step, meta.Cursor())
+					t.Fatalf("step %d: replica at version %d protocol %d, which is no checkpoint", step, meta.Cursor(), meta.AppliedProtocol())
 				}
-				assertState(t, mem.Entities(), want, fmt.Sprintf("step %d cursor %d", step, meta.Cursor()))
+				assertState(t, mem.Entities(), want, fmt.Sprintf("step %d cursor %d protocol %d", step, meta.Cursor(), meta.AppliedProtocol()))
 			}
 			src.rate, fs.rate = 0, 0
+			src.src = feed.Source(aud)
 			lastCP = feed.Publish("s1")
 			res, err := newReplica().Sync(ctx, src)
 			if err != nil {
@@ -240,7 +256,7 @@ func TestSyncConverges(t *testing.T) {
 }
 
 func TestCheckPageRejects(t *testing.T) {
-	st := replica.Staging{Store: "s1", Audience: wire.AudiencePublic, Target: wire.Checkpoint{Version: 10}, Since: 4, Next: 4, Started: true}
+	st := replica.Staging{Store: "s1", Audience: wire.AudiencePublic, Target: wire.Checkpoint{Version: 10}, Since: 4, Next: 4, Started: true, Protocol: wire.ProtocolVersion}
 	good := func() wire.Page {
 		return wire.Page{Protocol: wire.ProtocolVersion, Store: "s1", Audience: wire.AudiencePublic, Since: 4, Target: 10, After: 4, Next: 6, Done: true,
 			Changes: []wire.Change{{Version: 5, Kind: wire.KindProduct, ID: "a", Data: json.RawMessage(`{}`)}, {Version: 6, Kind: wire.KindFAQ, ID: "b", Deleted: true}}}
@@ -272,11 +288,20 @@ func TestCheckPageRejects(t *testing.T) {
 		{"upsert without data", func(p *wire.Page) { p.Changes[0].Data = nil }, catalog.Invalid},
 		{"empty id", func(p *wire.Page) { p.Changes[0].ID = "" }, catalog.Invalid},
 		{"empty page not done", func(p *wire.Page) { p.Changes = nil; p.Next = 4; p.Done = false }, catalog.Invalid},
+		{"protocol switch mid-sync", func(p *wire.Page) { p.Protocol = 1 }, catalog.Gone},
+		{"vector in a protocol 1 page", func(p *wire.Page) {
+			p.Protocol = 1
+			p.Changes[0].Kind = wire.KindVector
+		}, catalog.Invalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := good()
 			tt.given(&p)
+			st := st
+			if tt.name == "vector in a protocol 1 page" {
+				st.Protocol = 1
+			}
 			err := replica.CheckPage(p, st, wire.AudiencePublic)
 			if got := catalog.ErrorCode(err); got != tt.code {
 				t.Fatalf("code %q (%v), want %q", got, err, tt.code)

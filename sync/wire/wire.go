@@ -27,12 +27,21 @@
 // kinds; staff kinds ([KindProductStaff], [KindStockStaff]) go only to
 // signed-in staff devices.
 //
+// The protocol version partitions it too: a kind exists from the version
+// that introduced it ([Kind.Protocol]); a reader that negotiated an older
+// version never receives it, and the server's pages (and their caches) are
+// distinct per version. [KindVector] (version 2) carries the embedding of a
+// product or an FAQ, computed by the server whenever the entity's text
+// changes, under the entity's own scope: a product's vector goes to every
+// store, an FAQ's to the stores that see the FAQ.
+//
 // IDs are strings and versions are integers below 2^53, so JavaScript can
 // hold every value exactly.
 package wire
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 )
 
@@ -43,8 +52,13 @@ import (
 //   - 1 (2026-11-24): checkpoints, compacted paged deltas bounded by a
 //     target checkpoint, snapshots (Reset), audiences public/staff, SSE
 //     checkpoint events.
+//   - 2 (2026-12-06): kind "vector" (catalog.Vector of a product or an FAQ,
+//     ID "product:<SKU>" or "faq:<ID>", public). Version-1 readers never
+//     receive it. A client whose data was applied under another version
+//     than the page it receives takes a snapshot instead of a delta (a
+//     delta would miss the kinds its data lacks).
 const (
-	ProtocolVersion    = 1
+	ProtocolVersion    = 2
 	MinProtocolVersion = 1
 )
 
@@ -68,7 +82,8 @@ type Kind string
 
 // Kinds. The ID of a change is the entity's key: store ID, SKU (product,
 // product_staff, stock, stock_staff; stock keys are per store), FAQ ID or
-// promotion ID.
+// promotion ID; for a vector, the kind and key of the entity it embeds
+// (see [VectorID]).
 const (
 	KindStore        Kind = "store"         // catalog.Store
 	KindProduct      Kind = "product"       // catalog.Product
@@ -77,10 +92,34 @@ const (
 	KindStockStaff   Kind = "stock_staff"   // catalog.StockStaff, staff audience only
 	KindFAQ          Kind = "faq"           // catalog.FAQ
 	KindPromotion    Kind = "promotion"     // catalog.Promotion
+	KindVector       Kind = "vector"        // catalog.Vector of a product or an FAQ; protocol 2
 )
 
 // Kinds lists every kind, in a fixed order.
-var Kinds = []Kind{KindStore, KindProduct, KindProductStaff, KindStock, KindStockStaff, KindFAQ, KindPromotion}
+var Kinds = []Kind{KindStore, KindProduct, KindProductStaff, KindStock, KindStockStaff, KindFAQ, KindPromotion, KindVector}
+
+// Protocol is the protocol version that introduced k: a reader speaking
+// an older version never receives changes of k.
+func (k Kind) Protocol() int {
+	if k == KindVector {
+		return 2
+	}
+	return 1
+}
+
+// VectorID is the ID of the vector change of an entity: "product:<SKU>" or
+// "faq:<ID>" (owner is KindProduct or KindFAQ).
+func VectorID(owner Kind, id string) string { return string(owner) + ":" + id }
+
+// VectorOwner splits a vector change ID into the kind and ID of the entity
+// it embeds; ok is false for an ID that names no product or FAQ.
+func VectorOwner(vectorID string) (owner Kind, id string, ok bool) {
+	k, id, found := strings.Cut(vectorID, ":")
+	if !found || id == "" || (Kind(k) != KindProduct && Kind(k) != KindFAQ) {
+		return "", "", false
+	}
+	return Kind(k), id, true
+}
 
 // Valid reports whether k is a known kind.
 func (k Kind) Valid() bool {
@@ -112,6 +151,12 @@ const (
 // Sees reports whether a reader of audience a may receive kind k.
 func (a Audience) Sees(k Kind) bool {
 	return k.Audience() == AudiencePublic || a == AudienceStaff
+}
+
+// SeesAt reports whether a reader of audience a that negotiated protocol
+// version protocol may receive kind k.
+func (a Audience) SeesAt(k Kind, protocol int) bool {
+	return a.Sees(k) && k.Protocol() <= protocol
 }
 
 // Change is one entry of the log as a client receives it.
@@ -156,7 +201,8 @@ type ChangesRequest struct {
 // Page is one page of a delta or snapshot.
 //
 // Invariants a client must check (the replica does): Protocol is one it
-// speaks; Store, Since, Target, After echo the request; Reset does not
+// speaks and the same on every page of one sync, and no change has a kind
+// newer than Protocol; Store, Since, Target, After echo the request; Reset does not
 // change between pages of one sync; every change has After < Version <=
 // Target, versions strictly increase, kinds are known and visible to the
 // audience, and tombstones carry no data; Next is the last version of

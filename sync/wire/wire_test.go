@@ -51,3 +51,57 @@ func TestAudienceSees(t *testing.T) {
 		t.Error("unknown kind valid")
 	}
 }
+
+func TestKindProtocol(t *testing.T) {
+	for _, k := range Kinds {
+		want := 1
+		if k == KindVector {
+			want = 2
+		}
+		if k.Protocol() != want || k.Protocol() > ProtocolVersion {
+			t.Errorf("kind %s introduced in %d, want %d", k, k.Protocol(), want)
+		}
+	}
+	if AudiencePublic.SeesAt(KindVector, 1) || AudienceStaff.SeesAt(KindVector, 1) || !AudiencePublic.SeesAt(KindVector, 2) {
+		t.Error("vectors must be public from protocol 2 only")
+	}
+	if AudiencePublic.SeesAt(KindProductStaff, 2) || !AudienceStaff.SeesAt(KindProductStaff, 1) {
+		t.Error("staff kinds: audience rule broken by SeesAt")
+	}
+}
+
+func TestVectorID(t *testing.T) {
+	tests := []struct {
+		id    string
+		owner Kind
+		key   string
+		ok    bool
+	}{
+		{VectorID(KindProduct, "PH-0101"), KindProduct, "PH-0101", true},
+		{VectorID(KindFAQ, "corner.faq-1"), KindFAQ, "corner.faq-1", true},
+		{"product:", "", "", false},
+		{"stock:A", "", "", false},
+		{"A", "", "", false},
+	}
+	for _, tt := range tests {
+		owner, key, ok := VectorOwner(tt.id)
+		if owner != tt.owner || key != tt.key || ok != tt.ok {
+			t.Errorf("VectorOwner(%q) = %q, %q, %v; want %q, %q, %v", tt.id, owner, key, ok, tt.owner, tt.key, tt.ok)
+		}
+	}
+	if got := VectorID(KindProduct, "X"); got != "product:X" {
+		t.Errorf("VectorID = %q", got)
+	}
+}
+
+// TestWireShapeVector pins the JSON of a vector change (protocol 2).
+func TestWireShapeVector(t *testing.T) {
+	c := Change{Version: 7, Kind: KindVector, ID: "faq:hours", Data: json.RawMessage(`{"model":"m","v":"AAE="}`)}
+	b, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"v":7,"k":"vector","id":"faq:hours","d":{"model":"m","v":"AAE="}}`; string(b) != want {
+		t.Fatalf("vector change JSON\n got %s\nwant %s", b, want)
+	}
+}

@@ -3,7 +3,9 @@
 //
 // With no flags it needs no setup: it creates data/aisle.db (embedded
 // SQLite), seeds a demo store and catalog, writes a bootstrap admin token to
-// data/admin-token, and listens on 127.0.0.1:8080.
+// data/admin-token, and listens on 127.0.0.1:8080. At every start it
+// recomputes the product and FAQ vectors of an older embedding model
+// (server.RefreshVectors).
 //
 // Every flag has an environment variable (shown in -help); flags win.
 package main
@@ -117,6 +119,11 @@ func run(o options) error {
 		if err := server.Seed(ctx, st, time.Now()); err != nil {
 			return err
 		}
+	}
+	// Vectors of another embedding model (a deploy that changed it) are
+	// recomputed once, before serving.
+	if _, err := server.RefreshVectors(ctx, st, log); err != nil {
+		return err
 	}
 	if err := bootstrapAdmin(ctx, st, o.tokenFile, log); err != nil {
 		return err

@@ -58,7 +58,7 @@ func BenchmarkChanges(b *testing.B) {
 				b.Run(tc.name, func(b *testing.B) {
 					ctx := context.Background()
 					for b.Loop() {
-						p, err := s.Changes(ctx, wire.ChangesRequest{Store: "s1", Since: tc.since, Target: cp2.Version, Limit: 500}, wire.AudiencePublic)
+						p, err := s.Changes(ctx, wire.ChangesRequest{Store: "s1", Since: tc.since, Target: cp2.Version, Limit: 500}, wire.AudiencePublic, wire.ProtocolVersion)
 						if err != nil || len(p.Changes) != 500 {
 							b.Fatalf("%d changes, %v", len(p.Changes), err)
 						}

@@ -290,7 +290,13 @@ func (s *DB) Write(ctx context.Context, a store.Actor, ops []store.Op) ([]store.
 		}
 		now := s.Now().UnixMilli()
 		for i, op := range ops {
-			it, err := s.writeOne(ctx, tx, a, op, &version, now)
+			var it store.Item
+			var err error
+			if op.Prune {
+				it, err = s.prune(ctx, tx, a, op, &version, now)
+			} else {
+				it, err = s.writeOne(ctx, tx, a, op, &version, now)
+			}
 			if err != nil {
 				return opErr(i, err)
 			}
@@ -323,7 +329,16 @@ func (s *DB) writeOne(ctx context.Context, tx *sql.Tx, a store.Actor, op store.O
 	case op.Delete && !exists:
 		return cur, catalog.Errorf(catalog.NotFound, "%s %q not found", name, op.Key)
 	case !op.Delete && exists && cur.Scope == op.Scope && string(cur.Data) == string(op.Record):
-		return cur, nil // unchanged: no new version
+		// Unchanged: no new version; only derived documents that differ
+		// from the log (a new embedding model) are logged again.
+		chs, err := s.derivedChanges(ctx, tx, op, op.Docs)
+		if err != nil || len(chs) == 0 {
+			return cur, err
+		}
+		if err := s.logChanges(ctx, tx, chs, version, now); err != nil {
+			return cur, err
+		}
+		return cur, s.audit(ctx, tx, a, "refresh", string(op.Entity), op.Key, *version, now)
 	}
 	for _, r := range op.Requires {
 		var one int
@@ -344,29 +359,29 @@ func (s *DB) writeOne(ctx context.Context, tx *sql.Tx, a store.Actor, op store.O
 	}
 
 	var chs []change
-	if exists && (op.Delete || cur.Scope != op.Scope) {
+	moved := exists && (op.Delete || cur.Scope != op.Scope)
+	if moved {
 		for _, k := range kinds {
-			chs = append(chs, change{scope: cur.Scope, kind: k, id: cur.Ref, deleted: true})
+			chs = append(chs, change{scope: cur.Scope, kind: k, id: store.ChangeID(op.Entity, k, cur.Ref), deleted: true})
 		}
 	}
 	if !op.Delete {
+		var derived []store.Doc
 		for _, d := range op.Docs {
-			chs = append(chs, change{scope: op.Scope, kind: d.Kind, id: op.Ref, data: d.Data})
+			if d.Derived && exists && !moved {
+				derived = append(derived, d) // logged below if it differs
+				continue
+			}
+			chs = append(chs, change{scope: op.Scope, kind: d.Kind, id: store.ChangeID(op.Entity, d.Kind, op.Ref), data: d.Data})
 		}
-	}
-	if *version+int64(len(chs)) > wire.MaxVersion {
-		return cur, catalog.Errorf(catalog.Internal, "the change log is out of JavaScript-safe versions")
-	}
-	for _, c := range chs {
-		*version++
-		var data any
-		if !c.deleted {
-			data = string(c.data)
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO changes (version, scope, kind, id, deleted, data, at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			*version, c.scope, string(c.kind), c.id, boolInt(c.deleted), data, now); err != nil {
+		dchs, err := s.derivedChanges(ctx, tx, op, derived)
+		if err != nil {
 			return cur, err
 		}
+		chs = append(chs, dchs...)
+	}
+	if err := s.logChanges(ctx, tx, chs, version, now); err != nil {
+		return cur, err
 	}
 	action := "put"
 	if op.Delete {
@@ -385,6 +400,89 @@ ON CONFLICT (entity, ekey) DO UPDATE SET scope = excluded.scope, ref = excluded.
 		return cur, err
 	}
 	return store.Item{Entity: op.Entity, Key: op.Key, Scope: op.Scope, Ref: op.Ref, Data: op.Record, Version: *version, UpdatedAt: time.UnixMilli(now).UTC()}, nil
+}
+
+// derivedChanges returns the changes logging the derived documents among
+// docs whose data differs from the latest change of the same kind and ID
+// in op's scope (a tombstone, or none, differs from everything).
+func (s *DB) derivedChanges(ctx context.Context, tx *sql.Tx, op store.Op, docs []store.Doc) ([]change, error) {
+	var out []change
+	for _, d := range docs {
+		if !d.Derived {
+			continue
+		}
+		id := store.ChangeID(op.Entity, d.Kind, op.Ref)
+		var del int
+		var data sql.NullString
+		err := tx.QueryRowContext(ctx, `SELECT deleted, data FROM changes WHERE kind = $1 AND id = $2 AND scope = $3 ORDER BY version DESC LIMIT 1`,
+			string(d.Kind), id, op.Scope).Scan(&del, &data)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+		if err == nil && del == 0 && data.Valid && data.String == string(d.Data) {
+			continue
+		}
+		out = append(out, change{scope: op.Scope, kind: d.Kind, id: id, data: d.Data})
+	}
+	return out, nil
+}
+
+// logChanges appends chs to the log, each with the next version.
+func (s *DB) logChanges(ctx context.Context, tx *sql.Tx, chs []change, version *int64, now int64) error {
+	if *version+int64(len(chs)) > wire.MaxVersion {
+		return catalog.Errorf(catalog.Internal, "the change log is out of JavaScript-safe versions")
+	}
+	for _, c := range chs {
+		*version++
+		var data any
+		if !c.deleted {
+			data = string(c.data)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO changes (version, scope, kind, id, deleted, data, at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			*version, c.scope, string(c.kind), c.id, boolInt(c.deleted), data, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// prune deletes the records of op.Entity in op.Scope that op.Keep does not
+// list, each as a delete op would (tombstones, dependents, audit).
+func (s *DB) prune(ctx context.Context, tx *sql.Tx, a store.Actor, op store.Op, version *int64, now int64) (store.Item, error) {
+	it := store.Item{Entity: op.Entity, Scope: op.Scope, Version: *version, UpdatedAt: time.UnixMilli(now).UTC()}
+	if _, ok := store.EntityKinds[op.Entity]; !ok {
+		return it, catalog.Errorf(catalog.Invalid, "bad prune op %q", op.Entity)
+	}
+	keep := make(map[string]bool, len(op.Keep))
+	for _, k := range op.Keep {
+		keep[k] = true
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT ekey FROM entities WHERE entity = $1 AND scope = $2 ORDER BY ekey`, string(op.Entity), op.Scope)
+	if err != nil {
+		return it, err
+	}
+	var gone []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			rows.Close()
+			return it, err
+		}
+		if !keep[k] {
+			gone = append(gone, k)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return it, err
+	}
+	for _, k := range gone {
+		if _, err := s.writeOne(ctx, tx, a, store.Delete(op.Entity, k), version, now); err != nil {
+			return it, err
+		}
+	}
+	it.Pruned, it.Version = gone, *version
+	return it, nil
 }
 
 func (s *DB) checkDependents(ctx context.Context, tx *sql.Tx, e store.Entity, key string) error {
@@ -504,11 +602,12 @@ func (s *DB) Publish(ctx context.Context, a store.Actor, storeID, reason, day st
 	return cp, created, s.dbErr(err, "publish")
 }
 
-// kindList renders the kinds an audience sees as an SQL list of literals.
-func kindList(aud wire.Audience) string {
+// kindList renders the kinds an audience speaking protocol sees as an SQL
+// list of literals.
+func kindList(aud wire.Audience, protocol int) string {
 	var b strings.Builder
 	for _, k := range wire.Kinds {
-		if aud.Sees(k) {
+		if aud.SeesAt(k, protocol) {
 			if b.Len() > 0 {
 				b.WriteString(", ")
 			}
@@ -518,11 +617,25 @@ func kindList(aud wire.Audience) string {
 	return b.String()
 }
 
-// changesQueries holds the page query per dialect and audience.
-var changesQueries = map[dialect]map[wire.Audience]string{
-	sqliteDialect: {wire.AudiencePublic: changesQuery(wire.AudiencePublic, sqliteDialect), wire.AudienceStaff: changesQuery(wire.AudienceStaff, sqliteDialect)},
-	postgres:      {wire.AudiencePublic: changesQuery(wire.AudiencePublic, postgres), wire.AudienceStaff: changesQuery(wire.AudienceStaff, postgres)},
+// reader is what selects the kinds of a page: audience and protocol.
+type reader struct {
+	aud      wire.Audience
+	protocol int
 }
+
+// changesQueries holds the page query per dialect and reader.
+var changesQueries = func() map[dialect]map[reader]string {
+	out := map[dialect]map[reader]string{}
+	for _, d := range []dialect{sqliteDialect, postgres} {
+		out[d] = map[reader]string{}
+		for _, aud := range []wire.Audience{wire.AudiencePublic, wire.AudienceStaff} {
+			for p := wire.MinProtocolVersion; p <= wire.ProtocolVersion; p++ {
+				out[d][reader{aud, p}] = changesQuery(aud, p, d)
+			}
+		}
+	}
+	return out
+}()
 
 // changesQuery selects, for scope $1, the latest change of each (kind, id)
 // among changes at or below $3, keeping those above $2, without tombstones
@@ -536,8 +649,8 @@ var changesQueries = map[dialect]map[wire.Audience]string{
 // SQLite does this with one scan; for PostgreSQL the store's own changes
 // and the chain-wide ones are two ordered ranges of changes_scope (scope,
 // version), each stopping at the limit, merged by the outer query.
-func changesQuery(aud wire.Audience, d dialect) string {
-	kinds := kindList(aud)
+func changesQuery(aud wire.Audience, protocol int, d dialect) string {
+	kinds := kindList(aud, protocol)
 	latest := `c.version = (SELECT MAX(d.version) FROM changes d
                        WHERE d.kind = c.kind AND d.id = c.id AND d.scope IN ($1, '') AND d.version <= $3)`
 	if d == sqliteDialect {
@@ -560,7 +673,7 @@ ORDER BY c.version LIMIT $5`
 }
 
 // Changes implements store.Store.
-func (s *DB) Changes(ctx context.Context, req wire.ChangesRequest, aud wire.Audience) (wire.Page, error) {
+func (s *DB) Changes(ctx context.Context, req wire.ChangesRequest, aud wire.Audience, protocol int) (wire.Page, error) {
 	limit := req.Limit
 	if limit == 0 {
 		limit = wire.DefaultPageLimit
@@ -571,11 +684,11 @@ func (s *DB) Changes(ctx context.Context, req wire.ChangesRequest, aud wire.Audi
 	case req.Since < 0 || req.After < 0 || req.Target < 0 || req.Since > req.Target || req.After > req.Target || req.Target > wire.MaxVersion:
 		return wire.Page{}, catalog.Errorf(catalog.Invalid, "need 0 <= since <= target, 0 <= after <= target")
 	}
-	q, ok := changesQueries[s.dialect][aud]
+	q, ok := changesQueries[s.dialect][reader{aud, protocol}]
 	if !ok {
-		return wire.Page{}, catalog.Errorf(catalog.Invalid, "unknown audience %q", aud)
+		return wire.Page{}, catalog.Errorf(catalog.Invalid, "unknown audience %q or protocol %d", aud, protocol)
 	}
-	page := wire.Page{Protocol: wire.ProtocolVersion, Store: req.Store, Audience: aud, Since: req.Since, Target: req.Target,
+	page := wire.Page{Protocol: protocol, Store: req.Store, Audience: aud, Since: req.Since, Target: req.Target,
 		After: req.After, Next: req.After, Changes: []wire.Change{}}
 	// One read transaction, so the horizon and the log are consistent.
 	// Read-only: SQLite then uses a deferred BEGIN (a WAL snapshot, not the
@@ -776,4 +889,20 @@ func (s *DB) Audit(ctx context.Context, before int64, limit int) ([]store.AuditE
 		next = out[limit-1].ID
 	}
 	return out, next, nil
+}
+
+// Setting implements store.Store.
+func (s *DB) Setting(ctx context.Context, name string) (string, error) {
+	var v string
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = $1`, name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return v, s.dbErr(err, "read setting")
+}
+
+// SetSetting implements store.Store.
+func (s *DB) SetSetting(ctx context.Context, name, value string) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
+	return s.dbErr(err, "write setting")
 }

@@ -15,6 +15,7 @@ import (
 	"aisle/sync/catalog"
 	"aisle/sync/replica"
 	"aisle/sync/wire"
+	"aisle/worker/assistant/embed"
 )
 
 // Opener returns a fresh, empty store for one test.
@@ -48,17 +49,23 @@ func product(sku, name string, price int64) catalog.ProductRecord {
 		Staff: catalog.ProductStaff{Cost: price / 2, Supplier: "Supplier " + sku, Notes: "secret " + sku}}
 }
 
-// Source adapts a store to the replica's Source for one audience.
+// Source adapts a store to the replica's Source for one audience and
+// protocol version (0: the newest).
 type Source struct {
-	S   store.Store
-	Aud wire.Audience
+	S        store.Store
+	Aud      wire.Audience
+	Protocol int
 }
 
 func (s Source) Checkpoint(ctx context.Context, id string) (wire.Checkpoint, error) {
 	return s.S.Checkpoint(ctx, id)
 }
 func (s Source) Changes(ctx context.Context, req wire.ChangesRequest) (wire.Page, error) {
-	return s.S.Changes(ctx, req, s.Aud)
+	p := s.Protocol
+	if p == 0 {
+		p = wire.ProtocolVersion
+	}
+	return s.S.Changes(ctx, req, s.Aud, p)
 }
 
 // Run runs the suite.
@@ -72,6 +79,12 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Compact", func(t *testing.T) { testCompact(t, open(t)) })
 	t.Run("ReplicaConverges", func(t *testing.T) { testConverges(t, open(t)) })
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, open(t)) })
+	t.Run("Vectors", func(t *testing.T) { testVectors(t, open(t)) })
+	t.Run("VectorScopes", func(t *testing.T) { testVectorScopes(t, open(t)) })
+	t.Run("VectorRefresh", func(t *testing.T) { testVectorRefresh(t, open(t)) })
+	t.Run("ProtocolFilter", func(t *testing.T) { testProtocolFilter(t, open(t)) })
+	t.Run("Prune", func(t *testing.T) { testPrune(t, open(t)) })
+	t.Run("Settings", func(t *testing.T) { testSettings(t, open(t)) })
 }
 
 func testCRUD(t *testing.T, s store.Store) {
@@ -183,8 +196,8 @@ func testBatch(t *testing.T, s store.Store) {
 		t.Fatalf("row 1 of a failed batch is visible: %v", err)
 	}
 	its := MustWrite(t, s, ops[:2]...)
-	if its[1].Version != its[0].Version+2 {
-		t.Fatalf("each product logs two changes: versions %d, %d", its[0].Version, its[1].Version)
+	if its[1].Version != its[0].Version+3 {
+		t.Fatalf("each new product logs three changes (product, staff, vector): versions %d, %d", its[0].Version, its[1].Version)
 	}
 }
 
@@ -216,11 +229,11 @@ func testConcurrent(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	page, err := s.Changes(ctx, wire.ChangesRequest{Store: "s1", Since: 0, Target: cp.Version, Limit: wire.MaxPageLimit}, wire.AudienceStaff)
+	page, err := s.Changes(ctx, wire.ChangesRequest{Store: "s1", Since: 0, Target: cp.Version, Limit: wire.MaxPageLimit}, wire.AudienceStaff, wire.ProtocolVersion)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := 1 + writers*each*2; len(page.Changes) != want || int64(want) != cp.Version {
+	if want := 1 + writers*each*3; len(page.Changes) != want || int64(want) != cp.Version {
 		t.Fatalf("%d changes up to version %d, want %d", len(page.Changes), cp.Version, want)
 	}
 }
@@ -236,7 +249,7 @@ func testPublish(t *testing.T, s store.Store) {
 		t.Fatalf("checkpoint before publish: %+v %v", cp, err)
 	}
 	cp1, created, err := s.Publish(ctx, admin, "s1", wire.ReasonNightly, "2026-11-24")
-	if err != nil || !created || cp1.Seq != 1 || cp1.Version != 3 || cp1.Reason != wire.ReasonNightly {
+	if err != nil || !created || cp1.Seq != 1 || cp1.Version != 4 || cp1.Reason != wire.ReasonNightly {
 		t.Fatalf("first publish: %+v %v %v", cp1, created, err)
 	}
 	again, created, err := s.Publish(ctx, admin, "s1", wire.ReasonNightly, "2026-11-24")
@@ -246,37 +259,39 @@ func testPublish(t *testing.T, s store.Store) {
 	if _, created, err := s.Publish(ctx, admin, "s1", wire.ReasonNightly, "2026-11-25"); err != nil || created {
 		t.Fatalf("nightly without changes published: %v %v", created, err)
 	}
+	// A price change leaves the embedded text alone: product and staff
+	// documents only, no new vector.
 	MustWrite(t, s, must(store.PutProduct(product("A", "Apple", 55))))
 	live, _ := s.Checkpoint(ctx, "s1")
 	if live != cp1 {
 		t.Fatalf("a write moved the checkpoint: %+v", live)
 	}
 	cp2, created, err := s.Publish(ctx, admin, "s1", wire.ReasonManual, "")
-	if err != nil || !created || cp2.Seq != 2 || cp2.Version != 5 {
+	if err != nil || !created || cp2.Seq != 2 || cp2.Version != 6 {
 		t.Fatalf("manual publish: %+v %v", cp2, err)
 	}
 	// Snapshot, delta, paging, and the checkpoint bound.
-	snap, err := s.Changes(ctx, wire.ChangesRequest{Store: "s1", Target: cp1.Version}, wire.AudienceStaff)
-	if err != nil || !snap.Reset || !snap.Done || len(snap.Changes) != 3 {
+	snap, err := s.Changes(ctx, wire.ChangesRequest{Store: "s1", Target: cp1.Version}, wire.AudienceStaff, wire.ProtocolVersion)
+	if err != nil || !snap.Reset || !snap.Done || len(snap.Changes) != 4 {
 		t.Fatalf("snapshot at cp1: %+v %v", snap, err)
 	}
-	delta, err := s.Changes(ctx, wire.ChangesRequest{Store: "s1", Since: cp1.Version, Target: cp2.Version, Limit: 1}, wire.AudienceStaff)
-	if err != nil || delta.Reset || delta.Done || len(delta.Changes) != 1 || delta.Changes[0].Version != 4 || delta.Next != 4 {
+	delta, err := s.Changes(ctx, wire.ChangesRequest{Store: "s1", Since: cp1.Version, Target: cp2.Version, Limit: 1}, wire.AudienceStaff, wire.ProtocolVersion)
+	if err != nil || delta.Reset || delta.Done || len(delta.Changes) != 1 || delta.Changes[0].Version != 5 || delta.Next != 5 {
 		t.Fatalf("delta page 1: %+v %v", delta, err)
 	}
-	delta2, err := s.Changes(ctx, wire.ChangesRequest{Store: "s1", Since: cp1.Version, Target: cp2.Version, After: delta.Next, Limit: 1}, wire.AudienceStaff)
-	if err != nil || len(delta2.Changes) != 1 || delta2.Changes[0].Version != 5 {
+	delta2, err := s.Changes(ctx, wire.ChangesRequest{Store: "s1", Since: cp1.Version, Target: cp2.Version, After: delta.Next, Limit: 1}, wire.AudienceStaff, wire.ProtocolVersion)
+	if err != nil || len(delta2.Changes) != 1 || delta2.Changes[0].Version != 6 || delta2.Changes[0].Kind != wire.KindProductStaff {
 		t.Fatalf("delta page 2: %+v %v", delta2, err)
 	}
-	delta3, err := s.Changes(ctx, wire.ChangesRequest{Store: "s1", Since: cp1.Version, Target: cp2.Version, After: delta2.Next, Limit: 1}, wire.AudienceStaff)
+	delta3, err := s.Changes(ctx, wire.ChangesRequest{Store: "s1", Since: cp1.Version, Target: cp2.Version, After: delta2.Next, Limit: 1}, wire.AudienceStaff, wire.ProtocolVersion)
 	if err != nil || len(delta3.Changes) != 0 || !delta3.Done || delta3.Next != delta2.Next {
 		t.Fatalf("delta page 3: %+v %v", delta3, err)
 	}
 	for _, bad := range []wire.ChangesRequest{
-		{Store: "s1", Target: 4},           // not a checkpoint
+		{Store: "s1", Target: 5},           // not a checkpoint
 		{Store: "s2", Target: cp2.Version}, // another store's
 	} {
-		if _, err := s.Changes(ctx, bad, wire.AudiencePublic); !catalog.IsCode(err, catalog.Gone) {
+		if _, err := s.Changes(ctx, bad, wire.AudiencePublic, wire.ProtocolVersion); !catalog.IsCode(err, catalog.Gone) {
 			t.Errorf("changes %+v: %v, want gone", bad, err)
 		}
 	}
@@ -285,7 +300,7 @@ func testPublish(t *testing.T, s store.Store) {
 		{Store: "s1", Target: cp2.Version, Limit: wire.MaxPageLimit + 1},
 		{Store: "s1", Target: cp2.Version, After: -1},
 	} {
-		if _, err := s.Changes(ctx, bad, wire.AudiencePublic); !catalog.IsCode(err, catalog.Invalid) {
+		if _, err := s.Changes(ctx, bad, wire.AudiencePublic, wire.ProtocolVersion); !catalog.IsCode(err, catalog.Invalid) {
 			t.Errorf("changes %+v: %v, want invalid", bad, err)
 		}
 	}
@@ -300,7 +315,7 @@ func testAudience(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pub, err := s.Changes(ctx, wire.ChangesRequest{Store: "s1", Target: cp.Version}, wire.AudiencePublic)
+	pub, err := s.Changes(ctx, wire.ChangesRequest{Store: "s1", Target: cp.Version}, wire.AudiencePublic, wire.ProtocolVersion)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,7 +323,7 @@ func testAudience(t *testing.T, s store.Store) {
 	for _, c := range pub.Changes {
 		kinds[c.Kind] = c.Data
 	}
-	if len(kinds) != 3 || kinds[wire.KindProductStaff] != nil || kinds[wire.KindStockStaff] != nil {
+	if len(kinds) != 4 || kinds[wire.KindVector] == nil || kinds[wire.KindProductStaff] != nil || kinds[wire.KindStockStaff] != nil {
 		t.Fatalf("public kinds: %v", kinds)
 	}
 	var fields map[string]any
@@ -320,8 +335,8 @@ func testAudience(t *testing.T, s store.Store) {
 			t.Errorf("public product carries %q: %s", f, kinds[wire.KindProduct])
 		}
 	}
-	staff, err := s.Changes(ctx, wire.ChangesRequest{Store: "s1", Target: cp.Version}, wire.AudienceStaff)
-	if err != nil || len(staff.Changes) != 5 {
+	staff, err := s.Changes(ctx, wire.ChangesRequest{Store: "s1", Target: cp.Version}, wire.AudienceStaff, wire.ProtocolVersion)
+	if err != nil || len(staff.Changes) != 6 {
 		t.Fatalf("staff changes: %d %v", len(staff.Changes), err)
 	}
 }
@@ -341,7 +356,7 @@ func testScopeMove(t *testing.T, s store.Store) {
 			}
 		}
 		for _, r := range []*replica.Replica{r1, r2} {
-			if _, err := r.Sync(ctx, Source{s, wire.AudiencePublic}); err != nil {
+			if _, err := r.Sync(ctx, Source{S: s, Aud: wire.AudiencePublic}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -379,15 +394,15 @@ func testCompact(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	after, _ := s.Stats(ctx)
-	// Kept: store, A and A's staff doc at their latest versions.
-	if after.Horizon != cp2.Version || after.Changes != 3 || after.Changes >= before.Changes {
+	// Kept: store, A and A's staff and vector docs at their latest versions.
+	if after.Horizon != cp2.Version || after.Changes != 4 || after.Changes >= before.Changes {
 		t.Fatalf("stats after compaction: %+v (before %+v)", after, before)
 	}
-	if _, err := s.Changes(ctx, wire.ChangesRequest{Store: "s1", Since: 0, Target: cp1.Version}, wire.AudiencePublic); !catalog.IsCode(err, catalog.Gone) {
+	if _, err := s.Changes(ctx, wire.ChangesRequest{Store: "s1", Since: 0, Target: cp1.Version}, wire.AudiencePublic, wire.ProtocolVersion); !catalog.IsCode(err, catalog.Gone) {
 		t.Fatalf("target below horizon: %v", err)
 	}
-	p, err := s.Changes(ctx, wire.ChangesRequest{Store: "s1", Since: cp1.Version, Target: cp2.Version}, wire.AudiencePublic)
-	if err != nil || !p.Reset || len(p.Changes) != 2 {
+	p, err := s.Changes(ctx, wire.ChangesRequest{Store: "s1", Since: cp1.Version, Target: cp2.Version}, wire.AudiencePublic, wire.ProtocolVersion)
+	if err != nil || !p.Reset || len(p.Changes) != 3 {
 		t.Fatalf("stale cursor gets a snapshot: %+v %v", p, err)
 	}
 	if err := s.Compact(ctx, after.Version+10); !catalog.IsCode(err, catalog.Invalid) {
@@ -445,7 +460,7 @@ func testConverges(t *testing.T, s store.Store) {
 			}
 		default:
 			for aud, r := range reps {
-				if _, err := r.Sync(ctx, Source{s, aud}); err != nil {
+				if _, err := r.Sync(ctx, Source{S: s, Aud: aud}); err != nil {
 					t.Fatalf("step %d sync %s: %v", step, aud, err)
 				}
 			}
@@ -455,7 +470,7 @@ func testConverges(t *testing.T, s store.Store) {
 		t.Fatal(err)
 	}
 	for aud, r := range reps {
-		if _, err := r.Sync(ctx, Source{s, aud}); err != nil {
+		if _, err := r.Sync(ctx, Source{S: s, Aud: aud}); err != nil {
 			t.Fatal(err)
 		}
 		got := r.Storage.(*replica.Mem).Entities()
@@ -471,7 +486,12 @@ func testConverges(t *testing.T, s store.Store) {
 			if err := json.Unmarshal(got[replica.Key{Kind: wire.KindProduct, ID: sku}].Data, &local); err != nil || fmt.Sprint(local) != fmt.Sprint(rec.Product) {
 				t.Fatalf("%s product %s: local %+v, server %+v (%v)", aud, sku, local, rec.Product, err)
 			}
-			want++
+			// The vector is the one of the product's current text: never stale.
+			var vec catalog.Vector
+			if err := json.Unmarshal(got[replica.Key{Kind: wire.KindVector, ID: wire.VectorID(wire.KindProduct, sku)}].Data, &vec); err != nil || vec != embed.Encode(embed.Product(rec.Product)) {
+				t.Fatalf("%s vector of %s: %+v (%v), want the vector of %q", aud, sku, vec, err, rec.Name)
+			}
+			want += 2
 			if aud == wire.AudienceStaff {
 				want++
 			}

@@ -15,13 +15,27 @@
 // writes of a whole checkpoint therefore land in one transaction, and a
 // concurrent writer (another tab) makes the second one fail cleanly.
 //
-// Layout (database version 1):
+// Layout (database version 2):
 //
 //	meta          key "meta" -> JSON of replica.Meta
 //	staged        key: the page's After version -> JSON of its []wire.Change
 //	<kind>        one store per wire.Kind, keyPath "id":
 //	              {id, v: version, j: JSON of the entity, terms: [...]}
 //	product, faq  index "terms" (multiEntry): words for prefix search
+//	vector        out-of-line key: the change ID ("product:SKU", "faq:ID")
+//	              -> JSON of the catalog.Vector (a string: what Contents
+//	              reads in bulk is cheapest to clone and to join)
+//
+// Version 2 (2026-12-06) added the store "vector" (protocol 2). A database
+// of version 1 is upgraded in place; its meta record has no protocol, so
+// the replica takes its checkpoint again, with vectors, once the server
+// speaks protocol 2.
+//
+// Bulk reads. Contents reads every store with one getAll request each, in
+// one read-only transaction, on a second connection opened with plain
+// syscall/js (go-indexeddb v0.3.2 has no getAll for values), and carries
+// each store's records across to Go as one JSON string: per-record calls
+// across the JS/Go boundary cost far more than the data.
 package idb
 
 import (
@@ -39,7 +53,7 @@ import (
 )
 
 const (
-	dbVersion   = 1
+	dbVersion   = 2
 	metaStore   = "meta"
 	stagedStore = "staged"
 	metaKey     = "meta"
@@ -49,6 +63,7 @@ const (
 // Storage is a replica.Storage and replica.Catalog in IndexedDB.
 type Storage struct {
 	db   *idb.Database
+	raw  *rawDB // the same database, for bulk reads
 	name string
 }
 
@@ -67,6 +82,18 @@ func allStores() []string {
 
 func indexed(k wire.Kind) bool { return k == wire.KindProduct || k == wire.KindFAQ }
 
+// plain reports whether kind's store holds plain JSON strings under
+// out-of-line keys rather than {id, v, j, terms} objects.
+func plain(k wire.Kind) bool { return k == wire.KindVector }
+
+// sinceVersion is the database version that created kind's object store.
+func sinceVersion(k wire.Kind) uint {
+	if k == wire.KindVector {
+		return 2
+	}
+	return 1
+}
+
 // Open opens (creating or upgrading) the database called name.
 func Open(ctx context.Context, name string) (*Storage, error) {
 	if err := live(ctx); err != nil {
@@ -81,15 +108,22 @@ func Open(ctx context.Context, name string) (*Storage, error) {
 			if _, err := db.CreateObjectStore(stagedStore, idb.ObjectStoreOptions{}); err != nil {
 				return err
 			}
-			for _, k := range wire.Kinds {
-				st, err := db.CreateObjectStore(string(k), idb.ObjectStoreOptions{KeyPath: js.ValueOf("id")})
-				if err != nil {
+		}
+		for _, k := range wire.Kinds {
+			if sinceVersion(k) <= oldVersion {
+				continue
+			}
+			opts := idb.ObjectStoreOptions{KeyPath: js.ValueOf("id")}
+			if plain(k) {
+				opts = idb.ObjectStoreOptions{}
+			}
+			st, err := db.CreateObjectStore(string(k), opts)
+			if err != nil {
+				return err
+			}
+			if indexed(k) {
+				if _, err := st.CreateIndex(termsIndex, js.ValueOf("terms"), idb.IndexOptions{MultiEntry: true}); err != nil {
 					return err
-				}
-				if indexed(k) {
-					if _, err := st.CreateIndex(termsIndex, js.ValueOf("terms"), idb.IndexOptions{MultiEntry: true}); err != nil {
-						return err
-					}
 				}
 			}
 		}
@@ -102,11 +136,19 @@ func Open(ctx context.Context, name string) (*Storage, error) {
 	if err != nil {
 		return nil, catalog.Wrap(err, catalog.Unavailable, "open IndexedDB %q", name)
 	}
-	return &Storage{db: db, name: name}, nil
+	raw, err := openRaw(name, dbVersion)
+	if err != nil {
+		db.Close()
+		return nil, catalog.Wrap(err, catalog.Unavailable, "open IndexedDB %q", name)
+	}
+	return &Storage{db: db, raw: raw, name: name}, nil
 }
 
 // Close closes the database.
-func (s *Storage) Close() error { return s.db.Close() }
+func (s *Storage) Close() error {
+	s.raw.close()
+	return s.db.Close()
+}
 
 // awaitTx starts waiting for tx to finish. Call it right after issuing the
 // transaction's requests and before blocking: the waiting goroutine
@@ -380,7 +422,7 @@ func (s *Storage) Commit(ctx context.Context, st replica.Staging) error {
 	if err != nil {
 		return err
 	}
-	next := replica.Meta{Store: st.Store, Audience: st.Audience, Checkpoint: st.Target}
+	next := replica.Meta{Store: st.Store, Audience: st.Audience, Checkpoint: st.Target, Protocol: st.Protocol}
 	stores := allStores()[1:]
 	err = s.casWrite(ctx, raw, stores, func(tx *idb.Transaction) error {
 		objs := map[wire.Kind]*idb.ObjectStore{}
@@ -403,6 +445,12 @@ func (s *Storage) Commit(ctx context.Context, st replica.Staging) error {
 			}
 			if c.Deleted {
 				if _, err := o.Delete(js.ValueOf(c.ID)); err != nil {
+					return err
+				}
+				continue
+			}
+			if plain(c.Kind) {
+				if _, err := o.PutKey(js.ValueOf(c.ID), vals.Index(i)); err != nil {
 					return err
 				}
 				continue
@@ -431,12 +479,17 @@ type storedEntity struct {
 	Terms []string `json:"terms,omitempty"`
 }
 
-// entityValues returns a JS array holding, at index i, the stored object
-// of changes[i] (null for tombstones).
+// entityValues returns a JS array holding, at index i, the stored value
+// of changes[i]: an object, or the entity's JSON string for plain kinds
+// (null for tombstones).
 func entityValues(changes []wire.Change) (js.Value, error) {
-	out := make([]*storedEntity, len(changes))
+	out := make([]any, len(changes))
 	for i, c := range changes {
 		if c.Deleted {
+			continue
+		}
+		if plain(c.Kind) {
+			out[i] = string(c.Data)
 			continue
 		}
 		e := &storedEntity{ID: c.ID, V: c.Version, J: string(c.Data)}

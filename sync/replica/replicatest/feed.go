@@ -97,27 +97,41 @@ func (f *Feed) Compact(h int64) {
 	f.log = kept
 }
 
-// Source returns the feed as seen by a reader of audience aud.
-func (f *Feed) Source(aud wire.Audience) replica.Source { return &source{f, aud} }
+// Source returns the feed as seen by a reader of audience aud speaking the
+// newest protocol.
+func (f *Feed) Source(aud wire.Audience) replica.Source { return f.SourceAt(aud, wire.ProtocolVersion) }
+
+// SourceAt returns the feed as a server speaking protocol version protocol
+// serves it to a reader of audience aud: kinds newer than protocol are
+// left out.
+func (f *Feed) SourceAt(aud wire.Audience, protocol int) replica.Source {
+	return &source{f, aud, protocol}
+}
 
 // State returns what a replica of store for aud must hold after applying
-// the checkpoint at version.
+// the checkpoint at version (newest protocol).
 func (f *Feed) State(store string, aud wire.Audience, version int64) map[replica.Key]replica.Record {
+	return f.StateAt(store, aud, wire.ProtocolVersion, version)
+}
+
+// StateAt is State for a replica served in protocol version protocol.
+func (f *Feed) StateAt(store string, aud wire.Audience, protocol int, version int64) map[replica.Key]replica.Record {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	out := map[replica.Key]replica.Record{}
-	for _, c := range f.visible(store, aud, 0, version, true) {
+	for _, c := range f.visible(store, aud, protocol, 0, version, true) {
 		out[replica.Key{Kind: c.Kind, ID: c.ID}] = replica.Record{Version: c.Version, Data: c.Data}
 	}
 	return out
 }
 
-// visible returns the compacted changes of store for aud in (since, target]
+// visible returns the compacted changes of store for aud (speaking
+// protocol) in (since, target]
 // (or all of (0, target] without tombstones when reset), ordered by version.
-func (f *Feed) visible(store string, aud wire.Audience, since, target int64, reset bool) []wire.Change {
+func (f *Feed) visible(store string, aud wire.Audience, protocol int, since, target int64, reset bool) []wire.Change {
 	last := map[replica.Key]wire.Change{}
 	for _, e := range f.log {
-		if (e.scope != store && e.scope != "") || !aud.Sees(e.Kind) || e.Version > target {
+		if (e.scope != store && e.scope != "") || !aud.SeesAt(e.Kind, protocol) || e.Version > target {
 			continue
 		}
 		last[replica.Key{Kind: e.Kind, ID: e.ID}] = e.Change
@@ -134,8 +148,9 @@ func (f *Feed) visible(store string, aud wire.Audience, since, target int64, res
 }
 
 type source struct {
-	f   *Feed
-	aud wire.Audience
+	f        *Feed
+	aud      wire.Audience
+	protocol int
 }
 
 func (s *source) Checkpoint(ctx context.Context, store string) (wire.Checkpoint, error) {
@@ -163,8 +178,8 @@ func (s *source) Changes(ctx context.Context, req wire.ChangesRequest) (wire.Pag
 		limit = wire.DefaultPageLimit
 	}
 	reset := req.Since == 0 || req.Since < s.f.horizon
-	all := s.f.visible(req.Store, s.aud, req.Since, req.Target, reset)
-	p := wire.Page{Protocol: wire.ProtocolVersion, Store: req.Store, Audience: s.aud, Since: req.Since,
+	all := s.f.visible(req.Store, s.aud, s.protocol, req.Since, req.Target, reset)
+	p := wire.Page{Protocol: s.protocol, Store: req.Store, Audience: s.aud, Since: req.Since,
 		Target: req.Target, Reset: reset, After: req.After, Next: req.After, Changes: []wire.Change{}}
 	for _, c := range all {
 		if c.Version <= req.After {
