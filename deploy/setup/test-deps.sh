@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 need_pkgs=()
-for p in chromium mesa-vulkan-drivers libvulkan1 postgresql python3-jinja2; do
+for p in chromium mesa-vulkan-drivers libvulkan1 postgresql python3-jinja2 wamerican; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then

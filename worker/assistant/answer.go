@@ -22,6 +22,8 @@ const (
 	IntentGoodbye        = "goodbye"
 	IntentOffTopic       = "off_topic"
 	IntentStaff          = "staff"
+	// IntentUnavailable: the store's catalog has not reached this device yet.
+	IntentUnavailable = "unavailable"
 )
 
 // Answer is the assistant's answer to one question: the intent, the facts it rests on, and the
@@ -168,4 +170,24 @@ func faqFact(f *FAQEntry) Fact {
 
 func categoryFact(c *Category) Fact {
 	return Fact{Type: "category", Name: c.Name, Aisles: c.Aisles, Products: len(c.Items)}
+}
+
+// NoCatalog answers a question when the store's catalog has not reached the device: greetings
+// and thanks as usual, anything else with intent "unavailable" and no facts.
+func NoCatalog(question string) Answer {
+	p := parse(question, nil, false)
+	a := Answer{Facts: []Fact{}}
+	switch {
+	case len(p.content) == 0 && p.has(cueGoodbye):
+		a.Intent, a.Text = IntentGoodbye, "Goodbye!"
+	case len(p.content) == 0 && p.has(cueThanks):
+		a.Intent, a.Text = IntentThanks, "You're welcome!"
+	case len(p.content) == 0 && p.has(cueGreeting):
+		a.Intent, a.Text = IntentGreeting, "Hello! I'm still getting this store's catalog, so I can't answer product questions just yet."
+	default:
+		a.Intent = IntentUnavailable
+		a.Text = "I don't have this store's catalog on this device yet, so I can't check products, prices or stock. " +
+			"Please connect to the internet once (the store's Wi-Fi works) and I'll download it."
+	}
+	return a
 }

@@ -386,7 +386,7 @@ func (w *writer) recommendation(a Answer) {
 	case a.limit > 0:
 		lead = w.choose("Within your budget, I'd suggest ", "Here's what fits your budget: ", "Good options within that price: ")
 	case a.purpose != "":
-		lead = fmt.Sprintf(w.choose("To %s, I'd suggest ", "To %s, you could use ", "For that, try "), a.purpose)
+		lead = fmt.Sprintf(w.choose("To %s, I'd suggest ", "To %s, you could use ", "To %s, try "), a.purpose)
 	case a.mention != "" && safeMention(a.mention) != "":
 		lead = fmt.Sprintf(w.choose("For %s, I'd suggest ", "For %s, you could try ", "Good choices for %s: "), safeMention(a.mention))
 	default:

@@ -16,11 +16,11 @@ const (
 	strongCoverage = 0.72 // an item answers a question about a named product
 	tieCoverage    = 0.06 // items within this of the best are equally good
 	tieName        = 0.2
-	strongCategory = 0.7  // the question names a category
-	vectorCategory = 0.42 // the question means a category without naming it ("painkillers")
 	nearCategory   = 0.25 // good enough to offer as the nearest category of an unknown item
 	strongFAQ      = 0.5
 	faqCosine      = 0.42
+	meantScore     = 0.5 // a product meant but not named (word coverage and embedding)
+	meantMargin    = 0.06
 	maxListed      = 3 // products listed in one answer
 	recommendFloor = 0.2
 )
@@ -58,7 +58,7 @@ func (c *Conversation) Ask(question string) Answer {
 		}
 		question = question[:cut]
 	}
-	p := parse(question)
+	p := c.s.parse(question)
 	a := c.s.decide(&c.st, p)
 	a.Text, a.Key = c.s.compose(a, p)
 	if len(a.items) > 0 {
@@ -97,6 +97,12 @@ type query struct {
 	ranked  []scored
 	vec     embed.Vector // of the content words; nil without them
 	content string
+}
+
+// parse reads a question for this store (catalog words are not typos; staff devices read
+// "notes" and "cost" as the staff fields).
+func (s *Store) parse(question string) parsed {
+	return parse(question, s.index.isTerm, s.Staff)
 }
 
 func (s *Store) resolve(p parsed) query {
@@ -147,6 +153,28 @@ func (p *parsed) staffField() string {
 	case p.has(cueStaffNotes):
 		return "notes"
 	}
+	if !p.staff {
+		return ""
+	}
+	// on a staff device "notes" and a bare "cost" are the staff fields ("PH-0101 notes?",
+	// "cost?"); "what does it cost" stays the price
+	for i, w := range p.words {
+		switch w.Norm {
+		case "note", "notes":
+			return "notes"
+		case "cost":
+			asked := false
+			for k := max(0, i-3); k < i; k++ {
+				switch p.words[k].Norm {
+				case "does", "do", "did", "will", "would", "much":
+					asked = true
+				}
+			}
+			if !asked {
+				return "cost"
+			}
+		}
+	}
 	return ""
 }
 
@@ -166,117 +194,224 @@ func (p *parsed) relation() string {
 	return ""
 }
 
+// listing reports a question for the store's options: "what skin care do you have",
+// "which cheeses do you sell", "list your hand tools".
+func (p *parsed) listing() bool {
+	if len(p.words) == 0 || len(p.aspects()) > 0 {
+		return false
+	}
+	first := p.words[0].Norm
+	return (first == "what" || first == "which" || first == "whats") && p.has(cueHave)
+}
+
+// social reports a message that only greets, thanks or says goodbye, and which.
+func (p *parsed) social() string {
+	switch {
+	case p.has(cueGoodbye):
+		return IntentGoodbye
+	case p.has(cueThanks):
+		return IntentThanks
+	case p.has(cueGreeting):
+		return IntentGreeting
+	}
+	return ""
+}
+
+// asksSomething reports whether the message holds a question about products or the store.
+func (p *parsed) asksSomething() bool {
+	return len(p.aspects()) > 0 || p.staffField() != "" || p.relation() != "" || p.has(cueRecommend) ||
+		p.has(cuePromotion) || p.has(cueCheap) || p.maxPrice > 0 || p.minPrice > 0 || p.has(cuePolicy)
+}
+
 // decide picks the intent and the facts.
 func (s *Store) decide(st *state, p parsed) Answer {
 	q := s.resolve(p)
 	coded := s.codes(p)
 	items, ambiguous := s.named(q, coded)
-	asks := len(p.aspects()) > 0 || p.has(cueHave) || p.staffField() != "" || p.relation() != "" || p.pronoun || p.and
-	followUp := (len(p.content) == 0 && asks) || p.pronoun || p.and
+	aspects := p.aspects()
+	staffField := p.staffField()
+	rel := p.relation()
+	social := p.social()
+
+	// what the message points back at: "how much is it?", "and the bigger one?"
+	refers := len(aspects) > 0 || p.has(cueHave) || staffField != "" || rel != "" || p.pronoun || p.and
+	followUp := (len(p.content) == 0 && refers) || p.pronoun || p.and
 	if len(items) == 0 && followUp && len(st.items) > 0 && !s.namesSomethingElse(q) {
 		items = st.items[:1]
 		if len(st.items) > 1 && len(p.content) == 0 && !p.pronoun {
 			items = st.items
-			ambiguous = len(st.items) > 1 && st.intent != IntentRecommendation && st.intent != IntentComparison
+			ambiguous = st.intent != IntentRecommendation && st.intent != IntentComparison
 		}
 	}
-	aspects := p.aspects()
-	if len(aspects) == 0 && followUp && len(st.aspects) > 0 && (p.and || len(p.content) > 0 || p.pronoun) &&
-		(st.intent == IntentPrice || st.intent == IntentLocation || st.intent == IntentAvailability) {
+	switch {
+	case len(aspects) > 0:
+	case p.has(cueHave):
+		aspects = []string{IntentAvailability}
+	case followUp && len(st.aspects) > 0 && (st.intent == IntentPrice || st.intent == IntentLocation || st.intent == IntentAvailability):
 		aspects = st.aspects
 	}
 
-	// social messages without a question in them
-	if len(p.content) == 0 && len(coded) == 0 && len(aspects) == 0 && p.staffField() == "" &&
-		p.relation() == "" && !p.has(cueRecommend) && !p.has(cuePromotion) && !p.has(cueHave) && p.maxPrice == 0 {
-		switch {
-		case p.has(cueGoodbye):
-			return Answer{Intent: IntentGoodbye, Facts: []Fact{s.storeFact()}}
-		case p.has(cueThanks):
-			return Answer{Intent: IntentThanks}
-		case p.has(cueGreeting):
-			return Answer{Intent: IntentGreeting, Facts: []Fact{s.storeFact()}}
-		}
+	faq, faqScore, faqLex := s.matchFAQ(q)
+	faqFull := faqLex >= 0.85
+	if s.offTopic(p, q, items) && faqLex < 0.8 {
+		return Answer{Intent: IntentOffTopic}
 	}
 
-	if f := p.staffField(); f != "" {
+	// greetings, thanks and goodbyes that ask nothing
+	if social != "" && len(coded) == 0 && !p.asksSomething() && (len(p.content) == 0 || !s.meaningful(q)) {
+		return s.socialAnswer(social)
+	}
+
+	if staffField != "" {
 		target := items
-		if len(target) == 0 && len(st.items) > 0 {
+		if len(target) == 0 && len(st.items) > 0 && !s.namesSomethingElse(q) {
 			target = st.items[:1]
 		}
-		return s.staffAnswer(target, f)
+		return s.staffAnswer(target, staffField)
 	}
 
-	if rel := p.relation(); rel != "" && !(rel == "compare" && len(items) == 0 && len(st.items) == 0) {
+
+	if rel != "" && !(p.maxPrice > 0 && rel == "cheaper") && !(rel == "compare" && len(items) == 0 && len(st.items) == 0) {
 		if a, ok := s.compare(st, q, items, rel); ok {
 			return a
 		}
 	}
 
-	faq, faqScore := s.matchFAQ(q)
-	cat, catScore, catNamed := s.matchCategory(q)
+	cat, catNamed := s.namedCategory(q)
 
 	if p.has(cuePromotion) && len(coded) == 0 && (len(items) == 0 || ambiguous) {
+		if faq != nil && faqScore >= strongFAQ && !s.anyPromotion() {
+			return s.faqAnswer(faq)
+		}
 		return s.promotions(q, cat, catNamed)
 	}
 
-	wantsRecommendation := p.has(cueRecommend) || p.maxPrice > 0 || p.minPrice > 0
-	if wantsRecommendation && (len(coded) == 0) && (len(items) == 0 || ambiguous || p.maxPrice > 0 || p.has(cueRecommend) && !s.exact(q, items)) {
-		if faq != nil && faqScore >= strongFAQ && p.has(cuePolicy) && len(items) == 0 {
+	recommending := p.has(cueRecommend) || p.has(cueCheap) || p.maxPrice > 0 || p.minPrice > 0 || p.listing() ||
+		(p.something() && len(items) == 0)
+	if recommending && len(coded) == 0 && (len(items) == 0 || ambiguous || p.maxPrice > 0 || p.listing() || !s.exact(q, items)) {
+		if faq != nil && (faqFull || (faqScore >= strongFAQ && p.has(cuePolicy)) || (s.policyOnly(p) && faqScore >= strongFAQ*0.7)) {
 			return s.faqAnswer(faq)
 		}
 		return s.recommend(st, q, cat, catNamed)
 	}
 
 	if len(items) > 0 {
-		if faq != nil && faqScore >= strongFAQ+0.2 && p.has(cuePolicy) && len(coded) == 0 && len(aspects) == 0 && !s.exact(q, items) {
+		if faq != nil && (faqFull || s.policyOnly(p) && faqScore >= strongFAQ*0.7) && len(coded) == 0 && !s.exact(q, items) {
 			return s.faqAnswer(faq)
 		}
 		return s.productAnswer(items, aspects, ambiguous)
 	}
 
-	if faq != nil && (faqScore >= strongFAQ || (p.has(cuePolicy) && faqScore >= strongFAQ*0.6)) {
+	// a question about a thing ("where are the card games?") takes an FAQ only on its words
+	if faq != nil && (faqFull || faqScore >= strongFAQ && (len(aspects) == 0 || faqLex >= 0.6)) {
 		return s.faqAnswer(faq)
 	}
 
-	if cat != nil && (catNamed || catScore >= vectorCategory) {
+	if catNamed {
 		return s.categoryAnswer(cat, aspects, q)
 	}
 
 	if len(p.content) == 0 {
-		if len(aspects) > 0 || p.has(cueHave) {
+		switch {
+		case len(aspects) > 0 || p.has(cueHave):
 			// "how much is it?" with nothing to point at
 			in := IntentAvailability
 			if len(aspects) > 0 {
 				in = aspects[0]
 			}
 			return Answer{Intent: in, aspects: aspects}
-		}
-		if p.has(cueOffTopic) {
-			return Answer{Intent: IntentOffTopic}
-		}
-		if faq != nil && faqScore >= strongFAQ*0.6 {
+		case social != "":
+			return s.socialAnswer(social)
+		case faq != nil && faqScore >= strongFAQ*0.6:
 			return s.faqAnswer(faq)
 		}
 		return Answer{Intent: IntentOffTopic}
 	}
 
-	if p.has(cueOffTopic) && !p.has(cueHave) && len(aspects) == 0 {
-		return Answer{Intent: IntentOffTopic}
+	// a product the words do not name but mean ("painkillers 50 tablets", "fries 1 kg")
+	if it, ok := s.meant(q); ok && (len(aspects) > 0 || p.has(cueHave)) {
+		return s.productAnswer([]*Item{it}, aspects, false)
 	}
-	if faq != nil && faqScore >= strongFAQ*0.7 && p.has(cuePolicy) {
+	// the store's answers to things that are not products ("step free access?")
+	if faq != nil && faqScore >= strongFAQ*0.7 && (p.has(cuePolicy) || !s.productSeeking(p)) && (len(aspects) == 0 || faqLex >= 0.6) {
 		return s.faqAnswer(faq)
 	}
-	retail := p.has(cueHave) || len(aspects) > 0 || s.looksRetail(q)
-	if !retail {
+	if social != "" && !s.meaningful(q) {
+		return s.socialAnswer(social)
+	}
+	if !s.productSeeking(p) && !s.looksRetail(q) {
 		return Answer{Intent: IntentOffTopic}
 	}
 	a := Answer{Intent: IntentUnknownItem, mention: s.mention(q)}
-	if cat != nil && catScore >= nearCategory {
-		a.category = cat
-		a.Facts = []Fact{categoryFact(cat)}
+	if c := s.nearestCategory(q); c != nil {
+		a.category = c
+		a.Facts = []Fact{categoryFact(c)}
 	}
 	return a
+}
+
+// socialAnswer answers a greeting, thanks or goodbye.
+func (s *Store) socialAnswer(intent string) Answer {
+	switch intent {
+	case IntentThanks:
+		return Answer{Intent: IntentThanks}
+	}
+	return Answer{Intent: intent, Facts: []Fact{s.storeFact()}}
+}
+
+// policyOnly reports whether every content word of the question is a word of store policies
+// and services ("is there a bathroom?", "do you sell bags?").
+func (s *Store) policyOnly(p parsed) bool {
+	if len(p.content) == 0 {
+		return false
+	}
+	for _, w := range p.content {
+		if !policyWords[w.Norm] && !policyWords[w.Stem] {
+			return false
+		}
+	}
+	return true
+}
+
+// productSeeking reports whether the message asks for a product (to have, its price, where
+// it is), as opposed to a question about anything else.
+func (s *Store) productSeeking(p parsed) bool {
+	return len(p.aspects()) > 0 || p.has(cueHave) || p.has(cueRecommend)
+}
+
+// meaningful reports whether the question's content words mean something in this store: a
+// catalog word, a word of the lexicon, or an FAQ's.
+func (s *Store) meaningful(q query) bool {
+	for _, w := range q.words {
+		if len(w.matches) > 0 || len(w.phrases) > 0 {
+			return true
+		}
+	}
+	for _, w := range q.p.content {
+		if len(lang.Concepts(w.Stem)) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// offTopic reports a message about something else than the store: an off-topic cue with
+// nothing of the store named, or arithmetic.
+func (s *Store) offTopic(p parsed, q query, items []*Item) bool {
+	if strings.ContainsAny(p.raw, "+*=") && hasDigit(p.raw) && len(items) == 0 {
+		return true // "what's 2+2"
+	}
+	return p.has(cueOffTopic) && len(items) == 0 && len(s.codes(p)) == 0
+}
+
+// anyPromotion reports whether a promotion runs on any item now.
+func (s *Store) anyPromotion() bool {
+	for _, it := range s.Items {
+		if it.Promotion != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // exact reports whether the question names items precisely (all its words found in the first
@@ -289,12 +424,15 @@ func (s *Store) exact(q query, items []*Item) bool {
 // the conversation's subject (so "and bicycles?" is not about the previous product).
 func (s *Store) namesSomethingElse(q query) bool {
 	for _, w := range q.words {
-		if !w.num && len(w.norm) >= 3 {
+		if !w.num && len(w.norm) >= 3 && !(q.p.staff && staffWords[w.norm]) {
 			return true
 		}
 	}
 	return false
 }
+
+// staffWords are the words a staff device reads as staff fields (see parsed.staffField).
+var staffWords = map[string]bool{"note": true, "notes": true, "cost": true}
 
 // codes finds items named by SKU or barcode anywhere in the question.
 func (s *Store) codes(p parsed) []*Item {
@@ -473,101 +611,265 @@ func (s *Store) mention(q query) string {
 	return strings.TrimSpace(q.p.raw[start:end])
 }
 
-// matchFAQ finds the FAQ closest to the question: word overlap (question and tags) and
-// embedding cosine.
-func (s *Store) matchFAQ(q query) (*FAQEntry, float32) {
+// matchFAQ finds the FAQ closest to the question: its words (question and tags, and its answer
+// at half weight) and its embedding. lex is the share of the question's words the FAQ holds:
+// near 1, the FAQ wins over a product that shares one word ("do you price match?").
+func (s *Store) matchFAQ(q query) (best *FAQEntry, bestScore float32, bestLex float32) {
 	if len(s.FAQs) == 0 {
-		return nil, 0
+		return nil, 0, 0
 	}
-	words := lang.Words(q.p.raw)
-	var best *FAQEntry
-	var bestScore float32
-	qn := float32(0)
-	if q.vec != nil {
-		qn = float32(q.vec.Norm2())
+	type qw struct {
+		w   lang.Word
+		imp float32
+	}
+	var words []qw
+	content := 0 // words that are not cue words: a question of cue words alone ("what's the price")
+	ws := q.p.words
+	for i, w := range ws {
+		if lang.IsFunctionWord(w.Norm) || w.Num || len(w.Norm) < 2 {
+			continue
+		}
+		imp := float32(1)
+		inPhrase := (i+1 < len(ws) && policyPhrases[w.Norm+" "+ws[i+1].Norm]) || (i > 0 && policyPhrases[ws[i-1].Norm+" "+w.Norm])
+		switch {
+		case inPhrase || policyWords[w.Norm]:
+		case cueOfWord[w.Norm] == cueHave || cueOfWord[w.Norm] == cueGeneric:
+			imp = 0 // "have", "please": no topic
+		case cueWords[w.Norm]:
+			imp = 0.5
+		case len(lang.Concepts(w.Stem)) > 0:
+			imp = 1.5
+		case !known(w.Norm) && !s.index.isTerm(w.Norm):
+			imp = 0 // a word of nothing ("brng"): no evidence either way
+		}
+		if imp == 0 {
+			continue
+		}
+		if imp >= 1 {
+			content++
+		}
+		words = append(words, qw{w, imp})
+		if i+1 < len(ws) && !ws[i+1].Num { // "pick up" -> "pickup"
+			j := lang.Word{Norm: w.Norm + ws[i+1].Norm, Stem: lang.Stem(w.Norm + ws[i+1].Norm)}
+			words = append(words, qw{j, 0})
+		}
 	}
 	fullVec := embed.Text(q.p.raw)
 	for _, f := range s.FAQs {
+		if !f.Own && s.overridden(f) {
+			continue // the store answers this topic itself
+		}
 		var hit, total float32
-		for _, w := range words {
-			if lang.IsFunctionWord(w.Norm) || w.Num {
+		for _, x := range words {
+			m := f.wordMatch(x.w)
+			if x.imp == 0 { // a joined pair ("pick up" -> "pickup") only adds when it matches
+				hit += 2 * m
 				continue
 			}
-			wt := float32(1)
-			if len(lang.Concepts(w.Stem)) > 0 {
-				wt = 1.5
-			}
-			total += wt
-			for _, fs := range f.stem {
-				if fs == w.Stem || (len(fs) >= 5 && editDistance(fs, w.Stem, 1) <= 1) {
-					hit += wt
-					break
-				}
-			}
+			total += x.imp
+			hit += m * x.imp
 		}
 		lex := float32(0)
-		if total > 0 {
-			lex = hit / total
+		if total > 0 && content > 0 {
+			lex = min(hit/total, 1)
 		}
 		cos := embed.Cosine(fullVec, f.vec)
-		if qn > 0 {
+		if q.vec != nil {
 			cos = max(cos, embed.Cosine(q.vec, f.vec))
 		}
 		score := max(lex, cos/faqCosine*strongFAQ)
 		if f.Own {
-			score *= 1.15
-		} else if s.overridden(f) {
-			continue // the store answers this topic itself
+			score *= 1.1
 		}
 		if score > bestScore {
-			best, bestScore = f, score
+			best, bestScore, bestLex = f, score, lex
 		}
 	}
-	return best, bestScore
+	return best, bestScore, bestLex
 }
 
-// matchCategory finds the category the question names or means. named is true when the
-// question's words are the category's name.
-func (s *Store) matchCategory(q query) (*Category, float32, bool) {
-	if len(s.Categories) == 0 || len(q.p.content) == 0 {
-		return nil, 0, false
+// wordMatch is how well a question word matches the FAQ: 1 for a word of its question or tags,
+// 0.5 for a word of its answer, a little less through a typo or a shortened word.
+func (f *FAQEntry) wordMatch(w lang.Word) float32 {
+	match := func(stems []string) float32 {
+		best := float32(0)
+		for _, fs := range stems {
+			switch {
+			case fs == w.Stem || fs == w.Norm:
+				return 1
+			case policyWords[w.Norm] && len(w.Stem) >= 3 && len(fs) > len(w.Stem) && strings.HasPrefix(fs, w.Stem):
+				best = max(best, 0.9) // "pay" and "payment", "park" and "parking"
+			case len(fs) >= 5 && len(w.Stem) >= 5 && abs(float64(len(fs)-len(w.Stem))) <= 4 &&
+				(strings.HasPrefix(fs, w.Stem) || strings.HasPrefix(w.Stem, fs)):
+				best = max(best, 0.9) // "access" and "accessible"
+			case len(fs) >= 5 && editDistance(fs, w.Stem, 1) <= 1:
+				best = max(best, 0.8)
+			}
+		}
+		return best
 	}
-	var best *Category
-	var bestScore float32
-	named := false
-	qn := float32(q.vec.Norm2())
+	m := max(match(f.stem), 0.5*match(f.answerStem))
+	if m < 0.7 && policyWords[w.Norm] {
+		// a policy word of the FAQ's topic: "bathroom" for the toilets, "close" for the hours
+		for _, c := range lang.Concepts(w.Stem) {
+			if f.concepts[c] {
+				return 0.7
+			}
+		}
+	}
+	return m
+}
+
+// namedCategory is the category the question names ("what skin care do you have", "cheeses?"):
+// every content word is a word of its name, or its whole name is there with one other word.
+func (s *Store) namedCategory(q query) (*Category, bool) {
+	content := q.p.content
+	if len(content) == 0 {
+		return nil, false
+	}
+	is := func(cs, w string) bool {
+		return cs == w || (len(cs) >= 4 && editDistance(cs, w, maxTypos(len(cs))) <= maxTypos(len(cs)))
+	}
 	for _, c := range s.Categories {
-		// named: every content word is a word of the category's name (or a typo of one)
-		all := true
-		for _, w := range q.p.content {
-			found := false
-			for _, cs := range c.stems {
-				if cs == w.Stem || (len(cs) >= 4 && editDistance(cs, w.Stem, maxTypos(len(cs))) <= maxTypos(len(cs))) {
-					found = true
+		var name []string
+		for _, st := range c.stems {
+			if !lang.IsFunctionWord(st) {
+				name = append(name, st)
+			}
+		}
+		inName, found := 0, 0
+		for _, w := range content {
+			for _, cs := range name {
+				if is(cs, w.Stem) {
+					inName++
 					break
 				}
 			}
-			if !found {
-				all = false
-				break
+		}
+		for _, cs := range name {
+			for _, w := range content {
+				if is(cs, w.Stem) {
+					found++
+					break
+				}
 			}
 		}
-		var cos float32
-		if qn > 0 {
-			cos = embed.Cosine(q.vec, c.vec)
+		if inName == len(content) || (found == len(name) && len(content)-inName <= 1) {
+			return c, true
 		}
-		score := cos
-		if all {
-			score = 1 + cos
+	}
+	return nil, false
+}
+
+// nearestCategory is the category closest to something the store does not carry: that of the
+// products sharing its words ("aaa batteries" near "AA Batteries"), else the one sharing most of
+// its concepts, else the closest by embedding; nil when nothing is close.
+func (s *Store) nearestCategory(q query) *Category {
+	byName := func(name string) *Category {
+		for _, c := range s.Categories {
+			if strings.EqualFold(c.Name, name) {
+				return c
+			}
+		}
+		return nil
+	}
+	qc := map[uint16]float32{}
+	for i, w := range q.p.content {
+		for _, c := range lang.Concepts(w.Stem) {
+			qc[c] = max(qc[c], 1)
+		}
+		if i > 0 {
+			for _, c := range lang.Concepts(q.p.content[i-1].Stem + " " + w.Stem) {
+				qc[c] = 1.5
+			}
+		}
+	}
+	var best *Category
+	var bestScore float32
+	for _, c := range s.Categories {
+		var score float32
+		for id, w := range qc {
+			score += w * c.concepts[id]
 		}
 		if score > bestScore {
-			best, bestScore, named = c, score, all
+			best, bestScore = c, score
 		}
 	}
-	if named {
-		return best, 1, true
+	if best != nil && bestScore >= 1 {
+		return best
 	}
-	return best, bestScore, false
+	// products sharing the thing's head noun (its last word): "aaa batteries" near "AA Batteries"
+	if len(q.ranked) > 0 && len(q.words) > 0 && q.ranked[0].coverage >= 0.3 {
+		head := q.words[len(q.words)-1]
+		it := s.Items[q.ranked[0].item]
+		for _, st := range it.allStem {
+			for _, m := range head.matches {
+				if s.index.terms[m.term] == st {
+					if c := byName(it.Category); c != nil {
+						return c
+					}
+				}
+			}
+		}
+	}
+	if best != nil && bestScore >= 0.5 {
+		return best
+	}
+	best, bestScore = nil, 0
+	for _, c := range s.Categories {
+		if q.vec == nil {
+			break
+		}
+		if cos := embed.Cosine(q.vec, c.vec); cos > bestScore {
+			best, bestScore = c, cos
+		}
+	}
+	if bestScore >= nearCategory {
+		return best
+	}
+	return nil
+}
+
+// meant is the product a question means without naming it in the catalog's words: the best of
+// word coverage and embedding together, when it stands clearly above the next.
+func (s *Store) meant(q query) (*Item, bool) {
+	if q.vec == nil || len(s.Items) == 0 {
+		return nil, false
+	}
+	for _, w := range q.words {
+		if !w.num && len(w.matches) == 0 && len(w.phrases) == 0 && len(w.norm) >= 3 {
+			return nil, false // a word of something this store does not have ("aaa", "gel")
+		}
+	}
+	cos := s.index.cosines(s, q.vec)
+	cov := make([]float32, len(s.Items))
+	for _, r := range q.ranked {
+		cov[r.item] = r.coverage
+	}
+	bi, si := -1, -1
+	score := func(i int) float32 {
+		sc := 0.6*cos[i] + 0.5*cov[i]
+		if len(q.p.sizes) > 0 && sizeFits(s.Items[i], q.p.sizes) {
+			sc += 0.15
+		}
+		return sc
+	}
+	var bs, ss float32
+	for i := range s.Items {
+		sc := score(i)
+		switch {
+		case sc > bs:
+			si, ss = bi, bs
+			bi, bs = i, sc
+		case sc > ss:
+			si, ss = i, sc
+		}
+	}
+	_ = si
+	if bi >= 0 && bs >= meantScore && bs-ss >= meantMargin {
+		return s.Items[bi], true
+	}
+	return nil, false
 }
 
 func (s *Store) storeFact() Fact {
@@ -649,7 +951,7 @@ func (s *Store) categoryAnswer(c *Category, aspects []string, q query) Answer {
 	}
 	a := Answer{Intent: in, category: c, aspects: aspects}
 	a.Facts = append(a.Facts, categoryFact(c))
-	picks := s.best(c.Items, q, 0, 0)
+	picks := s.best(c.Items, q, nil, 0, 0, false)
 	if in == IntentPrice && len(c.Items) > 1 {
 		// the price range: the cheapest and the dearest
 		lo, hi := c.Items[0], c.Items[0]
@@ -670,33 +972,37 @@ func (s *Store) categoryAnswer(c *Category, aspects []string, q query) Answer {
 	return a
 }
 
-// best ranks items for a question by meaning and words, in stock first, within a price range,
-// and returns up to maxListed.
-func (s *Store) best(items []*Item, q query, minPrice, maxPrice int64) []*Item {
-	type cand struct {
-		it    *Item
-		score float32
+// scoredItem is an item with its relevance to a question.
+type scoredItem struct {
+	it    *Item
+	score float32
+}
+
+// best ranks items for a question, in stock first, within a price range, and returns up to
+// maxListed. rel gives each item's relevance (nil: by the question's words and embedding);
+// cheap ranks by price among the relevant.
+func (s *Store) best(items []*Item, q query, rel map[*Item]float32, minPrice, maxPrice int64, cheap bool) []*Item {
+	if rel == nil {
+		rel = map[*Item]float32{}
+		for _, x := range s.scoreItems(q, items) {
+			rel[x.it] = x.score
+		}
 	}
-	cov := map[*Item]float32{}
-	for _, r := range q.ranked {
-		cov[s.Items[r.item]] = r.coverage
-	}
-	var cs []cand
+	var cs []scoredItem
 	for _, it := range items {
 		price := effectivePrice(it)
 		if (maxPrice > 0 && price > maxPrice) || (minPrice > 0 && price < minPrice) {
 			continue
 		}
-		score := 0.45 * cov[it]
-		if q.vec != nil {
-			score += 0.55 * embed.Cosine(q.vec, it.vec)
-		}
-		cs = append(cs, cand{it, score})
+		cs = append(cs, scoredItem{it, rel[it]})
 	}
 	sort.SliceStable(cs, func(i, j int) bool {
 		a, b := cs[i], cs[j]
 		if (a.it.Quantity > 0) != (b.it.Quantity > 0) {
 			return a.it.Quantity > 0
+		}
+		if cheap && a.score > 0 && b.score > 0 && effectivePrice(a.it) != effectivePrice(b.it) {
+			return effectivePrice(a.it) < effectivePrice(b.it)
 		}
 		if a.score != b.score {
 			return a.score > b.score
@@ -720,24 +1026,41 @@ func effectivePrice(it *Item) int64 {
 	return it.Price
 }
 
-// recommend suggests products for a need, a category or a budget.
+// recommend suggests products for a need, a category or a budget: the most relevant, from one
+// category (the most relevant product's), in stock first.
 func (s *Store) recommend(st *state, q query, cat *Category, catNamed bool) Answer {
-	a := Answer{Intent: IntentRecommendation, limit: q.p.maxPrice, mention: s.mention(q), purpose: purpose(q.p)}
-	pool := s.Items
+	a := Answer{Intent: IntentRecommendation, limit: q.p.maxPrice, mention: s.need(q), purpose: purpose(q.p)}
+	var pool []*Item
+	var rel map[*Item]float32
 	switch {
 	case catNamed:
-		pool = cat.Items
-		a.category = cat
+		pool, a.category = cat.Items, cat
 	case len(q.p.content) == 0 && st.category != nil:
 		// "anything under 10?" after talking about a category
-		pool = st.category.Items
-		a.category = st.category
+		pool, a.category = st.category.Items, st.category
 	case len(q.p.content) == 0 && len(st.items) > 0:
 		pool = sameCategory(s, st.items[0])
-	case len(q.p.content) > 0:
-		pool = s.relevant(q)
+	case len(q.p.content) == 0:
+		pool = s.Items
+	default:
+		rel = map[*Item]float32{}
+		for _, x := range s.relevant(q) {
+			pool = append(pool, x.it)
+			rel[x.it] = x.score
+		}
 	}
-	picks := s.best(pool, q, q.p.minPrice, q.p.maxPrice)
+	cheap := q.p.has(cueCheap) || q.p.has(cueCheaper)
+	picks := s.best(pool, q, rel, q.p.minPrice, q.p.maxPrice, cheap)
+	if len(picks) > 1 && !catNamed {
+		// one category: the most relevant product's
+		var same []*Item
+		for _, it := range pool {
+			if strings.EqualFold(it.Category, picks[0].Category) {
+				same = append(same, it)
+			}
+		}
+		picks = s.best(same, q, rel, q.p.minPrice, q.p.maxPrice, cheap)
+	}
 	if len(picks) == 0 && q.p.maxPrice > 0 && len(pool) > 0 {
 		// nothing under the limit: say so and name the cheapest
 		cheapest := pool[0]
@@ -753,9 +1076,10 @@ func (s *Store) recommend(st *state, q query, cat *Category, catNamed bool) Answ
 	}
 	if len(picks) == 0 {
 		a.Intent = IntentUnknownItem
-		if cat != nil {
-			a.category = cat
-			a.Facts = []Fact{categoryFact(cat)}
+		a.mention = s.mention(q)
+		if c := s.nearestCategory(q); c != nil {
+			a.category = c
+			a.Facts = []Fact{categoryFact(c)}
 		}
 		return a
 	}
@@ -766,46 +1090,121 @@ func (s *Store) recommend(st *state, q query, cat *Category, catNamed bool) Answ
 	return a
 }
 
-// relevant are the items that fit the question's content: its words or its meaning.
-func (s *Store) relevant(q query) []*Item {
-	var out []*Item
-	seen := map[*Item]bool{}
+// need is what a recommendation is for, as the customer wrote it: the words after the last
+// "for" when they end the question ("a sore throat"), else the mention.
+func (s *Store) need(q query) string {
+	ws := q.p.words
+	for i := len(ws) - 2; i >= 0; i-- {
+		if ws[i].Norm == "for" {
+			rest := strings.TrimRight(strings.TrimSpace(q.p.raw[ws[i+1].Start:]), "?!. ")
+			if rest != "" && safeMention(rest) == rest && len(strings.Fields(rest)) <= 5 {
+				return rest
+			}
+			break
+		}
+	}
+	return s.mention(q)
+}
+
+// scoreItems scores items by the question's words and embedding (for ranking a given pool).
+func (s *Store) scoreItems(q query, items []*Item) []scoredItem {
+	cov := map[*Item]float32{}
 	for _, r := range q.ranked {
-		if r.coverage >= 0.5 {
-			it := s.Items[r.item]
-			out = append(out, it)
-			seen[it] = true
+		cov[s.Items[r.item]] = r.coverage
+	}
+	out := make([]scoredItem, 0, len(items))
+	for _, it := range items {
+		sc := 0.45 * cov[it]
+		if q.vec != nil {
+			sc += 0.55 * embed.Cosine(q.vec, it.vec)
 		}
+		out = append(out, scoredItem{it, sc})
 	}
-	if q.vec == nil {
-		return out
-	}
-	cos := s.index.cosines(s, q.vec)
-	type c struct {
-		it  *Item
-		cos float32
-	}
-	var cs []c
-	for i, it := range s.Items {
-		if !seen[it] && cos[i] >= recommendFloor {
-			cs = append(cs, c{it, cos[i]})
-		}
-	}
-	sort.Slice(cs, func(i, j int) bool { return cs[i].cos > cs[j].cos })
-	if len(out) > 0 {
-		// words found products: meaning only adds close ones
-		for _, x := range cs {
-			if x.cos >= 0.5 {
-				out = append(out, x.it)
+	return out
+}
+
+// relevant are the items that fit the question's content, with their relevance: the ones its
+// words name best, the ones sharing its concepts ("a beach holiday": sun care), and the
+// closest by embedding.
+func (s *Store) relevant(q query) []scoredItem {
+	lex := map[*Item]float32{}
+	if len(q.ranked) > 0 && q.ranked[0].coverage >= 0.5 {
+		top := q.ranked[0].coverage
+		for _, r := range q.ranked {
+			if r.coverage >= 0.8*top {
+				lex[s.Items[r.item]] = r.coverage
 			}
 		}
-		return out
 	}
-	for _, x := range cs {
-		if x.cos >= cs[0].cos*0.75 {
-			out = append(out, x.it)
+	// the question's words and word pairs with concepts; an item scores each one whose concepts
+	// it shares, a word of many concepts less than a specific one
+	type unit struct {
+		concepts []uint16
+		weight   float32
+	}
+	var units []unit
+	for i, w := range q.p.content {
+		if cs := lang.Concepts(w.Stem); len(cs) > 0 {
+			units = append(units, unit{cs, 1 / sqrt32(float32(len(cs)))})
+		}
+		if i > 0 {
+			if cs := lang.Concepts(q.p.content[i-1].Stem + " " + w.Stem); len(cs) > 0 {
+				units = append(units, unit{cs, 1.5})
+			}
 		}
 	}
+	con := map[*Item]float32{}
+	var topCon float32
+	for _, it := range s.Items {
+		var sc float32
+		for _, u := range units {
+		share:
+			for _, c := range u.concepts {
+				for _, ic := range it.concepts {
+					if c == ic {
+						sc += u.weight
+						break share
+					}
+				}
+			}
+		}
+		if sc > 0 {
+			con[it] = sc
+			topCon = max(topCon, sc)
+		}
+	}
+	var cos []float32
+	if q.vec != nil {
+		cos = s.index.cosines(s, q.vec)
+	}
+	var out []scoredItem
+	for i, it := range s.Items {
+		l, c := lex[it], float32(0)
+		if topCon > 0 && con[it] >= 0.6*topCon {
+			c = con[it] / topCon
+		}
+		v := float32(0)
+		if cos != nil {
+			v = cos[i]
+		}
+		if l == 0 && c == 0 && v < 0.5 {
+			continue
+		}
+		out = append(out, scoredItem{it, 0.5*l*l + 0.4*c + 0.3*v})
+	}
+	if len(out) == 0 && cos != nil {
+		// nothing by words or concepts: the closest by embedding
+		var top float32
+		for _, v := range cos {
+			top = max(top, v)
+		}
+		for i, it := range s.Items {
+			if top >= recommendFloor && cos[i] >= 0.75*top {
+				out = append(out, scoredItem{it, cos[i]})
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
 	return out
 }
 
@@ -852,10 +1251,10 @@ func (s *Store) compare(st *state, q query, items []*Item, rel string) (Answer, 
 		if len(pool) == 0 {
 			return Answer{}, false
 		}
-		best := pool[0]
-		for _, it := range pool {
-			if better(rel, it, best) {
-				best = it
+		best := pool[0].it
+		for _, x := range pool {
+			if x.score >= 0.8*pool[0].score && better(rel, x.it, best) {
+				best = x.it
 			}
 		}
 		a := Answer{Intent: IntentComparison, relation: rel + "_of", items: []*Item{best}, mention: s.mention(q)}
@@ -974,7 +1373,7 @@ func (s *Store) twoNamed(q query) []*Item {
 }
 
 func (s *Store) namedIn(text string) *Item {
-	p := parse(text)
+	p := s.parse(text)
 	q := s.resolve(p)
 	items, _ := s.named(q, s.codes(p))
 	if len(items) == 0 {

@@ -33,12 +33,13 @@ type posting struct {
 // postings and document frequencies, a deletion table for typo-tolerant lookup, and the words
 // that a compound can be split into.
 type index struct {
-	terms    []string         // term id -> stem
-	termID   map[string]int32 // stem -> term id
-	norms    map[string]int32 // a word's folded form (not stemmed) -> term id, for compounds
-	postings [][]posting      // term id -> items containing it
-	idf      []float32        // term id -> inverse document frequency
-	deletes  map[string][]int32
+	terms    []string           // term id -> stem
+	termID   map[string]int32   // stem -> term id
+	norms    map[string]int32   // a word's folded form (not stemmed) -> term id, for compounds
+	postings [][]posting        // term id -> items containing it
+	idf      []float32          // term id -> inverse document frequency
+	forms    []form             // the spellings typos are measured against: stems and folded words
+	deletes  map[string][]int32 // a form with one letter deleted -> forms
 	maxIDF   float32
 	itemNorm []float32 // items' vector squared norms
 }
@@ -84,11 +85,24 @@ func buildIndex(s *Store) *index {
 	for id, ps := range ix.postings {
 		ix.idf[id] = float32(math.Log(1 + n/float64(len(ps))))
 		ix.maxIDF = max(ix.maxIDF, ix.idf[id])
-		t := ix.terms[id]
-		if len(t) >= 4 && !isDigits(t) {
-			for _, d := range deletions(t) {
-				ix.deletes[d] = appendUnique(ix.deletes[d], int32(id))
-			}
+	}
+	addForm := func(text string, id int32) {
+		if len(text) < 3 || isDigits(text) || len(text) > maxWordLen {
+			return
+		}
+		f := int32(len(ix.forms))
+		ix.forms = append(ix.forms, form{text, id})
+		ix.deletes[text] = appendUnique(ix.deletes[text], f)
+		for _, d := range deletions(text) {
+			ix.deletes[d] = appendUnique(ix.deletes[d], f)
+		}
+	}
+	for id, t := range ix.terms {
+		addForm(t, int32(id))
+	}
+	for n, id := range ix.norms {
+		if n != ix.terms[id] {
+			addForm(n, id)
 		}
 	}
 	if ix.maxIDF == 0 {
@@ -131,6 +145,12 @@ func deletions(w string) []string {
 	return out
 }
 
+// form is one spelling of a term.
+type form struct {
+	text string
+	term int32
+}
+
 // termMatch is one catalog term a question word matches, and how well.
 type termMatch struct {
 	term    int32
@@ -165,33 +185,34 @@ func (ix *index) lookup(stem, norm string) []termMatch {
 		return nil
 	}
 	var out []termMatch
-	seen := map[int32]bool{}
-	maxd := maxTypos(len(norm))
 	if known(norm) || len(norm) > maxWordLen {
-		maxd = 0 // "park" is not a typo of "pack"
+		return nil // "park" is not a typo of "pack"
 	}
-	if maxd > 0 {
-		try := func(key string) {
-			for _, id := range ix.deletes[key] {
-				if seen[id] {
-					continue
-				}
-				seen[id] = true
-				t := ix.terms[id]
-				if len(norm) <= 5 && t[0] != norm[0] {
-					continue // short words keep their first letter
-				}
-				if d := min(editDistance(stem, t, maxd), editDistance(norm, t, maxd)); d <= maxd {
-					out = append(out, termMatch{id, matchFuzzy})
-				}
+	maxd := maxTypos(len(norm))
+	seenTerm := map[int32]bool{}
+	seenForm := map[int32]bool{}
+	try := func(key string) {
+		for _, f := range ix.deletes[key] {
+			if seenForm[f] {
+				continue
 			}
-			if id, ok := ix.termID[key]; ok && !seen[id] {
-				seen[id] = true
-				if editDistance(stem, ix.terms[id], maxd) <= maxd {
-					out = append(out, termMatch{id, matchFuzzy})
+			seenForm[f] = true
+			fm := ix.forms[f]
+			if seenTerm[fm.term] || (len(norm) <= 5 && fm.text[0] != norm[0]) {
+				continue // short words keep their first letter
+			}
+			if d := min(editDistance(stem, fm.text, max(maxd, 1)), editDistance(norm, fm.text, max(maxd, 1))); d <= max(maxd, 1) {
+				if maxd == 0 && len(fm.text) != len(norm)+1 {
+					continue // a 3-letter word may only have lost a letter ("dsh" -> "dish")
 				}
+				seenTerm[fm.term] = true
+				out = append(out, termMatch{fm.term, matchFuzzy})
 			}
 		}
+	}
+	if len(norm) == 3 {
+		try(norm) // catalog words one letter longer whose deletion is the word
+	} else if maxd > 0 {
 		for _, w := range []string{stem, norm} {
 			try(w)
 			for _, d := range deletions(w) {
@@ -204,8 +225,8 @@ func (ix *index) lookup(stem, norm string) []termMatch {
 			}
 		}
 	}
-	if len(out) == 0 && len(norm) >= 5 && len(norm) <= maxWordLen {
-		// a word cut short: every term it starts, when few do
+	if len(out) == 0 && len(norm) >= 4 && len(norm) <= maxWordLen {
+		// a word cut short ("flexi" for "flexible"): every term it starts, when few do
 		var pre []termMatch
 		for id, t := range ix.terms {
 			if len(t) >= len(norm)+2 && strings.HasPrefix(t, norm) {
@@ -258,34 +279,67 @@ func editDistance(a, b string, max int) int {
 	return prev[lb]
 }
 
-// qword is a content word of a question, ready to be scored.
+// qword is a content word (or a phrase with synonyms) of a question, ready to be scored.
 type qword struct {
 	stem, norm string
 	num        bool
 	matches    []termMatch
-	weight     float32 // how much the word matters: the idf of what it matches, or high if nothing
+	phrases    []phraseMatch // items holding a synonym phrase ("dish soap" for "washing up liquid")
+	weight     float32       // how much the word matters: the idf of what it matches, or high if nothing
 }
+
+// phraseMatch is the items holding every word of a phrase, and how good a match that is.
+type phraseMatch struct {
+	items   []posting
+	quality float32
+}
+
+// matchSynonym is the quality of a match through the synonym table.
+const matchSynonym = 0.9
 
 // prepare looks up the question's content words; adjacent words that form a catalog word
 // ("dish washer" -> "dishwasher") are joined, and a word made of two catalog words
 // ("toothbrush" when the catalog says "tooth brush") is split.
-func (ix *index) prepare(words []lang.Word) []qword {
+func (ix *index) prepare(words []lang.Word) []qword { return ix.prepareWith(words, true) }
+
+// prepareWith is prepare, with or without the synonym table (without: words, stems and typos
+// only, the lexical baseline the retrieval is measured against).
+func (ix *index) prepareWith(words []lang.Word, synonyms bool) []qword {
 	var out []qword
 	for i := 0; i < len(words); i++ {
 		w := words[i]
+		// a phrase the synonym table knows, longest first ("washing up liquid", "fries"): each of
+		// its words also matches the items holding the phrase or one of its synonyms
+		if phrases, n := ix.synonymPhrase(words[i:]); synonyms && n > 0 {
+			for k := 0; k < n; k++ {
+				q := ix.word(words[i+k])
+				q.phrases = phrases
+				out = append(out, q)
+			}
+			i += n - 1
+			continue
+		}
 		if i+1 < len(words) && !w.Num && !words[i+1].Num {
+			// two words the catalog writes as one: "dish washer", "mouth wsh" (with a typo)
 			joined := w.Norm + words[i+1].Norm
 			if id, ok := ix.norms[joined]; ok {
 				out = append(out, qword{stem: ix.terms[id], norm: joined, matches: []termMatch{{id, matchExact}}})
 				i++
 				continue
 			}
+			if len(joined) >= 7 && len(ix.lookup(w.Stem, w.Norm)) == 0 || len(ix.lookup(words[i+1].Stem, words[i+1].Norm)) == 0 {
+				if ms := ix.lookup(lang.Stem(joined), joined); len(ms) > 0 && len(joined) >= 7 {
+					out = append(out, qword{stem: lang.Stem(joined), norm: joined, matches: ms})
+					i++
+					continue
+				}
+			}
 		}
 		q := qword{stem: w.Stem, norm: w.Norm, num: w.Num}
 		q.matches = ix.lookup(w.Stem, w.Norm)
 		if len(q.matches) == 0 && !w.Num && len(w.Norm) >= 7 {
 			if a, b, ok := ix.split(w.Norm); ok {
-				out = append(out, ix.word(a), ix.word(b))
+				out = append(out, ix.word(lang.Word{Norm: a, Stem: lang.Stem(a)}), ix.word(lang.Word{Norm: b, Stem: lang.Stem(b)}))
 				continue
 			}
 		}
@@ -297,9 +351,81 @@ func (ix *index) prepare(words []lang.Word) []qword {
 	return out
 }
 
-func (ix *index) word(norm string) qword {
-	stem := lang.Stem(norm)
-	return qword{stem: stem, norm: norm, matches: ix.lookup(stem, norm)}
+// synonymPhrase reads the longest phrase at the start of words that the synonym table knows
+// (or is one typo away from, when the catalog has none of its words as written): "washing up
+// liquid", "fries", "plug chrgers". It returns the phrase's matches (itself and its synonyms,
+// as item sets) and the words it spans; n is 0 when no phrase is known.
+func (ix *index) synonymPhrase(words []lang.Word) (phrases []phraseMatch, n int) {
+	for n := min(len(words), lang.MaxSynonymWords()); n >= 1; n-- {
+		stems := make([]string, n)
+		for k := 0; k < n; k++ {
+			if words[k].Num {
+				stems = nil
+				break
+			}
+			stems[k] = words[k].Stem
+		}
+		if stems == nil {
+			continue
+		}
+		key := strings.Join(stems, " ")
+		syns := lang.Synonyms(key)
+		if len(syns) == 0 {
+			if fixed := lang.NearestSynonymKey(key, n, ix.fine); fixed != "" {
+				key, syns = fixed, lang.Synonyms(fixed)
+			}
+		}
+		if len(syns) == 0 {
+			continue
+		}
+		if ps := ix.phraseItems(strings.Fields(key)); len(ps) > 0 {
+			phrases = append(phrases, phraseMatch{ps, matchExact})
+		}
+		for _, syn := range syns {
+			if ps := ix.phraseItems(strings.Fields(syn)); len(ps) > 0 {
+				phrases = append(phrases, phraseMatch{ps, matchSynonym})
+			}
+		}
+		if len(phrases) == 0 {
+			continue // the catalog has none of it: a shorter phrase may be known
+		}
+		return phrases, n
+	}
+	return nil, 0
+}
+
+// phraseItems are the items holding every stem of a phrase, each with the lowest field weight
+// of its words.
+func (ix *index) phraseItems(stems []string) []posting {
+	var acc map[int32]float32
+	for _, st := range stems {
+		id, ok := ix.termID[st]
+		if !ok {
+			return nil
+		}
+		next := map[int32]float32{}
+		for _, p := range ix.postings[id] {
+			if acc == nil {
+				next[p.item] = p.field
+			} else if f, ok := acc[p.item]; ok {
+				next[p.item] = min(f, p.field)
+			}
+		}
+		acc = next
+		if len(acc) == 0 {
+			return nil
+		}
+	}
+	out := make([]posting, 0, len(acc))
+	for it, f := range acc {
+		out = append(out, posting{item: it, field: f})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].item < out[j].item })
+	return out
+}
+
+func (ix *index) word(w lang.Word) qword {
+	return qword{stem: w.Stem, norm: w.Norm, num: w.Num, matches: ix.lookup(w.Stem, w.Norm)}
 }
 
 // split finds a split of w into two catalog words of 3+ letters.
@@ -323,7 +449,10 @@ func (ix *index) weight(q qword) float32 {
 	for _, m := range q.matches {
 		w = max(w, ix.idf[m.term])
 	}
-	if len(q.matches) == 0 {
+	for _, p := range q.phrases {
+		w = max(w, float32(math.Log(1+float64(len(ix.itemNorm))/float64(len(p.items)))))
+	}
+	if len(q.matches) == 0 && len(q.phrases) == 0 {
 		w = ix.maxIDF
 	}
 	if q.num {
@@ -366,6 +495,13 @@ func (ix *index) score(s *Store, qs []qword) []scored {
 						matchedName[p.item] = map[string]bool{}
 					}
 					matchedName[p.item][ix.terms[m.term]] = true
+				}
+			}
+		}
+		for _, pm := range q.phrases {
+			for _, p := range pm.items {
+				if v := pm.quality * p.field; v > best[p.item] {
+					best[p.item] = v
 				}
 			}
 		}
@@ -423,4 +559,19 @@ func (ix *index) cosines(s *Store, v embed.Vector) []float32 {
 		out[i] = float32(embed.Dot(v, it.vec)) / sqrt32(qn*ix.itemNorm[i])
 	}
 	return out
+}
+
+// isTerm reports whether a folded word is a word of the catalog.
+func (ix *index) isTerm(norm string) bool {
+	if _, ok := ix.norms[norm]; ok {
+		return true
+	}
+	_, ok := ix.termID[lang.Stem(norm)]
+	return ok
+}
+
+// fine reports whether a stem is surely not a typo: a common word or a catalog term.
+func (ix *index) fine(stem string) bool {
+	_, ok := ix.termID[stem]
+	return ok || known(stem)
 }

@@ -1,6 +1,7 @@
 package assistant
 
 import (
+	"sort"
 	"strconv"
 	"strings"
 
@@ -17,6 +18,7 @@ const (
 	cueLocation
 	cueRecommend
 	cueCheaper
+	cueCheap // "cheap", "budget": a low price wanted, not a comparison
 	cueDearer
 	cueBigger
 	cueSmaller
@@ -39,7 +41,9 @@ const (
 // Matched words are not product words: "how much is the milk" leaves "milk".
 var cuePhrases = [numCues][]string{
 	cuePrice: {"how much", "price", "prices", "priced", "pricing", "cost", "costs", "costing", "how expensive",
-		"what do i pay", "pay for", "what does it go for", "how pricey", "the damage"},
+		"what do i pay", "pay for", "what does it go for", "how pricey", "the damage", "price check",
+		"what do you charge", "what do you charge for", "charge for", "how much do you charge", "how much is",
+		"how much are", "hw much", "how mch"},
 	cueAvailability: {"in stock", "instock", "on stock", "stock", "stocked", "available", "availability",
 		"any left", "left", "sold out", "out of stock", "run out", "ran out", "back in stock", "restock",
 		"restocked", "any more", "anymore", "how many", "still have", "do you still", "still got", "in store",
@@ -48,19 +52,30 @@ var cuePhrases = [numCues][]string{
 		"is there", "are there", "have any", "looking for", "look for", "carry", "sell", "selling", "sells",
 		"can i get", "can i buy", "i need", "i want", "i would like", "id like", "searching for", "have", "got",
 		"buy", "get", "need", "want", "hunting for", "trying to find"},
-	cueLocation: {"where", "which aisle", "what aisle", "aisle", "aisles", "shelf", "shelves", "section",
+	cueLocation: {"where", "which aisle", "what aisle", "aisle", "aisles", "which shelf", "what shelf", "section",
 		"located", "location", "find", "can not find", "cant find", "direction", "directions", "which way",
-		"what part of the store", "row", "department", "dept", "which section"},
-	cueRecommend: {"recommend", "recommendation", "recommendations", "suggest", "suggestion", "suggestions",
+		"what part of the store", "row", "department", "dept", "which section", "do you keep", "is it kept",
+		"are they kept", "kept", "where abouts", "whereabouts", "which bay", "what bay", "in bay"},
+	cueRecommend: {"what have you got for", "what have you for", "got anything for", "have anything for",
+		"anything good for", "what is good for", "whats good for", "best for", "list", "list your", "show me",
+		"what kind of", "what kinds of", "what sort of", "what sorts of", "what type of", "what types of",
+		"which kind of", "what options", "what brands", "which brands", "what do you stock", "what do you sell",
+		"what do you carry", "what do you have",
+		"recommend", "recommendation", "recommendations", "suggest", "suggestion", "suggestions",
 		"advice", "advise", "good for", "something for", "something to", "anything for", "anything to",
 		"what do you have for", "what can i use", "what should i", "what would you", "idea", "ideas",
 		"gift", "gifts", "present", "help me choose", "help me find", "options", "option", "what is good",
 		"whats good", "which one should", "best", "for my", "something that", "stuff for", "products for",
 		"what works", "what helps", "helps with", "help with", "to help", "for treating", "for cleaning",
-		"for fixing", "that can", "i can use", "need something", "looking for something"},
+		"for fixing", "that can", "i can use", "need something", "looking for something", "what can i take",
+		"what should i take", "what do i take", "what can i use", "what should i use", "what should i get",
+		"what do i need", "what would help", "what helps with", "suffering from", "i have a", "ive got a",
+		"i have got a", "i got a", "something with", "something high", "want something", "something else",
+		"anything else", "ideas for", "any ideas"},
 	cueCheaper: {"cheaper", "cheapest", "less expensive", "more affordable", "lower price", "lower priced",
-		"better price", "better value", "budget", "cheap", "inexpensive", "affordable", "least expensive",
-		"save money", "bargain"},
+		"better price", "better value", "least expensive", "costs less", "cost less", "costing less",
+		"too expensive", "too pricey", "too dear", "cheaper option", "cheaper one", "save money", "less money"},
+	cueCheap: {"cheap", "budget", "inexpensive", "affordable", "bargain", "low cost", "value"},
 	cueDearer: {"more expensive", "pricier", "premium", "higher end", "best quality", "better quality",
 		"most expensive", "fancier"},
 	cueBigger: {"bigger", "biggest", "larger", "largest", "big", "large", "family size", "more of it",
@@ -74,21 +89,36 @@ var cuePhrases = [numCues][]string{
 		"discounts", "on sale", "sale", "sales", "special offer", "specials", "coupon", "coupons", "reduced"},
 	cueStaffBackroom: {"back room", "backroom", "in the back", "out back", "out the back", "storeroom",
 		"store room", "stock room", "stockroom", "warehouse", "in reserve", "reserve stock", "back stock",
-		"backstock", "how many in the back", "in back"},
+		"backstock", "how many in the back", "in back", "in storage", "left in storage", "check the back",
+		"the back", "back store", "overstock", "stock room qty", "backroom count", "backroom qty"},
 	cueStaffSupplier: {"supplier", "suppliers", "supplied by", "who supplies", "vendor", "vendors",
-		"distributor", "wholesaler", "order from", "reorder from", "who do we order", "sourced"},
+		"distributor", "wholesaler", "order from", "reorder from", "who do we order", "sourced",
+		"get it from", "get them from", "buy it from", "buy them from", "who makes it for us", "who do we buy",
+		"where do we get", "where do you get", "where do we buy", "where do you buy"},
 	cueStaffCost: {"cost price", "our cost", "unit cost", "buying price", "purchase price", "wholesale price",
 		"wholesale", "margin", "markup", "mark up", "what do we pay", "we pay", "cost us", "costs us",
-		"landed cost", "net cost", "what did we pay"},
-	cueStaffNotes: {"staff notes", "any notes", "notes on", "notes for", "product notes", "stock notes", "internal notes", "remarks on"},
+		"landed cost", "net cost", "what did we pay", "how much do you buy", "how much do we buy",
+		"buy it for", "buy them for", "cost to us", "trade price"},
+	cueStaffNotes: {"staff notes", "any notes", "notes on", "notes for", "product notes", "stock notes",
+		"internal notes", "remarks on", "what do the notes say", "the notes", "notes say"},
 	cueGreeting: {"hi", "hello", "hey", "good morning", "good afternoon", "good evening", "greetings",
-		"yo", "howdy", "bonjour", "hola", "morning", "evening", "hi there", "hello there", "hey there"},
+		"yo", "howdy", "bonjour", "hola", "morning", "evening", "hi there", "hello there", "hey there",
+		"hiya", "heya", "hallo", "guten tag", "buongiorno", "salut", "ciao", "hei", "hej", "sup", "whats up"},
 	cueThanks: {"thanks", "thank you", "thank", "cheers", "appreciate", "appreciated", "much appreciated",
-		"great thanks", "perfect", "awesome", "great", "brilliant", "lovely", "super", "helpful"},
+		"great thanks", "perfect", "awesome", "great", "brilliant", "lovely", "super", "helpful", "many thanks",
+		"thanks a lot", "thanks so much", "thank you so much", "danke", "merci", "gracias", "grazie", "ty",
+		"nice one", "that helps", "thats helpful", "that is helpful", "very helpful", "kind", "excellent",
+		"fantastic", "wonderful", "amazing", "good to know", "noted", "got it", "understood"},
 	cueGoodbye: {"bye", "goodbye", "good bye", "see you", "see ya", "have a nice day", "have a good day",
-		"good night", "later", "that is all", "thats all", "that is it", "nothing else", "all good", "done",
-		"take care", "ciao"},
-	cueOffTopic: {"weather", "joke", "jokes", "news", "president", "election", "politics", "poem", "song",
+		"good night", "later", "that is all", "thats all", "that is it", "thats it", "nothing else", "all good",
+		"done", "take care", "bye bye", "byebye", "cya", "im off", "i am off", "thats everything",
+		"that is everything", "all for now", "im done", "i am done", "auf wiedersehen", "tschuss", "adieu"},
+	cueOffTopic: {"this year", "of all time", "in the world", "ever made", "play", "sing", "write", "draw", "invent", "invented", "how tall", "how far", "how old",
+		"how do you say", "in german", "in french", "in spanish", "in italian", "essay", "restaurant",
+		"restaurants", "nearby", "real person", "human", "robot", "are you ai", "ai", "chatgpt", "translate",
+		"crypto", "lottery", "sports score", "who is", "who was", "when was", "why is the sky", "universe",
+		"planet", "everest", "capital", "population", "recipe", "cook me", "marry", "dating", "tax return",
+		"weather", "joke", "jokes", "news", "president", "election", "politics", "poem", "song",
 		"lyrics", "capital of", "meaning of life", "homework", "math", "recipe for", "horoscope", "score",
 		"who won", "movie", "movies", "tell me about yourself", "your name", "who are you", "are you human",
 		"are you a robot", "are you real", "write me", "story", "bitcoin", "stock market", "translate",
@@ -105,7 +135,8 @@ var cuePhrases = [numCues][]string{
 		"tuesday", "wednesday", "thursday", "friday", "holiday", "holidays", "late", "early", "pharmacist",
 		"prescription", "prescriptions", "apple pay", "google pay", "visa", "mastercard", "amex",
 		"gift card", "gift cards", "voucher", "vouchers", "staff", "manager", "complaint", "order online",
-		"online", "lift", "elevator", "ramp", "baby changing", "atm", "cash machine", "price match"},
+		"online", "lift", "elevator", "ramp", "baby changing", "atm", "cash machine", "price match", "access",
+		"step free", "disabled", "trade account", "opening times", "times", "price promise", "promise"},
 	cueGeneric: {"product", "products", "item", "items", "stuff", "thing", "things", "something", "anything",
 		"one", "ones", "kind", "kinds", "type", "types", "brand", "brands", "store", "shop", "here", "you",
 		"please", "any", "some", "still", "today", "right now", "now", "currently", "at the moment",
@@ -115,6 +146,8 @@ var cuePhrases = [numCues][]string{
 		"know", "could you", "can you", "let me know", "mind", "sorry", "excuse me", "um", "uh", "hmm", "well",
 		"please help", "help", "same", "other", "another", "more", "also", "ones", "version", "size", "sizes",
 		"good", "nice", "decent", "cool", "interesting", "useful", "recommended", "popular", "great value",
+		"quantity", "qty", "count", "number", "amount", "remedy", "remedies", "treatment", "cure", "fine",
+		"sure", "alright", "right",
 		"pack", "packet", "bottle", "box", "each", "per", "total", "altogether", "currently", "available"},
 }
 
@@ -157,13 +190,15 @@ type parsed struct {
 	limitRaw string // the price limit as the customer wrote it ("30", "$30")
 	sizes    []Size // sizes asked for ("the 1 L one")
 	and      bool   // starts with "and"/"what about"/"how about": a follow-up about something else
+	staff    bool   // asked on a staff device
 }
 
 func (p *parsed) has(c cue) bool { return p.cues[c] > 0 }
 
 // parse splits a question into cues, a price limit, sizes and content words.
-func parse(q string) parsed {
-	p := parsed{raw: q, words: lang.Words(q)}
+func parse(q string, inCatalog func(norm string) bool, staff bool) parsed {
+	p := parsed{raw: q, words: lang.Words(q), staff: staff}
+	correctTypos(p.words, inCatalog)
 	used := make([]bool, len(p.words))
 	for c := range p.firstAt {
 		p.firstAt[c] = len(p.words)
@@ -186,7 +221,7 @@ func parse(q string) parsed {
 			}
 			p.cues[ph.cue] += n
 			p.firstAt[ph.cue] = min(p.firstAt[ph.cue], i)
-			if ph.cue != cuePolicy { // policy words may still name a product ("dog food")
+			if ph.cue != cuePolicy && ph.cue != cueOffTopic { // they may still name a product ("dog food", "play mat")
 				for k := 0; k < n; k++ {
 					used[i+k] = true
 				}
@@ -240,7 +275,9 @@ var (
 
 var currencyWords = map[string]bool{"euro": true, "euros": true, "eur": true, "dollar": true, "dollars": true,
 	"usd": true, "bucks": true, "buck": true, "pound": true, "pounds": true, "quid": true, "gbp": true,
-	"chf": true, "franc": true, "francs": true, "eu": true}
+	"chf": true, "franc": true, "francs": true, "frank": true, "franks": true, "fr": true, "sfr": true, "eu": true,
+	"p": true, "pence": true, "cents": true, "kr": true, "sek": true, "nok": true,
+	"dkk": true, "zl": true, "pln": true, "yen": true, "jpy": true, "aud": true, "cad": true}
 
 // readPriceLimit finds "under 30", "below $30", "30 euros or less", "max 30" and marks the words used.
 func (p *parsed) readPriceLimit(used []bool) {
@@ -350,4 +387,141 @@ var cueWords = func() map[string]bool {
 
 // known reports whether a word is a common word (the lexicon's, a function word or a cue word):
 // such a word is meant as written and is never read as a typo.
-func known(norm string) bool { return cueWords[norm] || lang.Known(norm) }
+func known(norm string) bool { return cueWords[norm] || lang.Known(norm) || english[norm] }
+
+// english is englishWords as a set.
+var english = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields(englishWords) {
+		m[w] = true
+	}
+	return m
+}()
+
+// correctionTargets are the words a typo may be corrected to before cues are read: the cue
+// words, function words and currency words ("thannks" -> "thanks", "hzve" -> "have").
+var correctionTargets = func() []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(w string) {
+		if len(w) >= 3 && !seen[w] {
+			seen[w] = true
+			out = append(out, w)
+		}
+	}
+	for w := range cueWords {
+		add(w)
+	}
+	for w := range currencyWords {
+		add(w)
+	}
+	for _, w := range []string{"what", "where", "which", "when", "have", "does", "something", "anything",
+		"please", "thanks", "hello", "there", "would", "could", "should"} {
+		add(w)
+	}
+	sort.Strings(out)
+	return out
+}()
+
+// correctTypos replaces words that are neither common words nor words of the catalog by the
+// cue or function word they are one typo away from (two for long words), when exactly one is
+// closest. Catalog words are left to the index's own typo tolerance.
+func correctTypos(words []lang.Word, inCatalog func(string) bool) {
+	for i, w := range words {
+		n := len(w.Norm)
+		if w.Num || n < 3 || n > maxWordLen || known(w.Norm) || (inCatalog != nil && inCatalog(w.Norm)) {
+			continue
+		}
+		maxd := maxTypos(n)
+		if n == 3 {
+			maxd = 1 // a 3-letter word may only have lost a letter: "bes" -> "best", "nee" -> "need"
+		}
+		best, bestD, tie := "", maxd+1, false
+		for _, t := range correctionTargets {
+			if d := len(t) - n; d > maxd || -d > maxd {
+				continue
+			}
+			if n <= 5 && t[0] != w.Norm[0] {
+				continue
+			}
+			if n == 3 && len(t) != 4 {
+				continue
+			}
+			d := editDistance(w.Norm, t, maxd)
+			switch {
+			case d < bestD:
+				best, bestD, tie = t, d, false
+			case d == bestD && cueOfWord[t] != cueOfWord[best]:
+				tie = true // two different meanings are as close: leave the word
+			case d == bestD && singleCue[t] && !singleCue[best]:
+				best = t // "suppliee": "supplier" says it alone, "supplied" needs "by"
+			}
+		}
+		if best != "" && !tie {
+			words[i].Norm = best
+			words[i].Stem = lang.Stem(best)
+		}
+	}
+}
+
+// policyWords are the one-word phrases of store policies and services (cuePolicy): "price" of
+// "price match" is not one.
+var policyWords = func() map[string]bool {
+	m := map[string]bool{}
+	for _, p := range cuePhrases[cuePolicy] {
+		if !strings.Contains(p, " ") {
+			m[p] = true
+		}
+	}
+	return m
+}()
+
+// cueOfWord is the cue a word first belongs to (for breaking ties between corrections).
+var cueOfWord = func() map[string]cue {
+	m := map[string]cue{}
+	for c := cue(0); c < numCues; c++ {
+		for _, p := range cuePhrases[c] {
+			for _, w := range strings.Fields(p) {
+				if _, ok := m[w]; !ok {
+					m[w] = c
+				}
+			}
+		}
+	}
+	return m
+}()
+
+// something reports a request for "something"/"anything" (a recommendation when no product is
+// named): "i want smth high in protein".
+func (p *parsed) something() bool {
+	for _, w := range p.words {
+		if w.Norm == "something" || w.Norm == "anything" {
+			return true
+		}
+	}
+	return false
+}
+
+// singleCue are the words that are a cue phrase on their own.
+var singleCue = func() map[string]bool {
+	m := map[string]bool{}
+	for _, ps := range cuePhrases {
+		for _, p := range ps {
+			if !strings.Contains(p, " ") {
+				m[p] = true
+			}
+		}
+	}
+	return m
+}()
+
+// policyPhrases are the multi-word phrases of store policies ("price match", "apple pay").
+var policyPhrases = func() map[string]bool {
+	m := map[string]bool{}
+	for _, p := range cuePhrases[cuePolicy] {
+		if strings.Contains(p, " ") {
+			m[p] = true
+		}
+	}
+	return m
+}()

@@ -54,6 +54,7 @@ type Item struct {
 	nameStem []string // stems of the name's words
 	allStem  []string // name, brand and category stems (what lexical search sees)
 	size     Size     // parsed from the name; zero when none
+	concepts []uint16 // the concepts of its name and category
 	family   string   // name stems without size words: items of one family differ only in size
 }
 
@@ -69,18 +70,21 @@ type StaffInfo struct {
 // FAQEntry is one FAQ with its vector.
 type FAQEntry struct {
 	catalog.FAQ
-	Own  bool // the store's own (before chain-wide ones)
-	vec  embed.Vector
-	stem []string // question and tags stems
+	Own        bool // the store's own (before chain-wide ones)
+	vec        embed.Vector
+	stem       []string // question and tags stems
+	answerStem []string
+	concepts   map[uint16]bool // of its question and tags
 }
 
 // Category is a category the store carries, with where it is shelved.
 type Category struct {
-	Name   string
-	Aisles []string
-	Items  []*Item
-	vec    embed.Vector
-	stems  []string
+	Name     string
+	Aisles   []string
+	Items    []*Item
+	vec      embed.Vector
+	stems    []string
+	concepts map[uint16]float32 // the concepts of its name and its products' names, 0..1
 }
 
 // Store is the indexed catalog of one store: built once per checkpoint, read by any number of
@@ -139,6 +143,7 @@ func NewStore(d Data, now time.Time) *Store {
 		it.nameStem = lang.Stems(p.Name)
 		it.allStem = lang.Stems(p.Name + " " + p.Brand + " " + p.Category)
 		it.size = parseSize(p.Name)
+		it.concepts = dedupe(append(conceptsOf(p.Name), conceptsOf(p.Category)...))
 		it.family = familyKey(p)
 		s.Items = append(s.Items, it)
 	}
@@ -165,6 +170,11 @@ func NewStore(d Data, now time.Time) *Store {
 			e.vec = embed.FAQ(f)
 		}
 		e.stem = lang.Stems(f.Question + " " + strings.Join(f.Tags, " "))
+		e.answerStem = lang.Stems(f.Answer)
+		e.concepts = map[uint16]bool{}
+		for _, c := range conceptsOf(f.Question + " " + strings.Join(f.Tags, " ")) {
+			e.concepts[c] = true
+		}
 		s.FAQs = append(s.FAQs, e)
 	}
 	sort.SliceStable(s.FAQs, func(i, j int) bool {
@@ -217,6 +227,19 @@ func (s *Store) buildCategories() {
 			addVec(acc, it.vec, 1/float32(len(c.Items)))
 		}
 		c.vec = embed.FromFloats(acc)
+		c.concepts = map[uint16]float32{}
+		for _, id := range conceptsOf(c.Name) {
+			c.concepts[id] = 1.5 // what the store calls the category weighs most
+		}
+		seen := map[uint16]int{}
+		for _, it := range c.Items {
+			for _, id := range conceptsOf(it.Name) {
+				seen[id]++
+			}
+		}
+		for id, n := range seen {
+			c.concepts[id] = max(c.concepts[id], min(1, 0.5+float32(n)/float32(len(c.Items))))
+		}
 	}
 	sort.Slice(s.Categories, func(i, j int) bool { return s.Categories[i].Name < s.Categories[j].Name })
 }
@@ -253,4 +276,29 @@ func StockState(q int64) string {
 		return "few_left"
 	}
 	return "in_stock"
+}
+
+// conceptsOf are the concepts of a text's words and word pairs.
+func conceptsOf(text string) []uint16 {
+	var out []uint16
+	ws := lang.Words(text)
+	for i, w := range ws {
+		out = append(out, lang.Concepts(w.Stem)...)
+		if i > 0 {
+			out = append(out, lang.Concepts(ws[i-1].Stem+" "+w.Stem)...)
+		}
+	}
+	return out
+}
+
+func dedupe(xs []uint16) []uint16 {
+	seen := map[uint16]bool{}
+	out := xs[:0]
+	for _, x := range xs {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
 }

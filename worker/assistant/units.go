@@ -30,7 +30,7 @@ var units = map[string]unit{
 	"mm": {"length", 1}, "cm": {"length", 10}, "m": {"length", 1000}, "metre": {"length", 1000},
 	"meter": {"length", 1000}, "metres": {"length", 1000}, "meters": {"length", 1000}, "inches": {"length", 25.4},
 	"inch": {"length", 25.4}, "ft": {"length", 304.8},
-	"pack": {"count", 1}, "pk": {"count", 1}, "pcs": {"count", 1}, "pieces": {"count", 1}, "piece": {"count", 1},
+	"pack": {"count", 1}, "pk": {"count", 1}, "pc": {"count", 1}, "pcs": {"count", 1}, "pieces": {"count", 1}, "piece": {"count", 1},
 	"tablets": {"count", 1}, "tabs": {"count", 1}, "capsules": {"count", 1}, "caps": {"count", 1},
 	"bags": {"count", 1}, "loads": {"count", 1}, "rolls": {"count", 1}, "sheets": {"count", 1},
 	"sachets": {"count", 1}, "wipes": {"count", 1}, "count": {"count", 1}, "ct": {"count", 1},
@@ -82,15 +82,20 @@ func sizes(text string) []Size {
 
 func isUnit(w string) bool { _, ok := units[w]; return ok }
 
-// parseSize is the size that "bigger" and "smaller" compare: the first size that is not a
-// strength (mg).
+// dimRank orders dimensions by how much they are a product's size: a pack's count, volume,
+// mass or length before its specifications (watts, volts, a tablet's strength).
+var dimRank = map[string]int{"count": 0, "volume": 1, "mass": 2, "length": 3, "data": 4, "charge": 5, "watt": 6, "volt": 7, "strength": 8}
+
+// parseSize is the size that "bigger" and "smaller" compare: the name's size of the best
+// ranked dimension.
 func parseSize(name string) Size {
+	var best Size
 	for _, s := range sizes(name) {
-		if s.Dim != "strength" {
-			return s
+		if best.Dim == "" || dimRank[s.Dim] < dimRank[best.Dim] {
+			best = s
 		}
 	}
-	return Size{}
+	return best
 }
 
 // familyKey groups products that differ only in size: brand and name words without numbers,

@@ -3,8 +3,9 @@
 // device.
 //
 // A vector is a sparse random projection of the text's features into Dims dimensions: each
-// word's stem, its character trigrams (so a typo still lands near the word), the pairs of
-// adjacent words, and the retail concepts the word belongs to (package lang's concept lexicon:
+// word's stem, its character trigrams (a light pull between spellings that share most letters;
+// typos are the lexical index's job), the pairs of adjacent words, and the retail concepts the
+// word belongs to (package lang's concept lexicon:
 // "headache" and "ibuprofen" share the concept of pain relief, "measure" and "tape measure" that
 // of measuring). Texts that share concepts but no words therefore still point the same way,
 // which is what lexical search alone cannot see. Computing one costs microseconds and needs no
@@ -26,9 +27,10 @@ import (
 	"aisle/worker/assistant/lang"
 )
 
-// Model identifies this embedding function (features, weights, projection). Change it whenever
-// any of them changes.
-const Model = "aisle-concepts-1"
+// Model identifies this embedding function: its version and a digest of the knowledge it uses
+// (the concept lexicon and the feature weights), so that a change to either is a new model and
+// the server refreshes every stored vector.
+var Model = fmt.Sprintf("aisle-concepts-1-%08x", uint32(fnv64(lang.ConceptDigest()+fmt.Sprint(wStem, wTrigram, wBigram, wConcept, Dims))))
 
 // Dims is the length of every vector.
 const Dims = 256

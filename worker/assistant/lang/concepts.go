@@ -57,7 +57,7 @@ paper: paper, toilet paper, toilet roll, loo roll, kitchen roll, paper towel, pa
 bins: bin, bins, rubbish, trash, garbage, bin bags, trash bags, waste, recycling, compost, household
 batteries: battery, batteries, aa, aaa, 9v, button cell, rechargeable, power, charge, charger, cells, cr2032, remote
 lighting: light, lights, lighting, lamp, lamps, bulb, bulbs, light bulb, led, torch, flashlight, headlamp, lantern, dark, darkness, night light, candle, candles, fairy lights, illuminate, see in the dark
-measure: measure, measuring, measurement, measurements, tape measure, tape, ruler, rule, length, width, height, distance, size, metre, meter, laser measure, dimensions, level, spirit level, wall, room, how long, how big
+measure: measure, measuring, measurement, measurements, tape measure, tape, ruler, rule, length, width, height, distance, size, metre, meter, laser measure, dimensions, level, spirit level, how long, how big
 drill: drill, drills, drilling, drill bit, drill bits, bit, bits, hole, holes, cordless drill, hammer drill, impact driver, masonry, bore, hardware, power tools, power tool
 screw: screw, screws, screwdriver, screwdrivers, bolt, bolts, nut, nuts, washer, washers, anchor, anchors, wall plugs, rawlplug, fixings, fasteners, allen key, hex key, torx, phillips, hardware, fixings
 hammer_nail: hammer, hammers, nail, nails, mallet, tack, tacks, pin, pins, hang, hanging, picture, picture hook, hooks, frame, wall, hardware, hand tools
@@ -74,7 +74,7 @@ watering: watering, watering can, hose, hosepipe, sprinkler, irrigation, water t
 bbq: bbq, barbecue, grill, grilling, charcoal, briquettes, lighter fluid, firelighters, skewers, tongs
 pest: pest, pests, insect, insects, mosquito, mosquitoes, fly, flies, ant, ants, wasp, wasps, mouse, mice, rat, rats, repellent, trap, traps, bug, bugs, slug, slugs
 phone: phone, phones, smartphone, mobile, cell phone, iphone, android, galaxy, pixel, handset, sim, electronics, electronic, gadget, gadgets, tech
-charging: charger, chargers, charging, charge, cable, cables, usb, usb c, lightning, power bank, powerbank, battery pack, wall charger, wireless charger, adapter, plug, flat battery, dead battery, electronics, electronic, tech, accessories
+charging: phone dead, dead phone, phone died, battery died, phone battery, low battery, charge my phone, charger, chargers, charging, charge, cable, cables, usb, usb c, lightning, power bank, powerbank, battery pack, wall charger, wireless charger, adapter, plug, flat battery, dead battery, electronics, electronic, tech, accessories
 audio: headphones, headphone, earphones, earbuds, earbud, headset, speaker, speakers, bluetooth speaker, audio, sound, music, listen, listening, noise cancelling, wireless, soundbar, radio, electronics, electronic, tech, gadget
 tv: tv, television, screen, monitor, display, hdmi, remote, remote control, streaming, smart tv, projector, watch movies, film, electronics, electronic, home entertainment
 computer: computer, laptop, laptops, notebook, pc, desktop, tablet, ipad, chromebook, macbook, keyboard, mouse, mice, webcam, monitor, usb hub, work from home, electronics, electronic, tech, it
@@ -111,6 +111,115 @@ contact: contact, phone number, call, email, address, located, location, find yo
 bags: bag, bags, carrier bag, shopping bag, plastic bag, reusable bag, tote
 prescription: prescription, prescriptions, pharmacist, doctor, medicine, medicines, medication, chemist, repeat prescription, consultation, advice
 pets_allowed: dog friendly, dogs allowed, pets allowed, guide dog, bring my dog
+uk_us_veg: aubergine, eggplant, courgette, zucchini, rocket, arugula, coriander, cilantro, spring onion, scallion, swede, rutabaga
+uk_us_snack: crisps, potato chips, biscuit, biscuits, cookie, cookies, sweets, candy, candies, jelly, jello, ice lolly, popsicle
+uk_us_home: torch, flashlight, tap, faucet, spanner, wrench, hoover, vacuum, bin, trash can, garbage can, dustbin, nappy, diaper, dummy, pacifier, pram, stroller, cot, crib
+uk_us_clothes: jumper, sweater, trousers, pants, trainers, sneakers, vest, undershirt, pants, underwear, wellies, rain boots
+medicine_names: paracetamol, acetaminophen, tylenol, panadol, calpol, ibuprofen, advil, nurofen, motrin, aspirin, naproxen, aleve, antihistamine, cetirizine, zyrtec, loratadine, claritin, benadryl, diphenhydramine, omeprazole, gaviscon, rennie, tums, imodium, loperamide
+dog: dog, dogs, puppy, puppies, canine, dog food, kibble, dog treats, chew, chews, leash, lead, collar, harness, dog bed, poop bags, dog toy, bone
+cat: cat, cats, kitten, kittens, feline, cat food, cat litter, litter, scratching post, cat toy, catnip, litter tray
+small_pets: hamster, guinea pig, rabbit, bunny, rodent, hay, straw, bedding, cage, bird, birds, parrot, budgie, bird seed, fish, aquarium, fish food, tank, turtle, reptile
+pet_health: flea, fleas, tick, ticks, worming, wormer, dewormer, flea treatment, pet shampoo, grooming, brush, nail clippers, vet
+plants: plant, plants, houseplant, houseplants, succulent, cactus, orchid, fern, seedling, seedlings, bulbs, shrub, shrubs, tree, trees, herbs, flowers, roses, tulips, bouquet
+lawn_care: lawn, grass, grass seed, turf, mower, lawnmower, strimmer, trimmer, edger, weed killer, feed and weed, moss, rake, leaves, leaf blower
+outdoor_furniture: patio, garden furniture, chair, chairs, table, parasol, umbrella, bench, hammock, cushion, cushions, deck, decking, outdoor
+camping: camping, camp, tent, tents, sleeping bag, sleeping mat, camping stove, gas canister, lantern, cooler, cool box, cool bag, hiking, backpack, rucksack, compass, trail, outdoors
+cycling: bike, bikes, bicycle, bicycles, cycling, cycle, helmet, bike lock, lock, pump, inner tube, puncture, tyre, lights, saddle, chain oil
+fitness: fitness, gym, exercise, workout, work out, training, yoga, pilates, mat, dumbbell, dumbbells, weights, kettlebell, resistance band, protein, protein powder, shaker, running, jogging, trainers, sports drink
+ball_sports: football, soccer, basketball, tennis, racket, racquet, badminton, shuttlecock, golf, golf balls, cricket, rugby, volleyball, ball, balls, goal, net
+swimming: swim, swimming, pool, swimsuit, swimwear, goggles, swim cap, towel, beach towel, armbands, float, inflatable, snorkel
+winter: winter, snow, ice, icy, frost, frosty, freezing, cold weather, gloves, scarf, hat, beanie, thermal, de icer, ice scraper, grit, salt, shovel, snow shovel, hot water bottle, hand warmer
+summer: summer, hot weather, heat, heatwave, fan, sunscreen, sunglasses, hat, cooler, ice, ice cream, paddling pool, bbq, picnic, beach
+picnic: picnic, picnic blanket, cool bag, sandwich, sandwiches, paper plates, cups, napkins, flask, thermos
+party_supplies: party, balloons, banner, bunting, decorations, streamers, confetti, party hats, paper plates, plastic cups, napkins, candles, birthday candles, cake, invitations, party bags
+stationery_paper: paper, printer paper, a4, card, cardstock, envelope, envelopes, stamps, notepad, notebook, journal, diary, planner, calendar, post it, sticky notes, labels
+writing: pen, pens, ballpoint, biro, pencil, pencils, marker, markers, felt tip, highlighter, highlighters, crayon, crayons, chalk, ink, fountain pen, refill, eraser, rubber, sharpener, correction fluid, tipp ex
+art_craft: art, craft, crafts, crafting, paint, paints, watercolour, watercolor, acrylic, canvas, brush, brushes, sketch, sketchbook, drawing, glitter, glue, glue stick, scissors, yarn, wool, knitting, sewing, needle, thread, beads, modelling clay, clay, play doh
+books_reading: book, books, novel, fiction, nonfiction, paperback, hardback, hardcover, bestseller, children's book, picture book, cookbook, recipe book, biography, history, crime, thriller, romance, fantasy, sci fi, comic, comics, manga, magazine, reading, read, author, audiobook, bookmark
+games_puzzles: game, games, board game, board games, card game, cards, puzzle, puzzles, jigsaw, chess, dice, scrabble, monopoly, family game, party game, trivia, quiz
+baby_care: baby, nappy, nappies, diaper, diapers, wipes, baby wipes, nappy cream, rash cream, baby lotion, baby shampoo, baby bath, baby food, formula, milk powder, bottle, bottles, teat, sippy cup, bib, bibs, teething, teether, dummy, pacifier, muslin, baby monitor
+kids_toys: toy, toys, kids, children, child, boy, girl, toddler, baby toy, teddy, teddy bear, soft toy, plush, doll, dolls, action figure, lego, building blocks, blocks, toy car, cars, train set, playset, craft kit, stickers, colouring book, outdoor toys, bubbles, water pistol, kite
+beauty_makeup: makeup, make up, cosmetics, foundation, concealer, powder, blush, bronzer, lipstick, lip gloss, mascara, eyeliner, eyeshadow, eyebrow, brow, nail polish, nail varnish, nail file, false lashes, makeup remover, cotton pads, cotton wool
+fragrance: perfume, fragrance, eau de toilette, eau de parfum, cologne, aftershave, body spray, scent, smell, smells nice, gift set
+skincare: skincare, skin care, face cream, moisturiser, moisturizer, serum, cleanser, toner, face wash, face mask, exfoliator, scrub, night cream, day cream, eye cream, anti ageing, anti aging, wrinkles, spots, acne, pimples, blemishes, oily skin, dry skin, sensitive skin
+hair_care: hair, shampoo, conditioner, hair mask, hair oil, hair spray, hairspray, mousse, gel, wax, dry shampoo, hair dye, hair colour, grey hair, frizz, curly, straightener, curling iron, hair dryer, hairdryer, brush, comb, hair ties, bobby pins, scrunchie
+mens_grooming: shave, shaving, razor, razors, blades, shaving cream, shaving gel, shaving foam, aftershave, beard, beard oil, trimmer, clippers, moustache, grooming
+oral_care: teeth, tooth, toothpaste, toothbrush, electric toothbrush, brush heads, floss, dental floss, interdental, mouthwash, whitening, sensitive teeth, gums, bad breath, denture, dentures
+eye_ear: eye, eyes, eye drops, dry eyes, red eyes, contact lenses, contacts, lens solution, reading glasses, ear, ears, ear drops, ear wax, earplugs, ear plugs, hearing aid batteries
+foot_care: foot, feet, foot cream, corn, corns, blister, blisters, bunion, athlete's foot, insoles, heel, cracked heels, verruca, nail fungus, socks
+incontinence_mobility: incontinence, pads, walking stick, cane, crutches, support, brace, bandage, knee support, wrist support, back support, compression socks, pill box, pill organiser
+diabetes_tests: diabetes, blood sugar, glucose, test strips, lancets, thermometer, temperature, blood pressure, monitor, pregnancy test, covid test, test kit
+sexual_health: condom, condoms, lube, lubricant, contraception, morning after pill, emergency contraception
+smoking: quit smoking, nicotine, nicotine patches, nicotine gum, vape, e cigarette, lighter, lighters, matches
+hydration_rehydration: dehydrated, dehydration, rehydration, electrolytes, oral rehydration, hangover
+cough_cold_more: cough, dry cough, chesty cough, tickly cough, cough medicine, cough drops, throat spray, vapour rub, vicks, menthol, steam, inhaler, blocked nose, sinus, sinusitis, nasal spray, saline, tissues, runny nose, fever, temperature, chills, shivers
+sleep_relax: sleep, sleeping, can't sleep, insomnia, sleep aid, sleeping pills, melatonin, valerian, lavender, relax, relaxing, stress, anxiety, calm, eye mask, ear plugs, pillow
+energy_focus: tired, tiredness, fatigue, energy, energy drink, caffeine, coffee, focus, concentration, vitamin b12, iron tablets, ginseng
+kitchen_storage: storage, container, containers, tupperware, jar, jars, lunch box, lunchbox, food bag, freezer bags, zip bags, cling film, plastic wrap, foil, aluminium foil, tin foil, baking paper, parchment, greaseproof
+cookware_more: pan, pans, frying pan, skillet, saucepan, pot, stockpot, wok, casserole, dutch oven, baking tray, baking sheet, roasting tin, cake tin, muffin tin, oven dish, lid, steamer
+kitchen_tools: knife, knives, chef's knife, bread knife, peeler, grater, zester, whisk, spatula, ladle, tongs, can opener, tin opener, bottle opener, corkscrew, sieve, colander, measuring cups, measuring jug, scales, kitchen scales, rolling pin, chopping board, cutting board, mixing bowl
+tableware: plate, plates, bowl, bowls, mug, mugs, cup, cups, glass, glasses, wine glass, tumbler, cutlery, fork, forks, spoon, spoons, knife, teapot, jug, napkin, napkins, placemat, tablecloth, dinner set
+small_appliances: kettle, toaster, blender, smoothie maker, food processor, mixer, stand mixer, hand mixer, microwave, air fryer, slow cooker, pressure cooker, rice cooker, coffee machine, coffee maker, espresso machine, juicer, sandwich maker, waffle maker, grill
+cleaning_more: cleaner, all purpose cleaner, multi surface, spray, bleach, disinfectant, antibacterial, wipes, cleaning wipes, glass cleaner, window cleaner, oven cleaner, toilet cleaner, toilet bleach, limescale, descaler, drain cleaner, unblocker, floor cleaner, carpet cleaner, furniture polish, sponge, sponges, scourer, cloth, cloths, microfibre, microfiber, mop, bucket, broom, dustpan, brush, duster, rubber gloves, mould, mold, grease, stains, stain remover, odour, smell, air freshener, candle, deodoriser
+laundry_more: laundry, washing powder, washing liquid, detergent, laundry pods, capsules, fabric softener, fabric conditioner, stain remover, bleach, whites, colours, delicates, wool wash, dryer sheets, laundry basket, pegs, clothes pegs, clothes horse, airer, drying rack, iron, ironing board, starch
+bathroom_home: towel, towels, bath mat, shower curtain, toilet brush, toilet roll holder, soap dish, bath, shower, bath towel, hand towel
+bedroom_home: bed, bedding, duvet, duvet cover, pillow, pillows, pillowcase, sheet, sheets, fitted sheet, blanket, throw, mattress, mattress protector, hot water bottle
+home_decor: decor, decoration, decorations, frame, photo frame, picture frame, mirror, vase, clock, candle, candles, cushion, rug, curtains, blinds, lamp, lampshade, ornament, wall art, artificial flowers
+light_bulbs: bulb, bulbs, light bulb, lightbulb, led bulb, energy saving, bayonet, screw fitting, e27, e14, b22, gu10, spotlight, fluorescent, halogen, dimmable, warm white, daylight
+batteries_more: battery, batteries, aa, aaa, c, d, 9v, button, coin cell, cr2032, lr44, rechargeable, charger, battery charger, remote batteries, hearing aid batteries, watch battery
+power_cables: extension lead, extension cord, power strip, surge protector, multi plug, adapter, travel adapter, plug adapter, socket, cable, cables, hdmi cable, usb cable, charging cable, lightning cable, usb c cable, aux cable, ethernet cable, cable ties
+phone_accessories: phone case, case, cover, screen protector, tempered glass, phone holder, car mount, selfie stick, pop socket, phone charger, fast charger, wireless charger, power bank, earphones
+computer_accessories: keyboard, mouse, mousepad, mouse mat, webcam, headset, usb hub, laptop stand, laptop bag, laptop sleeve, monitor, printer, ink, toner, usb stick, memory stick, flash drive, sd card, hard drive, external drive, router, wifi extender
+audio_video: headphones, earbuds, earphones, wireless earbuds, bluetooth headphones, noise cancelling, speaker, speakers, bluetooth speaker, smart speaker, soundbar, radio, dab radio, record player, turntable, microphone, tv, television, smart tv, streaming stick, remote control
+security: lock, locks, padlock, bike lock, door lock, key, keys, key cutting, safe, alarm, smoke alarm, smoke detector, carbon monoxide, co detector, security camera, doorbell, video doorbell, motion sensor, chain, latch
+door_window: door, doors, window, windows, hinge, hinges, handle, handles, door handle, draught excluder, weather strip, letterbox, door stop, curtain rail, curtain pole, blind, blinds
+wood_lumber: wood, timber, lumber, plank, planks, board, boards, plywood, mdf, skirting, moulding, dowel, batten, decking boards, fence panel, fence, post, posts, shed
+building_materials: cement, concrete, mortar, plaster, plasterboard, drywall, filler, spackle, grout, tile, tiles, tile adhesive, brick, bricks, sand, gravel, insulation, sealant, damp proof
+fixings_more: nail, nails, screw, screws, bolt, bolts, nut, nuts, washer, washers, rawlplug, wall plug, wall plugs, anchors, hooks, hook, bracket, brackets, shelf bracket, hinge, hinges, cable clips, picture hooks, command strips, adhesive hooks
+power_tools_more: drill, cordless drill, hammer drill, impact driver, combi drill, drill driver, circular saw, jigsaw, mitre saw, reciprocating saw, sander, orbital sander, angle grinder, grinder, heat gun, glue gun, multi tool, oscillating tool, router, planer, nail gun, battery pack, charger, 18v, 20v, 12v
+hand_tools_more: hammer, screwdriver, screwdrivers, pliers, spanner, spanners, wrench, wrenches, adjustable wrench, socket set, ratchet, allen keys, hex keys, tape measure, measuring tape, spirit level, level, stanley knife, utility knife, box cutter, chisel, file, hacksaw, handsaw, saw, clamp, clamps, vice, crowbar, pry bar, mallet, stud finder, toolbox, tool bag, tool kit
+paint_more: paint, emulsion, gloss, satin, eggshell, matt, primer, undercoat, masonry paint, wood stain, varnish, wood oil, paint brush, roller, paint tray, masking tape, dust sheet, sandpaper, filler, white spirit, paint thinner, colour chart, tester pot, ceiling, walls, fence paint, spray paint
+plumbing_more: plumbing, pipe, pipes, fitting, fittings, compression fitting, elbow, tee, valve, stopcock, tap, taps, washer, o ring, ptfe tape, plumbers tape, sealant, silicone, plunger, drain, drain unblocker, toilet seat, cistern, flush, shower head, hose, leak, leaking, drip, dripping, blocked, blockage, burst pipe
+electrical_more: electric, electrical, wire, wiring, cable, fuse, fuses, fuse box, plug, plugs, socket, sockets, switch, switches, light switch, dimmer, junction box, circuit, voltage tester, multimeter, electrical tape, insulating tape, terminal, connector, timer, plug timer
+safety_more: safety glasses, goggles, ear defenders, dust mask, respirator, gloves, work gloves, hard hat, hi vis, knee pads, steel toe, safety boots, first aid kit, fire extinguisher, fire blanket
+garden_tools_more: spade, shovel, fork, garden fork, rake, hoe, trowel, hand fork, secateurs, pruners, loppers, shears, hedge trimmer, wheelbarrow, watering can, hose, hose reel, sprinkler, gloves, kneeler, garden gloves, leaf rake, strimmer, lawnmower, mower
+compost_soil: soil, compost, potting soil, potting mix, multi purpose compost, topsoil, mulch, bark, manure, fertiliser, fertilizer, plant food, feed, tomato feed, grow bag, peat
+fruit_more: apple, apples, pear, pears, banana, bananas, orange, oranges, clementine, satsuma, mandarin, lemon, lemons, lime, limes, grapefruit, grapes, strawberry, strawberries, raspberry, raspberries, blueberry, blueberries, blackberry, cherries, plum, plums, peach, peaches, nectarine, apricot, mango, mangoes, pineapple, melon, watermelon, kiwi, avocado, avocados, pomegranate, fig, dates, coconut
+veg_more: potato, potatoes, sweet potato, carrot, carrots, onion, onions, red onion, garlic, leek, leeks, celery, cucumber, tomato, tomatoes, cherry tomatoes, lettuce, salad, spinach, kale, cabbage, broccoli, cauliflower, peas, green beans, sweetcorn, corn, pepper, peppers, chilli, chili, mushroom, mushrooms, courgette, aubergine, beetroot, radish, asparagus, pumpkin, squash, ginger, herbs, parsley, basil, mint
+meat_more: chicken, chicken breast, chicken thighs, whole chicken, turkey, beef, steak, mince, minced beef, ground beef, burger, burgers, pork, pork chops, bacon, ham, sausage, sausages, lamb, lamb chops, veal, duck, meatballs, salami, chorizo, pepperoni, prosciutto, deli meat, cold cuts, hot dogs
+fish_more: fish, salmon, tuna, cod, haddock, mackerel, sardines, trout, prawns, shrimp, crab, lobster, mussels, fish fingers, smoked salmon, seafood, anchovies
+eggs: egg, eggs, free range, large eggs, dozen, half dozen, omelette
+cereal_breakfast: cereal, cornflakes, muesli, granola, porridge, oats, oatmeal, rice krispies, bran, weetabix, breakfast bar, cereal bar, pancake, pancakes, syrup, maple syrup, jam, marmalade, honey, peanut butter, nutella, chocolate spread, toast
+bakery_more: bread, loaf, white bread, brown bread, wholemeal, whole wheat, sourdough, rye, baguette, roll, rolls, bun, buns, bagel, bagels, croissant, croissants, pain au chocolat, muffin, muffins, scone, scones, cake, cakes, cupcake, brownie, doughnut, donut, pastry, pastries, pie, tart, cookie, wraps, tortillas, pitta, naan, crumpets, birthday cake
+sauces_condiments: ketchup, tomato sauce, mayonnaise, mayo, mustard, bbq sauce, brown sauce, soy sauce, hot sauce, chilli sauce, sriracha, salad dressing, vinegar, balsamic, olive oil, pesto, pasta sauce, curry sauce, gravy, stock, stock cubes, bouillon, salsa, hummus, relish, chutney, pickles
+spices_herbs: salt, pepper, black pepper, spice, spices, paprika, cumin, curry powder, turmeric, cinnamon, nutmeg, oregano, basil, thyme, rosemary, chilli flakes, garlic powder, seasoning, herbs
+tinned_food: tin, tins, tinned, can, canned, baked beans, beans, chickpeas, lentils, kidney beans, tinned tomatoes, chopped tomatoes, crushed tomatoes, tuna, sweetcorn, soup, coconut milk, tinned fruit, spam
+dry_goods: flour, sugar, rice, pasta, noodles, couscous, quinoa, lentils, oats, breadcrumbs, cornflour, baking powder, yeast, cocoa, dried fruit, raisins, nuts, seeds
+frozen_more: frozen, frozen peas, frozen vegetables, frozen pizza, pizza, chips, fries, oven chips, ice cream, sorbet, frozen fish, fish fingers, frozen berries, ready meal, ready meals, ice cubes, ice lollies
+ready_meals: ready meal, ready meals, microwave meal, meal deal, sandwich, sandwiches, wrap, salad box, sushi, soup, quiche, pizza, lasagne, curry, pie, lunch, dinner, tonight's dinner, quick dinner, easy meal
+drinks_soft: water, sparkling water, still water, mineral water, juice, orange juice, apple juice, cranberry juice, smoothie, squash, cordial, lemonade, cola, coke, pepsi, soda, fizzy drink, soft drink, energy drink, iced tea, tonic, tonic water, ginger ale, kombucha
+drinks_hot: coffee, instant coffee, ground coffee, coffee beans, coffee pods, capsules, decaf, espresso, tea, tea bags, green tea, herbal tea, fruit tea, chai, hot chocolate, cocoa, milk
+alcohol_more: beer, lager, ale, ipa, stout, cider, wine, red wine, white wine, rose, prosecco, champagne, sparkling wine, spirits, vodka, gin, rum, whisky, whiskey, bourbon, tequila, brandy, liqueur, vermouth, mixer, alcohol free, non alcoholic
+snacks_more: crisps, chips, tortilla chips, nachos, popcorn, pretzels, nuts, peanuts, cashews, almonds, trail mix, crackers, rice cakes, cereal bar, protein bar, jerky, olives, dip, dips, hummus, salsa
+confectionery: chocolate, chocolates, chocolate bar, dark chocolate, milk chocolate, white chocolate, sweets, candy, gummy, gummies, jelly beans, mints, chewing gum, gum, lollipop, toffee, fudge, marshmallows, liquorice, licorice
+dietary: gluten free, dairy free, lactose free, vegan, vegetarian, plant based, sugar free, low fat, low sugar, organic, keto, low carb, high protein, nut free, halal, kosher, diabetic
+world_food: italian, mexican, indian, chinese, thai, japanese, asian, curry, tacos, burrito, noodles, sushi, soy sauce, coconut milk, rice noodles, tortillas, salsa, spices
+occasion_gift: gift, gifts, present, presents, birthday, anniversary, wedding, christmas, easter, valentine, valentines, mothers day, fathers day, thank you gift, housewarming, teacher gift, secret santa, stocking filler, gift card, gift box, gift bag, wrapping paper, card, greeting card, hamper
+for_people: for my mum, for my mom, for my dad, for my wife, for my husband, for my girlfriend, for my boyfriend, for a child, for kids, for a baby, for a teenager, for him, for her, for grandma, for grandpa, for a friend, for a colleague
+detect: detector, detectors, stud finder, stud detector, cable detector, wire detector, pipe detector, wall scanner, find cables, cables wall, wires wall, pipes wall, studs, joists, detect, detecting, scanner
+assembly: assemble, assembling, assembly, furniture, flat pack, flatpack, ikea, allen key, allen keys, hex key, hex keys, screwdriver, screwdrivers, screws, fixings, tools
+mounting: put up, mount, mounting, hang, hanging, fix to wall, wall mount, shelves, shelf, shelving, bracket, brackets, shelf brackets, wall plugs, rawlplugs, screws, drill, anchors, tv mount, curtain pole
+straightness: straight, level, levelling, leveling, align, aligned, alignment, spirit level, laser level, bubble level, plumb, square, crooked, wonky, hang straight
+trade: trade, trade account, trade accounts, trade discount, tradesman, tradesmen, tradespeople, builder, builders, contractor, contractors, plumber, electrician, decorator, professional, professionals, business account, bulk discount
+household_misc: matches, matchsticks, lighter, lighters, candles, tea lights, firelighters, string, twine, tape, bin bags, foil, batteries, light bulbs, household, home essentials
+party_food: party, parties, guests, crisps, snacks, nibbles, dips, drinks, soda, cola, lemonade, beer, wine, prosecco, cake, sausage rolls, pizza, ice cream, napkins, paper plates, cups
+smoothie: smoothie, smoothies, blend, blender, fruit, banana, bananas, berries, frozen berries, frozen fruit, yogurt, yoghurt, milk, oat milk, juice, spinach, protein powder
+bbq_food: bbq, barbecue, grill, grilling, burgers, burger, burger buns, buns, sausages, hot dogs, chicken, chicken breast, steak, kebabs, corn on the cob, charcoal, ketchup, relish, coleslaw
+protein_food: protein, high protein, eggs, chicken, meat, fish, tuna, yogurt, greek yogurt, skyr, cottage cheese, milk, beans, lentils, nuts, peanut butter, protein bar, protein powder, tofu
+quick_meals: quick dinner, easy dinner, quick meal, easy meal, tonight, dinner, tea time, oven chips, chips, fries, frozen pizza, pizza, fish fingers, ready meal, pasta, noodles, soup, frozen
+bakery_extra: strudel, danish, danish pastry, pastry, pastries, cake, cakes, lemon cake, sponge cake, cheesecake, tart, pie, pies, croissant, doughnut, muffin, cookie, bun, buns, loaf, bread, bakery, baked goods
+garden_extra: watering can, watering, garden, gardening, spade, shovel, rake, hoe, trowel, secateurs, pruning, prune, roses, plants, lawn, hedge, compost, soil, seeds, hose, outdoor
+
 cheap: cheap, cheaper, cheapest, inexpensive, budget, affordable, bargain, value, low cost, less expensive, economical, save money, deal, deals, offer, offers, discount, sale
 expensive: expensive, premium, best, top, luxury, high end, quality, pro, professional
 big: big, bigger, biggest, large, larger, largest, xl, huge, family size, more, jumbo, maxi
@@ -138,7 +247,13 @@ func loadConcepts() {
 			for _, x := range Words(w) {
 				lexWords[x.Norm] = true
 			}
-			key := strings.Join(Stems(w), " ")
+			var parts []string
+			for _, x := range Words(w) {
+				if !functionWords[x.Norm] {
+					parts = append(parts, x.Stem)
+				}
+			}
+			key := strings.Join(parts, " ")
 			if key == "" {
 				continue
 			}
@@ -172,3 +287,6 @@ func Known(norm string) bool {
 	conceptOnce.Do(loadConcepts)
 	return lexWords[norm] || functionWords[norm]
 }
+
+// ConceptDigest is the lexicon's text: what the embedding's model name is derived from.
+func ConceptDigest() string { return conceptLexicon }

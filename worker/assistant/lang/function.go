@@ -9,7 +9,10 @@ var functionWords = set(`a an the and or but nor of for to in on at by from with
 	where why whether if any some all each every no not can could would should will shall may might
 	must please hi hello hey thanks thank ok yes yeah yep dont doesnt cannot isnt arent wasnt
 	one ones thing things stuff something anything kind sort type like get got give let
-	now still again really maybe perhaps well oh um uh hmm actually`)
+	now still again really maybe perhaps well oh um uh hmm actually then there their
+	im ive ill id youre theyre thats whats wheres hows theres its lets dont doesnt didnt isnt arent
+	wasnt werent wont cant couldnt wouldnt shouldnt havent hasnt hadnt whos whatre wheres heres
+	ya yo mate pal guys folks lol haha plz pls thx cheers wanna gonna gotta lemme gimme own`)
 
 func set(words string) map[string]bool {
 	m := map[string]bool{}

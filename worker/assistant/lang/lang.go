@@ -78,7 +78,7 @@ func Words(text string) []Word {
 			}
 			break
 		}
-		w := b.String()
+		w := collapseRepeats(b.String())
 		if w == "" {
 			continue
 		}
@@ -128,6 +128,33 @@ func foldInto(b *strings.Builder, r rune) {
 	}
 }
 
+// collapseRepeats shortens a letter repeated three or more times to one: "helloooo" -> "hello",
+// "painkilllers" -> "painkilers" (a typo then left for the fuzzy match).
+func collapseRepeats(w string) string {
+	for i := 0; i+2 < len(w); i++ {
+		if w[i] == w[i+1] && w[i] == w[i+2] {
+			var b strings.Builder
+			for j := 0; j < len(w); {
+				k := j
+				for k < len(w) && w[k] == w[j] {
+					k++
+				}
+				if k-j >= 3 {
+					b.WriteByte(w[j])
+				} else {
+					b.WriteString(w[j:k])
+				}
+				j = k
+			}
+			if s := b.String(); len(s) >= 3 {
+				return s
+			}
+			return w // "aaa" stays
+		}
+	}
+	return w
+}
+
 // Fold returns s lower-cased without accents (the Norm of its letters, keeping every other
 // character): "Crème Fraîche" -> "creme fraiche".
 func Fold(s string) string {
@@ -155,17 +182,21 @@ func Stems(text string) []string {
 // slang expands chat-speak and common abbreviations of customers' messages.
 var slang = map[string]string{
 	"r": "are", "u": "you", "ur": "your", "ya": "you", "yu": "you", "yr": "your", "pls": "please",
-	"plz": "please", "plse": "please", "thx": "thanks", "thnx": "thanks", "thanx": "thanks",
-	"tnx": "thanks", "ty": "thanks", "tysm": "thanks", "thks": "thanks", "hrs": "hours",
-	"pcs": "pieces", "qty": "quantity", "wat": "what", "wht": "what", "wut": "what", "whr": "where",
-	"wher": "where", "whre": "where", "hw": "how", "hv": "have", "hav": "have", "cuz": "because",
-	"tmrw": "tomorrow", "tmr": "tomorrow", "2day": "today", "smth": "something", "sth": "something",
-	"somethin": "something", "anythin": "anything", "abt": "about", "approx": "approximately",
-	"info": "information", "thru": "through", "kk": "ok", "okay": "ok", "hiya": "hi", "heya": "hey",
-	"howdy": "hello", "hallo": "hello", "helo": "hello", "hii": "hi", "hai": "hi", "mins": "minutes",
-	"wkend": "weekend", "wknd": "weekend", "tues": "tuesday", "thurs": "thursday", "xmas": "christmas",
-	"bday": "birthday", "alot": "lot", "cud": "could", "shud": "should", "wud": "would", "gud": "good",
-	"gr8": "great", "pharmacie": "pharmacy", "cheep": "cheap", "cheeper": "cheaper",
+	"plz": "please", "plse": "please", "thx": "thanks", "thnx": "thanks", "thanx": "thanks", "tnx": "thanks",
+	"ty": "thanks", "tysm": "thanks", "thks": "thanks", "hrs": "hours", "pcs": "pieces", "qty": "quantity",
+	"wat": "what", "wht": "what", "wut": "what", "whr": "where", "wher": "where", "whre": "where", "hw": "how",
+	"hv": "have", "hav": "have", "cuz": "because", "tmrw": "tomorrow", "tmr": "tomorrow", "2day": "today",
+	"smth": "something", "sth": "something", "somethin": "something", "anythin": "anything", "abt": "about",
+	"approx": "approximately", "info": "information", "thru": "through", "kk": "ok", "okay": "ok", "hiya": "hi",
+	"heya": "hey", "howdy": "hello", "hallo": "hello", "helo": "hello", "hii": "hi", "hai": "hi",
+	"mins": "minutes", "wkend": "weekend", "wknd": "weekend", "tues": "tuesday", "thurs": "thursday",
+	"xmas": "christmas", "bday": "birthday", "alot": "lot", "cud": "could", "shud": "should", "wud": "would",
+	"gud": "good", "gr8": "great", "pharmacie": "pharmacy", "cheep": "cheap", "cheeper": "cheaper", "da": "the",
+	"teh": "the", "thr": "there", "ther": "there", "dat": "that", "dis": "this", "ta": "thanks",
+	"thnks": "thanks", "tx": "thanks", "cheerz": "cheers", "wen": "when", "wot": "what", "wats": "whats",
+	"av": "have", "gt": "got", "sumthing": "something", "nething": "anything", "nethin": "anything",
+	"ne1": "anyone", "bt": "but", "prce": "price", "pric": "price", "mch": "much", "muc": "much",
+	"aisel": "aisle", "isle": "aisle", "ile": "aisle", "stok": "stock", "stck": "stock",
 }
 
 // Expand reports the expansion of a chat-speak word, or the word itself.

@@ -10,8 +10,11 @@ func Stem(w string) string {
 	if len(w) <= 3 {
 		return w
 	}
-	if s, ok := irregular[w]; ok {
-		return s
+	if base, ok := irregular[w]; ok {
+		if base == w {
+			return w
+		}
+		return Stem(base) // "knives" -> "knife" -> "knif", as "knife" itself
 	}
 	switch {
 	case strings.HasSuffix(w, "ies") && len(w) > 4:
@@ -65,7 +68,7 @@ var irregular = map[string]string{
 	"glasses": "glass", "series": "series", "species": "species", "news": "news", "gas": "gas",
 	"yes": "yes", "this": "this", "was": "was", "has": "has", "does": "does", "goes": "go",
 	"lens": "lens", "lenses": "lens", "chips": "chip", "tomatoes": "tomato", "potatoes": "potato",
-	"cheese": "chees", "cheeses": "chees", "shoes": "sho", "shoe": "sho", "clothes": "cloth",
+	"cheeses": "cheese", "shoes": "shoe", "clothes": "cloth",
 	"pants": "pant", "jeans": "jean", "trousers": "trouser", "scissors": "scissor", "pliers": "plier",
-	"tweezers": "tweezer", "headphones": "headphon", "earphones": "earphon", "earbuds": "earbud",
+	"tweezers": "tweezer", "headphones": "headphone", "earphones": "earphone", "earbuds": "earbud",
 }
