@@ -270,7 +270,6 @@ func (s *Store) decide(st *state, p parsed) Answer {
 		return s.staffAnswer(target, staffField)
 	}
 
-
 	if rel != "" && !(p.maxPrice > 0 && rel == "cheaper") && !(rel == "compare" && len(items) == 0 && len(st.items) == 0) {
 		if a, ok := s.compare(st, q, items, rel); ok {
 			return a
