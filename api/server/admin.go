@@ -306,6 +306,16 @@ func (s *Server) stats(c echo.Context) error {
 	return s.jsonCached(c, st)
 }
 
+// refreshVectors recomputes every product's and FAQ's vector now and logs
+// those that differ (ForceRefreshVectors): {"logged": n}.
+func (s *Server) refreshVectors(c echo.Context) error {
+	n, err := ForceRefreshVectors(c.Request().Context(), s.store, s.log)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]int{"logged": n})
+}
+
 // compact raises the retention horizon: {"horizon": version}.
 func (s *Server) compact(c echo.Context) error {
 	var req struct {

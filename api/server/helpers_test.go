@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 
 // env is a running server on a fresh, seeded database.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	URL   string
 	HTTP  *httptest.Server
 	Srv   *server.Server
@@ -64,14 +64,14 @@ func openDB(t testing.TB, kind dbKind) (*sqlstore.DB, string) {
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 // newEnv starts a server (rate limiting off unless cfg says otherwise).
-func newEnv(t *testing.T, kind dbKind, cfg server.Config) *env {
+func newEnv(t testing.TB, kind dbKind, cfg server.Config) *env {
 	t.Helper()
 	return newEnvWrapped(t, kind, cfg, nil)
 }
 
 // newEnvWrapped is newEnv with the server's handler wrapped (fault
 // injection); wrap may be nil.
-func newEnvWrapped(t *testing.T, kind dbKind, cfg server.Config, wrap func(http.Handler) http.Handler) *env {
+func newEnvWrapped(t testing.TB, kind dbKind, cfg server.Config, wrap func(http.Handler) http.Handler) *env {
 	t.Helper()
 	st, path := openDB(t, kind)
 	ctx := context.Background()
@@ -117,7 +117,7 @@ type response struct {
 }
 
 // JSON decodes the body into v or fails.
-func (r response) JSON(t *testing.T, v any) {
+func (r response) JSON(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.Body, v); err != nil {
 		t.Fatalf("decode %s: %v", r.Body, err)
@@ -178,7 +178,7 @@ func (e *env) do(method, path, token string, body any, headers ...string) respon
 }
 
 // want fails unless the status is want.
-func (r response) want(t *testing.T, want int) response {
+func (r response) want(t testing.TB, want int) response {
 	t.Helper()
 	if r.Status != want {
 		t.Fatalf("status %d, want %d: %s", r.Status, want, r.Body)

@@ -60,6 +60,7 @@ var apiRoutes = []apiRoute{
 	{"get", "/v1/admin/audit", "Audit log, newest first", "admin", "", "AuditList", "", []string{"before", "limit"}},
 	{"get", "/v1/admin/stats", "Change log statistics", "admin", "", "Stats", "", nil},
 	{"post", "/v1/admin/compact", "Raise the retention horizon and prune the log", "admin", "CompactRequest", "Stats", "", nil},
+	{"post", "/v1/admin/vectors/refresh", "Recompute every product's and FAQ's vector with the server's embedding model and log those that differ (the server does it at start when the model changed; call it after a rolling deploy during which older processes wrote)", "admin", "", "RefreshResult", "", nil},
 }
 
 type obj = map[string]any
@@ -128,6 +129,7 @@ func schemas() obj {
 			"ip": str(), "action": str(), "entity": str(), "key": str(), "version": integer()})), "next": integer()}),
 		"Stats":          object(obj{"version": integer(), "horizon": integer(), "changes": integer()}),
 		"CompactRequest": object(obj{"horizon": integer()}, "horizon"),
+		"RefreshResult":  object(obj{"logged": integer()}, "logged"),
 	}
 }
 

@@ -332,6 +332,7 @@ func (s *Server) routes() {
 	a.GET("/audit", s.audit, adminOnly)
 	a.GET("/stats", s.stats, adminOnly)
 	a.POST("/compact", s.compact, adminOnly)
+	a.POST("/vectors/refresh", s.refreshVectors, adminOnly)
 	// Everything else under /v1 is an unknown route (JSON 404), not the app.
 	e.Any("/v1/*", func(c echo.Context) error {
 		return catalog.Errorf(catalog.NotFound, "no such endpoint: %s %s", c.Request().Method, c.Request().URL.Path)

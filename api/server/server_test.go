@@ -234,6 +234,7 @@ func TestAuthorization(t *testing.T) {
 		{"POST", "/v1/admin/tokens", map[string]any{"name": "x", "role": "admin"}, 401, 403},
 		{"GET", "/v1/admin/audit", nil, 401, 403},
 		{"GET", "/v1/admin/stats", nil, 401, 403},
+		{"POST", "/v1/admin/vectors/refresh", nil, 401, 403},
 		{"POST", "/v1/admin/import?entity=products", "[]", 401, 403},
 		{"POST", "/v1/admin/import/store", `{"store": {"id": "auth-test", "name": "Auth"}}`, 401, 403},
 		{"GET", "/v1/admin/stores/demo/stock", nil, 401, 200},

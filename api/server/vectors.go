@@ -14,20 +14,32 @@ import (
 // RefreshVectors brings the vector of every product and FAQ to the current
 // embedding model (embed.Model), in one write, unless the store records
 // that its log already holds this model's vectors
-// (store.SettingVectorModel). Only the vectors that differ are logged (a
+// (store.MarkerVectorModel). Only the vectors that differ are logged (a
 // deploy that changes the embedding, or a database filled before vectors
 // existed); the records and their versions stay, and the next checkpoint
 // of each store carries the new vectors. Records that no longer validate
 // are skipped with a warning. It returns the number of vectors logged.
 //
 // Run it at start, before serving: every write after it computes vectors
-// with the same model.
+// with the same model. ForceRefreshVectors does the same whatever the
+// marker says (after a rolling deploy during which processes of an older
+// build wrote).
 func RefreshVectors(ctx context.Context, st store.Store, log *slog.Logger) (int, error) {
+	return refreshVectors(ctx, st, log, false)
+}
+
+// ForceRefreshVectors is RefreshVectors without the marker check.
+func ForceRefreshVectors(ctx context.Context, st store.Store, log *slog.Logger) (int, error) {
+	return refreshVectors(ctx, st, log, true)
+}
+
+func refreshVectors(ctx context.Context, st store.Store, log *slog.Logger, force bool) (int, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	have, err := st.Setting(ctx, store.SettingVectorModel)
-	if err != nil || have == embed.Model {
+	want := store.ModelMarker(embed.Model)
+	have, err := st.Marker(ctx, store.MarkerVectorModel)
+	if err != nil || (have == want && !force) {
 		return 0, err
 	}
 	// Another server process may write meanwhile: each op is bound to the
@@ -41,10 +53,10 @@ func RefreshVectors(ctx context.Context, st store.Store, log *slog.Logger) (int,
 		if err != nil {
 			return 0, fmt.Errorf("vector refresh: %w", err)
 		}
-		if err := st.SetSetting(ctx, store.SettingVectorModel, embed.Model); err != nil {
+		if err := st.SetMarker(ctx, store.MarkerVectorModel, want); err != nil {
 			return 0, err
 		}
-		log.Info("vectors refreshed", "model", embed.Model, "previous", have, "records", records, "logged", n)
+		log.Info("vectors refreshed", "model", embed.Model, "records", records, "logged", n)
 		return n, nil
 	}
 }

@@ -219,8 +219,8 @@ func TestRefreshVectors(t *testing.T) {
 		if err != nil || n != 0 {
 			t.Fatalf("refresh of a current database: %d %v", n, err)
 		}
-		if m, _ := e.Store.Setting(ctx, store.SettingVectorModel); m != embed.Model {
-			t.Fatalf("vector model setting %q", m)
+		if m, _ := e.Store.Marker(ctx, store.MarkerVectorModel); m != store.ModelMarker(embed.Model) {
+			t.Fatalf("vector model marker %d", m)
 		}
 		// A device holds the current checkpoint.
 		dev := replica.NewMem()
@@ -242,7 +242,7 @@ func TestRefreshVectors(t *testing.T) {
 		if _, err := e.Store.SQL().ExecContext(ctx, `DELETE FROM changes WHERE kind = 'vector' AND id LIKE 'faq:%'`); err != nil {
 			t.Fatal(err)
 		}
-		if err := e.Store.SetSetting(ctx, store.SettingVectorModel, "older-model"); err != nil {
+		if err := e.Store.SetMarker(ctx, store.MarkerVectorModel, store.ModelMarker("older-model")); err != nil {
 			t.Fatal(err)
 		}
 		var before store.Stats
@@ -284,7 +284,7 @@ func TestRefreshVectorsKeepsConcurrentWrites(t *testing.T) {
 	racing := &racingStore{Store: e.Store, onList: func() {
 		e.do("PUT", "/v1/admin/products/PASTA-500", e.Admin, map[string]any{"name": "Fusilli 500 g", "price": 139}).want(t, 200)
 	}}
-	if err := e.Store.SetSetting(ctx, store.SettingVectorModel, ""); err != nil {
+	if err := e.Store.SetMarker(ctx, store.MarkerVectorModel, 0); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := server.RefreshVectors(ctx, racing, quietLogger()); err != nil {
@@ -312,4 +312,37 @@ func (r *racingStore) List(ctx context.Context, ent store.Entity, q store.ListQu
 		r.onList = nil
 	}
 	return its, next, err
+}
+
+// TestRefreshVectorsEndpoint: after a rolling deploy, records written by a
+// process of an older build (new text, no new vector) get their vectors
+// from POST /v1/admin/vectors/refresh, whatever the marker says.
+func TestRefreshVectorsEndpoint(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, sqliteDB, server.Config{})
+	if _, err := server.RefreshVectors(ctx, e.Store, quietLogger()); err != nil {
+		t.Fatal(err)
+	}
+	var rec catalog.ProductRecord
+	e.do("GET", "/v1/admin/products/BAGUETTE", e.Admin, nil).want(t, 200).JSON(t, &rec)
+	stale, _ := store.PutProduct(rec) // the vector of the old text...
+	rec.Name = "Baguette aux céréales"
+	op, _ := store.PutProduct(rec) // ...with the new record, as an older process would write it
+	op.Docs[2] = stale.Docs[2]
+	if _, err := e.Store.Write(ctx, store.Actor{Name: "old process"}, []store.Op{op}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := server.RefreshVectors(ctx, e.Store, quietLogger()); n != 0 {
+		t.Fatalf("the start-up refresh ran with the marker set: %d", n)
+	}
+	var res struct{ Logged int }
+	e.do("POST", "/v1/admin/vectors/refresh", e.Admin, nil).want(t, 200).JSON(t, &res)
+	if res.Logged != 1 {
+		t.Fatalf("refresh logged %d vectors, want BAGUETTE's", res.Logged)
+	}
+	checkVectors(t, freshContents(t, e, "demo"))
+	e.do("POST", "/v1/admin/vectors/refresh", e.Admin, nil).want(t, 200).JSON(t, &res)
+	if res.Logged != 0 {
+		t.Fatalf("a second refresh logged %d", res.Logged)
+	}
 }

@@ -218,17 +218,31 @@ type Store interface {
 	// value of before for the next page (0 at the end).
 	Audit(ctx context.Context, before int64, limit int) ([]AuditEntry, int64, error)
 
-	// Setting returns a server setting ("" when unset); SetSetting stores
-	// one. Settings are the server's own bookkeeping (e.g. SettingVectorModel).
-	Setting(ctx context.Context, name string) (string, error)
-	SetSetting(ctx context.Context, name, value string) error
+	// Marker returns a server marker (0 when unset); SetMarker stores one.
+	// Markers are the server's own bookkeeping (e.g. MarkerVectorModel),
+	// kept beside the log's version counter, so that they need no schema
+	// change an older server would refuse.
+	Marker(ctx context.Context, name string) (int64, error)
+	SetMarker(ctx context.Context, name string, value int64) error
 
 	Close() error
 }
 
-// SettingVectorModel names the embedding model whose vectors the log holds
-// for every product and FAQ (see aisle/api/server.RefreshVectors).
-const SettingVectorModel = "vector_model"
+// MarkerVectorModel holds the ModelMarker of the embedding model whose
+// vectors the log holds for every product and FAQ (see
+// aisle/api/server.RefreshVectors).
+const MarkerVectorModel = "vector_model"
+
+// ModelMarker is the marker value of a model name: a non-zero hash below
+// 2^53 (FNV-1a).
+func ModelMarker(model string) int64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(model); i++ {
+		h ^= uint64(model[i])
+		h *= 1099511628211
+	}
+	return int64(h&(1<<53-1)) | 1
+}
 
 // Stats describes the change log.
 type Stats struct {

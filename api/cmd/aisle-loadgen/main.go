@@ -6,7 +6,9 @@
 //
 // It prints delta throughput (requests/s, changes/s), latency percentiles
 // of the changes endpoint, and the bytes on the wire (gzip) of the nightly
-// delta versus a full snapshot.
+// delta versus a full snapshot, for the newest protocol and for protocol 1
+// (no vectors). With -rename the nightly change also renames the products
+// it changes, so their vectors change too.
 //
 //	go run ./api/cmd/aisle-loadgen -db sqlite -clients 64 -duration 10s
 //	go run ./api/cmd/aisle-loadgen -db postgres -clients 64 -duration 10s
@@ -48,6 +50,7 @@ func main() {
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole process (server and clients) to this file")
 	cache := flag.Bool("cache", true, "let the server answer repeated pages from its page cache")
 	distinct := flag.Bool("distinct", false, "give every client its own page size, so no two requests are alike: every page is a database query (with -cache=false)")
+	rename := flag.Bool("rename", false, "the nightly change also renames the changed products (their vectors change)")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -60,14 +63,14 @@ func main() {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if err := run(*dbKind, *products, *changed, *clients, *duration, *pageSize, *cache, *distinct); err != nil {
+	if err := run(*dbKind, *products, *changed, *clients, *duration, *pageSize, *cache, *distinct, *rename); err != nil {
 		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "aisle-loadgen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dbKind string, nProducts int, changed float64, nClients int, dur time.Duration, pageSize int, cache, distinct bool) error {
+func run(dbKind string, nProducts int, changed float64, nClients int, dur time.Duration, pageSize int, cache, distinct, rename bool) error {
 	ctx := context.Background()
 	var st *sqlstore.DB
 	switch dbKind {
@@ -108,8 +111,9 @@ func run(dbKind string, nProducts int, changed float64, nClients int, dur time.D
 	if err := add(store.PutStore(catalog.Store{ID: "s1", Name: "Load test store", TimeZone: "Europe/Paris"})); err != nil {
 		return err
 	}
+	nameFmt := "Product number %d"
 	product := func(i int, price int64) catalog.ProductRecord {
-		return catalog.ProductRecord{Product: catalog.Product{SKU: fmt.Sprintf("SKU-%06d", i), Name: fmt.Sprintf("Product number %d", i),
+		return catalog.ProductRecord{Product: catalog.Product{SKU: fmt.Sprintf("SKU-%06d", i), Name: fmt.Sprintf(nameFmt, i),
 			Description: "A typical product description of moderate length, as catalogs have.", Category: fmt.Sprintf("Category %d", i%40),
 			Brand: fmt.Sprintf("Brand %d", i%300), Price: price, Currency: "EUR", Active: true,
 			Attributes: map[string]string{"size": fmt.Sprint(i % 7), "colour": fmt.Sprint(i % 11)}},
@@ -136,6 +140,9 @@ func run(dbKind string, nProducts int, changed float64, nClients int, dur time.D
 		return err
 	}
 	ops = ops[:0]
+	if rename {
+		nameFmt = "Product number %d, new formula"
+	}
 	nChanged := int(float64(nProducts) * changed)
 	for i := range nChanged {
 		j := i * (nProducts / max(nChanged, 1))
@@ -172,12 +179,21 @@ func run(dbKind string, nProducts int, changed float64, nClients int, dur time.D
 	defer hs.Close()
 	base := "http://" + ln.Addr().String()
 
-	// Bytes on the wire (gzip) of the nightly delta and of a snapshot.
-	deltaBytes, deltaChanges, afters, err := wireBytes(base, cp1.Version, cp2.Version, pageSize)
+	// Bytes on the wire (gzip) of the nightly delta and of a snapshot, in
+	// the newest protocol and in protocol 1 (no vectors).
+	deltaBytes, deltaChanges, afters, err := wireBytes(base, cp1.Version, cp2.Version, pageSize, wire.ProtocolVersion)
 	if err != nil {
 		return err
 	}
-	snapBytes, snapChanges, _, err := wireBytes(base, 0, cp2.Version, pageSize)
+	snapBytes, snapChanges, _, err := wireBytes(base, 0, cp2.Version, pageSize, wire.ProtocolVersion)
+	if err != nil {
+		return err
+	}
+	deltaBytes1, deltaChanges1, _, err := wireBytes(base, cp1.Version, cp2.Version, pageSize, 1)
+	if err != nil {
+		return err
+	}
+	snapBytes1, snapChanges1, _, err := wireBytes(base, 0, cp2.Version, pageSize, 1)
 	if err != nil {
 		return err
 	}
@@ -199,7 +215,7 @@ func run(dbKind string, nProducts int, changed float64, nClients int, dur time.D
 		limits[i], plans[i] = pageSize, afters
 		if distinct {
 			limits[i] = pageSize + i
-			if _, _, plans[i], err = wireBytes(base, cp1.Version, cp2.Version, limits[i]); err != nil {
+			if _, _, plans[i], err = wireBytes(base, cp1.Version, cp2.Version, limits[i], wire.ProtocolVersion); err != nil {
 				return err
 			}
 		}
@@ -263,7 +279,9 @@ func run(dbKind string, nProducts int, changed float64, nClients int, dur time.D
 		"requests_per_s": float64(requests.Load()) / elapsed.Seconds(), "delta_changes_per_s": float64(changes.Load()) / elapsed.Seconds(),
 		"changes_p50_ms": ms(pct(0.50)), "changes_p99_ms": ms(pct(0.99)), "errors": errs.Load(),
 		"nightly_delta_changes": deltaChanges, "nightly_delta_bytes_gzip": deltaBytes,
-		"snapshot_changes": snapChanges, "snapshot_bytes_gzip": snapBytes,
+		"snapshot_changes": snapChanges, "snapshot_bytes_gzip": snapBytes, "protocol": wire.ProtocolVersion, "renamed": rename,
+		"protocol1_nightly_delta_changes": deltaChanges1, "protocol1_nightly_delta_bytes_gzip": deltaBytes1,
+		"protocol1_snapshot_changes": snapChanges1, "protocol1_snapshot_bytes_gzip": snapBytes1,
 	}
 	b, _ := json.MarshalIndent(out, "", "  ")
 	fmt.Println(string(b))
@@ -284,10 +302,10 @@ func run(dbKind string, nProducts int, changed float64, nClients int, dur time.D
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// wireBytes fetches every page of (since, target] asking for gzip, and
-// returns the compressed bytes received, the change count and the After
-// value of each page.
-func wireBytes(base string, since, target int64, pageSize int) (int64, int, []int64, error) {
+// wireBytes fetches every page of (since, target] asking for gzip in
+// protocol version protocol, and returns the compressed bytes received,
+// the change count and the After value of each page.
+func wireBytes(base string, since, target int64, pageSize, protocol int) (int64, int, []int64, error) {
 	var total int64
 	n := 0
 	after := int64(0)
@@ -297,6 +315,7 @@ func wireBytes(base string, since, target int64, pageSize int) (int64, int, []in
 		afters = append(afters, after)
 		req, _ := http.NewRequest("GET", fmt.Sprintf("%s/v1/stores/s1/changes?since=%d&target=%d&after=%d&limit=%d", base, since, target, after, pageSize), nil)
 		req.Header.Set("Accept-Encoding", "gzip")
+		req.Header.Set(wire.HeaderProtocol, fmt.Sprint(protocol))
 		resp, err := tr.RoundTrip(req)
 		if err != nil {
 			return 0, 0, nil, err

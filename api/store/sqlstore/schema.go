@@ -36,7 +36,5 @@ CREATE TABLE audit (
   role TEXT NOT NULL, ip TEXT NOT NULL, action TEXT NOT NULL, entity TEXT NOT NULL,
   ekey TEXT NOT NULL, version BIGINT NOT NULL);
 CREATE TABLE nightly_runs (store TEXT NOT NULL, day TEXT NOT NULL, at BIGINT NOT NULL, PRIMARY KEY (store, day));`,
-		// 2 (2026-12-06): the server's own settings (the model of the logged vectors).
-		`CREATE TABLE settings (name TEXT PRIMARY KEY, value TEXT NOT NULL);`,
 	}
 }

@@ -414,7 +414,10 @@ func (s *DB) derivedChanges(ctx context.Context, tx *sql.Tx, op store.Op, docs [
 		id := store.ChangeID(op.Entity, d.Kind, op.Ref)
 		var del int
 		var data sql.NullString
-		err := tx.QueryRowContext(ctx, `SELECT deleted, data FROM changes WHERE kind = $1 AND id = $2 AND scope = $3 ORDER BY version DESC LIMIT 1`,
+		// Ordered as the changes_entity index (kind, id, version), so that
+		// no planner walks the whole log by version instead (PostgreSQL's
+		// generic plans of prepared statements may).
+		err := tx.QueryRowContext(ctx, `SELECT deleted, data FROM changes WHERE kind = $1 AND id = $2 AND scope = $3 ORDER BY kind DESC, id DESC, version DESC LIMIT 1`,
 			string(d.Kind), id, op.Scope).Scan(&del, &data)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return nil, err
@@ -891,18 +894,27 @@ func (s *DB) Audit(ctx context.Context, before int64, limit int) ([]store.AuditE
 	return out, next, nil
 }
 
-// Setting implements store.Store.
-func (s *DB) Setting(ctx context.Context, name string) (string, error) {
-	var v string
-	err := s.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = $1`, name).Scan(&v)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
+// reservedMeta are the meta rows that are not markers.
+func reservedMeta(name string) bool { return name == "version" || name == "horizon" }
+
+// Marker implements store.Store: a row of the meta table.
+func (s *DB) Marker(ctx context.Context, name string) (int64, error) {
+	if reservedMeta(name) {
+		return 0, catalog.Errorf(catalog.Invalid, "%q is not a marker", name)
 	}
-	return v, s.dbErr(err, "read setting")
+	var v int64
+	err := s.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE name = $1`, name).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return v, s.dbErr(err, "read marker")
 }
 
-// SetSetting implements store.Store.
-func (s *DB) SetSetting(ctx context.Context, name, value string) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
-	return s.dbErr(err, "write setting")
+// SetMarker implements store.Store.
+func (s *DB) SetMarker(ctx context.Context, name string, value int64) error {
+	if reservedMeta(name) {
+		return catalog.Errorf(catalog.Invalid, "%q is not a marker", name)
+	}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
+	return s.dbErr(err, "write marker")
 }

@@ -84,7 +84,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("VectorRefresh", func(t *testing.T) { testVectorRefresh(t, open(t)) })
 	t.Run("ProtocolFilter", func(t *testing.T) { testProtocolFilter(t, open(t)) })
 	t.Run("Prune", func(t *testing.T) { testPrune(t, open(t)) })
-	t.Run("Settings", func(t *testing.T) { testSettings(t, open(t)) })
+	t.Run("Markers", func(t *testing.T) { testMarkers(t, open(t)) })
 }
 
 func testCRUD(t *testing.T, s store.Store) {

@@ -285,17 +285,36 @@ func testPrune(t *testing.T, s store.Store) {
 	}
 }
 
-func testSettings(t *testing.T, s store.Store) {
+// testMarkers: markers round-trip, never touch the log's counters, and
+// survive writes.
+func testMarkers(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	if v, err := s.Setting(ctx, store.SettingVectorModel); err != nil || v != "" {
-		t.Fatalf("unset setting: %q %v", v, err)
+	if v, err := s.Marker(ctx, store.MarkerVectorModel); err != nil || v != 0 {
+		t.Fatalf("unset marker: %d %v", v, err)
 	}
-	for _, v := range []string{"m1", "m2"} {
-		if err := s.SetSetting(ctx, store.SettingVectorModel, v); err != nil {
+	before, _ := s.Stats(ctx)
+	for _, m := range []string{"m1", "m2"} {
+		v := store.ModelMarker(m)
+		if err := s.SetMarker(ctx, store.MarkerVectorModel, v); err != nil {
 			t.Fatal(err)
 		}
-		if got, err := s.Setting(ctx, store.SettingVectorModel); err != nil || got != v {
-			t.Fatalf("setting: %q %v, want %q", got, err, v)
+		if got, err := s.Marker(ctx, store.MarkerVectorModel); err != nil || got != v {
+			t.Fatalf("marker: %d %v, want %d", got, err, v)
 		}
+	}
+	MustWrite(t, s, MustOp(t)(store.PutStore(catalog.Store{ID: "s1", Name: "One"})))
+	if got, _ := s.Marker(ctx, store.MarkerVectorModel); got != store.ModelMarker("m2") {
+		t.Fatalf("marker after a write: %d", got)
+	}
+	if after, _ := s.Stats(ctx); after.Version != before.Version+1 || after.Horizon != before.Horizon {
+		t.Fatalf("markers moved the log: %+v -> %+v", before, after)
+	}
+	for _, reserved := range []string{"version", "horizon"} {
+		if err := s.SetMarker(ctx, reserved, 7); !catalog.IsCode(err, catalog.Invalid) {
+			t.Fatalf("SetMarker(%q): %v", reserved, err)
+		}
+	}
+	if store.ModelMarker("m1") == store.ModelMarker("m2") || store.ModelMarker("") == 0 || store.ModelMarker("m1") >= 1<<53 {
+		t.Fatal("ModelMarker: collision, zero or beyond 2^53")
 	}
 }
