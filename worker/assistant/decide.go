@@ -97,6 +97,15 @@ type query struct {
 	ranked  []scored
 	vec     embed.Vector // of the content words; nil without them
 	content string
+	cos     *[]float32 // every item's cosine with vec, computed on first use (see cosines)
+}
+
+// cosines is every item's cosine with the question's vector, computed once per question.
+func (q query) cosines(s *Store) []float32 {
+	if *q.cos == nil {
+		*q.cos = s.index.cosines(s, q.vec)
+	}
+	return *q.cos
 }
 
 // parse reads a question for this store (catalog words are not typos; staff devices read
@@ -106,7 +115,7 @@ func (s *Store) parse(question string) parsed {
 }
 
 func (s *Store) resolve(p parsed) query {
-	q := query{p: p}
+	q := query{p: p, cos: new([]float32)}
 	q.words = s.index.prepare(p.content)
 	q.ranked = s.index.score(s, q.words)
 	var parts []string
@@ -539,7 +548,7 @@ func (s *Store) named(q query, coded []*Item) ([]*Item, bool) {
 	}
 	if len(cands) > 1 {
 		// break ties by meaning, then prefer what is on the shelf
-		cos := s.index.cosines(s, q.vec)
+		cos := q.cosines(s)
 		sort.SliceStable(cands, func(i, j int) bool {
 			a, b := cands[i], cands[j]
 			if a.coverage != b.coverage {
@@ -564,7 +573,7 @@ func (s *Store) named(q query, coded []*Item) ([]*Item, bool) {
 
 func sizeFits(it *Item, want []Size) bool {
 	for _, w := range want {
-		for _, have := range sizes(it.Name) {
+		for _, have := range sizesOf(it.nameWords) {
 			if have.Dim == w.Dim && have.Value > 0 && abs(have.Value-w.Value)/have.Value < 0.02 {
 				return true
 			}
@@ -840,7 +849,7 @@ func (s *Store) meant(q query) (*Item, bool) {
 			return nil, false // a word of something this store does not have ("aaa", "gel")
 		}
 	}
-	cos := s.index.cosines(s, q.vec)
+	cos := q.cosines(s)
 	cov := make([]float32, len(s.Items))
 	for _, r := range q.ranked {
 		cov[r.item] = r.coverage
@@ -1174,7 +1183,7 @@ func (s *Store) relevant(q query) []scoredItem {
 	}
 	var cos []float32
 	if q.vec != nil {
-		cos = s.index.cosines(s, q.vec)
+		cos = q.cosines(s)
 	}
 	var out []scoredItem
 	for i, it := range s.Items {

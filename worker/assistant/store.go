@@ -6,22 +6,15 @@ import (
 	"time"
 
 	"aisle/sync/catalog"
+	"aisle/sync/replica"
 	"aisle/worker/assistant/embed"
 	"aisle/worker/assistant/lang"
 )
 
-// Data is one store's catalog as the assistant reads it: from a STORE.json file
-// (FromStoreFile) or from the device's synced replica. Staff maps are empty on customer devices.
-type Data struct {
-	Store        catalog.Store
-	Products     []catalog.Product // the chain's products; only those with a stock line here are carried
-	Stock        []catalog.Stock   // this store's stock lines
-	StockStaff   map[string]catalog.StockStaff
-	ProductStaff map[string]catalog.ProductStaff
-	FAQs         []catalog.FAQ // this store's and the chain's
-	Promotions   []catalog.Promotion
-	Vectors      map[string]catalog.Vector // "product:SKU" / "faq:ID", computed by the server
-}
+// Data is one store's catalog as the assistant reads it: the device's synced replica
+// (replica.Catalog.Contents), or a STORE.json file (FromStoreFile). Staff maps are nil on
+// customer devices; vectors the server computed are used when their model is this build's.
+type Data = replica.Contents
 
 // FromStoreFile returns the data of a store file. staff keeps the staff fields (a staff
 // device); without it they are dropped here, so nothing downstream can state them.
@@ -50,12 +43,13 @@ type Item struct {
 	Staff     *StaffInfo
 	Promotion *catalog.Promotion // the best promotion running now, if any
 
-	vec      embed.Vector
-	nameStem []string // stems of the name's words
-	allStem  []string // name, brand and category stems (what lexical search sees)
-	size     Size     // parsed from the name; zero when none
-	concepts []uint16 // the concepts of its name and category
-	family   string   // name stems without size words: items of one family differ only in size
+	vec       embed.Vector
+	nameWords []lang.Word
+	nameStem  []string // stems of the name's words
+	allStem   []string // name, brand and category stems (what lexical search sees)
+	size      Size     // parsed from the name; zero when none
+	concepts  []uint16 // the concepts of its name and category
+	family    string   // name stems without size words: items of one family differ only in size
 }
 
 // StaffInfo is what only staff devices know about an item.
@@ -140,11 +134,15 @@ func NewStore(d Data, now time.Time) *Store {
 		} else {
 			it.vec = embed.Product(p)
 		}
-		it.nameStem = lang.Stems(p.Name)
-		it.allStem = lang.Stems(p.Name + " " + p.Brand + " " + p.Category)
-		it.size = parseSize(p.Name)
-		it.concepts = dedupe(append(conceptsOf(p.Name), conceptsOf(p.Category)...))
-		it.family = familyKey(p)
+		name := lang.Words(p.Name)
+		it.nameWords = name
+		for _, w := range name {
+			it.nameStem = append(it.nameStem, w.Stem)
+		}
+		it.allStem = append(append(append([]string(nil), it.nameStem...), lang.Stems(p.Brand)...), lang.Stems(p.Category)...)
+		it.size = parseSize(name)
+		it.concepts = dedupe(append(conceptsOfWords(name), conceptsOf(p.Category)...))
+		it.family = familyKey(p, name)
 		s.Items = append(s.Items, it)
 	}
 	sort.Slice(s.Items, func(i, j int) bool { return s.Items[i].SKU < s.Items[j].SKU })
@@ -233,7 +231,7 @@ func (s *Store) buildCategories() {
 		}
 		seen := map[uint16]int{}
 		for _, it := range c.Items {
-			for _, id := range conceptsOf(it.Name) {
+			for _, id := range conceptsOfWords(it.nameWords) {
 				seen[id]++
 			}
 		}
@@ -279,9 +277,10 @@ func StockState(q int64) string {
 }
 
 // conceptsOf are the concepts of a text's words and word pairs.
-func conceptsOf(text string) []uint16 {
+func conceptsOf(text string) []uint16 { return conceptsOfWords(lang.Words(text)) }
+
+func conceptsOfWords(ws []lang.Word) []uint16 {
 	var out []uint16
-	ws := lang.Words(text)
 	for i, w := range ws {
 		out = append(out, lang.Concepts(w.Stem)...)
 		if i > 0 {

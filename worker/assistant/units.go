@@ -40,8 +40,22 @@ var units = map[string]unit{
 
 // sizes reads every size of a text, in order: "Still water 6 x 1.5 L" gives 9000 ml;
 // "Butter croissants x4" 4 pieces; "Ibuprofen 400 mg, 20 tablets" 0.4 g strength and 20 pieces.
-func sizes(text string) []Size {
-	ws := lang.Words(strings.ReplaceAll(lang.Fold(text), "fl oz", "floz"))
+func sizes(text string) []Size { return sizesOf(lang.Words(text)) }
+
+// sizesOf is sizes of a text's words.
+func sizesOf(words []lang.Word) []Size {
+	// "fl oz" is one unit
+	ws := make([]lang.Word, 0, len(words))
+	for i := 0; i < len(words); i++ {
+		if words[i].Norm == "fl" && i+1 < len(words) && words[i+1].Norm == "oz" {
+			w := words[i]
+			w.Norm, w.Stem, w.End = "floz", "floz", words[i+1].End
+			ws = append(ws, w)
+			i++
+			continue
+		}
+		ws = append(ws, words[i])
+	}
 	var out []Size
 	for i := 0; i < len(ws); i++ {
 		w := ws[i]
@@ -88,9 +102,9 @@ var dimRank = map[string]int{"count": 0, "volume": 1, "mass": 2, "length": 3, "d
 
 // parseSize is the size that "bigger" and "smaller" compare: the name's size of the best
 // ranked dimension.
-func parseSize(name string) Size {
+func parseSize(words []lang.Word) Size {
 	var best Size
-	for _, s := range sizes(name) {
+	for _, s := range sizesOf(words) {
 		if best.Dim == "" || dimRank[s.Dim] < dimRank[best.Dim] {
 			best = s
 		}
@@ -100,9 +114,9 @@ func parseSize(name string) Size {
 
 // familyKey groups products that differ only in size: brand and name words without numbers,
 // units and "x".
-func familyKey(p catalog.Product) string {
+func familyKey(p catalog.Product, name []lang.Word) string {
 	var parts []string
-	for _, w := range lang.Words(p.Name) {
+	for _, w := range name {
 		if w.Num || isUnit(w.Norm) || w.Norm == "x" || w.Norm == "per" {
 			continue
 		}

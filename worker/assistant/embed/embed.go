@@ -21,7 +21,9 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
+	"sync"
 
 	"aisle/sync/catalog"
 	"aisle/worker/assistant/lang"
@@ -94,25 +96,27 @@ func Document(fields ...Field) Vector {
 		}
 		per := f.Weight / float32(math.Sqrt(float64(len(kept))))
 		for i, w := range kept {
-			add(&acc, "w:"+w.Stem, per*wStem)
+			add(&acc, feature("w:", w.Stem, "", ""), per*wStem)
 			if !w.Num && len(w.Norm) >= 3 {
-				tris := trigrams(w.Norm)
-				tw := per * wTrigram / float32(math.Sqrt(float64(len(tris))))
-				for _, t := range tris {
-					add(&acc, "t:"+t, tw)
+				// the trigrams of "^word$"
+				n := len(w.Norm) + 2 - 2
+				tw := per * wTrigram / float32(math.Sqrt(float64(n)))
+				for k := 0; k < n; k++ {
+					add(&acc, trigram(w.Norm, k), tw)
 				}
 			}
 			if cs := lang.Concepts(w.Stem); len(cs) > 0 {
 				cw := per * wConcept / float32(math.Sqrt(float64(len(cs))))
 				for _, c := range cs {
-					add(&acc, fmt.Sprintf("c:%d", c), cw)
+					add(&acc, conceptFeature(c), cw)
 				}
 			}
 			if i > 0 {
-				add(&acc, "b:"+kept[i-1].Stem+" "+w.Stem, per*wBigram)
-				if cs := lang.Concepts(kept[i-1].Stem + " " + w.Stem); len(cs) > 0 {
+				prev := kept[i-1].Stem
+				add(&acc, feature("b:", prev, " ", w.Stem), per*wBigram)
+				if cs := lang.Concepts(prev + " " + w.Stem); len(cs) > 0 {
 					for _, c := range cs {
-						add(&acc, fmt.Sprintf("c:%d", c), per*wConcept)
+						add(&acc, conceptFeature(c), per*wConcept)
 					}
 				}
 			}
@@ -121,18 +125,68 @@ func Document(fields ...Field) Vector {
 	return quantise(acc[:])
 }
 
-func trigrams(w string) []string {
-	p := "^" + w + "$"
-	out := make([]string, 0, len(p)-2)
-	for i := 0; i+3 <= len(p); i++ {
-		out = append(out, p[i:i+3])
+// FNV-1a, fed piece by piece so that features hash without building their strings.
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func fnvAdd(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= fnvPrime
 	}
-	return out
+	return h
+}
+
+// mix spreads the hash so that its four 16-bit lanes are independent.
+func mix(h uint64) uint64 {
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
+	return h
+}
+
+// feature is the hash of the feature a+b+c+d.
+func feature(a, b, c, d string) uint64 {
+	return mix(fnvAdd(fnvAdd(fnvAdd(fnvAdd(fnvOffset, a), b), c), d))
+}
+
+// trigram is the hash of "t:" and the k-th trigram of "^"+w+"$".
+func trigram(w string, k int) uint64 {
+	h := fnvAdd(fnvOffset, "t:")
+	for j := k; j < k+3; j++ {
+		var c byte
+		switch {
+		case j == 0:
+			c = '^'
+		case j == len(w)+1:
+			c = '$'
+		default:
+			c = w[j-1]
+		}
+		h ^= uint64(c)
+		h *= fnvPrime
+	}
+	return mix(h)
+}
+
+var conceptHashes sync.Map // uint16 -> uint64
+
+// conceptFeature is the hash of "c:<id>".
+func conceptFeature(id uint16) uint64 {
+	if h, ok := conceptHashes.Load(id); ok {
+		return h.(uint64)
+	}
+	h := feature("c:", strconv.Itoa(int(id)), "", "")
+	conceptHashes.Store(id, h)
+	return h
 }
 
 // add projects one feature: it lands on 4 dimensions with signs, both from its hash.
-func add(acc *[Dims]float32, feature string, w float32) {
-	h := fnv64(feature)
+func add(acc *[Dims]float32, h uint64, w float32) {
 	for k := 0; k < 4; k++ {
 		bits := uint32(h >> (16 * k))
 		idx := bits & (Dims - 1)
@@ -144,20 +198,7 @@ func add(acc *[Dims]float32, feature string, w float32) {
 	}
 }
 
-func fnv64(s string) uint64 {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= 1099511628211
-	}
-	// mix so that the four 16-bit lanes are independent
-	h ^= h >> 33
-	h *= 0xff51afd7ed558ccd
-	h ^= h >> 33
-	h *= 0xc4ceb9fe1a85ec53
-	h ^= h >> 33
-	return h
-}
+func fnv64(s string) uint64 { return mix(fnvAdd(fnvOffset, s)) }
 
 func quantise(acc []float32) Vector {
 	var norm, peak float64
@@ -169,9 +210,14 @@ func quantise(acc []float32) Vector {
 	if norm == 0 {
 		return v
 	}
-	scale := 127 / peak
+	scale := float32(127 / peak)
 	for i, x := range acc {
-		v[i] = int8(math.Round(float64(x) * scale))
+		y := x * scale
+		if y < 0 {
+			v[i] = int8(y - 0.5)
+		} else {
+			v[i] = int8(y + 0.5)
+		}
 	}
 	return v
 }
@@ -206,11 +252,19 @@ func (v Vector) Norm2() int32 {
 
 // Dot is the integer dot product of a and b (same length).
 func Dot(a, b Vector) int32 {
-	var dot int32
-	for i := range a {
-		dot += int32(a[i]) * int32(b[i])
+	b = b[:len(a)]
+	var d0, d1, d2, d3 int32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		d0 += int32(a[i]) * int32(b[i])
+		d1 += int32(a[i+1]) * int32(b[i+1])
+		d2 += int32(a[i+2]) * int32(b[i+2])
+		d3 += int32(a[i+3]) * int32(b[i+3])
 	}
-	return dot
+	for ; i < len(a); i++ {
+		d0 += int32(a[i]) * int32(b[i])
+	}
+	return d0 + d1 + d2 + d3
 }
 
 // String encodes v as base64 (standard alphabet, padded): Dims bytes, two's complement.

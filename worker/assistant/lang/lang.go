@@ -28,7 +28,8 @@ type Word struct {
 // ("1.5", "2,49" -> "2.49"); apostrophes inside words are dropped ("don't" -> "dont").
 // Chat-speak is expanded in Norm (see Slang).
 func Words(text string) []Word {
-	var out []Word
+	out := make([]Word, 0, len(text)/5+1)
+	var buf [64]byte // a word's folded letters, when they are ASCII
 	i := 0
 	for i < len(text) {
 		r, n := utf8.DecodeRuneInString(text[i:])
@@ -62,6 +63,25 @@ func Words(text string) []Word {
 			out = append(out, Word{Norm: w, Stem: w, Num: true, Start: start, End: i})
 			continue
 		}
+		// ASCII letters fold in place; anything else goes through the builder
+		ascii := buf[:0]
+		for i < len(text) && len(ascii) < len(buf) {
+			c := text[i]
+			if 'a' <= c && c <= 'z' {
+				ascii = append(ascii, c)
+			} else if 'A' <= c && c <= 'Z' {
+				ascii = append(ascii, c+'a'-'A')
+			} else {
+				break
+			}
+			i++
+		}
+		if i == len(text) || !isWordByte(text[i]) {
+			w := collapseRepeats(string(ascii))
+			out = append(out, Word{Norm: w, Start: start, End: i})
+			continue
+		}
+		b.Write(ascii)
 		for i < len(text) {
 			r, n = utf8.DecodeRuneInString(text[i:])
 			if isLetter(r) {
@@ -96,6 +116,12 @@ func Words(text string) []Word {
 }
 
 func isLetter(r rune) bool { return unicode.IsLetter(r) || unicode.Is(unicode.Mn, r) }
+
+// isWordByte reports whether a word may go on at byte c: a letter, an apostrophe or any
+// non-ASCII byte (decided on the rune).
+func isWordByte(c byte) bool {
+	return c >= utf8.RuneSelf || c == '\'' || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z')
+}
 
 // foldInto writes r lower-cased without accents.
 func foldInto(b *strings.Builder, r rune) {
