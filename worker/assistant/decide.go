@@ -189,6 +189,10 @@ func (p *parsed) staffField() string {
 
 func (p *parsed) relation() string {
 	switch {
+	case p.has(cueBig) && len(p.aspects()) == 0:
+		return "bigger" // "and the large?", "got a large pack?"
+	case p.has(cueSmall) && len(p.aspects()) == 0:
+		return "smaller"
 	case p.has(cueCheaper):
 		return "cheaper"
 	case p.has(cueDearer):
@@ -240,6 +244,9 @@ func (s *Store) decide(st *state, p parsed) Answer {
 	aspects := p.aspects()
 	staffField := p.staffField()
 	rel := p.relation()
+	if (p.has(cueBig) || p.has(cueSmall)) && !p.has(cueBigger) && !p.has(cueSmaller) && len(items) > 0 && namesSize(items) {
+		rel = "" // "large eggs": the size word is the product's name
+	}
 	social := p.social()
 
 	// what the message points back at: "how much is it?", "and the bigger one?"
@@ -271,6 +278,24 @@ func (s *Store) decide(st *state, p parsed) Answer {
 		return s.socialAnswer(social)
 	}
 
+	// "how much is the big can": the size picked among the products meant
+	if (p.has(cueBig) || p.has(cueSmall)) && len(aspects) > 0 {
+		pool := items
+		if len(pool) == 1 {
+			pool = s.family(pool[0])
+		}
+		if len(pool) > 1 {
+			pick := pool[0]
+			for _, it := range pool {
+				if it.size.Dim == pick.size.Dim && (p.has(cueBig) && it.size.Value > pick.size.Value ||
+					p.has(cueSmall) && it.size.Value < pick.size.Value) {
+					pick = it
+				}
+			}
+			items, ambiguous = []*Item{pick}, false
+		}
+	}
+
 	if staffField != "" {
 		target := items
 		if len(target) == 0 && len(st.items) > 0 && !s.namesSomethingElse(q) {
@@ -294,11 +319,14 @@ func (s *Store) decide(st *state, p parsed) Answer {
 		return s.promotions(q, cat, catNamed)
 	}
 
-	recommending := p.has(cueRecommend) || p.has(cueCheap) || p.maxPrice > 0 || p.minPrice > 0 || p.listing() ||
-		(p.something() && len(items) == 0)
-	if recommending && len(coded) == 0 && (len(items) == 0 || ambiguous || p.maxPrice > 0 || p.listing() || !s.exact(q, items)) {
-		if faq != nil && (faqFull || (faqScore >= strongFAQ && p.has(cuePolicy)) || (s.policyOnly(p) && faqScore >= strongFAQ*0.7)) {
+	strongRec := p.has(cueRecommend) || p.has(cueCheap) || p.maxPrice > 0 || p.minPrice > 0 || p.listing()
+	weakRec := len(items) == 0 && (p.something() || s.forNeed(q) || p.problem())
+	if (strongRec || weakRec) && len(coded) == 0 && (len(items) == 0 || ambiguous || p.maxPrice > 0 || p.listing() || !s.exact(q, items)) {
+		if faq != nil && (faqFull || (s.policyOnly(p) && faqScore >= strongFAQ*0.7) || (!strongRec && faqLex >= 0.5)) {
 			return s.faqAnswer(faq)
+		}
+		if a, ok := s.notCarried(q); ok {
+			return a // "frozen mice for my snake": the thing itself is not carried
 		}
 		return s.recommend(st, q, cat, catNamed)
 	}
@@ -341,7 +369,7 @@ func (s *Store) decide(st *state, p parsed) Answer {
 		return s.productAnswer([]*Item{it}, aspects, false)
 	}
 	// the store's answers to things that are not products ("step free access?")
-	if faq != nil && faqScore >= strongFAQ*0.7 && (p.has(cuePolicy) || !s.productSeeking(p)) && (len(aspects) == 0 || faqLex >= 0.6) {
+	if faq != nil && faqScore >= strongFAQ*0.7 && faqLex >= 0.5 && (p.has(cuePolicy) || !s.productSeeking(p)) && (len(aspects) == 0 || faqLex >= 0.6) {
 		return s.faqAnswer(faq)
 	}
 	if social != "" && !s.meaningful(q) {
@@ -657,7 +685,7 @@ func (s *Store) matchFAQ(q query) (best *FAQEntry, bestScore float32, bestLex fl
 			content++
 		}
 		words = append(words, qw{w, imp})
-		if i+1 < len(ws) && !ws[i+1].Num { // "pick up" -> "pickup"
+		if i+1 < len(ws) && !ws[i+1].Num && !lang.IsFunctionWord(ws[i+1].Norm) || i+1 < len(ws) && ws[i+1].Norm == "up" { // "pick up" -> "pickup"
 			j := lang.Word{Norm: w.Norm + ws[i+1].Norm, Stem: lang.Stem(w.Norm + ws[i+1].Norm)}
 			words = append(words, qw{j, 0})
 		}
@@ -669,11 +697,13 @@ func (s *Store) matchFAQ(q query) (best *FAQEntry, bestScore float32, bestLex fl
 		}
 		var hit, total float32
 		for _, x := range words {
-			m := f.wordMatch(x.w)
-			if x.imp == 0 { // a joined pair ("pick up" -> "pickup") only adds when it matches
-				hit += 2 * m
+			if x.imp == 0 { // a joined pair ("pick up" -> "pickup") only adds when the FAQ has it as such
+				if f.hasStem(x.w.Stem) || f.hasStem(x.w.Norm) {
+					hit += 2
+				}
 				continue
 			}
+			m := f.wordMatch(x.w)
 			total += x.imp
 			hit += m * x.imp
 		}
@@ -728,6 +758,16 @@ func (f *FAQEntry) wordMatch(w lang.Word) float32 {
 	return m
 }
 
+// hasStem reports whether the FAQ's question or tags hold the stem.
+func (f *FAQEntry) hasStem(st string) bool {
+	for _, fs := range f.stem {
+		if fs == st {
+			return true
+		}
+	}
+	return false
+}
+
 // namedCategory is the category the question names ("what skin care do you have", "cheeses?"):
 // every content word is a word of its name, or its whole name is there with one other word.
 func (s *Store) namedCategory(q query) (*Category, bool) {
@@ -762,8 +802,21 @@ func (s *Store) namedCategory(q query) (*Category, bool) {
 				}
 			}
 		}
-		if inName == len(content) || (found == len(name) && len(content)-inName <= 1) {
+		if inName == len(content) {
 			return c, true
+		}
+		if found == len(name) && len(content)-inName == 1 {
+			// the whole name and one more word: a kind within it ("bird food"), when its products
+			// have that word; "bird cages" is not the Birds category if it has no cage
+			for _, w := range content {
+				inCat := false
+				for _, cs := range name {
+					inCat = inCat || is(cs, w.Stem)
+				}
+				if !inCat && s.categoryHas(c, w) {
+					return c, true
+				}
+			}
 		}
 	}
 	return nil, false
@@ -1451,6 +1504,90 @@ func (s *Store) overridden(f *FAQEntry) bool {
 				if t == u {
 					return true
 				}
+			}
+		}
+	}
+	return false
+}
+
+// family are the items of it's family (sizes of one product), it included.
+func (s *Store) family(it *Item) []*Item {
+	var out []*Item
+	for _, o := range s.Items {
+		if o.family == it.family {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// namesSize reports whether every item's name holds a size word ("Large Eggs").
+func namesSize(items []*Item) bool {
+	for _, it := range items {
+		if labelSize(it.nameWords).Dim == "" && !containsWord(it.nameWords, "big") {
+			return false
+		}
+	}
+	return true
+}
+
+func containsWord(ws []lang.Word, norm string) bool {
+	for _, w := range ws {
+		if w.Norm == norm {
+			return true
+		}
+	}
+	return false
+}
+
+// forNeed reports a request for a product by its use: "X for Y" where X is a product the store
+// has ("a plant for a dark bathroom", "batteries for my car key").
+func (s *Store) forNeed(q query) bool {
+	head, rest := q.p.splitFor()
+	return head != "" && rest != "" && s.carries(head)
+}
+
+// carries reports whether the store has products whose words fit text ("plant", "cat food").
+func (s *Store) carries(text string) bool {
+	p := s.parse(text)
+	if len(p.content) == 0 {
+		return false
+	}
+	r := s.index.score(s, s.index.prepare(p.content))
+	return len(r) > 0 && r[0].coverage >= 0.6
+}
+
+// notCarried answers "X for Y" when X is a definite thing the store does not have ("frozen mice
+// for my corn snake"): not a recommendation of something else for Y.
+func (s *Store) notCarried(q query) (Answer, bool) {
+	head, rest := q.p.splitFor()
+	if head == "" || rest == "" || s.carries(head) {
+		return Answer{}, false
+	}
+	hp := s.parse(head)
+	if len(hp.content) == 0 || hp.something() {
+		return Answer{}, false
+	}
+	hq := s.resolve(hp)
+	for _, w := range hq.words {
+		if len(w.matches) == 0 && len(w.phrases) == 0 && !w.num && len(w.norm) >= 3 {
+			a := Answer{Intent: IntentUnknownItem, mention: s.mention(hq)}
+			if c := s.nearestCategory(hq); c != nil {
+				a.category = c
+				a.Facts = []Fact{categoryFact(c)}
+			}
+			return a, true
+		}
+	}
+	return Answer{}, false
+}
+
+// categoryHas reports whether a product of c has word w (or a typo of it) in its name.
+func (s *Store) categoryHas(c *Category, w lang.Word) bool {
+	for _, it := range c.Items {
+		for _, st := range it.nameStem {
+			if st == w.Stem || (len(st) >= 4 && editDistance(st, w.Stem, maxTypos(len(st))) <= maxTypos(len(st))) {
+				return true
 			}
 		}
 	}

@@ -481,8 +481,21 @@ func (ix *index) score(s *Store, qs []qword) []scored {
 		return nil
 	}
 	acc := map[int32]float32{}
-	matchedName := map[int32]map[string]bool{}
+	// extra is what an item misses beyond a word's own weight: a word of the lexicon that names
+	// a kind of thing ("dog" of "dog coats") weighs at least half the rarest word when an item
+	// lacks it, so "Stress Coat" does not answer "dog coats"
+	extra := map[int32]float32{}
+	var missing []float32
 	for _, q := range qs {
+		m := q.weight
+		if !q.num && len(lang.Concepts(q.stem)) > 0 && !packaging[q.norm] {
+			m = max(m, ix.maxIDF/2)
+		}
+		missing = append(missing, m-q.weight)
+	}
+	matchedName := map[int32]map[string]bool{}
+	found := make([]map[int32]float32, len(qs)) // per word: the items it matched, and how well
+	for qi, q := range qs {
 		best := map[int32]float32{}
 		for _, m := range q.matches {
 			for _, p := range ix.postings[m.term] {
@@ -508,10 +521,21 @@ func (ix *index) score(s *Store, qs []qword) []scored {
 		for it, v := range best {
 			acc[it] += q.weight * v
 		}
+		found[qi] = best
+	}
+	for qi, best := range found {
+		if missing[qi] == 0 {
+			continue
+		}
+		for it := range acc {
+			if best[it] == 0 {
+				extra[it] += missing[qi]
+			}
+		}
 	}
 	out := make([]scored, 0, len(acc))
 	for it, v := range acc {
-		sc := scored{item: int(it), coverage: v / total}
+		sc := scored{item: int(it), coverage: v / (total + extra[it])}
 		var nameW, hitW float32
 		for _, st := range s.Items[it].nameStem {
 			id, ok := ix.termID[st]
@@ -575,3 +599,9 @@ func (ix *index) fine(stem string) bool {
 	_, ok := ix.termID[stem]
 	return ok || known(stem)
 }
+
+// packaging are words of how a product comes, not of what it is ("a bag of the harringtons").
+var packaging = map[string]bool{"bag": true, "bags": true, "pack": true, "packs": true, "packet": true, "box": true,
+	"boxes": true, "tin": true, "tins": true, "can": true, "cans": true, "bottle": true, "bottles": true, "jar": true,
+	"jars": true, "tub": true, "tube": true, "roll": true, "rolls": true, "sachet": true, "sachets": true, "pot": true,
+	"pots": true, "case": true, "carton": true, "one": true, "ones": true, "size": true, "refill": true}

@@ -22,6 +22,8 @@ const (
 	cueDearer
 	cueBigger
 	cueSmaller
+	cueBig   // "the big one", "large": a size picked, not a comparison asked
+	cueSmall // "the small one", "mini"
 	cueCompare
 	cuePromotion
 	cueStaffBackroom
@@ -43,7 +45,8 @@ var cuePhrases = [numCues][]string{
 	cuePrice: {"how much", "price", "prices", "priced", "pricing", "cost", "costs", "costing", "how expensive",
 		"what do i pay", "pay for", "what does it go for", "how pricey", "the damage", "price check",
 		"what do you charge", "what do you charge for", "charge for", "how much do you charge", "how much is",
-		"how much are", "hw much", "how mch"},
+		"how much are", "hw much", "how mch", "go for", "goes for", "going for", "sell for", "selling for",
+		"howmuch", "how much for"},
 	cueAvailability: {"in stock", "instock", "on stock", "stock", "stocked", "available", "availability",
 		"any left", "left", "sold out", "out of stock", "run out", "ran out", "back in stock", "restock",
 		"restocked", "any more", "anymore", "how many", "still have", "do you still", "still got", "in store",
@@ -78,10 +81,12 @@ var cuePhrases = [numCues][]string{
 	cueCheap: {"cheap", "budget", "inexpensive", "affordable", "bargain", "low cost", "value"},
 	cueDearer: {"more expensive", "pricier", "premium", "higher end", "best quality", "better quality",
 		"most expensive", "fancier"},
-	cueBigger: {"bigger", "biggest", "larger", "largest", "big", "large", "family size", "more of it",
-		"bigger size", "larger size", "bigger pack", "jumbo", "xl", "bulk"},
-	cueSmaller: {"smaller", "smallest", "small", "little", "mini", "travel size", "smaller size", "smaller pack",
-		"less of it"},
+	cueBigger: {"bigger", "biggest", "larger", "largest", "more of it", "bigger size", "larger size", "bigger pack",
+		"bulk", "longer", "longest", "taller", "wider", "heavier", "bigger one", "larger one"},
+	cueSmaller: {"smaller", "smallest", "smaller size", "smaller pack", "less of it", "shorter", "shortest",
+		"narrower", "lighter", "smaller one"},
+	cueBig:   {"big", "large", "big one", "large one", "the big", "the large", "xl", "jumbo", "family size", "maxi"},
+	cueSmall: {"small", "little", "mini", "small one", "the small", "travel size", "the little"},
 	cueCompare: {"compare", "comparison", "difference", "differences", "vs", "versus", "which is", "which one is",
 		"alternative", "alternatives", "instead", "other brand", "another brand", "different brand",
 		"something similar", "similar", "other option", "other options"},
@@ -94,16 +99,20 @@ var cuePhrases = [numCues][]string{
 	cueStaffSupplier: {"supplier", "suppliers", "supplied by", "who supplies", "vendor", "vendors",
 		"distributor", "wholesaler", "order from", "reorder from", "who do we order", "sourced",
 		"get it from", "get them from", "buy it from", "buy them from", "who makes it for us", "who do we buy",
-		"where do we get", "where do you get", "where do we buy", "where do you buy"},
+		"where do we get", "where do you get", "where do we buy", "where do you buy", "who do we get",
+		"who do you get", "who do we order", "who do you order"},
 	cueStaffCost: {"cost price", "our cost", "unit cost", "buying price", "purchase price", "wholesale price",
 		"wholesale", "margin", "markup", "mark up", "what do we pay", "we pay", "cost us", "costs us",
 		"landed cost", "net cost", "what did we pay", "how much do you buy", "how much do we buy",
-		"buy it for", "buy them for", "cost to us", "trade price"},
+		"buy it for", "buy them for", "cost to us", "trade price", "what do you pay", "what do you pay for",
+		"what do we pay for", "how much do we pay", "how much do you pay", "your cost", "ur cost", "our price"},
 	cueStaffNotes: {"staff notes", "any notes", "notes on", "notes for", "product notes", "stock notes",
-		"internal notes", "remarks on", "what do the notes say", "the notes", "notes say"},
+		"internal notes", "remarks on", "what do the notes say", "the notes", "notes say", "anything i should know",
+		"should i know about", "anything to know", "anything special about"},
 	cueGreeting: {"hi", "hello", "hey", "good morning", "good afternoon", "good evening", "greetings",
 		"yo", "howdy", "bonjour", "hola", "morning", "evening", "hi there", "hello there", "hey there",
-		"hiya", "heya", "hallo", "guten tag", "buongiorno", "salut", "ciao", "hei", "hej", "sup", "whats up"},
+		"hiya", "heya", "hallo", "guten tag", "buongiorno", "salut", "ciao", "hei", "hej", "sup", "whats up",
+		"howya", "how are you", "how are ya", "good day", "gday", "afternoon"},
 	cueThanks: {"thanks", "thank you", "thank", "cheers", "appreciate", "appreciated", "much appreciated",
 		"great thanks", "perfect", "awesome", "great", "brilliant", "lovely", "super", "helpful", "many thanks",
 		"thanks a lot", "thanks so much", "thank you so much", "danke", "merci", "gracias", "grazie", "ty",
@@ -111,9 +120,12 @@ var cuePhrases = [numCues][]string{
 		"fantastic", "wonderful", "amazing", "good to know", "noted", "got it", "understood"},
 	cueGoodbye: {"bye", "goodbye", "good bye", "see you", "see ya", "have a nice day", "have a good day",
 		"good night", "later", "that is all", "thats all", "that is it", "thats it", "nothing else", "all good",
-		"done", "take care", "bye bye", "byebye", "cya", "im off", "i am off", "thats everything",
+		"done", "take care", "bye bye", "byebye", "cya", "im off", "i am off", "thats everything", "have a good one",
+		"have a nice one", "have a great day", "catch you later", "see you later", "so long",
 		"that is everything", "all for now", "im done", "i am done", "auf wiedersehen", "tschuss", "adieu"},
-	cueOffTopic: {"this year", "of all time", "in the world", "ever made", "play", "sing", "write", "draw", "invent", "invented", "how tall", "how far", "how old",
+	cueOffTopic: {"this year", "of all time", "in the world", "ever made", "next door", "near here", "around here",
+		"how do i get to", "station", "airport", "bus stop", "percent of", "divided by", "square root", "reset my",
+		"my router", "my computer crashed", "vet", "doctor", "hospital", "play", "sing", "write", "draw", "invent", "invented", "how tall", "how far", "how old",
 		"how do you say", "in german", "in french", "in spanish", "in italian", "essay", "restaurant",
 		"restaurants", "nearby", "real person", "human", "robot", "are you ai", "ai", "chatgpt", "translate",
 		"crypto", "lottery", "sports score", "who is", "who was", "when was", "why is the sky", "universe",
@@ -204,6 +216,14 @@ func parse(q string, inCatalog func(norm string) bool, staff bool) parsed {
 		p.firstAt[c] = len(p.words)
 	}
 	p.readPriceLimit(used)
+	// a unit after a number is part of a size ("55 inch", "10 litre"), not a product word
+	for i := 0; i+1 < len(p.words); i++ {
+		if p.words[i].Num && !used[i] {
+			if _, ok := unitAt(p.words, i+1); ok {
+				used[i+1] = true
+			}
+		}
+	}
 	// phrases, longest first, on words not used yet
 	for _, ph := range phrases {
 		n := len(ph.words)
@@ -525,3 +545,51 @@ var policyPhrases = func() map[string]bool {
 	}
 	return m
 }()
+
+// splitFor splits "X for Y" at its last "for": the thing wanted and what it is for; both empty
+// when there is no such "for".
+func (p *parsed) splitFor() (head, rest string) {
+	for i := len(p.words) - 2; i > 0; i-- {
+		if p.words[i].Norm != "for" {
+			continue
+		}
+		switch p.words[i-1].Norm {
+		case "looking", "look", "searching", "search", "hunting", "shopping", "ask", "asking", "pay", "paying",
+			"go", "goes", "going", "sell", "selling", "charge", "something", "anything", "stuff", "thing", "things",
+			"good", "best", "have", "got", "recommend", "suggest", "use", "get", "much", "options", "ideas", "idea":
+			return "", "" // "looking for", "something for": not a product for a use
+		}
+		return strings.TrimSpace(p.raw[:p.words[i].Start]), strings.TrimSpace(p.raw[p.words[i].End:])
+	}
+	return "", ""
+}
+
+// problem reports a customer describing a need rather than naming a product: "my dog keeps
+// scratching", "my laptop won't charge", "i'm thirsty", "what should i feed my puppy".
+func (p *parsed) problem() bool {
+	ws := p.words
+	if len(ws) > 0 {
+		switch ws[0].Norm { // a question to the store ("can i bring my dog?"), not a need described
+		case "can", "could", "may", "do", "does", "is", "are", "will", "would", "where", "when", "who", "how":
+			return false
+		}
+	}
+	for i, w := range ws {
+		switch w.Norm {
+		case "my", "our", "im":
+			return true
+		case "i", "we":
+			if i+1 < len(ws) {
+				switch ws[i+1].Norm {
+				case "have", "am", "keep", "feel", "cant", "cannot":
+					return true
+				}
+			}
+		case "should", "do":
+			if i+1 < len(ws) && ws[i+1].Norm == "i" && i > 0 && (ws[i-1].Norm == "what" || ws[i-1].Norm == "which") {
+				return true // "what should i", "what do i"
+			}
+		}
+	}
+	return false
+}

@@ -28,8 +28,14 @@ var units = map[string]unit{
 	"ltr": {"volume", 1000}, "litre": {"volume", 1000}, "litres": {"volume", 1000}, "liter": {"volume", 1000},
 	"liters": {"volume", 1000}, "gal": {"volume", 3785}, "gallon": {"volume", 3785}, "floz": {"volume", 29.57},
 	"mm": {"length", 1}, "cm": {"length", 10}, "m": {"length", 1000}, "metre": {"length", 1000},
-	"meter": {"length", 1000}, "metres": {"length", 1000}, "meters": {"length", 1000}, "inches": {"length", 25.4},
-	"inch": {"length", 25.4}, "ft": {"length", 304.8},
+	"meter": {"length", 1000}, "metres": {"length", 1000}, "meters": {"length", 1000}, "inch": {"length", 25.4}, "inches": {"length", 25.4},
+	"ltrs": {"volume", 1000}, "millilitre": {"volume", 1}, "milliliter": {"volume", 1}, "kilogram": {"mass", 1000},
+	"kilograms": {"mass", 1000}, "kgs": {"mass", 1000}, "ounce": {"mass", 28.35}, "ounces": {"mass", 28.35},
+	"foot": {"length", 304.8}, "feet": {"length", 304.8},
+	"cm2": {"area", 1}, "tablet": {"count", 1}, "capsule": {"count", 1}, "bag": {"count", 1}, "roll": {"count", 1},
+	"sachet": {"count", 1}, "wipe": {"count", 1}, "pod": {"count", 1}, "bar": {"count", 1}, "can": {"count", 1},
+	"bottle": {"count", 1}, "box": {"count", 1}, "boxes": {"count", 1}, "packs": {"count", 1}, "mm2": {"area", 1},
+	"ft":   {"length", 304.8},
 	"pack": {"count", 1}, "pk": {"count", 1}, "pc": {"count", 1}, "pcs": {"count", 1}, "pieces": {"count", 1}, "piece": {"count", 1},
 	"tablets": {"count", 1}, "tabs": {"count", 1}, "capsules": {"count", 1}, "caps": {"count", 1},
 	"bags": {"count", 1}, "loads": {"count", 1}, "rolls": {"count", 1}, "sheets": {"count", 1},
@@ -80,7 +86,7 @@ func sizesOf(words []lang.Word) []Size {
 			j += 2
 		}
 		if j < len(ws) {
-			if u, ok := units[ws[j].Norm]; ok {
+			if u, ok := unitAt(ws, j); ok {
 				out = append(out, Size{n * mult * u.factor, u.dim})
 				i = j
 				continue
@@ -94,16 +100,56 @@ func sizesOf(words []lang.Word) []Size {
 	return out
 }
 
-func isUnit(w string) bool { _, ok := units[w]; return ok }
+func isUnit(w string) bool { _, ok := units[w]; return ok || w == "in" }
+
+// unitAt is the unit at ws[j] after a number: one of units, or "in" (inches) when no word
+// follows that would make it the preposition ("55 in", not "1 in stock").
+func unitAt(ws []lang.Word, j int) (unit, bool) {
+	if u, ok := units[ws[j].Norm]; ok {
+		return u, true
+	}
+	if ws[j].Norm == "in" {
+		if j+1 == len(ws) {
+			return unit{"length", 25.4}, true
+		}
+		switch ws[j+1].Norm {
+		case "stock", "store", "the", "a", "an", "aisle", "my", "your", "our", "this", "that", "it", "there", "here", "back":
+			return unit{}, false
+		}
+		return unit{"length", 25.4}, true
+	}
+	return unit{}, false
+}
+
+// sizeLabels are the size words of a range, in order: "the large one" after "the medium".
+var sizeLabels = map[string]float64{"xxs": 0.5, "xs": 1, "extra small": 1, "mini": 1.5, "small": 2, "regular": 3,
+	"medium": 3, "standard": 3, "large": 4, "big": 4, "xl": 5, "extra large": 5, "xxl": 6, "jumbo": 6, "maxi": 6,
+	"family": 5}
+
+// labelSize is the size a name's size word gives ("Classic Dog Toy Large"), zero when none.
+func labelSize(words []lang.Word) Size {
+	for i, w := range words {
+		if i > 0 && words[i-1].Norm == "extra" {
+			if v, ok := sizeLabels["extra "+w.Norm]; ok {
+				return Size{v, "label"}
+			}
+		}
+		if v, ok := sizeLabels[w.Norm]; ok && w.Norm != "big" && w.Norm != "family" {
+			return Size{v, "label"}
+		}
+	}
+	return Size{}
+}
 
 // dimRank orders dimensions by how much they are a product's size: a pack's count, volume,
 // mass or length before its specifications (watts, volts, a tablet's strength).
-var dimRank = map[string]int{"count": 0, "volume": 1, "mass": 2, "length": 3, "data": 4, "charge": 5, "watt": 6, "volt": 7, "strength": 8}
+var dimRank = map[string]int{"label": 0, "count": 1, "volume": 2, "mass": 3, "length": 4, "data": 5, "charge": 6, "area": 7,
+	"watt": 8, "volt": 9, "strength": 10}
 
 // parseSize is the size that "bigger" and "smaller" compare: the name's size of the best
 // ranked dimension.
 func parseSize(words []lang.Word) Size {
-	var best Size
+	best := labelSize(words)
 	for _, s := range sizesOf(words) {
 		if best.Dim == "" || dimRank[s.Dim] < dimRank[best.Dim] {
 			best = s
@@ -117,7 +163,7 @@ func parseSize(words []lang.Word) Size {
 func familyKey(p catalog.Product, name []lang.Word) string {
 	var parts []string
 	for _, w := range name {
-		if w.Num || isUnit(w.Norm) || w.Norm == "x" || w.Norm == "per" {
+		if _, label := sizeLabels[w.Norm]; w.Num || isUnit(w.Norm) || label || w.Norm == "x" || w.Norm == "per" || w.Norm == "extra" {
 			continue
 		}
 		parts = append(parts, w.Stem)

@@ -78,7 +78,7 @@ func Run(t testing.TB, dir string, ask AskFunc) Report {
 	if err != nil {
 		t.Fatalf("ask: %v", err)
 	}
-	t.Logf("evaluation of %s:\n%s", dir, rep.Markdown(40))
+	t.Logf("evaluation of %s:\n%s", dir, rep.Markdown(200))
 	for _, r := range rep.Dangerous() {
 		t.Errorf("%s", r.Line())
 	}

@@ -506,7 +506,8 @@ func (ix *index) checkLeaks(r *Result) {
 				leak("%s fact %s has staff key %q", f.Type, f.SKU, k)
 			}
 		}
-		if f.Type == "product" {
+		switch f.Type {
+		case "product":
 			skus[f.SKU] = true
 			if p, st, ok := ix.product(f.SKU); ok {
 				public.addPrice(p.Price)
@@ -514,6 +515,14 @@ func (ix *index) checkLeaks(r *Result) {
 				public.addText(p.Name)
 				public.addText(st.Aisle)
 				public.addText(p.SKU)
+			}
+		case "faq":
+			public.addText(f.Answer) // the store's own words ("within 15 km") are public
+		case "store":
+			public.addText(f.Hours)
+		case "category":
+			for _, a := range f.Aisles {
+				public.addText(a)
 			}
 		}
 	}
