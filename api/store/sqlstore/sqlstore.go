@@ -167,7 +167,7 @@ func (s *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 }
 
 // lockLog takes the write lock of the log and returns the current version.
-func (s *DB) lockLog(ctx context.Context, tx *sql.Tx) (int64, error) {
+func (s *DB) lockLog(ctx context.Context, tx querier) (int64, error) {
 	q := `SELECT value FROM meta WHERE name = 'version'`
 	if s.dialect == postgres {
 		q += ` FOR UPDATE`
@@ -279,11 +279,67 @@ func opErr(i int, err error) error {
 	return err
 }
 
+// querier is a transaction: *sql.Tx, or a stmtTx.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// stmtTx runs a transaction's statements each prepared once: a batch of
+// thousands of ops repeats a handful of statements, which SQLite would
+// otherwise parse every time (pgx caches prepared statements itself).
+// Statements prepared in a transaction close with it.
+type stmtTx struct {
+	*sql.Tx
+	stmts map[string]*sql.Stmt
+}
+
+func (t *stmtTx) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := t.stmts[q]; ok {
+		return st, nil
+	}
+	st, err := t.Tx.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	t.stmts[q] = st
+	return st, nil
+}
+
+func (t *stmtTx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	st, err := t.prepared(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (t *stmtTx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := t.prepared(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func (t *stmtTx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	st, err := t.prepared(ctx, q)
+	if err != nil {
+		return t.Tx.QueryRowContext(ctx, q, args...) // reports the error
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
 // Write implements store.Store.
 func (s *DB) Write(ctx context.Context, a store.Actor, ops []store.Op) ([]store.Item, error) {
 	out := make([]store.Item, 0, len(ops))
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(sqlTx *sql.Tx) error {
 		out = out[:0]
+		var tx querier = sqlTx
+		if s.dialect == sqliteDialect {
+			tx = &stmtTx{Tx: sqlTx, stmts: map[string]*sql.Stmt{}}
+		}
 		version, err := s.lockLog(ctx, tx)
 		if err != nil {
 			return err
@@ -311,7 +367,7 @@ func (s *DB) Write(ctx context.Context, a store.Actor, ops []store.Op) ([]store.
 	return out, nil
 }
 
-func (s *DB) writeOne(ctx context.Context, tx *sql.Tx, a store.Actor, op store.Op, version *int64, now int64) (store.Item, error) {
+func (s *DB) writeOne(ctx context.Context, tx querier, a store.Actor, op store.Op, version *int64, now int64) (store.Item, error) {
 	kinds, ok := store.EntityKinds[op.Entity]
 	if !ok || op.Key == "" {
 		return store.Item{}, catalog.Errorf(catalog.Invalid, "bad write op %q/%q", op.Entity, op.Key)
@@ -405,7 +461,7 @@ ON CONFLICT (entity, ekey) DO UPDATE SET scope = excluded.scope, ref = excluded.
 // derivedChanges returns the changes logging the derived documents among
 // docs whose data differs from the latest change of the same kind and ID
 // in op's scope (a tombstone, or none, differs from everything).
-func (s *DB) derivedChanges(ctx context.Context, tx *sql.Tx, op store.Op, docs []store.Doc) ([]change, error) {
+func (s *DB) derivedChanges(ctx context.Context, tx querier, op store.Op, docs []store.Doc) ([]change, error) {
 	var out []change
 	for _, d := range docs {
 		if !d.Derived {
@@ -431,7 +487,7 @@ func (s *DB) derivedChanges(ctx context.Context, tx *sql.Tx, op store.Op, docs [
 }
 
 // logChanges appends chs to the log, each with the next version.
-func (s *DB) logChanges(ctx context.Context, tx *sql.Tx, chs []change, version *int64, now int64) error {
+func (s *DB) logChanges(ctx context.Context, tx querier, chs []change, version *int64, now int64) error {
 	if *version+int64(len(chs)) > wire.MaxVersion {
 		return catalog.Errorf(catalog.Internal, "the change log is out of JavaScript-safe versions")
 	}
@@ -451,7 +507,7 @@ func (s *DB) logChanges(ctx context.Context, tx *sql.Tx, chs []change, version *
 
 // prune deletes the records of op.Entity in op.Scope that op.Keep does not
 // list, each as a delete op would (tombstones, dependents, audit).
-func (s *DB) prune(ctx context.Context, tx *sql.Tx, a store.Actor, op store.Op, version *int64, now int64) (store.Item, error) {
+func (s *DB) prune(ctx context.Context, tx querier, a store.Actor, op store.Op, version *int64, now int64) (store.Item, error) {
 	it := store.Item{Entity: op.Entity, Scope: op.Scope, Version: *version, UpdatedAt: time.UnixMilli(now).UTC()}
 	if _, ok := store.EntityKinds[op.Entity]; !ok {
 		return it, catalog.Errorf(catalog.Invalid, "bad prune op %q", op.Entity)
@@ -488,7 +544,7 @@ func (s *DB) prune(ctx context.Context, tx *sql.Tx, a store.Actor, op store.Op, 
 	return it, nil
 }
 
-func (s *DB) checkDependents(ctx context.Context, tx *sql.Tx, e store.Entity, key string) error {
+func (s *DB) checkDependents(ctx context.Context, tx querier, e store.Entity, key string) error {
 	var q string
 	switch e {
 	case store.Products:
@@ -515,7 +571,7 @@ func boolInt(b bool) int {
 	return 0
 }
 
-func (s *DB) audit(ctx context.Context, tx *sql.Tx, a store.Actor, action, entity, key string, version, now int64) error {
+func (s *DB) audit(ctx context.Context, tx querier, a store.Actor, action, entity, key string, version, now int64) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO audit (at, actor, token_id, role, ip, action, entity, ekey, version) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		now, a.Name, a.TokenID, string(a.Role), a.IP, action, entity, key, version)
 	return err
