@@ -241,6 +241,9 @@ func (s *Store) decide(st *state, p parsed) Answer {
 	q := s.resolve(p)
 	coded := s.codes(p)
 	items, ambiguous := s.named(q, coded)
+	if pick := s.sizeOfFocus(st, p); pick != nil {
+		items, ambiguous = []*Item{pick}, false // "how much is the 1m one", "and the 10l in the back?"
+	}
 	aspects := p.aspects()
 	staffField := p.staffField()
 	rel := p.relation()
@@ -267,7 +270,8 @@ func (s *Store) decide(st *state, p parsed) Answer {
 		aspects = st.aspects
 	}
 
-	faq, faqScore, faqLex := s.matchFAQ(q)
+	fm := s.matchFAQ(q)
+	faq, faqScore, faqLex := fm.faq, fm.score, fm.lex
 	faqFull := faqLex >= 0.85
 	if s.offTopic(p, q, items) && faqLex < 0.8 {
 		return Answer{Intent: IntentOffTopic}
@@ -302,6 +306,13 @@ func (s *Store) decide(st *state, p parsed) Answer {
 			target = st.items[:1]
 		}
 		return s.staffAnswer(target, staffField)
+	}
+
+	// a question on a store policy ("do you do delivery? the big bags are heavy", "can i get a
+	// refund") with no product named
+	if faq != nil && fm.policy && (faqLex >= 0.3 || faqScore >= strongFAQ) && len(coded) == 0 && (len(items) == 0 || ambiguous) &&
+		(len(aspects) == 0 || faqLex >= 0.6) {
+		return s.faqAnswer(faq)
 	}
 
 	if rel != "" && !(p.maxPrice > 0 && rel == "cheaper") && !(rel == "compare" && len(items) == 0 && len(st.items) == 0) {
@@ -369,7 +380,7 @@ func (s *Store) decide(st *state, p parsed) Answer {
 		return s.productAnswer([]*Item{it}, aspects, false)
 	}
 	// the store's answers to things that are not products ("step free access?")
-	if faq != nil && faqScore >= strongFAQ*0.7 && faqLex >= 0.5 && (p.has(cuePolicy) || !s.productSeeking(p)) && (len(aspects) == 0 || faqLex >= 0.6) {
+	if faq != nil && faqScore >= strongFAQ*0.7 && fm.lexAll >= 0.4 && (p.has(cuePolicy) || !s.productSeeking(p)) && (len(aspects) == 0 || faqLex >= 0.6) {
 		return s.faqAnswer(faq)
 	}
 	if social != "" && !s.meaningful(q) {
@@ -437,8 +448,23 @@ func (s *Store) offTopic(p parsed, q query, items []*Item) bool {
 	if strings.ContainsAny(p.raw, "+*=") && hasDigit(p.raw) && len(items) == 0 {
 		return true // "what's 2+2"
 	}
-	return p.has(cueOffTopic) && len(items) == 0 && len(s.codes(p)) == 0
+	if !p.has(cueOffTopic) || len(items) > 0 || len(s.codes(p)) > 0 {
+		return false
+	}
+	// "something to play music": a verb of use asks for a product; "a good restaurant" does not
+	if p.has(cueRecommend) {
+		for _, w := range p.words {
+			if cueOfWord[w.Norm] == cueOffTopic && !offTopicVerbs[w.Norm] {
+				return true
+			}
+		}
+		return false
+	}
+	return true
 }
+
+// offTopicVerbs are the off-topic cue words that may also say what a product is for.
+var offTopicVerbs = map[string]bool{"play": true, "sing": true, "write": true, "draw": true}
 
 // anyPromotion reports whether a promotion runs on any item now.
 func (s *Store) anyPromotion() bool {
@@ -647,16 +673,30 @@ func (s *Store) mention(q query) string {
 	return strings.TrimSpace(q.p.raw[start:end])
 }
 
-// matchFAQ finds the FAQ closest to the question: its words (question and tags, and its answer
-// at half weight) and its embedding. lex is the share of the question's words the FAQ holds:
-// near 1, the FAQ wins over a product that shares one word ("do you price match?").
-func (s *Store) matchFAQ(q query) (best *FAQEntry, bestScore float32, bestLex float32) {
+// faqMatch is the FAQ closest to a question and how close.
+type faqMatch struct {
+	faq    *FAQEntry
+	score  float32 // for ranking: words of its question and tags, a little of its answer, embedding
+	lex    float32 // the share of the question's words its question and tags hold (0..1)
+	lexAll float32 // the same with its answer's words at half weight
+	// policy is true when a word of store policy in the question ("refund", "delivery") is the
+	// FAQ's: then the FAQ answers even a question that also names a product
+	policy bool
+}
+
+// matchFAQ finds the FAQ closest to the question. Its question and tags decide (lex); its answer
+// only helps to rank FAQs that are otherwise as close ("order online and pick up": click and
+// collect, not delivery). Near lex 1 the FAQ wins over a product that shares one word ("do you
+// price match?").
+func (s *Store) matchFAQ(q query) faqMatch {
+	var best faqMatch
 	if len(s.FAQs) == 0 {
-		return nil, 0, 0
+		return best
 	}
 	type qw struct {
-		w   lang.Word
-		imp float32
+		w      lang.Word
+		imp    float32
+		policy bool
 	}
 	var words []qw
 	content := 0 // words that are not cue words: a question of cue words alone ("what's the price")
@@ -667,15 +707,16 @@ func (s *Store) matchFAQ(q query) (best *FAQEntry, bestScore float32, bestLex fl
 		}
 		imp := float32(1)
 		inPhrase := (i+1 < len(ws) && policyPhrases[w.Norm+" "+ws[i+1].Norm]) || (i > 0 && policyPhrases[ws[i-1].Norm+" "+w.Norm])
-		switch {
-		case inPhrase || policyWords[w.Norm]:
-		case cueOfWord[w.Norm] == cueHave || cueOfWord[w.Norm] == cueGeneric:
+		policy := inPhrase || policyWords[w.Norm]
+		switch c := q.p.cueAt[i]; {
+		case policy:
+		case c == cueHave || c == cueGeneric:
 			imp = 0 // "have", "please": no topic
-		case cueWords[w.Norm]:
-			imp = 0.5
+		case c >= 0 && c != cuePolicy && c != cueOffTopic:
+			imp = 0.5 // read as asking ("how much", "where"), not as the topic
 		case len(lang.Concepts(w.Stem)) > 0:
 			imp = 1.5
-		case !known(w.Norm) && !s.index.isTerm(w.Norm):
+		case !known(w.Norm) && len(s.index.lookup(w.Stem, w.Norm)) == 0:
 			imp = 0 // a word of nothing ("brng"): no evidence either way
 		}
 		if imp == 0 {
@@ -684,51 +725,54 @@ func (s *Store) matchFAQ(q query) (best *FAQEntry, bestScore float32, bestLex fl
 		if imp >= 1 {
 			content++
 		}
-		words = append(words, qw{w, imp})
-		if i+1 < len(ws) && !ws[i+1].Num && !lang.IsFunctionWord(ws[i+1].Norm) || i+1 < len(ws) && ws[i+1].Norm == "up" { // "pick up" -> "pickup"
+		words = append(words, qw{w, imp, policy})
+		if i+1 < len(ws) && (!ws[i+1].Num && !lang.IsFunctionWord(ws[i+1].Norm) || ws[i+1].Norm == "up") { // "pick up" -> "pickup"
 			j := lang.Word{Norm: w.Norm + ws[i+1].Norm, Stem: lang.Stem(w.Norm + ws[i+1].Norm)}
-			words = append(words, qw{j, 0})
+			words = append(words, qw{j, 0, false})
 		}
+	}
+	if content == 0 {
+		return best
 	}
 	fullVec := embed.Text(q.p.raw)
 	for _, f := range s.FAQs {
 		if !f.Own && s.overridden(f) {
 			continue // the store answers this topic itself
 		}
-		var hit, total float32
+		var hitQ, hitA, total float32
+		policy := false
 		for _, x := range words {
 			if x.imp == 0 { // a joined pair ("pick up" -> "pickup") only adds when the FAQ has it as such
 				if f.hasStem(x.w.Stem) || f.hasStem(x.w.Norm) {
-					hit += 2
+					hitQ += 2
 				}
 				continue
 			}
-			m := f.wordMatch(x.w)
+			mq, ma := f.wordMatch(x.w)
 			total += x.imp
-			hit += m * x.imp
+			hitQ += mq * x.imp
+			hitA += max(0, ma-mq) * x.imp
+			policy = policy || (x.policy && mq >= 0.7)
 		}
-		lex := float32(0)
-		if total > 0 && content > 0 {
-			lex = min(hit/total, 1)
-		}
+		lex := min(hitQ/total, 1)
 		cos := embed.Cosine(fullVec, f.vec)
 		if q.vec != nil {
 			cos = max(cos, embed.Cosine(q.vec, f.vec))
 		}
-		score := max(lex, cos/faqCosine*strongFAQ)
+		score := max(lex+0.3*min(hitA/total, 1), cos/faqCosine*strongFAQ)
 		if f.Own {
 			score *= 1.1
 		}
-		if score > bestScore {
-			best, bestScore, bestLex = f, score, lex
+		if score > best.score {
+			best = faqMatch{f, score, lex, min((hitQ+hitA)/total, 1), policy}
 		}
 	}
-	return best, bestScore, bestLex
+	return best
 }
 
-// wordMatch is how well a question word matches the FAQ: 1 for a word of its question or tags,
-// 0.5 for a word of its answer, a little less through a typo or a shortened word.
-func (f *FAQEntry) wordMatch(w lang.Word) float32 {
+// wordMatch is how well a question word matches the FAQ's question and tags (q), and its answer
+// (a, at half weight): 1 for the word, a little less through a typo or a shortened word.
+func (f *FAQEntry) wordMatch(w lang.Word) (q, a float32) {
 	match := func(stems []string) float32 {
 		best := float32(0)
 		for _, fs := range stems {
@@ -746,16 +790,17 @@ func (f *FAQEntry) wordMatch(w lang.Word) float32 {
 		}
 		return best
 	}
-	m := max(match(f.stem), 0.5*match(f.answerStem))
-	if m < 0.7 && policyWords[w.Norm] {
+	q = match(f.stem)
+	if q < 0.7 && policyWords[w.Norm] {
 		// a policy word of the FAQ's topic: "bathroom" for the toilets, "close" for the hours
 		for _, c := range lang.Concepts(w.Stem) {
 			if f.concepts[c] {
-				return 0.7
+				q = 0.7
+				break
 			}
 		}
 	}
-	return m
+	return q, max(q, 0.5*match(f.answerStem))
 }
 
 // hasStem reports whether the FAQ's question or tags hold the stem.
@@ -1569,17 +1614,20 @@ func (s *Store) notCarried(q query) (Answer, bool) {
 		return Answer{}, false
 	}
 	hq := s.resolve(hp)
-	for _, w := range hq.words {
-		if len(w.matches) == 0 && len(w.phrases) == 0 && !w.num && len(w.norm) >= 3 {
-			a := Answer{Intent: IntentUnknownItem, mention: s.mention(hq)}
-			if c := s.nearestCategory(hq); c != nil {
-				a.category = c
-				a.Facts = []Fact{categoryFact(c)}
-			}
-			return a, true
-		}
+	if len(hq.words) == 0 {
+		return Answer{}, false
 	}
-	return Answer{}, false
+	// the thing is its last word ("frozen mice"); "lost the plug" names a plug the store may have
+	w := hq.words[len(hq.words)-1]
+	if len(w.matches) > 0 || len(w.phrases) > 0 || w.num || len(w.norm) < 3 {
+		return Answer{}, false
+	}
+	a := Answer{Intent: IntentUnknownItem, mention: s.mention(hq)}
+	if c := s.nearestCategory(hq); c != nil {
+		a.category = c
+		a.Facts = []Fact{categoryFact(c)}
+	}
+	return a, true
 }
 
 // categoryHas reports whether a product of c has word w (or a typo of it) in its name.
@@ -1592,4 +1640,25 @@ func (s *Store) categoryHas(c *Category, w lang.Word) bool {
 		}
 	}
 	return false
+}
+
+// sizeOfFocus is the product of the conversation's families that a question naming only a size
+// means ("the 1m one", "and the 10l?"); nil when the question names more or nothing fits.
+func (s *Store) sizeOfFocus(st *state, p parsed) *Item {
+	if len(st.items) == 0 || len(p.sizes) == 0 {
+		return nil
+	}
+	for _, w := range p.content {
+		if !w.Num && !packaging[w.Norm] {
+			return nil
+		}
+	}
+	for _, focus := range st.items {
+		for _, it := range s.family(focus) {
+			if sizeFits(it, p.sizes) {
+				return it
+			}
+		}
+	}
+	return nil
 }

@@ -458,6 +458,9 @@ func (ix *index) weight(q qword) float32 {
 	if q.num {
 		w *= 0.5
 	}
+	if packaging[q.norm] {
+		w *= 0.3 // "a bag of the harringtons": the bag says little
+	}
 	return w
 }
 
@@ -488,7 +491,10 @@ func (ix *index) score(s *Store, qs []qword) []scored {
 	var missing []float32
 	for _, q := range qs {
 		m := q.weight
-		if !q.num && len(lang.Concepts(q.stem)) > 0 && !packaging[q.norm] {
+		switch {
+		case q.num:
+			m = max(m, ix.maxIDF) // "iphone 16 cases" are not the iPhone 15's
+		case len(lang.Concepts(q.stem)) > 0 && !packaging[q.norm]:
 			m = max(m, ix.maxIDF/2)
 		}
 		missing = append(missing, m-q.weight)

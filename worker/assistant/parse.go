@@ -50,7 +50,7 @@ var cuePhrases = [numCues][]string{
 	cueAvailability: {"in stock", "instock", "on stock", "stock", "stocked", "available", "availability",
 		"any left", "left", "sold out", "out of stock", "run out", "ran out", "back in stock", "restock",
 		"restocked", "any more", "anymore", "how many", "still have", "do you still", "still got", "in store",
-		"on the shelf", "on shelf", "on the shelves"},
+		"on the shelf", "on shelf", "on the shelves", "on the floor", "on the shop floor", "out front", "out the front"},
 	cueHave: {"do you have", "have you got", "you got", "got any", "do you sell", "do you carry", "do you stock",
 		"is there", "are there", "have any", "looking for", "look for", "carry", "sell", "selling", "sells",
 		"can i get", "can i buy", "i need", "i want", "i would like", "id like", "searching for", "have", "got",
@@ -85,8 +85,8 @@ var cuePhrases = [numCues][]string{
 		"bulk", "longer", "longest", "taller", "wider", "heavier", "bigger one", "larger one"},
 	cueSmaller: {"smaller", "smallest", "smaller size", "smaller pack", "less of it", "shorter", "shortest",
 		"narrower", "lighter", "smaller one"},
-	cueBig:   {"big", "large", "big one", "large one", "the big", "the large", "xl", "jumbo", "family size", "maxi"},
-	cueSmall: {"small", "little", "mini", "small one", "the small", "travel size", "the little"},
+	cueBig:   {"big", "large", "big one", "large one", "the big", "the large", "xl", "jumbo", "family size", "maxi", "long", "long one", "tall"},
+	cueSmall: {"small", "little", "mini", "small one", "the small", "travel size", "the little", "short", "short one"},
 	cueCompare: {"compare", "comparison", "difference", "differences", "vs", "versus", "which is", "which one is",
 		"alternative", "alternatives", "instead", "other brand", "another brand", "different brand",
 		"something similar", "similar", "other option", "other options"},
@@ -195,6 +195,7 @@ type parsed struct {
 	words    []lang.Word
 	cues     [numCues]int // how many words of each cue were found
 	firstAt  [numCues]int // the word index where each cue first appears (len(words) when absent)
+	cueAt    []cue        // the cue each word was read as, -1 for none
 	content  []lang.Word  // words that may name a product, a need or a policy
 	pronoun  bool         // the question refers back ("it", "that one")
 	maxPrice int64        // a price limit in minor units, 0 when none
@@ -212,9 +213,25 @@ func parse(q string, inCatalog func(norm string) bool, staff bool) parsed {
 	p := parsed{raw: q, words: lang.Words(q), staff: staff}
 	correctTypos(p.words, inCatalog)
 	used := make([]bool, len(p.words))
+	p.cueAt = make([]cue, len(p.words))
+	for i := range p.cueAt {
+		p.cueAt[i] = -1
+	}
 	for c := range p.firstAt {
 		p.firstAt[c] = len(p.words)
 	}
+	for i := 0; i+1 < len(p.words); i++ { // "triple a" batteries
+		switch {
+		case p.words[i].Norm == "triple" && p.words[i+1].Norm == "a":
+			p.words[i].Norm, p.words[i].Stem, p.words[i].End = "aaa", "aaa", p.words[i+1].End
+			p.words = append(p.words[:i+1], p.words[i+2:]...)
+		case p.words[i].Norm == "double" && p.words[i+1].Norm == "a":
+			p.words[i].Norm, p.words[i].Stem, p.words[i].End = "aa", "aa", p.words[i+1].End
+			p.words = append(p.words[:i+1], p.words[i+2:]...)
+		}
+	}
+	used = used[:len(p.words)]
+	p.cueAt = p.cueAt[:len(p.words)]
 	p.readPriceLimit(used)
 	// a unit after a number is part of a size ("55 inch", "10 litre"), not a product word
 	for i := 0; i+1 < len(p.words); i++ {
@@ -241,6 +258,11 @@ func parse(q string, inCatalog func(norm string) bool, staff bool) parsed {
 			}
 			p.cues[ph.cue] += n
 			p.firstAt[ph.cue] = min(p.firstAt[ph.cue], i)
+			for k := 0; k < n; k++ {
+				if p.cueAt[i+k] < 0 {
+					p.cueAt[i+k] = ph.cue
+				}
+			}
 			if ph.cue != cuePolicy && ph.cue != cueOffTopic { // they may still name a product ("dog food", "play mat")
 				for k := 0; k < n; k++ {
 					used[i+k] = true
@@ -262,7 +284,7 @@ func parse(q string, inCatalog func(norm string) bool, staff bool) parsed {
 		case used[i]:
 		case pronouns[w.Norm]:
 			p.pronoun = true
-		case lang.IsFunctionWord(w.Norm):
+		case lang.IsFunctionWord(w.Norm), len(w.Norm) == 1 && !w.Num:
 		default:
 			p.content = append(p.content, w)
 		}

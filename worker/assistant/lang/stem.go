@@ -7,6 +7,9 @@ import "strings"
 // "knives" -> "knife", "children" -> "child". It is deliberately light (no derivational
 // suffixes), so that different product words rarely collide.
 func Stem(w string) string {
+	if len(w) == 3 && w[2] == 's' && !isVowel(w[1]) && !isVowel(w[0]) && w != "yes" {
+		return w[:2] // "tvs", "pcs", "cds"
+	}
 	if len(w) <= 3 {
 		return w
 	}

@@ -75,12 +75,15 @@ torch, torches, flashlight, flashlights
 extension lead, extension leads, extension cord, extension cords, power strip, extension cable
 plug adapter, travel adapter, adaptor, adapter
 battery, batteries, cells
+triple a, aaa, triple a batteries, aaa batteries
+double a, aa, double a batteries, aa batteries
 charger, chargers, charging plug, plug charger, wall charger, power adapter
 phone cable, charging cable, charger cable, usb cable, lead
 power bank, powerbank, portable charger, battery pack
 headphones, headphone, earphones, earbuds, ear buds, headset
 speaker, speakers, loudspeaker
 tv, television, telly
+aquarium, fish tank, aquariums, fish tanks
 remote, remote control
 memory card, sd card, micro sd, microsd card
 usb stick, memory stick, flash drive, thumb drive, pen drive, usb drive
