@@ -5,6 +5,7 @@ package sample
 import (
 	"fmt"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"sort"
 )
@@ -78,6 +79,26 @@ func Greedy(logits []float32) int {
 		}
 	}
 	return best
+}
+
+// Mask sets to -Inf the logits of the tokens that allowed does not allow, so that no sampler picks
+// them: bit i of allowed (allowed[i/32]>>(i%32)&1) allows token i; tokens past the end of allowed
+// are not allowed. The cost is proportional to the number of words of allowed plus the number of
+// tokens masked.
+func Mask(logits []float32, allowed []uint32) {
+	negInf := float32(math.Inf(-1))
+	for w := 0; 32*w < len(logits); w++ {
+		var x uint32 = ^uint32(0) // the tokens to mask
+		if w < len(allowed) {
+			x = ^allowed[w]
+		}
+		if n := len(logits) - 32*w; n < 32 {
+			x &= 1<<n - 1
+		}
+		for ; x != 0; x &= x - 1 {
+			logits[32*w+bits.TrailingZeros32(x)] = negInf
+		}
+	}
 }
 
 // Sample picks the next token from logits (which it may modify).

@@ -1,6 +1,10 @@
 package sample
 
-import "testing"
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
 
 func TestGreedy(t *testing.T) {
 	tests := []struct {
@@ -101,5 +105,46 @@ func TestValidate(t *testing.T) {
 	}
 	if err := (Params{Temperature: 0.7, TopP: 0.9, TopK: 40}).Validate(); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestMask: masked tokens are never sampled, by any sampler, and the others keep their logits.
+func TestMask(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const n = 70 // not a multiple of 32: the last word is partial
+	for trial := range 200 {
+		logits := make([]float32, n)
+		for i := range logits {
+			logits[i] = float32(rng.NormFloat64() * 3)
+		}
+		allowed := make([]uint32, (n+31)/32)
+		if trial%2 == 1 {
+			allowed = allowed[:1] // tokens past the mask are not allowed
+		}
+		for i := range min(n, 32*len(allowed)) {
+			if rng.IntN(4) == 0 {
+				allowed[i/32] |= 1 << (i % 32)
+			}
+		}
+		allowed[0] |= 1 << 5 // at least one
+		ok := func(id int) bool { return id/32 < len(allowed) && allowed[id/32]>>(id%32)&1 == 1 }
+		for _, p := range []Params{{}, {Temperature: 1, Seed: uint64(trial)}, {Temperature: 2, TopK: 5, Seed: 3},
+			{Temperature: 1, TopP: 0.5, Seed: 4}, {Temperature: 0.7, MinP: 0.1, Seed: 5}, {RepeatPenalty: 1.3}} {
+			l := append([]float32(nil), logits...)
+			Mask(l, allowed)
+			for i, v := range l {
+				if ok(i) && v != logits[i] {
+					t.Fatalf("allowed token %d changed from %v to %v", i, logits[i], v)
+				}
+				if !ok(i) && !math.IsInf(float64(v), -1) {
+					t.Fatalf("masked token %d has logit %v", i, v)
+				}
+			}
+			s := New(p)
+			s.Accept(3)
+			if id := s.Sample(l); !ok(id) {
+				t.Fatalf("%+v sampled masked token %d", p, id)
+			}
+		}
 	}
 }
