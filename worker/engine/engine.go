@@ -126,6 +126,9 @@ type Request struct {
 	Seed          uint64
 	Stop          []string // stop strings; the text stops before the first one
 	IgnoreEOS     bool     // keep generating past end-of-generation tokens
+	// Filter, when not nil, restricts every token to those its mask allows (see TokenFilter),
+	// on every backend and with every sampler. A filter holds the state of one generation.
+	Filter TokenFilter
 }
 
 // Delta is a piece of streamed output: Text is valid UTF-8 (possibly empty while a multi-byte
@@ -171,7 +174,8 @@ func (e *Engine) PromptTokens(r Request) ([]int, error) {
 }
 
 // Generate runs r, calling emit for each sampled token. It stops at MaxTokens, an
-// end-of-generation token, a stop string, a full context, a cancelled ctx, or an error from emit.
+// end-of-generation token, a stop string, a full context, a cancelled ctx, or an error from emit
+// (see generate: the loop every backend shares).
 func (e *Engine) Generate(ctx context.Context, r Request, emit func(Delta) error) (Result, error) {
 	var res Result
 	params := r.Params()
@@ -213,17 +217,33 @@ func (e *Engine) Generate(ctx context.Context, r Request, emit func(Delta) error
 		stops = append(append([]string(nil), stops...), e.Template.Stops()...)
 	}
 	out := newTextStream(e.Tok, stops)
-	maxTokens := r.MaxTokens
-	if maxTokens <= 0 {
-		maxTokens = ctxLen
+	// each generated token but the last is evaluated: the context bounds the count
+	limit := ctxLen - len(prompt) + 1
+	if r.MaxTokens > 0 {
+		limit = min(limit, r.MaxTokens)
 	}
 	res.FinishReason = "length"
 
-	if dev, ok := e.runner.(deviceSampler); ok && samplesOnDevice(params) {
-		if err := e.generateOnDevice(ctx, dev, r, prompt[keep:], maxTokens, out, emit, &res); err != nil {
+	start := time.Now()
+	var src tokenSource
+	if dev, ok := e.runner.(DeviceSampler); ok && samplesOnDevice(params) {
+		if err := dev.SetSampling(max(r.Temperature, 0), r.Seed); err != nil {
 			return res, err
 		}
-	} else if err := e.generateOnHost(ctx, r, prompt, keep, maxTokens, out, emit, &res); err != nil {
+		ts, err := dev.StartDecode(prompt[keep:], limit, r.Filter != nil)
+		if err != nil {
+			e.resetCache()
+			return res, err
+		}
+		src = deviceSource{ts}
+	} else {
+		sampler := sample.New(params)
+		for _, id := range prompt {
+			sampler.Accept(id)
+		}
+		src = &hostSource{runner: e.runner, sampler: sampler, pending: prompt[keep:]}
+	}
+	if err := e.generate(ctx, src, r, prompt, start, limit, out, emit, &res); err != nil {
 		return res, err
 	}
 	if rest := out.flush(); rest != "" {
@@ -235,34 +255,81 @@ func (e *Engine) Generate(ctx context.Context, r Request, emit func(Delta) error
 	return res, nil
 }
 
-// generateOnHost evaluates prompt[keep:], then samples each token from logits read back to the
-// host (the CPU path, and the GPU path when the sampling needs the host's filters).
-func (e *Engine) generateOnHost(ctx context.Context, r Request, prompt []int, keep, maxTokens int, out *textStream, emit func(Delta) error, res *Result) error {
-	ctxLen := e.runner.ContextLen()
-	start := time.Now()
-	logits, err := e.runner.Eval(prompt[keep:], false)
-	if err != nil {
-		e.resetCache()
-		return err
-	}
-	e.history = append(e.history, prompt[keep:]...)
-	res.PrefillTokPerSec = float64(len(prompt)-keep) / time.Since(start).Seconds()
+// TokenFilter restricts the tokens a generation may take (Request.Filter): a constraint such as
+// *constrain.State. The engine calls Mask before each token is chosen and Accept with each token
+// taken, on every backend and with every sampler.
+type TokenFilter interface {
+	// Mask sets bit i of allowed (allowed[i/32]>>(i%32)&1) for each token i that may come next
+	// and clears the others; allowed covers the model's whole vocabulary. It must leave at least
+	// one bit set.
+	Mask(allowed []uint32)
+	// Accept records the token taken: every token of Result.Tokens, in order (an end-of-generation
+	// token that stops the generation is not taken).
+	Accept(tok int)
+}
 
-	sampler := sample.New(r.Params())
-	for _, id := range prompt {
-		sampler.Accept(id)
+// tokenSource produces the tokens of one generation on some backend.
+type tokenSource interface {
+	// next returns the next token, chosen among those allowed (nil: all) from the logits after
+	// the prompt (first call) or after the token the previous call returned.
+	next(allowed []uint32) (int, error)
+	// stop ends the generation: the last token returned is not evaluated.
+	stop()
+}
+
+// generate is the generation loop of every backend: it takes tokens from src, one at a time,
+// under r.Filter's mask, and applies the stop rules: end-of-generation tokens (unless IgnoreEOS),
+// stop strings, the token limit (MaxTokens or a full context), a cancelled ctx, an error from emit.
+func (e *Engine) generate(ctx context.Context, src tokenSource, r Request, prompt []int, start time.Time, limit int, out *textStream, emit func(Delta) error, res *Result) error {
+	var allowed []uint32
+	if r.Filter != nil {
+		allowed = make([]uint32, (e.Model.Vocab+31)/32)
 	}
-	decodeStart := time.Now()
-	for len(res.Tokens) < maxTokens {
+	var seq []int // every token src returned
+	srcErr := false
+	var firstAt time.Time
+	defer func() {
+		src.stop()
+		// in the cache now: the prompt, then every token returned but the last, as far as the
+		// backend got (the host evaluates the prompt with the first token)
+		done := append(prompt[:len(prompt):len(prompt)], seq[:max(len(seq)-1, 0)]...)
+		if pos := e.runner.Pos(); srcErr || pos > len(done) || pos < res.CachedTokens {
+			e.resetCache()
+		} else {
+			e.history = append(e.history[:0], done[:pos]...)
+		}
+		if !firstAt.IsZero() {
+			res.PrefillTokPerSec = float64(len(prompt)-res.CachedTokens) / firstAt.Sub(start).Seconds()
+			if n := len(seq) - 1; n > 0 {
+				res.DecodeTokPerSec = float64(n) / time.Since(firstAt).Seconds()
+			}
+		}
+	}()
+	for len(res.Tokens) < limit {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		next := sampler.Sample(logits)
+		var mask []uint32
+		if r.Filter != nil {
+			r.Filter.Mask(allowed)
+			mask = allowed
+		}
+		next, err := src.next(mask)
+		if err != nil {
+			srcErr = true
+			return err
+		}
+		if firstAt.IsZero() {
+			firstAt = time.Now()
+		}
+		seq = append(seq, next)
 		if !r.IgnoreEOS && e.Tok.IsEOG(next) {
 			res.FinishReason = "stop"
-			break
+			return nil
 		}
-		sampler.Accept(next)
+		if r.Filter != nil {
+			r.Filter.Accept(next)
+		}
 		res.Tokens = append(res.Tokens, next)
 		text, stopped := out.add(next)
 		if err := emit(Delta{Text: text, Token: next}); err != nil {
@@ -270,33 +337,60 @@ func (e *Engine) generateOnHost(ctx context.Context, r Request, prompt []int, ke
 		}
 		if stopped {
 			res.FinishReason = "stop"
-			break
+			return nil
 		}
-		if len(res.Tokens) == maxTokens || e.runner.Pos() >= ctxLen {
-			break
-		}
-		if logits, err = e.runner.Eval([]int{next}, false); err != nil {
-			e.resetCache()
-			return err
-		}
-		e.history = append(e.history, next)
-	}
-	if n := len(res.Tokens) - 1; n > 0 {
-		res.DecodeTokPerSec = float64(n) / time.Since(decodeStart).Seconds()
 	}
 	return nil
 }
 
-// deviceSampler is a runner that samples on its device and reads back only token ids, queuing
-// each step before the previous token is read (the GPU backend). After Decode, Pos counts the
-// new tokens and every token passed to emit except the last.
-type deviceSampler interface {
+// hostSource samples on the host from logits the runner returns (the CPU backend, and the GPU
+// backend when the sampler needs more than temperature).
+type hostSource struct {
+	runner  Runner
+	sampler *sample.Sampler
+	pending []int // to evaluate before the next token: the prompt's new tokens, then the last token
+	last    [1]int
+}
+
+func (h *hostSource) next(allowed []uint32) (int, error) {
+	logits, err := h.runner.Eval(h.pending, false)
+	if err != nil {
+		return 0, err
+	}
+	if allowed != nil {
+		sample.Mask(logits, allowed)
+	}
+	tok := h.sampler.Sample(logits)
+	h.sampler.Accept(tok)
+	h.last[0] = tok
+	h.pending = h.last[:]
+	return tok, nil
+}
+
+func (h *hostSource) stop() {}
+
+// DeviceSampler is a runner that chooses tokens on its device and reads back only their ids (the
+// GPU backend), pipelined: the forward pass of the next token is queued before the current
+// token is read back.
+type DeviceSampler interface {
+	// SetSampling sets greedy decoding (temperature 0) or sampling at a temperature, seeded.
 	SetSampling(temperature float32, seed uint64) error
-	Decode(tokens []int, n int, emit func(token int) bool) error
+	// StartDecode evaluates tokens (appended at Pos()) and prepares to generate at most n tokens.
+	// With masked, every call of the stream's Next passes the mask of allowed tokens.
+	StartDecode(tokens []int, n int, masked bool) (TokenStream, error)
+}
+
+// TokenStream is a generation in progress on a DeviceSampler.
+type TokenStream interface {
+	// Next returns the next token, chosen among those allowed (nil unless masked).
+	Next(allowed []uint32) (int, error)
+	// Stop ends the generation; afterwards Pos() counts the prompt and every token returned but
+	// the last.
+	Stop()
 }
 
 // samplesOnDevice reports whether p needs nothing but temperature sampling (or greedy), which a
-// deviceSampler does itself.
+// DeviceSampler does itself.
 func samplesOnDevice(p sample.Params) bool {
 	noPenalty := p.RepeatPenalty == 0 || p.RepeatPenalty == 1
 	if p.Temperature <= 0 {
@@ -305,58 +399,11 @@ func samplesOnDevice(p sample.Params) bool {
 	return noPenalty && p.TopK == 0 && (p.TopP == 0 || p.TopP >= 1) && p.MinP == 0
 }
 
-// generateOnDevice evaluates newTokens and generates on the device (see deviceSampler).
-func (e *Engine) generateOnDevice(ctx context.Context, dev deviceSampler, r Request, newTokens []int, maxTokens int, out *textStream, emit func(Delta) error, res *Result) error {
-	n := min(maxTokens, e.runner.ContextLen()-e.runner.Pos()-len(newTokens)+1)
-	if err := dev.SetSampling(max(r.Temperature, 0), r.Seed); err != nil {
-		return err
-	}
-	start := time.Now()
-	var seen []int // every token passed to emit
-	var emitErr error
-	var firstAt time.Time
-	err := dev.Decode(newTokens, n, func(tok int) bool {
-		if len(seen) == 0 {
-			firstAt = time.Now()
-		}
-		seen = append(seen, tok)
-		if emitErr = ctx.Err(); emitErr != nil {
-			return false
-		}
-		if !r.IgnoreEOS && e.Tok.IsEOG(tok) {
-			res.FinishReason = "stop"
-			return false
-		}
-		res.Tokens = append(res.Tokens, tok)
-		text, stopped := out.add(tok)
-		if emitErr = emit(Delta{Text: text, Token: tok}); emitErr != nil {
-			return false
-		}
-		if stopped {
-			res.FinishReason = "stop"
-			return false
-		}
-		return len(res.Tokens) < maxTokens
-	})
-	if err != nil {
-		e.resetCache()
-		return err
-	}
-	e.history = append(e.history, newTokens...)
-	if len(seen) > 1 {
-		e.history = append(e.history, seen[:len(seen)-1]...)
-	}
-	if len(e.history) != e.runner.Pos() { // never expected: keep the cache honest
-		e.resetCache()
-	}
-	if !firstAt.IsZero() {
-		res.PrefillTokPerSec = float64(len(newTokens)) / firstAt.Sub(start).Seconds()
-		if k := len(seen) - 1; k > 0 {
-			res.DecodeTokPerSec = float64(k) / time.Since(firstAt).Seconds()
-		}
-	}
-	return emitErr
-}
+// deviceSource takes tokens from a device's stream.
+type deviceSource struct{ ts TokenStream }
+
+func (d deviceSource) next(allowed []uint32) (int, error) { return d.ts.Next(allowed) }
+func (d deviceSource) stop()                              { d.ts.Stop() }
 
 // resetCache forgets the KV cache after a failure, so the next request starts clean.
 func (e *Engine) resetCache() {

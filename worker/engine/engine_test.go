@@ -148,3 +148,175 @@ func TestTextStreamHoldsBackStopPrefixes(t *testing.T) {
 		t.Errorf("release = %q %v, want stop", out, stopped)
 	}
 }
+
+// recorder is a TokenFilter that allows a fixed set of tokens (nil: all), records what it is
+// shown, and checks that every token taken was allowed by the mask before it.
+type recorder struct {
+	allow    func(id int) bool
+	accepted []int
+	masks    int
+	last     []uint32
+	t        *testing.T
+}
+
+func (f *recorder) Mask(allowed []uint32) {
+	f.masks++
+	for i := range allowed {
+		allowed[i] = 0
+	}
+	for id := 0; id < 32*len(allowed); id++ {
+		if f.allow == nil || f.allow(id) {
+			allowed[id/32] |= 1 << (id % 32)
+		}
+	}
+	f.last = append(f.last[:0], allowed...)
+}
+
+func (f *recorder) Accept(tok int) {
+	if f.last[tok/32]>>(tok%32)&1 == 0 {
+		f.t.Errorf("token %d taken, the mask did not allow it", tok)
+	}
+	f.accepted = append(f.accepted, tok)
+}
+
+func sameInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestFilterSeesEmittedTokens: the filter's Accept sees exactly the tokens of the result, for
+// every stop rule (length, stop string, end of generation, cancel, emit error), and its mask is
+// obeyed by every sampler.
+func TestFilterSeesEmittedTokens(t *testing.T) {
+	e := load(t)
+	odd := func(id int) bool { return id%2 == 1 || e.Tok.IsEOG(id) }
+	for _, c := range []struct {
+		name string
+		req  Request
+	}{
+		{"greedy length", Request{Prompt: "Once upon a time", MaxTokens: 30}},
+		{"greedy stop string", Request{Prompt: "Once upon a time", MaxTokens: 100, Stop: []string{"Lily"}}},
+		{"temperature", Request{Prompt: "Once upon a time", MaxTokens: 40, Temperature: 1, Seed: 3}},
+		{"top-k top-p min-p", Request{Prompt: "Once upon a time", MaxTokens: 40, Temperature: 0.8, TopK: 20, TopP: 0.9, MinP: 0.05, Seed: 4}},
+		{"repeat penalty", Request{Prompt: "Once upon a time", MaxTokens: 40, RepeatPenalty: 1.3}},
+		{"ignore EOS", Request{Prompt: "The end.", MaxTokens: 40, IgnoreEOS: true, Temperature: 1.5, Seed: 9}},
+	} {
+		for _, allow := range []func(int) bool{nil, odd} {
+			f := &recorder{allow: allow, t: t}
+			c.req.Filter = f
+			res, _ := collect(t, e, c.req)
+			if !sameInts(f.accepted, res.Tokens) {
+				t.Errorf("%s: filter accepted %v, result %v", c.name, f.accepted, res.Tokens)
+			}
+			if f.masks != len(res.Tokens) && f.masks != len(res.Tokens)+1 {
+				t.Errorf("%s: %d masks for %d tokens", c.name, f.masks, len(res.Tokens))
+			}
+			if allow != nil {
+				for _, id := range res.Tokens {
+					if !allow(id) {
+						t.Errorf("%s: token %d is masked", c.name, id)
+					}
+				}
+			}
+		}
+	}
+	// cancel and emit errors: the tokens taken before are exactly those accepted
+	f := &recorder{t: t}
+	ctx, cancel := context.WithCancel(context.Background())
+	var got []int
+	_, err := e.Generate(ctx, Request{Prompt: "Once", MaxTokens: 50, Filter: f}, func(d Delta) error {
+		if got = append(got, d.Token); len(got) == 4 {
+			cancel()
+		}
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) || !sameInts(f.accepted, got) {
+		t.Errorf("cancel: err %v, accepted %v, emitted %v", err, f.accepted, got)
+	}
+	f = &recorder{t: t}
+	got = nil
+	boom := errors.New("boom")
+	_, err = e.Generate(context.Background(), Request{Prompt: "Once", MaxTokens: 50, Filter: f}, func(d Delta) error {
+		if got = append(got, d.Token); len(got) == 3 {
+			return boom
+		}
+		return nil
+	})
+	if !errors.Is(err, boom) || !sameInts(f.accepted, got) {
+		t.Errorf("emit error: err %v, accepted %v, emitted %v", err, f.accepted, got)
+	}
+}
+
+// TestFilterAllowingAllChangesNothing: a filter that allows every token gives the same tokens as
+// no filter, greedy and sampled.
+func TestFilterAllowingAllChangesNothing(t *testing.T) {
+	e := load(t)
+	for _, r := range []Request{{Prompt: "Once upon a time", MaxTokens: 40}, {Prompt: "Once upon a time", MaxTokens: 40, Temperature: 1, TopK: 40, Seed: 5}} {
+		want, _ := collect(t, e, r)
+		r.Filter = &recorder{t: t}
+		got, _ := collect(t, e, r)
+		if !sameInts(got.Tokens, want.Tokens) {
+			t.Errorf("with a filter allowing all %v, without %v", got.Tokens, want.Tokens)
+		}
+	}
+}
+
+// TestFilterKVReuse: with a filter, a second turn that extends the first still reuses its cache
+// and gives the tokens a fresh engine gives.
+func TestFilterKVReuse(t *testing.T) {
+	e := load(t)
+	odd := func(id int) bool { return id%2 == 1 || e.Tok.IsEOG(id) }
+	first, _ := collect(t, e, Request{Prompt: "Once upon a time", MaxTokens: 20, Filter: &recorder{allow: odd, t: t}})
+	prompt := append(append([]int(nil), first.PromptTokens...), first.Tokens...)
+	prompt = append(prompt, e.Tok.Encode(" Then", false, false)...)
+	second, _ := collect(t, e, Request{PromptTokens: prompt, MaxTokens: 20, Filter: &recorder{allow: odd, t: t}})
+	if second.CachedTokens < len(first.PromptTokens)+len(first.Tokens)-1 {
+		t.Errorf("second request reused %d tokens, want >= %d", second.CachedTokens, len(first.PromptTokens)+len(first.Tokens)-1)
+	}
+	want, _ := collect(t, load(t), Request{PromptTokens: prompt, MaxTokens: 20, Filter: &recorder{allow: odd, t: t}})
+	if !sameInts(second.Tokens, want.Tokens) {
+		t.Errorf("reused %v, fresh %v", second.Tokens, want.Tokens)
+	}
+}
+
+// failingRunner fails its n-th Eval.
+type failingRunner struct {
+	Runner
+	n int
+}
+
+var errEval = errors.New("eval failed")
+
+func (f *failingRunner) Eval(tokens []int, all bool) ([]float32, error) {
+	if f.n--; f.n == 0 {
+		return nil, errEval
+	}
+	return f.Runner.Eval(tokens, all)
+}
+
+// TestBackendErrorResetsCache: an error of the backend mid-generation ends it with that error
+// and forgets the cache; the next request evaluates its whole prompt and gives the usual tokens.
+func TestBackendErrorResetsCache(t *testing.T) {
+	e := load(t)
+	want, _ := collect(t, e, Request{Prompt: "Once upon a time", MaxTokens: 10})
+	runner := e.runner
+	e.runner = &failingRunner{Runner: runner, n: 4}
+	var got []int
+	_, err := e.Generate(context.Background(), Request{Prompt: "Once upon a time", MaxTokens: 10, Filter: &recorder{t: t}},
+		func(d Delta) error { got = append(got, d.Token); return nil })
+	if !errors.Is(err, errEval) || len(got) != 3 {
+		t.Fatalf("err %v after %d tokens, want the runner's error after 3", err, len(got))
+	}
+	e.runner = runner
+	res, _ := collect(t, e, Request{Prompt: "Once upon a time", MaxTokens: 10})
+	if res.CachedTokens != 0 || !sameInts(res.Tokens, want.Tokens) {
+		t.Errorf("after the error: %d cached tokens, tokens %v, want 0 and %v", res.CachedTokens, res.Tokens, want.Tokens)
+	}
+}
