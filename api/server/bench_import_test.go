@@ -81,3 +81,74 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// storeFile is a STORE.json of n products (every other one with a staff
+// block) and 20 FAQs.
+func storeFile(id string, n int, sku func(i int) string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `{"store": {"id": %q, "name": "Bench %s", "timezone": "Europe/Paris"}, "products": [`, id, id)
+	for i := range n {
+		if i > 0 {
+			b.WriteString(",\n")
+		}
+		fmt.Fprintf(&b, `{"sku": %q, "name": "Product number %d", "category": "Category %d", "brand": "Brand %d", "price": %d.%02d, "currency": "EUR", "stock": %d, "aisle": "%dA"`,
+			sku(i), i, i%40, i%300, 1+i%90, i%100, i%50, i%30)
+		if i%2 == 0 {
+			fmt.Fprintf(&b, `, "staff": {"backroom": %d, "supplier": "Supplier %d", "cost": %d.50}`, i%20, i%50, i%40)
+		}
+		b.WriteString("}")
+	}
+	b.WriteString(`], "faqs": [`)
+	for i := range 20 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"question": "Question number %d?", "answer": "Answer number %d.", "tags": ["t%d"]}`, i, i, i)
+	}
+	b.WriteString("]}")
+	return b.String()
+}
+
+// BenchmarkStoreImport5000 measures POST /v1/admin/import/store with a
+// 5,000-product STORE.json: a new store of new products, and the same file
+// again (read, merge, nothing to write).
+//
+//	go test ./api/server -run '^$' -bench StoreImport5000 -benchtime 3x
+func BenchmarkStoreImport5000(b *testing.B) {
+	const n = 5000
+	for _, kind := range []dbKind{sqliteDB, postgresDB} {
+		b.Run(string(kind), func(b *testing.B) {
+			e := newEnv(b, kind, server.Config{ImportLimit: 64 << 20})
+			round := 0
+			var last string
+			measure := func(b *testing.B, body func() string) {
+				var cpu time.Duration
+				for range b.N {
+					round++
+					file := body()
+					c0 := cpuTime()
+					b.StartTimer()
+					r := e.do("POST", "/v1/admin/import/store", e.Admin, file)
+					b.StopTimer()
+					cpu += cpuTime() - c0
+					if r.Status != 200 {
+						b.Fatalf("import: %d %.300s", r.Status, r.Body)
+					}
+				}
+				b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms/op")
+			}
+			b.Run("new", func(b *testing.B) {
+				b.StopTimer()
+				measure(b, func() string {
+					id := fmt.Sprintf("bench-%d", round)
+					last = storeFile(id, n, func(i int) string { return fmt.Sprintf("S%d-%05d", round, i) })
+					return last
+				})
+			})
+			b.Run("again", func(b *testing.B) {
+				b.StopTimer()
+				measure(b, func() string { return last })
+			})
+		})
+	}
+}
