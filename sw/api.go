@@ -122,6 +122,9 @@ func (a *API) chat(w http.ResponseWriter, r *http.Request) {
 			model = &ready[i]
 		}
 	}
+	if model == nil && req.Mode == wire.ModeQuick {
+		model = &ReadyModel{ID: req.Model, Revision: "quick"} // no model needed
+	}
 	if model == nil {
 		writeError(w, http.StatusNotFound, "invalid_request_error", "model", wire.CodeModelMissing,
 			fmt.Sprintf("The model %q is not downloaded on this device. Open the app online once to download it.", req.Model))
@@ -137,7 +140,11 @@ func (a *API) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var text strings.Builder
+	var answer json.RawMessage
 	res, err := a.Engine.Chat(ctx, req, func(d wire.Delta) error {
+		if d.Answer != nil {
+			answer = d.Answer
+		}
 		text.WriteString(d.Text)
 		return nil
 	})
@@ -148,8 +155,8 @@ func (a *API) chat(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Server-Timing", serverTiming(res))
 	writeJSON(w, http.StatusOK, completion{
 		ID: id, Object: "chat.completion", Created: created, Model: req.Model, SystemFingerprint: fp,
-		Choices: []completionChoice{{Index: 0, Message: messageOut{Role: "assistant", Content: text.String()},
-			FinishReason: res.FinishReason}},
+		Choices: []completionChoice{{Index: 0, Message: messageOut{Role: "assistant", Content: text.String(),
+			Aisle: withPhrasing(answer, res.Phrasing)}, FinishReason: res.FinishReason}},
 		Usage: &usage{PromptTokens: res.PromptTokens, CompletionTokens: res.CompletionTokens,
 			TotalTokens: res.PromptTokens + res.CompletionTokens},
 	})
@@ -189,17 +196,30 @@ func (a *API) stream(ctx context.Context, w http.ResponseWriter, req wire.ChatRe
 		c.Choices = []chunkChoice{{Index: 0, Delta: d, FinishReason: finish}}
 		return c
 	}
+	// The first chunk names the role and carries the assistant's structured answer, which comes
+	// before any text; a raw generation has none, and its first chunk goes out with the first text.
 	empty := ""
-	if send(mk(deltaOut{Role: "assistant", Content: &empty}, nil)) != nil {
-		return
+	started := false
+	start := func(answer json.RawMessage) error {
+		if started {
+			return nil
+		}
+		started = true
+		return send(mk(deltaOut{Role: "assistant", Content: &empty, Aisle: answer}, nil))
 	}
 	res, err := a.Engine.Chat(ctx, req, func(d wire.Delta) error {
+		if err := start(d.Answer); err != nil {
+			return err
+		}
 		if d.Text == "" {
 			return nil
 		}
 		text := d.Text
 		return send(mk(deltaOut{Content: &text}, nil))
 	})
+	if err == nil {
+		err = start(nil)
+	}
 	if err != nil {
 		if werr == nil {
 			e := wire.AsError(err)
@@ -222,6 +242,23 @@ func (a *API) stream(ctx context.Context, w http.ResponseWriter, req wire.ChatRe
 		}
 	}
 	events.Data([]byte("[DONE]"))
+}
+
+// withPhrasing adds "phrasing" to the assistant's answer object; nil stays nil.
+func withPhrasing(answer json.RawMessage, phrasing string) json.RawMessage {
+	if answer == nil || phrasing == "" {
+		return answer
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(answer, &m) != nil {
+		return answer
+	}
+	m["phrasing"], _ = json.Marshal(phrasing)
+	b, err := json.Marshal(m)
+	if err != nil {
+		return answer
+	}
+	return b
 }
 
 // serverTiming reports the worker's timings of a generation (milliseconds) in a Server-Timing

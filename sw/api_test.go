@@ -221,9 +221,70 @@ func TestChatStreaming(t *testing.T) {
 func TestChatStreamingEngineError(t *testing.T) {
 	rec := post(t, newAPI(&fakeEngine{err: wire.Errorf(wire.CodeTimeout, "worker gone")}),
 		`{"model":"tiny","stream":true,"messages":[{"role":"user","content":"hi"}]}`)
+	// The role chunk waits for the worker's first word (it carries the structured answer), so
+	// an engine that fails at once sends the error event alone.
 	events := readSSE(t, rec.Body.String())
-	if len(events) != 2 || !strings.Contains(events[1], `"code":"worker_timeout"`) {
+	if len(events) != 1 || !strings.Contains(events[0], `"code":"worker_timeout"`) {
 		t.Errorf("events = %q", events)
+	}
+}
+
+// answerEngine answers like the store assistant: the structured answer first, then the text.
+type answerEngine struct{ got wire.ChatRequest }
+
+func (f *answerEngine) Chat(ctx context.Context, req wire.ChatRequest, emit func(wire.Delta) error) (wire.Result, error) {
+	f.got = req
+	if err := emit(wire.Delta{Answer: json.RawMessage(`{"intent":"price","facts":[{"type":"product","sku":"A1","price":2.49}]}`), Token: -1}); err != nil {
+		return wire.Result{}, err
+	}
+	if err := emit(wire.Delta{Text: "It costs 2.49.", Token: -1}); err != nil {
+		return wire.Result{}, err
+	}
+	return wire.Result{PromptTokens: 0, CompletionTokens: 0, FinishReason: "stop", Phrasing: "facts"}, nil
+}
+
+// The structured answer is on the assistant message, and on the first chunk when streaming;
+// the quick mode needs no downloaded model.
+func TestChatAisleObject(t *testing.T) {
+	f := &answerEngine{}
+	rec := post(t, newAPI(f), `{"model":"tiny","messages":[{"role":"user","content":"how much is A1"}]}`)
+	var c struct {
+		Choices []struct {
+			Message struct {
+				Content string `json:"content"`
+				Aisle   struct {
+					Intent   string            `json:"intent"`
+					Facts    []json.RawMessage `json:"facts"`
+					Phrasing string            `json:"phrasing"`
+				} `json:"aisle"`
+			} `json:"message"`
+		} `json:"choices"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &c); err != nil || len(c.Choices) != 1 {
+		t.Fatalf("%v: %s", err, rec.Body)
+	}
+	m := c.Choices[0].Message
+	if m.Content != "It costs 2.49." || m.Aisle.Intent != "price" || len(m.Aisle.Facts) != 1 || m.Aisle.Phrasing != "facts" {
+		t.Errorf("message = %+v", m)
+	}
+	if f.got.Mode != "" {
+		t.Errorf("mode %q, want the assistant's (empty)", f.got.Mode)
+	}
+
+	rec = post(t, newAPI(f), `{"model":"tiny","stream":true,"messages":[{"role":"user","content":"how much is A1"}]}`)
+	events := readSSE(t, rec.Body.String())
+	if len(events) < 3 || !strings.Contains(events[0], `"role":"assistant"`) || !strings.Contains(events[0], `"aisle":{"intent":"price"`) ||
+		strings.Contains(events[1], `"aisle"`) {
+		t.Errorf("events = %q", events)
+	}
+
+	rec = post(t, newAPI(f), `{"model":"not-downloaded","aisle":{"mode":"quick"},"messages":[{"role":"user","content":"how much is A1"}]}`)
+	if rec.Code != 200 || f.got.Mode != wire.ModeQuick {
+		t.Errorf("quick mode without a model: %d %s (mode %q)", rec.Code, rec.Body, f.got.Mode)
+	}
+	rec = post(t, newAPI(f), `{"model":"tiny","aisle":{"mode":"fast"},"messages":[{"role":"user","content":"x"}]}`)
+	if rec.Code != 400 || !strings.Contains(rec.Body.String(), "aisle.mode") {
+		t.Errorf("bad mode: %d %s", rec.Code, rec.Body)
 	}
 }
 

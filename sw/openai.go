@@ -36,6 +36,10 @@ type chatRequest struct {
 		Type string `json:"type"`
 	} `json:"response_format"`
 	Logprobs *bool `json:"logprobs"`
+	// Aisle is this API's extension: {"mode": "assistant" | "quick" | "raw"} (see wire.ChatRequest).
+	Aisle *struct {
+		Mode string `json:"mode"`
+	} `json:"aisle"`
 }
 
 type streamOptions struct {
@@ -143,6 +147,15 @@ func parseChatRequest(body io.Reader) (wire.ChatRequest, chatRequest, error) {
 		}
 		out.Seed = uint64(int64(s))
 	}
+	if raw.Aisle != nil {
+		switch raw.Aisle.Mode {
+		case "", wire.ModeAssistant:
+		case wire.ModeQuick, wire.ModeRaw:
+			out.Mode = raw.Aisle.Mode
+		default:
+			return out, raw, badParam("aisle.mode", "aisle.mode must be \"assistant\", \"quick\" or \"raw\", got %q", raw.Aisle.Mode)
+		}
+	}
 	stop, err := parseStop(raw.Stop)
 	if err != nil {
 		return out, raw, err
@@ -226,6 +239,8 @@ type messageOut struct {
 	Role    string  `json:"role"`
 	Content string  `json:"content"`
 	Refusal *string `json:"refusal"`
+	// Aisle is the store assistant's structured answer: {"intent", "facts", "phrasing"}.
+	Aisle json.RawMessage `json:"aisle,omitempty"`
 }
 
 type chunk struct {
@@ -248,6 +263,9 @@ type chunkChoice struct {
 type deltaOut struct {
 	Role    string  `json:"role,omitempty"`
 	Content *string `json:"content,omitempty"`
+	// Aisle, on the first chunk only, is the store assistant's structured answer
+	// {"intent", "facts"}, before any text.
+	Aisle json.RawMessage `json:"aisle,omitempty"`
 }
 
 type usage struct {

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"aisle/sw/modelstore"
+	"aisle/worker/assistant"
 	"aisle/worker/browser/wire"
 	"aisle/worker/chat"
 	"aisle/worker/engine"
@@ -38,19 +39,24 @@ func (g EngineGenerator) Generate(ctx context.Context, req wire.ChatRequest, emi
 		return emit(wire.Delta{Text: d.Text, Token: d.Token})
 	})
 	if err != nil {
-		var we *wire.Error
-		switch {
-		case errors.As(err, &we):
-			return wire.Result{}, we
-		case errors.Is(err, engine.ErrBadRequest), errors.Is(err, engine.ErrPromptTooLong):
-			return wire.Result{}, wire.Errorf(wire.CodeInvalid, "%v", err)
-		case ctx.Err() != nil:
-			return wire.Result{}, wire.Errorf(wire.CodeCancelled, "request cancelled")
-		}
-		return wire.Result{}, wire.Errorf(wire.CodeInternal, "generation failed: %v", err)
+		return wire.Result{}, engineError(ctx, err)
 	}
 	return wire.Result{PromptTokens: len(res.PromptTokens), CompletionTokens: len(res.Tokens),
 		FinishReason: res.FinishReason}, nil
+}
+
+// engineError maps an engine error to a wire error.
+func engineError(ctx context.Context, err error) *wire.Error {
+	var we *wire.Error
+	switch {
+	case errors.As(err, &we):
+		return we
+	case errors.Is(err, engine.ErrBadRequest), errors.Is(err, engine.ErrPromptTooLong):
+		return wire.Errorf(wire.CodeInvalid, "%v", err)
+	case ctx.Err() != nil:
+		return wire.Errorf(wire.CodeCancelled, "request cancelled")
+	}
+	return wire.Errorf(wire.CodeInternal, "generation failed: %v", err)
 }
 
 // StoreLoader returns a Server.Load that reads model shards from store (each checked against its
@@ -71,4 +77,27 @@ func StoreLoader(store *modelstore.Store, opts engine.Options) func(ctx context.
 		}
 		return EngineGenerator{E: e}, nil
 	}
+}
+
+var _ AnswerPhraser = EngineGenerator{}
+
+// CanPhrase implements AnswerPhraser: the model needs a chat template.
+func (g EngineGenerator) CanPhrase() (bool, string) { return assistant.CanPhrase(g.E) }
+
+// maxAnswerTokens bounds a phrased answer ("one or two sentences").
+const maxAnswerTokens = 128
+
+// PhraseAnswer implements AnswerPhraser with assistant.Phraser: the model's words under the
+// facts' constraint, the facts' sentence added when a key figure is missing.
+func (g EngineGenerator) PhraseAnswer(ctx context.Context, st *assistant.Store, conv *assistant.Conversation, a assistant.Answer,
+	req wire.ChatRequest, emit func(text string) error) (wire.Result, error) {
+	p := assistant.NewPhraser(g.E, st)
+	p.MaxTokens = min(max(req.MaxTokens, 1), maxAnswerTokens)
+	p.Temperature, p.Seed = req.Temperature, req.Seed
+	ph, err := p.Phrase(ctx, conv, a, emit)
+	if err != nil {
+		return wire.Result{}, engineError(ctx, err)
+	}
+	return wire.Result{PromptTokens: len(ph.Result.PromptTokens), CompletionTokens: len(ph.Result.Tokens),
+		FinishReason: "stop", Phrasing: ph.How}, nil
 }

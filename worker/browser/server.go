@@ -9,10 +9,11 @@ package browser
 
 import (
 	"context"
-
+	"encoding/json"
 	"sync"
 	"time"
 
+	"aisle/worker/assistant"
 	"aisle/worker/browser/wire"
 )
 
@@ -36,10 +37,10 @@ type Server struct {
 	// Busy, when set, is told before and after phases that may keep the worker from answering
 	// (loading a model, prefill up to the first token), so the service worker waits longer.
 	Busy func(busy bool)
-	// Ground, when set, may rewrite a request's messages before generation (the worker puts the
-	// local catalog's facts first, see package grounding). It runs while the request holds its
-	// turn and must return msgs unchanged when it has nothing to add or fails.
-	Ground func(ctx context.Context, msgs []wire.Message) []wire.Message
+	// Store, when set, makes the server the store assistant: requests in the assistant or quick
+	// mode are answered from the store it returns (nil while no catalog has reached the device),
+	// and only raw-mode requests go to the model as they are. Without Store every request is raw.
+	Store func() *assistant.Store
 
 	mu     sync.Mutex // guards models and loading
 	models map[string]Generator
@@ -56,6 +57,16 @@ func (s *Server) init() {
 		s.loading = map[string]chan struct{}{}
 		s.turn = make(chan struct{}, 1)
 	})
+}
+
+// AnswerPhraser is a generator that can phrase the store assistant's answers (a chat model).
+type AnswerPhraser interface {
+	// CanPhrase reports whether it can, and why not (a model without a chat template cannot).
+	CanPhrase() (bool, string)
+	// PhraseAnswer has the model write a, the answer to the last question of conv, streaming
+	// the words to emit (see assistant.Phraser).
+	PhraseAnswer(ctx context.Context, s *assistant.Store, conv *assistant.Conversation, a assistant.Answer,
+		req wire.ChatRequest, emit func(text string) error) (wire.Result, error)
 }
 
 // Describer is implemented by generators that can say what they run on (e.g. "cpu").
@@ -167,6 +178,15 @@ func (s *Server) Handle(ctx context.Context, req wire.ChatRequest, send func(wir
 	}
 	defer func() { <-s.turn }()
 
+	if s.Store == nil || req.Mode == wire.ModeRaw {
+		s.generate(ctx, req, send, setStage, fail)
+		return
+	}
+	s.assist(ctx, req, send, setStage, fail)
+}
+
+// generate runs a raw request: the model on the messages as given.
+func (s *Server) generate(ctx context.Context, req wire.ChatRequest, send func(wire.Msg), setStage func(string), fail func(error)) {
 	setStage("loading")
 	loadStart := time.Now()
 	g, loaded, err := s.model(ctx, req.Model)
@@ -178,10 +198,94 @@ func (s *Server) Handle(ctx context.Context, req wire.ChatRequest, send func(wir
 	if loaded {
 		loadMS = ms(time.Since(loadStart))
 	}
-	if s.Ground != nil {
-		setStage("grounding")
-		req.Messages = s.Ground(ctx, req.Messages)
+	s.stream(ctx, send, setStage, fail, loadMS, func(emit func(wire.Delta) error) (wire.Result, error) {
+		return g.Generate(ctx, req, emit)
+	})
+}
+
+// assist answers from the store: the structured answer first, then its text, phrased by the
+// model when the request wants it and the model can (else composed from the facts).
+func (s *Server) assist(ctx context.Context, req wire.ChatRequest, send func(wire.Msg), setStage func(string), fail func(error)) {
+	setStage("answering")
+	st := s.Store()
+	conv, a := Replay(st, req.Messages)
+	answer, err := json.Marshal(struct {
+		Intent string           `json:"intent"`
+		Facts  []assistant.Fact `json:"facts"`
+	}{a.Intent, a.Facts})
+	if err != nil {
+		fail(err)
+		return
 	}
+	send(wire.Msg{Kind: wire.KindDelta, Delta: &wire.Delta{Answer: answer, Token: -1}})
+	facts := func(how string) {
+		send(wire.Msg{Kind: wire.KindDelta, Delta: &wire.Delta{Text: a.Text, Token: -1}})
+		send(wire.Msg{Kind: wire.KindDone, Done: &wire.Result{FinishReason: "stop", Phrasing: how}})
+	}
+	if req.Mode == wire.ModeQuick || st == nil {
+		facts("facts")
+		return
+	}
+	setStage("loading")
+	loadStart := time.Now()
+	g, loaded, err := s.model(ctx, req.Model)
+	if err != nil {
+		fail(err)
+		return
+	}
+	var loadMS float64
+	if loaded {
+		loadMS = ms(time.Since(loadStart))
+	}
+	ph, ok := g.(AnswerPhraser)
+	if !ok {
+		facts("facts: the model cannot phrase answers")
+		return
+	}
+	if can, why := ph.CanPhrase(); !can {
+		facts("facts: " + why)
+		return
+	}
+	s.stream(ctx, send, setStage, fail, loadMS, func(emit func(wire.Delta) error) (wire.Result, error) {
+		return ph.PhraseAnswer(ctx, st, conv, a, req, func(text string) error {
+			return emit(wire.Delta{Text: text, Token: -1})
+		})
+	})
+}
+
+// Replay rebuilds a conversation with the store assistant from a chat's messages (the user's
+// questions in order, the assistant's replies as they were said; system messages are the
+// client's and are not used) and answers its last user message. With no store it answers that
+// the catalog is not on the device yet.
+func Replay(st *assistant.Store, msgs []wire.Message) (*assistant.Conversation, assistant.Answer) {
+	last := -1
+	for i, m := range msgs {
+		if m.Role == "user" {
+			last = i
+		}
+	}
+	question := ""
+	if last >= 0 {
+		question = msgs[last].Content
+	}
+	if st == nil {
+		return nil, assistant.NoCatalog(question)
+	}
+	conv := st.NewConversation()
+	for i := 0; i < last; i++ {
+		switch msgs[i].Role {
+		case "user":
+			conv.Ask(msgs[i].Content)
+		case "assistant":
+			conv.Reply(msgs[i].Content)
+		}
+	}
+	return conv, conv.Ask(question)
+}
+
+// stream runs a generation and reports it on send: deltas (coalesced), then done or error.
+func (s *Server) stream(ctx context.Context, send func(wire.Msg), setStage func(string), fail func(error), loadMS float64,
+	run func(emit func(wire.Delta) error) (wire.Result, error)) {
 	setStage("prefill")
 	s.busy(true)
 	start := time.Now()
@@ -195,7 +299,7 @@ func (s *Server) Handle(ctx context.Context, req wire.ChatRequest, send func(wir
 		pending.Text = ""
 		lastSend = now
 	}
-	res, err := g.Generate(ctx, req, func(d wire.Delta) error {
+	res, err := run(func(d wire.Delta) error {
 		now := time.Now()
 		if first.IsZero() {
 			first = now

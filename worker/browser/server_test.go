@@ -2,11 +2,16 @@ package browser
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"aisle/sync/catalog"
+	"aisle/worker/assistant"
 	"aisle/worker/browser/wire"
 )
 
@@ -180,20 +185,105 @@ func (g promptGen) Generate(ctx context.Context, req wire.ChatRequest, emit func
 	return wire.Result{PromptTokens: len(req.Messages), FinishReason: "stop"}, nil
 }
 
-func TestServerGround(t *testing.T) {
-	var got []wire.Message
-	s := &Server{
-		Load: func(ctx context.Context, id string) (Generator, error) { return promptGen{&got}, nil },
-		Ground: func(ctx context.Context, msgs []wire.Message) []wire.Message {
-			return append([]wire.Message{{Role: "system", Content: "facts"}}, msgs...)
-		},
+// mixedStore is the assistant's test store.
+func mixedStore(t *testing.T) *assistant.Store {
+	t.Helper()
+	f, err := os.Open("../assistant/testdata/mixed-store.json")
+	if err != nil {
+		t.Fatal(err)
 	}
-	var r recorder
-	s.Handle(context.Background(), wire.ChatRequest{Model: "m", Messages: []wire.Message{{Role: "user", Content: "hi"}}}, r.send)
-	if len(got) != 2 || got[0].Content != "facts" || got[1].Content != "hi" {
-		t.Fatalf("generator saw %+v, want the grounded messages", got)
+	defer f.Close()
+	sf, err := catalog.ParseStoreFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return assistant.NewStore(assistant.FromStoreFile(sf, false), time.Now())
+}
+
+// answerOf returns the structured answer and the text a request got.
+func answerOf(t *testing.T, r *recorder) (intent string, skus []string, text string, done *wire.Result) {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, m := range r.msgs {
+		switch m.Kind {
+		case wire.KindDelta:
+			if m.Delta.Answer != nil {
+				var a struct {
+					Intent string
+					Facts  []struct{ SKU string }
+				}
+				if err := json.Unmarshal(m.Delta.Answer, &a); err != nil {
+					t.Fatal(err)
+				}
+				if text != "" {
+					t.Errorf("the answer came after text")
+				}
+				intent = a.Intent
+				for _, f := range a.Facts {
+					skus = append(skus, f.SKU)
+				}
+			}
+			text += m.Delta.Text
+		case wire.KindDone:
+			done = m.Done
+		case wire.KindError:
+			t.Fatalf("error: %+v", m.Error)
+		}
+	}
+	return
+}
+
+// The store assistant answers from the store: the structured answer first, then the text;
+// quick answers need no model; a follow-up is replayed from the chat's messages; raw requests
+// reach the model unchanged.
+func TestServerAssistant(t *testing.T) {
+	var got []wire.Message
+	loads := 0
+	st := mixedStore(t)
+	var store *assistant.Store
+	s := &Server{
+		Load:  func(ctx context.Context, id string) (Generator, error) { loads++; return promptGen{&got}, nil },
+		Store: func() *assistant.Store { return store },
+	}
+	ask := func(mode string, msgs ...wire.Message) *recorder {
+		r := &recorder{}
+		s.Handle(context.Background(), wire.ChatRequest{Mode: mode, Model: "m", Messages: msgs}, r.send)
+		return r
+	}
+	user := func(c string) wire.Message { return wire.Message{Role: "user", Content: c} }
+
+	// no catalog on the device yet
+	intent, _, text, _ := answerOf(t, ask("", user("how much is the drill?")))
+	if intent != assistant.IntentUnavailable || !strings.Contains(text, "catalog") {
+		t.Errorf("no catalog: %q %q", intent, text)
+	}
+	store = st
+
+	intent, skus, text, done := answerOf(t, ask(wire.ModeQuick, user("how much for XY-1234")))
+	if intent != "price" || len(skus) != 1 || skus[0] != "XY-1234" || !strings.Contains(text, "129.00") || done.Phrasing != "facts" {
+		t.Errorf("quick: %q %v %q %+v", intent, skus, text, done)
+	}
+	if loads != 0 {
+		t.Errorf("quick answers loaded a model")
+	}
+
+	// the model here cannot phrase (no chat template): the facts' text, said why
+	intent, skus, text, done = answerOf(t, ask("", user("do you have brie de meaux?"),
+		wire.Message{Role: "assistant", Content: "Yes, 9 in aisle 2."}, user("how much is it?")))
+	if intent != "price" || len(skus) == 0 || skus[0] != "GR-0006" || !strings.Contains(text, "9.99") ||
+		!strings.HasPrefix(done.Phrasing, "facts: ") {
+		t.Errorf("follow-up: %q %v %q %+v", intent, skus, text, done)
+	}
+	if loads != 1 {
+		t.Errorf("model loads %d, want 1", loads)
+	}
+
+	r := ask(wire.ModeRaw, user("Once upon a time"))
+	if len(got) != 1 || got[0].Content != "Once upon a time" {
+		t.Fatalf("raw: generator saw %+v", got)
 	}
 	if k := r.kinds(); len(k) != 2 || k[1] != wire.KindDone {
-		t.Fatalf("messages %v", k)
+		t.Fatalf("raw: messages %v", k)
 	}
 }

@@ -106,9 +106,23 @@ type Message struct {
 	Content string `json:"content"`
 }
 
+// Modes of a chat request (ChatRequest.Mode).
+const (
+	// ModeAssistant (also ""): the store assistant answers from the store's data; the model
+	// phrases the answer under the facts' constraint when it can chat, else the text is composed
+	// from the facts.
+	ModeAssistant = "assistant"
+	// ModeQuick: the store assistant's text composed from the facts, no model (instant, and
+	// available before any model is downloaded).
+	ModeQuick = "quick"
+	// ModeRaw: the model alone on the messages as given, no store (benchmarks, engine tests).
+	ModeRaw = "raw"
+)
+
 // ChatRequest is a validated generation request. Zero values mean the engine's defaults, except
 // Temperature: 0 is greedy decoding.
 type ChatRequest struct {
+	Mode        string    `json:"mode,omitempty"` // "" (assistant), ModeQuick or ModeRaw
 	Model       string    `json:"model"`
 	Messages    []Message `json:"messages"`
 	MaxTokens   int       `json:"max_tokens,omitempty"`
@@ -122,6 +136,9 @@ type ChatRequest struct {
 type Delta struct {
 	Text  string `json:"text"`
 	Token int    `json:"token"`
+	// Answer is set on the first delta of a store assistant's answer only, before any text: the
+	// structured answer (the chat API's "aisle" object: {"intent", "facts"}).
+	Answer json.RawMessage `json:"answer,omitempty"`
 }
 
 // Result ends a successful generation.
@@ -129,6 +146,10 @@ type Result struct {
 	PromptTokens     int    `json:"prompt_tokens"`
 	CompletionTokens int    `json:"completion_tokens"`
 	FinishReason     string `json:"finish_reason"` // "stop" or "length"
+	// Phrasing says how an assistant answer's text was made: "model", "model+facts" (the
+	// facts' sentence added to the model's words), "facts" (composed from the facts) or
+	// "facts: REASON" (a model was asked for but could not phrase this answer); "" in raw mode.
+	Phrasing string `json:"phrasing,omitempty"`
 	// Timings measured inside the worker, in milliseconds.
 	LoadMS    float64 `json:"load_ms"`    // loading the model for this request (0 when already loaded)
 	PrefillMS float64 `json:"prefill_ms"` // from start of generation to the first token

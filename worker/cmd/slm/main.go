@@ -4,6 +4,8 @@
 //	slm tokenize -m MODEL [--no-bos] TEXT
 //	slm bench -m MODEL [-p 128] [-n 128] [--threads N] [--backend cpu|gpu]
 //	slm gen-model --arch llama|qwen2|qwen3 --shape NAME --type T --vocab VOCAB.gguf --seed S -o OUT
+//	slm ask -catalog STORE.json [-m MODEL.gguf] [--staff] [--json] QUESTION
+//	slm ask -catalog STORE.json [-m MODEL.gguf] [--staff] -questions FILE.jsonl --json
 //
 // On bad input it prints one line naming the problem to stderr and exits with status 1.
 package main
@@ -25,7 +27,9 @@ const usage = `usage:
   slm tokenize -m MODEL [--no-bos] [--special] TEXT
   slm bench -m MODEL [-p 128] [-n 128] [--threads N] [--backend cpu|gpu] [--ctx N]
   slm gen-model --arch llama|qwen2|qwen3 --shape NAME --type T --vocab VOCAB.gguf [--seed S] -o OUT
-  slm info -m MODEL`
+  slm info -m MODEL
+  slm ask -catalog STORE.json [-m MODEL.gguf] [--staff] [--json] [--no-constraint] QUESTION
+  slm ask -catalog STORE.json [-m MODEL.gguf] [--staff] -questions FILE.jsonl --json`
 
 // errUsage marks errors about the command line itself.
 var errUsage = errors.New("usage")
@@ -64,6 +68,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) (err error) {
 		return cmdGenModel(rest, stdout)
 	case "info":
 		return cmdInfo(rest, stdout)
+	case "ask":
+		return cmdAsk(ctx, rest, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
@@ -76,6 +82,27 @@ func newFlags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	return fs
+}
+
+// parseInterleaved parses flags that may come before, between and after the positional
+// arguments ("ask -catalog S.json how much is it --json") and returns the positional ones.
+// "--" ends the flags.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := parse(fs, args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
 }
 
 func parse(fs *flag.FlagSet, args []string) error {

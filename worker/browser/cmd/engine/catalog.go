@@ -16,14 +16,14 @@ import (
 	"aisle/sync/replica"
 	"aisle/sync/replica/idb"
 	"aisle/sync/wire"
-	"aisle/worker/browser/grounding"
-	bwire "aisle/worker/browser/wire"
+	"aisle/worker/assistant"
 )
 
 // catalogSync keeps the app's store catalog in IndexedDB (database "aisle-catalog-STORE", the
-// name aisleSync uses too) and answers the grounding lookups from it. While online it holds the
-// store's push stream and syncs on each event; offline, the last applied checkpoint stays and
-// is used. Each state change is posted to the page as
+// name aisleSync uses too) and the store assistant's index of it in memory, rebuilt after every
+// checkpoint applied. While online it holds the store's push stream and syncs on each event;
+// offline, the last applied checkpoint stays and is used. Each state change is posted to the
+// page as
 //
 //	{type:"catalog", store, state:"opening"|"syncing"|"synced"|"offline"|"error",
 //	 version, seq, changes, error}
@@ -36,9 +36,13 @@ type catalogSync struct {
 
 	mu  gosync.Mutex // serialises syncs
 	rep *replica.Replica
-	// db is the opened replica (nil until then), read by ground without waiting for a sync:
-	// IndexedDB serves reads of the applied checkpoint while a sync stages pages.
+	// db is the opened replica (nil until then); IndexedDB serves reads of the applied
+	// checkpoint while a sync stages pages.
 	db atomic.Pointer[idb.Storage]
+	// store is the assistant's index of the applied checkpoint (nil until one is applied);
+	// questions read it without waiting for a sync or a reindex.
+	store   atomic.Pointer[assistant.Store]
+	indexed int64 // the checkpoint version store was built from; guarded by mu
 
 	smu    gosync.Mutex
 	status catalogStatus
@@ -51,6 +55,8 @@ type catalogStatus struct {
 	Seq     int64  `json:"seq"`
 	Changes int    `json:"changes"`
 	Error   string `json:"error,omitempty"`
+	// IndexMS is how long the last rebuild of the assistant's index took.
+	IndexMS float64 `json:"index_ms,omitempty"`
 }
 
 // storeParam reads ?store=ID from the worker's URL (engine.js?store=demo); default "demo".
@@ -102,6 +108,10 @@ func (c *catalogSync) run() {
 	c.mu.Unlock()
 	c.db.Store(db)
 	c.set(func(s *catalogStatus) { s.Version, s.Seq = meta.Checkpoint.Version, meta.Checkpoint.Seq })
+	c.mu.Lock()
+	c.reindex(ctx)
+	c.mu.Unlock()
+	go c.refreshHourly(ctx)
 
 	// The same loop as aisleSync.watch: sync now (the stream may be quiet for a day), then on
 	// every event; reconnect with backoff when the server is out of reach (offline). A server
@@ -182,29 +192,41 @@ func (c *catalogSync) sync(ctx context.Context) error {
 		s.State, s.Error = "synced", ""
 		s.Version, s.Seq, s.Changes = res.Checkpoint.Version, res.Checkpoint.Seq, s.Changes+res.Changes
 	})
+	if err == nil {
+		c.reindex(ctx)
+	}
 	return err
 }
 
-// ground puts the local catalog's facts for the last user message first. It never fails the
-// chat: without a catalog, or on a lookup error, the messages go through unchanged.
-func (c *catalogSync) ground(ctx context.Context, msgs []bwire.Message) []bwire.Message {
+// reindex rebuilds the assistant's index from the applied checkpoint when it changed (or force
+// it). Callers hold c.mu. A failure keeps the index there was.
+func (c *catalogSync) reindex(ctx context.Context) {
 	db := c.db.Load()
 	if db == nil {
-		return msgs
+		return
 	}
-	in := make([]grounding.Message, len(msgs))
-	for i, m := range msgs {
-		in[i] = grounding.Message{Role: m.Role, Content: m.Content}
+	contents, err := db.Contents(ctx)
+	if err != nil || contents.Checkpoint.Seq == 0 {
+		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	out, err := grounding.Ground(ctx, db, in, grounding.Limits{})
-	if err != nil || len(out) == len(in) {
-		return msgs
+	if c.store.Load() != nil && contents.Checkpoint.Version == c.indexed {
+		return
 	}
-	res := make([]bwire.Message, len(out))
-	for i, m := range out {
-		res[i] = bwire.Message{Role: m.Role, Content: m.Content}
-	}
-	return res
+	start := time.Now()
+	c.store.Store(assistant.NewStore(contents, time.Now()))
+	c.indexed = contents.Checkpoint.Version
+	c.set(func(s *catalogStatus) { s.IndexMS = float64(time.Since(start).Microseconds()) / 1000 })
 }
+
+// refreshHourly rebuilds the index once an hour, so that promotions start and end on time.
+func (c *catalogSync) refreshHourly(ctx context.Context) {
+	for range time.Tick(time.Hour) {
+		c.mu.Lock()
+		c.indexed = -1
+		c.reindex(ctx)
+		c.mu.Unlock()
+	}
+}
+
+// assistantStore is the store the assistant answers from; nil while no checkpoint is applied.
+func (c *catalogSync) assistantStore() *assistant.Store { return c.store.Load() }

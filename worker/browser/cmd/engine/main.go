@@ -11,7 +11,8 @@
 //	                            worker's periodicsync request)
 //
 // It syncs the catalog of the store named in its URL (engine.js?store=ID, default "demo") into
-// IndexedDB and grounds every chat on it; its state is posted as {type:"catalog", ...} (see
+// IndexedDB and answers every chat as that store's assistant (package assistant; raw-mode
+// requests go to the model alone); its state is posted as {type:"catalog", ...} (see
 // catalogSync).
 package main
 
@@ -53,7 +54,7 @@ func main() {
 		Coalesce:   8 * time.Millisecond,
 	}
 	cat = startCatalog(storeParam(g))
-	srv.Ground = cat.ground
+	srv.Store = cat.assistantStore
 	onMessage := js.FuncOf(func(_ js.Value, args []js.Value) any {
 		handleMessage(srv, args[0])
 		return nil

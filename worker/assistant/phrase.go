@@ -1,0 +1,161 @@
+package assistant
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"aisle/worker/chat"
+	"aisle/worker/engine"
+)
+
+// Phraser has a language model phrase the assistant's answers from their facts.
+//
+// The model's words are held to the facts in two ways. While it generates, every figure it
+// begins (price, quantity, aisle, SKU, a number of a name or FAQ answer) must be one of the
+// answer's, and it cannot name another product of the store (a mask over the vocabulary, see
+// package constrain). When it is done, a text that lacks the key figure of its intent gets the
+// deterministic sentence added; an empty or failed generation is replaced by it.
+type Phraser struct {
+	E     *engine.Engine
+	Store *Store
+	// MaxTokens bounds an answer (default 96).
+	MaxTokens int
+	// Temperature and Seed sample the model's words (0: greedy).
+	Temperature float32
+	Seed        uint64
+	// Unconstrained turns the constraint off (to measure what it prevents); the key-figure
+	// check still runs.
+	Unconstrained bool
+}
+
+// NewPhraser returns a Phraser for model e and store s.
+func NewPhraser(e *engine.Engine, s *Store) *Phraser { return &Phraser{E: e, Store: s} }
+
+// Phrased is a model-phrased answer.
+type Phrased struct {
+	Text string
+	// How the text was made: "model" (the model's words, complete), "model+facts" (the model's
+	// words with the facts' sentence added because a key figure was missing), "facts" (the
+	// deterministic text) or "facts: REASON" (the model could not phrase this answer).
+	How string
+	// Generated is what the model wrote (before any sentence was added).
+	Generated string
+	// Result is the engine's account of the generation (zero when the model did not run).
+	Result engine.Result
+}
+
+// CanPhrase reports whether model e can phrase answers, and why not: it needs a chat template
+// (a model trained on plain text, such as stories260K, would only continue the prompt).
+func CanPhrase(e *engine.Engine) (bool, string) {
+	if t, _ := e.File.Metadata.String("tokenizer.chat_template"); strings.TrimSpace(t) == "" {
+		return false, "the model has no chat template"
+	}
+	return true, ""
+}
+
+// ErrNoRoom means the prompt does not fit the model's context even without earlier turns.
+var ErrNoRoom = errors.New("the prompt does not fit the model's context")
+
+// Phrase has the model write the answer to the last question of conv (whose deterministic
+// answer is a), streaming the words to emit (nil: not streamed), and records them in conv.
+// Errors are the engine's or emit's (a cancelled ctx); a prompt that cannot fit gives the
+// deterministic text, not an error.
+func (p *Phraser) Phrase(ctx context.Context, conv *Conversation, a Answer, emit func(text string) error) (Phrased, error) {
+	if emit == nil {
+		emit = func(string) error { return nil }
+	}
+	deterministic := func(how string) (Phrased, error) {
+		if err := emit(a.Text); err != nil {
+			return Phrased{}, err
+		}
+		return Phrased{Text: a.Text, How: how}, nil
+	}
+	maxNew := p.MaxTokens
+	if maxNew <= 0 {
+		maxNew = 96
+	}
+	msgs, maxNew, err := p.fit(conv.Messages(), maxNew)
+	if err != nil {
+		return deterministic("facts: " + err.Error())
+	}
+	req := engine.Request{Messages: msgs, MaxTokens: maxNew, Temperature: p.Temperature, Seed: p.Seed}
+	if !p.Unconstrained {
+		req.Filter = p.Store.Constraint(p.E.Tok, a)
+	}
+	streamed := false
+	res, err := p.E.Generate(ctx, req, func(d engine.Delta) error {
+		if d.Text == "" {
+			return nil
+		}
+		if !streamed {
+			d.Text = strings.TrimLeft(d.Text, " \n")
+			if d.Text == "" {
+				return nil
+			}
+		}
+		streamed = true
+		return emit(d.Text)
+	})
+	if err != nil {
+		return Phrased{}, err
+	}
+	gen := strings.TrimSpace(res.Text)
+	out := Phrased{Generated: gen, Text: gen, How: "model", Result: res}
+	switch {
+	case gen == "":
+		if err := emit(a.Text); err != nil {
+			return Phrased{}, err
+		}
+		out.Text, out.How = a.Text, "facts: the model wrote nothing"
+	case !statesKeys(gen, a.Key):
+		if err := emit(" " + a.Text); err != nil {
+			return Phrased{}, err
+		}
+		out.Text, out.How = gen+" "+a.Text, "model+facts"
+	}
+	conv.Reply(out.Text)
+	return out, nil
+}
+
+// minAnswerTokens is the least room an answer gets before the prompt is said not to fit.
+const minAnswerTokens = 32
+
+// fit drops the oldest turns (never the system prompt or the last question) until the prompt
+// and maxNew tokens fit the context; with no turn left to drop it shortens the answer's room
+// down to minAnswerTokens. It returns the messages and the room for the answer.
+func (p *Phraser) fit(msgs []chat.Message, maxNew int) ([]chat.Message, int, error) {
+	for {
+		toks, err := p.E.PromptTokens(engine.Request{Messages: msgs})
+		if err != nil {
+			return nil, 0, err
+		}
+		room := p.E.ContextLen() - len(toks)
+		if room >= maxNew {
+			return msgs, maxNew, nil
+		}
+		if len(msgs) <= 2 {
+			if room >= minAnswerTokens {
+				return msgs, room, nil
+			}
+			return nil, 0, ErrNoRoom
+		}
+		// drop the oldest user/assistant pair after the system prompt
+		drop := 2
+		if len(msgs) < 4 {
+			drop = 1
+		}
+		msgs = append(msgs[:1:1], msgs[1+drop:]...)
+	}
+}
+
+// statesKeys reports whether text states every key figure (ignoring case).
+func statesKeys(text string, keys []string) bool {
+	lower := strings.ToLower(text)
+	for _, k := range keys {
+		if !strings.Contains(lower, strings.ToLower(k)) {
+			return false
+		}
+	}
+	return true
+}
