@@ -19,6 +19,11 @@
 //     matvec.wgsl, batches matmul.wgsl (8 tokens per workgroup). Greedy decoding takes the
 //     argmax on the GPU and reads back one token id; Runner.Decode queues step k+1 before
 //     reading token k, so the GPU never waits for the host.
+//   - A per-token mask (the engine's TokenFilter, e.g. constrained decoding) is one bit per
+//     token, uploaded each step; argmax.wgsl skips the tokens it clears. The mask of step k+1
+//     depends on token k, so Runner.StartDecode with masks queues step k+1's forward pass first
+//     (its input token stays in GPU memory), then reads token k; the host computes and uploads
+//     mask k+1 while the GPU runs that forward pass, then queues step k+1's sampling.
 //   - Numerics: float32 everywhere. The CPU path (package model) quantizes activations to the
 //     weight's dot-product type as llama.cpp does (Q8_0, Q8_K, F16, BF16); the GPU multiplies
 //     float32 activations by the dequantized weights, which is more precise. For F32 weights both
@@ -40,10 +45,11 @@
 // "auto" uses a hardware adapter when the model fits it, and the CPU otherwise: with no adapter,
 // with a software adapter (Mesa lavapipe, Chromium's SwiftShader: far slower than the CPU path),
 // or when an allocation fails. "gpu" uses any adapter and fails when there is none. Decoding can
-// sample on the GPU through Runner.Greedy or the pipelined Runner.Decode, which read back one
-// token id per step instead of the logits: greedily, or at a temperature (Runner.SetSampling,
-// Gumbel-max sampling from softmax(logits/T)); top-k, top-p and min-p need the logits (Eval) and
-// the CPU sampler.
+// sample on the GPU through Runner.Greedy, the pipelined Runner.Decode, or Runner.StartDecode
+// (one token per Next call, optionally under a mask), which read back one token id per step
+// instead of the logits: greedily, or at a temperature (Runner.SetSampling, Gumbel-max sampling
+// from softmax(logits/T), over the allowed tokens only when masked); top-k, top-p and min-p need
+// the logits (Eval) and the CPU sampler.
 //
 // # In the browser
 //

@@ -268,7 +268,7 @@ func (d *Device) attentionKernel(fused bool) (*pipeline, error) {
 }
 
 func (d *Device) argmaxKernel() (*pipeline, error) {
-	return d.plainKernel("argmax.wgsl", []slot{{0, bindUniform}, {1, bindRead}, {2, bindReadWrite}, {3, bindReadWrite}, {4, bindUniform}})
+	return d.plainKernel("argmax.wgsl", []slot{{0, bindUniform}, {1, bindRead}, {2, bindReadWrite}, {3, bindReadWrite}, {4, bindUniform}, {5, bindRead}})
 }
 
 func (d *Device) copyKernel() (*pipeline, error) {

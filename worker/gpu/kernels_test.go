@@ -253,7 +253,9 @@ fn main(@builtin(local_invocation_index) l: u32) {
 
 // TestArgmaxSampling: with temperature 0 argmax.wgsl returns the first largest logit; with
 // temperature T its Gumbel-max samples follow softmax(logits / T) (2000 draws, each frequency
-// within 4.5 standard deviations), and greedy decoding is unaffected by the seed.
+// within 4.5 standard deviations), and greedy decoding is unaffected by the seed. With a mask,
+// only allowed tokens are drawn, greedily the largest of them, sampled as softmax over them; a
+// mask that allows nothing gives 0xffffffff.
 func TestArgmaxSampling(t *testing.T) {
 	h := newHarness(t)
 	logits := []float32{0, 1, 2, 0.5, -1, 2, 1.5}
@@ -266,40 +268,63 @@ func TestArgmaxSampling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	mask, err := h.r.arena.New("mask", 16, usageStorage)
+	if err != nil {
+		t.Fatal(err)
+	}
 	k, err := h.d.argmaxKernel()
 	if err != nil {
 		t.Fatal(err)
 	}
-	draw := func(temp float32, n int) []int {
-		h.r.argmaxParam = h.r.param(len(logits), temp)
-		bg, err := h.r.arena.bindGroup(k, h.r.argmaxParam, whole(lb), whole(res), whole(tok), whole(h.state))
+	draw := func(temp float32, allowed uint32, n int) []int {
+		var mb [4]byte
+		binary.LittleEndian.PutUint32(mb[:], allowed)
+		if err := h.d.Write(mask, 0, mb[:]); err != nil {
+			t.Fatal(err)
+		}
+		h.r.argmaxParam = h.r.param(len(logits), temp, allowed != 1<<len(logits)-1)
+		bg, err := h.r.arena.bindGroup(k, h.r.argmaxParam, whole(lb), whole(res), whole(tok), whole(h.state), whole(mask))
 		if err != nil {
 			t.Fatal(err)
 		}
 		ops := []op{{p1: k, pn: k, bg: bg, grid: func(int) (uint32, uint32) { return 1, 1 }}}
-		counts := make([]int, len(logits))
+		counts := make([]int, len(logits)+1) // the last: no token
 		for i := 0; i < n; i++ {
-			got := h.run(ops, 1, 0, res, 1)
-			counts[math.Float32bits(got[0])]++
+			got := math.Float32bits(h.run(ops, 1, 0, res, 1)[0])
+			counts[min(int(got), len(logits))]++
 		}
 		return counts
 	}
-	if c := draw(0, 20); c[2] != 20 {
+	const all = 1<<7 - 1
+	if c := draw(0, all, 20); c[2] != 20 {
 		t.Fatalf("greedy draws %v, want all 20 at index 2 (the first of the two largest)", c)
+	}
+	if c := draw(0, 1<<0|1<<3|1<<6, 5); c[6] != 5 {
+		t.Fatalf("greedy draws among 0, 3, 6: %v, want all at 6", c)
+	}
+	if c := draw(0, 0, 3); c[len(logits)] != 3 {
+		t.Fatalf("greedy draws with nothing allowed: %v, want no token", c)
 	}
 	const n = 2000
 	temp := float32(0.8)
-	counts := draw(temp, n)
-	var z float64
-	for _, l := range logits {
-		z += math.Exp(float64(l / temp))
-	}
-	for i, l := range logits {
-		p := math.Exp(float64(l/temp)) / z
-		sd := math.Sqrt(p * (1 - p) / n)
-		if f := float64(counts[i]) / n; math.Abs(f-p) > 4.5*sd {
-			t.Errorf("logit %d: sampled %.3f of the time, softmax gives %.3f (sd %.3f)", i, f, p, sd)
+	for _, allowed := range []uint32{all, 1<<1 | 1<<2 | 1<<4 | 1<<6} {
+		counts := draw(temp, allowed, n)
+		var z float64
+		for i, l := range logits {
+			if allowed>>i&1 == 1 {
+				z += math.Exp(float64(l / temp))
+			}
 		}
+		for i, l := range logits {
+			p := 0.0
+			if allowed>>i&1 == 1 {
+				p = math.Exp(float64(l/temp)) / z
+			}
+			sd := math.Sqrt(p * (1 - p) / n)
+			if f := float64(counts[i]) / n; math.Abs(f-p) > 4.5*sd {
+				t.Errorf("mask %07b, logit %d: sampled %.3f of the time, softmax gives %.3f (sd %.3f)", allowed, i, f, p, sd)
+			}
+		}
+		t.Logf("mask %07b: counts %v", allowed, counts)
 	}
-	t.Logf("counts %v", counts)
 }

@@ -27,7 +27,22 @@ func engineBackend(e *engine.Engine, ctxLen int, requested bool) (engine.Runner,
 		return nil, fmt.Sprintf("the model does not fit %s: %v", d.Adapter, err), nil
 	}
 	r.ownDev = true
-	return r, fmt.Sprintf("%s, %.1f MiB of weights in GPU memory, %d MiB binding limit", d.Adapter, float64(r.WeightBytes())/(1<<20), d.MaxBinding>>20), nil
+	return engineRunner{r}, fmt.Sprintf("%s, %.1f MiB of weights in GPU memory, %d MiB binding limit", d.Adapter, float64(r.WeightBytes())/(1<<20), d.MaxBinding>>20), nil
 }
 
-var _ engine.Runner = (*Runner)(nil)
+// engineRunner is a Runner as the engine sees it: a Runner that samples on the device.
+type engineRunner struct{ *Runner }
+
+// StartDecode is Runner.StartDecode returning the engine's interface.
+func (r engineRunner) StartDecode(tokens []int, n int, masked bool) (engine.TokenStream, error) {
+	d, err := r.Runner.StartDecode(tokens, n, masked)
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+var (
+	_ engine.Runner        = (*Runner)(nil)
+	_ engine.DeviceSampler = engineRunner{}
+)

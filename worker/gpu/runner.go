@@ -40,7 +40,10 @@ type Runner struct {
 	argmax   op
 
 	weightBytes int64
-	argmaxParam bufRange // the argmax kernel's parameters (temperature)
+	argmaxParam bufRange // the argmax kernel's parameters (temperature, masked)
+	mask        *Buffer  // allowed tokens of a masked decode step, one bit each
+	maskBytes   []byte   // the host copy of mask written each step
+	masked      bool     // the value of the argmax parameters' masked flag
 	seed        uint64   // sampling seed (SetSampling)
 	step        uint32   // steps encoded: varies the sampling noise
 	outMat      *gmat
@@ -391,8 +394,12 @@ func (r *Runner) build(w *model.Weights, opts RunnerOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	r.argmaxParam = r.param(c.Vocab, float32(0))
-	bg, err := r.arena.bindGroup(am, r.argmaxParam, whole(r.logits), whole(r.res), whole(r.tok), whole(r.state))
+	r.argmaxParam = r.param(c.Vocab, float32(0), false)
+	r.maskBytes = make([]byte, 4*((c.Vocab+31)/32))
+	if r.mask, err = a.New("mask", uint64(len(r.maskBytes)), usageStorage); err != nil {
+		return err
+	}
+	bg, err := r.arena.bindGroup(am, r.argmaxParam, whole(r.logits), whole(r.res), whole(r.tok), whole(r.state), whole(r.mask))
 	if err != nil {
 		return err
 	}
@@ -626,6 +633,9 @@ func (r *Runner) Greedy(tokens []int) (int, error) {
 	if err := r.check(tokens); err != nil {
 		return 0, err
 	}
+	if err := r.setMasked(false); err != nil {
+		return 0, err
+	}
 	for start := 0; start < len(tokens); start += MaxBatch {
 		batch := tokens[start:min(start+MaxBatch, len(tokens))]
 		n := len(batch)
@@ -658,11 +668,12 @@ func (r *Runner) Greedy(tokens []int) (int, error) {
 	panic("unreachable")
 }
 
-// Decode appends tokens, then generates up to n tokens greedily, sampling on the GPU, and calls
-// emit with each in order; emit returns false to stop. Step k+1 is submitted before step k's
-// token is read back (the next step takes its input token from GPU memory), so the GPU does not
-// wait for the host between tokens. On return Pos() counts the prompt and every emitted token
-// but the last (as after Greedy calls: the last token is not yet evaluated).
+// Decode appends tokens, then generates up to n tokens, sampling on the GPU (greedily unless
+// SetSampling says otherwise), and calls emit with each in order; emit returns false to stop. It
+// is StartDecode without a mask: step k+1 is submitted before step k's token is read back (the
+// next step takes its input token from GPU memory), so the GPU does not wait for the host between
+// tokens. On return Pos() counts the prompt and every emitted token but the last (as after Greedy
+// calls: the last token is not yet evaluated).
 func (r *Runner) Decode(tokens []int, n int, emit func(token int) bool) error {
 	if err := r.check(tokens); err != nil {
 		return err
@@ -670,77 +681,234 @@ func (r *Runner) Decode(tokens []int, n int, emit func(token int) bool) error {
 	if n <= 0 {
 		return nil
 	}
+	d, err := r.StartDecode(tokens, n, false)
+	if err != nil {
+		return err
+	}
+	defer d.Stop()
+	for range n {
+		tok, err := d.Next(nil)
+		if err != nil {
+			return err
+		}
+		if !emit(tok) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// Decoding is a generation in progress on the GPU (StartDecode): each Next returns one token,
+// chosen on the GPU, of which only the id is read back.
+type Decoding struct {
+	r       *Runner
+	n       int        // tokens to generate at most
+	k       int        // tokens returned so far
+	masked  bool       // Next takes masks
+	idx     submission // unmasked: the submission whose copy holds token k
+	stopped bool
+}
+
+// StartDecode appends tokens and prepares to generate up to n tokens, one per Next call, chosen
+// on the GPU as SetSampling says.
+//
+// Without masked, step k+1 (forward pass, sampling, copy of the token) is submitted before token
+// k is read back, so the GPU never waits for the host (Decode). With masked, each Next takes the
+// mask of the tokens allowed next, which may depend on the token before: Next uploads it and
+// submits step k's sampling, then submits step k+1's forward pass (whose input token, written by
+// the sampling, stays in GPU memory) before reading token k back, so the GPU runs that forward
+// pass while the host waits for the token and computes the next mask. A mask that allows no
+// token is an error.
+//
+// Stop ends the generation; Pos() then counts the prompt and every token returned but the last.
+// Nothing else may use the Runner until Stop.
+func (r *Runner) StartDecode(tokens []int, n int, masked bool) (*Decoding, error) {
+	if err := r.check(tokens); err != nil {
+		return nil, err
+	}
+	if n <= 0 {
+		return nil, fmt.Errorf("gpu: a decode of %d tokens", n)
+	}
 	if r.pos+len(tokens)+n-1 > r.ctxLen {
-		return fmt.Errorf("%w: %d positions used + %d + %d > context length %d", model.ErrContextFull, r.pos, len(tokens), n-1, r.ctxLen)
+		return nil, fmt.Errorf("%w: %d positions used + %d + %d > context length %d", model.ErrContextFull, r.pos, len(tokens), n-1, r.ctxLen)
 	}
 	if r.stage2[0] == nil {
 		for i := range r.stage2 {
 			b, err := r.arena.New("decode staging", 16, usageRead)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			r.stage2[i] = b
 		}
 	}
+	if err := r.setMasked(masked); err != nil {
+		return nil, err
+	}
 	// the prompt: all batches but the last as in Eval
 	for len(tokens) > MaxBatch {
 		if err := r.writeTokens(tokens[:MaxBatch]); err != nil {
-			return err
+			return nil, err
 		}
 		enc, err := r.encode(MaxBatch)
 		if err == nil {
 			err = r.submit(enc)
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		r.pos += MaxBatch
 		tokens = tokens[MaxBatch:]
 	}
 	if err := r.writeTokens(tokens); err != nil {
-		return err
+		return nil, err
 	}
-	// step k evaluates the batch (k = 0) or the token of step k-1, and its argmax lands in stage2[k%2]
-	step := func(k, batch int) (submission, error) {
-		enc, err := r.encode(batch, r.outLast, []op{r.argmax})
-		if err != nil {
+	d := &Decoding{r: r, n: n, masked: masked}
+	var err error
+	if masked {
+		// the last batch's forward pass; its sampling waits for the first mask
+		_, err = r.queue(len(tokens), false, nil)
+	} else {
+		d.idx, err = r.queue(len(tokens), true, r.stage2[0])
+	}
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// Next returns the next token, chosen among those allowed (a mask as for a TokenFilter: bit i of
+// allowed[i/32] allows token i) when the decode is masked; allowed is ignored otherwise.
+func (d *Decoding) Next(allowed []uint32) (int, error) {
+	r, k := d.r, d.k
+	if d.stopped || k >= d.n {
+		return 0, fmt.Errorf("gpu: Next after %d of %d tokens", k, d.n)
+	}
+	idx := d.idx
+	if d.masked {
+		if err := r.writeMask(allowed); err != nil {
 			return 0, err
 		}
-		defer enc.Release()
-		if err := enc.CopyBufferToBuffer(r.res.b, 0, r.stage2[k%2].b, 0, 4); err != nil {
+		var err error
+		if idx, err = r.queueSample(r.stage2[k%2]); err != nil {
+			return 0, err
+		}
+		if k+1 < d.n {
+			if _, err := r.queue(1, false, nil); err != nil {
+				return 0, err
+			}
+		}
+	} else if k+1 < d.n {
+		var err error
+		if d.idx, err = r.queue(1, true, r.stage2[(k+1)%2]); err != nil {
+			return 0, err
+		}
+	}
+	raw, err := r.d.mapReadAfter(r.stage2[k%2], 4, idx)
+	if err != nil {
+		return 0, err
+	}
+	tok := int(binary.LittleEndian.Uint32(raw))
+	if tok < 0 || tok >= r.c.Vocab {
+		return 0, fmt.Errorf("gpu: sampling returned token %d: the mask allows no token", tok)
+	}
+	d.k++
+	return tok, nil
+}
+
+// Stop ends the decode: the step submitted for the token after the last one returned is
+// forgotten (its position will be written again).
+func (d *Decoding) Stop() {
+	if d.stopped {
+		return
+	}
+	d.stopped = true
+	if d.k > 0 && d.k < d.n {
+		d.r.pos--
+	}
+}
+
+// queue submits the forward pass of a batch of n tokens (in the token buffer, or left there by
+// the last sampling) and its classifier, followed, with sample, by the sampling and a copy of the
+// token into stage. The position advances by n.
+func (r *Runner) queue(n int, sample bool, stage *Buffer) (submission, error) {
+	extra := [][]op{r.outLast}
+	if sample {
+		extra = append(extra, []op{r.argmax})
+	}
+	enc, err := r.encode(n, extra...)
+	if err != nil {
+		return 0, err
+	}
+	r.pos += n
+	return r.finish(enc, stage)
+}
+
+// queueSample submits the sampling of the logits of the last forward pass and a copy of the
+// token into stage.
+func (r *Runner) queueSample(stage *Buffer) (submission, error) {
+	enc, err := r.d.dev.CreateCommandEncoder(nil)
+	if err != nil {
+		return 0, fmt.Errorf("gpu: command encoder: %w", err)
+	}
+	pass := enc.BeginComputePass(nil)
+	pass.SetPipeline(r.argmax.p1.cp)
+	pass.SetBindGroup(0, r.argmax.bg, nil)
+	pass.DispatchWorkgroups(1, 1, 1)
+	if err := endPass(pass); err != nil {
+		enc.Release()
+		return 0, fmt.Errorf("gpu: compute pass: %w", err)
+	}
+	return r.finish(enc, stage)
+}
+
+// finish adds a copy of the sampled token into stage (when not nil) to enc and submits it.
+func (r *Runner) finish(enc *wgpu.CommandEncoder, stage *Buffer) (submission, error) {
+	defer enc.Release()
+	if stage != nil {
+		if err := enc.CopyBufferToBuffer(r.res.b, 0, stage.b, 0, 4); err != nil {
 			return 0, fmt.Errorf("gpu: copy token: %w", err)
 		}
-		cmd, err := enc.Finish(nil)
-		if err != nil {
-			return 0, fmt.Errorf("gpu: finish commands: %w", err)
-		}
-		idx := r.d.submitCmd(cmd)
-		cmd.Release()
-		r.pos += batch
-		return idx, nil
 	}
-	idx, err := step(0, len(tokens))
+	cmd, err := enc.Finish(nil)
 	if err != nil {
+		return 0, fmt.Errorf("gpu: finish commands: %w", err)
+	}
+	idx := r.d.submitCmd(cmd)
+	cmd.Release()
+	return idx, nil
+}
+
+// setMasked sets whether sampling honours the mask buffer.
+func (r *Runner) setMasked(on bool) error {
+	if on == r.masked {
+		return nil
+	}
+	var b [4]byte
+	if on {
+		b[0] = 1
+	}
+	if err := r.d.Write(r.argmaxParam.b, r.argmaxParam.off+8, b[:]); err != nil {
 		return err
 	}
-	for k := 0; k < n; k++ {
-		next := idx
-		if k+1 < n {
-			if next, err = step(k+1, 1); err != nil {
-				return err
-			}
-		}
-		raw, err := r.d.mapReadAfter(r.stage2[k%2], 4, idx)
-		if err != nil {
-			return err
-		}
-		idx = next
-		if !emit(int(binary.LittleEndian.Uint32(raw))) {
-			if k+1 < n {
-				r.pos-- // the step already submitted for a token nobody wants
-			}
-			return nil
-		}
-	}
+	r.masked = on
 	return nil
+}
+
+// writeMask uploads the allowed tokens of the next sampling (nil: all); bits past allowed are
+// zero. The bytes go through r.maskBytes, written in place each step, so no allocation happens
+// between the copy and the upload (in the browser the upload reads Go memory through a view that
+// an allocation growing the heap would detach).
+func (r *Runner) writeMask(allowed []uint32) error {
+	b := r.maskBytes
+	for i := 0; 4*i < len(b); i++ {
+		w := ^uint32(0)
+		if allowed != nil {
+			w = 0
+			if i < len(allowed) {
+				w = allowed[i]
+			}
+		}
+		binary.LittleEndian.PutUint32(b[4*i:], w)
+	}
+	return r.d.Write(r.mask, 0, b)
 }

@@ -1,0 +1,135 @@
+//go:build cgo && !js
+
+package gpu
+
+import (
+	"encoding/binary"
+	"testing"
+
+	"aisle/worker/constrain"
+	"aisle/worker/gguf"
+	"aisle/worker/quant"
+	"aisle/worker/tokenizer"
+)
+
+// BenchmarkMaskedDecode: ns per generated token of greedy decoding on the GPU, without a mask
+// (Decode's pipeline), with a mask per step pipelined as StartDecode does it (step k+1's forward
+// pass queued before token k is read), and with the same mask one step at a time (the forward
+// pass queued only once the token is read and the next mask computed), for an all-allowing mask
+// and for a constrain.State computed on the host from each token. Model: the tiny random F32
+// llama (32000-token vocabulary) of the tests, and stories260K.
+//
+//	go test -run '^$' -bench MaskedDecode ./worker/gpu
+func BenchmarkMaskedDecode(b *testing.B) {
+	d := mustDevice(b)
+	for _, c := range []struct{ name, path, vocab string }{
+		{"tiny-f32", writeRandomModel(b, "llama", "tiny", quant.F32, "ggml-vocab-llama-spm.gguf"), "../testdata/vocab/ggml-vocab-llama-spm.gguf"},
+		{"stories260K", stories, stories},
+	} {
+		m := loadModel(b, c.path)
+		vf, err := gguf.Open(c.vocab)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tok, err := tokenizer.FromGGUF(vf.Metadata)
+		vf.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		v := constrain.Prepare(tok)
+		r, err := NewRunner(d, m, 512, RunnerOptions{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		const n = 64
+		prompt := []int{1, 450, 17, 3002, 99}
+		if m.Vocab < 32000 {
+			prompt = []int{1, 45, 17, 302, 99}
+		}
+		allOnes := make([]uint32, (m.Vocab+31)/32)
+		for i := range allOnes {
+			allOnes[i] = ^uint32(0)
+		}
+		rules := constrain.Rules{Figures: []string{"6.95", "14", "2A"}, Forbidden: [][]string{{"the"}, {"free", "shipping"}}}
+		// mask returns the mask of the next step: all ones, or the constraint's after accepting prev
+		type masker func(prev int) []uint32
+		ones := func() masker { return func(int) []uint32 { return allOnes } }
+		constrained := func() masker {
+			s := constrain.NewState(v, rules)
+			buf := make([]uint32, len(allOnes))
+			return func(prev int) []uint32 {
+				if prev >= 0 {
+					s.Accept(prev)
+				}
+				s.Mask(buf)
+				return buf
+			}
+		}
+		pipelined := func(b *testing.B, mk func() masker) {
+			for range b.N {
+				r.Truncate(0)
+				var mask masker
+				if mk != nil {
+					mask = mk()
+				}
+				dec, err := r.StartDecode(prompt, n, mask != nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				prev := -1
+				for range n {
+					var allowed []uint32
+					if mask != nil {
+						allowed = mask(prev)
+					}
+					if prev, err = dec.Next(allowed); err != nil {
+						b.Fatal(err)
+					}
+				}
+				dec.Stop()
+			}
+		}
+		serial := func(b *testing.B, mk func() masker) {
+			if err := r.setMasked(true); err != nil {
+				b.Fatal(err)
+			}
+			for range b.N {
+				r.Truncate(0)
+				mask := mk()
+				if err := r.writeTokens(prompt); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := r.queue(len(prompt), false, nil); err != nil {
+					b.Fatal(err)
+				}
+				prev := -1
+				for k := range n {
+					if k > 0 {
+						if _, err := r.queue(1, false, nil); err != nil { // the forward pass of the token read
+							b.Fatal(err)
+						}
+					}
+					if err := r.writeMask(mask(prev)); err != nil {
+						b.Fatal(err)
+					}
+					idx, err := r.queueSample(r.stage2[0])
+					if err != nil {
+						b.Fatal(err)
+					}
+					raw, err := r.d.mapReadAfter(r.stage2[0], 4, idx)
+					if err != nil {
+						b.Fatal(err)
+					}
+					prev = int(binary.LittleEndian.Uint32(raw))
+				}
+			}
+		}
+		per := func(b *testing.B) { b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N*n), "µs/token") }
+		b.Run(c.name+"/no-mask", func(b *testing.B) { pipelined(b, nil); per(b) })
+		b.Run(c.name+"/all-ones/pipelined", func(b *testing.B) { pipelined(b, ones); per(b) })
+		b.Run(c.name+"/all-ones/one-step-at-a-time", func(b *testing.B) { serial(b, ones); per(b) })
+		b.Run(c.name+"/constrain/pipelined", func(b *testing.B) { pipelined(b, constrained); per(b) })
+		b.Run(c.name+"/constrain/one-step-at-a-time", func(b *testing.B) { serial(b, constrained); per(b) })
+		r.Close()
+	}
+}
