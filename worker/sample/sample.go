@@ -86,20 +86,33 @@ func Greedy(logits []float32) int {
 // are not allowed. The cost is proportional to the number of words of allowed plus the number of
 // tokens masked.
 func Mask(logits []float32, allowed []uint32) {
-	negInf := float32(math.Inf(-1))
 	for w := 0; 32*w < len(logits); w++ {
-		var x uint32 = ^uint32(0) // the tokens to mask
+		x := ^uint32(0) // the tokens to mask
 		if w < len(allowed) {
 			x = ^allowed[w]
 		}
-		if n := len(logits) - 32*w; n < 32 {
-			x &= 1<<n - 1
-		}
-		for ; x != 0; x &= x - 1 {
-			logits[32*w+bits.TrailingZeros32(x)] = negInf
+		base := 32 * w
+		switch {
+		case x == 0:
+		case x == ^uint32(0) && base+32 <= len(logits):
+			copy(logits[base:base+32], negInfs[:])
+		default:
+			if n := len(logits) - base; n < 32 {
+				x &= 1<<n - 1
+			}
+			for ; x != 0; x &= x - 1 {
+				logits[base+bits.TrailingZeros32(x)] = negInfs[0]
+			}
 		}
 	}
 }
+
+var negInfs = func() (v [32]float32) {
+	for i := range v {
+		v[i] = float32(math.Inf(-1))
+	}
+	return v
+}()
 
 // Sample picks the next token from logits (which it may modify).
 func (s *Sampler) Sample(logits []float32) int {

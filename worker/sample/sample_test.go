@@ -148,3 +148,26 @@ func TestMask(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkMask: masking the logits of a 151936-token vocabulary when the mask allows nearly
+// every token (text between figures) and when it allows a handful (inside a figure).
+func BenchmarkMask(b *testing.B) {
+	const n = 151936
+	logits := make([]float32, n)
+	for _, c := range []struct {
+		name  string
+		allow func(i int) bool
+	}{{"most-allowed", func(i int) bool { return i%1000 != 0 }}, {"few-allowed", func(i int) bool { return i%10000 == 0 }}} {
+		allowed := make([]uint32, (n+31)/32)
+		for i := range n {
+			if c.allow(i) {
+				allowed[i/32] |= 1 << (i % 32)
+			}
+		}
+		b.Run(c.name, func(b *testing.B) {
+			for range b.N {
+				Mask(logits, allowed)
+			}
+		})
+	}
+}
