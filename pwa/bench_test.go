@@ -92,7 +92,7 @@ func benchChat(b *testing.B, backend string, tokens int) {
 	// the service worker and the page in between.
 	st := eval[map[string]float64](b, ctx, 60*time.Second, fmt.Sprintf(`fetch('/v1/chat/completions', {method: 'POST',
 		headers: {'Content-Type': 'application/json'},
-		body: JSON.stringify({model: %q, messages: [{role: 'user', content: %q}], max_tokens: %d, temperature: 0})})
+		body: JSON.stringify({model: %q, messages: [{role: 'user', content: %q}], max_tokens: %d, temperature: 0, aisle: {mode: 'raw'}})})
 		.then(async (r) => { const j = await r.json(); const t = {};
 			for (const m of r.headers.get('Server-Timing').split(',')) { const [k, d] = m.trim().split(';dur='); t[k] = Number(d); }
 			t.tokens = j.usage.completion_tokens; return t; })`, id, benchPrompt, tokens))

@@ -177,7 +177,7 @@ func TestBrowserOfflineChat(t *testing.T) {
 		// Fresh page state: a reload would also restart the worker, so ask through fetch.
 		reply := eval[string](t, ctx, 30*time.Second, fmt.Sprintf(`fetch('/v1/chat/completions', {method: 'POST',
 			headers: {'Content-Type': 'application/json'},
-			body: JSON.stringify({model: %q, messages: [{role: 'user', content: %q}], max_tokens: %d, temperature: 0})})
+			body: JSON.stringify({model: %q, messages: [{role: 'user', content: %q}], max_tokens: %d, temperature: 0, aisle: {mode: 'raw'}})})
 			.then((r) => r.json()).then((j) => j.choices ? j.choices[0].message.content : JSON.stringify(j))`, modelID, prompt, maxTokens))
 		if reply != want {
 			t.Errorf("after the restart:\n%q\nwant:\n%q", reply, want)
@@ -205,6 +205,10 @@ func TestBrowserOfflineChat(t *testing.T) {
 		}
 		if res["object"] != "chat.completion" || res["finish"] == nil || res["usageTotal"] == nil || res["chunks"].(float64) < 2 {
 			t.Errorf("malformed results: %v", res)
+		}
+		if res["helloIntent"] != "greeting" || res["helloStreamIntent"] != "greeting" || res["hello"] == "" || res["hello"] != res["helloStream"] {
+			t.Errorf("the store assistant through a plain client: %q (%v), streamed %q (%v)", res["hello"], res["helloIntent"],
+				res["helloStream"], res["helloStreamIntent"])
 		}
 		if res["badStatus"] != float64(400) {
 			t.Errorf("malformed request through the client: status %v, want 400", res["badStatus"])

@@ -325,10 +325,11 @@ func pageState(ctx context.Context) string {
 	return s
 }
 
-// waitReady waits until the app can chat; owner also waits for the model to be loaded.
+// waitReady waits until the app can chat with its model (quick answers come earlier); owner
+// also waits for the model to be loaded.
 func waitReady(t testing.TB, ctx context.Context, owner bool) {
 	t.Helper()
-	cond := `document.body.dataset.state === 'ready'`
+	cond := `document.body.dataset.state === 'ready' && ui.ready`
 	if owner {
 		cond += ` && window.aisleMetrics.loaded > 0`
 	}
@@ -340,6 +341,16 @@ type chatResult struct {
 	TTFT  float64 `json:"ttft"`
 	Total float64 `json:"total"`
 	Text  string  `json:"text"`
+	// Answer is the store assistant's structured answer (the first chunk's "aisle" object).
+	Answer *struct {
+		Intent string `json:"intent"`
+		Facts  []struct {
+			Type  string   `json:"type"`
+			SKU   string   `json:"sku"`
+			Price *float64 `json:"price"`
+			Aisle string   `json:"aisle"`
+		} `json:"facts"`
+	} `json:"answer"`
 	Usage struct {
 		PromptTokens     int `json:"prompt_tokens"`
 		CompletionTokens int `json:"completion_tokens"`
@@ -349,8 +360,22 @@ type chatResult struct {
 // chatUI asks through the chat form, greedily, and returns the answer.
 func chatUI(t testing.TB, ctx context.Context, prompt string, maxTokens int) chatResult {
 	t.Helper()
+	return chatUIMode(t, ctx, "raw", prompt, maxTokens)
+}
+
+// askUI asks the store assistant through the page as a customer does (the page's own mode).
+func askUI(t testing.TB, ctx context.Context, question string) chatResult {
+	t.Helper()
+	return chatUIMode(t, ctx, "", question, 256)
+}
+
+// chatUIMode types prompt into the page and waits for the whole answer; mode "raw" has the
+// model continue the chat alone (engine tests), "" lets the page choose (the store assistant).
+func chatUIMode(t testing.TB, ctx context.Context, mode, prompt string, maxTokens int) chatResult {
+	t.Helper()
 	js := fmt.Sprintf(`new Promise((resolve, reject) => {
 		const $ = (s) => document.querySelector(s);
+		ui.mode = %q;
 		const before = window.aisleMetrics.lastChat;
 		$('#temperature').value = '0';
 		$('#max-tokens').value = '%d';
@@ -365,7 +390,7 @@ func chatUI(t testing.TB, ctx context.Context, prompt string, maxTokens int) cha
 			setTimeout(tick, 10);
 		};
 		tick();
-	})`, maxTokens, prompt)
+	})`, mode, maxTokens, prompt)
 	s := eval[string](t, ctx, 70*time.Second, js)
 	var r chatResult
 	if err := json.Unmarshal([]byte(s), &r); err != nil {

@@ -24,6 +24,7 @@ func TestBrowserStopRegenerate(t *testing.T) {
 		const $ = (s) => document.querySelector(s);
 		$('#temperature').value = '0';
 		$('#max-tokens').value = '400';
+		ui.mode = 'raw';
 		$('#prompt').value = 'Once upon a time';
 		$('#composer').requestSubmit();
 		const t0 = Date.now();

@@ -86,6 +86,7 @@ func TestBrowserUpdateWaitsForChat(t *testing.T) {
 		};
 		document.querySelector('#temperature').value = '0';
 		document.querySelector('#max-tokens').value = '200';
+		ui.mode = 'raw';
 		document.querySelector('#prompt').value = 'Once upon a time';
 		document.querySelector('#composer').requestSubmit();
 		document.querySelector('#update-now').click();

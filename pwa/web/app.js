@@ -3,7 +3,8 @@
 'use strict';
 const $ = (s) => document.querySelector(s);
 const metrics = (window.aisleMetrics = { start: performance.now() });
-const ui = { model: localStorage.getItem('aisle.model') || '', messages: [], abort: null, worker: null, owner: false, ready: false, loaded: false };
+const ui = { model: localStorage.getItem('aisle.model') || '', messages: [], abort: null, worker: null, owner: false, ready: false, loaded: false,
+  quick: localStorage.getItem('aisle.quick') === '1', mode: '' };
 
 function setEngine(text) { $('#engine').textContent = text; }
 function setState(s) { document.body.dataset.state = s; }
@@ -53,6 +54,7 @@ async function boot() {
   if (navigator.locks) navigator.locks.request('aisle-engine', () => new Promise(() => startWorker()));
   else startWorker(); // no Web Locks: every tab runs its own model
   registerPeriodicSync(reg);
+  enable(); // quick answers work before any model is downloaded
   await pickModel();
   await download();
 }
@@ -257,9 +259,18 @@ async function* sse(resp) {
 }
 
 // ---- chat
+// The store assistant answers from the catalog from the first second: quick answers (the
+// catalog's facts in plain sentences) until the model is ready or when the user prefers them,
+// then in the model's words held to the same facts. ui.mode, when set ('raw'), overrides this
+// (engine tests and benchmarks).
+function answerMode() {
+  if (ui.mode) return ui.mode;
+  return ui.quick || !ui.ready ? 'quick' : 'assistant';
+}
+
 function enable() {
   const busy = !!ui.abort;
-  const can = ui.ready;
+  const can = ui.ready || (!!navigator.serviceWorker.controller && answerMode() === 'quick');
   $('#prompt').disabled = !can;
   $('#send').disabled = !can || busy;
   $('#stop').disabled = !busy;
@@ -287,23 +298,25 @@ async function ask() {
   ui.abort = new AbortController();
   enable();
   const t0 = performance.now();
-  let text = '', usage = null, first = 0;
+  let text = '', usage = null, first = 0, answer = null;
   try {
     const r = await fetch('/v1/chat/completions', {
       method: 'POST', headers: { 'Content-Type': 'application/json' }, signal: ui.abort.signal,
-      body: JSON.stringify({ model: ui.model, messages: ui.messages, stream: true, stream_options: { include_usage: true },
-        temperature: Number($('#temperature').value), max_tokens: Number($('#max-tokens').value) || 256 }),
+      body: JSON.stringify({ model: ui.model || 'quick', messages: ui.messages, stream: true, stream_options: { include_usage: true },
+        temperature: Number($('#temperature').value), max_tokens: Number($('#max-tokens').value) || 256,
+        aisle: { mode: answerMode() } }),
     });
     for await (const data of sse(r)) {
       if (data === '[DONE]') break;
       const c = JSON.parse(data);
       if (c.error) throw Object.assign(new Error(c.error.message), { code: c.error.code || '' });
       if (c.usage) usage = c.usage;
+      if (c.choices && c.choices[0] && c.choices[0].delta.aisle) answer = c.choices[0].delta.aisle;
       const piece = c.choices && c.choices[0] && c.choices[0].delta.content;
       if (piece) { if (!first) first = performance.now(); text += piece; out.textContent = text; }
     }
     ui.messages.push({ role: 'assistant', content: text });
-    metrics.lastChat = { ttft: first ? first - t0 : null, total: performance.now() - t0, usage, text };
+    metrics.lastChat = { ttft: first ? first - t0 : null, total: performance.now() - t0, usage, text, answer };
     if (usage) { const m = document.createElement('span'); m.className = 'meta'; m.textContent = usage.completion_tokens + ' tokens'; out.append(m); }
   } catch (e) {
     if (e.name === 'AbortError') { if (text) ui.messages.push({ role: 'assistant', content: text }); }
@@ -353,6 +366,10 @@ $('#backend').addEventListener('change', (e) => {
   if (ui.owner && ui.worker && !ui.abort) restartWorker(); // run the model on the chosen hardware
 });
 $('#temperature').addEventListener('input', (e) => { $('#temperature-out').value = e.target.value; });
+$('#quick').checked = ui.quick;
+$('#quick').addEventListener('change', (e) => {
+  ui.quick = e.target.checked; localStorage.setItem('aisle.quick', ui.quick ? '1' : '0'); enable();
+});
 $('#clear').addEventListener('click', async () => {
   if (!confirm('Delete the downloaded model from this device? You will need a network to download it again.')) return;
   await fetch('/aisle/clear', { method: 'POST' });

@@ -236,3 +236,22 @@ func FuzzAsk(f *testing.F) {
 		}
 	})
 }
+
+func TestStatesKeys(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		keys []string
+		want bool
+	}{
+		{"It costs €6.95.", []string{"6.95"}, true},
+		{"It costs 6,95 €.", []string{"6.95"}, true},
+		{"Ibuprofen 400 mg is on the shelf.", []string{"4"}, false},
+		{"We have 4 left.", []string{"4"}, true},
+		{"Sorry, it is Out of Stock.", []string{"out of stock"}, true},
+		{"It is in aisle 2A.", []string{"2A", "6.95"}, false},
+	} {
+		if got := statesKeys(tc.text, tc.keys); got != tc.want {
+			t.Errorf("statesKeys(%q, %q) = %v, want %v", tc.text, tc.keys, got, tc.want)
+		}
+	}
+}

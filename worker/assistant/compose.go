@@ -281,13 +281,17 @@ func (w *writer) several(a Answer) {
 		switch a.aspects[0] {
 		case IntentPrice:
 			d = price(it)
+			w.priceKey(it)
 		case IntentLocation:
 			d = aislePhrase(it.Aisle)
 			if d == "" {
 				d = "no aisle on file"
+			} else {
+				w.key(it.Aisle)
 			}
 		default:
 			d = stockClause(it) + ", " + price(it)
+			w.stockKey(it)
 		}
 		parts = append(parts, it.Name+" ("+d+")")
 	}
@@ -542,6 +546,7 @@ func (w *writer) staff(a Answer) {
 		if n := joinNotes(st.Notes, st.StockNotes); n == "" {
 			w.say(fmt.Sprintf("There are no notes on %s.", it.Name))
 		} else {
+			w.key(n)
 			w.say(fmt.Sprintf("Notes on %s: %s", it.Name, n))
 		}
 	}

@@ -149,11 +149,24 @@ func (p *Phraser) fit(msgs []chat.Message, maxNew int) ([]chat.Message, int, err
 	}
 }
 
-// statesKeys reports whether text states every key figure (ignoring case).
+// statesKeys reports whether text states every key: a figure as a whole figure word ("4" is not
+// stated by "400 mg"), any other key ("out of stock", a supplier) as words of the text; case is
+// ignored.
 func statesKeys(text string, keys []string) bool {
 	lower := strings.ToLower(text)
+	figs := map[string]bool{}
+	for _, f := range figures(text) {
+		figs[strings.ToLower(f)] = true
+	}
 	for _, k := range keys {
-		if !strings.Contains(lower, strings.ToLower(k)) {
+		k = strings.ToLower(k)
+		if len(figures(k)) == 1 && figures(k)[0] == k {
+			if !figs[k] && !figs[strings.Replace(k, ".", ",", 1)] {
+				return false
+			}
+			continue
+		}
+		if !strings.Contains(lower, k) {
 			return false
 		}
 	}

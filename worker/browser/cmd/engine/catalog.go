@@ -42,7 +42,8 @@ type catalogSync struct {
 	// store is the assistant's index of the applied checkpoint (nil until one is applied);
 	// questions read it without waiting for a sync or a reindex.
 	store   atomic.Pointer[assistant.Store]
-	indexed int64 // the checkpoint version store was built from; guarded by mu
+	indexed int64         // the checkpoint version store was built from; guarded by mu
+	opened  chan struct{} // closed once the stored checkpoint is indexed (or there is none)
 
 	smu    gosync.Mutex
 	status catalogStatus
@@ -71,7 +72,7 @@ func storeParam(g js.Value) string {
 // startCatalog opens the replica and starts the sync loop; it returns at once.
 func startCatalog(storeID string) *catalogSync {
 	origin := js.Global().Get("location").Get("origin").String()
-	c := &catalogSync{storeID: storeID, cl: &client.Client{BaseURL: origin}, wake: make(chan struct{}, 1)}
+	c := &catalogSync{storeID: storeID, cl: &client.Client{BaseURL: origin}, wake: make(chan struct{}, 1), opened: make(chan struct{})}
 	c.set(func(s *catalogStatus) { s.State = "opening" })
 	go c.run()
 	return c
@@ -93,6 +94,13 @@ func (c *catalogSync) set(f func(*catalogStatus)) {
 
 func (c *catalogSync) run() {
 	ctx := context.Background()
+	defer func() {
+		select {
+		case <-c.opened:
+		default:
+			close(c.opened) // a failed open: questions do not wait for an index
+		}
+	}()
 	db, err := idb.Open(ctx, "aisle-catalog-"+c.storeID)
 	if err != nil {
 		c.set(func(s *catalogStatus) { s.State, s.Error = "error", err.Error() })
@@ -111,6 +119,7 @@ func (c *catalogSync) run() {
 	c.mu.Lock()
 	c.reindex(ctx)
 	c.mu.Unlock()
+	close(c.opened)
 	go c.refreshHourly(ctx)
 
 	// The same loop as aisleSync.watch: sync now (the stream may be quiet for a day), then on
@@ -228,5 +237,16 @@ func (c *catalogSync) refreshHourly(ctx context.Context) {
 	}
 }
 
+// indexWait bounds how long a question waits for the stored catalog to be indexed at start.
+const indexWait = 15 * time.Second
+
 // assistantStore is the store the assistant answers from; nil while no checkpoint is applied.
-func (c *catalogSync) assistantStore() *assistant.Store { return c.store.Load() }
+// At start it waits (up to indexWait) for the stored checkpoint to be indexed, so that the first
+// question after a reload is answered from the catalog rather than told there is none.
+func (c *catalogSync) assistantStore() *assistant.Store {
+	select {
+	case <-c.opened:
+	case <-time.After(indexWait):
+	}
+	return c.store.Load()
+}
