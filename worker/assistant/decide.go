@@ -1102,12 +1102,22 @@ func (s *Store) best(items []*Item, q query, rel map[*Item]float32, minPrice, ma
 		}
 		cs = append(cs, scoredItem{it, rel[it]})
 	}
+	// the most relevant first; among the nearly as relevant, what is on the shelf (and with
+	// "cheap", the cheapest)
+	var top float32
+	for _, c := range cs {
+		top = max(top, c.score)
+	}
+	near := func(c scoredItem) bool { return c.score >= 0.85*top }
 	sort.SliceStable(cs, func(i, j int) bool {
 		a, b := cs[i], cs[j]
+		if near(a) != near(b) {
+			return near(a)
+		}
 		if (a.it.Quantity > 0) != (b.it.Quantity > 0) {
 			return a.it.Quantity > 0
 		}
-		if cheap && a.score > 0 && b.score > 0 && effectivePrice(a.it) != effectivePrice(b.it) {
+		if cheap && near(a) && effectivePrice(a.it) != effectivePrice(b.it) {
 			return effectivePrice(a.it) < effectivePrice(b.it)
 		}
 		if a.score != b.score {
@@ -1264,15 +1274,11 @@ func (s *Store) relevant(q query) []scoredItem {
 	for _, it := range s.Items {
 		var sc float32
 		for _, u := range units {
-		share:
+			var w float32
 			for _, c := range u.concepts {
-				for _, ic := range it.concepts {
-					if c == ic {
-						sc += u.weight
-						break share
-					}
-				}
+				w = max(w, it.concepts[c])
 			}
+			sc += u.weight * w
 		}
 		if sc > 0 {
 			con[it] = sc

@@ -45,11 +45,11 @@ type Item struct {
 
 	vec       embed.Vector
 	nameWords []lang.Word
-	nameStem  []string // stems of the name's words
-	allStem   []string // name, brand and category stems (what lexical search sees)
-	size      Size     // parsed from the name; zero when none
-	concepts  []uint16 // the concepts of its name and category
-	family    string   // name stems without size words: items of one family differ only in size
+	nameStem  []string           // stems of the name's words
+	allStem   []string           // name, brand and category stems (what lexical search sees)
+	size      Size               // parsed from the name; zero when none
+	concepts  map[uint16]float32 // its concepts: 1 for those of its category and head noun, 0.5 for the other words'
+	family    string             // name stems without size words: items of one family differ only in size
 }
 
 // StaffInfo is what only staff devices know about an item.
@@ -141,7 +141,7 @@ func NewStore(d Data, now time.Time) *Store {
 		}
 		it.allStem = append(append(append([]string(nil), it.nameStem...), lang.Stems(p.Brand)...), lang.Stems(p.Category)...)
 		it.size = parseSize(name)
-		it.concepts = dedupe(append(conceptsOfWords(name), conceptsOf(p.Category)...))
+		it.concepts = itemConcepts(name, p.Category)
 		it.family = familyKey(p, name)
 		s.Items = append(s.Items, it)
 	}
@@ -290,14 +290,33 @@ func conceptsOfWords(ws []lang.Word) []uint16 {
 	return out
 }
 
-func dedupe(xs []uint16) []uint16 {
-	seen := map[uint16]bool{}
-	out := xs[:0]
-	for _, x := range xs {
-		if !seen[x] {
-			seen[x] = true
-			out = append(out, x)
+// itemConcepts weighs a product's concepts: those of its category and of its head noun (the
+// last word of its name before a size or comma: "Oval Wire Nails 40 mm" -> "nails") are what it
+// is, 1; those of other words (the "wire") only describe it, 0.5.
+func itemConcepts(name []lang.Word, category string) map[uint16]float32 {
+	out := map[uint16]float32{}
+	for _, c := range conceptsOfWords(name) {
+		out[c] = 0.5
+	}
+	head := -1
+	for i, w := range name {
+		if w.Num {
+			break
 		}
+		head = i
+	}
+	if head >= 0 {
+		for _, c := range lang.Concepts(name[head].Stem) {
+			out[c] = 1
+		}
+		if head > 0 {
+			for _, c := range lang.Concepts(name[head-1].Stem + " " + name[head].Stem) {
+				out[c] = 1
+			}
+		}
+	}
+	for _, c := range conceptsOf(category) {
+		out[c] = 1
 	}
 	return out
 }
