@@ -48,7 +48,7 @@ type Item struct {
 	nameStem  []string           // stems of the name's words
 	allStem   []string           // name, brand and category stems (what lexical search sees)
 	size      Size               // parsed from the name; zero when none
-	concepts  map[uint16]float32 // its concepts: 1 for those of its category and head noun, 0.5 for the other words'
+	concepts  map[uint16]float32 // its concepts: 1 for those of its category and head noun, 0.5 for the other words
 	family    string             // name stems without size words: items of one family differ only in size
 }
 
