@@ -57,18 +57,21 @@
 //
 // # Measured
 //
-// On the 2-core project machine (shared, load average 4-7 while measuring, so ranges), with 40
-// figures and 200 forbidden phrases along a store answer of 117-153 tokens (BenchmarkMask, mean
-// per step of Mask and Accept; TestMaskCostPerState logs the worst step):
+// On the 2-core project machine (shared: load average 1.5-3 while measuring), with 40 figures and
+// 200 forbidden phrases along a store answer of 117-153 tokens (BenchmarkMask: mean cost of one
+// step, Mask then Accept; TestMaskCostPerState -v logs the worst step, caches cold after Accept;
+// BenchmarkPrepare, BenchmarkNewState):
 //
-//	vocabulary                 tokens   mean per step   worst step   Prepare     NewState
-//	llama-spm (SentencePiece)  32000     3-5 µs          ~30 µs       17 ms       0.3-0.6 ms
-//	starcoder (BPE, clean-up)  49152     5-8 µs          ~50 µs       12-28 ms    0.6 ms
-//	llama-bpe (BPE, clean-up)  128256    14-20 µs        ~90 µs       ~100 ms     0.6-1.0 ms
-//	qwen2 (BPE)                151936    14-20 µs        ~160 µs      ~100 ms     0.7-1.6 ms
+//	vocabulary                 tokens   mean step   worst step   Prepare   NewState
+//	llama-spm (SentencePiece)  32000     2.4 µs        -          4.6 ms      -
+//	starcoder (BPE, clean-up)  49152     4.8 µs      39 µs        7.5 ms    0.25 ms
+//	llama-bpe (BPE, clean-up)  128256   10.6 µs      45 µs         22 ms    0.41 ms
+//	qwen2 (BPE)                151936   11.5 µs      62 µs         30 ms    0.33 ms
 //
-// Prepare also builds, once per process, a table of which classes of character each incomplete
-// UTF-8 prefix can become (about 2 ms). Inside a real generation (the engine's
-// BenchmarkConstrainedDecode, SmolLM2-135M-shaped Q8_0 model, starcoder vocabulary, CPU backend)
-// Mask and Accept take about 30 µs per token against a 10-13 ms decode step: 0.3% of the step.
+// Under heavier load (4-10) the same figures were 2-3 times higher. The first Prepare in a
+// process also builds the table of the character classes each incomplete UTF-8 prefix can become
+// (about 1.5 ms). Inside a real generation (the engine's BenchmarkConstrainedDecode: a
+// SmolLM2-135M-shaped Q8_0 model on the CPU backend, 64 greedy tokens) Mask and Accept took 41
+// µs per token with the starcoder vocabulary and 39 µs with llama-bpe, caches as the forward pass
+// leaves them, against decode steps of 9.6 and 11.6 ms: 0.43% and 0.34% of a step.
 package constrain

@@ -206,7 +206,6 @@ func (r *ref) extensions(raw string) []string {
 	if n, _ := utf8Prefix([]byte(raw)); n < len(raw) {
 		p := raw[n:]
 		var out []string
-		var firsts [3]bool
 		var buf [utf8.UTFMax]byte
 		try := func(c rune) {
 			k := utf8.EncodeRune(buf[:], c)
@@ -217,37 +216,7 @@ func (r *ref) extensions(raw string) []string {
 		for _, c := range chars {
 			try(c)
 		}
-		// the first character starting with p: p, then the lowest continuation bytes
-		low := []byte(p)
-		for len(low) < utf8Len(p[0]) {
-			lo, _ := secondRange(p[0])
-			if len(low) > 1 {
-				lo = 0x80
-			}
-			low = append(low, lo)
-		}
-		first, _ := utf8.DecodeRune(low)
-		for c := first; c <= unicode.MaxRune && !(firsts[0] && firsts[1] && firsts[2]); c++ {
-			if c >= 0xD800 && c <= 0xDFFF {
-				continue
-			}
-			k := utf8.EncodeRune(buf[:], c)
-			if k <= len(p) || string(buf[:len(p)]) != p {
-				break
-			}
-			cls := 2
-			switch runeClass(c) {
-			case clsLetter:
-				cls = 0
-			case clsDigit:
-				cls = 1
-			}
-			if !firsts[cls] {
-				firsts[cls] = true
-				out = append(out, string(buf[len(p):k]))
-			}
-		}
-		return out
+		return append(out, firstOfEachClass(p)...)
 	}
 	out := []string{" ", "a", "Z", ".", ","}
 	for d := '0'; d <= '9'; d++ {
@@ -256,6 +225,51 @@ func (r *ref) extensions(raw string) []string {
 	for _, c := range chars {
 		out = append(out, string(c))
 	}
+	return out
+}
+
+var firstCache sync.Map // incomplete prefix -> []string
+
+// firstOfEachClass returns the completions of incomplete prefix p to the first letter, the first
+// digit and the first boundary character it can become (scanning code points; cached).
+func firstOfEachClass(p string) []string {
+	if v, ok := firstCache.Load(p); ok {
+		return v.([]string)
+	}
+	var out []string
+	var found [3]bool
+	var buf [utf8.UTFMax]byte
+	// the first character starting with p: p, then the lowest continuation bytes
+	low := []byte(p)
+	for len(low) < utf8Len(p[0]) {
+		lo, _ := secondRange(p[0])
+		if len(low) > 1 {
+			lo = 0x80
+		}
+		low = append(low, lo)
+	}
+	first, _ := utf8.DecodeRune(low)
+	for c := first; c <= unicode.MaxRune && !(found[0] && found[1] && found[2]); c++ {
+		if c >= 0xD800 && c <= 0xDFFF {
+			continue
+		}
+		k := utf8.EncodeRune(buf[:], c)
+		if k <= len(p) || string(buf[:len(p)]) != p {
+			break
+		}
+		cls := 2
+		switch runeClass(c) {
+		case clsLetter:
+			cls = 0
+		case clsDigit:
+			cls = 1
+		}
+		if !found[cls] {
+			found[cls] = true
+			out = append(out, string(buf[len(p):k]))
+		}
+	}
+	firstCache.Store(p, out)
 	return out
 }
 
@@ -548,5 +562,128 @@ func TestMaskFallback(t *testing.T) {
 	}
 	if s.Complete() {
 		t.Fatal("Complete after a forbidden token")
+	}
+}
+
+// trickyPieces are texts that real vocabularies hold rarely or never but that the mask must get
+// right: figures split at every place, separators and spaces before and after digits, spaces the
+// clean-up removes, characters split across tokens, digits of other scripts, case variants.
+var trickyPieces = []string{
+	"x 5", "5 .5", "a.5", "6.9", " .", " ,", "ab ", "5 ", " 5", "5-", "-5", "2A", "a2", ".5.", "..5", "5..", "6.95",
+	"PH-", "-01", "01", "0101", ":00", "8:", "19:00", "00-", " .95", "6 ", "95 ", "€", "€6", "\xe2\x82", "\xac6",
+	"é5", "5é", "free", " free", "free ", " shipping", "shipping.", "free shipping", ", free", "Lily", "lily ",
+	"5 .", "a .5", "x86-64", "-64 ", "٣", "٣.", "\u212a", "ph", "Ph-01", "1.", ",5", "5,", "1,2", ". 5", "a -5",
+	"6.95.", "6.95 EUR", " 14", "14,", "2a ", " 2", "A", "a", " a", "the", " the", "the ", "s", "s ", "'s",
+	"e\u0301", "\u0301", "5\u0301", "\xcc", "\x81", "😀", "\xf0\x9f", "\x98\x80", " \xf0\x9f\x98", "梀", "\xe6",
+	"8:00-19:00", "-19", ":0", "0-1", "9:", "  ", "   ", "\n", "5\n", "\n5", "1.5", ".", ",", "-", ":", "/",
+}
+
+// syntheticTokenizers builds a byte-level BPE tokenizer (with the space clean-up) and a
+// SentencePiece one (with byte tokens), each holding every byte and the tricky pieces.
+func syntheticTokenizers(t *testing.T) []*tokenizer.Tokenizer {
+	t.Helper()
+	var bpe tokenizer.Vocab
+	bpe.Model, bpe.Merges = "gpt2", []string{}
+	enc := func(s string) string {
+		var b strings.Builder
+		for i := 0; i < len(s); i++ {
+			c := s[i]
+			if (c >= 0x21 && c <= 0x7E) || (c >= 0xA1 && c <= 0xAC) || c >= 0xAE {
+				b.WriteRune(rune(c))
+				continue
+			}
+			n := 0 // the byte's code point is 256 + its rank among the unprintable bytes
+			for x := 0; x < int(c); x++ {
+				if !((x >= 0x21 && x <= 0x7E) || (x >= 0xA1 && x <= 0xAC) || x >= 0xAE) {
+					n++
+				}
+			}
+			b.WriteRune(rune(256 + n))
+		}
+		return b.String()
+	}
+	seen := map[string]bool{}
+	for b := range 256 {
+		bpe.Tokens = append(bpe.Tokens, enc(string([]byte{byte(b)})))
+		seen[string([]byte{byte(b)})] = true
+	}
+	for _, p := range trickyPieces {
+		if !seen[p] {
+			seen[p] = true
+			bpe.Tokens = append(bpe.Tokens, enc(p))
+		}
+	}
+	bpe.Types = make([]tokenizer.TokenType, len(bpe.Tokens)+1)
+	for i := range bpe.Types {
+		bpe.Types[i] = tokenizer.TypeNormal
+	}
+	bpe.Tokens = append(bpe.Tokens, "<|endoftext|>")
+	bpe.Types[len(bpe.Tokens)-1] = tokenizer.TypeControl
+	bpe.Special.EOS = tokenizer.Int(len(bpe.Tokens) - 1)
+	bpe.Special.BOS = bpe.Special.EOS
+
+	spm := tokenizer.Vocab{Model: "llama", Tokens: []string{"<unk>", "<s>", "</s>"},
+		Types: []tokenizer.TokenType{tokenizer.TypeUnknown, tokenizer.TypeControl, tokenizer.TypeControl}}
+	for b := range 256 {
+		spm.Tokens = append(spm.Tokens, fmt.Sprintf("<0x%02X>", b))
+		spm.Types = append(spm.Types, tokenizer.TypeByte)
+	}
+	seen = map[string]bool{}
+	for _, p := range trickyPieces {
+		if p = strings.ReplaceAll(p, " ", "▁"); !seen[p] && utf8.ValidString(p) {
+			seen[p] = true
+			spm.Tokens = append(spm.Tokens, p)
+			spm.Types = append(spm.Types, tokenizer.TypeNormal)
+		}
+	}
+	var out []*tokenizer.Tokenizer
+	for _, v := range []*tokenizer.Vocab{&bpe, &spm} {
+		tok, err := tokenizer.New(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, tok)
+	}
+	return out
+}
+
+// TestMaskSynthetic: on small vocabularies made of the tricky pieces, long random walks under
+// random rules, every mask bit equal to the reference's.
+func TestMaskSynthetic(t *testing.T) {
+	walks, steps := 400, 30
+	if testing.Short() {
+		walks = 60
+	}
+	for ti, tok := range syntheticTokenizers(t) {
+		v := Prepare(tok)
+		if v.clean != (ti == 0) {
+			t.Fatalf("tokenizer %d: clean-up detected %v", ti, v.clean)
+		}
+		n := tok.VocabSize()
+		rng := rand.New(rand.NewPCG(uint64(ti), 3))
+		allowed := make([]uint32, (n+31)/32)
+		for w := range walks {
+			rules := randomRules(rng)
+			s := NewState(v, rules)
+			rf := &ref{tok: tok, c: compile(rules), clean: v.clean}
+			wk := &walker{rng: rng, tok: tok, targets: targets(rules)}
+			var ids []int
+			for step := range steps {
+				s.Mask(allowed)
+				want := rf.expected(ids, n)
+				for id := range n {
+					if got := allowed[id/32]>>(id%32)&1 == 1; got != want[id] {
+						t.Fatalf("tokenizer %d walk %d step %d, rules %+v, after %q (%v): token %d %q: mask %v, reference %v",
+							ti, w, step, rules, tok.Decode(ids), ids, id, tok.Piece(id), got, want[id])
+					}
+				}
+				next := wk.pick(allowed, n)
+				if tok.IsEOG(next) {
+					break
+				}
+				ids = append(ids, next)
+				s.Accept(next)
+			}
+		}
 	}
 }

@@ -367,15 +367,8 @@ func (s *State) Accept(tok int) {
 	}
 }
 
-// allows reports whether token id may come next.
+// allows reports whether token id (not kNever, not kEOG) may come next.
 func (s *State) allows(id int) bool {
-	switch s.v.kind[id] {
-	case kNever:
-		return false
-	case kEOG:
-		c := s.cur
-		return s.m.end(&c)
-	}
 	c := s.cur
 	return s.m.feed(&c, s.v.tokText(id)) && s.m.viable(&c)
 }

@@ -84,9 +84,6 @@ type Vocab struct {
 
 const noReset = 0xFFFF
 
-// Size is the number of tokens of the vocabulary.
-func (v *Vocab) Size() int { return v.n }
-
 // tokText is the text of token id.
 func (v *Vocab) tokText(id int) []byte { return v.text[v.off[id]:v.off[id+1]] }
 

@@ -81,15 +81,22 @@ func TestConstrainedStories(t *testing.T) {
 }
 
 // BenchmarkConstrainedDecode measures what the constraint costs per generated token on the CPU
-// backend with a SmolLM2-135M-shaped model (Q8_0, the 49152-token starcoder vocabulary, as `make
-// bench-cpu`): greedy decoding of 64 tokens without a filter and with a constrain.State of 40
-// figures and 200 forbidden phrases. Metrics: decode µs/token without and with the constraint,
-// the time spent in Mask and Accept per token (measured inside the run, caches as the forward
-// pass leaves them), and that time as a share of a decode step.
+// backend with a SmolLM2-135M-shaped model (Q8_0, as `make bench-cpu`), with its own 49152-token
+// starcoder vocabulary and with the 128256-token llama-bpe one: greedy decoding of 64 tokens
+// without a filter and with a constrain.State of 40 figures and 200 forbidden phrases. Metrics:
+// decode µs/token without and with the constraint, the time spent in Mask and Accept per token
+// (measured inside the run, with the caches as the forward pass leaves them), and that time as a
+// share of a decode step without the constraint.
 //
 //	go test -run '^$' -bench ConstrainedDecode -benchtime 3x ./worker/engine
 func BenchmarkConstrainedDecode(b *testing.B) {
-	vf, err := gguf.Open("../testdata/vocab/ggml-vocab-starcoder.gguf")
+	for _, vocab := range []string{"starcoder", "llama-bpe"} {
+		b.Run(vocab, func(b *testing.B) { benchConstrained(b, "../testdata/vocab/ggml-vocab-"+vocab+".gguf") })
+	}
+}
+
+func benchConstrained(b *testing.B, vocab string) {
+	vf, err := gguf.Open(vocab)
 	if err != nil {
 		b.Fatal(err)
 	}
