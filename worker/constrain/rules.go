@@ -6,25 +6,16 @@ import (
 	"unicode/utf8"
 )
 
-// foldsFromWide reports whether some non-ASCII rune has ASCII r in its case-folding orbit (the
-// Kelvin sign and K, the long s and S).
-func foldsFromWide(r rune) bool {
-	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-		if f >= utf8.RuneSelf {
-			return true
-		}
-	}
-	return false
-}
-
 // Rules say what a generated text may state. The zero value allows any text that has no figure
 // word at all.
 type Rules struct {
 	// Figures are the figure words the text may contain. A figure word is a maximal run of
 	// letters and digits joined by single inner separators among ".,:/-" (a separator is inner
 	// only when a letter or digit follows it) that contains at least one digit: "6.95", "14",
-	// "2A", "PH-0101", "8:00-19:00", "1.5". Matching ignores case. A run of letters without a
-	// digit is not a figure and is free. "€6.95." holds the figure "6.95" (the final period is
+	// "2A", "PH-0101", "8:00-19:00", "1.5". Matching ignores case (Unicode simple case folding,
+	// so ASCII case in particular). Letters and digits are those of any script (a digit is a
+	// decimal digit, unicode.IsDigit; combining marks count as letters). A run of letters without
+	// a digit is not a figure and is free. "€6.95." holds the figure "6.95" (the final period is
 	// not inner). Every figure word of the text must be exactly one of Figures. An entry that is
 	// not itself one figure word contributes the figure words it holds ("6.95 EUR" allows
 	// "6.95").
@@ -290,6 +281,17 @@ func buildTrie(in []string) trie {
 		}
 	}
 	return t
+}
+
+// foldsFromWide reports whether some non-ASCII rune has ASCII r in its case-folding orbit (the
+// Kelvin sign and K, the long s and S).
+func foldsFromWide(r rune) bool {
+	for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+		if f >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return false
 }
 
 // step follows the edge labelled b from node n; -1 (no string continues so) stays -1.
