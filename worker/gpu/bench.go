@@ -169,6 +169,9 @@ func (r *Runner) Profile(reps int) (map[string]time.Duration, error) {
 	if r.pos >= r.ctxLen || r.pos == 0 {
 		return nil, fmt.Errorf("gpu: profile needs 0 < position < context")
 	}
+	if err := r.setMasked(false); err != nil { // time argmax as plain decoding runs it
+		return nil, err
+	}
 	groups := map[string][]op{}
 	all := append(append(append([]op(nil), r.layerOps...), r.outLast...), r.argmax)
 	for _, o := range all {
