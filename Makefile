@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO    ?= go
 BIN   := .build/bin
 
-.PHONY: help run app test test-deps vet bench-cpu bench-browser bench-gpu slm
+.PHONY: help run app test test-deps vet bench-cpu bench-browser bench-gpu slm eval
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-14s %s\n", $$1, $$2}'
@@ -29,6 +29,11 @@ test: test-deps vet ## install test dependencies, then run every test
 
 slm: ## build the engine CLI into .build/bin/slm
 	$(GO) build -o $(BIN)/slm ./worker/cmd/slm
+
+EVAL_SETS ?= eval eval-independent
+eval: slm ## score the store assistant on its evaluation sets (MODEL=file.gguf phrases with a model; SLM_ARGS=--no-constraint)
+	@for d in $(EVAL_SETS); do echo "## worker/assistant/testdata/$$d"; \
+	  $(GO) run ./worker/assistant/eval/cmd/aisle-eval -slm $(BIN)/slm $(if $(MODEL),-m $(MODEL)) -slm-args "$(SLM_ARGS)" -dir worker/assistant/testdata/$$d -failures 20 || exit $$?; done
 
 bench-cpu: test-deps slm ## slm bench beside llama.cpp on SmolLM2-135M-shaped Q8_0 and Q4_K models
 	$(GO) run ./worker/internal/cmd/cpubench --slm $(BIN)/slm --models .build/bench --rounds 3 --threads 2,1

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 
+	"aisle/worker/assistant/lang"
 	"aisle/worker/chat"
 	"aisle/worker/engine"
 )
@@ -15,7 +16,11 @@ import (
 // begins (price, quantity, aisle, SKU, a number of a name or FAQ answer) must be one of the
 // answer's, and it cannot name another product of the store (a mask over the vocabulary, see
 // package constrain). When it is done, a text that lacks the key figure of its intent gets the
-// deterministic sentence added; an empty or failed generation is replaced by it.
+// deterministic sentence added (so does an answer that something is not carried which does not
+// say no); an empty or failed generation is replaced by it. And the words are shown only while
+// they read as an answer (proseGate): the first that does not ends the generation and the
+// deterministic sentence is added, as it is to an answer cut at the token limit; a repetition
+// ends it too.
 type Phraser struct {
 	E     *engine.Engine
 	Store *Store
@@ -39,8 +44,13 @@ type Phrased struct {
 	// words with the facts' sentence added because a key figure was missing), "facts" (the
 	// deterministic text) or "facts: REASON" (the model could not phrase this answer).
 	How string
-	// Generated is what the model wrote (before any sentence was added).
+	// Generated is what the model wrote that was shown (before any sentence was added).
 	Generated string
+	// Stopped says why the model's words were cut short: "unreadable" (a word that does not read
+	// as an answer: another script, code, run-together words), "repeating" (the model began to
+	// repeat itself) or "cut" (the token limit; the last words are dropped, since a figure may
+	// be cut short); "" when the model ended its answer itself.
+	Stopped string
 	// Result is the engine's account of the generation (zero when the model did not run).
 	Result engine.Result
 }
@@ -83,32 +93,27 @@ func (p *Phraser) Phrase(ctx context.Context, conv *Conversation, a Answer, emit
 	if !p.Unconstrained {
 		req.Filter = p.Store.Constraint(p.E.Tok, a)
 	}
-	streamed := false
-	res, err := p.E.Generate(ctx, req, func(d engine.Delta) error {
-		if d.Text == "" {
-			return nil
-		}
-		if !streamed {
-			d.Text = strings.TrimLeft(d.Text, " \n")
-			if d.Text == "" {
-				return nil
-			}
-		}
-		streamed = true
-		return emit(d.Text)
-	})
-	if err != nil {
+	gate := newProseGate(p.Store, emit)
+	res, err := p.E.Generate(ctx, req, func(d engine.Delta) error { return gate.write(d.Text) })
+	if err == nil {
+		err = gate.flush(res.FinishReason != "length")
+	}
+	if err != nil && !errors.Is(err, errStopped) {
 		return Phrased{}, err
 	}
-	gen := strings.TrimSpace(res.Text)
-	out := Phrased{Generated: gen, Text: gen, How: "model", Result: res}
+	gen := gate.text()
+	out := Phrased{Generated: gen, Text: gen, How: "model", Stopped: gate.stopped, Result: res}
 	switch {
-	case gen == "":
+	case strings.TrimSpace(gen) == "":
 		if err := emit(a.Text); err != nil {
 			return Phrased{}, err
 		}
 		out.Text, out.How = a.Text, "facts: the model wrote nothing"
-	case !statesKeys(gen, a.Key):
+		if gate.stopped == stopUnreadable {
+			out.How = "facts: the model's words did not read as an answer"
+		}
+	case !statesKeys(gen, a.Key) || gate.stopped == stopUnreadable || gate.stopped == stopCut ||
+		(a.Intent == IntentUnknownItem && !negates(gen)):
 		if err := emit(" " + a.Text); err != nil {
 			return Phrased{}, err
 		}
@@ -147,6 +152,20 @@ func (p *Phraser) fit(msgs []chat.Message, maxNew int) ([]chat.Message, int, err
 		}
 		msgs = append(msgs[:1:1], msgs[1+drop:]...)
 	}
+}
+
+// negates reports whether text says no in some way (an answer that the store does not carry
+// something must).
+func negates(text string) bool {
+	for _, w := range lang.Words(text) {
+		switch w.Norm { // Norm drops apostrophes: "don't" is "dont"
+		case "no", "not", "nor", "none", "never", "nothing", "sorry", "afraid", "unfortunately",
+			"dont", "doesnt", "cant", "cannot", "wont", "isnt", "arent", "havent", "didnt",
+			"nicht", "kein", "keine", "keinen", "leider", "nein", "non", "pas":
+			return true
+		}
+	}
+	return false
 }
 
 // statesKeys reports whether text states every key: a figure as a whole figure word ("4" is not

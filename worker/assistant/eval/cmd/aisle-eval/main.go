@@ -1,10 +1,10 @@
 // Command aisle-eval scores `slm ask` on an evaluation directory and prints the Markdown report
 // (per intent, per store, per tag, and the failures).
 //
-//	go run ./worker/assistant/eval/cmd/aisle-eval -slm .build/bin/slm [-m MODEL.gguf] [-dir DIR]
+//	go run ./worker/assistant/eval/cmd/aisle-eval -slm .build/bin/slm [-m MODEL.gguf] [-slm-args ARGS] [-dir DIR]
 //	go run ./worker/assistant/eval/cmd/aisle-eval -outputs OUTDIR [-dir DIR]
 //
-// With -slm it runs `SLM ask -catalog STORE.json [-m MODEL] [--staff] -questions FILE --json`
+// With -slm it runs `SLM ask -catalog STORE.json [-m MODEL] [--staff] -questions FILE --json [ARGS]`
 // per store and device (the questions file holds only q and conversation); -save OUTDIR keeps
 // the outputs as OUTDIR/<store-id>.outputs.jsonl (in question order), which -outputs scores
 // again without running anything. The status is 1 on an error and 2 when any answer has a wrong
@@ -28,6 +28,7 @@ import (
 func main() {
 	slm := flag.String("slm", "", "the slm command (a path, or a command with arguments such as \"go run ./worker/cmd/slm\")")
 	model := flag.String("m", "", "model file passed to slm ask -m (none: slm's own default)")
+	slmArgs := flag.String("slm-args", "", "more arguments for slm ask, space-separated (such as \"--no-constraint\")")
 	dir := flag.String("dir", "worker/assistant/testdata/eval", "evaluation directory: <store-id>.json and <store-id>.questions.jsonl")
 	only := flag.String("store", "", "score only these stores (comma-separated store IDs)")
 	outputs := flag.String("outputs", "", "score saved outputs from this directory (<store-id>.outputs.jsonl) instead of running slm")
@@ -41,7 +42,7 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	rep, err := run(ctx, *slm, *model, *dir, *only, *outputs, *save)
+	rep, err := run(ctx, *slm, *model, strings.Fields(*slmArgs), *dir, *only, *outputs, *save)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "aisle-eval:", err)
 		os.Exit(1)
@@ -62,7 +63,7 @@ func main() {
 	}
 }
 
-func run(ctx context.Context, slm, model, dir, only, outputs, save string) (eval.Report, error) {
+func run(ctx context.Context, slm, model string, slmArgs []string, dir, only, outputs, save string) (eval.Report, error) {
 	sets, err := eval.LoadDir(dir)
 	if err != nil {
 		return eval.Report{}, err
@@ -94,7 +95,7 @@ func run(ctx context.Context, slm, model, dir, only, outputs, save string) (eval
 				return eval.Report{}, fmt.Errorf("%s: %w", s.Name, err)
 			}
 		} else {
-			outs, err = eval.Ask(s, eval.SLM(ctx, slm, model))
+			outs, err = eval.Ask(s, eval.SLM(ctx, slm, model, slmArgs...))
 			if err != nil {
 				return eval.Report{}, err
 			}
