@@ -494,9 +494,12 @@ func (w *writer) comparison(a Answer) {
 func (w *writer) unknown(a Answer) {
 	m := a.mention
 	if m != safeMention(m) || m == "" {
-		m = "that" // a mention with a figure in it is not repeated: the figure is not a fact
+		// a mention with a figure in it is not repeated (the figure is not a fact), nor one
+		// that is not the name of a thing
+		w.say(w.choose("Sorry, I couldn't find that in our range.", "I'm afraid I can't find anything like that in our range."))
+	} else {
+		w.say(fmt.Sprintf(w.choose("Sorry, we don't carry %s.", "Sorry, %s isn't something we sell here.", "I'm afraid we don't stock %s."), m))
 	}
-	w.say(fmt.Sprintf(w.choose("Sorry, we don't carry %s.", "Sorry, %s isn't something we sell here.", "I'm afraid we don't stock %s."), m))
 	if c := a.category; c != nil {
 		if len(c.Aisles) > 0 {
 			w.say(fmt.Sprintf(w.choose("The closest we have is our %s range in %s.", "You might find something similar in %s, in %s."),

@@ -310,7 +310,7 @@ func (s *Store) decide(st *state, p parsed) Answer {
 
 	// a question on a store policy ("do you do delivery? the big bags are heavy", "can i get a
 	// refund") with no product named
-	if faq != nil && fm.policy && (faqLex >= 0.3 || faqScore >= strongFAQ) && len(coded) == 0 && (len(items) == 0 || ambiguous) &&
+	if faq != nil && fm.policy && (faqLex >= 0.3 || faqScore >= strongFAQ || fm.lexAll >= 0.4) && len(coded) == 0 && (len(items) == 0 || ambiguous) &&
 		(len(aspects) == 0 || faqLex >= 0.6) {
 		return s.faqAnswer(faq)
 	}
@@ -324,8 +324,8 @@ func (s *Store) decide(st *state, p parsed) Answer {
 	cat, catNamed := s.namedCategory(q)
 
 	if p.has(cuePromotion) && len(coded) == 0 && (len(items) == 0 || ambiguous) {
-		if faq != nil && faqScore >= strongFAQ && !s.anyPromotion() {
-			return s.faqAnswer(faq)
+		if faq != nil && faqScore >= strongFAQ && !s.anyPromotion() && aboutOffers(faq) {
+			return s.faqAnswer(faq) // "student discount?"
 		}
 		return s.promotions(q, cat, catNamed)
 	}
@@ -389,7 +389,7 @@ func (s *Store) decide(st *state, p parsed) Answer {
 	if !s.productSeeking(p) && !s.looksRetail(q) {
 		return Answer{Intent: IntentOffTopic}
 	}
-	a := Answer{Intent: IntentUnknownItem, mention: s.mention(q)}
+	a := Answer{Intent: IntentUnknownItem, mention: s.thing(q)}
 	if c := s.nearestCategory(q); c != nil {
 		a.category = c
 		a.Facts = []Fact{categoryFact(c)}
@@ -608,6 +608,9 @@ func (s *Store) named(q query, coded []*Item) ([]*Item, bool) {
 			if a.coverage != b.coverage {
 				return a.coverage > b.coverage
 			}
+			if wa, wb := whatItIs(s.Items[a.item], q.p.content), whatItIs(s.Items[b.item], q.p.content); wa != wb {
+				return wa > wb // "tvs": the TVs before the TV remote
+			}
 			if a.name != b.name {
 				return a.name > b.name
 			}
@@ -707,7 +710,8 @@ func (s *Store) matchFAQ(q query) faqMatch {
 		}
 		imp := float32(1)
 		inPhrase := (i+1 < len(ws) && policyPhrases[w.Norm+" "+ws[i+1].Norm]) || (i > 0 && policyPhrases[ws[i-1].Norm+" "+w.Norm])
-		policy := inPhrase || policyWords[w.Norm]
+		// a policy word that names the store's products ("dog" in a pet shop) is not one alone
+		policy := inPhrase || policyWords[w.Norm] && !s.index.named(w.Stem)
 		switch c := q.p.cueAt[i]; {
 		case policy:
 		case c == cueHave || c == cueGeneric:
@@ -716,7 +720,7 @@ func (s *Store) matchFAQ(q query) faqMatch {
 			imp = 0.5 // read as asking ("how much", "where"), not as the topic
 		case len(lang.Concepts(w.Stem)) > 0:
 			imp = 1.5
-		case !known(w.Norm) && len(s.index.lookup(w.Stem, w.Norm)) == 0:
+		case !known(w.Norm) && len(s.index.lookup(w.Stem, w.Norm)) == 0 && !wordLike(w.Norm):
 			imp = 0 // a word of nothing ("brng"): no evidence either way
 		}
 		if imp == 0 {
@@ -768,6 +772,23 @@ func (s *Store) matchFAQ(q query) faqMatch {
 		}
 	}
 	return best
+}
+
+// aboutOffers reports whether an FAQ's question or tags speak of offers or discounts (so it
+// answers "any deals?"; the delivery FAQ that names dog food does not answer "offers on dog food").
+func aboutOffers(f *FAQEntry) bool {
+	for _, w := range cuePhrases[cuePromotion] {
+		if !strings.Contains(w, " ") && f.hasStem(lang.Stem(w)) {
+			return true
+		}
+	}
+	return false
+}
+
+// wordLike reports whether a word we do not know looks like a real word ("muzzles"): 5 letters
+// or more with a vowel, and so says the question is about something an FAQ may not hold.
+func wordLike(norm string) bool {
+	return len(norm) >= 5 && strings.ContainsAny(norm, "aeiouy") && !hasDigit(norm)
 }
 
 // wordMatch is how well a question word matches the FAQ's question and tags (q), and its answer
@@ -823,6 +844,8 @@ func (s *Store) namedCategory(q query) (*Category, bool) {
 	is := func(cs, w string) bool {
 		return cs == w || (len(cs) >= 4 && editDistance(cs, w, maxTypos(len(cs))) <= maxTypos(len(cs)))
 	}
+	var best, kind *Category
+	var bestShare float32
 	for _, c := range s.Categories {
 		var name []string
 		for _, st := range c.stems {
@@ -848,9 +871,14 @@ func (s *Store) namedCategory(q query) (*Category, bool) {
 			}
 		}
 		if inName == len(content) {
-			return c, true
+			// of the categories the words name, the one they name most of ("tv": TVs, not TV
+			// Accessories)
+			if share := float32(found) / float32(max(len(name), 1)); share > bestShare {
+				best, bestShare = c, share
+			}
+			continue
 		}
-		if found == len(name) && len(content)-inName == 1 {
+		if kind == nil && found == len(name) && len(content)-inName == 1 {
 			// the whole name and one more word: a kind within it ("bird food"), when its products
 			// have that word; "bird cages" is not the Birds category if it has no cage
 			for _, w := range content {
@@ -859,12 +887,15 @@ func (s *Store) namedCategory(q query) (*Category, bool) {
 					inCat = inCat || is(cs, w.Stem)
 				}
 				if !inCat && s.categoryHas(c, w) {
-					return c, true
+					kind = c
 				}
 			}
 		}
 	}
-	return nil, false
+	if best == nil {
+		best = kind
+	}
+	return best, best != nil
 }
 
 // nearestCategory is the category closest to something the store does not carry: that of the
@@ -1192,7 +1223,7 @@ func (s *Store) recommend(st *state, q query, cat *Category, catNamed bool) Answ
 	}
 	if len(picks) == 0 {
 		a.Intent = IntentUnknownItem
-		a.mention = s.mention(q)
+		a.mention = s.thing(q)
 		if c := s.nearestCategory(q); c != nil {
 			a.category = c
 			a.Facts = []Fact{categoryFact(c)}
@@ -1206,8 +1237,11 @@ func (s *Store) recommend(st *state, q query, cat *Category, catNamed bool) Answ
 	return a
 }
 
-// need is what a recommendation is for, as the customer wrote it: the words after the last
-// "for" when they end the question ("a sore throat"), else the mention.
+// need is what a recommendation is for, as the customer wrote it, to repeat in the answer:
+// the words after the last "for" when they end the question ("a sore throat"), else the words
+// naming what is asked for when they are a short run of content words ("garden gloves"). A
+// problem described ("my dog keeps scratching") or a longer phrase is not repeated: "For my
+// phone dies by lunchtime every" does not read.
 func (s *Store) need(q query) string {
 	ws := q.p.words
 	for i := len(ws) - 2; i >= 0; i-- {
@@ -1218,6 +1252,29 @@ func (s *Store) need(q query) string {
 			}
 			break
 		}
+	}
+	if q.p.problem() {
+		return ""
+	}
+	return s.thing(q)
+}
+
+// thing is the mention when it reads as the name of a thing: up to four words, all of them
+// content words ("garden gloves", "a rabbit hutch"); "" for anything longer or with other
+// words in it ("college do i get anything off"), which an answer does not repeat.
+func (s *Store) thing(q query) string {
+	c := q.p.content
+	if len(c) == 0 || len(c) > 4 {
+		return ""
+	}
+	inside := 0 // the question's words from the first content word to the last
+	for _, w := range q.p.words {
+		if w.Start >= c[0].Start && w.End <= c[len(c)-1].End {
+			inside++
+		}
+	}
+	if inside != len(c) {
+		return ""
 	}
 	return s.mention(q)
 }
@@ -1241,7 +1298,7 @@ func (s *Store) scoreItems(q query, items []*Item) []scoredItem {
 
 // relevant are the items that fit the question's content, with their relevance: the ones its
 // words name best, the ones sharing its concepts ("a beach holiday": sun care), and the
-// closest by embedding.
+// closest by embedding; what the words say an item is counts over what they say it has.
 func (s *Store) relevant(q query) []scoredItem {
 	lex := map[*Item]float32{}
 	if len(q.ranked) > 0 && q.ranked[0].coverage >= 0.5 {
@@ -1302,7 +1359,7 @@ func (s *Store) relevant(q query) []scoredItem {
 		if l == 0 && c == 0 && v < 0.5 {
 			continue
 		}
-		out = append(out, scoredItem{it, 0.5*l*l + 0.4*c + 0.3*v})
+		out = append(out, scoredItem{it, 0.5*l*l + 0.4*c + 0.3*v + 0.2*whatItIs(it, q.p.content)})
 	}
 	if len(out) == 0 && cos != nil {
 		// nothing by words or concepts: the closest by embedding
@@ -1318,6 +1375,21 @@ func (s *Store) relevant(q query) []scoredItem {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].score > out[j].score })
 	return out
+}
+
+// whatItIs is the share of the question's content words that say what the item is (its name's
+// head noun or its category's): "tv" is what a Smart TV is, not what a TV remote is.
+func whatItIs(it *Item, content []lang.Word) float32 {
+	if len(content) == 0 {
+		return 0
+	}
+	hits := 0
+	for _, w := range content {
+		if w.Stem == it.heads[0] || w.Stem == it.heads[1] {
+			hits++
+		}
+	}
+	return float32(hits) / float32(len(content))
 }
 
 func sameCategory(s *Store, it *Item) []*Item {
@@ -1628,7 +1700,7 @@ func (s *Store) notCarried(q query) (Answer, bool) {
 	if len(w.matches) > 0 || len(w.phrases) > 0 || w.num || len(w.norm) < 3 {
 		return Answer{}, false
 	}
-	a := Answer{Intent: IntentUnknownItem, mention: s.mention(hq)}
+	a := Answer{Intent: IntentUnknownItem, mention: s.thing(hq)}
 	if c := s.nearestCategory(hq); c != nil {
 		a.category = c
 		a.Facts = []Fact{categoryFact(c)}

@@ -76,6 +76,10 @@ func buildIndex(s *Store) *index {
 		addText(it.Brand, fieldBrand)
 		addText(it.Category, fieldCategory)
 		addText(it.Description, fieldDesc)
+		// the category's head noun says what the item is ("plants" of Garden Plants)
+		if id, ok := ix.termID[it.heads[1]]; ok && it.heads[1] != "" {
+			best[id] = max(best[id], fieldBrand)
+		}
 		for id, w := range best {
 			ix.postings[id] = append(ix.postings[id], posting{item: int32(i), field: w})
 		}
@@ -530,18 +534,19 @@ func (ix *index) score(s *Store, qs []qword) []scored {
 		found[qi] = best
 	}
 	for qi, best := range found {
-		if missing[qi] == 0 {
-			continue
-		}
 		for it := range acc {
-			if best[it] == 0 {
+			switch {
+			case best[it] > 0:
+			case packaging[qs[qi].norm]:
+				extra[it] -= qs[qi].weight // "a bag of compost": compost that comes otherwise is still compost
+			default:
 				extra[it] += missing[qi]
 			}
 		}
 	}
 	out := make([]scored, 0, len(acc))
 	for it, v := range acc {
-		sc := scored{item: int(it), coverage: v / (total + extra[it])}
+		sc := scored{item: int(it), coverage: v / max(total+extra[it], 1e-6)}
 		var nameW, hitW float32
 		for _, st := range s.Items[it].nameStem {
 			id, ok := ix.termID[st]
@@ -598,6 +603,21 @@ func (ix *index) isTerm(norm string) bool {
 	}
 	_, ok := ix.termID[lang.Stem(norm)]
 	return ok
+}
+
+// named reports whether a stem is a word of some product's name, brand or category (not only
+// of a description): in a pet shop "dog" names products, in a pharmacy it does not.
+func (ix *index) named(stem string) bool {
+	id, ok := ix.termID[stem]
+	if !ok {
+		return false
+	}
+	for _, p := range ix.postings[id] {
+		if p.field >= fieldCategory {
+			return true
+		}
+	}
+	return false
 }
 
 // fine reports whether a stem is surely not a typo: a common word or a catalog term.

@@ -321,6 +321,11 @@ var currencyWords = map[string]bool{"euro": true, "euros": true, "eur": true, "d
 	"p": true, "pence": true, "cents": true, "kr": true, "sek": true, "nok": true,
 	"dkk": true, "zl": true, "pln": true, "yen": true, "jpy": true, "aud": true, "cad": true}
 
+// amountWords are amounts written as words ("under a tenner", "no more than fifty quid").
+var amountWords = map[string]int64{"fiver": 5, "tenner": 10, "ten": 10, "twenty": 20, "thirty": 30,
+	"forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100,
+	"grand": 1000, "five": 5, "fifteen": 15}
+
 // readPriceLimit finds "under 30", "below $30", "30 euros or less", "max 30" and marks the words used.
 func (p *parsed) readPriceLimit(used []bool) {
 	ws := p.words
@@ -337,6 +342,21 @@ func (p *parsed) readPriceLimit(used []bool) {
 		return len(f)
 	}
 	amountAt := func(i int) (int64, int, bool) { // value in minor units, words used
+		if i < len(ws) && !ws[i].Num { // "a tenner", "a hundred", "fifty quid"
+			n := 0
+			if ws[i].Norm == "a" {
+				n = 1
+			}
+			v := amountWords[ws[min(i+n, len(ws)-1)].Norm]
+			if i+n >= len(ws) || v == 0 {
+				return 0, 0, false
+			}
+			n++
+			if i+n < len(ws) && currencyWords[ws[i+n].Norm] {
+				n++
+			}
+			return v * 100, n, true
+		}
 		if i >= len(ws) || !ws[i].Num {
 			return 0, 0, false
 		}

@@ -3,7 +3,9 @@ package assistant
 import (
 	"sort"
 	"strings"
+	"sync"
 	"time"
+	"unicode"
 
 	"aisle/sync/catalog"
 	"aisle/sync/replica"
@@ -49,6 +51,7 @@ type Item struct {
 	allStem   []string           // name, brand and category stems (what lexical search sees)
 	size      Size               // parsed from the name; zero when none
 	concepts  map[uint16]float32 // its concepts: 1 for those of its category and head noun, 0.5 for the other words
+	heads     [2]string          // the stems of what it is: its name's head noun and its category's
 	family    string             // name stems without size words: items of one family differ only in size
 }
 
@@ -93,6 +96,10 @@ type Store struct {
 	bySKU     map[string]*Item // upper-case SKU, and SKU without separators
 	byBarcode map[string]*Item
 	index     *index
+
+	proseOnce    sync.Once // proseVocabulary
+	proseScripts []*unicode.RangeTable
+	proseOdd     map[string]bool
 }
 
 // FewLeft is the largest shelf quantity that counts as "few left".
@@ -141,7 +148,8 @@ func NewStore(d Data, now time.Time) *Store {
 		}
 		it.allStem = append(append(append([]string(nil), it.nameStem...), lang.Stems(p.Brand)...), lang.Stems(p.Category)...)
 		it.size = parseSize(name)
-		it.concepts = itemConcepts(name, p.Category)
+		it.concepts = itemConcepts(name, p.Name, p.Category)
+		it.heads = [2]string{headStem(p.Name), headStem(p.Category)}
 		it.family = familyKey(p, name)
 		s.Items = append(s.Items, it)
 	}
@@ -290,21 +298,45 @@ func conceptsOfWords(ws []lang.Word) []uint16 {
 	return out
 }
 
+// headIndex is the index of the head noun of a name (its words, from raw): the last word before
+// a comma, a parenthesis or " - " that is not a figure, a unit after a figure or a single
+// letter ("Crystal UHD 4K Smart TV, 43 in" -> "tv", "Oval Wire Nails 40 mm" -> "nails",
+// "Echo Dot (5th Gen)" -> "dot"); -1 when there is none.
+func headIndex(name []lang.Word, raw string) int {
+	cut := len(raw)
+	for _, sep := range []string{",", "(", " - "} {
+		if i := strings.Index(raw, sep); i >= 0 && i < cut {
+			cut = i
+		}
+	}
+	for i := len(name) - 1; i >= 0; i-- {
+		w := name[i]
+		if w.End > cut || w.Num || len(w.Norm) < 2 || i > 0 && name[i-1].Num && isUnit(w.Norm) {
+			continue
+		}
+		return i
+	}
+	return -1
+}
+
+// headStem is the stem of the head noun of a name ("" when there is none).
+func headStem(raw string) string {
+	name := lang.Words(raw)
+	if h := headIndex(name, raw); h >= 0 {
+		return name[h].Stem
+	}
+	return ""
+}
+
 // itemConcepts weighs a product's concepts: those of its category and of its head noun (the
 // last word of its name before a size or comma: "Oval Wire Nails 40 mm" -> "nails") are what it
-// is, 1; those of other words (the "wire") only describe it, 0.5.
-func itemConcepts(name []lang.Word, category string) map[uint16]float32 {
+// is, 1; those of other words (the "wire") only describe it, 0.5. raw is the name's text.
+func itemConcepts(name []lang.Word, raw, category string) map[uint16]float32 {
 	out := map[uint16]float32{}
 	for _, c := range conceptsOfWords(name) {
 		out[c] = 0.5
 	}
-	head := -1
-	for i, w := range name {
-		if w.Num {
-			break
-		}
-		head = i
-	}
+	head := headIndex(name, raw)
 	if head >= 0 {
 		for _, c := range lang.Concepts(name[head].Stem) {
 			out[c] = 1
