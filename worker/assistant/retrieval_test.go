@@ -60,6 +60,13 @@ func TestRetrievalBeatsLexical(t *testing.T) {
 			tot.lexical += hit(lexItems)
 			tot.synonyms += hit(synItems)
 			tot.hybrid += hit(hybItems)
+			if testing.Verbose() && hit(hybItems) == 0 {
+				var top []string
+				for _, it := range hybItems[:min(3, len(hybItems))] {
+					top = append(top, it.SKU)
+				}
+				t.Logf("missed: %s %q (want %v %q) got %v", set.Name, q.Q, q.Expect.SKUs, q.Expect.Category, top)
+			}
 		}
 	}
 	pct := func(k int) string { return fmt.Sprintf("%d/%d (%.0f%%)", k, tot.n, 100*float64(k)/float64(tot.n)) }

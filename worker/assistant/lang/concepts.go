@@ -86,7 +86,7 @@ printer: printer, printers, printing, print, ink, ink cartridge, cartridge, tone
 office: office, stationery, pen, pens, pencil, pencils, notebook, notepad, paper, envelope, envelopes, stapler, staples, folder, folders, binder, highlighter, marker, markers, sticky notes, post it, calculator, school, study, desk
 school: school, back to school, pencil case, backpack, schoolbag, rucksack, lunchbox, crayons, colouring, coloring, eraser, rubber, sharpener, glue stick, exercise book
 pet: pet, pets, dog, dogs, puppy, cat, cats, kitten, pet food, dog food, cat food, treats, litter, cat litter, leash, lead, collar, chew, toy, fish food, bird seed, hamster, rabbit
-toys: toy, toys, game, games, board game, puzzle, puzzles, lego, doll, dolls, teddy, plush, kids, children, child, play, playing, fun, cards, playing cards
+toys: toy, toys, game, games, board game, puzzle, puzzles, lego, doll, dolls, teddy, plush, kids, children, child, play, playing, fun, cards, playing cards, busy, bored, boredom, entertain, entertained, teaser, ball, balls, chase
 gift: gift, gifts, present, presents, birthday, anniversary, christmas, thank you, surprise, gift card, voucher, for my mum, for my dad, hamper, gift set, wrapping paper, card, cards, flowers, chocolates, candle
 party: party, parties, celebration, celebrate, balloons, decorations, candles, paper plates, cups, napkins, birthday, guests, bbq
 kitchen: kitchen, cookware, pan, pans, pot, pots, frying pan, saucepan, knife, knives, cutting board, chopping board, utensils, spatula, whisk, bowl, bowls, plates, cups, mugs, glasses, cutlery, kettle, toaster, blender, cook, cooking, oven, baking tray, foil, cling film, baking paper, container, containers, tupperware
@@ -118,8 +118,10 @@ uk_us_clothes: jumper, sweater, trousers, pants, trainers, sneakers, vest, under
 medicine_names: paracetamol, acetaminophen, tylenol, panadol, calpol, ibuprofen, advil, nurofen, motrin, aspirin, naproxen, aleve, antihistamine, cetirizine, zyrtec, loratadine, claritin, benadryl, diphenhydramine, omeprazole, gaviscon, rennie, tums, imodium, loperamide
 dog: dog, dogs, puppy, puppies, canine, dog food, kibble, dog treats, chew, chews, leash, lead, collar, harness, dog bed, poop bags, dog toy, bone
 cat: cat, cats, kitten, kittens, feline, cat food, cat litter, litter, scratching post, cat toy, catnip, litter tray
-small_pets: hamster, guinea pig, rabbit, bunny, rodent, hay, straw, bedding, cage, bird, birds, parrot, budgie, bird seed, fish, aquarium, fish food, tank, turtle, reptile
-pet_health: flea, fleas, tick, ticks, worming, wormer, dewormer, flea treatment, pet shampoo, grooming, brush, nail clippers, vet
+small_pets: hamster, guinea pig, rabbit, bunny, rodent, gerbil, ferret, hay, straw, bedding, hutch, cage, turtle, reptile
+birds: bird, birds, parrot, budgie, budgies, canary, cockatiel, bird seed, bird food, seed mix, feeder, bird feeder, suet, fat balls, bird table, cage, garden birds
+fish: fish, goldfish, tropical fish, aquarium, aquariums, fish tank, tank, fish food, flakes, filter, aquarium filter, heater, water conditioner, pond, gravel
+pet_health: flea, fleas, tick, ticks, worming, wormer, dewormer, flea treatment, pet shampoo, grooming, brush, nail clippers, vet, itch, itchy, itching, scratching, shedding, moulting, deshedding, hair everywhere, worms
 plants: plant, plants, houseplant, houseplants, succulent, cactus, orchid, fern, seedling, seedlings, bulbs, shrub, shrubs, tree, trees, herbs, flowers, roses, tulips, bouquet
 lawn_care: lawn, grass, grass seed, turf, mower, lawnmower, strimmer, trimmer, edger, weed killer, feed and weed, moss, rake, leaves, leaf blower
 outdoor_furniture: patio, garden furniture, chair, chairs, table, parasol, umbrella, bench, hammock, cushion, cushions, deck, decking, outdoor
