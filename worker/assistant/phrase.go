@@ -32,6 +32,9 @@ type Phraser struct {
 	// Unconstrained turns the constraint off (to measure what it prevents); the key-figure
 	// check still runs.
 	Unconstrained bool
+	// Ungated shows the model's words even when they stop reading as an answer (to measure what
+	// the gate prevents); an answer cut at the token limit still loses its last words.
+	Ungated bool
 }
 
 // NewPhraser returns a Phraser for model e and store s.
@@ -94,6 +97,7 @@ func (p *Phraser) Phrase(ctx context.Context, conv *Conversation, a Answer, emit
 		req.Filter = p.Store.Constraint(p.E.Tok, a)
 	}
 	gate := newProseGate(p.Store, emit)
+	gate.off = p.Ungated
 	res, err := p.E.Generate(ctx, req, func(d engine.Delta) error { return gate.write(d.Text) })
 	if err == nil {
 		err = gate.flush(res.FinishReason != "length")

@@ -20,6 +20,7 @@ type proseGate struct {
 	scripts []*unicode.RangeTable // the store's scripts: letters of others are not prose
 	odd     map[string]bool       // the store's own mixed-case words (lower-cased)
 	emit    func(string) error
+	off     bool // pass every word (Phraser.Ungated)
 
 	word    string   // the word being written
 	sep     string   // the space before it: "", " " or "\n"
@@ -103,6 +104,10 @@ func (g *proseGate) text() string { return g.shown.String() }
 
 // take judges one complete word (with the space before it).
 func (g *proseGate) take(word string) error {
+	if g.off {
+		g.held = append(g.held, word)
+		return g.release(len(g.held))
+	}
 	bare := strings.TrimSpace(word)
 	if !g.readable(bare) {
 		g.stopped = stopUnreadable

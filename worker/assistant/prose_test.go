@@ -85,3 +85,20 @@ func TestProseGateCut(t *testing.T) {
 		t.Errorf("shown %q, emitted %q, stopped %q", g.text(), got.String(), g.stopped)
 	}
 }
+
+// Ungated (for measuring) passes every word.
+func TestProseGateOff(t *testing.T) {
+	var got strings.Builder
+	g := newProseGate(&Store{}, func(x string) error { got.WriteString(x); return nil })
+	g.off = true
+	text := "vehicle上cognizer);</ vendor It is in aisle 2A. It is in aisle 2A."
+	if err := g.write(text); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.flush(true); err != nil {
+		t.Fatal(err)
+	}
+	if g.text() != text || got.String() != text || g.stopped != "" {
+		t.Errorf("shown %q, emitted %q, stopped %q", g.text(), got.String(), g.stopped)
+	}
+}

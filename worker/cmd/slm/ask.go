@@ -44,6 +44,7 @@ func cmdAsk(ctx context.Context, args []string, stdout io.Writer) error {
 	asJSON := fs.Bool("json", false, "print one JSON object per question")
 	questions := fs.String("questions", "", "a JSONL file of questions: {\"q\": \"...\", \"conversation\": \"ID\"?} per line")
 	noConstraint := fs.Bool("no-constraint", false, "with -m: let the model write any figure (for measuring the constraint)")
+	noGate := fs.Bool("no-gate", false, "with -m: show the model's words even when they stop reading as an answer (for measuring)")
 	backend := fs.String("backend", "cpu", "with -m: cpu, gpu or auto")
 	threads := fs.Int("threads", 0, "with -m: CPU threads (0: all)")
 	ctxLen := fs.Int("ctx", 0, "with -m: context length (0: model's, at most 4096)")
@@ -86,6 +87,7 @@ func cmdAsk(ctx context.Context, args []string, stdout io.Writer) error {
 		defer closeAll()
 		phraser = assistant.NewPhraser(e, store)
 		phraser.Unconstrained = *noConstraint
+		phraser.Ungated = *noGate
 		phraser.Temperature = float32(*temp)
 		phraser.Seed = *seed
 	}

@@ -28,7 +28,7 @@ const usage = `usage:
   slm bench -m MODEL [-p 128] [-n 128] [--threads N] [--backend cpu|gpu] [--ctx N]
   slm gen-model --arch llama|qwen2|qwen3 --shape NAME --type T --vocab VOCAB.gguf [--seed S] -o OUT
   slm info -m MODEL
-  slm ask -catalog STORE.json [-m MODEL.gguf] [--staff] [--json] [--no-constraint] QUESTION
+  slm ask -catalog STORE.json [-m MODEL.gguf] [--staff] [--json] [--no-constraint] [--no-gate] QUESTION
   slm ask -catalog STORE.json [-m MODEL.gguf] [--staff] -questions FILE.jsonl --json`
 
 // errUsage marks errors about the command line itself.
