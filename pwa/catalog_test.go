@@ -26,6 +26,11 @@ import (
 // aisle-server, with the demo store seeded: what a store's server is in production. It returns
 // the API server too and an admin token for it.
 func newStoreServer(t testing.TB, appDir, modelsDir string) (*server, *apiserver.Server, string) {
+	return newStoreServerSeeded(t, appDir, modelsDir, true)
+}
+
+// newStoreServerSeeded is newStoreServer with the demo store seeded or not (an empty chain).
+func newStoreServerSeeded(t testing.TB, appDir, modelsDir string, seed bool) (*server, *apiserver.Server, string) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlstore.OpenSQLite(ctx, filepath.Join(t.TempDir(), "aisle.db"))
@@ -33,8 +38,10 @@ func newStoreServer(t testing.TB, appDir, modelsDir string) (*server, *apiserver
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	if err := apiserver.Seed(ctx, st, time.Now()); err != nil {
-		t.Fatal(err)
+	if seed {
+		if err := apiserver.Seed(ctx, st, time.Now()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	admin, _ := apiserver.NewToken()
 	if err := apiserver.EnsureAdminToken(ctx, st, "test", admin); err != nil {

@@ -48,6 +48,31 @@ type Conversation struct {
 // NewConversation starts a conversation with the store's assistant.
 func (s *Store) NewConversation() *Conversation { return &Conversation{s: s} }
 
+// Conversations holds conversations by ID, for answering a batch of questions where some
+// continue earlier ones (`slm ask -questions`, the evaluations).
+type Conversations struct {
+	s    *Store
+	byID map[string]*Conversation
+}
+
+// Conversations returns an empty set of conversations with the store's assistant.
+func (s *Store) Conversations() *Conversations {
+	return &Conversations{s: s, byID: map[string]*Conversation{}}
+}
+
+// Get returns the conversation with this ID, started on first use; "" is a new conversation
+// each time.
+func (cs *Conversations) Get(id string) *Conversation {
+	c := cs.byID[id]
+	if c == nil || id == "" {
+		c = cs.s.NewConversation()
+		if id != "" {
+			cs.byID[id] = c
+		}
+	}
+	return c
+}
+
 // Ask answers question. The answer's text is deterministic (see Phrase for a model's words).
 func (c *Conversation) Ask(question string) Answer {
 	question = strings.TrimSpace(question)

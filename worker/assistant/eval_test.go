@@ -13,18 +13,10 @@ import (
 // askDeterministic answers eval rows with the deterministic path, in process, as `slm ask`
 // does without -m.
 func askDeterministic(sf *catalog.StoreFile, rows []eval.Question, staff bool) ([]eval.Output, error) {
-	s := NewStore(FromStoreFile(sf, staff), time.Now())
-	convs := map[string]*Conversation{}
+	convs := NewStore(FromStoreFile(sf, staff), time.Now()).Conversations()
 	var out []eval.Output
 	for _, r := range rows {
-		conv := convs[r.Conversation]
-		if conv == nil || r.Conversation == "" {
-			conv = s.NewConversation()
-			if r.Conversation != "" {
-				convs[r.Conversation] = conv
-			}
-		}
-		a := conv.Ask(r.Q)
+		a := convs.Get(r.Conversation).Ask(r.Q)
 		// through JSON, as slm prints it
 		b, err := json.Marshal(struct {
 			Q string `json:"q"`

@@ -91,15 +91,9 @@ func cmdAsk(ctx context.Context, args []string, stdout io.Writer) error {
 		phraser.Temperature = float32(*temp)
 		phraser.Seed = *seed
 	}
-	convs := map[string]*assistant.Conversation{}
+	convs := store.Conversations()
 	for _, q := range asks {
-		conv := convs[q.Conversation]
-		if conv == nil || q.Conversation == "" {
-			conv = store.NewConversation()
-			if q.Conversation != "" {
-				convs[q.Conversation] = conv
-			}
-		}
+		conv := convs.Get(q.Conversation)
 		a := conv.Ask(*q.Q)
 		out := askJSON{Q: *q.Q, Conversation: q.Conversation, Intent: a.Intent, Answer: a.Text, Facts: a.Facts}
 		if out.Facts == nil {
