@@ -317,7 +317,7 @@ async function ask() {
     }
     ui.messages.push({ role: 'assistant', content: text });
     metrics.lastChat = { ttft: first ? first - t0 : null, total: performance.now() - t0, usage, text, answer };
-    if (usage) { const m = document.createElement('span'); m.className = 'meta'; m.textContent = usage.completion_tokens + ' tokens'; out.append(m); }
+    if (usage && usage.completion_tokens > 0) { const m = document.createElement('span'); m.className = 'meta'; m.textContent = usage.completion_tokens + ' tokens'; out.append(m); }
   } catch (e) {
     if (e.name === 'AbortError') { if (text) ui.messages.push({ role: 'assistant', content: text }); }
     else {

@@ -44,6 +44,7 @@ type Answer struct {
 	aspects    []string // what was asked about the items: IntentPrice, IntentAvailability, IntentLocation, staff fields
 	mention    string   // what the customer called the thing ("the bigger drill", "bicycles")
 	purpose    string   // recommendation: what it is for, after "to" ("measure a wall")
+	forNeed    bool     // unknown_item: nothing fits the need (mention, purpose) of a recommendation
 	limit      int64    // the price limit applied, minor units
 	relation   string   // comparison: "cheaper", "dearer", "bigger", "smaller", "which_cheaper"
 	ref        *Item    // comparison: the product compared with

@@ -493,11 +493,16 @@ func (w *writer) comparison(a Answer) {
 // unknown says the store does not carry the thing and offers the nearest category.
 func (w *writer) unknown(a Answer) {
 	m := a.mention
-	if m != safeMention(m) || m == "" {
+	switch {
+	case a.forNeed && a.purpose != "":
+		w.say(fmt.Sprintf(w.choose("Sorry, I couldn't find anything to %s in our range.", "I'm afraid we have nothing to %s."), a.purpose))
+	case a.forNeed && m != "" && m == safeMention(m):
+		w.say(fmt.Sprintf(w.choose("Sorry, I couldn't find anything for %s in our range.", "I'm afraid we have nothing for %s."), m))
+	case m != safeMention(m) || m == "":
 		// a mention with a figure in it is not repeated (the figure is not a fact), nor one
 		// that is not the name of a thing
 		w.say(w.choose("Sorry, I couldn't find that in our range.", "I'm afraid I can't find anything like that in our range."))
-	} else {
+	default:
 		w.say(fmt.Sprintf(w.choose("Sorry, we don't carry %s.", "Sorry, %s isn't something we sell here.", "I'm afraid we don't stock %s."), m))
 	}
 	if c := a.category; c != nil {

@@ -1247,8 +1247,7 @@ func (s *Store) recommend(st *state, q query, cat *Category, catNamed bool) Answ
 		return a
 	}
 	if len(picks) == 0 {
-		a.Intent = IntentUnknownItem
-		a.mention = s.thing(q)
+		a.Intent, a.forNeed = IntentUnknownItem, true
 		if c := s.nearestCategory(q); c != nil {
 			a.category = c
 			a.Facts = []Fact{categoryFact(c)}

@@ -41,5 +41,7 @@
 //
 // Every figure the text states (price, quantity, aisle, SKU, a number in a name or an FAQ
 // answer) is one of the facts' values: the deterministic text is composed from the facts, and
-// a model's text is held to them by constrained decoding (see Phrase).
+// a model's text is held to them by constrained decoding; its words reach the customer only
+// while they read as an answer, and the deterministic sentence is added when it lacks the key
+// fact (see Phraser).
 package assistant

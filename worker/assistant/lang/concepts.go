@@ -132,7 +132,7 @@ ball_sports: football, soccer, basketball, tennis, racket, racquet, badminton, s
 swimming: swim, swimming, pool, swimsuit, swimwear, goggles, swim cap, towel, beach towel, armbands, float, inflatable, snorkel
 winter: winter, snow, ice, icy, frost, frosty, freezing, cold weather, gloves, scarf, hat, beanie, thermal, de icer, ice scraper, grit, salt, shovel, snow shovel, hot water bottle, hand warmer
 summer: summer, hot weather, heat, heatwave, fan, sunscreen, sunglasses, hat, cooler, ice, ice cream, paddling pool, bbq, picnic, beach
-picnic: picnic, picnic blanket, cool bag, sandwich, sandwiches, paper plates, cups, napkins, flask, thermos
+picnic: picnic, picnic blanket, cool bag, sandwich, sandwiches, paper plates, cups, napkins, flask, thermos, bread, baguette, rolls, cheese, ham, crisps, fruit, grapes, strawberries, juice, lemonade, sparkling water, snacks
 party_supplies: party, balloons, banner, bunting, decorations, streamers, confetti, party hats, paper plates, plastic cups, napkins, candles, birthday candles, cake, invitations, party bags
 stationery_paper: paper, printer paper, a4, card, cardstock, envelope, envelopes, stamps, notepad, notebook, journal, diary, planner, calendar, post it, sticky notes, labels
 writing: pen, pens, ballpoint, biro, pencil, pencils, marker, markers, felt tip, highlighter, highlighters, crayon, crayons, chalk, ink, fountain pen, refill, eraser, rubber, sharpener, correction fluid, tipp ex
