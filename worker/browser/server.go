@@ -185,18 +185,23 @@ func (s *Server) Handle(ctx context.Context, req wire.ChatRequest, send func(wir
 	s.assist(ctx, req, send, setStage, fail)
 }
 
+// load returns the model for a request and, when this request loaded it, the load time in ms.
+func (s *Server) load(ctx context.Context, id string, setStage func(string)) (Generator, float64, error) {
+	setStage("loading")
+	start := time.Now()
+	g, loaded, err := s.model(ctx, id)
+	if err != nil || !loaded {
+		return g, 0, err
+	}
+	return g, ms(time.Since(start)), nil
+}
+
 // generate runs a raw request: the model on the messages as given.
 func (s *Server) generate(ctx context.Context, req wire.ChatRequest, send func(wire.Msg), setStage func(string), fail func(error)) {
-	setStage("loading")
-	loadStart := time.Now()
-	g, loaded, err := s.model(ctx, req.Model)
+	g, loadMS, err := s.load(ctx, req.Model, setStage)
 	if err != nil {
 		fail(err)
 		return
-	}
-	var loadMS float64
-	if loaded {
-		loadMS = ms(time.Since(loadStart))
 	}
 	s.stream(ctx, send, setStage, fail, loadMS, func(emit func(wire.Delta) error) (wire.Result, error) {
 		return g.Generate(ctx, req, emit)
@@ -226,16 +231,10 @@ func (s *Server) assist(ctx context.Context, req wire.ChatRequest, send func(wir
 		facts("facts")
 		return
 	}
-	setStage("loading")
-	loadStart := time.Now()
-	g, loaded, err := s.model(ctx, req.Model)
+	g, loadMS, err := s.load(ctx, req.Model, setStage)
 	if err != nil {
 		fail(err)
 		return
-	}
-	var loadMS float64
-	if loaded {
-		loadMS = ms(time.Since(loadStart))
 	}
 	ph, ok := g.(AnswerPhraser)
 	if !ok {
