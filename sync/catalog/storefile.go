@@ -324,7 +324,7 @@ func (p *storeFileParser) parse() (*StoreFile, error) {
 		off, field := faqOff[i], fmt.Sprintf("faqs[%d]", i)
 		f := FAQ{ID: strings.TrimSpace(v.ID), Store: s.ID, Question: v.Question, Answer: v.Answer, Tags: v.Tags}
 		if f.ID == "" {
-			f.ID = fmt.Sprintf("%s.faq-%d", s.ID, i+1)
+			f.ID = defaultFAQID(s.ID, i)
 		}
 		if j, dup := ids[f.ID]; dup {
 			p.add(off, field+".id", "%q is used twice (also faqs[%d])", f.ID, j)

@@ -18,11 +18,11 @@ func productFact(sf *catalog.StoreFile, sku string, staff bool) (Fact, error) {
 		}
 		st := sf.Stock[i]
 		f := Fact{Type: "product", SKU: p.SKU, Name: p.Name, Brand: p.Brand, Category: p.Category,
-			Price: json.Number(formatCents(p.Price)), Currency: p.Currency, Stock: StockState(st.Quantity),
+			Price: json.Number(catalog.Major(p.Price)), Currency: p.Currency, Stock: StockState(st.Quantity),
 			Quantity: json.Number(strconv.FormatInt(st.Quantity, 10)), Aisle: st.Aisle}
 		if staff {
 			f.Staff = &StaffFact{Backroom: json.Number(strconv.FormatInt(st.Staff.Backroom, 10)), Supplier: p.Staff.Supplier,
-				Cost: json.Number(formatCents(p.Staff.Cost)), Notes: p.Staff.Notes}
+				Cost: json.Number(catalog.Major(p.Staff.Cost)), Notes: p.Staff.Notes}
 		}
 		return f, nil
 	}

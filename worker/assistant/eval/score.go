@@ -186,7 +186,7 @@ func (ix *index) judge(r *Result, earlier []string) {
 		}
 	case IntentPrice:
 		if p, _, ok := firstIn(); ok && !statesPrice(o.Answer, p.Price) {
-			fail("text does not state the price %s", formatCents(p.Price))
+			fail("text does not state the price %s", catalog.Major(p.Price))
 		}
 	case IntentLocation:
 		if _, st, ok := firstIn(); ok {
@@ -226,7 +226,7 @@ func (ix *index) judge(r *Result, earlier []string) {
 				fail("%s is in %q, not %q", f.SKU, p.Category, e.Category)
 			}
 			if e.MaxPrice > 0 && p.Price > maxCents(e.MaxPrice) {
-				fail("%s costs %s, over %g", f.SKU, formatCents(p.Price), e.MaxPrice)
+				fail("%s costs %s, over %g", f.SKU, catalog.Major(p.Price), e.MaxPrice)
 			}
 		}
 	case IntentComparison:
@@ -250,7 +250,7 @@ func (ix *index) judge(r *Result, earlier []string) {
 		switch kind {
 		case RelCheaperThan:
 			if p.Currency != rp.Currency || p.Price >= rp.Price {
-				fail("%s (%s) is not cheaper than %s (%s)", p.SKU, formatCents(p.Price), ref, formatCents(rp.Price))
+				fail("%s (%s) is not cheaper than %s (%s)", p.SKU, catalog.Major(p.Price), ref, catalog.Major(rp.Price))
 			}
 		case RelBiggerThan, RelSmallerThan:
 			a, aok := parseSize(p.Name)
@@ -324,10 +324,10 @@ func (ix *index) checkStaffAnswer(r *Result, p catalog.ProductRecord, st catalog
 		}
 	case StaffCost:
 		if c, ok := parseCents(sf.Cost.String()); !ok || c != p.Staff.Cost {
-			fail("staff fact has cost %q, want %s", sf.Cost, formatCents(p.Staff.Cost))
+			fail("staff fact has cost %q, want %s", sf.Cost, catalog.Major(p.Staff.Cost))
 		}
 		if !statesPrice(o.Answer, p.Staff.Cost) {
-			fail("text does not state the cost %s", formatCents(p.Staff.Cost))
+			fail("text does not state the cost %s", catalog.Major(p.Staff.Cost))
 		}
 	case StaffSupplier:
 		if !strings.EqualFold(strings.TrimSpace(sf.Supplier), p.Staff.Supplier) {
@@ -380,7 +380,7 @@ func (ix *index) checkFigures(r *Result, earlier []string) {
 			}
 			if f.Price != "" {
 				if c, ok := parseCents(f.Price.String()); !ok || c != p.Price {
-					wrong("%s: price %s, the store says %s", p.SKU, f.Price, formatCents(p.Price))
+					wrong("%s: price %s, the store says %s", p.SKU, f.Price, catalog.Major(p.Price))
 				}
 				allowed.addPrice(p.Price)
 			}
@@ -414,7 +414,7 @@ func (ix *index) checkFigures(r *Result, earlier []string) {
 				}
 				if f.Staff.Cost != "" {
 					if c, ok := parseCents(f.Staff.Cost.String()); !ok || c != p.Staff.Cost {
-						wrong("%s: cost %s, the store says %s", p.SKU, f.Staff.Cost, formatCents(p.Staff.Cost))
+						wrong("%s: cost %s, the store says %s", p.SKU, f.Staff.Cost, catalog.Major(p.Staff.Cost))
 					}
 				}
 				if f.Staff.Supplier != "" && !strings.EqualFold(strings.TrimSpace(f.Staff.Supplier), p.Staff.Supplier) {

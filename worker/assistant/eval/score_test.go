@@ -213,7 +213,7 @@ func TestBiggerSmaller(t *testing.T) {
 	fact := func(sku string) string {
 		for i, p := range sf.Products {
 			if p.SKU == sku {
-				b, _ := json.Marshal(map[string]any{"type": "product", "sku": sku, "name": p.Name, "price": json.Number(formatCents(p.Price)),
+				b, _ := json.Marshal(map[string]any{"type": "product", "sku": sku, "name": p.Name, "price": json.Number(catalog.Major(p.Price)),
 					"currency": "EUR", "quantity": sf.Stock[i].Quantity})
 				return string(b)
 			}

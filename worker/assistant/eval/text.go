@@ -115,7 +115,6 @@ func parseInt(s string) (int64, bool) {
 	return 0, false
 }
 
-func formatCents(c int64) string { return fmt.Sprintf("%d.%02d", c/100, c%100) }
 
 // accentFold maps accented Latin letters to their plain letters.
 var accentFold = strings.NewReplacer(

@@ -2,7 +2,6 @@ package synth
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strconv"
@@ -677,7 +676,7 @@ func (s *Store) assignStock(r *rng) {
 
 // money writes an amount the store's way: "4.95 EUR", "€4.95" or "EUR 4.95".
 func (s *Store) money(cents int64) string {
-	a := fmt.Sprintf("%d.%02d", cents/100, cents%100)
+	a := catalog.Major(cents)
 	switch s.style.money {
 	case 1:
 		if len(s.cur.Symbol) == 1 || s.cur.Symbol == "€" || s.cur.Symbol == "£" {
@@ -793,76 +792,34 @@ func fill(tmpl string, slots map[string]string) string {
 	}
 }
 
-// JSON renders the store as STORE.json, one product and one FAQ per line.
+// JSON renders the store as STORE.json (catalog.WriteStoreFile: one product and one FAQ per line).
 func (s *Store) JSON() []byte {
-	type staffJSON struct {
-		Backroom int64       `json:"backroom"`
-		Supplier string      `json:"supplier,omitempty"`
-		Cost     json.Number `json:"cost"`
-		Notes    string      `json:"notes,omitempty"`
-	}
-	type productJSON struct {
-		SKU         string      `json:"sku"`
-		Name        string      `json:"name"`
-		Category    string      `json:"category"`
-		Brand       string      `json:"brand,omitempty"`
-		Description string      `json:"description,omitempty"`
-		Barcode     string      `json:"barcode,omitempty"`
-		Price       json.Number `json:"price"`
-		Currency    string      `json:"currency"`
-		Stock       int64       `json:"stock"`
-		Aisle       string      `json:"aisle,omitempty"`
-		Staff       *staffJSON  `json:"staff,omitempty"`
-	}
-	type faqJSON struct {
-		ID       string   `json:"id,omitempty"`
-		Question string   `json:"question"`
-		Answer   string   `json:"answer"`
-		Tags     []string `json:"tags,omitempty"`
-	}
-	enc := func(v any) string {
-		var b bytes.Buffer
-		e := json.NewEncoder(&b)
-		e.SetEscapeHTML(false)
-		if err := e.Encode(v); err != nil {
-			panic(err)
+	sf := &catalog.StoreFile{Store: catalog.Store{ID: s.ID, Name: s.Name, TimeZone: s.TimeZone, Address: s.Address}}
+	for _, p := range s.Products {
+		rec := catalog.ProductRecord{Product: catalog.Product{SKU: p.SKU, Name: p.Name, Category: p.Category, Brand: p.Brand,
+			Description: p.Desc, Price: p.Price, Currency: p.Currency}}
+		st := catalog.StockRecord{Stock: catalog.Stock{SKU: p.SKU, Quantity: p.Stock, Aisle: p.Aisle}}
+		if p.Barcode != "" {
+			rec.Attributes = map[string]string{catalog.AttrBarcode: p.Barcode}
 		}
-		return strings.TrimSuffix(b.String(), "\n")
-	}
-	var b strings.Builder
-	head := struct {
-		ID       string `json:"id"`
-		Name     string `json:"name"`
-		Timezone string `json:"timezone"`
-		Address  string `json:"address,omitempty"`
-	}{s.ID, s.Name, s.TimeZone, s.Address}
-	b.WriteString("{\n  \"store\": " + enc(head) + ",\n  \"products\": [\n")
-	for i, p := range s.Products {
-		pj := productJSON{SKU: p.SKU, Name: p.Name, Category: p.Category, Brand: p.Brand, Description: p.Desc,
-			Barcode: p.Barcode, Price: json.Number(cents(p.Price)), Currency: p.Currency, Stock: p.Stock, Aisle: p.Aisle}
 		if p.Staff != nil {
-			pj.Staff = &staffJSON{Backroom: p.Staff.Backroom, Supplier: p.Staff.Supplier, Cost: json.Number(cents(p.Staff.Cost)), Notes: p.Staff.Notes}
+			rec.Staff = catalog.ProductStaff{Supplier: p.Staff.Supplier, Cost: p.Staff.Cost, Notes: p.Staff.Notes}
+			st.Staff.Backroom = p.Staff.Backroom
 		}
-		b.WriteString("    " + enc(pj))
-		if i < len(s.Products)-1 {
-			b.WriteString(",")
-		}
-		b.WriteString("\n")
+		sf.Products, sf.Stock = append(sf.Products, rec), append(sf.Stock, st)
 	}
-	b.WriteString("  ],\n  \"faqs\": [\n")
-	for i, f := range s.FAQs {
-		fj := faqJSON{Question: f.Question, Answer: f.Answer, Tags: f.Tags}
+	for _, f := range s.FAQs {
+		id := ""
 		if f.Explicit {
-			fj.ID = f.ID
+			id = f.ID
 		}
-		b.WriteString("    " + enc(fj))
-		if i < len(s.FAQs)-1 {
-			b.WriteString(",")
-		}
-		b.WriteString("\n")
+		sf.FAQs = append(sf.FAQs, catalog.FAQ{ID: id, Question: f.Question, Answer: f.Answer, Tags: f.Tags})
 	}
-	b.WriteString("  ]\n}\n")
-	return []byte(b.String())
+	var b bytes.Buffer
+	if err := catalog.WriteStoreFile(&b, sf); err != nil {
+		panic(err) // one stock line per product, by construction
+	}
+	return b.Bytes()
 }
 
 // StoreFile parses the store's own STORE.json, as `slm ask -catalog` would.
@@ -874,7 +831,6 @@ func (s *Store) StoreFile() (*catalog.StoreFile, error) {
 	return sf, nil
 }
 
-func cents(c int64) string { return fmt.Sprintf("%d.%02d", c/100, c%100) }
 
 // Product returns the product with this SKU, or nil.
 func (s *Store) Product(sku string) *Product {

@@ -37,7 +37,7 @@ func checkStore(t *testing.T, s *Store) *catalog.StoreFile {
 			t.Errorf("%s: %s barcode lost", s.ID, p.SKU)
 		}
 		if p.Price <= 0 || p.Price%100 == 0 && p.Currency != "CHF" && p.Currency != "SEK" && p.Price < 20000 {
-			t.Errorf("%s: %s price %s has no cents", s.ID, p.SKU, cents(p.Price))
+			t.Errorf("%s: %s price %s has no cents", s.ID, p.SKU, catalog.Major(p.Price))
 		}
 	}
 	for i, f := range s.FAQs {
