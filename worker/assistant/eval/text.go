@@ -115,7 +115,6 @@ func parseInt(s string) (int64, bool) {
 	return 0, false
 }
 
-
 // accentFold maps accented Latin letters to their plain letters.
 var accentFold = strings.NewReplacer(
 	"à", "a", "á", "a", "â", "a", "ã", "a", "ä", "a", "å", "a", "æ", "ae",

@@ -831,7 +831,6 @@ func (s *Store) StoreFile() (*catalog.StoreFile, error) {
 	return sf, nil
 }
 
-
 // Product returns the product with this SKU, or nil.
 func (s *Store) Product(sku string) *Product {
 	for _, p := range s.Products {
