@@ -8,7 +8,6 @@ import (
 	"reflect"
 	"sort"
 	"testing"
-	"time"
 
 	"aisle/api/server"
 	"aisle/api/store"
@@ -157,45 +156,12 @@ func TestBrowserContents(t *testing.T) {
 //
 //	go test ./api/server -run '^$' -bench IndexedDBContents -benchtime 10x
 func BenchmarkIndexedDBContents(b *testing.B) {
-	needChromium(b)
-	app := testApp(b)
 	const n = 5000
-	st, _ := openDB(b, sqliteDB)
-	defer st.Close()
-	ctx := context.Background()
-	if err := server.Seed(ctx, st, time.Now()); err != nil {
-		b.Fatal(err)
-	}
-	ops := make([]store.Op, 0, 2*n)
-	for i := range n {
-		sku := fmt.Sprintf("BULK-%06d", i)
-		op, err := store.PutProduct(catalog.ProductRecord{Product: catalog.Product{SKU: sku, Name: fmt.Sprintf("Product number %d", i),
+	bctx := bulkStorePage(b, n, func(i int, sku string) catalog.Product {
+		return catalog.Product{SKU: sku, Name: fmt.Sprintf("Product number %d", i),
 			Description: "A typical product description of moderate length, as catalogs have.", Category: fmt.Sprintf("Category %d", i%40),
-			Brand: fmt.Sprintf("Brand %d", i%300), Price: int64(100 + i%900), Currency: "EUR", Active: true}})
-		if err != nil {
-			b.Fatal(err)
-		}
-		sop, err := store.PutStock("demo", catalog.StockRecord{Stock: catalog.Stock{SKU: sku, Quantity: int64(i % 50), Aisle: "B" + fmt.Sprint(i%40)}})
-		if err != nil {
-			b.Fatal(err)
-		}
-		ops = append(ops, op, sop)
-	}
-	if _, err := st.Write(ctx, store.Actor{Name: "bench"}, ops); err != nil {
-		b.Fatal(err)
-	}
-	if _, _, err := st.Publish(ctx, store.Actor{Name: "bench"}, "demo", "manual", ""); err != nil {
-		b.Fatal(err)
-	}
-	srv, err := server.New(st, server.Config{Rate: -1, Logger: quietLogger(), NightlyInterval: -1, Fallback: http.FileServer(http.Dir(app))})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Shutdown(ctx)
-	hs := newHTTPServer(srv.Handler())
-	defer hs.Close()
-	bctx := browser(b)
-	openPage(b, bctx, hs.URL+"/index.html")
+			Brand: fmt.Sprintf("Brand %d", i%300), Price: int64(100 + i%900), Currency: "EUR"}
+	})
 	if res := eval[jsSyncResult](b, bctx, `aisleSync.open({store: "demo", db: "bench-contents", pageSize: 5000}).then(() => aisleSync.sync())`); !res.Applied {
 		b.Fatalf("sync: %+v", res)
 	}
