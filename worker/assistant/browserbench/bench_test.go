@@ -12,13 +12,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"aisle/worker/internal/wasmsite"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -27,24 +26,7 @@ func BenchmarkBrowserAssistant(b *testing.B) {
 	if _, err := os.Stat(chromiumPath); err != nil {
 		b.Skipf("%s not found (make test-deps installs it)", chromiumPath)
 	}
-	dir := b.TempDir()
-	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "test.wasm"), "./wasm")
-	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("build: %v\n%s", err, out)
-	}
-	for src, dst := range map[string]string{
-		filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec.js"): "wasm_exec.js",
-		"testdata/index.html": "index.html", "testdata/worker.js": "worker.js",
-	} {
-		buf, err := os.ReadFile(src)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, dst), buf, 0o644); err != nil {
-			b.Fatal(err)
-		}
-	}
+	dir := wasmsite.Build(b)
 	srv := httptest.NewServer(http.FileServer(http.Dir(dir)))
 	defer srv.Close()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromiumPath), chromedp.Flag("headless", "new"),

@@ -12,9 +12,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,6 +20,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"aisle/worker/gguf"
+	"aisle/worker/internal/wasmsite"
 	"aisle/worker/model"
 	"aisle/worker/sample"
 )
@@ -46,32 +44,6 @@ func needChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
 	}
-}
-
-// buildSite compiles the test program to WebAssembly and assembles the page's files in a
-// temporary directory.
-func buildSite(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "test.wasm"), "./wasm")
-	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build test.wasm: %v\n%s", err, out)
-	}
-	for src, dst := range map[string]string{
-		filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec.js"): "wasm_exec.js",
-		"testdata/index.html": "index.html",
-		"testdata/worker.js":  "worker.js",
-	} {
-		b, err := os.ReadFile(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, dst), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
 }
 
 // cpuGreedy is the reference: n greedy tokens from BOS on the native CPU path.
@@ -119,7 +91,7 @@ type browserResult struct {
 func TestBrowserGreedyMatchesCPU(t *testing.T) {
 	needChromium(t)
 	want := cpuGreedy(t, tokens)
-	site := buildSite(t)
+	site := wasmsite.Build(t)
 
 	model, err := os.ReadFile(stories)
 	if err != nil {
