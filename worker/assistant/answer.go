@@ -77,14 +77,7 @@ func (a *Amount) UnmarshalJSON(b []byte) error {
 }
 
 // Major is the amount in major units: "6.95", "12.00".
-func (a Amount) Major() string {
-	v := int64(a)
-	sign := ""
-	if v < 0 {
-		sign, v = "-", -v
-	}
-	return sign + strconv.FormatInt(v/100, 10) + "." + strconv.FormatInt(v%100/10, 10) + strconv.FormatInt(v%10, 10)
-}
+func (a Amount) Major() string { return catalog.Major(int64(a)) }
 
 // Fact is one fact an answer rests on. Type says which fields are set.
 type Fact struct {
