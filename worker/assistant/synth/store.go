@@ -739,7 +739,12 @@ func (s *Store) makeFAQs(r *rng, first string) {
 		"alterprice": money(800),
 	}
 	var pool []string
+	inPool := map[string]bool{}
 	for _, t := range append(append([]string(nil), commonTopics...), s.kind.Topics...) {
+		if inPool[t] { // a kind may list a common topic again (pets for the pet shop)
+			continue
+		}
+		inPool[t] = true
 		required := false
 		for _, q := range requiredTopics {
 			if q == t {
