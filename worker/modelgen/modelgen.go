@@ -1,8 +1,10 @@
-// Package modelgen writes random-weight models that look like real ones to every reader: the
-// architecture metadata and tensor names of llama, qwen2 or qwen3, a real tokenizer vocabulary
-// copied from a vocabulary GGUF, real shapes (SmolLM2-135M, Qwen2.5-0.5B) or tiny ones, and any
-// supported tensor type. Tests and benchmarks use them instead of downloading models; llama.cpp
-// loads them like any other GGUF.
+// Package modelgen writes GGUF models: random-weight models that look like real ones to every
+// reader (the architecture metadata and tensor names of llama, qwen2 or qwen3, a real tokenizer
+// vocabulary copied from a vocabulary GGUF, real shapes (SmolLM2-135M, Qwen2.5-0.5B) or tiny
+// ones, and any supported tensor type), and trained models exported from safetensors (Export).
+// Both go through one writer (Write): the same metadata, tensor layout (Layout) and
+// quantization, with the values coming from a Source. Tests and benchmarks use random models
+// instead of downloading models; llama.cpp loads both like any other GGUF.
 package modelgen
 
 import (
@@ -59,6 +61,9 @@ type Spec struct {
 	Seed  uint64
 	// ChatTemplate overrides tokenizer.chat_template when not empty.
 	ChatTemplate string
+	// Weights gives the tensor values (see Layout for the names and sizes); nil means random
+	// values drawn from Seed.
+	Weights Source
 }
 
 var archs = map[string]bool{"llama": true, "qwen2": true, "qwen3": true}
@@ -81,7 +86,9 @@ func TypeFor(want quant.Type, cols int) quant.Type {
 	return quant.Q8_0
 }
 
-// Write generates the model of spec and writes it as GGUF to w.
+// Write writes the model of spec as GGUF to w: the architecture and tokenizer metadata, then
+// the tensors of Layout with values from spec.Weights (random ones when nil), matrices in
+// spec.Type (TypeFor falls back where rows do not fit its blocks), vectors in F32.
 func Write(w io.Writer, spec Spec) error {
 	if !archs[spec.Arch] {
 		return fmt.Errorf("modelgen: unsupported architecture %q (llama, qwen2, qwen3)", spec.Arch)
@@ -131,18 +138,50 @@ func Write(w io.Writer, spec Spec) error {
 		g.SetString("tokenizer.chat_template", spec.ChatTemplate)
 	}
 
-	rng := newRNG(spec.Seed)
-	qdim, kvdim := s.Heads*s.HeadDim, s.KVHeads*s.HeadDim
-	var err error
-	matrix := func(name string, rows, cols int, std float64) {
-		if err == nil {
-			err = addMatrix(g, name, rows, cols, TypeFor(spec.Type, cols), rng.next(), std)
+	src := spec.Weights
+	if src == nil {
+		src = newRandom(spec.Seed)
+	}
+	for _, ts := range Layout(spec.Arch, s, vocab) {
+		fill, err := src.Tensor(ts)
+		if err != nil {
+			return fmt.Errorf("modelgen: %w", err)
+		}
+		if ts.Matrix {
+			err = addMatrix(g, ts, TypeFor(spec.Type, ts.Cols), fill)
+		} else {
+			err = addVector(g, ts, fill)
+		}
+		if err != nil {
+			return err
 		}
 	}
+	_, err := g.WriteTo(w)
+	return err
+}
+
+// TensorSpec is one tensor of a model's layout: its GGUF name, its size (row-major: Rows rows
+// of Cols values; a vector has Rows 1) and how a random model initialises it.
+type TensorSpec struct {
+	Name       string
+	Rows, Cols int
+	// Matrix tensors are stored in the model's weight type (TypeFor); vectors (norms, biases)
+	// stay F32, as in llama.cpp.
+	Matrix bool
+	// Random initialisation: matrices normal(0, Std); vectors uniform in [Mean-Spread, Mean+Spread].
+	Std, Mean, Spread float64
+}
+
+// Layout lists the tensors of a model of arch (llama, qwen2 or qwen3) with shape s (HeadDim
+// set) and vocab tokens, in the order they are written.
+func Layout(arch string, s Shape, vocab int) []TensorSpec {
+	qdim, kvdim := s.Heads*s.HeadDim, s.KVHeads*s.HeadDim
+	var out []TensorSpec
+	matrix := func(name string, rows, cols int, std float64) {
+		out = append(out, TensorSpec{Name: name, Rows: rows, Cols: cols, Matrix: true, Std: std})
+	}
 	vector := func(name string, n int, mean, spread float64) {
-		if err == nil {
-			err = addVector(g, name, n, rng.next(), mean, spread)
-		}
+		out = append(out, TensorSpec{Name: name, Rows: 1, Cols: n, Mean: mean, Spread: spread})
 	}
 	// Embeddings with unit variance make logits peaked (their spread grows like sqrt(Dim)), so
 	// greedy decoding is decided by clear margins rather than near-ties.
@@ -157,12 +196,12 @@ func Write(w io.Writer, spec Spec) error {
 		matrix(p+"attn_q.weight", qdim, s.Dim, 1/math.Sqrt(float64(s.Dim)))
 		matrix(p+"attn_k.weight", kvdim, s.Dim, 1/math.Sqrt(float64(s.Dim)))
 		matrix(p+"attn_v.weight", kvdim, s.Dim, 1/math.Sqrt(float64(s.Dim)))
-		if spec.Arch == "qwen2" {
+		if arch == "qwen2" {
 			vector(p+"attn_q.bias", qdim, 0, 0.5)
 			vector(p+"attn_k.bias", kvdim, 0, 0.5)
 			vector(p+"attn_v.bias", kvdim, 0, 0.5)
 		}
-		if spec.Arch == "qwen3" {
+		if arch == "qwen3" {
 			vector(p+"attn_q_norm.weight", s.HeadDim, 1, 0.2)
 			vector(p+"attn_k_norm.weight", s.HeadDim, 1, 0.2)
 		}
@@ -172,41 +211,43 @@ func Write(w io.Writer, spec Spec) error {
 		matrix(p+"ffn_up.weight", s.FFNDim, s.Dim, 1/math.Sqrt(float64(s.Dim)))
 		matrix(p+"ffn_down.weight", s.Dim, s.FFNDim, 1/math.Sqrt(float64(s.FFNDim)))
 	}
-	if err != nil {
-		return err
-	}
-	_, err = g.WriteTo(w)
-	return err
+	return out
 }
 
-// addMatrix adds a (rows, cols) matrix of normal(0, std) values in type t, generated and
-// quantized in parallel row chunks, each chunk from its own seed so the result does not depend on
-// the number of CPUs.
-func addMatrix(g *gguf.Writer, name string, rows, cols int, t quant.Type, seed uint64, std float64) error {
+// ChunkRows is the number of rows Write asks a Source for at a time.
+const ChunkRows = 256
+
+// Source gives the values of a model's tensors. Write calls Tensor once per tensor of the
+// layout, in layout order, and then calls the returned fill for rows [r0, r1) with r0 a
+// multiple of ChunkRows and r1 = min(r0+ChunkRows, Rows), possibly concurrently, writing the
+// rows' values (row-major, (r1-r0)*Cols of them) into dst.
+type Source interface {
+	Tensor(ts TensorSpec) (fill func(r0, r1 int, dst []float32), err error)
+}
+
+// addMatrix adds a matrix in type t, filled and quantized in parallel chunks of rows.
+func addMatrix(g *gguf.Writer, ts TensorSpec, t quant.Type, fill func(r0, r1 int, dst []float32)) error {
+	rows, cols := ts.Rows, ts.Cols
 	rb, err := t.RowBytes(cols)
 	if err != nil {
-		return fmt.Errorf("modelgen: %s: %w", name, err)
+		return fmt.Errorf("modelgen: %s: %w", ts.Name, err)
 	}
 	data := make([]byte, rows*rb)
-	const chunk = 256
 	var wg sync.WaitGroup
 	var once sync.Once
 	var firstErr error
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
-	for r0 := 0; r0 < rows; r0 += chunk {
-		r1 := min(r0+chunk, rows)
+	for r0 := 0; r0 < rows; r0 += ChunkRows {
+		r1 := min(r0+ChunkRows, rows)
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			rng := rand.New(rand.NewPCG(seed, uint64(r0)))
 			vals := make([]float32, (r1-r0)*cols)
-			for i := range vals {
-				vals[i] = float32(rng.NormFloat64() * std)
-			}
+			fill(r0, r1, vals)
 			q, err := quant.Quantize(t, vals)
 			if err != nil {
-				once.Do(func() { firstErr = fmt.Errorf("modelgen: %s: %w", name, err) })
+				once.Do(func() { firstErr = fmt.Errorf("modelgen: %s: %w", ts.Name, err) })
 				return
 			}
 			copy(data[r0*rb:], q)
@@ -216,21 +257,43 @@ func addMatrix(g *gguf.Writer, name string, rows, cols int, t quant.Type, seed u
 	if firstErr != nil {
 		return firstErr
 	}
-	return g.AddTensor(name, t, []uint64{uint64(cols), uint64(rows)}, data)
+	return g.AddTensor(ts.Name, t, []uint64{uint64(cols), uint64(rows)}, data)
 }
 
-// addVector adds an F32 vector of values uniform in [mean-spread, mean+spread].
-func addVector(g *gguf.Writer, name string, n int, seed uint64, mean, spread float64) error {
-	rng := rand.New(rand.NewPCG(seed, 1))
-	vals := make([]float32, n)
-	for i := range vals {
-		vals[i] = float32(mean + spread*(2*rng.Float64()-1))
-	}
+// addVector adds an F32 vector.
+func addVector(g *gguf.Writer, ts TensorSpec, fill func(r0, r1 int, dst []float32)) error {
+	vals := make([]float32, ts.Cols)
+	fill(0, 1, vals)
 	data, err := quant.Quantize(quant.F32, vals)
 	if err != nil {
 		return err
 	}
-	return g.AddTensor(name, quant.F32, []uint64{uint64(n)}, data)
+	return g.AddTensor(ts.Name, quant.F32, []uint64{uint64(ts.Cols)}, data)
+}
+
+// random is the Source of random models: every tensor gets its own seed, drawn in layout
+// order; a matrix's chunk of rows starting at r0 draws from (seed, r0), so the values do not
+// depend on the number of CPUs.
+type random struct{ seeds *seeds }
+
+func newRandom(seed uint64) random { return random{newRNG(seed)} }
+
+func (r random) Tensor(ts TensorSpec) (func(r0, r1 int, dst []float32), error) {
+	seed := r.seeds.next()
+	if ts.Matrix {
+		return func(r0, _ int, dst []float32) {
+			rng := rand.New(rand.NewPCG(seed, uint64(r0)))
+			for i := range dst {
+				dst[i] = float32(rng.NormFloat64() * ts.Std)
+			}
+		}, nil
+	}
+	return func(_, _ int, dst []float32) {
+		rng := rand.New(rand.NewPCG(seed, 1))
+		for i := range dst {
+			dst[i] = float32(ts.Mean + ts.Spread*(2*rng.Float64()-1))
+		}
+	}, nil
 }
 
 // seeds hands out one sub-seed per tensor, in a fixed order.
