@@ -4,7 +4,6 @@
 //	slm tokenize -m MODEL [--no-bos] TEXT
 //	slm bench -m MODEL [-p 128] [-n 128] [--threads N] [--backend cpu|gpu]
 //	slm gen-model --arch llama|qwen2|qwen3 --shape NAME --type T --vocab VOCAB.gguf --seed S -o OUT
-//	slm train-tokenizer -in FILE.jsonl [-in ...] -vocab-size N [-chat-template FILE] -o VOCAB.gguf
 //	slm export -weights W.safetensors -vocab VOCAB.gguf [-type Q8_0] [-name NAME] [-chat-template FILE] -o MODEL.gguf
 //	slm ask -catalog STORE.json [-m MODEL.gguf] [--staff] [--json] QUESTION
 //	slm ask -catalog STORE.json [-m MODEL.gguf] [--staff] -questions FILE.jsonl --json
@@ -29,7 +28,6 @@ const usage = `usage:
   slm tokenize -m MODEL [--no-bos] [--special] TEXT
   slm bench -m MODEL [-p 128] [-n 128] [--threads N] [--backend cpu|gpu] [--ctx N]
   slm gen-model --arch llama|qwen2|qwen3 --shape NAME --type T --vocab VOCAB.gguf [--seed S] -o OUT
-  slm train-tokenizer -in FILE.jsonl [-in ...] [-vocab-size 4096] [-chat-template FILE] -o VOCAB.gguf
   slm export -weights W.safetensors -vocab VOCAB.gguf [-type Q8_0] [-name NAME] [-chat-template FILE] -o MODEL.gguf
   slm info -m MODEL
   slm ask -catalog STORE.json [-m MODEL.gguf] [--staff] [--json] [--no-constraint] [--no-gate] QUESTION
@@ -70,8 +68,6 @@ func run(ctx context.Context, args []string, stdout io.Writer) (err error) {
 		return cmdBench(rest, stdout)
 	case "gen-model":
 		return cmdGenModel(rest, stdout)
-	case "train-tokenizer":
-		return cmdTrainTokenizer(rest, stdout)
 	case "export":
 		return cmdExport(rest, stdout)
 	case "info":

@@ -10,26 +10,26 @@ import (
 	"strings"
 	"testing"
 
+	"aisle/worker/assistant/training"
 	"aisle/worker/gguf"
 	"aisle/worker/modelgen"
 )
 
-// TestTrainTokenizerAndExport runs the training pipeline's Go half: a vocabulary from JSONL,
-// a safetensors file of that vocabulary's size exported to GGUF, and the model generating.
-func TestTrainTokenizerAndExport(t *testing.T) {
+// TestExport exports a safetensors file of a learned vocabulary's size to GGUF, and the model
+// generates.
+func TestExport(t *testing.T) {
 	dir := t.TempDir()
-	var jsonl bytes.Buffer
 	r := rand.New(rand.NewPCG(1, 2))
+	var texts []string
 	for i := range 400 {
-		text := fmt.Sprintf("<|im_start|>user\nhow much are the apples %d?<|im_end|>\n<|im_start|>assistant\nThey cost €%d.%02d each.<|im_end|>\n", i, r.IntN(20), r.IntN(100))
-		json.NewEncoder(&jsonl).Encode(map[string]any{"text": text, "source": "synthetic", "n": i})
+		texts = append(texts, fmt.Sprintf("<|im_start|>user\nhow much are the apples %d?<|im_end|>\n<|im_start|>assistant\nThey cost €%d.%02d each.<|im_end|>\n", i, r.IntN(20), r.IntN(100)))
 	}
-	corpus := filepath.Join(dir, "corpus.jsonl")
-	template := filepath.Join(dir, "chatml.jinja")
+	v, err := training.LearnVocab(texts, 280)
+	if err != nil {
+		t.Fatal(err)
+	}
 	vocab := filepath.Join(dir, "vocab.gguf")
-	write(t, corpus, jsonl.Bytes())
-	write(t, template, []byte("{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"))
-	if _, err := slm(t, "train-tokenizer", "-in", corpus, "-in", corpus, "-vocab-size", "280", "-chat-template", template, "-o", vocab); err != nil {
+	if err := training.WriteVocab(vocab, v); err != nil {
 		t.Fatal(err)
 	}
 	vf, err := gguf.Open(vocab)
@@ -92,10 +92,6 @@ func TestTrainTokenizerAndExport(t *testing.T) {
 	}
 
 	// Bad input: one line naming the problem.
-	badJSON := filepath.Join(dir, "bad.jsonl")
-	write(t, badJSON, []byte("{\"text\": \"ok\"}\n\n{\"txt\": \"no text\"}\n"))
-	notJSON := filepath.Join(dir, "notjson.jsonl")
-	write(t, notJSON, []byte("{\"text\": \"ok\"}\nplain text\n"))
 	truncated := filepath.Join(dir, "truncated.safetensors")
 	write(t, truncated, sbuf.Bytes()[:sbuf.Len()-10])
 	gpt2Vocab := "../../testdata/vocab/ggml-vocab-gpt-2.gguf"
@@ -103,10 +99,6 @@ func TestTrainTokenizerAndExport(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"train-tokenizer", "-o", vocab}, "-in and -o are required"},
-		{[]string{"train-tokenizer", "-in", badJSON, "-o", vocab}, "bad.jsonl:3: no \"text\" string"},
-		{[]string{"train-tokenizer", "-in", notJSON, "-o", vocab}, "notjson.jsonl:2"},
-		{[]string{"train-tokenizer", "-in", corpus, "-vocab-size", "100", "-o", vocab}, "below 3 special + 256"},
 		{[]string{"export", "-weights", weights, "-vocab", vocab}, "-weights, -vocab and -o are required"},
 		{[]string{"export", "-weights", truncated, "-vocab", vocab, "-o", model}, "truncated"},
 		{[]string{"export", "-weights", weights, "-vocab", gpt2Vocab, "-o", model}, "280 rows, the vocabulary 50257 tokens"},
