@@ -1,6 +1,7 @@
 package pwa_test
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"os"
@@ -26,11 +27,11 @@ import (
 //	decode_tok/s   tokens after the first per second
 //
 // AISLE_BENCH_GGUF=path runs them on another GGUF (published in the default 16-64 MiB shards),
-// e.g. one written by `slm gen-model --shape smollm2-135m --type q8_0`.
-const (
-	benchPrompt = "Once upon a time"
-	benchTokens = 200
-)
+// e.g. one written by `slm gen-model --shape smollm2-135m --type q8_0`; AISLE_BENCH_PROMPT
+// replaces the prompt (e.g. a store question's facts, to time the first token of a real one).
+const benchTokens = 200
+
+var benchPrompt = cmp.Or(os.Getenv("AISLE_BENCH_PROMPT"), "Once upon a time")
 
 // benchModel publishes the benchmark's model and returns its folder, ID and GGUF path.
 func benchModel(b *testing.B) (string, string, string) {
@@ -89,15 +90,23 @@ func benchChat(b *testing.B, backend string, tokens int) {
 		}
 	}
 	// The worker's own view (Server-Timing of a non-streaming call): prefill and decode without
-	// the service worker and the page in between.
-	st := eval[map[string]float64](b, ctx, 60*time.Second, fmt.Sprintf(`fetch('/v1/chat/completions', {method: 'POST',
+	// the service worker and the page in between; the prompt's keys and values are cached from
+	// the answers above, so the prefill is that of a follow-up. A prompt that differs from its
+	// first token is prefilled whole (cold_prefill).
+	workerTiming := func(prompt string, tokens int) map[string]float64 {
+		return eval[map[string]float64](b, ctx, 60*time.Second, fmt.Sprintf(`fetch('/v1/chat/completions', {method: 'POST',
 		headers: {'Content-Type': 'application/json'},
 		body: JSON.stringify({model: %q, messages: [{role: 'user', content: %q}], max_tokens: %d, temperature: 0, aisle: {mode: 'raw'}})})
 		.then(async (r) => { const j = await r.json(); const t = {};
 			for (const m of r.headers.get('Server-Timing').split(',')) { const [k, d] = m.trim().split(';dur='); t[k] = Number(d); }
-			t.tokens = j.usage.completion_tokens; return t; })`, id, benchPrompt, tokens))
+			t.tokens = j.usage.completion_tokens; t.prompt = j.usage.prompt_tokens; return t; })`, id, prompt, tokens))
+	}
+	st := workerTiming(benchPrompt, tokens)
+	fresh := workerTiming("Hi. "+benchPrompt, 1)
 	n := float64(b.N)
 	b.ReportMetric(st["prefill"], "worker_prefill_ms")
+	b.ReportMetric(fresh["prefill"], "worker_cold_prefill_ms")
+	b.ReportMetric(fresh["prompt"], "prompt_tokens")
 	if st["tokens"] > 1 {
 		b.ReportMetric((st["tokens"]-1)/(st["decode"]/1000), "worker_decode_tok/s")
 	}

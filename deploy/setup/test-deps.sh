@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a fresh Debian 12 machine:
-# Debian packages (browser, software Vulkan, PostgreSQL) and the npm test peers.
+# Debian packages (browser, software Vulkan, PostgreSQL, PyTorch for the model recipe's CPU test)
+# and the npm test peers.
 # Idempotent: each step is skipped when its result is already present.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 need_pkgs=()
-for p in chromium mesa-vulkan-drivers libvulkan1 postgresql python3-jinja2 wamerican; do
+for p in chromium mesa-vulkan-drivers libvulkan1 postgresql python3-jinja2 python3-torch wamerican; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then

@@ -165,6 +165,9 @@ type Output struct {
 	Intent string `json:"intent"`
 	Answer string `json:"answer"`
 	Facts  []Fact `json:"facts"`
+	// Phrasing says how a model-phrased answer was made (`slm ask -m`): "model" when the text
+	// is the model's words alone; "" without a model.
+	Phrasing string `json:"phrasing,omitempty"`
 }
 
 // Fact is one fact of an answer; Type says which fields apply ("product", "faq", "category",

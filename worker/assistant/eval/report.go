@@ -17,12 +17,18 @@ type Tally struct {
 	Correct      int `json:"correct"`
 	WrongFigures int `json:"wrong_figures"` // answers with at least one wrong figure
 	Leaks        int `json:"staff_leaks"`   // answers with at least one staff leak
+	// OwnWords counts the correct answers that are a model's words alone (Output.Phrasing
+	// "model": no sentence of the facts added).
+	OwnWords int `json:"own_words"`
 }
 
 func (t *Tally) add(r Result) {
 	t.Total++
 	if r.Correct {
 		t.Correct++
+		if r.Output != nil && r.Output.Phrasing == "model" {
+			t.OwnWords++
+		}
 	}
 	if len(r.WrongFigures) > 0 {
 		t.WrongFigures++
@@ -149,6 +155,10 @@ func (r Report) Markdown(maxFailures int) string {
 	t := r.Total()
 	fmt.Fprintf(&b, "**%d/%d correct (%.1f%%), %d answers with a wrong figure, %d with a staff leak.**\n\n",
 		t.Correct, t.Total, 100*t.Accuracy(), t.WrongFigures, t.Leaks)
+	if t.OwnWords > 0 {
+		fmt.Fprintf(&b, "Correct in the model's own words (no sentence of the facts added): %d/%d (%.1f%%).\n\n",
+			t.OwnWords, t.Total, 100*float64(t.OwnWords)/float64(t.Total))
+	}
 	b.WriteString(Table("intent", append(r.ByIntent(), Row{"**all**", t})))
 	b.WriteString("\n")
 	b.WriteString(Table("store", r.BySet()))
@@ -204,4 +214,53 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string(r[:n]) + "..."
+}
+
+// Transcripts writes up to max of the report's conversations (questions sharing a
+// Conversation ID, in order; staff ones marked) as Markdown, each turn with the answer given
+// and its verdict.
+func (r Report) Transcripts(max int) string {
+	type conv struct {
+		set, id string
+		staff   bool
+		turns   []Result
+	}
+	var convs []*conv
+	byKey := map[string]*conv{}
+	for _, res := range r.Results {
+		q := res.Question
+		if q.Conversation == "" {
+			continue
+		}
+		key := fmt.Sprintf("%s/%s/%v", res.Set, q.Conversation, q.Staff)
+		c := byKey[key]
+		if c == nil {
+			c = &conv{set: res.Set, id: q.Conversation, staff: q.Staff}
+			byKey[key] = c
+			convs = append(convs, c)
+		}
+		c.turns = append(c.turns, res)
+	}
+	var b strings.Builder
+	for i, c := range convs {
+		if i == max {
+			break
+		}
+		device := "customer"
+		if c.staff {
+			device = "staff"
+		}
+		fmt.Fprintf(&b, "**%s, conversation %s (%s device)**\n\n", c.set, c.id, device)
+		for _, t := range c.turns {
+			answer, verdict := "(no answer)", "correct"
+			if t.Output != nil {
+				answer = t.Output.Answer
+			}
+			if !t.Correct {
+				verdict = "not correct: " + strings.Join(t.Reasons, "; ")
+			}
+			fmt.Fprintf(&b, "> **Q:** %s  \n> **A:** %s  \n> *%s*\n\n", t.Question.Q, answer, verdict)
+		}
+	}
+	return b.String()
 }

@@ -35,6 +35,8 @@ func main() {
 	save := flag.String("save", "", "write each store's outputs to this directory as <store-id>.outputs.jsonl")
 	failures := flag.Int("failures", 50, "list at most this many failures (-1: all)")
 	jsonOut := flag.String("json", "", "also write every result as JSON to this file")
+	transcripts := flag.String("transcripts", "", "also write the multi-turn conversations as Markdown to this file")
+	maxTranscripts := flag.Int("transcripts-max", 20, "write at most this many conversations with -transcripts")
 	flag.Parse()
 	if (*slm == "") == (*outputs == "") {
 		fmt.Fprintln(os.Stderr, "aisle-eval: give exactly one of -slm and -outputs")
@@ -54,6 +56,12 @@ func main() {
 			err = os.WriteFile(*jsonOut, b, 0o644)
 		}
 		if err != nil {
+			fmt.Fprintln(os.Stderr, "aisle-eval:", err)
+			os.Exit(1)
+		}
+	}
+	if *transcripts != "" {
+		if err := os.WriteFile(*transcripts, []byte(rep.Transcripts(*maxTranscripts)), 0o644); err != nil {
 			fmt.Fprintln(os.Stderr, "aisle-eval:", err)
 			os.Exit(1)
 		}
