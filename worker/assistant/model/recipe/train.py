@@ -35,11 +35,11 @@ def parse_args():
                         "so --steps reproduces the run)")
     p.add_argument("--batch", type=int, default=64, help="rows of --ctx tokens per step")
     p.add_argument("--ctx", type=int, default=1024)
-    p.add_argument("--dim", type=int, default=384)
+    p.add_argument("--dim", type=int, default=320)
     p.add_argument("--layers", type=int, default=6)
-    p.add_argument("--heads", type=int, default=6)
-    p.add_argument("--kv-heads", type=int, default=2)
-    p.add_argument("--ffn", type=int, default=1152)
+    p.add_argument("--heads", type=int, default=5)
+    p.add_argument("--kv-heads", type=int, default=1)
+    p.add_argument("--ffn", type=int, default=960)
     p.add_argument("--rope-base", type=float, default=10000.0)
     p.add_argument("--eps", type=float, default=1e-5)
     p.add_argument("--lr", type=float, default=2e-3)
@@ -232,7 +232,7 @@ def main():
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": a.weight_decay},
                              {"params": no_decay, "weight_decay": 0.0}], lr=a.lr, betas=(0.9, 0.95),
                             **({"fused": True} if dev.type == "cuda" else {}))
-    step_fn = torch.compile(model) if a.compile else model
+    step_fn = torch.compile(model) if a.compile and hasattr(torch, "compile") else model
     autocast = torch.autocast("cuda", dtype=torch.bfloat16) if dev.type == "cuda" else torch.autocast("cpu", enabled=False)
     log = open(os.path.join(a.out, "log.jsonl"), "w")
 
