@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"aisle/sync/catalog"
@@ -29,6 +30,10 @@ type Spec struct {
 	Stores int
 	Seed   uint64
 	Split  synth.Split
+	// Invent is the percentage of stores whose brands, some product families and the store's
+	// name are replaced by invented words and model codes (see invent), so that the model
+	// learns to copy names it has never seen rather than recall the vocabulary's.
+	Invent int
 }
 
 // Conversation is one conversation of the training data: the system prompt, then user and
@@ -48,6 +53,9 @@ func StoreConversations(spec Spec, i int) ([]Conversation, error) {
 	s, seed, err := spec.store(i)
 	if err != nil {
 		return nil, err
+	}
+	if r := rand.New(rand.NewPCG(seed, 0x1a7e)); r.IntN(100) < spec.Invent {
+		invent(r, s)
 	}
 	sf, err := s.StoreFile()
 	if err != nil {
@@ -158,4 +166,71 @@ func promotionQuestions(r *rand.Rand, sf *catalog.StoreFile, promos []catalog.Pr
 		}
 	}
 	return out
+}
+
+var syllables = strings.Fields("ka lo mi zen tor vi bra qu el ix on ar sto fle dru pa ne ri so ve lu gar mon tes cal dor fin har jo kel")
+
+// inventedWord is a pronounceable word that is no vocabulary entry: "Kalomi", "Zentor".
+func inventedWord(r *rand.Rand) string {
+	var b strings.Builder
+	for n := 2 + r.IntN(2); n > 0; n-- {
+		b.WriteString(syllables[r.IntN(len(syllables))])
+	}
+	w := b.String()
+	return strings.ToUpper(w[:1]) + w[1:]
+}
+
+// modelCode is a product code as electronics and tools carry them: "XR-200", "Q7", "WH-1000XM5".
+func modelCode(r *rand.Rand) string {
+	letters := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte('A' + r.IntN(26))
+		}
+		return string(b)
+	}
+	switch r.IntN(3) {
+	case 0:
+		return fmt.Sprintf("%s-%d", letters(1+r.IntN(2)), 10*(1+r.IntN(99)))
+	case 1:
+		return fmt.Sprintf("%s%d", letters(1), 1+r.IntN(9))
+	}
+	return fmt.Sprintf("%s-%d%s%d", letters(2), 100*(1+r.IntN(20)), letters(2), 1+r.IntN(9))
+}
+
+// invent renames a store's brands (all but its house brand), about a third of its product
+// families (an invented word or a model code in front of the family's last word) and the first
+// word of its name, consistently in every product name, before its questions are asked.
+func invent(r *rand.Rand, s *synth.Store) {
+	brands, families := map[string]string{}, map[string]string{}
+	for _, p := range s.Products {
+		if p.Brand != "" && !p.House {
+			if _, ok := brands[p.Brand]; !ok {
+				brands[p.Brand] = inventedWord(r)
+			}
+		}
+		if _, ok := families[p.Family]; !ok {
+			families[p.Family] = p.Family
+			if ws := strings.Fields(p.Family); r.IntN(3) == 0 {
+				front := inventedWord(r)
+				if r.IntN(2) == 0 {
+					front = modelCode(r)
+				}
+				families[p.Family] = front + " " + ws[len(ws)-1]
+			}
+		}
+	}
+	for _, p := range s.Products {
+		if nb, ok := brands[p.Brand]; ok {
+			p.Name = strings.ReplaceAll(p.Name, p.Brand, nb)
+			p.Brand = nb
+		}
+		if nf := families[p.Family]; nf != p.Family {
+			p.Name = strings.ReplaceAll(p.Name, p.Family, nf)
+			p.Family = nf
+		}
+	}
+	if ws := strings.Fields(s.Name); len(ws) > 1 {
+		s.Name = inventedWord(r) + " " + strings.Join(ws[1:], " ")
+	}
 }

@@ -22,6 +22,7 @@ type Options struct {
 	VocabSize       int    // tokens of the learned vocabulary
 	TokenizerStores int    // the first stores, whose conversations the vocabulary is learned from
 	Ctx             int    // context length: longer conversations are left out
+	Invent          int    // percentage of training stores with invented names (Spec.Invent)
 }
 
 // SplitInfo counts what one split holds.
@@ -39,6 +40,7 @@ type Info struct {
 	Seed         uint64    `json:"seed"`
 	VocabSize    int       `json:"vocab_size"`
 	Ctx          int       `json:"ctx"`
+	Invent       int       `json:"invent_percent"`
 	ChatTemplate string    `json:"chat_template"`
 	Train        SplitInfo `json:"train"`
 	Val          SplitInfo `json:"val"`
@@ -56,7 +58,7 @@ func WriteData(dir string, o Options) (Info, error) {
 		return Info{}, err
 	}
 	var texts []string
-	err := eachStore(Spec{Stores: max(1, min(o.TokenizerStores, o.Stores)), Seed: o.Seed, Split: synth.SplitTrain},
+	err := eachStore(Spec{Stores: max(1, min(o.TokenizerStores, o.Stores)), Seed: o.Seed, Split: synth.SplitTrain, Invent: o.Invent},
 		func(cs []Conversation) ([]Conversation, error) { return cs, nil },
 		func(cs []Conversation) error {
 			for _, c := range cs {
@@ -85,8 +87,8 @@ func WriteData(dir string, o Options) (Info, error) {
 	if err := os.WriteFile(filepath.Join(dir, "samples.txt"), []byte(strings.Join(texts[:min(len(texts), 40)], "\n\n")), 0o644); err != nil {
 		return Info{}, err
 	}
-	info := Info{Seed: o.Seed, VocabSize: tok.VocabSize(), Ctx: o.Ctx, ChatTemplate: ChatTemplate}
-	info.Train, err = writeSplit(filepath.Join(dir, "train"), Spec{Stores: o.Stores, Seed: o.Seed, Split: synth.SplitTrain}, tok, o.Ctx)
+	info := Info{Seed: o.Seed, VocabSize: tok.VocabSize(), Ctx: o.Ctx, Invent: o.Invent, ChatTemplate: ChatTemplate}
+	info.Train, err = writeSplit(filepath.Join(dir, "train"), Spec{Stores: o.Stores, Seed: o.Seed, Split: synth.SplitTrain, Invent: o.Invent}, tok, o.Ctx)
 	if err != nil {
 		return Info{}, err
 	}

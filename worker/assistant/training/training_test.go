@@ -209,3 +209,47 @@ func TestEncodeAndTokenFiles(t *testing.T) {
 		}
 	}
 }
+
+// Invented names replace the vocabulary's consistently: the store's name in the system prompt,
+// brands and families in the product facts, and the assistant still finds the products asked
+// for by their new names.
+func TestInventedNames(t *testing.T) {
+	plain := Spec{Stores: 3, Seed: 4, Split: synth.SplitTrain}
+	invented := plain
+	invented.Invent = 100
+	for i := range plain.Stores {
+		s, _, err := plain.store(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs, err := StoreConversations(invented, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		facts := 0
+		for _, c := range cs {
+			if strings.Contains(c.Messages[0].Content, s.Name) {
+				t.Fatalf("store %d: system prompt still names %q", i, s.Name)
+			}
+			for _, m := range c.Messages[1:] {
+				if m.Role != "user" {
+					continue
+				}
+				for _, l := range strings.Split(m.Content, "\n") {
+					if !strings.HasPrefix(l, "- ") || !strings.Contains(l, ", SKU ") {
+						continue
+					}
+					facts++
+					for _, p := range s.Products {
+						if !p.House && p.Brand != "" && strings.Contains(l, p.Brand) {
+							t.Errorf("store %d: fact %q still names brand %q", i, l, p.Brand)
+						}
+					}
+				}
+			}
+		}
+		if facts < 50 {
+			t.Errorf("store %d: %d product facts in %d conversations: the products are not found by their new names", i, facts, len(cs))
+		}
+	}
+}

@@ -23,6 +23,7 @@ func main() {
 	flag.IntVar(&o.VocabSize, "vocab-size", 4096, "tokens in the learned vocabulary")
 	flag.IntVar(&o.TokenizerStores, "tokenizer-stores", 300, "stores whose conversations the vocabulary is learned from")
 	flag.IntVar(&o.Ctx, "ctx", 1024, "context length: longer conversations are left out")
+	flag.IntVar(&o.Invent, "invent", 0, "percentage of training stores whose brands, some product families and name are invented words")
 	out := flag.String("out", "", "output directory")
 	flag.Parse()
 	if *out == "" || flag.NArg() > 0 {
