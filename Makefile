@@ -15,7 +15,7 @@ run: app ## run the main job: the server with the demo store, the offline app an
 
 app: ## build the web app (page, Go-WASM service worker and inference worker) and publish the bundled model
 	$(GO) run ./pwa/cmd/build -out .build/pwa
-	$(GO) run ./worker/cmd/publish -root .build/models -id stories260k worker/testdata/models/stories260K.gguf >/dev/null
+	$(GO) run ./worker/cmd/publish -root .build/models -id aisle-assistant worker/assistant/model/aisle-assistant.gguf >/dev/null
 
 test-deps: ## install what the tests need (Debian packages, npm test peers)
 	bash deploy/setup/test-deps.sh
