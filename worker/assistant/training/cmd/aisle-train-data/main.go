@@ -35,8 +35,11 @@ func main() {
 		fmt.Fprintln(os.Stderr, "aisle-train-data:", err)
 		os.Exit(1)
 	}
-	for name, s := range map[string]training.SplitInfo{"train": info.Train, "val": info.Val} {
+	for _, s := range []struct {
+		name string
+		training.SplitInfo
+	}{{"train", info.Train}, {"val", info.Val}} {
 		fmt.Printf("%s (%s vocabulary): %d stores, %d conversations, %d tokens (%d targets); %d longer than %d tokens left out\n",
-			name, s.Split, s.Stores, s.Conversations, s.Tokens, s.TargetTokens, s.LeftOut, info.Ctx)
+			s.name, s.Split, s.Stores, s.Conversations, s.Tokens, s.TargetTokens, s.LeftOut, info.Ctx)
 	}
 }
