@@ -3,6 +3,7 @@ package modelgen
 import (
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -133,7 +134,7 @@ func ExportSpec(st *Safetensors, opts ExportOptions) (Spec, error) {
 		if !ok {
 			return Spec{}, fmt.Errorf("export: tensor %s is missing", ts.Name)
 		}
-		if shape := ts.torchShape(); !equalInts(t.Shape, shape) {
+		if shape := ts.torchShape(); !slices.Equal(t.Shape, shape) {
 			return Spec{}, fmt.Errorf("export: tensor %s has shape %v, want %v", ts.Name, t.Shape, shape)
 		}
 		if !floatDTypes[t.DType] {
@@ -170,18 +171,6 @@ func (ts TensorSpec) torchShape() []int {
 	return []int{ts.Cols}
 }
 
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
 // safetensorsSource is the Source of a safetensors file's tensors, converted to float32 one
 // tensor at a time.
 type safetensorsSource struct{ st *Safetensors }
@@ -191,7 +180,7 @@ func (s safetensorsSource) Tensor(ts TensorSpec) (func(r0, r1 int, dst []float32
 	if !ok {
 		return nil, fmt.Errorf("tensor %s is missing", ts.Name)
 	}
-	if shape := ts.torchShape(); !equalInts(t.Shape, shape) {
+	if shape := ts.torchShape(); !slices.Equal(t.Shape, shape) {
 		return nil, fmt.Errorf("tensor %s has shape %v, want %v", ts.Name, t.Shape, shape)
 	}
 	vals, err := t.Float32s()

@@ -222,22 +222,8 @@ func cmdGenModel(args []string, stdout io.Writer) error {
 		}
 		spec.ChatTemplate = string(b)
 	}
-	tmp := *out + ".partial"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return err
-	}
 	start := time.Now()
-	if err := modelgen.Write(f, spec); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := os.Rename(tmp, *out); err != nil {
+	if err := writeAtomically(*out, func(f io.Writer) error { return modelgen.Write(f, spec) }); err != nil {
 		return err
 	}
 	st, _ := os.Stat(*out)
