@@ -39,8 +39,7 @@ type Spec struct {
 // Conversation is one conversation of the training data: the system prompt, then user and
 // assistant turns alternating; every assistant turn is a target.
 type Conversation struct {
-	Store    string
-	Staff    bool
+	Staff    bool // asked on a staff device
 	Messages []chat.Message
 }
 
@@ -77,7 +76,7 @@ func StoreConversations(spec Spec, i int) ([]Conversation, error) {
 				last = conv.Ask(q)
 			}
 			msgs := append(conv.Messages(), chat.Message{Role: "assistant", Content: last.Text})
-			out = append(out, Conversation{Store: s.ID, Staff: staff, Messages: msgs})
+			out = append(out, Conversation{Staff: staff, Messages: msgs})
 		}
 	}
 	return out, nil
