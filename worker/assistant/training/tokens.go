@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 
 	"aisle/worker/chat"
 	"aisle/worker/tokenizer"
@@ -20,25 +21,41 @@ type Segment struct {
 // endOfTurn is ChatML's end-of-turn token: the model learns to write it after every answer.
 const endOfTurn = "<|im_end|>"
 
-// Segments renders msgs as Template does, split where the model's own words begin and end: the
-// assistant's words and the <|im_end|> after them are targets, the rest is prompt. Their texts
-// concatenated are Template.Render(msgs, false) exactly (the tests check it).
-func Segments(msgs []chat.Message) []Segment {
+// Segments renders msgs with Template, split where the model's own words begin and end: the
+// assistant's words and the <|im_end|> after them are targets, the rest is prompt (each
+// assistant turn's prompt is Template.Render of the turns before it with the generation prompt,
+// as the engine renders it when it serves). Their texts concatenated are
+// Template.Render(msgs, false).
+func Segments(msgs []chat.Message) ([]Segment, error) {
 	var out []Segment
-	prompt := ""
-	for _, m := range msgs {
-		prompt += "<|im_start|>" + m.Role + "\n"
+	var done strings.Builder // what the segments so far render
+	for i, m := range msgs {
 		if m.Role != "assistant" {
-			prompt += m.Content + endOfTurn + "\n"
 			continue
 		}
-		out = append(out, Segment{Text: prompt}, Segment{Text: m.Content, Target: true}, Segment{Text: endOfTurn, Target: true})
-		prompt = "\n"
+		prompt, err := Template.Render(msgs[:i], true)
+		if err != nil {
+			return nil, err
+		}
+		if !strings.HasPrefix(prompt, done.String()) {
+			return nil, fmt.Errorf("training: the template renders turn %d's prompt without the turns before it", i)
+		}
+		out = append(out, Segment{Text: prompt[done.Len():]}, Segment{Text: m.Content, Target: true},
+			Segment{Text: endOfTurn, Target: true})
+		done.Reset()
+		done.WriteString(prompt + m.Content + endOfTurn)
 	}
-	if prompt != "" {
-		out = append(out, Segment{Text: prompt})
+	full, err := Template.Render(msgs, false)
+	if err != nil {
+		return nil, err
 	}
-	return out
+	if !strings.HasPrefix(full, done.String()) {
+		return nil, fmt.Errorf("training: the template renders the conversation without its answers as written")
+	}
+	if rest := full[done.Len():]; rest != "" {
+		out = append(out, Segment{Text: rest})
+	}
+	return out, nil
 }
 
 // Encode tokenizes a conversation as the engine tokenizes its prompt (special tokens parsed,
@@ -49,9 +66,13 @@ func Encode(tok *tokenizer.Tokenizer, msgs []chat.Message) ([]int, []byte, error
 	if !ok {
 		return nil, nil, fmt.Errorf("training: the vocabulary has no %s token", endOfTurn)
 	}
+	segs, err := Segments(msgs)
+	if err != nil {
+		return nil, nil, err
+	}
 	var ids []int
 	var mask []byte
-	for _, s := range Segments(msgs) {
+	for _, s := range segs {
 		var part []int
 		switch {
 		case s.Text == endOfTurn:

@@ -40,7 +40,11 @@ func TestSegmentsAreTheTemplatesRendering(t *testing.T) {
 		}
 		var got strings.Builder
 		var targets []string
-		for _, s := range Segments(c.Messages) {
+		segs, err := Segments(c.Messages)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range segs {
 			got.WriteString(s.Text)
 			if s.Target && s.Text != endOfTurn {
 				targets = append(targets, s.Text)
