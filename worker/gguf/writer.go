@@ -25,7 +25,7 @@ func NewWriter() *Writer { return &Writer{md: newMetadata(), names: map[string]b
 // Set stores a metadata value as is (use the typed setters for the common cases).
 func (w *Writer) Set(key string, v Value) { w.md.set(key, v) }
 
-func (w *Writer) SetString(key, v string)       { w.Set(key, Value{Type: TypeString, V: v}) }
+func (w *Writer) SetString(key, v string)        { w.Set(key, Value{Type: TypeString, V: v}) }
 func (w *Writer) SetUint32(key string, v uint32) { w.Set(key, Value{Type: TypeUint32, V: v}) }
 func (w *Writer) SetInt32(key string, v int32)   { w.Set(key, Value{Type: TypeInt32, V: v}) }
 func (w *Writer) SetUint64(key string, v uint64) { w.Set(key, Value{Type: TypeUint64, V: v}) }

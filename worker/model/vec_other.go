@@ -42,8 +42,8 @@ func swiglu(gate, up []float32) {
 // ropePair rotates (x0, x1) by the angle whose cosine and sine are c and s.
 func ropePair(x0, x1, c, s float32) (float32, float32) { return x0*c - x1*s, x0*s + x1*c }
 
-// dotFast is Σ a[i]*b[i] with eight partial sums.
-func dotFast(a, b []float32) float32 {
+// dotFastScalar is Σ a[i]*b[i] with eight partial sums: dotFast without SIMD.
+func dotFastScalar(a, b []float32) float32 {
 	var s0, s1, s2, s3, s4, s5, s6, s7 float32
 	b = b[:len(a)]
 	n := len(a) &^ 7

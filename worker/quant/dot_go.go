@@ -103,26 +103,6 @@ func decodeBlock(t Type, w []byte, b int, dec *decoded) int {
 	panic("quant: no integer decoding for " + t.String())
 }
 
-func dot32(v *[32]int8, a *[32]byte) int32 {
-	var s0, s1, s2, s3 int32
-	for i := 0; i < 32; i += 4 {
-		s0 += int32(v[i]) * int32(int8(a[i]))
-		s1 += int32(v[i+1]) * int32(int8(a[i+1]))
-		s2 += int32(v[i+2]) * int32(int8(a[i+2]))
-		s3 += int32(v[i+3]) * int32(int8(a[i+3]))
-	}
-	return s0 + s1 + s2 + s3
-}
-
-func dot16(v *[16]int8, a *[16]byte) int32 {
-	var s0, s1 int32
-	for i := 0; i < 16; i += 2 {
-		s0 += int32(v[i]) * int32(int8(a[i]))
-		s1 += int32(v[i+1]) * int32(int8(a[i+1]))
-	}
-	return s0 + s1
-}
-
 // blockTerm is the float term of decoded block b against the activation
 // vector a, computed exactly as the reference does.
 func blockTerm(t Type, dec *decoded, a []byte, b int) float32 {
@@ -162,7 +142,18 @@ func isIntType(t Type) bool {
 
 // matVecGo computes rows [r0, r1) against one vector.
 func matVecGo(t Type, w []byte, rb, cols int, a []byte, out []float32, r0, r1 int) {
-	if !isIntType(t) || t == Q8_0 { // Q8_0 needs no decoding: the reference loop is as fast
+	switch {
+	case t == Q8_0: // its blocks are already integers: no decoding
+		nblk := cols / 32
+		r := r0
+		for ; r+2 <= r1; r += 2 {
+			out[r], out[r+1] = dotQ8_0Rows2(w[r*rb:r*rb+rb], w[(r+1)*rb:(r+1)*rb+rb], a, nblk)
+		}
+		if r < r1 {
+			out[r] = dotQ8_0Row(w[r*rb:r*rb+rb], a, nblk)
+		}
+		return
+	case !isIntType(t):
 		for r := r0; r < r1; r++ {
 			out[r] = vecDotRef(t, cols, w[r*rb:r*rb+rb], a)
 		}
@@ -184,10 +175,8 @@ func matVecGo(t Type, w []byte, rb, cols int, a []byte, out []float32, r0, r1 in
 // matMulGo computes rows [r0, r1) against nb vectors, decoding each weight
 // block once for up to goBatch vectors.
 func matMulGo(t Type, w []byte, rb, cols int, a []byte, ab, nb int, out []float32, rows, r0, r1 int) {
-	if !isIntType(t) {
-		for b := 0; b < nb; b++ {
-			matVecGo(t, w, rb, cols, a[b*ab:b*ab+ab], out[b*rows:], r0, r1)
-		}
+	if t == Q8_0 || !isIntType(t) { // nothing to decode once for several vectors
+		rowVectors(matVecGo, t, w, rb, cols, a, ab, nb, out, rows, r0, r1)
 		return
 	}
 	var dec decoded

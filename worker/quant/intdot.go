@@ -1,0 +1,50 @@
+//go:build !(wasm && goexperiment.simd) || purego
+
+package quant
+
+// The inner loops of the portable kernels (dot_go.go) that intdot_wasm.go writes with
+// WebAssembly SIMD: integer sums, exact in any order, and the Q8_0 row in the reference's float
+// order.
+
+// dotQ8_0Row is the dot product of a Q8_0 weight row of nblk blocks with a Q8_0 activation
+// vector, term for term as dotQ8_0Ref computes it.
+func dotQ8_0Row(w, a []byte, nblk int) float32 {
+	var sum float32
+	for b := 0; b < nblk; b++ {
+		wb := (*[34]byte)(w[34*b:])
+		ab := (*[34]byte)(a[34*b:])
+		var isum int32
+		for i := 2; i < 34; i++ {
+			isum += int32(int8(wb[i])) * int32(int8(ab[i]))
+		}
+		sum += float32(isum) * (f16At(wb[:], 0) * f16At(ab[:], 0))
+	}
+	return sum
+}
+
+// dotQ8_0Rows2 is dotQ8_0Row of two rows against the same vector.
+func dotQ8_0Rows2(w0, w1, a []byte, nblk int) (float32, float32) {
+	return dotQ8_0Row(w0, a, nblk), dotQ8_0Row(w1, a, nblk)
+}
+
+// dot32 is Σ v[i]·int8(a[i]) over 32 values.
+func dot32(v *[32]int8, a *[32]byte) int32 {
+	var s0, s1, s2, s3 int32
+	for i := 0; i < 32; i += 4 {
+		s0 += int32(v[i]) * int32(int8(a[i]))
+		s1 += int32(v[i+1]) * int32(int8(a[i+1]))
+		s2 += int32(v[i+2]) * int32(int8(a[i+2]))
+		s3 += int32(v[i+3]) * int32(int8(a[i+3]))
+	}
+	return s0 + s1 + s2 + s3
+}
+
+// dot16 is Σ v[i]·int8(a[i]) over 16 values.
+func dot16(v *[16]int8, a *[16]byte) int32 {
+	var s0, s1 int32
+	for i := 0; i < 16; i += 2 {
+		s0 += int32(v[i]) * int32(int8(a[i]))
+		s1 += int32(v[i+1]) * int32(int8(a[i+1]))
+	}
+	return s0 + s1
+}
