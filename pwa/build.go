@@ -1,6 +1,7 @@
 // Package pwa builds the installable web app: the page (web/), the service worker (sw.js +
-// sw.wasm), the inference worker (engine.js + engine.wasm), icons, and the precache manifest
-// whose version is compiled into sw.js.
+// sw.wasm), the inference worker (engine.js + engine.wasm, built with WebAssembly SIMD, and
+// engine-nosimd.wasm for browsers without it), icons, and the precache manifest whose version
+// is compiled into sw.js.
 //
 // Build it with `go run ./pwa/cmd/build -out DIR`; the server serves DIR at / (api/delivery).
 package pwa
@@ -42,7 +43,26 @@ type Options struct {
 	Go         string // go command; default "go"
 }
 
-// Build writes the app to opts.Out and returns its precache manifest. It compiles the two wasm
+// SIMDBuild is the environment that builds Go for WebAssembly with SIMD128 instructions
+// (package simd/archsimd): Go 1.27's GOEXPERIMENT=simd. The go command fetches this toolchain
+// from the module proxy the first time (about 10 s); the rest of the module builds with the
+// toolchain go.mod names.
+var SIMDBuild = []string{"GOTOOLCHAIN=go1.27.3", "GOEXPERIMENT=simd"}
+
+// wasmProgram is one Go program of the app, built for js/wasm.
+type wasmProgram struct {
+	out, pkg string
+	env      []string // added to GOOS=js GOARCH=wasm
+	feature  string   // sw.PrecacheFile.Feature: the browsers that precache it
+}
+
+var wasmPrograms = []wasmProgram{
+	{out: "sw.wasm", pkg: "./sw/cmd/sw"},
+	{out: "engine.wasm", pkg: "./worker/browser/cmd/engine", env: SIMDBuild, feature: sw.FeatureWasmSIMD},
+	{out: "engine-nosimd.wasm", pkg: "./worker/browser/cmd/engine", feature: "!" + sw.FeatureWasmSIMD},
+}
+
+// Build writes the app to opts.Out and returns its precache manifest. It compiles the wasm
 // programs with GOOS=js GOARCH=wasm (the Go build cache makes a rebuild take seconds).
 func Build(ctx context.Context, opts Options) (*sw.Precache, error) {
 	goCmd := opts.Go
@@ -92,6 +112,7 @@ func Build(ctx context.Context, opts Options) (*sw.Precache, error) {
 	for name, data := range map[string][]byte{
 		"wasm_exec.js": wasmExec,
 		"engine.js":    []byte(assets.EngineJS),
+		"simd.js":      []byte(assets.SIMDJS),
 		"icon-192.png": icon(192),
 		"icon-512.png": icon(512),
 	} {
@@ -99,14 +120,16 @@ func Build(ctx context.Context, opts Options) (*sw.Precache, error) {
 			return nil, fmt.Errorf("pwa: %w", err)
 		}
 	}
-	// The two Go programs.
-	for out, pkg := range map[string]string{"sw.wasm": "./sw/cmd/sw", "engine.wasm": "./worker/browser/cmd/engine"} {
-		cmd := exec.CommandContext(ctx, goCmd, "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(opts.Out, out), pkg)
+	// The Go programs.
+	features := map[string]string{}
+	for _, p := range wasmPrograms {
+		cmd := exec.CommandContext(ctx, goCmd, "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(opts.Out, p.out), p.pkg)
 		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+		cmd.Env = append(append(os.Environ(), "GOOS=js", "GOARCH=wasm"), p.env...)
 		if b, err := cmd.CombinedOutput(); err != nil {
-			return nil, fmt.Errorf("pwa: build %s: %v\n%s", pkg, err, b)
+			return nil, fmt.Errorf("pwa: build %s (%s): %v\n%s", p.out, strings.Join(p.env, " "), err, b)
 		}
+		features["/"+p.out] = p.feature
 	}
 	// Precache manifest: every file except the service worker script (the browser keeps it and
 	// its importScripts itself), the manifest and the compressed copies.
@@ -125,7 +148,7 @@ func Build(ctx context.Context, opts Options) (*sw.Precache, error) {
 			return err
 		}
 		sum := sha256.Sum256(b)
-		files = append(files, sw.PrecacheFile{URL: "/" + rel, Revision: hex.EncodeToString(sum[:])[:16], Size: int64(len(b))})
+		files = append(files, sw.PrecacheFile{URL: "/" + rel, Revision: hex.EncodeToString(sum[:])[:16], Size: int64(len(b)), Feature: features["/"+rel]})
 		return nil
 	})
 	if err != nil {

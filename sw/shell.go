@@ -22,6 +22,20 @@ type PrecacheFile struct {
 	URL      string `json:"url"`      // absolute path, e.g. "/app.js"
 	Revision string `json:"revision"` // first 16 hex digits of the file's SHA-256
 	Size     int64  `json:"size"`
+	// Feature, when set, limits the file to browsers with a feature ("wasm-simd") or without it
+	// ("!wasm-simd"): each browser precaches only the build of a program it can run.
+	Feature string `json:"feature,omitempty"`
+}
+
+// FeatureWasmSIMD is the browser feature WebAssembly SIMD128 (sw.js reads it from simd.js).
+const FeatureWasmSIMD = "wasm-simd"
+
+// wanted reports whether a browser with the given features precaches f.
+func (f PrecacheFile) wanted(features map[string]bool) bool {
+	if name, without := strings.CutPrefix(f.Feature, "!"); without {
+		return !features[name]
+	}
+	return f.Feature == "" || features[f.Feature]
 }
 
 // Precache lists the app shell of one build. It is served as /precache.json; its Version (a
@@ -61,6 +75,9 @@ type Shell struct {
 	// copying it through Go (the browser streams the stored body), reporting false when absent.
 	// Without it, files are read into Go and written out.
 	Direct func(w http.ResponseWriter, r *http.Request, cache, key, contentType string) bool
+	// Features are the browser's features that decide which PrecacheFile.Feature files it
+	// precaches (FeatureWasmSIMD).
+	Features map[string]bool
 }
 
 // ShellCachePrefix starts the name of every app shell cache; the version follows.
@@ -88,7 +105,7 @@ func (s *Shell) client() *http.Client {
 	return http.DefaultClient
 }
 
-// Install fetches every file of the shell, checks it against its revision and stores it in a
+// Install fetches every file of the shell (that this browser can use: PrecacheFile.Feature), checks it against its revision and stores it in a
 // new cache named after the version. A file that does not match (the server was updated during
 // the install) fails the install; the browser tries again on the next visit.
 func (s *Shell) Install(ctx context.Context) error {
@@ -120,7 +137,7 @@ func (s *Shell) Install(ctx context.Context) error {
 		json.Unmarshal(b, &replay) // an earlier, interrupted install of this version
 	}
 	for _, f := range pc.Files {
-		if stored[f.URL] && replay[f.URL] != nil {
+		if !f.wanted(s.Features) || stored[f.URL] && replay[f.URL] != nil {
 			continue
 		}
 		data, hdr, err := s.get(ctx, f.URL)

@@ -220,3 +220,46 @@ func TestAppCancelsWhenClientGone(t *testing.T) {
 	close(gone)
 	<-done // the engine saw its context cancelled; without the watch this never returns
 }
+
+// TestShellInstallPrecachesTheBuildTheBrowserRuns: a file with a Feature is precached only by
+// browsers with that feature ("wasm-simd") or without it ("!wasm-simd"); the rest by all.
+func TestShellInstallPrecachesTheBuildTheBrowserRuns(t *testing.T) {
+	fsys, _ := appFS(t, map[string]string{"index.html": "x", "engine.wasm": "simd build", "engine-nosimd.wasm": "scalar build"})
+	var pc Precache
+	json.Unmarshal(fsys["precache.json"].Data, &pc)
+	for i, f := range pc.Files {
+		switch f.URL {
+		case "/engine.wasm":
+			pc.Files[i].Feature = FeatureWasmSIMD
+		case "/engine-nosimd.wasm":
+			pc.Files[i].Feature = "!" + FeatureWasmSIMD
+		}
+	}
+	pc.Version = PrecacheVersion(pc.Files)
+	fsys["precache.json"].Data, _ = json.Marshal(pc)
+	srv := httptest.NewServer(delivery.New(delivery.Options{App: fsys}))
+	defer srv.Close()
+	for _, simd := range []bool{true, false} {
+		caches := &memCaches{}
+		shell := &Shell{Caches: caches, Origin: srv.URL, Version: pc.Version, Features: map[string]bool{FeatureWasmSIMD: simd}}
+		if err := shell.Install(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		c, _ := caches.Open(context.Background(), ShellCachePrefix+pc.Version)
+		keys, _ := c.Keys(context.Background())
+		var got []string
+		for _, k := range keys {
+			if !strings.HasPrefix(k, "/.") {
+				got = append(got, k)
+			}
+		}
+		sort.Strings(got)
+		want := "/engine-nosimd.wasm,/index.html,/precache.json"
+		if simd {
+			want = "/engine.wasm,/index.html,/precache.json"
+		}
+		if strings.Join(got, ",") != want {
+			t.Errorf("wasm SIMD %v: precached %v, want %s", simd, got, want)
+		}
+	}
+}

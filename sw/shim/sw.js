@@ -3,6 +3,7 @@
 // Go (sw.wasm) -- one fresh Go instance per request, as github.com/syumai/workers is built for.
 // All routing and logic is in Go (package aisle/sw).
 importScripts('/wasm_exec.js'); // the Go toolchain's own, unpatched
+importScripts('/simd.js'); // self.aisleWasmSIMD: which build of the inference worker to precache
 
 const VERSION = '__AISLE_VERSION__'; // replaced by the build with the precache version
 const WASM = '/sw.wasm';

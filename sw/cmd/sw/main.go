@@ -28,8 +28,10 @@ func main() {
 	caches := webapi.CacheStorage{}
 	store := &modelstore.Store{Hash: webapi.SHA256, Cache: lazyCache{caches}}
 	workers.Serve(&sw.App{
-		API:   &sw.API{Engine: &webapi.PortEngine{}, Models: sw.StoreModels{Store: store}},
-		Shell: &sw.Shell{Caches: caches, Origin: origin, Version: version, Direct: webapi.ServeCached},
+		API: &sw.API{Engine: &webapi.PortEngine{}, Models: sw.StoreModels{Store: store}},
+		Shell: &sw.Shell{Caches: caches, Origin: origin, Version: version, Direct: webapi.ServeCached,
+			// sw.js imports simd.js, which sets it
+			Features: map[string]bool{sw.FeatureWasmSIMD: g.Get("aisleWasmSIMD").Truthy()}},
 		Downloader: &sw.Downloader{Store: store, Base: origin + "/models/", Free: webapi.Free,
 			// Shards go to Cache Storage only: "no-store" keeps a second copy out of the HTTP cache.
 			Client: &http.Client{Transport: &webapi.Transport{Cache: "no-store"}}},

@@ -1,5 +1,6 @@
 // Package assets holds the inference worker's JavaScript shim (engine.js), which starts
-// engine.wasm in a dedicated Worker.
+// engine.wasm in a dedicated Worker, and simd.js, which tells whether the browser runs
+// WebAssembly SIMD (engine.wasm) or needs engine-nosimd.wasm.
 package assets
 
 import _ "embed"
@@ -8,3 +9,9 @@ import _ "embed"
 //
 //go:embed engine.js
 var EngineJS string
+
+// SIMDJS is simd.js: it sets self.aisleWasmSIMD. The service worker imports it too, to precache
+// only the engine build the browser can run.
+//
+//go:embed simd.js
+var SIMDJS string

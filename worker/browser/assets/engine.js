@@ -1,10 +1,10 @@
 // aisle inference worker: the JavaScript half. It queues messages until Go (engine.wasm) takes
 // over self.onmessage; everything else is in Go (package aisle/worker/browser).
-importScripts('/wasm_exec.js');
+importScripts('/wasm_exec.js', '/simd.js');
 self.aisleEarly = [];
 self.onmessage = (e) => self.aisleEarly.push(e);
 const go = new Go();
-WebAssembly.instantiateStreaming(fetch('/engine.wasm'), go.importObject)
+WebAssembly.instantiateStreaming(fetch(self.aisleWasmSIMD ? '/engine.wasm' : '/engine-nosimd.wasm'), go.importObject)
   .then((r) => {
     self.wasm = r; // the WebGPU binding reads the instance's memory through globalThis.wasm
     return go.run(r.instance);
