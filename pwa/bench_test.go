@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -155,4 +156,46 @@ func BenchmarkBrowserWllama(b *testing.B) {
 	b.ReportMetric(load/n, "load_ms")
 	b.ReportMetric(ttft/n, "ttft_ms")
 	b.ReportMetric(decode/n, "decode_tok/s")
+}
+
+// BenchmarkBrowserAsk times the customer's path with the bundled model on the demo store (the
+// app as `make run` serves it): the app opened, the model loaded and the start every
+// conversation shares evaluated ahead of the first question (warm_ms); then each iteration is a
+// new conversation's first question, typed into the page. Metrics (medians):
+//
+//	ask_ttft_ms   send to the first word of the answer
+//	ask_total_ms  send to the end of the answer
+//	prompt_tokens the question's prompt, of which cached_tokens were evaluated ahead
+func BenchmarkBrowserAsk(b *testing.B) {
+	needBrowser(b)
+	appDir := app(b)
+	modelsDir, _ := publishModel(b, "../worker/assistant/model/aisle-assistant.gguf", "aisle-assistant", 0)
+	srv, _, _ := newStoreServerSeeded(b, appDir, modelsDir, true)
+	ctx := startBrowser(b)
+	navigate(b, ctx, srv.URL()+"/")
+	waitFor(b, ctx, 60*time.Second, `document.body.dataset.catalog === 'synced' && !!navigator.serviceWorker.controller`)
+	waitReady(b, ctx, true)
+	waitFor(b, ctx, 60*time.Second, `window.aisleMetrics.warmMS !== undefined`)
+	warm := eval[float64](b, ctx, 5*time.Second, `window.aisleMetrics.warmMS`)
+	questions := []string{"how much is the baguette?", "is the organic whole milk in stock", "where are the eggs?",
+		"what time do you open on sunday?", "do you sell bicycles?", "hello!"}
+	var ttft, total []float64
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		eval[bool](b, ctx, 5*time.Second, `(document.querySelector('#log').replaceChildren(), ui.messages = [], true)`)
+		r := askUI(b, ctx, questions[i%len(questions)])
+		ttft, total = append(ttft, r.TTFT), append(total, r.Total)
+	}
+	b.ReportMetric(warm, "warm_ms")
+	b.ReportMetric(median(ttft), "ask_ttft_ms")
+	b.ReportMetric(median(total), "ask_total_ms")
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
 }

@@ -131,7 +131,8 @@ function onWorker(d) {
     window.aisleCatalog = d;
     document.body.dataset.catalog = d.state;
     if (d.version > 0) document.body.dataset.catalogVersion = String(d.version);
-  } else if (d.type === 'engine-failed') setEngine('The model cannot start: ' + d.message);
+  } else if (d.type === 'warmed') metrics.warmMS = d.ms; // the store's prompt start is evaluated
+  else if (d.type === 'engine-failed') setEngine('The model cannot start: ' + d.message);
 }
 
 function watchUpdates(reg) {

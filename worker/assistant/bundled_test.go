@@ -141,3 +141,52 @@ func TestBundledModelMatchesLlamaCpp(t *testing.T) {
 		}
 	}
 }
+
+// TestWarmedPromptCache: Warm evaluates the start every conversation with the store shares; the
+// first question then reuses it (its prefill begins after the system prompt) and gets the answer
+// it gets from a cold model, word for word.
+func TestWarmedPromptCache(t *testing.T) {
+	f, err := gguf.Open(bundledModel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	load := func() *engine.Engine {
+		e, err := engine.Load(f, engine.Options{Threads: 1, Backend: "cpu"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(e.Close)
+		return e
+	}
+	store := mustStore(t, "testdata/eval/corner-pharmacy.json", false)
+	phrase := func(e *engine.Engine, q string) Phrased {
+		conv := store.NewConversation()
+		ph, err := NewPhraser(e, store).Phrase(context.Background(), conv, conv.Ask(q), func(string) error { return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ph
+	}
+	warm, cold := load(), load()
+	if err := NewPhraser(warm, store).Warm(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sys, err := chat.For(chat.ChatML).Render(store.NewConversation().Messages()[:1], false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sysTokens := len(warm.Tok.Encode(sys, false, true))
+	for _, q := range []string{"how much is the ibuprofen?", "do you sell bicycles?"} {
+		got, want := phrase(warm, q), phrase(cold, q)
+		if got.Result.CachedTokens < sysTokens {
+			t.Errorf("%q: %d prompt tokens reused after Warm, want at least the system prompt's %d", q, got.Result.CachedTokens, sysTokens)
+		}
+		if got.Text != want.Text {
+			t.Errorf("%q: warmed %q, cold %q", q, got.Text, want.Text)
+		}
+		if err := NewPhraser(warm, store).Warm(context.Background()); err != nil { // for the next question
+			t.Fatal(err)
+		}
+	}
+}

@@ -84,6 +84,16 @@ var _ AnswerPhraser = EngineGenerator{}
 // CanPhrase implements AnswerPhraser: the model needs a chat template.
 func (g EngineGenerator) CanPhrase() (bool, string) { return assistant.CanPhrase(g.E) }
 
+var _ Warmer = EngineGenerator{}
+
+// Warm implements Warmer with assistant.Phraser.Warm.
+func (g EngineGenerator) Warm(ctx context.Context, st *assistant.Store) error {
+	if err := assistant.NewPhraser(g.E, st).Warm(ctx); err != nil {
+		return engineError(ctx, err)
+	}
+	return nil
+}
+
 // maxAnswerTokens bounds a phrased answer ("one or two sentences").
 const maxAnswerTokens = 128
 

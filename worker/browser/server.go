@@ -69,6 +69,43 @@ type AnswerPhraser interface {
 		req wire.ChatRequest, emit func(text string) error) (wire.Result, error)
 }
 
+// Warmer is a generator that can evaluate ahead of time the start every new conversation with a
+// store shares (a chat model: assistant.Phraser.Warm).
+type Warmer interface {
+	Warm(ctx context.Context, st *assistant.Store) error
+}
+
+// Warm has the loaded model evaluate the start every new conversation with store st shares, so
+// that the first question's prefill begins after it: called once the model is loaded and the
+// catalog indexed, and again when a new catalog changes the store. It loads no model, does
+// nothing without st, and waits for a generation in progress to end.
+func (s *Server) Warm(ctx context.Context, st *assistant.Store) error {
+	s.init()
+	if st == nil {
+		return nil
+	}
+	select {
+	case s.turn <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.turn }()
+	s.mu.Lock()
+	var warmers []Warmer
+	for _, g := range s.models {
+		if w, ok := g.(Warmer); ok {
+			warmers = append(warmers, w)
+		}
+	}
+	s.mu.Unlock()
+	for _, w := range warmers {
+		if err := w.Warm(ctx, st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Describer is implemented by generators that can say what they run on (e.g. "cpu").
 type Describer interface {
 	Describe() string

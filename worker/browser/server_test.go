@@ -287,3 +287,36 @@ func TestServerAssistant(t *testing.T) {
 		t.Fatalf("raw: messages %v", k)
 	}
 }
+
+// warmingGen records the stores it was warmed for.
+type warmingGen struct {
+	fakeGen
+	warmed *[]*assistant.Store
+}
+
+func (g warmingGen) Warm(_ context.Context, st *assistant.Store) error {
+	*g.warmed = append(*g.warmed, st)
+	return nil
+}
+
+// TestServerWarm: Warm warms the loaded model for the store, loads none, and does nothing
+// without a store.
+func TestServerWarm(t *testing.T) {
+	var warmed []*assistant.Store
+	loads := 0
+	s := &Server{Load: func(context.Context, string) (Generator, error) {
+		loads++
+		return warmingGen{fakeGen{words: []string{"x"}}, &warmed}, nil
+	}}
+	st := mixedStore(t)
+	if err := s.Warm(context.Background(), st); err != nil || loads != 0 || len(warmed) != 0 {
+		t.Fatalf("before a model was loaded: err %v, %d loads, warmed %d times", err, loads, len(warmed))
+	}
+	s.Preload(context.Background(), "m")
+	if err := s.Warm(context.Background(), nil); err != nil || len(warmed) != 0 {
+		t.Fatalf("without a store: err %v, warmed %d times", err, len(warmed))
+	}
+	if err := s.Warm(context.Background(), st); err != nil || len(warmed) != 1 || warmed[0] != st || loads != 1 {
+		t.Fatalf("loaded model: err %v, warmed %v, %d loads", err, warmed, loads)
+	}
+}

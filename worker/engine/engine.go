@@ -255,6 +255,38 @@ func (e *Engine) Generate(ctx context.Context, r Request, emit func(Delta) error
 	return res, nil
 }
 
+// Prefill evaluates tokens into the KV cache without generating, so that the next request whose
+// prompt starts with them evaluates only the rest: the start that every conversation shares,
+// evaluated while the user is still typing. When the cache already starts with tokens it is
+// left as it is (a conversation in progress keeps its turns).
+func (e *Engine) Prefill(ctx context.Context, tokens []int) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(tokens) >= e.runner.ContextLen() {
+		return fmt.Errorf("%w: the prompt is %d tokens, the context holds %d", ErrPromptTooLong, len(tokens), e.runner.ContextLen())
+	}
+	for _, id := range tokens {
+		if id < 0 || id >= e.Model.Vocab {
+			return fmt.Errorf("%w: token id %d out of range", ErrBadRequest, id)
+		}
+	}
+	keep := commonPrefix(e.history, tokens)
+	if keep == len(tokens) {
+		return nil
+	}
+	e.runner.Truncate(keep)
+	e.history = e.history[:keep]
+	if _, err := e.runner.Eval(tokens[keep:], false); err != nil {
+		e.resetCache()
+		return err
+	}
+	e.history = append(e.history, tokens[keep:]...)
+	return nil
+}
+
 // TokenFilter restricts the tokens a generation may take (Request.Filter): a constraint such as
 // *constrain.State. The engine calls Mask before each token is chosen and Accept with each token
 // taken, on every backend and with every sampler.

@@ -320,3 +320,42 @@ func TestBackendErrorResetsCache(t *testing.T) {
 		t.Errorf("after the error: %d cached tokens, tokens %v, want 0 and %v", res.CachedTokens, res.Tokens, want.Tokens)
 	}
 }
+
+// TestPrefill: a prefilled start is reused by the next request whose prompt begins with it, which
+// then generates what it would have from nothing; a prefill the cache already holds keeps the
+// rest of the cache; bad tokens and over-long prompts are refused and change nothing.
+func TestPrefill(t *testing.T) {
+	e := load(t)
+	start := e.Tok.Encode("Once upon a time, there was a", true, false)
+	if err := e.Prefill(context.Background(), start); err != nil {
+		t.Fatal(err)
+	}
+	prompt := append(append([]int(nil), start...), e.Tok.Encode(" little dog", false, false)...)
+	got, _ := collect(t, e, Request{PromptTokens: prompt, MaxTokens: 16})
+	if got.CachedTokens != len(start) {
+		t.Errorf("after the prefill, the request reused %d tokens, want %d", got.CachedTokens, len(start))
+	}
+	want, _ := collect(t, load(t), Request{PromptTokens: prompt, MaxTokens: 16})
+	if !sameInts(got.Tokens, want.Tokens) {
+		t.Fatalf("after the prefill %v, from nothing %v", got.Tokens, want.Tokens)
+	}
+	// The cache holds prompt and answer: prefilling its start again keeps all of it.
+	if err := e.Prefill(context.Background(), start); err != nil {
+		t.Fatal(err)
+	}
+	follow := append(append(append([]int(nil), prompt...), got.Tokens...), e.Tok.Encode(" Then", false, false)...)
+	next, _ := collect(t, e, Request{PromptTokens: follow, MaxTokens: 4})
+	if min := len(prompt) + len(got.Tokens) - 1; next.CachedTokens < min {
+		t.Errorf("a repeated prefill cut the cache: the follow-up reused %d tokens, want >= %d", next.CachedTokens, min)
+	}
+	if err := e.Prefill(context.Background(), []int{1, e.Model.Vocab}); !errors.Is(err, ErrBadRequest) {
+		t.Errorf("out-of-range token: %v, want ErrBadRequest", err)
+	}
+	if err := e.Prefill(context.Background(), make([]int, e.ContextLen())); !errors.Is(err, ErrPromptTooLong) {
+		t.Errorf("over-long prefill: %v, want ErrPromptTooLong", err)
+	}
+	again, _ := collect(t, e, Request{PromptTokens: follow, MaxTokens: 4})
+	if again.CachedTokens != len(follow)-1 {
+		t.Errorf("refused prefills changed the cache: %d tokens reused, want %d", again.CachedTokens, len(follow)-1)
+	}
+}

@@ -42,8 +42,9 @@ type catalogSync struct {
 	// store is the assistant's index of the applied checkpoint (nil until one is applied);
 	// questions read it without waiting for a sync or a reindex.
 	store   atomic.Pointer[assistant.Store]
-	indexed int64         // the checkpoint version store was built from; guarded by mu
-	opened  chan struct{} // closed once the stored checkpoint is indexed (or there is none)
+	indexed func(*assistant.Store) // when set, told of each new store
+	version int64                  // the checkpoint version store was built from; guarded by mu
+	opened  chan struct{}          // closed once the stored checkpoint is indexed (or there is none)
 
 	smu    gosync.Mutex
 	status catalogStatus
@@ -69,10 +70,12 @@ func storeParam(g js.Value) string {
 	return "demo"
 }
 
-// startCatalog opens the replica and starts the sync loop; it returns at once.
-func startCatalog(storeID string) *catalogSync {
+// startCatalog opens the replica and starts the sync loop; it returns at once. indexed, when not
+// nil, is told of each new store the assistant answers from.
+func startCatalog(storeID string, indexed func(*assistant.Store)) *catalogSync {
 	origin := js.Global().Get("location").Get("origin").String()
-	c := &catalogSync{storeID: storeID, cl: &client.Client{BaseURL: origin}, wake: make(chan struct{}, 1), opened: make(chan struct{})}
+	c := &catalogSync{storeID: storeID, cl: &client.Client{BaseURL: origin}, wake: make(chan struct{}, 1), opened: make(chan struct{}),
+		indexed: indexed}
 	c.set(func(s *catalogStatus) { s.State = "opening" })
 	go c.run()
 	return c
@@ -218,20 +221,24 @@ func (c *catalogSync) reindex(ctx context.Context) {
 	if err != nil || contents.Checkpoint.Seq == 0 {
 		return
 	}
-	if c.store.Load() != nil && contents.Checkpoint.Version == c.indexed {
+	if c.store.Load() != nil && contents.Checkpoint.Version == c.version {
 		return
 	}
 	start := time.Now()
-	c.store.Store(assistant.NewStore(contents, time.Now()))
-	c.indexed = contents.Checkpoint.Version
+	st := assistant.NewStore(contents, time.Now())
+	c.store.Store(st)
+	c.version = contents.Checkpoint.Version
 	c.set(func(s *catalogStatus) { s.IndexMS = float64(time.Since(start).Microseconds()) / 1000 })
+	if c.indexed != nil {
+		c.indexed(st)
+	}
 }
 
 // refreshHourly rebuilds the index once an hour, so that promotions start and end on time.
 func (c *catalogSync) refreshHourly(ctx context.Context) {
 	for range time.Tick(time.Hour) {
 		c.mu.Lock()
-		c.indexed = -1
+		c.version = -1
 		c.reindex(ctx)
 		c.mu.Unlock()
 	}

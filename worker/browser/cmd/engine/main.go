@@ -23,6 +23,7 @@ import (
 
 	"aisle/sw/modelstore"
 	"aisle/sw/webapi"
+	"aisle/worker/assistant"
 	"aisle/worker/browser"
 	"aisle/worker/browser/wire"
 	"aisle/worker/engine"
@@ -53,7 +54,7 @@ func main() {
 		YieldEvery: 100 * time.Millisecond,
 		Coalesce:   8 * time.Millisecond,
 	}
-	cat = startCatalog(storeParam(g))
+	cat = startCatalog(storeParam(g), func(st *assistant.Store) { go warm(srv, st) })
 	srv.Store = cat.assistantStore
 	onMessage := js.FuncOf(func(_ js.Value, args []js.Value) any {
 		handleMessage(srv, args[0])
@@ -65,6 +66,21 @@ func main() {
 	g.Set("onmessage", onMessage)
 	g.Call("postMessage", js.ValueOf(map[string]any{"type": "engine-started"}))
 	select {}
+}
+
+// warm has the loaded model evaluate the start of every conversation with store st ahead of the
+// first question (browser.Server.Warm). A failure costs only speed: the question evaluates it.
+// The page is told {type: "warmed", ms} when it is done.
+func warm(srv *browser.Server, st *assistant.Store) {
+	if st == nil {
+		return
+	}
+	start := time.Now()
+	if err := srv.Warm(context.Background(), st); err != nil {
+		js.Global().Get("console").Call("warn", "aisle: warming the model's prompt cache: "+err.Error())
+		return
+	}
+	js.Global().Call("postMessage", js.ValueOf(map[string]any{"type": "warmed", "ms": float64(time.Since(start).Microseconds()) / 1000}))
 }
 
 // backend reads ?backend=auto|cpu|gpu from the worker's URL (engine.js?backend=cpu); default auto.
@@ -120,6 +136,7 @@ func handleMessage(srv *browser.Server, e js.Value) {
 				return
 			}
 			g.Call("postMessage", js.ValueOf(map[string]any{"type": "loaded", "model": id, "load_ms": float64(took.Microseconds()) / 1000, "backend": info}))
+			warm(srv, cat.assistantStore())
 		}()
 	}
 }
