@@ -349,3 +349,27 @@ func FuzzParseChatRequest(f *testing.F) {
 		}
 	})
 }
+
+// TestChatRequestSeed: a request without a seed gets a fresh one (sampling differs from request
+// to request); a given seed is kept (the same seed repeats).
+func TestChatRequestSeed(t *testing.T) {
+	parse := func(body string) uint64 {
+		t.Helper()
+		req, _, err := parseChatRequest(strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return req.Seed
+	}
+	const noSeed = `{"model":"tiny","messages":[{"role":"user","content":"hi"}],"temperature":0.7}`
+	seen := map[uint64]bool{}
+	for range 8 {
+		seen[parse(noSeed)] = true
+	}
+	if len(seen) < 8 {
+		t.Errorf("8 requests without a seed got %d distinct seeds", len(seen))
+	}
+	if got := parse(`{"model":"tiny","messages":[{"role":"user","content":"hi"}],"seed":42}`); got != 42 {
+		t.Errorf("seed 42 became %d", got)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"strings"
 
 	"aisle/worker/browser/wire"
@@ -146,6 +147,10 @@ func parseChatRequest(body io.Reader) (wire.ChatRequest, chatRequest, error) {
 			return out, raw, badParam("seed", "seed must be an integer, got %v", s)
 		}
 		out.Seed = uint64(int64(s))
+	} else {
+		// No seed: a fresh one, so that sampling (temperature above 0) differs from request to
+		// request, as with OpenAI's API; greedy decoding (temperature 0) does not use it.
+		out.Seed = rand.Uint64()
 	}
 	if raw.Aisle != nil {
 		switch raw.Aisle.Mode {
