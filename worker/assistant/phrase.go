@@ -155,32 +155,13 @@ func (p *Phraser) Phrase(ctx context.Context, conv *Conversation, a Answer, emit
 // minAnswerTokens is the least room an answer gets before the prompt is said not to fit.
 const minAnswerTokens = 32
 
-// fit drops the oldest turns (never the system prompt or the last question) until the prompt
-// and maxNew tokens fit the context; with no turn left to drop it shortens the answer's room
-// down to minAnswerTokens. It returns the messages and the room for the answer.
+// fit drops the oldest turns until the prompt and the answer fit the context (engine.FitMessages).
 func (p *Phraser) fit(msgs []chat.Message, maxNew int) ([]chat.Message, int, error) {
-	for {
-		toks, err := p.E.PromptTokens(engine.Request{Messages: msgs})
-		if err != nil {
-			return nil, 0, err
-		}
-		room := p.E.ContextLen() - len(toks)
-		if room >= maxNew {
-			return msgs, maxNew, nil
-		}
-		if len(msgs) <= 2 {
-			if room >= minAnswerTokens {
-				return msgs, room, nil
-			}
-			return nil, 0, ErrNoRoom
-		}
-		// drop the oldest user/assistant pair after the system prompt
-		drop := 2
-		if len(msgs) < 4 {
-			drop = 1
-		}
-		msgs = append(msgs[:1:1], msgs[1+drop:]...)
+	msgs, room, err := p.E.FitMessages(msgs, maxNew, minAnswerTokens)
+	if errors.Is(err, engine.ErrPromptTooLong) {
+		return nil, 0, ErrNoRoom
 	}
+	return msgs, room, err
 }
 
 // negates reports whether text says no in some way (an answer that the store does not carry

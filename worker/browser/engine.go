@@ -33,9 +33,26 @@ func EngineRequest(req wire.ChatRequest) engine.Request {
 		TopP: req.TopP, Seed: req.Seed, Stop: req.Stop}
 }
 
-// Generate implements Generator.
+// minRawTokens is the least room a raw chat's answer gets before its prompt is refused.
+const minRawTokens = 32
+
+// Generate implements Generator. A chat longer than the context loses its oldest turns
+// (engine.FitMessages): the newest message always gets an answer.
 func (g EngineGenerator) Generate(ctx context.Context, req wire.ChatRequest, emit func(wire.Delta) error) (wire.Result, error) {
-	res, err := g.E.Generate(ctx, EngineRequest(req), func(d engine.Delta) error {
+	r := EngineRequest(req)
+	want := r.MaxTokens
+	if want <= 0 {
+		want = minRawTokens
+	}
+	msgs, room, err := g.E.FitMessages(r.Messages, want, min(want, minRawTokens))
+	if err != nil {
+		return wire.Result{}, engineError(ctx, err)
+	}
+	r.Messages = msgs
+	if r.MaxTokens > 0 {
+		r.MaxTokens = room
+	}
+	res, err := g.E.Generate(ctx, r, func(d engine.Delta) error {
 		return emit(wire.Delta{Text: d.Text, Token: d.Token})
 	})
 	if err != nil {

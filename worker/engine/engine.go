@@ -173,6 +173,40 @@ func (e *Engine) PromptTokens(r Request) ([]int, error) {
 	}
 }
 
+// FitMessages drops the oldest turns of a chat (never its leading system messages or its last
+// message) until its prompt and maxNew new tokens fit the context; with no turn left to drop it
+// shortens the room for new tokens, down to minNew. It returns the messages that fit and the room
+// for new tokens, or ErrPromptTooLong when even the last message leaves less than minNew. A long
+// conversation thus never fails: its newest question always gets an answer.
+func (e *Engine) FitMessages(msgs []chat.Message, maxNew, minNew int) ([]chat.Message, int, error) {
+	head := 0
+	for head < len(msgs)-1 && msgs[head].Role == "system" {
+		head++
+	}
+	for {
+		toks, err := e.PromptTokens(Request{Messages: msgs})
+		if err != nil {
+			return nil, 0, err
+		}
+		room := e.ContextLen() - len(toks)
+		if room >= maxNew {
+			return msgs, maxNew, nil
+		}
+		if len(msgs)-head <= 1 {
+			if room >= minNew {
+				return msgs, room, nil
+			}
+			return nil, 0, fmt.Errorf("%w: the last message alone is %d tokens, the context holds %d", ErrPromptTooLong, len(toks), e.ContextLen())
+		}
+		// drop the oldest turn after the system messages, with its reply when it is a question
+		drop := 1
+		if msgs[head].Role == "user" && len(msgs)-head > 2 && msgs[head+1].Role == "assistant" {
+			drop = 2
+		}
+		msgs = append(msgs[:head:head], msgs[head+drop:]...)
+	}
+}
+
 // Generate runs r, calling emit for each sampled token. It stops at MaxTokens, an
 // end-of-generation token, a stop string, a full context, a cancelled ctx, or an error from emit
 // (see generate: the loop every backend shares).

@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -357,5 +359,38 @@ func TestPrefill(t *testing.T) {
 	again, _ := collect(t, e, Request{PromptTokens: follow, MaxTokens: 4})
 	if again.CachedTokens != len(follow)-1 {
 		t.Errorf("refused prefills changed the cache: %d tokens reused, want %d", again.CachedTokens, len(follow)-1)
+	}
+}
+
+// TestFitMessages: a conversation longer than the context keeps its system message and its last
+// question and loses its oldest turns, questions with their replies, until the answer fits; one
+// whose last message alone does not fit is refused.
+func TestFitMessages(t *testing.T) {
+	e := load(t)
+	msgs := []chat.Message{{Role: "system", Content: "You are a shop assistant."}}
+	for i := range 40 {
+		msgs = append(msgs, chat.Message{Role: "user", Content: fmt.Sprintf("Question %d: where are the apples?", i)},
+			chat.Message{Role: "assistant", Content: fmt.Sprintf("Answer %d: the apples are in aisle 3.", i)})
+	}
+	msgs = append(msgs, chat.Message{Role: "user", Content: "And the pears?"})
+	fit, room, err := e.FitMessages(msgs, 64, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	toks, _ := e.PromptTokens(Request{Messages: fit})
+	if room != 64 || len(toks)+room > e.ContextLen() {
+		t.Errorf("room %d with a %d-token prompt in a %d context", room, len(toks), e.ContextLen())
+	}
+	if len(fit) >= len(msgs) || fit[0] != msgs[0] || fit[len(fit)-1] != msgs[len(msgs)-1] || fit[1].Role != "user" {
+		t.Fatalf("kept %d of %d messages: first %+v, second %+v, last %+v", len(fit), len(msgs), fit[0], fit[1], fit[len(fit)-1])
+	}
+	if kept := msgs[len(msgs)-len(fit)+1:]; !slices.Equal(fit[1:], kept) {
+		t.Errorf("kept turns are not the newest ones")
+	}
+	if _, _, err := e.FitMessages([]chat.Message{{Role: "user", Content: strings.Repeat("apples and pears ", 400)}}, 64, 16); !errors.Is(err, ErrPromptTooLong) {
+		t.Errorf("an over-long last message: %v, want ErrPromptTooLong", err)
+	}
+	if got, room, err := e.FitMessages(msgs[:3], 64, 16); err != nil || len(got) != 3 || room != 64 {
+		t.Errorf("a short conversation changed: %d messages, room %d, %v", len(got), room, err)
 	}
 }
