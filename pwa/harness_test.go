@@ -1,9 +1,11 @@
 package pwa_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -103,6 +105,7 @@ type server struct {
 	mu      sync.Mutex
 	srv     *http.Server
 	log     []string
+	sent    []string                                          // per request of log: its query and body, what the client sent
 	hook    func(w http.ResponseWriter, r *http.Request) bool // true: handled
 }
 
@@ -176,14 +179,30 @@ func (s *server) Stop() {
 }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 8<<20))
+	r.Body = io.NopCloser(bytes.NewReader(body))
 	s.mu.Lock()
 	s.log = append(s.log, strings.TrimSpace(strings.Join([]string{r.Method, r.URL.Path, r.Header.Get("Range"), r.Header.Get(sw.RunHeader)}, " ")))
+	s.sent = append(s.sent, r.URL.RawQuery+"\n"+string(body))
 	hook, h := s.hook, s.handler
 	s.mu.Unlock()
 	if hook != nil && hook(w, r) {
 		return
 	}
 	h.ServeHTTP(w, r)
+}
+
+// carrying returns the requests after mark whose query or body holds text (what a client sent).
+func (s *server) carrying(mark int, text string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for i, sent := range s.sent[mark:] {
+		if strings.Contains(sent, text) {
+			out = append(out, s.log[mark+i])
+		}
+	}
+	return out
 }
 
 // mark returns the number of requests so far; since(mark) the requests after it.
