@@ -144,6 +144,9 @@ func TestBrowserAssistant(t *testing.T) {
 		if eval[bool](t, ctx, 5*time.Second, `ui.ready`) {
 			t.Fatal("the model is ready although its shards are held back")
 		}
+		if eval[bool](t, ctx, 5*time.Second, `document.querySelector('#welcome-note').hidden`) {
+			t.Error("the page does not say that the assistant's model is on its way")
+		}
 		want := nativeAnswers(t, srv.URL(), "Where is the baguette?")[0]
 		got := askUI(t, ctx, "Where is the baguette?")
 		if got.Text != want.Text || got.Answer == nil || got.Answer.Intent != "location" || len(got.Answer.Facts) == 0 ||

@@ -127,10 +127,12 @@ function onWorker(d) {
     } else setEngine('Model error: ' + d.message);
     enable();
   } else if (d.type === 'catalog') {
-    // {store, state: opening|syncing|synced|offline|error, version, seq, changes, error}
+    // {store, state: opening|syncing|synced|offline|error, version, seq, changes, error, code,
+    //  name, published_at, suggestions}
     window.aisleCatalog = d;
     document.body.dataset.catalog = d.state;
     if (d.version > 0) document.body.dataset.catalogVersion = String(d.version);
+    showStore(d);
   } else if (d.type === 'warmed') metrics.warmMS = d.ms; // the store's prompt start is evaluated
   else if (d.type === 'engine-failed') setEngine('The model cannot start: ' + d.message);
 }
@@ -259,6 +261,28 @@ async function* sse(resp) {
   }
 }
 
+// ---- the store: its name, the catalog's state, a greeting and suggested questions
+function showStore(d) {
+  if (d.name) { $('#store-name').textContent = d.name; document.title = d.name + ' · assistant'; }
+  const asOf = d.published_at ? 'catalog of ' + new Date(d.published_at).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' }) : '';
+  let text = '', bad = false;
+  if (d.code === 'not_found') { text = 'This store (' + d.store + ') was not found. Scan the QR code in the store again.'; bad = true; }
+  else if (d.state === 'error') { text = 'The store refused to send its catalog: ' + d.error; bad = true; }
+  else if (d.state === 'offline') text = asOf ? 'Offline · ' + asOf : 'Offline · the catalog is downloaded when the store can be reached';
+  else if (d.state === 'synced') text = 'Up to date · ' + asOf;
+  else text = asOf ? 'Updating · ' + asOf : 'Loading the store\'s catalog…';
+  $('#store-status').textContent = text;
+  $('#store-status').classList.toggle('error', bad);
+  if (d.name) $('#welcome-text').textContent = 'Hello! I am the assistant of ' + d.name + '. Ask me about prices, what is in stock, where to find things and opening hours.';
+  const list = $('#suggestions');
+  list.replaceChildren(...(d.suggestions || []).map((q) => {
+    const li = document.createElement('li'), b = document.createElement('button');
+    b.type = 'button'; b.textContent = q;
+    b.addEventListener('click', () => { if ($('#send').disabled) return; $('#prompt').value = q; $('#composer').requestSubmit(); });
+    li.append(b); return li;
+  }));
+}
+
 // ---- chat
 // The store assistant answers from the catalog from the first second: quick answers (the
 // catalog's facts in plain sentences) until the model is ready or when the user prefers them,
@@ -277,6 +301,7 @@ function enable() {
   $('#stop').disabled = !busy;
   $('#regen').disabled = !can || busy || !ui.messages.some((m) => m.role === 'assistant');
   if (!ui.owner && ui.ready) setEngine('Ready · shared with another tab');
+  $('#welcome-note').hidden = ui.ready || ui.quick; // the model is still on its way
   if (can && !busy) {
     setState('ready');
     if (!metrics.interactive) metrics.interactive = performance.now();
@@ -284,12 +309,46 @@ function enable() {
 }
 
 function bubble(role, text) {
-  const div = document.createElement('div');
+  const div = document.createElement('div'), p = document.createElement('span');
   div.className = 'msg ' + role;
-  div.textContent = text;
+  p.className = 'text'; p.textContent = text;
+  div.append(p);
   $('#log').append(div);
+  $('#welcome').hidden = true;
   div.scrollIntoView({ block: 'end' });
   return div;
+}
+
+// cards draws the facts of an answer ({intent, facts}: see worker/assistant.Fact) under its text:
+// a product's name, price, stock and aisle; an FAQ's answer; a category's aisles.
+const stockText = { in_stock: 'In stock', few_left: 'Few left', out_of_stock: 'Out of stock' };
+function cards(answer) {
+  const box = document.createElement('div');
+  box.className = 'cards';
+  const el = (tag, cls, text) => { const e = document.createElement(tag); if (cls) e.className = cls; if (text) e.textContent = text; return e; };
+  const money = (v, cur) => { try { return new Intl.NumberFormat('en', { style: 'currency', currency: cur }).format(v); } catch (e) { return v + ' ' + cur; } };
+  for (const f of answer.facts || []) {
+    const card = el('article', 'card');
+    if (f.type === 'product') {
+      card.append(el('h3', '', f.name + (f.brand && !f.name.toLowerCase().includes(f.brand.toLowerCase()) ? ' · ' + f.brand : '')));
+      const line = el('p');
+      const price = el('span', 'price', money(f.promotion ? f.promotion.price : f.price, f.currency));
+      if (f.promotion) price.append(el('span', 'was', money(f.price, f.currency)));
+      line.append(price);
+      if (f.stock) line.append(el('span', 'badge ' + f.stock, stockText[f.stock] || f.stock));
+      card.append(line);
+      if (f.aisle) card.append(el('p', '', 'Aisle ' + f.aisle));
+      if (f.promotion) card.append(el('p', '', f.promotion.title + ' · ' + f.promotion.percent + '% off'));
+    } else if (f.type === 'faq') {
+      card.append(el('h3', '', f.question), el('p', '', f.answer));
+    } else if (f.type === 'category') {
+      card.append(el('h3', '', f.name), el('p', '', (f.aisles && f.aisles.length ? 'Aisle ' + f.aisles.join(', ') + ' · ' : '') + f.products + ' products'));
+    } else if (f.type === 'store' && f.hours) {
+      card.append(el('h3', '', 'Opening hours'), el('p', '', f.hours));
+    } else continue;
+    box.append(card);
+  }
+  return box.children.length ? box : null;
 }
 
 async function ask() {
@@ -312,9 +371,13 @@ async function ask() {
       const c = JSON.parse(data);
       if (c.error) throw Object.assign(new Error(c.error.message), { code: c.error.code || '' });
       if (c.usage) usage = c.usage;
-      if (c.choices && c.choices[0] && c.choices[0].delta.aisle) answer = c.choices[0].delta.aisle;
+      if (c.choices && c.choices[0] && c.choices[0].delta.aisle) {
+        answer = c.choices[0].delta.aisle;
+        const box = cards(answer);
+        if (box) out.append(box);
+      }
       const piece = c.choices && c.choices[0] && c.choices[0].delta.content;
-      if (piece) { if (!first) first = performance.now(); text += piece; out.textContent = text; }
+      if (piece) { if (!first) first = performance.now(); text += piece; out.firstChild.textContent = text; }
     }
     ui.messages.push({ role: 'assistant', content: text });
     metrics.lastChat = { ttft: first ? first - t0 : null, total: performance.now() - t0, usage, text, answer };
@@ -348,6 +411,15 @@ $('#prompt').addEventListener('keydown', (e) => {
 });
 $('#download-retry').addEventListener('click', () => { $('#download-retry').hidden = true; showDownloadError(''); download(); });
 $('#stop').addEventListener('click', () => ui.abort && ui.abort.abort());
+$('#new-chat').addEventListener('click', () => {
+  if (ui.abort) ui.abort.abort();
+  ui.messages = [];
+  $('#log').replaceChildren();
+  $('#chat-error').hidden = true;
+  $('#welcome').hidden = false;
+  enable();
+  $('#prompt').focus();
+});
 $('#regen').addEventListener('click', () => {
   if (ui.abort) return;
   const i = ui.messages.map((m) => m.role).lastIndexOf('assistant');

@@ -57,8 +57,28 @@ type catalogStatus struct {
 	Seq     int64  `json:"seq"`
 	Changes int    `json:"changes"`
 	Error   string `json:"error,omitempty"`
+	// Code is the catalog error code of Error when the server refused ("not_found": no such
+	// store), "" otherwise.
+	Code string `json:"code,omitempty"`
 	// IndexMS is how long the last rebuild of the assistant's index took.
 	IndexMS float64 `json:"index_ms,omitempty"`
+	// The store the assistant answers from, once a checkpoint is on the device: its name, when
+	// that checkpoint was published (Unix ms) and questions to suggest (assistant.Suggestions).
+	Name        string   `json:"name,omitempty"`
+	PublishedAt int64    `json:"published_at,omitempty"`
+	Suggestions []string `json:"suggestions,omitempty"`
+}
+
+// suggestions is how many suggested questions the page shows.
+const suggestions = 4
+
+// errorCode is the catalog error code of err, "" when it has none.
+func errorCode(err error) string {
+	var ce *catalog.Error
+	if errors.As(err, &ce) {
+		return string(ce.Code)
+	}
+	return ""
 }
 
 // storeParam reads ?store=ID from the worker's URL (engine.js?store=demo); default "demo".
@@ -141,10 +161,10 @@ func (c *catalogSync) run() {
 		}
 		delay := backoff
 		if transient(err) {
-			c.set(func(s *catalogStatus) { s.State, s.Error = "offline", err.Error() })
+			c.set(func(s *catalogStatus) { s.State, s.Error, s.Code = "offline", err.Error(), "" })
 			backoff = min(2*backoff, 30*time.Second)
 		} else {
-			c.set(func(s *catalogStatus) { s.State, s.Error = "error", err.Error() })
+			c.set(func(s *catalogStatus) { s.State, s.Error, s.Code = "error", err.Error(), errorCode(err) })
 			delay = permanentRetry
 		}
 		select {
@@ -195,13 +215,13 @@ func (c *catalogSync) sync(ctx context.Context) error {
 	res, err := c.rep.Sync(ctx, c.cl)
 	c.set(func(s *catalogStatus) {
 		if err != nil {
-			s.State, s.Error = "offline", err.Error()
+			s.State, s.Error, s.Code = "offline", err.Error(), ""
 			if !transient(err) {
-				s.State = "error"
+				s.State, s.Code = "error", errorCode(err)
 			}
 			return
 		}
-		s.State, s.Error = "synced", ""
+		s.State, s.Error, s.Code = "synced", "", ""
 		s.Version, s.Seq, s.Changes = res.Checkpoint.Version, res.Checkpoint.Seq, s.Changes+res.Changes
 	})
 	if err == nil {
@@ -228,7 +248,11 @@ func (c *catalogSync) reindex(ctx context.Context) {
 	st := assistant.NewStore(contents, time.Now())
 	c.store.Store(st)
 	c.version = contents.Checkpoint.Version
-	c.set(func(s *catalogStatus) { s.IndexMS = float64(time.Since(start).Microseconds()) / 1000 })
+	c.set(func(s *catalogStatus) {
+		s.IndexMS = float64(time.Since(start).Microseconds()) / 1000
+		s.Name, s.Suggestions = st.Info.Name, st.Suggestions(suggestions)
+		s.PublishedAt = contents.Checkpoint.PublishedAt.UnixMilli()
+	})
 	if c.indexed != nil {
 		c.indexed(st)
 	}

@@ -1,0 +1,112 @@
+package pwa_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowserStoreIdentityAndCards: the page shows the store's name, the catalog's state, a
+// greeting and suggested questions from its catalog; an answer's facts are drawn as cards (name,
+// price, stock badge, aisle; an FAQ's answer); "New conversation" starts over; an unknown store
+// says so, and the assistant says it has no catalog. Screenshots at a phone's and a tablet's size
+// are written to $AISLE_SCREENSHOTS when set (to look at them).
+func TestBrowserStoreIdentityAndCards(t *testing.T) {
+	needBrowser(t)
+	appDir := app(t)
+	modelsDir, _ := models(t, 128<<10)
+	srv, _, _ := newStoreServerSeeded(t, appDir, modelsDir, true)
+	ctx := startBrowser(t)
+	navigate(t, ctx, srv.URL()+"/?store=demo")
+	eval[bool](t, ctx, 5*time.Second, `(localStorage.setItem('aisle.quick', '1'), true)`) // the catalog's own answers: no model needed
+	reload(t, ctx)
+	waitFor(t, ctx, 60*time.Second, `document.body.dataset.catalog === 'synced' && document.body.dataset.state === 'ready' && document.querySelectorAll('#suggestions button').length > 0`)
+
+	if name := eval[string](t, ctx, 5*time.Second, `document.querySelector('#store-name').textContent`); name != "Aisle Demo Market" {
+		t.Errorf("store name %q", name)
+	}
+	if status := eval[string](t, ctx, 5*time.Second, `document.querySelector('#store-status').textContent`); !strings.HasPrefix(status, "Up to date · catalog of ") {
+		t.Errorf("catalog status %q", status)
+	}
+	if welcome := eval[string](t, ctx, 5*time.Second, `document.querySelector('#welcome-text').textContent`); !strings.Contains(welcome, "Aisle Demo Market") {
+		t.Errorf("greeting %q", welcome)
+	}
+	suggestions := eval[[]string](t, ctx, 5*time.Second, `[...document.querySelectorAll('#suggestions button')].map((b) => b.textContent)`)
+	if len(suggestions) < 3 {
+		t.Errorf("suggestions %q, want 3 or 4", suggestions)
+	}
+	screenshot(t, ctx, "store-welcome-phone")
+
+	// A suggestion asks itself; its answer comes with cards.
+	eval[bool](t, ctx, 5*time.Second, `(document.querySelector('#suggestions button').click(), true)`)
+	waitFor(t, ctx, 30*time.Second, `document.querySelectorAll('#log .msg.assistant .card').length > 0 && document.body.dataset.state === 'ready'`)
+	if hidden := eval[bool](t, ctx, 5*time.Second, `document.querySelector('#welcome').hidden`); !hidden {
+		t.Error("the greeting stays above a conversation")
+	}
+	got := askUI(t, ctx, "how much is the baguette?")
+	card := eval[string](t, ctx, 5*time.Second, `[...document.querySelectorAll('#log .msg.assistant')].pop().querySelector('.card').textContent`)
+	if got.Answer == nil || len(got.Answer.Facts) == 0 || got.Answer.Facts[0].Price == nil {
+		t.Fatalf("no product fact: %q %+v", got.Text, got.Answer)
+	}
+	f := got.Answer.Facts[0]
+	price := fmt.Sprintf("%.2f", *f.Price) // as the answer writes it, and the card (Intl) too
+	if !strings.Contains(card, "Baguette") || !strings.Contains(card, "Aisle "+f.Aisle) || !strings.Contains(card, price) ||
+		!strings.Contains(got.Text, price) || !strings.Contains(card, "In stock") && !strings.Contains(card, "Few left") && !strings.Contains(card, "Out of stock") {
+		t.Errorf("card %q for the answer %q (fact %+v)", card, got.Text, f)
+	}
+	askUI(t, ctx, "when are you open on sunday?")
+	faq := eval[string](t, ctx, 5*time.Second, `[...document.querySelectorAll('#log .msg.assistant')].pop().querySelector('.card').textContent`)
+	if !strings.Contains(strings.ToLower(faq), "sunday") && !strings.Contains(strings.ToLower(faq), "open") {
+		t.Errorf("FAQ card %q", faq)
+	}
+	screenshot(t, ctx, "store-cards-phone")
+	if overflow := eval[bool](t, ctx, 5*time.Second, `document.documentElement.scrollWidth > window.innerWidth`); overflow {
+		t.Error("cards make the page scroll sideways on a phone")
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(800, 1280)); err != nil {
+		t.Fatal(err)
+	}
+	screenshot(t, ctx, "store-cards-tablet")
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(412, 915)); err != nil {
+		t.Fatal(err)
+	}
+
+	// New conversation: an empty log, the greeting back, no earlier turn sent.
+	eval[bool](t, ctx, 5*time.Second, `(document.querySelector('#new-chat').click(), true)`)
+	if n := eval[int](t, ctx, 5*time.Second, `document.querySelectorAll('#log .msg').length + ui.messages.length + (document.querySelector('#welcome').hidden ? 1 : 0)`); n != 0 {
+		t.Errorf("after New conversation: %d messages or a hidden greeting", n)
+	}
+	if got := askUI(t, ctx, "where is it?"); got.Answer != nil && len(got.Answer.Facts) > 0 && got.Answer.Facts[0].Type == "product" {
+		t.Errorf("a new conversation remembered the last product: %q", got.Text)
+	}
+
+	// An unknown store: said plainly, and the assistant has no catalog to answer from.
+	navigate(t, ctx, srv.URL()+"/?store=no-such-store")
+	waitFor(t, ctx, 60*time.Second, `/not found/.test(document.querySelector('#store-status').textContent) && document.body.dataset.state === 'ready'`)
+	if got := askUI(t, ctx, "how much is the baguette?"); got.Answer == nil || got.Answer.Intent != "unavailable" {
+		t.Errorf("unknown store: %q (%+v)", got.Text, got.Answer)
+	}
+	screenshot(t, ctx, "store-unknown-phone")
+}
+
+// screenshot writes the page to $AISLE_SCREENSHOTS/name.png when that is set.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("AISLE_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
