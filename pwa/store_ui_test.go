@@ -110,3 +110,71 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 		t.Fatal(err)
 	}
 }
+
+// TestBrowserConversationsStayOnTheDevice: a conversation survives a reload (listed, reopened with
+// its turns and cards, its follow-up understood), conversations are listed newest first, one or
+// all can be deleted, and none of it reaches the server.
+func TestBrowserConversationsStayOnTheDevice(t *testing.T) {
+	needBrowser(t)
+	appDir := app(t)
+	modelsDir, _ := models(t, 128<<10)
+	srv, _, _ := newStoreServerSeeded(t, appDir, modelsDir, true)
+	ctx := startBrowser(t)
+	navigate(t, ctx, srv.URL()+"/?store=demo")
+	eval[bool](t, ctx, 5*time.Second, `(localStorage.setItem('aisle.quick', '1'), true)`)
+	reload(t, ctx)
+	ready := `document.body.dataset.catalog === 'synced' && document.body.dataset.state === 'ready'`
+	waitFor(t, ctx, 60*time.Second, ready)
+	mark := srv.mark()
+
+	askUI(t, ctx, "how much is the baguette?")
+	askUI(t, ctx, "where is the organic whole milk?")
+	waitFor(t, ctx, 10*time.Second, `document.querySelectorAll('#conversations li').length === 1`)
+	reload(t, ctx) // a new page starts a new conversation; the last one reopens from the list
+	waitFor(t, ctx, 60*time.Second, ready+` && document.querySelectorAll('#conversations li').length === 1`)
+	if n := eval[int](t, ctx, 5*time.Second, `document.querySelectorAll('#log .msg').length`); n != 0 {
+		t.Errorf("a reloaded page shows %d messages, want a new conversation", n)
+	}
+	eval[bool](t, ctx, 5*time.Second, `(document.querySelector('#conversations .open').click(), true)`)
+	waitFor(t, ctx, 10*time.Second, `document.querySelectorAll('#log .msg').length === 4`)
+	if n := eval[int](t, ctx, 5*time.Second, `document.querySelectorAll('#log .msg.assistant .card').length`); n < 2 {
+		t.Errorf("after a reload: %d cards, want the two answers' cards", n)
+	}
+	if got := askUI(t, ctx, "and how much is it?"); got.Answer == nil || got.Answer.Intent != "price" || len(got.Answer.Facts) == 0 ||
+		!strings.Contains(strings.ToLower(got.Text), "milk") {
+		t.Errorf("the follow-up after a reload: %q (%+v)", got.Text, got.Answer)
+	}
+
+	// A second conversation; both are listed, newest first; the first reopens.
+	eval[bool](t, ctx, 5*time.Second, `(document.querySelector('#new-chat').click(), true)`)
+	askUI(t, ctx, "when are you open?")
+	waitFor(t, ctx, 10*time.Second, `document.querySelectorAll('#conversations li').length === 2`)
+	titles := eval[[]string](t, ctx, 5*time.Second, `[...document.querySelectorAll('#conversations .open')].map((b) => b.textContent)`)
+	if !strings.HasPrefix(titles[0], "when are you open?") || !strings.HasPrefix(titles[1], "how much is the baguette?") {
+		t.Errorf("listed %q", titles)
+	}
+	eval[bool](t, ctx, 5*time.Second, `(document.querySelectorAll('#conversations .open')[1].click(), true)`)
+	if n := eval[int](t, ctx, 5*time.Second, `document.querySelectorAll('#log .msg').length`); n != 6 {
+		t.Errorf("the reopened conversation shows %d messages, want 6", n)
+	}
+	screenshot(t, ctx, "conversations-phone")
+
+	// Delete one, then all.
+	eval[bool](t, ctx, 5*time.Second, `(document.querySelectorAll('#conversations li button:not(.open)')[0].click(), true)`)
+	waitFor(t, ctx, 10*time.Second, `document.querySelectorAll('#conversations li').length === 1`)
+	eval[bool](t, ctx, 5*time.Second, `(window.confirm = () => true, document.querySelector('#delete-all').click(), true)`)
+	waitFor(t, ctx, 10*time.Second, `document.querySelectorAll('#conversations li').length === 0 && document.querySelectorAll('#log .msg').length === 0`)
+	reload(t, ctx)
+	waitFor(t, ctx, 60*time.Second, ready)
+	if n := eval[int](t, ctx, 5*time.Second, `document.querySelectorAll('#log .msg').length + document.querySelectorAll('#conversations li').length`); n != 0 {
+		t.Errorf("after deleting all and a reload: %d messages or conversations", n)
+	}
+	if reqs := srv.since(mark, "/aisle/"); len(reqs) != 0 {
+		t.Errorf("conversation requests reached the server: %q", reqs)
+	}
+	for _, q := range []string{"baguette", "whole milk", "open?"} {
+		if reqs := srv.carrying(mark, q); len(reqs) != 0 {
+			t.Errorf("requests carried %q to the server: %q", q, reqs)
+		}
+	}
+}

@@ -27,12 +27,15 @@ const InternalHost = "aisle.internal"
 //	GET  /aisle/download?model=ID          download a model; server-sent Progress events
 //	GET  /aisle/status                     models on the device and storage use (Status)
 //	POST /aisle/clear[?model=ID]           delete stored models
+//	/aisle/conversations[/ID]?store=ID     the customer's conversations on the device (Conversations)
 //	GET  anything else                     the app shell (Shell)
 type App struct {
 	API        *API
 	Shell      *Shell
 	Downloader *Downloader
 	Store      *modelstore.Store
+	// Conversations keeps the conversations on the device; nil answers 404.
+	Conversations *Conversations
 	// Estimate reports the origin's storage use and quota in bytes (navigator.storage.estimate);
 	// nil leaves them out of Status.
 	Estimate func(ctx context.Context) (usage, quota int64, err error)
@@ -84,6 +87,8 @@ func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.status(w, r)
 	case p == "/aisle/clear":
 		a.clear(w, r)
+	case (p == "/aisle/conversations" || strings.HasPrefix(p, "/aisle/conversations/")) && a.Conversations != nil:
+		a.Conversations.ServeHTTP(w, r)
 	case r.Method == http.MethodGet || r.Method == http.MethodHead:
 		a.Shell.ServeHTTP(w, r)
 	default:

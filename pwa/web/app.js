@@ -4,7 +4,8 @@
 const $ = (s) => document.querySelector(s);
 const metrics = (window.aisleMetrics = { start: performance.now() });
 const ui = { model: localStorage.getItem('aisle.model') || '', messages: [], abort: null, worker: null, owner: false, ready: false, loaded: false,
-  quick: localStorage.getItem('aisle.quick') === '1', mode: '' };
+  quick: localStorage.getItem('aisle.quick') === '1', mode: '', conversation: newID() };
+function newID() { return crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(36).slice(2); }
 
 function setEngine(text) { $('#engine').textContent = text; }
 function setState(s) { document.body.dataset.state = s; }
@@ -55,6 +56,7 @@ async function boot() {
   else startWorker(); // no Web Locks: every tab runs its own model
   registerPeriodicSync(reg);
   enable(); // quick answers work before any model is downloaded
+  listConversations();
   await pickModel();
   await download();
 }
@@ -362,7 +364,7 @@ async function ask() {
   try {
     const r = await fetch('/v1/chat/completions', {
       method: 'POST', headers: { 'Content-Type': 'application/json' }, signal: ui.abort.signal,
-      body: JSON.stringify({ model: ui.model || 'quick', messages: ui.messages, stream: true, stream_options: { include_usage: true },
+      body: JSON.stringify({ model: ui.model || 'quick', messages: chatMessages(), stream: true, stream_options: { include_usage: true },
         temperature: Number($('#temperature').value), max_tokens: Number($('#max-tokens').value) || 256,
         aisle: { mode: answerMode() } }),
     });
@@ -379,11 +381,13 @@ async function ask() {
       const piece = c.choices && c.choices[0] && c.choices[0].delta.content;
       if (piece) { if (!first) first = performance.now(); text += piece; out.firstChild.textContent = text; }
     }
-    ui.messages.push({ role: 'assistant', content: text });
-    metrics.lastChat = { ttft: first ? first - t0 : null, total: performance.now() - t0, usage, text, answer };
+    ui.messages.push({ role: 'assistant', content: text, answer });
+    const end = performance.now();
+    await saveConversation(); // before an update's reload can come
+    metrics.lastChat = { ttft: first ? first - t0 : null, total: end - t0, usage, text, answer };
     if (usage && usage.completion_tokens > 0) { const m = document.createElement('span'); m.className = 'meta'; m.textContent = usage.completion_tokens + ' tokens'; out.append(m); }
   } catch (e) {
-    if (e.name === 'AbortError') { if (text) ui.messages.push({ role: 'assistant', content: text }); }
+    if (e.name === 'AbortError') { if (text) { ui.messages.push({ role: 'assistant', content: text, answer }); await saveConversation(); } }
     else {
       $('#chat-error').textContent = e.message; $('#chat-error').hidden = false; if (!text) out.remove();
       if (ui.owner && /engine_unavailable|worker_timeout/.test(e.code || '')) restartWorker();
@@ -411,15 +415,68 @@ $('#prompt').addEventListener('keydown', (e) => {
 });
 $('#download-retry').addEventListener('click', () => { $('#download-retry').hidden = true; showDownloadError(''); download(); });
 $('#stop').addEventListener('click', () => ui.abort && ui.abort.abort());
-$('#new-chat').addEventListener('click', () => {
-  if (ui.abort) ui.abort.abort();
-  ui.messages = [];
-  $('#log').replaceChildren();
-  $('#chat-error').hidden = true;
-  $('#welcome').hidden = false;
-  enable();
-  $('#prompt').focus();
+$('#new-chat').addEventListener('click', () => { showConversation({ id: newID(), messages: [] }); $('#prompt').focus(); });
+$('#delete-all').addEventListener('click', async () => {
+  if (!confirm('Delete all conversations with this store from this device?')) return;
+  await fetch(conversationsURL(''), { method: 'DELETE' });
+  showConversation({ id: newID(), messages: [] });
+  listConversations();
 });
+
+// ---- conversations, kept on this device by the service worker (IndexedDB; sw/conversations.go)
+function conversationsURL(id) { return '/aisle/conversations' + (id ? '/' + id : '') + '?store=' + encodeURIComponent(storeID()); }
+// the chat endpoint gets the turns only (role, content); the stored ones keep the answers' facts
+function chatMessages() { return ui.messages.map((m) => ({ role: m.role, content: m.content })); }
+
+function showConversation(c) {
+  if (ui.abort) ui.abort.abort();
+  ui.conversation = c.id;
+  ui.messages = c.messages.map((m) => ({ role: m.role, content: m.content, answer: m.answer }));
+  $('#log').replaceChildren();
+  for (const m of ui.messages) {
+    const b = bubble(m.role, m.content);
+    const box = m.answer && cards(m.answer);
+    if (box) b.append(box);
+  }
+  $('#welcome').hidden = ui.messages.length > 0;
+  $('#chat-error').hidden = true;
+  enable();
+}
+
+async function saveConversation() {
+  const first = ui.messages.find((m) => m.role === 'user');
+  const body = JSON.stringify({ title: first ? first.content.slice(0, 120) : '', messages: ui.messages });
+  try {
+    const r = await fetch(conversationsURL(ui.conversation), { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body });
+    if (!r.ok) throw new Error((await r.json()).error.message);
+  } catch (e) { $('#chat-error').textContent = 'This conversation could not be saved on the device: ' + e.message; $('#chat-error').hidden = false; }
+  await listConversations();
+}
+
+// listConversations shows the store's conversations on this device, newest first. A page load
+// starts a new one (two tabs never write into one conversation); earlier ones reopen from here.
+async function listConversations() {
+  let list = [];
+  try {
+    const r = await fetch(conversationsURL(''));
+    if (r.ok) list = (await r.json()).conversations || [];
+  } catch (e) { return; }
+  $('#history-empty').hidden = list.length > 0;
+  $('#delete-all').hidden = list.length === 0;
+  $('#conversations').replaceChildren(...list.map((c) => {
+    const li = document.createElement('li'), open = document.createElement('button'), del = document.createElement('button');
+    open.type = del.type = 'button'; open.className = 'open';
+    open.textContent = (c.title || 'Conversation') + ' · ' + new Date(c.updated).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' });
+    open.addEventListener('click', () => { showConversation(c); $('#history').open = false; });
+    del.textContent = 'Delete'; del.setAttribute('aria-label', 'Delete the conversation "' + (c.title || 'Conversation') + '"');
+    del.addEventListener('click', async () => {
+      await fetch(conversationsURL(c.id), { method: 'DELETE' });
+      if (c.id === ui.conversation) showConversation({ id: newID(), messages: [] });
+      listConversations();
+    });
+    li.append(open, del); return li;
+  }));
+}
 $('#regen').addEventListener('click', () => {
   if (ui.abort) return;
   const i = ui.messages.map((m) => m.role).lastIndexOf('assistant');

@@ -35,10 +35,11 @@ func main() {
 		Downloader: &sw.Downloader{Store: store, Base: origin + "/models/", Free: webapi.Free,
 			// Shards go to Cache Storage only: "no-store" keeps a second copy out of the HTTP cache.
 			Client: &http.Client{Transport: &webapi.Transport{Cache: "no-store"}}},
-		Store:      store,
-		Estimate:   webapi.Estimate,
-		Lock:       webapi.Lock,
-		ClientGone: webapi.ClientGone,
+		Store:         store,
+		Conversations: &sw.Conversations{Storage: webapi.Conversations{}},
+		Estimate:      webapi.Estimate,
+		Lock:          webapi.Lock,
+		ClientGone:    webapi.ClientGone,
 	})
 }
 
