@@ -199,3 +199,38 @@ func median(v []float64) float64 {
 	slices.Sort(s)
 	return s[len(s)/2]
 }
+
+// BenchmarkBrowserColdStart times a customer's first question right after a cold start (the page
+// reloaded: a new inference worker loads the model from Cache Storage), asked the moment the model
+// is loaded (a suggestion tapped at once), with the store's conversation start restored from the
+// snapshot an earlier start kept in IndexedDB, and without it (the snapshot deleted before each
+// reload: the start is evaluated). The bundled model on the demo store. Metric (median):
+//
+//	first_ttft_ms  send to the first words of the answer
+func BenchmarkBrowserColdStart(b *testing.B) {
+	needBrowser(b)
+	appDir := app(b)
+	modelsDir, _ := publishModel(b, "../worker/assistant/model/aisle-assistant.gguf", "aisle-assistant", 0)
+	srv, _, _ := newStoreServerSeeded(b, appDir, modelsDir, true)
+	ctx := startBrowser(b)
+	navigate(b, ctx, srv.URL()+"/")
+	waitFor(b, ctx, 60*time.Second, `document.body.dataset.catalog === 'synced' && !!navigator.serviceWorker.controller`)
+	waitReady(b, ctx, true)
+	waitFor(b, ctx, 60*time.Second, `window.aisleMetrics.warmMS !== undefined`)
+	for _, snapshot := range []bool{true, false} {
+		name := map[bool]string{true: "snapshot", false: "no-snapshot"}[snapshot]
+		b.Run(name, func(b *testing.B) {
+			var ttft []float64
+			for b.Loop() {
+				if !snapshot {
+					eval[bool](b, ctx, 30*time.Second, `new Promise((ok) => { const r = indexedDB.deleteDatabase('aisle-prompt-cache'); r.onsuccess = r.onerror = () => ok(true); })`)
+				}
+				reload(b, ctx)
+				waitFor(b, ctx, 60*time.Second, `ui.loaded && document.body.dataset.state === 'ready' && document.querySelectorAll('#suggestions button').length > 0`)
+				r := askUI(b, ctx, eval[string](b, ctx, 5*time.Second, `document.querySelector('#suggestions button').textContent`))
+				ttft = append(ttft, r.TTFT)
+			}
+			b.ReportMetric(median(ttft), "first_ttft_ms")
+		})
+	}
+}

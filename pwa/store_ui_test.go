@@ -178,3 +178,33 @@ func TestBrowserConversationsStayOnTheDevice(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowserPromptSnapshotSurvivesReload: the bundled model's first start evaluates the store's
+// conversation start and keeps its snapshot in IndexedDB; after a reload (a new inference worker)
+// it is restored instead, and the answers are the same word for word.
+func TestBrowserPromptSnapshotSurvivesReload(t *testing.T) {
+	needBrowser(t)
+	appDir := app(t)
+	modelsDir, _ := publishModel(t, "../worker/assistant/model/aisle-assistant.gguf", "aisle-assistant", 0)
+	srv, _, _ := newStoreServerSeeded(t, appDir, modelsDir, true)
+	ctx := startBrowser(t)
+	navigate(t, ctx, srv.URL()+"/")
+	waitFor(t, ctx, 60*time.Second, `document.body.dataset.catalog === 'synced' && !!navigator.serviceWorker.controller`)
+	waitReady(t, ctx, true)
+	waitFor(t, ctx, 60*time.Second, `window.aisleMetrics.warmMS !== undefined`)
+	if eval[bool](t, ctx, 5*time.Second, `window.aisleMetrics.warmRestored`) {
+		t.Error("the first start restored a snapshot it never kept")
+	}
+	eval[bool](t, ctx, 5*time.Second, `(document.querySelector('#temperature').value = '0', true)`)
+	before := askUI(t, ctx, "how much is the baguette?")
+	reload(t, ctx)
+	waitReady(t, ctx, true)
+	waitFor(t, ctx, 60*time.Second, `window.aisleMetrics.warmMS !== undefined`)
+	if !eval[bool](t, ctx, 5*time.Second, `window.aisleMetrics.warmRestored`) {
+		t.Error("after a reload the conversation start was evaluated again, not restored")
+	}
+	eval[bool](t, ctx, 5*time.Second, `(document.querySelector('#temperature').value = '0', true)`)
+	if after := askUI(t, ctx, "how much is the baguette?"); after.Text != before.Text {
+		t.Errorf("after the restore: %q, before: %q", after.Text, before.Text)
+	}
+}

@@ -135,7 +135,7 @@ function onWorker(d) {
     document.body.dataset.catalog = d.state;
     if (d.version > 0) document.body.dataset.catalogVersion = String(d.version);
     showStore(d);
-  } else if (d.type === 'warmed') metrics.warmMS = d.ms; // the store's prompt start is evaluated
+  } else if (d.type === 'warmed') { metrics.warmMS = d.ms; metrics.warmRestored = d.restored; } // the store's prompt start is ready
   else if (d.type === 'engine-failed') setEngine('The model cannot start: ' + d.message);
 }
 

@@ -58,21 +58,32 @@ type Phrased struct {
 	Result engine.Result
 }
 
-// Warm has the model evaluate the start that every new conversation with the store shares (the
-// system prompt and the user turn's opening, as the model's template renders them: the common
-// start of two conversations whose first questions differ), so that the first question's prefill
-// begins after it. The app calls it once the model and the catalog are loaded, while the
-// customer is still typing; a conversation in progress keeps its cache (engine.Prefill).
+// Warm has the model evaluate the start that every new conversation with the store shares
+// (WarmTokens), so that the first question's prefill begins after it. The app calls it once the
+// model and the catalog are loaded, while the customer is still typing; a conversation in
+// progress keeps its cache (engine.Prefill).
 func (p *Phraser) Warm(ctx context.Context) error {
+	toks, err := p.WarmTokens()
+	if err != nil || len(toks) == 0 {
+		return err
+	}
+	return p.E.Prefill(ctx, toks)
+}
+
+// WarmTokens is the start that every new conversation with the store shares: the system prompt
+// and the user turn's opening as the model's template renders them, found as the common start of
+// two conversations whose first questions differ (so any template works). It is empty for a model
+// that cannot phrase answers.
+func (p *Phraser) WarmTokens() ([]int, error) {
 	if ok, _ := CanPhrase(p.E); !ok {
-		return nil
+		return nil, nil
 	}
 	var prompts [2][]int
 	for i, q := range []string{"1", "2"} {
 		msgs := append(p.Store.NewConversation().Messages(), chat.Message{Role: "user", Content: q})
 		toks, err := p.E.PromptTokens(engine.Request{Messages: msgs})
 		if err != nil {
-			return err
+			return nil, err
 		}
 		prompts[i] = toks
 	}
@@ -80,7 +91,7 @@ func (p *Phraser) Warm(ctx context.Context) error {
 	for n < len(prompts[0]) && n < len(prompts[1]) && prompts[0][n] == prompts[1][n] {
 		n++
 	}
-	return p.E.Prefill(ctx, prompts[0][:n])
+	return prompts[0][:n], nil
 }
 
 // CanPhrase reports whether model e can phrase answers, and why not: it needs a chat template

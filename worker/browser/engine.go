@@ -13,7 +13,19 @@ import (
 )
 
 // EngineGenerator runs requests on an *engine.Engine (CPU or GPU backend).
-type EngineGenerator struct{ E *engine.Engine }
+type EngineGenerator struct {
+	E *engine.Engine
+	// Snapshots, when set, keeps the KV cache of each store's conversation start across cold
+	// starts (engine.Snapshot), under a key of Model (the model's ID and revision) and the store.
+	Snapshots SnapshotStore
+	Model     string
+}
+
+// SnapshotStore holds prompt snapshots by key: IndexedDB in the browser (webapi.PromptSnapshots).
+type SnapshotStore interface {
+	Get(ctx context.Context, key string) ([]byte, error) // nil when there is none
+	Put(ctx context.Context, key string, snapshot []byte) error
+}
 
 var _ Generator = EngineGenerator{}
 
@@ -77,10 +89,11 @@ func engineError(ctx context.Context, err error) *wire.Error {
 }
 
 // StoreLoader returns a Server.Load that reads model shards from store (each checked against its
-// SHA-256; damaged ones are removed and reported as wire.CodeModelCorrupt) and loads the engine.
-func StoreLoader(store *modelstore.Store, opts engine.Options) func(ctx context.Context, id string) (Generator, error) {
+// SHA-256; damaged ones are removed and reported as wire.CodeModelCorrupt) and loads the engine,
+// keeping prompt snapshots in snapshots (nil: none).
+func StoreLoader(store *modelstore.Store, snapshots SnapshotStore, opts engine.Options) func(ctx context.Context, id string) (Generator, error) {
 	return func(ctx context.Context, id string) (Generator, error) {
-		_, shards, err := store.Load(ctx, id)
+		m, shards, err := store.Load(ctx, id)
 		if err != nil {
 			return nil, err
 		}
@@ -92,7 +105,7 @@ func StoreLoader(store *modelstore.Store, opts engine.Options) func(ctx context.
 		if err != nil {
 			return nil, wire.Errorf(wire.CodeInternal, "model %q cannot run here: %v", id, err)
 		}
-		return EngineGenerator{E: e}, nil
+		return EngineGenerator{E: e, Snapshots: snapshots, Model: id + "@" + m.Revision}, nil
 	}
 }
 
@@ -103,12 +116,38 @@ func (g EngineGenerator) CanPhrase() (bool, string) { return assistant.CanPhrase
 
 var _ Warmer = EngineGenerator{}
 
-// Warm implements Warmer with assistant.Phraser.Warm.
-func (g EngineGenerator) Warm(ctx context.Context, st *assistant.Store) error {
-	if err := assistant.NewPhraser(g.E, st).Warm(ctx); err != nil {
-		return engineError(ctx, err)
+// Warm implements Warmer: the store's conversation start (assistant.Phraser.WarmTokens) is
+// restored from its snapshot when one was kept for this model and store, else evaluated and its
+// snapshot kept. A missing, stale or damaged snapshot only costs the evaluation.
+func (g EngineGenerator) Warm(ctx context.Context, st *assistant.Store) (WarmOutcome, error) {
+	toks, err := assistant.NewPhraser(g.E, st).WarmTokens()
+	if err != nil || len(toks) == 0 || g.E.Holds(toks) {
+		return WarmHeld, wireError(ctx, err)
 	}
-	return nil
+	snapshots := g.Snapshots != nil && g.E.CanSnapshot()
+	key := g.Model + "|" + st.Info.ID
+	if snapshots {
+		if snap, err := g.Snapshots.Get(ctx, key); err == nil && snap != nil && g.E.Restore(toks, snap) == nil {
+			return WarmRestored, nil
+		}
+	}
+	if err := g.E.Prefill(ctx, toks); err != nil {
+		return WarmHeld, wireError(ctx, err)
+	}
+	if snapshots {
+		if snap, err := g.E.Snapshot(toks); err == nil {
+			g.Snapshots.Put(ctx, key, snap) // a full quota only means no snapshot next time
+		}
+	}
+	return WarmEvaluated, nil
+}
+
+// wireError is engineError for an error that may be nil.
+func wireError(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	return engineError(ctx, err)
 }
 
 // maxAnswerTokens bounds a phrased answer ("one or two sentences").

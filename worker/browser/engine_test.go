@@ -37,3 +37,69 @@ func TestRawChatLongerThanTheContext(t *testing.T) {
 		t.Errorf("prompt %d + answer %d tokens in a %d context", res.PromptTokens, res.CompletionTokens, e.ContextLen())
 	}
 }
+
+// memSnapshots is a SnapshotStore in memory.
+type memSnapshots map[string][]byte
+
+func (m memSnapshots) Get(_ context.Context, key string) ([]byte, error) { return m[key], nil }
+func (m memSnapshots) Put(_ context.Context, key string, b []byte) error {
+	m[key] = b
+	return nil
+}
+
+// TestWarmKeepsASnapshot: the first start evaluates the store's conversation start and keeps its
+// snapshot; the next cold start (a new engine) restores it instead and answers the same; a damaged
+// snapshot is evaluated again and replaced.
+func TestWarmKeepsASnapshot(t *testing.T) {
+	f, err := gguf.Open("../assistant/model/aisle-assistant.gguf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	snaps := memSnapshots{}
+	start := func() EngineGenerator {
+		e, err := engine.Load(f, engine.Options{Threads: 1, Backend: "cpu"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(e.Close)
+		return EngineGenerator{E: e, Snapshots: snaps, Model: "aisle-assistant@test"}
+	}
+	st := mixedStore(t)
+	ask := func(g EngineGenerator) string {
+		conv := st.NewConversation()
+		a := conv.Ask("how much is the LED flashlight?")
+		res, err := g.PhraseAnswer(context.Background(), st, conv, a, wire.ChatRequest{MaxTokens: 64}, func(string) error { return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(res.PromptTokens, res.CompletionTokens, conv.Messages()[len(conv.Messages())-1].Content)
+	}
+	first := start()
+	if out, err := first.Warm(context.Background(), st); err != nil || out != WarmEvaluated || len(snaps) != 1 {
+		t.Fatalf("first start: %v, err %v, %d snapshots kept", out, err, len(snaps))
+	}
+	if out, _ := first.Warm(context.Background(), st); out != WarmHeld {
+		t.Errorf("warming a model that holds the start: %v, want WarmHeld", out)
+	}
+	want := ask(first)
+	second := start()
+	if out, err := second.Warm(context.Background(), st); err != nil || out != WarmRestored {
+		t.Fatalf("second start: %v, err %v", out, err)
+	}
+	if got := ask(second); got != want {
+		t.Errorf("after a restore: %q, evaluated: %q", got, want)
+	}
+	for k := range snaps {
+		snaps[k] = append([]byte(nil), snaps[k]...)
+		snaps[k][100] ^= 1
+	}
+	third := start()
+	if out, err := third.Warm(context.Background(), st); err != nil || out != WarmEvaluated {
+		t.Fatalf("a damaged snapshot: %v, err %v", out, err)
+	}
+	fourth := start()
+	if out, _ := fourth.Warm(context.Background(), st); out != WarmRestored {
+		t.Error("the damaged snapshot was not replaced")
+	}
+}

@@ -49,6 +49,9 @@ type Server struct {
 
 	turn chan struct{} // a one-slot semaphore: one generation at a time
 	once sync.Once
+	// warmedFor is the store whose conversation start the loaded model holds (Warm); guarded by
+	// the turn.
+	warmedFor *assistant.Store
 }
 
 func (s *Server) init() {
@@ -70,26 +73,47 @@ type AnswerPhraser interface {
 }
 
 // Warmer is a generator that can evaluate ahead of time the start every new conversation with a
-// store shares (a chat model: assistant.Phraser.Warm).
+// store shares (a chat model: assistant.Phraser.Warm), or restore it from a snapshot.
 type Warmer interface {
-	Warm(ctx context.Context, st *assistant.Store) error
+	Warm(ctx context.Context, st *assistant.Store) (WarmOutcome, error)
 }
 
-// Warm has the loaded model evaluate the start every new conversation with store st shares, so
-// that the first question's prefill begins after it: called once the model is loaded and the
+// WarmOutcome is what a Warmer did.
+type WarmOutcome int
+
+const (
+	WarmHeld      WarmOutcome = iota // nothing: the model already held the start (or cannot phrase)
+	WarmEvaluated                    // the start was evaluated
+	WarmRestored                     // the start was restored from a snapshot
+)
+
+// Warm has the loaded model evaluate (or restore from a snapshot: restored) the start every new
+// conversation with store st shares, so that the first question's prefill begins after it: called once the model is loaded and the
 // catalog indexed, and again when a new catalog changes the store. It loads no model, does
 // nothing without st, and waits for a generation in progress to end.
-func (s *Server) Warm(ctx context.Context, st *assistant.Store) error {
+func (s *Server) Warm(ctx context.Context, st *assistant.Store) (WarmResult, error) {
 	s.init()
 	if st == nil {
-		return nil
+		return WarmResult{}, nil
 	}
 	select {
 	case s.turn <- struct{}{}:
 	case <-ctx.Done():
-		return ctx.Err()
+		return WarmResult{}, ctx.Err()
 	}
 	defer func() { <-s.turn }()
+	return s.warm(ctx, st)
+}
+
+// WarmResult says what Warm did: how many loaded models it warmed (evaluated or restored; not
+// those that already held the start), and whether one of them was restored from a snapshot.
+type WarmResult struct {
+	Models   int
+	Restored bool
+}
+
+// warm is Warm for a caller that holds the turn.
+func (s *Server) warm(ctx context.Context, st *assistant.Store) (res WarmResult, err error) {
 	s.mu.Lock()
 	var warmers []Warmer
 	for _, g := range s.models {
@@ -99,11 +123,17 @@ func (s *Server) Warm(ctx context.Context, st *assistant.Store) error {
 	}
 	s.mu.Unlock()
 	for _, w := range warmers {
-		if err := w.Warm(ctx, st); err != nil {
-			return err
+		out, err := w.Warm(ctx, st)
+		if err != nil {
+			return res, err
 		}
+		if out != WarmHeld {
+			res.Models++
+		}
+		res.Restored = res.Restored || out == WarmRestored
 	}
-	return nil
+	s.warmedFor = st
+	return res, nil
 }
 
 // Describer is implemented by generators that can say what they run on (e.g. "cpu").
@@ -165,6 +195,7 @@ func (s *Server) model(ctx context.Context, id string) (g Generator, loaded bool
 		s.mu.Lock()
 		delete(s.loading, id)
 		if err == nil {
+			s.warmedFor = nil // callers hold the turn
 			for other, og := range s.models {
 				if c, ok := og.(interface{ Close() }); ok {
 					c.Close()
@@ -281,6 +312,11 @@ func (s *Server) assist(ctx context.Context, req wire.ChatRequest, send func(wir
 	if can, why := ph.CanPhrase(); !can {
 		facts("facts: " + why)
 		return
+	}
+	if s.warmedFor != st {
+		// The conversation start first: restored from its snapshot when one was kept (a question
+		// asked the moment the model is loaded), else evaluated, as the question would have.
+		s.warm(ctx, st)
 	}
 	s.stream(ctx, send, setStage, fail, loadMS, func(emit func(wire.Delta) error) (wire.Result, error) {
 		return ph.PhraseAnswer(ctx, st, conv, a, req, func(text string) error {

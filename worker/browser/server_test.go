@@ -294,9 +294,12 @@ type warmingGen struct {
 	warmed *[]*assistant.Store
 }
 
-func (g warmingGen) Warm(_ context.Context, st *assistant.Store) error {
+func (g warmingGen) Warm(_ context.Context, st *assistant.Store) (WarmOutcome, error) {
 	*g.warmed = append(*g.warmed, st)
-	return nil
+	if len(*g.warmed) > 1 {
+		return WarmRestored, nil // from the second time on
+	}
+	return WarmEvaluated, nil
 }
 
 // TestServerWarm: Warm warms the loaded model for the store, loads none, and does nothing
@@ -309,14 +312,17 @@ func TestServerWarm(t *testing.T) {
 		return warmingGen{fakeGen{words: []string{"x"}}, &warmed}, nil
 	}}
 	st := mixedStore(t)
-	if err := s.Warm(context.Background(), st); err != nil || loads != 0 || len(warmed) != 0 {
+	if res, err := s.Warm(context.Background(), st); err != nil || res.Models != 0 || loads != 0 || len(warmed) != 0 {
 		t.Fatalf("before a model was loaded: err %v, %d loads, warmed %d times", err, loads, len(warmed))
 	}
 	s.Preload(context.Background(), "m")
-	if err := s.Warm(context.Background(), nil); err != nil || len(warmed) != 0 {
+	if _, err := s.Warm(context.Background(), nil); err != nil || len(warmed) != 0 {
 		t.Fatalf("without a store: err %v, warmed %d times", err, len(warmed))
 	}
-	if err := s.Warm(context.Background(), st); err != nil || len(warmed) != 1 || warmed[0] != st || loads != 1 {
-		t.Fatalf("loaded model: err %v, warmed %v, %d loads", err, warmed, loads)
+	if res, err := s.Warm(context.Background(), st); err != nil || res.Restored || res.Models != 1 || len(warmed) != 1 || warmed[0] != st || loads != 1 {
+		t.Fatalf("loaded model: err %v, %+v, warmed %v, %d loads", err, res, warmed, loads)
+	}
+	if res, _ := s.Warm(context.Background(), st); !res.Restored {
+		t.Error("the generator's restore is not reported")
 	}
 }

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -400,4 +401,70 @@ func (a *actCache) get(wt quant.Type, in []float32, n, cols int, pool *Pool) []b
 		a.done[at] = true
 	}
 	return buf
+}
+
+// KVBytes is the size of SaveKV's output for n positions.
+func (s *Session) KVBytes(n int) int {
+	c := s.m.Config
+	return 4 * 2 * c.Layers * c.KVHeads * c.HeadDim * n
+}
+
+// SaveKV returns the keys and values of positions [0, n) (n <= Pos()): per layer, per KV head,
+// the n key rows of HeadDim floats, then the HeadDim value rows of n floats; float32
+// little-endian. RestoreKV puts them back into a session of the same model.
+func (s *Session) SaveKV(n int) ([]byte, error) {
+	if n < 0 || n > s.pos {
+		return nil, fmt.Errorf("model: save %d positions of %d", n, s.pos)
+	}
+	c := s.m.Config
+	hd := c.HeadDim
+	out := make([]byte, 0, s.KVBytes(n))
+	for l := 0; l < c.Layers; l++ {
+		for g := 0; g < c.KVHeads; g++ {
+			out = appendFloats(out, s.k[l][g*s.ctxLen*hd:(g*s.ctxLen+n)*hd])
+			vg := s.v[l][g*hd*s.vStride:]
+			for d := 0; d < hd; d++ {
+				out = appendFloats(out, vg[d*s.vStride:d*s.vStride+n])
+			}
+		}
+	}
+	return out, nil
+}
+
+// RestoreKV loads SaveKV's output for n positions and sets Pos() to n: what the session held
+// after those positions is forgotten.
+func (s *Session) RestoreKV(n int, b []byte) error {
+	if n < 0 || n > s.ctxLen {
+		return fmt.Errorf("model: restore %d positions into a context of %d", n, s.ctxLen)
+	}
+	if len(b) != s.KVBytes(n) {
+		return fmt.Errorf("model: %d bytes of keys and values for %d positions, want %d", len(b), n, s.KVBytes(n))
+	}
+	c := s.m.Config
+	hd := c.HeadDim
+	for l := 0; l < c.Layers; l++ {
+		for g := 0; g < c.KVHeads; g++ {
+			b = readFloats(s.k[l][g*s.ctxLen*hd:(g*s.ctxLen+n)*hd], b)
+			vg := s.v[l][g*hd*s.vStride:]
+			for d := 0; d < hd; d++ {
+				b = readFloats(vg[d*s.vStride:d*s.vStride+n], b)
+			}
+		}
+	}
+	s.pos = n
+	return nil
+}
+
+func appendFloats(b []byte, x []float32) []byte {
+	for _, v := range x {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+	}
+	return b
+}
+
+func readFloats(dst []float32, b []byte) []byte {
+	for i := range dst {
+		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return b[4*len(dst):]
 }

@@ -36,7 +36,7 @@ func main() {
 			// Shards go to Cache Storage only: "no-store" keeps a second copy out of the HTTP cache.
 			Client: &http.Client{Transport: &webapi.Transport{Cache: "no-store"}}},
 		Store:         store,
-		Conversations: &sw.Conversations{Storage: webapi.Conversations{}},
+		Conversations: &sw.Conversations{Storage: webapi.Conversations},
 		Estimate:      webapi.Estimate,
 		Lock:          webapi.Lock,
 		ClientGone:    webapi.ClientGone,

@@ -49,7 +49,7 @@ func main() {
 				p.Call("postMessage", notice)
 			}
 		},
-		Load:       browser.StoreLoader(store, engine.Options{Threads: 1, Backend: backend(g)}),
+		Load:       browser.StoreLoader(store, webapi.PromptSnapshots, engine.Options{Threads: 1, Backend: backend(g)}),
 		Yield:      func() { time.Sleep(time.Millisecond) },
 		YieldEvery: 100 * time.Millisecond,
 		Coalesce:   8 * time.Millisecond,
@@ -70,17 +70,21 @@ func main() {
 
 // warm has the loaded model evaluate the start of every conversation with store st ahead of the
 // first question (browser.Server.Warm). A failure costs only speed: the question evaluates it.
-// The page is told {type: "warmed", ms} when it is done.
+// The page is told {type: "warmed", ms, restored} when it is done (restored: from the snapshot
+// kept in IndexedDB by an earlier start).
 func warm(srv *browser.Server, st *assistant.Store) {
 	if st == nil {
 		return
 	}
 	start := time.Now()
-	if err := srv.Warm(context.Background(), st); err != nil {
+	res, err := srv.Warm(context.Background(), st)
+	if err != nil {
 		js.Global().Get("console").Call("warn", "aisle: warming the model's prompt cache: "+err.Error())
 		return
 	}
-	js.Global().Call("postMessage", js.ValueOf(map[string]any{"type": "warmed", "ms": float64(time.Since(start).Microseconds()) / 1000}))
+	if res.Models > 0 { // none while the model is still loading: its load warms it
+		js.Global().Call("postMessage", js.ValueOf(map[string]any{"type": "warmed", "ms": float64(time.Since(start).Microseconds()) / 1000, "restored": res.Restored}))
+	}
 }
 
 // backend reads ?backend=auto|cpu|gpu from the worker's URL (engine.js?backend=cpu); default auto.

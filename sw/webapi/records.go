@@ -7,20 +7,22 @@ import (
 	"syscall/js"
 )
 
-// Conversations is sw.ConversationStorage in IndexedDB: database "aisle-conversations", object
-// store "by-store", one record (a JSON string) per store ID. A save resolves once its transaction
-// has committed; a full quota is a wire.CodeQuota error and the previous record stays.
-type Conversations struct{}
+// Records is a table of byte records in IndexedDB: database DB, object store Store, keyed by
+// string, each value a Uint8Array. A Put resolves once its transaction has committed; a full
+// quota is a wire.CodeQuota error and the previous record stays.
+type Records struct{ DB, Store string }
 
-const (
-	conversationsDB    = "aisle-conversations"
-	conversationsStore = "by-store"
-)
+// Conversations is sw.ConversationStorage: one record per store ID.
+var Conversations = Records{DB: "aisle-conversations", Store: "by-store"}
 
-func (Conversations) open(ctx context.Context) (js.Value, error) {
-	req := global.Get("indexedDB").Call("open", conversationsDB, 1)
+// PromptSnapshots holds the inference worker's prompt snapshots (engine.Snapshot): one record
+// per model revision and store.
+var PromptSnapshots = Records{DB: "aisle-prompt-cache", Store: "snapshots"}
+
+func (r Records) open(ctx context.Context) (js.Value, error) {
+	req := global.Get("indexedDB").Call("open", r.DB, 1)
 	upgrade := js.FuncOf(func(js.Value, []js.Value) any {
-		req.Get("result").Call("createObjectStore", conversationsStore)
+		req.Get("result").Call("createObjectStore", r.Store)
 		return nil
 	})
 	defer upgrade.Release()
@@ -28,37 +30,35 @@ func (Conversations) open(ctx context.Context) (js.Value, error) {
 	return Await(ctx, settled(req, "success", "error"))
 }
 
-// Get implements sw.ConversationStorage.
-func (c Conversations) Get(ctx context.Context, store string) ([]byte, error) {
-	db, err := c.open(ctx)
+// Get returns the record under key, nil when there is none.
+func (r Records) Get(ctx context.Context, key string) ([]byte, error) {
+	db, err := r.open(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer db.Call("close")
-	tx := db.Call("transaction", conversationsStore, "readonly")
-	req := tx.Call("objectStore", conversationsStore).Call("get", store)
-	if _, err := Await(ctx, settled(req, "success", "error")); err != nil {
+	tx := db.Call("transaction", r.Store, "readonly")
+	req := tx.Call("objectStore", r.Store).Call("get", key)
+	v, err := Await(ctx, settled(req, "success", "error"))
+	if err != nil || v.IsNull() || v.IsUndefined() {
 		return nil, err
 	}
-	if v := req.Get("result"); v.Type() == js.TypeString {
-		return []byte(v.String()), nil
-	}
-	return nil, nil
+	return Bytes(v), nil
 }
 
-// Put implements sw.ConversationStorage.
-func (c Conversations) Put(ctx context.Context, store string, record []byte) error {
-	db, err := c.open(ctx)
+// Put replaces the record under key; nil deletes it.
+func (r Records) Put(ctx context.Context, key string, record []byte) error {
+	db, err := r.open(ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Call("close")
-	tx := db.Call("transaction", conversationsStore, "readwrite")
-	objects := tx.Call("objectStore", conversationsStore)
+	tx := db.Call("transaction", r.Store, "readwrite")
+	objects := tx.Call("objectStore", r.Store)
 	if record == nil {
-		objects.Call("delete", store)
+		objects.Call("delete", key)
 	} else {
-		objects.Call("put", string(record), store)
+		objects.Call("put", Uint8Array(record), key)
 	}
 	_, err = Await(ctx, settled(tx, "complete", "abort")) // a failed transaction fires error, then abort
 	return err
