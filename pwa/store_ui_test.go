@@ -204,7 +204,16 @@ func TestBrowserPromptSnapshotSurvivesReload(t *testing.T) {
 		t.Error("after a reload the conversation start was evaluated again, not restored")
 	}
 	eval[bool](t, ctx, 5*time.Second, `(document.querySelector('#temperature').value = '0', true)`)
-	if after := askUI(t, ctx, "how much is the baguette?"); after.Text != before.Text {
+	after := askUI(t, ctx, "how much is the baguette?")
+	if after.Text != before.Text {
 		t.Errorf("after the restore: %q, before: %q", after.Text, before.Text)
+	}
+	if after.Usage.PromptTokensDetails.CachedTokens < 100 {
+		t.Errorf("the first question reused %d prompt tokens, want the store's conversation start", after.Usage.PromptTokensDetails.CachedTokens)
+	}
+	// A later turn evaluates only its own tokens: the earlier turns' keys and values are reused.
+	next := askUI(t, ctx, "and where is it?")
+	if cached := next.Usage.PromptTokensDetails.CachedTokens; cached < after.Usage.PromptTokens || next.Usage.PromptTokens-cached > 80 {
+		t.Errorf("the follow-up reused %d of %d prompt tokens; the first turn's prompt was %d", cached, next.Usage.PromptTokens, after.Usage.PromptTokens)
 	}
 }

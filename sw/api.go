@@ -157,8 +157,7 @@ func (a *API) chat(w http.ResponseWriter, r *http.Request) {
 		ID: id, Object: "chat.completion", Created: created, Model: req.Model, SystemFingerprint: fp,
 		Choices: []completionChoice{{Index: 0, Message: messageOut{Role: "assistant", Content: text.String(),
 			Aisle: withPhrasing(answer, res.Phrasing)}, FinishReason: res.FinishReason}},
-		Usage: &usage{PromptTokens: res.PromptTokens, CompletionTokens: res.CompletionTokens,
-			TotalTokens: res.PromptTokens + res.CompletionTokens},
+		Usage: usageOf(res),
 	})
 }
 
@@ -235,8 +234,7 @@ func (a *API) stream(ctx context.Context, w http.ResponseWriter, req wire.ChatRe
 	if raw.StreamOptions != nil && raw.StreamOptions.IncludeUsage {
 		c := base
 		c.Choices = []chunkChoice{}
-		c.Usage = &usage{PromptTokens: res.PromptTokens, CompletionTokens: res.CompletionTokens,
-			TotalTokens: res.PromptTokens + res.CompletionTokens}
+		c.Usage = usageOf(res)
 		if send(c) != nil {
 			return
 		}

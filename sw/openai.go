@@ -274,9 +274,21 @@ type deltaOut struct {
 }
 
 type usage struct {
-	PromptTokens     int `json:"prompt_tokens"`
-	CompletionTokens int `json:"completion_tokens"`
-	TotalTokens      int `json:"total_tokens"`
+	PromptTokens        int                 `json:"prompt_tokens"`
+	CompletionTokens    int                 `json:"completion_tokens"`
+	TotalTokens         int                 `json:"total_tokens"`
+	PromptTokensDetails promptTokensDetails `json:"prompt_tokens_details"`
+}
+
+// promptTokensDetails is OpenAI's usage.prompt_tokens_details: cached_tokens are the prompt
+// tokens whose keys and values the device reused (earlier turns, the store's conversation start).
+type promptTokensDetails struct {
+	CachedTokens int `json:"cached_tokens"`
+}
+
+func usageOf(res wire.Result) *usage {
+	return &usage{PromptTokens: res.PromptTokens, CompletionTokens: res.CompletionTokens,
+		TotalTokens: res.PromptTokens + res.CompletionTokens, PromptTokensDetails: promptTokensDetails{CachedTokens: res.CachedTokens}}
 }
 
 // apiError is the OpenAI error object: {"error": {...}}.

@@ -71,7 +71,7 @@ func (g EngineGenerator) Generate(ctx context.Context, req wire.ChatRequest, emi
 		return wire.Result{}, engineError(ctx, err)
 	}
 	return wire.Result{PromptTokens: len(res.PromptTokens), CompletionTokens: len(res.Tokens),
-		FinishReason: res.FinishReason}, nil
+		FinishReason: res.FinishReason, CachedTokens: res.CachedTokens}, nil
 }
 
 // engineError maps an engine error to a wire error.
@@ -165,5 +165,5 @@ func (g EngineGenerator) PhraseAnswer(ctx context.Context, st *assistant.Store, 
 		return wire.Result{}, engineError(ctx, err)
 	}
 	return wire.Result{PromptTokens: len(ph.Result.PromptTokens), CompletionTokens: len(ph.Result.Tokens),
-		FinishReason: "stop", Phrasing: ph.How}, nil
+		FinishReason: "stop", Phrasing: ph.How, CachedTokens: ph.Result.CachedTokens}, nil
 }

@@ -146,6 +146,9 @@ type Result struct {
 	PromptTokens     int    `json:"prompt_tokens"`
 	CompletionTokens int    `json:"completion_tokens"`
 	FinishReason     string `json:"finish_reason"` // "stop" or "length"
+	// CachedTokens are the prompt tokens whose keys and values were reused rather than evaluated
+	// (the conversation's earlier turns, the store's conversation start).
+	CachedTokens int `json:"cached_tokens,omitempty"`
 	// Phrasing says how an assistant answer's text was made: "model", "model+facts" (the
 	// facts' sentence added to the model's words), "facts" (composed from the facts) or
 	// "facts: REASON" (a model was asked for but could not phrase this answer); "" in raw mode.
