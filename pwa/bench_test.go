@@ -204,19 +204,24 @@ func median(v []float64) float64 {
 // reloaded: a new inference worker loads the model from Cache Storage), asked the moment the model
 // is loaded (a suggestion tapped at once), with the store's conversation start restored from the
 // snapshot an earlier start kept in IndexedDB, and without it (the snapshot deleted before each
-// reload: the start is evaluated). The bundled model on the demo store. Metric (median):
+// reload: the start is evaluated). The bundled model (or AISLE_BENCH_GGUF, a model with a chat
+// template) on the demo store. Metric (median):
 //
 //	first_ttft_ms  send to the first words of the answer
 func BenchmarkBrowserColdStart(b *testing.B) {
 	needBrowser(b)
 	appDir := app(b)
-	modelsDir, _ := publishModel(b, "../worker/assistant/model/aisle-assistant.gguf", "aisle-assistant", 0)
+	gguf, id := "../worker/assistant/model/aisle-assistant.gguf", "aisle-assistant"
+	if p := os.Getenv("AISLE_BENCH_GGUF"); p != "" {
+		gguf, id = p, "bench"
+	}
+	modelsDir, _ := publishModel(b, gguf, id, 0)
 	srv, _, _ := newStoreServerSeeded(b, appDir, modelsDir, true)
 	ctx := startBrowser(b)
 	navigate(b, ctx, srv.URL()+"/")
 	waitFor(b, ctx, 60*time.Second, `document.body.dataset.catalog === 'synced' && !!navigator.serviceWorker.controller`)
 	waitReady(b, ctx, true)
-	waitFor(b, ctx, 60*time.Second, `window.aisleMetrics.warmMS !== undefined`)
+	waitFor(b, ctx, 120*time.Second, `window.aisleMetrics.warmMS !== undefined`)
 	for _, snapshot := range []bool{true, false} {
 		name := map[bool]string{true: "snapshot", false: "no-snapshot"}[snapshot]
 		b.Run(name, func(b *testing.B) {

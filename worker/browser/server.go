@@ -122,6 +122,12 @@ func (s *Server) warm(ctx context.Context, st *assistant.Store) (res WarmResult,
 		}
 	}
 	s.mu.Unlock()
+	if len(warmers) > 0 {
+		// evaluating the start keeps the worker from answering for a while (seconds for a
+		// 135M-class model on a phone): the service worker waits longer meanwhile
+		s.busy(true)
+		defer s.busy(false)
+	}
 	for _, w := range warmers {
 		out, err := w.Warm(ctx, st)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
@@ -319,8 +320,13 @@ func TestServerWarm(t *testing.T) {
 	if _, err := s.Warm(context.Background(), nil); err != nil || len(warmed) != 0 {
 		t.Fatalf("without a store: err %v, warmed %d times", err, len(warmed))
 	}
+	var busy []bool
+	s.Busy = func(b bool) { busy = append(busy, b) }
 	if res, err := s.Warm(context.Background(), st); err != nil || res.Restored || res.Models != 1 || len(warmed) != 1 || warmed[0] != st || loads != 1 {
 		t.Fatalf("loaded model: err %v, %+v, warmed %v, %d loads", err, res, warmed, loads)
+	}
+	if fmt.Sprint(busy) != "[true false]" {
+		t.Errorf("busy notices around the warm: %v, want [true false] (the service worker waits longer meanwhile)", busy)
 	}
 	if res, _ := s.Warm(context.Background(), st); !res.Restored {
 		t.Error("the generator's restore is not reported")
