@@ -16,7 +16,7 @@ root=$(cd "$here/../../../.." && pwd)
 SEED=${SEED:-1}
 STORES=${STORES:-3000}
 STEPS=${STEPS:-6500}
-INVENT=${INVENT:-0}
+INVENT=${INVENT:-60}
 mkdir -p "$out"
 if [ -z "${BIN:-}" ]; then
   BIN="$out/bin"
