@@ -168,14 +168,7 @@ func BenchmarkBrowserWllama(b *testing.B) {
 //	prompt_tokens the question's prompt, of which cached_tokens were evaluated ahead
 func BenchmarkBrowserAsk(b *testing.B) {
 	needBrowser(b)
-	appDir := app(b)
-	modelsDir, _ := publishModel(b, "../worker/assistant/model/aisle-assistant.gguf", "aisle-assistant", 0)
-	srv, _, _ := newStoreServerSeeded(b, appDir, modelsDir, true)
-	ctx := startBrowser(b)
-	navigate(b, ctx, srv.URL()+"/")
-	waitFor(b, ctx, 60*time.Second, `document.body.dataset.catalog === 'synced' && !!navigator.serviceWorker.controller`)
-	waitReady(b, ctx, true)
-	waitFor(b, ctx, 60*time.Second, `window.aisleMetrics.warmMS !== undefined`)
+	_, ctx := openDemoStore(b, bundledModel, bundledModelID)
 	warm := eval[float64](b, ctx, 5*time.Second, `window.aisleMetrics.warmMS`)
 	questions := []string{"how much is the baguette?", "is the organic whole milk in stock", "where are the eggs?",
 		"what time do you open on sunday?", "do you sell bicycles?", "hello!"}
@@ -210,18 +203,11 @@ func median(v []float64) float64 {
 //	first_ttft_ms  send to the first words of the answer
 func BenchmarkBrowserColdStart(b *testing.B) {
 	needBrowser(b)
-	appDir := app(b)
-	gguf, id := "../worker/assistant/model/aisle-assistant.gguf", "aisle-assistant"
+	gguf, id := bundledModel, bundledModelID
 	if p := os.Getenv("AISLE_BENCH_GGUF"); p != "" {
 		gguf, id = p, "bench"
 	}
-	modelsDir, _ := publishModel(b, gguf, id, 0)
-	srv, _, _ := newStoreServerSeeded(b, appDir, modelsDir, true)
-	ctx := startBrowser(b)
-	navigate(b, ctx, srv.URL()+"/")
-	waitFor(b, ctx, 60*time.Second, `document.body.dataset.catalog === 'synced' && !!navigator.serviceWorker.controller`)
-	waitReady(b, ctx, true)
-	waitFor(b, ctx, 120*time.Second, `window.aisleMetrics.warmMS !== undefined`)
+	_, ctx := openDemoStore(b, gguf, id)
 	for _, snapshot := range []bool{true, false} {
 		name := map[bool]string{true: "snapshot", false: "no-snapshot"}[snapshot]
 		b.Run(name, func(b *testing.B) {

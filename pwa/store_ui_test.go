@@ -12,6 +12,40 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
+// bundledModel is the app's default model, as `make run` publishes it.
+const bundledModel, bundledModelID = "../worker/assistant/model/aisle-assistant.gguf", "aisle-assistant"
+
+// openDemoStore opens the app on the seeded demo store with the GGUF at path published as model
+// id, and waits until the catalog is synced, the model loaded and the store's conversation start
+// evaluated (or restored).
+func openDemoStore(t testing.TB, path, id string) (*server, context.Context) {
+	t.Helper()
+	appDir := app(t)
+	modelsDir, _ := publishModel(t, path, id, 0)
+	srv, _, _ := newStoreServerSeeded(t, appDir, modelsDir, true)
+	ctx := startBrowser(t)
+	navigate(t, ctx, srv.URL()+"/")
+	waitFor(t, ctx, 60*time.Second, `document.body.dataset.catalog === 'synced' && !!navigator.serviceWorker.controller`)
+	waitReady(t, ctx, true)
+	waitFor(t, ctx, 120*time.Second, `window.aisleMetrics.warmMS !== undefined`)
+	return srv, ctx
+}
+
+// openDemoStoreQuick opens the app on the seeded demo store in quick mode (the catalog's own
+// answers: no model needed) and waits until the catalog is synced and the chat is ready.
+func openDemoStoreQuick(t testing.TB) (*server, context.Context) {
+	t.Helper()
+	appDir := app(t)
+	modelsDir, _ := models(t, 128<<10)
+	srv, _, _ := newStoreServerSeeded(t, appDir, modelsDir, true)
+	ctx := startBrowser(t)
+	navigate(t, ctx, srv.URL()+"/?store=demo")
+	eval[bool](t, ctx, 5*time.Second, `(localStorage.setItem('aisle.quick', '1'), true)`)
+	reload(t, ctx)
+	waitFor(t, ctx, 60*time.Second, `document.body.dataset.catalog === 'synced' && document.body.dataset.state === 'ready' && document.querySelectorAll('#suggestions button').length > 0`)
+	return srv, ctx
+}
+
 // TestBrowserStoreIdentityAndCards: the page shows the store's name, the catalog's state, a
 // greeting and suggested questions from its catalog; an answer's facts are drawn as cards (name,
 // price, stock badge, aisle; an FAQ's answer); "New conversation" starts over; an unknown store
@@ -19,14 +53,7 @@ import (
 // are written to $AISLE_SCREENSHOTS when set (to look at them).
 func TestBrowserStoreIdentityAndCards(t *testing.T) {
 	needBrowser(t)
-	appDir := app(t)
-	modelsDir, _ := models(t, 128<<10)
-	srv, _, _ := newStoreServerSeeded(t, appDir, modelsDir, true)
-	ctx := startBrowser(t)
-	navigate(t, ctx, srv.URL()+"/?store=demo")
-	eval[bool](t, ctx, 5*time.Second, `(localStorage.setItem('aisle.quick', '1'), true)`) // the catalog's own answers: no model needed
-	reload(t, ctx)
-	waitFor(t, ctx, 60*time.Second, `document.body.dataset.catalog === 'synced' && document.body.dataset.state === 'ready' && document.querySelectorAll('#suggestions button').length > 0`)
+	srv, ctx := openDemoStoreQuick(t)
 
 	if name := eval[string](t, ctx, 5*time.Second, `document.querySelector('#store-name').textContent`); name != "Aisle Demo Market" {
 		t.Errorf("store name %q", name)
@@ -116,15 +143,8 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 // all can be deleted, and none of it reaches the server.
 func TestBrowserConversationsStayOnTheDevice(t *testing.T) {
 	needBrowser(t)
-	appDir := app(t)
-	modelsDir, _ := models(t, 128<<10)
-	srv, _, _ := newStoreServerSeeded(t, appDir, modelsDir, true)
-	ctx := startBrowser(t)
-	navigate(t, ctx, srv.URL()+"/?store=demo")
-	eval[bool](t, ctx, 5*time.Second, `(localStorage.setItem('aisle.quick', '1'), true)`)
-	reload(t, ctx)
+	srv, ctx := openDemoStoreQuick(t)
 	ready := `document.body.dataset.catalog === 'synced' && document.body.dataset.state === 'ready'`
-	waitFor(t, ctx, 60*time.Second, ready)
 	mark := srv.mark()
 
 	askUI(t, ctx, "how much is the baguette?")
@@ -184,14 +204,7 @@ func TestBrowserConversationsStayOnTheDevice(t *testing.T) {
 // it is restored instead, and the answers are the same word for word.
 func TestBrowserPromptSnapshotSurvivesReload(t *testing.T) {
 	needBrowser(t)
-	appDir := app(t)
-	modelsDir, _ := publishModel(t, "../worker/assistant/model/aisle-assistant.gguf", "aisle-assistant", 0)
-	srv, _, _ := newStoreServerSeeded(t, appDir, modelsDir, true)
-	ctx := startBrowser(t)
-	navigate(t, ctx, srv.URL()+"/")
-	waitFor(t, ctx, 60*time.Second, `document.body.dataset.catalog === 'synced' && !!navigator.serviceWorker.controller`)
-	waitReady(t, ctx, true)
-	waitFor(t, ctx, 60*time.Second, `window.aisleMetrics.warmMS !== undefined`)
+	_, ctx := openDemoStore(t, bundledModel, bundledModelID)
 	if eval[bool](t, ctx, 5*time.Second, `window.aisleMetrics.warmRestored`) {
 		t.Error("the first start restored a snapshot it never kept")
 	}
