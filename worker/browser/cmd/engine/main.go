@@ -49,7 +49,7 @@ func main() {
 				p.Call("postMessage", notice)
 			}
 		},
-		Load:       browser.StoreLoader(store, webapi.PromptSnapshots, engine.Options{Threads: 1, Backend: backend(g)}),
+		Load:       browser.StoreLoader(store, backgroundPuts{webapi.PromptSnapshots}, engine.Options{Threads: 1, Backend: backend(g)}),
 		Yield:      func() { time.Sleep(time.Millisecond) },
 		YieldEvery: 100 * time.Millisecond,
 		Coalesce:   8 * time.Millisecond,
@@ -85,6 +85,15 @@ func warm(srv *browser.Server, st *assistant.Store) {
 	if res.Models > 0 { // none while the model is still loading: its load warms it
 		js.Global().Call("postMessage", js.ValueOf(map[string]any{"type": "warmed", "ms": float64(time.Since(start).Microseconds()) / 1000, "restored": res.Restored}))
 	}
+}
+
+// backgroundPuts stores snapshots without holding up the worker: the start they hold is ready
+// once evaluated, and writing to IndexedDB takes a few hundred ms on a cold start.
+type backgroundPuts struct{ webapi.Records }
+
+func (b backgroundPuts) Put(ctx context.Context, key string, snapshot []byte) error {
+	go b.Records.Put(context.WithoutCancel(ctx), key, snapshot)
+	return nil
 }
 
 // backend reads ?backend=auto|cpu|gpu from the worker's URL (engine.js?backend=cpu); default auto.
