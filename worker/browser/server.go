@@ -87,10 +87,11 @@ const (
 	WarmRestored                     // the start was restored from a snapshot
 )
 
-// Warm has the loaded model evaluate (or restore from a snapshot: restored) the start every new
-// conversation with store st shares, so that the first question's prefill begins after it: called once the model is loaded and the
-// catalog indexed, and again when a new catalog changes the store. It loads no model, does
-// nothing without st, and waits for a generation in progress to end.
+// Warm has the loaded model evaluate (or restore from a snapshot) the start every new
+// conversation with store st shares, so that the first question's prefill begins after it:
+// called once the model is loaded and the catalog indexed, and again when a new catalog changes
+// the store. It loads no model, does nothing without st, and waits for a generation in progress
+// to end.
 func (s *Server) Warm(ctx context.Context, st *assistant.Store) (WarmResult, error) {
 	s.init()
 	if st == nil {
