@@ -16,7 +16,7 @@
 //	await aisleSync.contents()        // replica.Contents: what the assistant indexes
 //	await aisleSync.contentsSummary() // {checkpoint, products, stock, faqs, promotions, vectors, stock_staff, product_staff, read_ms}
 //	await aisleSync.status()          // replica.Meta
-//	aisleSync.watch(cb)               // hold the push stream; sync on each checkpoint; cb({type, result, error})
+//	aisleSync.watch(cb)               // sync now and on each push event (client.Follower); cb({type, result, error})
 //	aisleSync.unwatch()
 package jsapi
 
@@ -226,8 +226,11 @@ func (t *timedStorage) Commit(ctx context.Context, s replica.Staging) error {
 	return t.Storage.Commit(ctx, s)
 }
 
-// watch holds the push stream and syncs on every event, reconnecting with
-// backoff. cb (optional) hears {type, result, error} after each sync.
+// watch follows the store (client.Follower): it syncs now and on every event
+// of the push stream, reconnecting with backoff. cb (optional) hears
+// {type, result, error} after each sync (type: the event's, or "start" for the
+// sync at the start and after a reconnection) and {type: "disconnected",
+// error, code} when the stream breaks.
 func watch(cb js.Value) {
 	if st.rep == nil {
 		return
@@ -249,31 +252,25 @@ func watch(cb js.Value) {
 		}
 		cb.Invoke(js.ValueOf(msg))
 	}
-	go func() {
-		backoff := time.Second
-		for ctx.Err() == nil {
-			err := st.cl.Watch(ctx, st.rep.Store, func(ev wire.Event) {
-				backoff = time.Second
-				go func() {
-					if ctx.Err() != nil {
-						return // unwatched meanwhile
-					}
-					res, err := doSync(context.Background())
-					report(ev.Type, res, err)
-				}()
-			})
+	store, cl := st.rep.Store, st.cl
+	f := &client.Follower{
+		Sync: func(ctx context.Context, ev *wire.Event) {
 			if ctx.Err() != nil {
-				return
+				return // unwatched meanwhile
 			}
-			report("disconnected", nil, err)
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(backoff):
+			typ := "start"
+			if ev != nil {
+				typ = ev.Type
 			}
-			backoff = min(2*backoff, 30*time.Second)
-		}
-	}()
+			res, err := doSync(context.Background())
+			report(typ, res, err)
+		},
+		Watch: func(ctx context.Context, onEvent func(wire.Event)) error {
+			return cl.Watch(ctx, store, onEvent)
+		},
+		Broken: func(err error, _ bool) { report("disconnected", nil, err) },
+	}
+	go f.Run(ctx)
 }
 
 // summary counts what Contents returned and times the read (the encoding

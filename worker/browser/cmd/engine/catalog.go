@@ -32,7 +32,7 @@ import (
 type catalogSync struct {
 	storeID string
 	cl      *client.Client
-	wake    chan struct{} // syncNow wakes the loop waiting to reconnect
+	follow  client.Follower // the push stream, with reconnection (started by run)
 
 	mu  gosync.Mutex // serialises syncs
 	rep *replica.Replica
@@ -94,8 +94,9 @@ func storeParam(g js.Value) string {
 // nil, is told of each new store the assistant answers from.
 func startCatalog(storeID string, indexed func(*assistant.Store)) *catalogSync {
 	origin := js.Global().Get("location").Get("origin").String()
-	c := &catalogSync{storeID: storeID, cl: &client.Client{BaseURL: origin}, wake: make(chan struct{}, 1), opened: make(chan struct{}),
+	c := &catalogSync{storeID: storeID, cl: &client.Client{BaseURL: origin}, opened: make(chan struct{}),
 		indexed: indexed}
+	c.follow = c.newFollower()
 	c.set(func(s *catalogStatus) { s.State = "opening" })
 	go c.run()
 	return c
@@ -145,59 +146,30 @@ func (c *catalogSync) run() {
 	close(c.opened)
 	go c.refreshHourly(ctx)
 
-	// The same loop as aisleSync.watch: sync now (the stream may be quiet for a day), then on
-	// every event; reconnect with backoff when the server is out of reach (offline). A server
-	// that answers but refuses (no such store, no sync API, another protocol) is asked again
-	// only after permanentRetry or when the page asks (periodicsync, see syncNow).
-	backoff := time.Second
-	for {
-		c.sync(ctx) // a failed sync is retried on the next event or reconnection
-		err := c.cl.Watch(ctx, c.storeID, func(wire.Event) {
-			backoff = time.Second
-			go c.sync(ctx)
-		})
-		if err == nil { // Watch returns only on a broken stream; be safe all the same
-			err = catalog.Errorf(catalog.Unavailable, "push stream ended")
-		}
-		delay := backoff
-		if transient(err) {
-			c.set(func(s *catalogStatus) { s.State, s.Error, s.Code = "offline", err.Error(), "" })
-			backoff = min(2*backoff, 30*time.Second)
-		} else {
-			c.set(func(s *catalogStatus) { s.State, s.Error, s.Code = "error", err.Error(), errorCode(err) })
-			delay = permanentRetry
-		}
-		select {
-		case <-c.wake:
-			backoff = time.Second
-		case <-time.After(delay):
-		}
-	}
+	c.follow.Run(ctx)
 }
 
-// permanentRetry is how long the worker waits before asking again a server that refused.
-const permanentRetry = 10 * time.Minute
-
-// transient reports whether err (nil counts) may pass soon: anything but the server's own
-// refusal (no such store or no sync API, credentials, protocol version).
-func transient(err error) bool {
-	var ce *catalog.Error
-	if !errors.As(err, &ce) {
-		return true // nil, a broken connection, a timeout
+// newFollower is the loop that keeps the replica up to date (client.Follower): a broken stream
+// shows as offline, a refusing server (no such store) as an error with its code.
+func (c *catalogSync) newFollower() client.Follower {
+	return client.Follower{
+		Sync: func(ctx context.Context, _ *wire.Event) { c.sync(ctx) }, // a failed sync is retried on the next event or reconnection
+		Watch: func(ctx context.Context, onEvent func(wire.Event)) error {
+			return c.cl.Watch(ctx, c.storeID, onEvent)
+		},
+		Broken: func(err error, refused bool) {
+			if refused {
+				c.set(func(s *catalogStatus) { s.State, s.Error, s.Code = "error", err.Error(), errorCode(err) })
+			} else {
+				c.set(func(s *catalogStatus) { s.State, s.Error, s.Code = "offline", err.Error(), "" })
+			}
+		},
 	}
-	switch ce.Code {
-	case catalog.Invalid, catalog.NotFound, catalog.Unauthorized, catalog.Forbidden, catalog.Unsupported:
-		return false
-	}
-	return true
 }
 
 // syncNow syncs at once and wakes the loop if it is waiting to reconnect.
 func (c *catalogSync) syncNow() {
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
+	c.follow.Wake()
 	go c.sync(context.Background())
 }
 
@@ -216,7 +188,7 @@ func (c *catalogSync) sync(ctx context.Context) error {
 	c.set(func(s *catalogStatus) {
 		if err != nil {
 			s.State, s.Error, s.Code = "offline", err.Error(), ""
-			if !transient(err) {
+			if client.Refused(err) {
 				s.State, s.Code = "error", errorCode(err)
 			}
 			return
