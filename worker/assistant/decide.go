@@ -1,6 +1,8 @@
 package assistant
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -946,12 +948,16 @@ func (s *Store) nearestCategory(q query) *Category {
 			}
 		}
 	}
+	// Summed in concept order: a map's order changes from one call to the next, and a float sum
+	// in another order can break a tie the other way (the same question would name another
+	// category).
+	ids := slices.Sorted(maps.Keys(qc))
 	var best *Category
 	var bestScore float32
 	for _, c := range s.Categories {
 		var score float32
-		for id, w := range qc {
-			score += w * c.concepts[id]
+		for _, id := range ids {
+			score += qc[id] * c.concepts[id]
 		}
 		if score > bestScore {
 			best, bestScore = c, score
