@@ -307,10 +307,10 @@ func (e *Engine) Prefill(ctx context.Context, tokens []int) error {
 			return fmt.Errorf("%w: token id %d out of range", ErrBadRequest, id)
 		}
 	}
-	keep := commonPrefix(e.history, tokens)
-	if keep == len(tokens) {
+	if e.holds(tokens) {
 		return nil
 	}
+	keep := commonPrefix(e.history, tokens)
 	e.runner.Truncate(keep)
 	e.history = e.history[:keep]
 	if _, err := e.runner.Eval(tokens[keep:], false); err != nil {

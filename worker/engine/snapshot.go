@@ -71,6 +71,11 @@ func (e *Engine) Fingerprint() [32]byte {
 func (e *Engine) Holds(tokens []int) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	return e.holds(tokens)
+}
+
+// holds is Holds for a caller that holds e.mu.
+func (e *Engine) holds(tokens []int) bool {
 	return commonPrefix(e.history, tokens) == len(tokens) && e.runner.Pos() >= len(tokens)
 }
 
@@ -83,7 +88,7 @@ func (e *Engine) Snapshot(tokens []int) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: the %s backend cannot save its KV cache", ErrSnapshot, e.Backend)
 	}
-	if commonPrefix(e.history, tokens) != len(tokens) || e.runner.Pos() < len(tokens) {
+	if !e.holds(tokens) {
 		return nil, fmt.Errorf("%w: the cache does not start with these %d tokens", ErrSnapshot, len(tokens))
 	}
 	kv, err := s.SaveKV(len(tokens))
@@ -115,7 +120,7 @@ func (e *Engine) Restore(tokens []int, snap []byte) error {
 	if !ok {
 		return fmt.Errorf("%w: the %s backend cannot restore a KV cache", ErrSnapshot, e.Backend)
 	}
-	if commonPrefix(e.history, tokens) == len(tokens) && e.runner.Pos() >= len(tokens) {
+	if e.holds(tokens) {
 		return nil
 	}
 	kv, err := e.checkSnapshot(tokens, snap)

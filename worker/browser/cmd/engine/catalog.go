@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	gosync "sync"
 	"sync/atomic"
 	"syscall/js"
@@ -71,15 +70,6 @@ type catalogStatus struct {
 
 // suggestions is how many suggested questions the page shows.
 const suggestions = 4
-
-// errorCode is the catalog error code of err, "" when it has none.
-func errorCode(err error) string {
-	var ce *catalog.Error
-	if errors.As(err, &ce) {
-		return string(ce.Code)
-	}
-	return ""
-}
 
 // storeParam reads ?store=ID from the worker's URL (engine.js?store=demo); default "demo".
 func storeParam(g js.Value) string {
@@ -159,7 +149,9 @@ func (c *catalogSync) newFollower() client.Follower {
 		},
 		Broken: func(err error, refused bool) {
 			if refused {
-				c.set(func(s *catalogStatus) { s.State, s.Error, s.Code = "error", err.Error(), errorCode(err) })
+				c.set(func(s *catalogStatus) {
+					s.State, s.Error, s.Code = "error", err.Error(), string(catalog.ErrorCode(err))
+				})
 			} else {
 				c.set(func(s *catalogStatus) { s.State, s.Error, s.Code = "offline", err.Error(), "" })
 			}
@@ -189,7 +181,7 @@ func (c *catalogSync) sync(ctx context.Context) error {
 		if err != nil {
 			s.State, s.Error, s.Code = "offline", err.Error(), ""
 			if client.Refused(err) {
-				s.State, s.Code = "error", errorCode(err)
+				s.State, s.Code = "error", string(catalog.ErrorCode(err))
 			}
 			return
 		}
