@@ -24,6 +24,7 @@ import (
 	"aisle/api/delivery/publish"
 	"aisle/pwa"
 	"aisle/sw"
+	"aisle/sync/published"
 )
 
 const (
@@ -80,13 +81,13 @@ func app(t testing.TB) string {
 }
 
 // models publishes stories260K in shards of about shard bytes.
-func models(t testing.TB, shard int64) (string, *delivery.Manifest) {
+func models(t testing.TB, shard int64) (string, *published.Manifest) {
 	t.Helper()
 	return publishModel(t, modelPath, modelID, shard)
 }
 
 // publishModel publishes the GGUF at path as model id.
-func publishModel(t testing.TB, path, id string, shard int64) (string, *delivery.Manifest) {
+func publishModel(t testing.TB, path, id string, shard int64) (string, *published.Manifest) {
 	t.Helper()
 	root := t.TempDir()
 	m, err := publish.Publish(root, path, publish.PublishOptions{ID: id, ShardSize: shard})

@@ -3,7 +3,8 @@
 // verifies model shards, precaches the app shell and falls back to an offline page.
 //
 // Everything here is plain Go that runs under `go test` with httptest; the browser bindings
-// (Cache Storage, MessagePorts, fetch) live in sw/webapi and the wasm entry point in sw/cmd/sw.
+// (Cache Storage, MessagePorts, fetch) live in aisle/worker/browser/webapi, shared with the
+// inference worker, and the wasm entry point with the port to that worker in sw/cmd/sw.
 package sw
 
 import (

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"aisle/api/delivery"
-	"aisle/sw/modelstore"
+	"aisle/sync/published"
+	"aisle/worker/browser/modelstore"
 	"aisle/worker/browser/wire"
 )
 
@@ -137,7 +137,7 @@ func (a *App) lifecycle(w http.ResponseWriter, r *http.Request) {
 // or "error". Closing the stream cancels the download; what was stored stays stored.
 func (a *App) download(w http.ResponseWriter, r *http.Request) {
 	id := r.URL.Query().Get("model")
-	if !delivery.ValidID(id) {
+	if !published.ValidID(id) {
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "model", wire.CodeInvalid,
 			fmt.Sprintf("invalid model id %q", id))
 		return
@@ -192,15 +192,15 @@ type Status struct {
 
 // ModelStatus is one stored model revision.
 type ModelStatus struct {
-	ID           string           `json:"id"`
-	Revision     string           `json:"revision"`
-	Name         string           `json:"name,omitempty"`
-	Ready        bool             `json:"ready"`
-	TotalBytes   int64            `json:"total_bytes"`
-	StoredBytes  int64            `json:"stored_bytes"`
-	Shards       int              `json:"shards"`
-	ShardsStored int              `json:"shards_stored"`
-	Summary      delivery.Summary `json:"summary"`
+	ID           string            `json:"id"`
+	Revision     string            `json:"revision"`
+	Name         string            `json:"name,omitempty"`
+	Ready        bool              `json:"ready"`
+	TotalBytes   int64             `json:"total_bytes"`
+	StoredBytes  int64             `json:"stored_bytes"`
+	Shards       int               `json:"shards"`
+	ShardsStored int               `json:"shards_stored"`
+	Summary      published.Summary `json:"summary"`
 }
 
 func (a *App) status(w http.ResponseWriter, r *http.Request) {
@@ -235,7 +235,7 @@ func (a *App) clear(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := r.URL.Query().Get("model")
-	if id != "" && !delivery.ValidID(id) {
+	if id != "" && !published.ValidID(id) {
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "model", wire.CodeInvalid, fmt.Sprintf("invalid model id %q", id))
 		return
 	}
@@ -246,7 +246,7 @@ func (a *App) clear(w http.ResponseWriter, r *http.Request) {
 	}
 	n := 0
 	for _, k := range keys {
-		if id == "" || strings.HasPrefix(k, delivery.ModelsPrefix+id+"/") {
+		if id == "" || strings.HasPrefix(k, published.ModelsPrefix+id+"/") {
 			if err := a.Store.Cache.Delete(r.Context(), k); err != nil {
 				writeWireError(w, wire.AsError(err))
 				return

@@ -12,8 +12,8 @@ import (
 	"sync"
 	"time"
 
-	"aisle/api/delivery"
-	"aisle/sw/modelstore"
+	"aisle/sync/published"
+	"aisle/worker/browser/modelstore"
 	"aisle/worker/browser/wire"
 )
 
@@ -71,8 +71,8 @@ func (d *Downloader) client() *http.Client {
 // Download makes model id ready on the device and returns its manifest. report receives progress
 // snapshots (from one goroutine at a time). When the server cannot be reached but a complete
 // revision is stored, that revision is returned: the app keeps working offline.
-func (d *Downloader) Download(ctx context.Context, id string, report func(Progress)) (*delivery.Manifest, error) {
-	if !delivery.ValidID(id) {
+func (d *Downloader) Download(ctx context.Context, id string, report func(Progress)) (*published.Manifest, error) {
+	if !published.ValidID(id) {
 		return nil, wire.Errorf(wire.CodeInvalid, "invalid model id %q", id)
 	}
 	if report == nil {
@@ -205,8 +205,8 @@ func permanent(err error) bool {
 	return false
 }
 
-func (d *Downloader) fetchManifest(ctx context.Context, id string, attempts int) (*delivery.Manifest, error) {
-	var m delivery.Manifest
+func (d *Downloader) fetchManifest(ctx context.Context, id string, attempts int) (*published.Manifest, error) {
+	var m published.Manifest
 	url := d.Base + id + "/manifest.json"
 	err := d.retry(ctx, attempts, func() error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -228,7 +228,7 @@ func (d *Downloader) fetchManifest(ctx context.Context, id string, attempts int)
 		if err != nil {
 			return wire.Errorf(wire.CodeNetwork, "manifest of %q: %v", id, err)
 		}
-		m = delivery.Manifest{}
+		m = published.Manifest{}
 		if err := json.Unmarshal(b, &m); err != nil {
 			return wire.Errorf(wire.CodeNetwork, "manifest of %q is not JSON: %v", id, err)
 		}
@@ -246,7 +246,7 @@ func (d *Downloader) fetchManifest(ctx context.Context, id string, attempts int)
 	return &m, nil
 }
 
-func (d *Downloader) fetchShards(ctx context.Context, m *delivery.Manifest, missing []int, t *tracker, report func(Progress)) error {
+func (d *Downloader) fetchShards(ctx context.Context, m *published.Manifest, missing []int, t *tracker, report func(Progress)) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	par := d.Parallel
@@ -308,7 +308,7 @@ feed:
 }
 
 // fetchShard downloads shard i, resuming with Range after a broken transfer, checks and stores it.
-func (d *Downloader) fetchShard(ctx context.Context, m *delivery.Manifest, i int, t *tracker) error {
+func (d *Downloader) fetchShard(ctx context.Context, m *published.Manifest, i int, t *tracker) error {
 	sh := m.Shards[i]
 	url := d.Base + m.ID + "/" + sh.Path
 	buf := make([]byte, 0, sh.Size)
@@ -415,7 +415,7 @@ type tracker struct {
 	run     string // random ID of this run
 	mu      sync.Mutex
 	model   string
-	m       *delivery.Manifest
+	m       *published.Manifest
 	got     []int64 // bytes per shard: full size when stored
 	stored  []bool
 	fetched int64
@@ -428,7 +428,7 @@ type sample struct {
 	n  int64
 }
 
-func newTracker(model string, m *delivery.Manifest, stored []bool, now func() time.Time) *tracker {
+func newTracker(model string, m *published.Manifest, stored []bool, now func() time.Time) *tracker {
 	t := &tracker{run: randomID()[:8], model: model, m: m, got: make([]int64, len(m.Shards)), stored: append([]bool(nil), stored...), now: now}
 	for i, ok := range stored {
 		if ok {

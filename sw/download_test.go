@@ -16,24 +16,25 @@ import (
 	"time"
 
 	"aisle/api/delivery"
-	"aisle/sw/modelstore"
+	"aisle/sync/published"
+	"aisle/worker/browser/modelstore"
 	"aisle/worker/browser/wire"
 )
 
 // fixture publishes a random "model" of size bytes in shards of shard bytes.
-func fixture(t *testing.T, id string, size, shard int, seed int64) (*delivery.Manifest, fstest.MapFS) {
+func fixture(t *testing.T, id string, size, shard int, seed int64) (*published.Manifest, fstest.MapFS) {
 	t.Helper()
 	data := make([]byte, size)
 	rand.New(rand.NewSource(seed)).Read(data)
 	sum := sha256.Sum256(data)
-	m := &delivery.Manifest{Format: delivery.ManifestFormat, ID: id, Architecture: "llama", Size: int64(size),
+	m := &published.Manifest{Format: published.ManifestFormat, ID: id, Architecture: "llama", Size: int64(size),
 		SHA256: hex.EncodeToString(sum[:])}
 	m.Revision = m.SHA256[:16]
 	fsys := fstest.MapFS{}
 	for i, off := 0, 0; off < size; i++ {
 		end := min(off+shard, size)
 		s := sha256.Sum256(data[off:end])
-		sh := delivery.Shard{Path: delivery.ShardPath(m.Revision, i), Offset: int64(off), Size: int64(end - off), SHA256: hex.EncodeToString(s[:])}
+		sh := published.Shard{Path: published.ShardPath(m.Revision, i), Offset: int64(off), Size: int64(end - off), SHA256: hex.EncodeToString(s[:])}
 		m.Shards = append(m.Shards, sh)
 		fsys[id+"/"+sh.Path] = &fstest.MapFile{Data: data[off:end]}
 		off = end

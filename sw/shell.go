@@ -12,8 +12,8 @@ import (
 	"path"
 	"strings"
 
-	"aisle/api/delivery"
-	"aisle/sw/modelstore"
+	"aisle/sync/published"
+	"aisle/worker/browser/modelstore"
 	"aisle/worker/browser/wire"
 )
 
@@ -155,7 +155,7 @@ func (s *Shell) Install(ctx context.Context) error {
 		if got := hex.EncodeToString(sum[:])[:16]; got != f.Revision {
 			return fmt.Errorf("%s has revision %s, want %s: the app was updated during the install", f.URL, got, f.Revision)
 		}
-		if err := c.Put(ctx, f.URL, data, delivery.ContentType(f.URL)); err != nil {
+		if err := c.Put(ctx, f.URL, data, published.ContentType(f.URL)); err != nil {
 			return err
 		}
 	}
@@ -230,7 +230,7 @@ func (s *Shell) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.Direct != nil {
 		s.replay(ctx, w, p)
 		w.Header().Set("X-Aisle-Source", "precache")
-		if s.Direct(w, r, s.cacheName(), p, delivery.ContentType(p)) {
+		if s.Direct(w, r, s.cacheName(), p, published.ContentType(p)) {
 			return
 		}
 		for h := range w.Header() {
@@ -239,7 +239,7 @@ func (s *Shell) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else if c, err := s.Caches.Open(ctx, s.cacheName()); err == nil {
 		if b, err := c.Get(ctx, p); err == nil {
 			s.replay(ctx, w, p)
-			w.Header().Set("Content-Type", delivery.ContentType(p))
+			w.Header().Set("Content-Type", published.ContentType(p))
 			w.Header().Set("X-Aisle-Source", "precache")
 			w.WriteHeader(http.StatusOK)
 			if r.Method != http.MethodHead {

@@ -15,7 +15,7 @@ import (
 	"testing/fstest"
 
 	"aisle/api/delivery"
-	"aisle/sw/modelstore"
+	"aisle/worker/browser/modelstore"
 )
 
 // memCaches is an in-memory CacheStorage.

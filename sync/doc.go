@@ -15,6 +15,8 @@
 //     with replicatest, a reference server for client tests.
 //   - [aisle/sync/client]: the HTTP source of pages and events used by the
 //     replica, in native Go and in the browser alike.
+//   - [aisle/sync/published]: the model delivery protocol (index, manifests,
+//     shards and their checks), shared by the server and the service worker.
 //   - [aisle/sync/jsapi] (js/wasm): globalThis.aisleSync, the replica and
 //     its local queries as Promises for a page or a worker;
 //     sync/cmd/aisle-sync-wasm is that as a standalone module.

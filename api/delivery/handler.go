@@ -1,20 +1,17 @@
 package delivery
 
 import (
+	"aisle/sync/published"
 	"bytes"
 	"errors"
 	"io"
 	"io/fs"
 	"log/slog"
-	"mime"
 	"net/http"
 	"path"
 	"strings"
 	"time"
 )
-
-// ModelsPrefix is the URL path under which Handler serves published models.
-const ModelsPrefix = "/models/"
 
 // Options configures a Handler.
 type Options struct {
@@ -27,7 +24,7 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// Handler serves published models under ModelsPrefix and the app everywhere else.
+// Handler serves published models under published.ModelsPrefix and the app everywhere else.
 //
 // Caching contract: shard files (<id>/<revision>/<NNNN>.bin) are immutable and cached for a year;
 // index.json, manifests and app files must be revalidated (no-cache) and carry a strong ETag, so an
@@ -57,7 +54,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := r.URL.Path
-	if rest, ok := strings.CutPrefix(p, ModelsPrefix); ok {
+	if rest, ok := strings.CutPrefix(p, published.ModelsPrefix); ok {
 		h.serveModel(w, r, rest)
 		return
 	}
@@ -73,14 +70,13 @@ func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, name string
 	if immutable {
 		// <id>/<revision>/<NNNN>.bin
 		parts := strings.Split(name, "/")
-		if len(parts) != 3 || !ValidID(parts[0]) || !validShardPath(parts[1], parts[1]+"/"+parts[2]) ||
-			!revPattern.MatchString(parts[1]) {
+		if len(parts) != 3 || !published.ValidID(parts[0]) || !published.ValidShardPath(parts[1], parts[1]+"/"+parts[2]) {
 			http.NotFound(w, r)
 			return
 		}
 		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
 	} else {
-		if name != "index.json" && !(path.Base(name) == "manifest.json" && ValidID(path.Dir(name))) {
+		if name != "index.json" && !(path.Base(name) == "manifest.json" && published.ValidID(path.Dir(name))) {
 			http.NotFound(w, r)
 			return
 		}
@@ -117,7 +113,7 @@ func (h *Handler) serveApp(w http.ResponseWriter, r *http.Request, name string) 
 			w.Header().Add("Vary", "Accept-Encoding")
 			if acceptsGzip(r.Header.Get("Accept-Encoding")) {
 				w.Header().Set("Content-Encoding", "gzip")
-				w.Header().Set("Content-Type", ContentType(name))
+				w.Header().Set("Content-Type", published.ContentType(name))
 				h.serveFile(w, r, "app", h.app, name+".gz")
 				return
 			}
@@ -160,7 +156,7 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, root string,
 		}
 		rs = bytes.NewReader(b)
 	}
-	if ct := ContentType(name); ct != "" && w.Header().Get("Content-Type") == "" {
+	if ct := published.ContentType(name); ct != "" && w.Header().Get("Content-Type") == "" {
 		w.Header().Set("Content-Type", ct)
 	}
 	if tag, err := h.etags.get(root, name, st, rs); err == nil {
@@ -185,27 +181,4 @@ func modTime(st fs.FileInfo) time.Time {
 		return t
 	}
 	return time.Time{}
-}
-
-// ContentType is the Content-Type the app serves for a file name (by extension).
-func ContentType(name string) string {
-	switch path.Ext(name) {
-	case ".wasm":
-		return "application/wasm"
-	case ".js", ".mjs":
-		return "text/javascript; charset=utf-8"
-	case ".webmanifest":
-		return "application/manifest+json"
-	case ".json":
-		return "application/json"
-	case ".bin":
-		return "application/octet-stream"
-	case ".html":
-		return "text/html; charset=utf-8"
-	case ".css":
-		return "text/css; charset=utf-8"
-	case ".svg":
-		return "image/svg+xml"
-	}
-	return mime.TypeByExtension(path.Ext(name))
 }

@@ -2,6 +2,15 @@ package delivery
 
 import "sort"
 
+// Shard size bounds used by Publish when the caller does not choose: a shard holds whole tensors
+// where it can, between MinShardSize and MaxShardSize bytes; only a tensor larger than
+// MaxShardSize is cut in the middle.
+const (
+	MinShardSize     = 16 << 20
+	DefaultShardSize = 32 << 20
+	MaxShardSize     = 64 << 20
+)
+
 // PlanShards returns the shard boundaries for a file of size bytes: b[0] = 0 < b[1] < ... <
 // b[n] = size, shard i being [b[i], b[i+1]). Each shard ends at a preferred cut (a tensor start)
 // when one lies between target/2 and 2*target bytes after the shard's start, choosing the one

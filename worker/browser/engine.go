@@ -4,10 +4,9 @@ import (
 	"context"
 	"errors"
 
-	"aisle/sw/modelstore"
 	"aisle/worker/assistant"
+	"aisle/worker/browser/modelstore"
 	"aisle/worker/browser/wire"
-	"aisle/worker/chat"
 	"aisle/worker/engine"
 	"aisle/worker/gguf"
 )
@@ -37,11 +36,7 @@ func (g EngineGenerator) Describe() string { return g.E.Backend }
 
 // EngineRequest converts a wire request to the engine's form.
 func EngineRequest(req wire.ChatRequest) engine.Request {
-	msgs := make([]chat.Message, len(req.Messages))
-	for i, m := range req.Messages {
-		msgs[i] = chat.Message{Role: m.Role, Content: m.Content}
-	}
-	return engine.Request{Messages: msgs, MaxTokens: req.MaxTokens, Temperature: req.Temperature,
+	return engine.Request{Messages: req.Messages, MaxTokens: req.MaxTokens, Temperature: req.Temperature,
 		TopP: req.TopP, Seed: req.Seed, Stop: req.Stop}
 }
 

@@ -4,7 +4,8 @@
 // package wire for the protocol).
 //
 // The logic here is plain Go and runs under `go test`; the wasm entry point is cmd/engine and its
-// JavaScript shim is engine.js.
+// JavaScript shim is engine.js. The subpackages wire, webapi and modelstore are shared with the
+// service worker, which imports only them, never this package.
 package browser
 
 import (

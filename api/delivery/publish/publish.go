@@ -15,12 +15,13 @@ import (
 	"sort"
 
 	"aisle/api/delivery"
+	"aisle/sync/published"
 	"aisle/worker/gguf"
 )
 
 // PublishOptions configures Publish.
 type PublishOptions struct {
-	ID   string // model ID (delivery.ValidID); required
+	ID   string // model ID (published.ValidID); required
 	Name string // display name; defaults to general.name of the GGUF
 	// ShardSize is the target shard size in bytes (default delivery.DefaultShardSize). Shards end on a
 	// tensor boundary between ShardSize/2 and 2*ShardSize when one exists, else at ShardSize.
@@ -33,8 +34,8 @@ type PublishOptions struct {
 // its manifest and adds it to root/index.json (replacing an entry with the same ID). Publishing
 // the same file twice writes the same bytes. Older revisions stay on disk, so clients in the
 // middle of a download can finish; delete them by hand when no client needs them.
-func Publish(root, src string, opts PublishOptions) (*delivery.Manifest, error) {
-	if !delivery.ValidID(opts.ID) {
+func Publish(root, src string, opts PublishOptions) (*published.Manifest, error) {
+	if !published.ValidID(opts.ID) {
 		return nil, fmt.Errorf("publish: invalid model id %q (want 1-64 of a-z 0-9 . _ -)", opts.ID)
 	}
 	target := opts.ShardSize
@@ -77,7 +78,7 @@ func Publish(root, src string, opts PublishOptions) (*delivery.Manifest, error) 
 	}
 	for i := range len(bounds) - 1 {
 		off, size := bounds[i], bounds[i+1]-bounds[i]
-		sh := delivery.Shard{Path: delivery.ShardPath(m.Revision, i), Offset: off, Size: size}
+		sh := published.Shard{Path: published.ShardPath(m.Revision, i), Offset: off, Size: size}
 		sum, err := copyShard(file, off, size, filepath.Join(root, m.ID, filepath.FromSlash(sh.Path)))
 		if err != nil {
 			return nil, fmt.Errorf("publish: shard %d: %w", i, err)
@@ -99,13 +100,13 @@ func Publish(root, src string, opts PublishOptions) (*delivery.Manifest, error) 
 
 // describe reads the manifest fields that come from the GGUF header and returns the preferred
 // cut points (absolute offsets where tensors start).
-func describe(f *gguf.File, opts PublishOptions) (*delivery.Manifest, []int64, error) {
+func describe(f *gguf.File, opts PublishOptions) (*published.Manifest, []int64, error) {
 	md := f.Metadata
 	arch, ok := md.String("general.architecture")
 	if !ok || arch == "" {
 		return nil, nil, errors.New("publish: the GGUF has no general.architecture")
 	}
-	m := &delivery.Manifest{Format: delivery.ManifestFormat, ID: opts.ID, Name: opts.Name, Architecture: arch}
+	m := &published.Manifest{Format: published.ManifestFormat, ID: opts.ID, Name: opts.Name, Architecture: arch}
 	if m.Name == "" {
 		m.Name, _ = md.String("general.name")
 	}
@@ -167,21 +168,21 @@ func writeJSON(path string, v any) error {
 	return nil
 }
 
-func updateIndex(root string, m *delivery.Manifest) error {
+func updateIndex(root string, m *published.Manifest) error {
 	path := filepath.Join(root, "index.json")
-	idx := delivery.Index{Format: delivery.ManifestFormat}
+	idx := published.Index{Format: published.ManifestFormat}
 	switch b, err := os.ReadFile(path); {
 	case err == nil:
 		if err := json.Unmarshal(b, &idx); err != nil {
 			return fmt.Errorf("publish: read %s: %w", path, err)
 		}
-		if idx.Format != delivery.ManifestFormat {
-			return fmt.Errorf("publish: %s has format %d, want %d", path, idx.Format, delivery.ManifestFormat)
+		if idx.Format != published.ManifestFormat {
+			return fmt.Errorf("publish: %s has format %d, want %d", path, idx.Format, published.ManifestFormat)
 		}
 	case !errors.Is(err, os.ErrNotExist):
 		return fmt.Errorf("publish: %w", err)
 	}
-	entry := delivery.IndexEntry{ID: m.ID, Revision: m.Revision, Name: m.Name, Architecture: m.Architecture,
+	entry := published.IndexEntry{ID: m.ID, Revision: m.Revision, Name: m.Name, Architecture: m.Architecture,
 		Size: m.Size, Manifest: m.ID + "/manifest.json"}
 	out := idx.Models[:0]
 	for _, e := range idx.Models {

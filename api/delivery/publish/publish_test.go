@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"aisle/api/delivery"
+	"aisle/sync/published"
 	"aisle/worker/gguf"
 )
 
@@ -64,12 +64,12 @@ func TestPublishRoundTrip(t *testing.T) {
 			t.Fatalf("tensor %s differs when read from shards (%v)", ti.Name, err)
 		}
 	}
-	var onDisk delivery.Manifest
+	var onDisk published.Manifest
 	b, _ := os.ReadFile(filepath.Join(root, m.ID, "manifest.json"))
 	if err := json.Unmarshal(b, &onDisk); err != nil || onDisk.Validate() != nil {
 		t.Fatalf("manifest on disk: %v", err)
 	}
-	var idx delivery.Index
+	var idx published.Index
 	b, _ = os.ReadFile(filepath.Join(root, "index.json"))
 	if err := json.Unmarshal(b, &idx); err != nil || len(idx.Models) != 1 || idx.Models[0].Revision != m.Revision {
 		t.Fatalf("index %s (%v)", b, err)

@@ -9,13 +9,13 @@ package main
 import (
 	"context"
 	"net/http"
+	"syscall/js"
 
 	"github.com/syumai/workers"
 
 	"aisle/sw"
-	"aisle/sw/modelstore"
-	"aisle/sw/webapi"
-	"syscall/js"
+	"aisle/worker/browser/modelstore"
+	"aisle/worker/browser/webapi"
 )
 
 func main() {
@@ -28,7 +28,7 @@ func main() {
 	caches := webapi.CacheStorage{}
 	store := &modelstore.Store{Hash: webapi.SHA256, Cache: lazyCache{caches}}
 	workers.Serve(&sw.App{
-		API: &sw.API{Engine: &webapi.PortEngine{}, Models: sw.StoreModels{Store: store}},
+		API: &sw.API{Engine: &portEngine{}, Models: sw.StoreModels{Store: store}},
 		Shell: &sw.Shell{Caches: caches, Origin: origin, Version: version, Direct: webapi.ServeCached,
 			// sw.js imports simd.js, which sets it
 			Features: map[string]bool{sw.FeatureWasmSIMD: g.Get("aisleWasmSIMD").Truthy()}},
@@ -36,7 +36,7 @@ func main() {
 			// Shards go to Cache Storage only: "no-store" keeps a second copy out of the HTTP cache.
 			Client: &http.Client{Transport: &webapi.Transport{Cache: "no-store"}}},
 		Store:         store,
-		Conversations: &sw.Conversations{Storage: webapi.Conversations},
+		Conversations: &sw.Conversations{Storage: webapi.Records{DB: "aisle-conversations", Store: "by-store"}}, // a record per store
 		Estimate:      webapi.Estimate,
 		Lock:          webapi.Lock,
 		ClientGone:    webapi.ClientGone,

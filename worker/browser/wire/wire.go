@@ -26,6 +26,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"aisle/worker/chat"
 )
 
 // Timing contract of the reply port.
@@ -100,11 +102,9 @@ func Decode(s string) (Msg, error) {
 	return m, nil
 }
 
-// Message is one chat turn.
-type Message struct {
-	Role    string `json:"role"` // "system", "user" or "assistant"
-	Content string `json:"content"`
-}
+// Message is one chat turn: role "system", "user" or "assistant", and its text. It is the chat
+// template's own type, so a request's messages reach the engine as they crossed the port.
+type Message = chat.Message
 
 // Modes of a chat request (ChatRequest.Mode).
 const (

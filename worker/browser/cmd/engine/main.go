@@ -21,10 +21,10 @@ import (
 	"syscall/js"
 	"time"
 
-	"aisle/sw/modelstore"
-	"aisle/sw/webapi"
 	"aisle/worker/assistant"
 	"aisle/worker/browser"
+	"aisle/worker/browser/modelstore"
+	"aisle/worker/browser/webapi"
 	"aisle/worker/browser/wire"
 	"aisle/worker/engine"
 	_ "aisle/worker/gpu" // registers the WebGPU backend (used on "auto" or "gpu" when usable)
@@ -49,7 +49,7 @@ func main() {
 				p.Call("postMessage", notice)
 			}
 		},
-		Load:       browser.StoreLoader(store, backgroundPuts{webapi.PromptSnapshots}, engine.Options{Threads: 1, Backend: backend(g)}),
+		Load:       browser.StoreLoader(store, backgroundPuts{promptSnapshots}, engine.Options{Threads: 1, Backend: backend(g)}),
 		Yield:      func() { time.Sleep(time.Millisecond) },
 		YieldEvery: 100 * time.Millisecond,
 		Coalesce:   8 * time.Millisecond,
@@ -89,6 +89,10 @@ func warm(srv *browser.Server, st *assistant.Store) {
 
 // backgroundPuts stores snapshots without holding up the worker: the start they hold is ready
 // once evaluated, and writing to IndexedDB takes a few hundred ms on a cold start.
+// promptSnapshots holds the prompt snapshots (engine.Snapshot): one record per model revision and
+// store.
+var promptSnapshots = webapi.Records{DB: "aisle-prompt-cache", Store: "snapshots"}
+
 type backgroundPuts struct{ webapi.Records }
 
 func (b backgroundPuts) Put(ctx context.Context, key string, snapshot []byte) error {

@@ -6,7 +6,7 @@ import (
 	"context"
 	"syscall/js"
 
-	"aisle/sw/modelstore"
+	"aisle/worker/browser/modelstore"
 )
 
 // CacheStorage is the browser's caches object (sw.CacheStorage).

@@ -1,104 +1,30 @@
 //go:build js && wasm
 
-package webapi
+package main
 
 import (
 	"context"
-	"sync"
 	"syscall/js"
 	"time"
 
 	"aisle/sw"
+	"aisle/worker/browser/webapi"
 	"aisle/worker/browser/wire"
 )
 
-// Inbox receives the string messages of a MessagePort without ever blocking the JS callback:
-// messages queue without bound until Next takes them.
-type Inbox struct {
-	port   js.Value
-	fn     js.Func
-	mu     sync.Mutex
-	queue  []string
-	notify chan struct{}
-}
+var _ sw.Engine = (*portEngine)(nil)
 
-// Listen starts receiving on port. Close stops it.
-func Listen(port js.Value) *Inbox {
-	in := &Inbox{port: port, notify: make(chan struct{}, 1)}
-	in.fn = js.FuncOf(func(_ js.Value, args []js.Value) any {
-		d := args[0].Get("data")
-		if d.Type() != js.TypeString {
-			return nil
-		}
-		in.mu.Lock()
-		in.queue = append(in.queue, d.String())
-		in.mu.Unlock()
-		select {
-		case in.notify <- struct{}{}:
-		default:
-		}
-		return nil
-	})
-	port.Set("onmessage", in.fn)
-	return in
-}
-
-// Next returns the next message, or ok=false when timeout passes first or ctx ends.
-func (in *Inbox) Next(ctx context.Context, timeout time.Duration) (msg string, ok bool) {
-	t := time.NewTimer(timeout)
-	defer t.Stop()
-	for {
-		in.mu.Lock()
-		if len(in.queue) > 0 {
-			msg = in.queue[0]
-			in.queue = in.queue[1:]
-			in.mu.Unlock()
-			return msg, true
-		}
-		in.mu.Unlock()
-		select {
-		case <-in.notify:
-		case <-t.C:
-			return "", false
-		case <-ctx.Done():
-			return "", false
-		}
-	}
-}
-
-// Close stops listening and closes the port.
-func (in *Inbox) Close() {
-	in.port.Set("onmessage", js.Null())
-	in.port.Call("close")
-	in.fn.Release()
-}
-
-// Post sends a message on port, transferring the given ports.
-func Post(port js.Value, m wire.Msg, transfer ...js.Value) {
-	if len(transfer) == 0 {
-		port.Call("postMessage", m.Encode())
-		return
-	}
-	list := make([]any, len(transfer))
-	for i, t := range transfer {
-		list[i] = t
-	}
-	port.Call("postMessage", m.Encode(), list)
-}
-
-// PortEngine is the service worker's sw.Engine: it forwards each request to the dedicated
+// portEngine is the service worker's sw.Engine: it forwards each request to the dedicated
 // inference worker through the control port that a page handed to the service worker's
 // JavaScript (globalThis.aisle: enginePort(), waitPort(ms), dropPort(port)).
-type PortEngine struct {
+type portEngine struct {
 	// WaitPort bounds how long a request waits for a page to hand over a port.
 	WaitPort time.Duration
 }
 
-var _ sw.Engine = (*PortEngine)(nil)
+func (e *portEngine) registry() js.Value { return js.Global().Get("aisle") }
 
-func (e *PortEngine) registry() js.Value { return global.Get("aisle") }
-
-func (e *PortEngine) port(ctx context.Context, fresh bool) (js.Value, error) {
+func (e *portEngine) port(ctx context.Context, fresh bool) (js.Value, error) {
 	reg := e.registry()
 	if !reg.Truthy() {
 		return js.Null(), wire.Errorf(wire.CodeUnavailable, "the service worker has no engine registry")
@@ -112,7 +38,7 @@ func (e *PortEngine) port(ctx context.Context, fresh bool) (js.Value, error) {
 	if wait <= 0 {
 		wait = 8 * time.Second
 	}
-	p, err := Await(ctx, reg.Call("waitPort", wait.Milliseconds()))
+	p, err := webapi.Await(ctx, reg.Call("waitPort", wait.Milliseconds()))
 	if err != nil {
 		return js.Null(), err
 	}
@@ -125,7 +51,7 @@ func (e *PortEngine) port(ctx context.Context, fresh bool) (js.Value, error) {
 
 // next waits for a message for timeout, longer while the worker says it is busy (up to
 // wire.BusyLimit): Go in the worker cannot answer while it loads a model or prefills.
-func (e *PortEngine) next(ctx context.Context, in *Inbox, timeout time.Duration) (string, bool) {
+func (e *portEngine) next(ctx context.Context, in *webapi.Inbox, timeout time.Duration) (string, bool) {
 	for {
 		msg, ok := in.Next(ctx, timeout)
 		if ok || ctx.Err() != nil {
@@ -139,8 +65,8 @@ func (e *PortEngine) next(ctx context.Context, in *Inbox, timeout time.Duration)
 }
 
 // Chat implements sw.Engine.
-func (e *PortEngine) Chat(ctx context.Context, req wire.ChatRequest, emit func(wire.Delta) error) (wire.Result, error) {
-	var in *Inbox
+func (e *portEngine) Chat(ctx context.Context, req wire.ChatRequest, emit func(wire.Delta) error) (wire.Result, error) {
+	var in *webapi.Inbox
 	var reply js.Value
 	// Try the known port; if it does not accept in time, drop it and ask the pages for a new one.
 	for attempt := 0; ; attempt++ {
@@ -148,10 +74,10 @@ func (e *PortEngine) Chat(ctx context.Context, req wire.ChatRequest, emit func(w
 		if err != nil {
 			return wire.Result{}, err
 		}
-		ch := global.Get("MessageChannel").New()
+		ch := js.Global().Get("MessageChannel").New()
 		reply = ch.Get("port1")
-		in = Listen(reply)
-		Post(ctrl, wire.Msg{Kind: wire.KindChat, Chat: &req}, ch.Get("port2"))
+		in = webapi.Listen(reply)
+		webapi.Post(ctrl, wire.Msg{Kind: wire.KindChat, Chat: &req}, ch.Get("port2"))
 		msg, ok := e.next(ctx, in, wire.AcceptTimeout)
 		if ok {
 			m, err := wire.Decode(msg)
@@ -179,7 +105,7 @@ func (e *PortEngine) Chat(ctx context.Context, req wire.ChatRequest, emit func(w
 		msg, ok := e.next(ctx, in, wire.SilenceTimeout)
 		if !ok {
 			if ctx.Err() != nil {
-				Post(reply, wire.Msg{Kind: wire.KindCancel})
+				webapi.Post(reply, wire.Msg{Kind: wire.KindCancel})
 				return wire.Result{}, wire.Errorf(wire.CodeCancelled, "request cancelled")
 			}
 			return wire.Result{}, wire.Errorf(wire.CodeTimeout,
@@ -193,7 +119,7 @@ func (e *PortEngine) Chat(ctx context.Context, req wire.ChatRequest, emit func(w
 		case wire.KindBeat:
 		case wire.KindDelta:
 			if err := emit(*m.Delta); err != nil {
-				Post(reply, wire.Msg{Kind: wire.KindCancel})
+				webapi.Post(reply, wire.Msg{Kind: wire.KindCancel})
 				return wire.Result{}, err
 			}
 		case wire.KindDone:

@@ -12,13 +12,6 @@ import (
 // quota is a wire.CodeQuota error and the previous record stays.
 type Records struct{ DB, Store string }
 
-// Conversations is sw.ConversationStorage: one record per store ID.
-var Conversations = Records{DB: "aisle-conversations", Store: "by-store"}
-
-// PromptSnapshots holds the inference worker's prompt snapshots (engine.Snapshot): one record
-// per model revision and store.
-var PromptSnapshots = Records{DB: "aisle-prompt-cache", Store: "snapshots"}
-
 func (r Records) open(ctx context.Context) (js.Value, error) {
 	req := global.Get("indexedDB").Call("open", r.DB, 1)
 	upgrade := js.FuncOf(func(js.Value, []js.Value) any {

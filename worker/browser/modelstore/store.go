@@ -21,7 +21,7 @@ import (
 	"strings"
 	"time"
 
-	"aisle/api/delivery"
+	"aisle/sync/published"
 	"aisle/worker/browser/wire"
 )
 
@@ -51,16 +51,16 @@ type Store struct {
 	Hash  Hasher
 }
 
-func prefix(id, rev string) string      { return delivery.ModelsPrefix + id + "/" + rev + "/" }
+func prefix(id, rev string) string      { return published.ModelsPrefix + id + "/" + rev + "/" }
 func manifestKey(id, rev string) string { return prefix(id, rev) + "manifest.json" }
 func completeKey(id, rev string) string { return prefix(id, rev) + "complete" }
-func ShardKey(m *delivery.Manifest, i int) string {
-	return delivery.ModelsPrefix + m.ID + "/" + m.Shards[i].Path
+func ShardKey(m *published.Manifest, i int) string {
+	return published.ModelsPrefix + m.ID + "/" + m.Shards[i].Path
 }
 
 // Stored describes one model revision found in the store.
 type Stored struct {
-	Manifest     *delivery.Manifest
+	Manifest     *published.Manifest
 	Complete     bool
 	CompletedAt  time.Time
 	ShardsStored []bool // by shard index
@@ -79,7 +79,7 @@ func (s *Store) List(ctx context.Context) ([]Stored, error) {
 	}
 	var out []Stored
 	for _, k := range keys {
-		rest, ok := strings.CutPrefix(k, delivery.ModelsPrefix)
+		rest, ok := strings.CutPrefix(k, published.ModelsPrefix)
 		if !ok || !strings.HasSuffix(rest, "/manifest.json") || strings.Count(rest, "/") != 2 {
 			continue
 		}
@@ -111,12 +111,12 @@ func (s *Store) List(ctx context.Context) ([]Stored, error) {
 	return out, nil
 }
 
-func (s *Store) manifest(ctx context.Context, key string) (*delivery.Manifest, error) {
+func (s *Store) manifest(ctx context.Context, key string) (*published.Manifest, error) {
 	b, err := s.Cache.Get(ctx, key)
 	if err != nil {
 		return nil, err
 	}
-	var m delivery.Manifest
+	var m published.Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
 		return nil, fmt.Errorf("modelstore: %s: %w", key, err)
 	}
@@ -147,7 +147,7 @@ func (s *Store) Ready(ctx context.Context, id string) (*Stored, error) {
 }
 
 // SaveManifest records the manifest a download works against. It validates m first.
-func (s *Store) SaveManifest(ctx context.Context, m *delivery.Manifest) error {
+func (s *Store) SaveManifest(ctx context.Context, m *published.Manifest) error {
 	if err := m.Validate(); err != nil {
 		return err
 	}
@@ -157,14 +157,14 @@ func (s *Store) SaveManifest(ctx context.Context, m *delivery.Manifest) error {
 
 // PutShard stores shard i of m after checking its size and SHA-256. A mismatch stores nothing
 // and returns an error with code wire.CodeModelCorrupt.
-func (s *Store) PutShard(ctx context.Context, m *delivery.Manifest, i int, data []byte) error {
+func (s *Store) PutShard(ctx context.Context, m *published.Manifest, i int, data []byte) error {
 	if err := s.check(ctx, m, i, data); err != nil {
 		return err
 	}
 	return s.Cache.Put(ctx, ShardKey(m, i), data, "application/octet-stream")
 }
 
-func (s *Store) check(ctx context.Context, m *delivery.Manifest, i int, data []byte) error {
+func (s *Store) check(ctx context.Context, m *published.Manifest, i int, data []byte) error {
 	sh := m.Shards[i]
 	if int64(len(data)) != sh.Size {
 		return wire.Errorf(wire.CodeModelCorrupt, "shard %d of %s has %d bytes, want %d", i, m.ID, len(data), sh.Size)
@@ -184,7 +184,7 @@ type completeMark struct {
 }
 
 // MarkComplete declares m ready after checking that every shard is stored.
-func (s *Store) MarkComplete(ctx context.Context, m *delivery.Manifest, at time.Time) error {
+func (s *Store) MarkComplete(ctx context.Context, m *published.Manifest, at time.Time) error {
 	keys, err := s.Cache.Keys(ctx)
 	if err != nil {
 		return err
@@ -211,7 +211,7 @@ func (s *Store) Prune(ctx context.Context, id, keep string) (int, error) {
 	}
 	n := 0
 	for _, k := range keys {
-		rest, ok := strings.CutPrefix(k, delivery.ModelsPrefix)
+		rest, ok := strings.CutPrefix(k, published.ModelsPrefix)
 		if !ok {
 			continue
 		}
@@ -236,7 +236,7 @@ type Corrupt struct {
 // Load returns the shards of the ready revision of model id, each checked against its SHA-256.
 // Damaged shards are deleted along with the complete marker and reported as a *wire.Error with
 // code wire.CodeModelCorrupt; a missing model is wire.CodeModelMissing.
-func (s *Store) Load(ctx context.Context, id string) (*delivery.Manifest, [][]byte, error) {
+func (s *Store) Load(ctx context.Context, id string) (*published.Manifest, [][]byte, error) {
 	st, err := s.Ready(ctx, id)
 	if err != nil {
 		return nil, nil, err

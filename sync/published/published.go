@@ -1,20 +1,23 @@
-// Package delivery publishes language models to browsers and serves them, together with the
-// app's static files, over HTTP.
+// Package published is the delivery protocol between the server and the devices: what the server
+// publishes for browsers to download, checked the same way on both sides.
 //
-// A published model is a manifest plus the GGUF file cut into shards (16-64 MiB by default):
+// A published model is a manifest plus the GGUF file cut into shards:
 //
-//	<root>/index.json                      the published models (Index), revalidated on every use
-//	<root>/<id>/manifest.json              the model's Manifest, revalidated on every use
-//	<root>/<id>/<revision>/<NNNN>.bin      shard NNNN, immutable: its URL changes with the revision
+//	/models/index.json                      the published models (Index), revalidated on every use
+//	/models/<id>/manifest.json              the model's Manifest, revalidated on every use
+//	/models/<id>/<revision>/<NNNN>.bin      shard NNNN, immutable: its URL changes with the revision
 //
-// The service worker downloads the shards in parallel, checks each one against the SHA-256 in the
-// manifest before it stores it, and the inference worker joins them back into one GGUF
-// (gguf.OpenShards). Publish writes this layout from any GGUF; Handler serves it.
-package delivery
+// The server (aisle/api/delivery) writes and serves this layout; the service worker downloads the
+// shards, checks each against the manifest's SHA-256 and stores it (aisle/worker/browser/modelstore);
+// the inference worker joins them back into one GGUF. ContentType labels every delivered file,
+// app files included, the same way on the server and in the service worker's caches.
+package published
 
 import (
 	"errors"
 	"fmt"
+	"mime"
+	"path"
 	"regexp"
 	"strings"
 )
@@ -24,15 +27,6 @@ import (
 // History:
 //   - 1 (2026-11-24): first version.
 const ManifestFormat = 1
-
-// Shard size bounds used by Publish when the caller does not choose: a shard holds whole tensors
-// where it can, between MinShardSize and MaxShardSize bytes; only a tensor larger than
-// MaxShardSize is cut in the middle.
-const (
-	MinShardSize     = 16 << 20
-	DefaultShardSize = 32 << 20
-	MaxShardSize     = 64 << 20
-)
 
 // Index lists the published models. It is served as <root>/index.json.
 type Index struct {
@@ -136,7 +130,7 @@ func (m *Manifest) Validate() error {
 			return bad("shard %d size %d", i, s.Size)
 		case !hexPattern.MatchString(s.SHA256):
 			return bad("shard %d sha256 %q", i, s.SHA256)
-		case !validShardPath(m.Revision, s.Path):
+		case !ValidShardPath(m.Revision, s.Path):
 			return bad("shard %d path %q", i, s.Path)
 		case seen[s.Path]:
 			return bad("shard %d path %q repeats", i, s.Path)
@@ -153,7 +147,12 @@ func (m *Manifest) Validate() error {
 // ShardPath is the manifest-relative path of shard i of a revision.
 func ShardPath(revision string, i int) string { return fmt.Sprintf("%s/%04d.bin", revision, i) }
 
-func validShardPath(rev, p string) bool {
+// ValidShardPath reports whether rev is a well-formed revision and p a shard path of it (ShardPath's
+// form).
+func ValidShardPath(rev, p string) bool {
+	if !revPattern.MatchString(rev) {
+		return false
+	}
 	name, ok := strings.CutPrefix(p, rev+"/")
 	if !ok || len(name) < 8 || !strings.HasSuffix(name, ".bin") {
 		return false
@@ -164,4 +163,30 @@ func validShardPath(rev, p string) bool {
 		}
 	}
 	return true
+}
+
+// ModelsPrefix is the URL path under which published models are served.
+const ModelsPrefix = "/models/"
+
+// ContentType is the Content-Type of a delivered file, by its name's extension.
+func ContentType(name string) string {
+	switch path.Ext(name) {
+	case ".wasm":
+		return "application/wasm"
+	case ".js", ".mjs":
+		return "text/javascript; charset=utf-8"
+	case ".webmanifest":
+		return "application/manifest+json"
+	case ".json":
+		return "application/json"
+	case ".bin":
+		return "application/octet-stream"
+	case ".html":
+		return "text/html; charset=utf-8"
+	case ".css":
+		return "text/css; charset=utf-8"
+	case ".svg":
+		return "image/svg+xml"
+	}
+	return mime.TypeByExtension(path.Ext(name))
 }

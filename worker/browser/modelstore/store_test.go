@@ -8,11 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"aisle/api/delivery"
+	"aisle/sync/published"
 	"aisle/worker/browser/wire"
 )
 
-func manifest(t *testing.T, id string, shards ...string) (*delivery.Manifest, [][]byte) {
+func manifest(t *testing.T, id string, shards ...string) (*published.Manifest, [][]byte) {
 	t.Helper()
 	var all []byte
 	var data [][]byte
@@ -21,12 +21,12 @@ func manifest(t *testing.T, id string, shards ...string) (*delivery.Manifest, []
 		data = append(data, []byte(s))
 	}
 	sum := sha256.Sum256(all)
-	m := &delivery.Manifest{Format: delivery.ManifestFormat, ID: id, Architecture: "llama", Size: int64(len(all)), SHA256: hex.EncodeToString(sum[:])}
+	m := &published.Manifest{Format: published.ManifestFormat, ID: id, Architecture: "llama", Size: int64(len(all)), SHA256: hex.EncodeToString(sum[:])}
 	m.Revision = m.SHA256[:16]
 	var off int64
 	for i, s := range shards {
 		h := sha256.Sum256([]byte(s))
-		m.Shards = append(m.Shards, delivery.Shard{Path: delivery.ShardPath(m.Revision, i), Offset: off, Size: int64(len(s)), SHA256: hex.EncodeToString(h[:])})
+		m.Shards = append(m.Shards, published.Shard{Path: published.ShardPath(m.Revision, i), Offset: off, Size: int64(len(s)), SHA256: hex.EncodeToString(h[:])})
 		off += int64(len(s))
 	}
 	if err := m.Validate(); err != nil {
