@@ -378,6 +378,21 @@ type chatResult struct {
 			CachedTokens int `json:"cached_tokens"`
 		} `json:"prompt_tokens_details"`
 	} `json:"usage"`
+	// Timings is the worker's account (the API's "timings" object).
+	Timings struct {
+		CacheN   int     `json:"cache_n"`
+		PromptN  int     `json:"prompt_n"`
+		PromptMS float64 `json:"prompt_ms"`
+		QueuedMS float64 `json:"queued_ms"`
+		LoadMS   float64 `json:"load_ms"`
+		WarmMS   float64 `json:"warm_ms"`
+	} `json:"timings"`
+}
+
+// WorkerTTFT is the worker's time to the model's first token: waiting, loading, warming the
+// store's start and evaluating the prompt.
+func (r chatResult) WorkerTTFT() float64 {
+	return r.Timings.QueuedMS + r.Timings.LoadMS + r.Timings.WarmMS + r.Timings.PromptMS
 }
 
 // chatUI asks through the chat form, greedily, and returns the answer.

@@ -20,9 +20,21 @@ const bundledModel, bundledModelID = "../worker/assistant/model/aisle-assistant.
 // evaluated (or restored).
 func openDemoStore(t testing.TB, path, id string) (*server, context.Context) {
 	t.Helper()
+	return openDemoStoreWithHours(t, path, id, "")
+}
+
+// openDemoStoreWithHours is openDemoStore with the store's opening hours (which its conversation
+// start, the system prompt, quotes) replaced by hours when it is not empty.
+func openDemoStoreWithHours(t testing.TB, path, id, hours string) (*server, context.Context) {
+	t.Helper()
 	appDir := app(t)
 	modelsDir, _ := publishModel(t, path, id, 0)
-	srv, _, _ := newStoreServerSeeded(t, appDir, modelsDir, true)
+	srv, _, admin := newStoreServerSeeded(t, appDir, modelsDir, true)
+	if hours != "" {
+		adminDo(t, srv.URL(), admin, "PUT", "/v1/admin/faqs/hours", map[string]any{"store": "demo",
+			"question": "What are the opening hours?", "answer": hours, "tags": []string{"hours"}}, 200)
+		adminDo(t, srv.URL(), admin, "POST", "/v1/admin/stores/demo/publish", nil, 201)
+	}
 	ctx := startBrowser(t)
 	navigate(t, ctx, srv.URL()+"/")
 	waitFor(t, ctx, 60*time.Second, `document.body.dataset.catalog === 'synced' && !!navigator.serviceWorker.controller`)

@@ -158,7 +158,7 @@ func (a *API) chat(w http.ResponseWriter, r *http.Request) {
 		ID: id, Object: "chat.completion", Created: created, Model: req.Model, SystemFingerprint: fp,
 		Choices: []completionChoice{{Index: 0, Message: messageOut{Role: "assistant", Content: text.String(),
 			Aisle: withPhrasing(answer, res.Phrasing)}, FinishReason: res.FinishReason}},
-		Usage: usageOf(res),
+		Usage: usageOf(res), Timings: timingsOf(res),
 	})
 }
 
@@ -235,7 +235,7 @@ func (a *API) stream(ctx context.Context, w http.ResponseWriter, req wire.ChatRe
 	if raw.StreamOptions != nil && raw.StreamOptions.IncludeUsage {
 		c := base
 		c.Choices = []chunkChoice{}
-		c.Usage = usageOf(res)
+		c.Usage, c.Timings = usageOf(res), timingsOf(res)
 		if send(c) != nil {
 			return
 		}
@@ -260,11 +260,13 @@ func withPhrasing(answer json.RawMessage, phrasing string) json.RawMessage {
 	return b
 }
 
-// serverTiming reports the worker's timings of a generation (milliseconds) in a Server-Timing
-// header: load (model load for this request, 0 when loaded), prefill (to the first token) and
-// decode (first to last token).
+// serverTiming reports the worker's timings of a generation (milliseconds, wire.Result) in a
+// Server-Timing header: queue (waiting for the engine), load (model load for this request, 0 when
+// loaded), warm (the store's conversation start put in the cache for this request), prefill (to
+// the model's first token) and decode (to the end).
 func serverTiming(r wire.Result) string {
-	return fmt.Sprintf("load;dur=%.1f, prefill;dur=%.1f, decode;dur=%.1f", r.LoadMS, r.PrefillMS, r.DecodeMS)
+	return fmt.Sprintf("queue;dur=%.1f, load;dur=%.1f, warm;dur=%.1f, prefill;dur=%.1f, decode;dur=%.1f",
+		r.QueuedMS, r.LoadMS, r.WarmMS, r.PrefillMS, r.DecodeMS)
 }
 
 // errorStatus maps a wire error code to its HTTP status (the one place this happens).

@@ -29,7 +29,8 @@ func (f *fakeEngine) Chat(ctx context.Context, req wire.ChatRequest, emit func(w
 	n := 0
 	for i, w := range words {
 		if n == req.MaxTokens {
-			return wire.Result{PromptTokens: 7, CompletionTokens: n, FinishReason: "length"}, nil
+			return wire.Result{PromptTokens: 7, CompletionTokens: n, FinishReason: "length", CachedTokens: 3,
+				QueuedMS: 1, LoadMS: 20, WarmMS: 5, PrefillMS: 12.5, DecodeMS: 30}, nil
 		}
 		if i > 0 {
 			w = " " + w
@@ -142,8 +143,11 @@ func TestChatNonStreaming(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &c); err != nil {
 		t.Fatal(err)
 	}
-	if st := rec.Header().Get("Server-Timing"); !strings.HasPrefix(st, "load;dur=") {
+	if st := rec.Header().Get("Server-Timing"); st != "queue;dur=1.0, load;dur=20.0, warm;dur=5.0, prefill;dur=12.5, decode;dur=30.0" {
 		t.Errorf("Server-Timing %q", st)
+	}
+	if c.Timings == nil || *c.Timings != (timings{CacheN: 3, PromptN: 4, PromptMS: 12.5, PredictedN: 2, PredictedMS: 30, QueuedMS: 1, LoadMS: 20, WarmMS: 5}) {
+		t.Errorf("timings %+v", c.Timings)
 	}
 	if c.Object != "chat.completion" || !strings.HasPrefix(c.ID, "chatcmpl-") || c.Model != "tiny" || c.Created != 1800000000 {
 		t.Errorf("envelope = %+v", c)
@@ -151,7 +155,7 @@ func TestChatNonStreaming(t *testing.T) {
 	if got := c.Choices[0]; got.Message.Content != "one two" || got.Message.Role != "assistant" || got.FinishReason != "length" {
 		t.Errorf("choice = %+v", got)
 	}
-	if *c.Usage != (usage{PromptTokens: 7, CompletionTokens: 2, TotalTokens: 9}) {
+	if *c.Usage != (usage{PromptTokens: 7, CompletionTokens: 2, TotalTokens: 9, PromptTokensDetails: promptTokensDetails{CachedTokens: 3}}) {
 		t.Errorf("usage = %+v", *c.Usage)
 	}
 	want := wire.ChatRequest{Model: "tiny", MaxTokens: 2, Temperature: 0, TopP: 0.5, Seed: 42, Stop: []string{"END"},
@@ -208,8 +212,14 @@ func TestChatStreaming(t *testing.T) {
 	if fr := chunks[3].Choices[0].FinishReason; fr == nil || *fr != "stop" {
 		t.Errorf("finish chunk: %s", events[3])
 	}
-	if len(chunks[4].Choices) != 0 || chunks[4].Usage == nil || chunks[4].Usage.TotalTokens != 9 {
+	if len(chunks[4].Choices) != 0 || chunks[4].Usage == nil || chunks[4].Usage.TotalTokens != 9 ||
+		chunks[4].Timings == nil || chunks[4].Timings.PredictedN != 2 {
 		t.Errorf("usage chunk: %s", events[4])
+	}
+	for _, c := range chunks[:4] {
+		if c.Timings != nil {
+			t.Errorf("timings before the usage chunk: %+v", c)
+		}
 	}
 	for _, c := range chunks[1:] {
 		if c.ID != chunks[0].ID {

@@ -231,6 +231,7 @@ type completion struct {
 	SystemFingerprint string             `json:"system_fingerprint"`
 	Choices           []completionChoice `json:"choices"`
 	Usage             *usage             `json:"usage"`
+	Timings           *timings           `json:"timings,omitempty"`
 }
 
 type completionChoice struct {
@@ -256,6 +257,7 @@ type chunk struct {
 	SystemFingerprint string        `json:"system_fingerprint"`
 	Choices           []chunkChoice `json:"choices"`
 	Usage             *usage        `json:"usage,omitempty"`
+	Timings           *timings      `json:"timings,omitempty"` // with Usage
 }
 
 type chunkChoice struct {
@@ -289,6 +291,27 @@ type promptTokensDetails struct {
 func usageOf(res wire.Result) *usage {
 	return &usage{PromptTokens: res.PromptTokens, CompletionTokens: res.CompletionTokens,
 		TotalTokens: res.PromptTokens + res.CompletionTokens, PromptTokensDetails: promptTokensDetails{CachedTokens: res.CachedTokens}}
+}
+
+// timings is the worker's account of a generation, beside usage as llama.cpp's server reports it
+// (cache_n, prompt_n, prompt_ms, predicted_n, predicted_ms), with the device's own stages before
+// the prompt: queued_ms (waiting for the engine), load_ms (the model loaded for this request) and
+// warm_ms (the store's conversation start put in the cache for it). The time to the first token is
+// queued_ms + load_ms + warm_ms + prompt_ms.
+type timings struct {
+	CacheN      int     `json:"cache_n"`
+	PromptN     int     `json:"prompt_n"` // tokens evaluated for this request: the prompt's uncached ones
+	PromptMS    float64 `json:"prompt_ms"`
+	PredictedN  int     `json:"predicted_n"`
+	PredictedMS float64 `json:"predicted_ms"`
+	QueuedMS    float64 `json:"queued_ms"`
+	LoadMS      float64 `json:"load_ms"`
+	WarmMS      float64 `json:"warm_ms"`
+}
+
+func timingsOf(res wire.Result) *timings {
+	return &timings{CacheN: res.CachedTokens, PromptN: res.PromptTokens - res.CachedTokens, PromptMS: res.PrefillMS,
+		PredictedN: res.CompletionTokens, PredictedMS: res.DecodeMS, QueuedMS: res.QueuedMS, LoadMS: res.LoadMS, WarmMS: res.WarmMS}
 }
 
 // apiError is the OpenAI error object: {"error": {...}}.

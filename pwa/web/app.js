@@ -360,7 +360,7 @@ async function ask() {
   ui.abort = new AbortController();
   enable();
   const t0 = performance.now();
-  let text = '', usage = null, first = 0, answer = null;
+  let text = '', usage = null, timings = null, first = 0, answer = null;
   try {
     const r = await fetch('/v1/chat/completions', {
       method: 'POST', headers: { 'Content-Type': 'application/json' }, signal: ui.abort.signal,
@@ -372,7 +372,7 @@ async function ask() {
       if (data === '[DONE]') break;
       const c = JSON.parse(data);
       if (c.error) throw Object.assign(new Error(c.error.message), { code: c.error.code || '' });
-      if (c.usage) usage = c.usage;
+      if (c.usage) { usage = c.usage; timings = c.timings || null; }
       if (c.choices && c.choices[0] && c.choices[0].delta.aisle) {
         answer = c.choices[0].delta.aisle;
         const box = cards(answer);
@@ -384,7 +384,7 @@ async function ask() {
     ui.messages.push({ role: 'assistant', content: text, answer });
     const end = performance.now();
     await saveConversation(); // before an update's reload can come
-    metrics.lastChat = { ttft: first ? first - t0 : null, total: end - t0, usage, text, answer };
+    metrics.lastChat = { ttft: first ? first - t0 : null, total: end - t0, usage, timings, text, answer };
     if (usage && usage.completion_tokens > 0) { const m = document.createElement('span'); m.className = 'meta'; m.textContent = usage.completion_tokens + ' tokens'; out.append(m); }
   } catch (e) {
     if (e.name === 'AbortError') { if (text) { ui.messages.push({ role: 'assistant', content: text, answer }); await saveConversation(); } }

@@ -66,7 +66,7 @@ func (g EngineGenerator) Generate(ctx context.Context, req wire.ChatRequest, emi
 		return wire.Result{}, engineError(ctx, err)
 	}
 	return wire.Result{PromptTokens: len(res.PromptTokens), CompletionTokens: len(res.Tokens),
-		FinishReason: res.FinishReason, CachedTokens: res.CachedTokens}, nil
+		FinishReason: res.FinishReason, CachedTokens: res.CachedTokens, PrefillMS: ms(res.PrefillTime)}, nil
 }
 
 // engineError maps an engine error to a wire error.
@@ -160,5 +160,5 @@ func (g EngineGenerator) PhraseAnswer(ctx context.Context, st *assistant.Store, 
 		return wire.Result{}, engineError(ctx, err)
 	}
 	return wire.Result{PromptTokens: len(ph.Result.PromptTokens), CompletionTokens: len(ph.Result.Tokens),
-		FinishReason: "stop", Phrasing: ph.How, CachedTokens: ph.Result.CachedTokens}, nil
+		FinishReason: "stop", Phrasing: ph.How, CachedTokens: ph.Result.CachedTokens, PrefillMS: ms(ph.Result.PrefillTime)}, nil
 }

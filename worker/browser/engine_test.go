@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"aisle/worker/assistant"
 	"aisle/worker/browser/wire"
 	"aisle/worker/engine"
 	"aisle/worker/gguf"
@@ -101,5 +102,43 @@ func TestWarmKeepsASnapshot(t *testing.T) {
 	fourth := start()
 	if out, _ := fourth.Warm(context.Background(), st); out != WarmRestored {
 		t.Error("the damaged snapshot was not replaced")
+	}
+}
+
+// TestServerReportsTimeToFirstToken: a question asked before the store's start was warmed warms it
+// inside the request (warm_ms), and its prompt then evaluates only the question's turn; the next
+// conversation's first question finds the start in the cache. The timings up to the first token
+// are reported apart from decoding.
+func TestServerReportsTimeToFirstToken(t *testing.T) {
+	f, err := gguf.Open("../assistant/model/aisle-assistant.gguf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st := mixedStore(t)
+	s := &Server{
+		Load: func(context.Context, string) (Generator, error) {
+			e, err := engine.Load(f, engine.Options{Threads: 1, Backend: "cpu"})
+			if err != nil {
+				return nil, err
+			}
+			t.Cleanup(e.Close)
+			return EngineGenerator{E: e}, nil
+		},
+		Store: func() *assistant.Store { return st },
+	}
+	ask := func(q string) wire.Result {
+		r := &recorder{}
+		s.Handle(context.Background(), wire.ChatRequest{Model: "m", MaxTokens: 32, Messages: []wire.Message{{Role: "user", Content: q}}}, r.send)
+		_, _, _, done := answerOf(t, r)
+		return *done
+	}
+	first := ask("how much is the LED flashlight?")
+	if first.LoadMS <= 0 || first.WarmMS <= 0 || first.PrefillMS <= 0 || first.CachedTokens == 0 || first.Phrasing == "" {
+		t.Errorf("first question: %+v, want load, warm and prefill times and the start cached", first)
+	}
+	next := ask("where are the batteries?")
+	if next.LoadMS != 0 || next.WarmMS != 0 || next.PrefillMS <= 0 || next.CachedTokens < first.CachedTokens {
+		t.Errorf("next conversation: %+v, want no load nor warm, the start still cached (%d tokens)", next, first.CachedTokens)
 	}
 }

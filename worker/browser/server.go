@@ -246,6 +246,7 @@ func (s *Server) Handle(ctx context.Context, req wire.ChatRequest, send func(wir
 	}()
 	fail := func(err error) { send(wire.Msg{Kind: wire.KindError, Error: wire.AsError(err)}) }
 
+	queued := time.Now()
 	select {
 	case s.turn <- struct{}{}:
 	case <-ctx.Done():
@@ -253,12 +254,13 @@ func (s *Server) Handle(ctx context.Context, req wire.ChatRequest, send func(wir
 		return
 	}
 	defer func() { <-s.turn }()
+	spent := wire.Result{QueuedMS: ms(time.Since(queued))}
 
 	if s.Store == nil || req.Mode == wire.ModeRaw {
-		s.generate(ctx, req, send, setStage, fail)
+		s.generate(ctx, req, send, setStage, fail, spent)
 		return
 	}
-	s.assist(ctx, req, send, setStage, fail)
+	s.assist(ctx, req, send, setStage, fail, spent)
 }
 
 // load returns the model for a request and, when this request loaded it, the load time in ms.
@@ -272,21 +274,24 @@ func (s *Server) load(ctx context.Context, id string, setStage func(string)) (Ge
 	return g, ms(time.Since(start)), nil
 }
 
-// generate runs a raw request: the model on the messages as given.
-func (s *Server) generate(ctx context.Context, req wire.ChatRequest, send func(wire.Msg), setStage func(string), fail func(error)) {
+// generate runs a raw request: the model on the messages as given. spent holds the request's
+// timings so far (QueuedMS).
+func (s *Server) generate(ctx context.Context, req wire.ChatRequest, send func(wire.Msg), setStage func(string), fail func(error), spent wire.Result) {
 	g, loadMS, err := s.load(ctx, req.Model, setStage)
 	if err != nil {
 		fail(err)
 		return
 	}
-	s.stream(ctx, send, setStage, fail, loadMS, func(emit func(wire.Delta) error) (wire.Result, error) {
+	spent.LoadMS = loadMS
+	s.stream(ctx, send, setStage, fail, spent, func(emit func(wire.Delta) error) (wire.Result, error) {
 		return g.Generate(ctx, req, emit)
 	})
 }
 
 // assist answers from the store: the structured answer first, then its text, phrased by the
-// model when the request wants it and the model can (else composed from the facts).
-func (s *Server) assist(ctx context.Context, req wire.ChatRequest, send func(wire.Msg), setStage func(string), fail func(error)) {
+// model when the request wants it and the model can (else composed from the facts). spent holds
+// the request's timings so far (QueuedMS).
+func (s *Server) assist(ctx context.Context, req wire.ChatRequest, send func(wire.Msg), setStage func(string), fail func(error), spent wire.Result) {
 	setStage("answering")
 	st := s.Store()
 	conv, a := Replay(st, req.Messages)
@@ -301,7 +306,9 @@ func (s *Server) assist(ctx context.Context, req wire.ChatRequest, send func(wir
 	send(wire.Msg{Kind: wire.KindDelta, Delta: &wire.Delta{Answer: answer, Token: -1}})
 	facts := func(how string) {
 		send(wire.Msg{Kind: wire.KindDelta, Delta: &wire.Delta{Text: a.Text, Token: -1}})
-		send(wire.Msg{Kind: wire.KindDone, Done: &wire.Result{FinishReason: "stop", Phrasing: how}})
+		res := spent
+		res.FinishReason, res.Phrasing = "stop", how
+		send(wire.Msg{Kind: wire.KindDone, Done: &res})
 	}
 	if req.Mode == wire.ModeQuick || st == nil {
 		facts("facts")
@@ -312,6 +319,7 @@ func (s *Server) assist(ctx context.Context, req wire.ChatRequest, send func(wir
 		fail(err)
 		return
 	}
+	spent.LoadMS = loadMS
 	ph, ok := g.(AnswerPhraser)
 	if !ok {
 		facts("facts: the model cannot phrase answers")
@@ -324,9 +332,12 @@ func (s *Server) assist(ctx context.Context, req wire.ChatRequest, send func(wir
 	if s.warmedFor != st {
 		// The conversation start first: restored from its snapshot when one was kept (a question
 		// asked the moment the model is loaded), else evaluated, as the question would have.
+		setStage("prefill")
+		start := time.Now()
 		s.warm(ctx, st)
+		spent.WarmMS = ms(time.Since(start))
 	}
-	s.stream(ctx, send, setStage, fail, loadMS, func(emit func(wire.Delta) error) (wire.Result, error) {
+	s.stream(ctx, send, setStage, fail, spent, func(emit func(wire.Delta) error) (wire.Result, error) {
 		return ph.PhraseAnswer(ctx, st, conv, a, req, func(text string) error {
 			return emit(wire.Delta{Text: text, Token: -1})
 		})
@@ -363,8 +374,11 @@ func Replay(st *assistant.Store, msgs []wire.Message) (*assistant.Conversation, 
 	return conv, conv.Ask(question)
 }
 
-// stream runs a generation and reports it on send: deltas (coalesced), then done or error.
-func (s *Server) stream(ctx context.Context, send func(wire.Msg), setStage func(string), fail func(error), loadMS float64,
+// stream runs a generation and reports it on send: deltas (coalesced), then done or error with
+// the timings spent before it (QueuedMS, LoadMS, WarmMS) and its own. PrefillMS is the
+// generator's when it measured one (to the model's first token, which an assistant answer may
+// not show), else the time to the first text.
+func (s *Server) stream(ctx context.Context, send func(wire.Msg), setStage func(string), fail func(error), spent wire.Result,
 	run func(emit func(wire.Delta) error) (wire.Result, error)) {
 	setStage("prefill")
 	s.busy(true)
@@ -415,10 +429,12 @@ func (s *Server) stream(ctx context.Context, send func(wire.Msg), setStage func(
 	if pending.Text != "" {
 		flush(end)
 	}
-	res.LoadMS = loadMS
-	if !first.IsZero() {
+	res.QueuedMS, res.LoadMS, res.WarmMS = spent.QueuedMS, spent.LoadMS, spent.WarmMS
+	if res.PrefillMS == 0 && !first.IsZero() {
 		res.PrefillMS = ms(first.Sub(start))
-		res.DecodeMS = ms(end.Sub(first))
+	}
+	if res.PrefillMS > 0 {
+		res.DecodeMS = max(ms(end.Sub(start))-res.PrefillMS, 0)
 	}
 	send(wire.Msg{Kind: wire.KindDone, Done: &res})
 }

@@ -147,6 +147,9 @@ type Result struct {
 	FinishReason     string // "stop" (end token or stop string) or "length"
 	PrefillTokPerSec float64
 	DecodeTokPerSec  float64
+	// PrefillTime is the time from the request's start to the first token: evaluating the
+	// prompt's uncached tokens (0 when no token came).
+	PrefillTime time.Duration
 }
 
 // Params returns the sampling parameters of r.
@@ -365,7 +368,8 @@ func (e *Engine) generate(ctx context.Context, src tokenSource, r Request, promp
 			e.history = append(e.history[:0], done[:pos]...)
 		}
 		if !firstAt.IsZero() {
-			res.PrefillTokPerSec = float64(len(prompt)-res.CachedTokens) / firstAt.Sub(start).Seconds()
+			res.PrefillTime = firstAt.Sub(start)
+			res.PrefillTokPerSec = float64(len(prompt)-res.CachedTokens) / res.PrefillTime.Seconds()
 			if n := len(seq) - 1; n > 0 {
 				res.DecodeTokPerSec = float64(n) / time.Since(firstAt).Seconds()
 			}

@@ -2,8 +2,9 @@ package engine
 
 import (
 	"context"
-	"crypto/sha256"
+	"encoding/binary"
 	"errors"
+	"hash/crc32"
 	"strings"
 	"testing"
 )
@@ -31,14 +32,15 @@ func TestSnapshotRestore(t *testing.T) {
 	restored := load(t)
 	reseal := func(b []byte) []byte { // a valid checksum over altered contents
 		b = append([]byte(nil), b...)
-		sum := sha256.Sum256(b[:len(b)-32])
-		copy(b[len(b)-32:], sum[:])
+		binary.LittleEndian.PutUint32(b[len(b)-4:], crc32.Checksum(b[:len(b)-4], crc32.MakeTable(crc32.Castagnoli)))
 		return b
 	}
 	damaged := append([]byte(nil), snap...)
 	damaged[len(damaged)/2] ^= 1
 	otherModel := append([]byte(nil), snap...)
 	otherModel[10] ^= 1
+	olderVersion := append([]byte(nil), snap...)
+	olderVersion[len("AISLEKV")] = 1
 	for name, bad := range map[string]struct {
 		tokens []int
 		snap   []byte
@@ -50,6 +52,7 @@ func TestSnapshotRestore(t *testing.T) {
 		"another prompt": {append(start[:len(start)-1:len(start)-1], start[len(start)-1]+1), snap, "another prompt"},
 		"shorter prompt": {start[:len(start)-1], snap, "tokens"},
 		"another model":  {start, reseal(otherModel), "another model"},
+		"older version":  {start, reseal(olderVersion), "not a version 2"},
 	} {
 		if err := restored.Restore(bad.tokens, bad.snap); !errors.Is(err, ErrSnapshot) || !strings.Contains(err.Error(), bad.why) {
 			t.Errorf("%s: %v, want ErrSnapshot saying %q", name, err, bad.why)

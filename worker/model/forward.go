@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"unsafe"
 
 	"aisle/worker/gguf"
 	"aisle/worker/quant"
@@ -455,7 +456,22 @@ func (s *Session) RestoreKV(n int, b []byte) error {
 	return nil
 }
 
+// nativeLittleEndian: float32s sit in memory as SaveKV writes them (little-endian), so they are
+// copied as bytes; true on every target the app ships on (amd64, arm64, wasm).
+var nativeLittleEndian = binary.NativeEndian.Uint16([]byte{1, 0}) == 1
+
+// floatBytes is x's memory as bytes.
+func floatBytes(x []float32) []byte {
+	if len(x) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*byte)(unsafe.Pointer(&x[0])), 4*len(x))
+}
+
 func appendFloats(b []byte, x []float32) []byte {
+	if nativeLittleEndian {
+		return append(b, floatBytes(x)...)
+	}
 	for _, v := range x {
 		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
 	}
@@ -463,6 +479,9 @@ func appendFloats(b []byte, x []float32) []byte {
 }
 
 func readFloats(dst []float32, b []byte) []byte {
+	if nativeLittleEndian {
+		return b[copy(floatBytes(dst), b[:4*len(dst)]):]
+	}
 	for i := range dst {
 		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
 	}

@@ -68,6 +68,9 @@ func (e *portEngine) next(ctx context.Context, in *webapi.Inbox, timeout time.Du
 func (e *portEngine) Chat(ctx context.Context, req wire.ChatRequest, emit func(wire.Delta) error) (wire.Result, error) {
 	var in *webapi.Inbox
 	var reply js.Value
+	// posted to accepted: the worker's event loop was busy (a model loading, a start being
+	// warmed) and had not read the request; counted as queued
+	var posted, accepted time.Time
 	// Try the known port; if it does not accept in time, drop it and ask the pages for a new one.
 	for attempt := 0; ; attempt++ {
 		ctrl, err := e.port(ctx, attempt > 0)
@@ -77,11 +80,13 @@ func (e *portEngine) Chat(ctx context.Context, req wire.ChatRequest, emit func(w
 		ch := js.Global().Get("MessageChannel").New()
 		reply = ch.Get("port1")
 		in = webapi.Listen(reply)
+		posted = time.Now()
 		webapi.Post(ctrl, wire.Msg{Kind: wire.KindChat, Chat: &req}, ch.Get("port2"))
 		msg, ok := e.next(ctx, in, wire.AcceptTimeout)
 		if ok {
 			m, err := wire.Decode(msg)
 			if err == nil && m.Kind == wire.KindAccepted {
+				accepted = time.Now()
 				break
 			}
 			in.Close()
@@ -123,7 +128,9 @@ func (e *portEngine) Chat(ctx context.Context, req wire.ChatRequest, emit func(w
 				return wire.Result{}, err
 			}
 		case wire.KindDone:
-			return *m.Done, nil
+			res := *m.Done
+			res.QueuedMS += float64(accepted.Sub(posted).Microseconds()) / 1000
+			return res, nil
 		case wire.KindError:
 			return wire.Result{}, m.Error
 		}

@@ -153,10 +153,13 @@ type Result struct {
 	// facts' sentence added to the model's words), "facts" (composed from the facts) or
 	// "facts: REASON" (a model was asked for but could not phrase this answer); "" in raw mode.
 	Phrasing string `json:"phrasing,omitempty"`
-	// Timings measured inside the worker, in milliseconds.
-	LoadMS    float64 `json:"load_ms"`    // loading the model for this request (0 when already loaded)
-	PrefillMS float64 `json:"prefill_ms"` // from start of generation to the first token
-	DecodeMS  float64 `json:"decode_ms"`  // from the first token to the last
+	// Timings measured inside the worker, in milliseconds; their sum is the request's time in
+	// the worker, and all but DecodeMS its time to the first token.
+	QueuedMS  float64 `json:"queued_ms,omitempty"` // waiting for the engine (another answer, the start being warmed), from when the service worker posted the request
+	LoadMS    float64 `json:"load_ms"`             // loading the model for this request (0 when already loaded)
+	WarmMS    float64 `json:"warm_ms,omitempty"`   // putting the store's conversation start in the cache (restored or evaluated) for this request
+	PrefillMS float64 `json:"prefill_ms"`          // from the start of generation to the model's first token
+	DecodeMS  float64 `json:"decode_ms"`           // from the first token to the end of the answer
 }
 
 // Beat tells the service worker that the worker is alive and what it is doing.
