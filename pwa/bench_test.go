@@ -184,6 +184,14 @@ func BenchmarkBrowserAsk(b *testing.B) {
 	b.ReportMetric(median(total), "ask_total_ms")
 }
 
+func mean(v []float64) float64 {
+	sum := 0.0
+	for _, x := range v {
+		sum += x
+	}
+	return sum / float64(max(len(v), 1))
+}
+
 func median(v []float64) float64 {
 	if len(v) == 0 {
 		return 0
@@ -220,6 +228,7 @@ const longHours = "Store: Monday to Friday 7:30-21:00, Saturday 8:00-20:00, Sund
 //	                     the wait for a warm the load began)
 //	question_prefill_ms  of which evaluating the question's own turn
 //	cached_tokens        prompt tokens not evaluated for the question: the start
+//	restored             the share of cold starts whose start was restored from the snapshot
 func BenchmarkBrowserColdStart(b *testing.B) {
 	needBrowser(b)
 	gguf, id := bundledModel, bundledModelID
@@ -232,9 +241,11 @@ func BenchmarkBrowserColdStart(b *testing.B) {
 			for _, snapshot := range []bool{true, false} {
 				name := map[bool]string{true: "snapshot", false: "no-snapshot"}[snapshot]
 				b.Run(name, func(b *testing.B) {
-					var ttft, worker, warm, prompt, startTokens []float64
+					var ttft, worker, warm, prompt, startTokens, restored []float64
 					for b.Loop() {
-						if !snapshot {
+						if snapshot {
+							waitSnapshotKept(b, ctx)
+						} else {
 							eval[bool](b, ctx, 30*time.Second, `new Promise((ok) => { const r = indexedDB.deleteDatabase('aisle-prompt-cache'); r.onsuccess = r.onerror = () => ok(true); })`)
 						}
 						reload(b, ctx)
@@ -245,12 +256,14 @@ func BenchmarkBrowserColdStart(b *testing.B) {
 						warm = append(warm, r.Timings.QueuedMS+r.Timings.WarmMS)
 						prompt = append(prompt, r.Timings.PromptMS)
 						startTokens = append(startTokens, float64(r.Timings.CacheN))
+						restored = append(restored, map[bool]float64{true: 1}[eval[bool](b, ctx, 5*time.Second, `!!window.aisleMetrics.warmRestored`)])
 					}
 					b.ReportMetric(median(ttft), "first_ttft_ms")
 					b.ReportMetric(median(worker), "worker_ttft_ms")
 					b.ReportMetric(median(warm), "start_ms")
 					b.ReportMetric(median(prompt), "question_prefill_ms")
 					b.ReportMetric(median(startTokens), "cached_tokens")
+					b.ReportMetric(mean(restored), "restored")
 				})
 			}
 		})

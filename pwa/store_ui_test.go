@@ -210,6 +210,30 @@ func TestBrowserConversationsStayOnTheDevice(t *testing.T) {
 	}
 }
 
+// waitSnapshotKept waits until the inference worker's prompt snapshot (written in the background
+// after a start was evaluated) is in IndexedDB, so that a reload can find it.
+func waitSnapshotKept(t testing.TB, ctx context.Context) {
+	t.Helper()
+	eval[bool](t, ctx, 65*time.Second, `new Promise((ok, fail) => {
+		const t0 = Date.now();
+		const poll = () => {
+			const r = indexedDB.open('aisle-prompt-cache', 1);
+			r.onupgradeneeded = () => r.result.createObjectStore('snapshots');
+			r.onerror = () => fail(r.error);
+			r.onsuccess = () => {
+				const db = r.result, c = db.transaction('snapshots').objectStore('snapshots').count();
+				c.onsuccess = () => {
+					db.close();
+					if (c.result > 0) ok(true);
+					else if (Date.now() - t0 > 60000) fail(new Error('no prompt snapshot was kept within 60 s'));
+					else setTimeout(poll, 20);
+				};
+			};
+		};
+		poll();
+	})`)
+}
+
 // TestBrowserPromptSnapshotSurvivesReload: the bundled model's first start evaluates the store's
 // conversation start and keeps its snapshot in IndexedDB; after a reload (a new inference worker)
 // it is restored instead, and the answers are the same word for word.
@@ -221,6 +245,7 @@ func TestBrowserPromptSnapshotSurvivesReload(t *testing.T) {
 	}
 	eval[bool](t, ctx, 5*time.Second, `(document.querySelector('#temperature').value = '0', true)`)
 	before := askUI(t, ctx, "how much is the baguette?")
+	waitSnapshotKept(t, ctx)
 	reload(t, ctx)
 	waitReady(t, ctx, true)
 	waitFor(t, ctx, 60*time.Second, `window.aisleMetrics.warmMS !== undefined`)

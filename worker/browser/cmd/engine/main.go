@@ -87,12 +87,12 @@ func warm(srv *browser.Server, st *assistant.Store) {
 	}
 }
 
-// backgroundPuts stores snapshots without holding up the worker: the start they hold is ready
-// once evaluated, and writing to IndexedDB takes a few hundred ms on a cold start.
 // promptSnapshots holds the prompt snapshots (engine.Snapshot): one record per model revision and
 // store.
 var promptSnapshots = webapi.Records{DB: "aisle-prompt-cache", Store: "snapshots"}
 
+// backgroundPuts stores snapshots without holding up the worker: the start they hold is ready
+// once evaluated, and writing to IndexedDB takes a few hundred ms on a cold start.
 type backgroundPuts struct{ webapi.Records }
 
 func (b backgroundPuts) Put(ctx context.Context, key string, snapshot []byte) error {
