@@ -214,29 +214,38 @@ func TestBrowserConversationsStayOnTheDevice(t *testing.T) {
 // after a start was evaluated) is in IndexedDB, so that a reload can find it.
 func waitSnapshotKept(t testing.TB, ctx context.Context) {
 	t.Helper()
-	eval[bool](t, ctx, 65*time.Second, `new Promise((ok, fail) => {
+	waitSnapshotKeys(t, ctx, `keys.length > 0`)
+}
+
+// waitSnapshotKeys waits until cond, a JavaScript expression over keys (the keys of the prompt
+// snapshots in IndexedDB), holds.
+func waitSnapshotKeys(t testing.TB, ctx context.Context, cond string) {
+	t.Helper()
+	eval[bool](t, ctx, 65*time.Second, fmt.Sprintf(`new Promise((ok, fail) => {
 		const t0 = Date.now();
 		const poll = () => {
 			const r = indexedDB.open('aisle-prompt-cache', 1);
 			r.onupgradeneeded = () => r.result.createObjectStore('snapshots');
 			r.onerror = () => fail(r.error);
 			r.onsuccess = () => {
-				const db = r.result, c = db.transaction('snapshots').objectStore('snapshots').count();
+				const db = r.result, c = db.transaction('snapshots').objectStore('snapshots').getAllKeys();
 				c.onsuccess = () => {
 					db.close();
-					if (c.result > 0) ok(true);
-					else if (Date.now() - t0 > 60000) fail(new Error('no prompt snapshot was kept within 60 s'));
+					const keys = c.result;
+					if (%s) ok(true);
+					else if (Date.now() - t0 > 60000) fail(new Error('prompt snapshots ' + JSON.stringify(keys) + ' after 60 s, want %s'));
 					else setTimeout(poll, 20);
 				};
 			};
 		};
 		poll();
-	})`)
+	})`, cond, strings.ReplaceAll(cond, "'", "")))
 }
 
 // TestBrowserPromptSnapshotSurvivesReload: the bundled model's first start evaluates the store's
 // conversation start and keeps its snapshot in IndexedDB; after a reload (a new inference worker)
-// it is restored instead, and the answers are the same word for word.
+// it is restored instead, and the answers are the same word for word. A snapshot kept for a model
+// drops the store's snapshots of the model's other revisions, and no other store's.
 func TestBrowserPromptSnapshotSurvivesReload(t *testing.T) {
 	needBrowser(t)
 	_, ctx := openDemoStore(t, bundledModel, bundledModelID)
@@ -265,4 +274,21 @@ func TestBrowserPromptSnapshotSurvivesReload(t *testing.T) {
 	if cached := next.Usage.PromptTokensDetails.CachedTokens; cached < after.Usage.PromptTokens || next.Usage.PromptTokens-cached > 80 {
 		t.Errorf("the follow-up reused %d of %d prompt tokens; the first turn's prompt was %d", cached, next.Usage.PromptTokens, after.Usage.PromptTokens)
 	}
+
+	// A model update: snapshots of an older revision (planted here) are dropped when the next
+	// snapshot for the store is kept; another store's stay.
+	stale, other := bundledModelID+"@0000000000000000|demo", bundledModelID+"@0000000000000000|other"
+	eval[bool](t, ctx, 10*time.Second, fmt.Sprintf(`new Promise((ok, fail) => {
+		const r = indexedDB.open('aisle-prompt-cache', 1);
+		r.onsuccess = () => {
+			const tx = r.result.transaction('snapshots', 'readwrite'), s = tx.objectStore('snapshots');
+			s.clear(); s.put(new Uint8Array(8), %q); s.put(new Uint8Array(8), %q);
+			tx.oncomplete = () => { r.result.close(); ok(true); };
+			tx.onabort = () => fail(tx.error);
+		};
+		r.onerror = () => fail(r.error);
+	})`, stale, other))
+	reload(t, ctx)
+	waitReady(t, ctx, true)
+	waitSnapshotKeys(t, ctx, fmt.Sprintf(`keys.length === 2 && keys.includes(%q) && !keys.includes(%q)`, other, stale))
 }

@@ -43,6 +43,7 @@ func TestRawChatLongerThanTheContext(t *testing.T) {
 type memSnapshots map[string][]byte
 
 func (m memSnapshots) Get(_ context.Context, key string) ([]byte, error) { return m[key], nil }
+func (m memSnapshots) ReadAhead(string)                                  {}
 func (m memSnapshots) Put(_ context.Context, key string, b []byte) error {
 	m[key] = b
 	return nil
@@ -140,5 +141,23 @@ func TestServerReportsTimeToFirstToken(t *testing.T) {
 	next := ask("where are the batteries?")
 	if next.LoadMS != 0 || next.WarmMS != 0 || next.PrefillMS <= 0 || next.CachedTokens < first.CachedTokens {
 		t.Errorf("next conversation: %+v, want no load nor warm, the start still cached (%d tokens)", next, first.CachedTokens)
+	}
+}
+
+func TestSnapshotKeys(t *testing.T) {
+	latest := SnapshotKey("aisle-assistant@00112233aabbccdd", "demo")
+	if latest != "aisle-assistant@00112233aabbccdd|demo" {
+		t.Fatalf("key %q", latest)
+	}
+	for key, want := range map[string]bool{
+		"aisle-assistant@ffffffffffffffff|demo":  true,  // an older revision, same store
+		"aisle-assistant@00112233aabbccdd|demo":  false, // itself
+		"aisle-assistant@ffffffffffffffff|other": false, // another store
+		"smollm2@ffffffffffffffff|demo":          false, // another model
+		"aisle-assistant|demo":                   false, // not a snapshot key
+	} {
+		if got := Superseded(key, latest); got != want {
+			t.Errorf("Superseded(%q) = %v, want %v", key, got, want)
+		}
 	}
 }

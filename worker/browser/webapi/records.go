@@ -57,6 +57,83 @@ func (r Records) Put(ctx context.Context, key string, record []byte) error {
 	return err
 }
 
+// prefixRange is the key range of the string keys that begin with prefix.
+func prefixRange(prefix string) js.Value {
+	return global.Get("IDBKeyRange").Call("bound", prefix, prefix+"\uffff")
+}
+
+// Prune deletes the records whose keys begin with prefix and for which drop is true.
+func (r Records) Prune(ctx context.Context, prefix string, drop func(key string) bool) error {
+	db, err := r.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Call("close")
+	keys, err := Await(ctx, settled(db.Call("transaction", r.Store, "readonly").Call("objectStore", r.Store).
+		Call("getAllKeys", prefixRange(prefix)), "success", "error"))
+	if err != nil {
+		return err
+	}
+	tx := db.Call("transaction", r.Store, "readwrite")
+	objects := tx.Call("objectStore", r.Store)
+	for i := 0; i < keys.Length(); i++ {
+		if k := keys.Index(i); k.Type() == js.TypeString && drop(k.String()) {
+			objects.Call("delete", k)
+		}
+	}
+	_, err = Await(ctx, settled(tx, "complete", "abort"))
+	return err
+}
+
+// ReadAhead is a read of the records whose keys begin with a prefix, started before they are
+// needed: IndexedDB reads on its own thread while the worker does other work.
+type ReadAhead struct {
+	done   chan struct{}
+	keys   js.Value // Array of keys, in key order
+	values js.Value // Array of the records, in the same order
+	err    error
+}
+
+// ReadAhead starts reading every record whose key begins with prefix and returns at once.
+func (r Records) ReadAhead(prefix string) *ReadAhead {
+	a := &ReadAhead{done: make(chan struct{})}
+	go func() {
+		defer close(a.done)
+		ctx := context.Background()
+		db, err := r.open(ctx)
+		if err != nil {
+			a.err = err
+			return
+		}
+		defer db.Call("close")
+		objects := db.Call("transaction", r.Store, "readonly").Call("objectStore", r.Store)
+		keys := settled(objects.Call("getAllKeys", prefixRange(prefix)), "success", "error")
+		values := settled(objects.Call("getAll", prefixRange(prefix)), "success", "error")
+		if a.keys, a.err = Await(ctx, keys); a.err == nil {
+			a.values, a.err = Await(ctx, values)
+		}
+	}()
+	return a
+}
+
+// Take waits for the read and returns the record under key; ok is false when the read found none.
+func (a *ReadAhead) Take(ctx context.Context, key string) (record []byte, ok bool, err error) {
+	select {
+	case <-a.done:
+	case <-ctx.Done():
+		return nil, false, ctx.Err()
+	}
+	if a.err != nil {
+		return nil, false, a.err
+	}
+	for i := 0; i < a.keys.Length(); i++ {
+		if k := a.keys.Index(i); k.Type() == js.TypeString && k.String() == key {
+			return Bytes(a.values.Index(i)), true, nil
+		}
+	}
+	return nil, false, nil
+}
+
 // settled is a promise that resolves with target's result on the ok event and rejects with its
 // error on the failure event, each of which fires at most once: an IDBRequest settles with
 // success or error, an IDBTransaction with complete or abort.

@@ -18,6 +18,8 @@ package main
 
 import (
 	"context"
+	"strings"
+	"sync"
 	"syscall/js"
 	"time"
 
@@ -49,7 +51,7 @@ func main() {
 				p.Call("postMessage", notice)
 			}
 		},
-		Load:       browser.StoreLoader(store, backgroundPuts{promptSnapshots}, engine.Options{Threads: 1, Backend: backend(g)}),
+		Load:       browser.StoreLoader(store, promptSnapshots, engine.Options{Threads: 1, Backend: backend(g)}),
 		Yield:      func() { time.Sleep(time.Millisecond) },
 		YieldEvery: 100 * time.Millisecond,
 		Coalesce:   8 * time.Millisecond,
@@ -87,16 +89,51 @@ func warm(srv *browser.Server, st *assistant.Store) {
 	}
 }
 
-// promptSnapshots holds the prompt snapshots (engine.Snapshot): one record per model revision and
-// store.
-var promptSnapshots = webapi.Records{DB: "aisle-prompt-cache", Store: "snapshots"}
+// snapshotStore keeps the prompt snapshots (engine.Snapshot) in IndexedDB, one record per model
+// revision and store (browser.SnapshotKey). Puts run in the background: the start a snapshot
+// holds is ready once evaluated, and writing takes a few hundred ms; a put drops the snapshots it
+// supersedes (the model's older revisions). A model's snapshots are read while it loads
+// (ReadAhead), so that restoring its start does not wait for IndexedDB.
+type snapshotStore struct {
+	records webapi.Records
+	mu      sync.Mutex
+	model   string // whose snapshots ahead is reading
+	ahead   *webapi.ReadAhead
+}
 
-// backgroundPuts stores snapshots without holding up the worker: the start they hold is ready
-// once evaluated, and writing to IndexedDB takes a few hundred ms on a cold start.
-type backgroundPuts struct{ webapi.Records }
+var promptSnapshots = &snapshotStore{records: webapi.Records{DB: "aisle-prompt-cache", Store: "snapshots"}}
 
-func (b backgroundPuts) Put(ctx context.Context, key string, snapshot []byte) error {
-	go b.Records.Put(context.WithoutCancel(ctx), key, snapshot)
+func (s *snapshotStore) ReadAhead(model string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.model, s.ahead = model, s.records.ReadAhead(browser.SnapshotKey(model, ""))
+}
+
+func (s *snapshotStore) Get(ctx context.Context, key string) ([]byte, error) {
+	s.mu.Lock()
+	ahead := s.ahead
+	if ahead != nil && strings.HasPrefix(key, browser.SnapshotKey(s.model, "")) {
+		s.model, s.ahead = "", nil // taken once: the read's records are released with it
+	} else {
+		ahead = nil
+	}
+	s.mu.Unlock()
+	if ahead != nil {
+		if rec, ok, err := ahead.Take(ctx, key); err == nil && ok {
+			return rec, nil
+		}
+	}
+	return s.records.Get(ctx, key)
+}
+
+func (s *snapshotStore) Put(ctx context.Context, key string, snapshot []byte) error {
+	go func() {
+		ctx := context.WithoutCancel(ctx)
+		if s.records.Put(ctx, key, snapshot) == nil {
+			id, _, _ := strings.Cut(key, "@")
+			s.records.Prune(ctx, id+"@", func(k string) bool { return browser.Superseded(k, key) })
+		}
+	}()
 	return nil
 }
 
