@@ -228,6 +228,7 @@ const longHours = "Store: Monday to Friday 7:30-21:00, Saturday 8:00-20:00, Sund
 //	                     the wait for a warm the load began)
 //	question_prefill_ms  of which evaluating the question's own turn
 //	cached_tokens        prompt tokens not evaluated for the question: the start
+//	question_tokens      prompt tokens evaluated for the question: its own turn
 //	restored             the share of cold starts whose start was restored from the snapshot
 func BenchmarkBrowserColdStart(b *testing.B) {
 	needBrowser(b)
@@ -241,7 +242,7 @@ func BenchmarkBrowserColdStart(b *testing.B) {
 			for _, snapshot := range []bool{true, false} {
 				name := map[bool]string{true: "snapshot", false: "no-snapshot"}[snapshot]
 				b.Run(name, func(b *testing.B) {
-					var ttft, worker, warm, prompt, startTokens, restored []float64
+					var ttft, worker, warm, prompt, startTokens, questionTokens, restored []float64
 					for b.Loop() {
 						if snapshot {
 							waitSnapshotKept(b, ctx)
@@ -256,6 +257,7 @@ func BenchmarkBrowserColdStart(b *testing.B) {
 						warm = append(warm, r.Timings.QueuedMS+r.Timings.WarmMS)
 						prompt = append(prompt, r.Timings.PromptMS)
 						startTokens = append(startTokens, float64(r.Timings.CacheN))
+						questionTokens = append(questionTokens, float64(r.Timings.PromptN))
 						restored = append(restored, map[bool]float64{true: 1}[eval[bool](b, ctx, 5*time.Second, `!!window.aisleMetrics.warmRestored`)])
 					}
 					b.ReportMetric(median(ttft), "first_ttft_ms")
@@ -263,6 +265,7 @@ func BenchmarkBrowserColdStart(b *testing.B) {
 					b.ReportMetric(median(warm), "start_ms")
 					b.ReportMetric(median(prompt), "question_prefill_ms")
 					b.ReportMetric(median(startTokens), "cached_tokens")
+					b.ReportMetric(median(questionTokens), "question_tokens")
 					b.ReportMetric(mean(restored), "restored")
 				})
 			}
