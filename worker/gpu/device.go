@@ -170,7 +170,7 @@ func (d *Device) Write(b *Buffer, offset uint64, data []byte) error {
 	const chunk = 16 << 20 // keeps the browser's staging copies small
 	for len(data) > 0 {
 		n := min(len(data), chunk)
-		if err := d.queue.WriteBuffer(b.b, offset, data[:n]); err != nil {
+		if err := d.writeBuffer(b.b, offset, data[:n]); err != nil {
 			return fmt.Errorf("gpu: write buffer: %w", err)
 		}
 		offset += uint64(n)

@@ -4,7 +4,9 @@ package gpu
 
 import (
 	"fmt"
+	"reflect"
 	"syscall/js"
+	"unsafe"
 
 	"github.com/cogentcore/webgpu/jsx"
 	"github.com/cogentcore/webgpu/wgpu"
@@ -13,14 +15,45 @@ import (
 // requestDevice asks for a device at WebGPU's default limits: the library's browser backend
 // does not pass RequiredLimits (and panics on RequiredFeatures), so the kernels are written for
 // the defaults (128 MiB per storage binding, 256 MiB per buffer, 16 KiB workgroup memory).
-// The library's Queue.WriteBuffer reads globalThis.wasm.instance.exports.mem: the page or worker
-// that starts the Go program must set globalThis.wasm to the WebAssembly instantiation result
-// (see worker/gpu/browsertest/testdata/worker.js); requestDevice checks for it.
 func requestDevice(ad *wgpu.Adapter) (*wgpu.Device, error) {
-	if w := js.Global().Get("wasm"); !w.Truthy() || !w.Get("instance").Truthy() {
-		return nil, fmt.Errorf("globalThis.wasm is not set to the WebAssembly instantiation result (needed by Queue.WriteBuffer)")
+	if err := checkHandles(); err != nil {
+		return nil, err
 	}
 	return ad.RequestDevice(nil)
+}
+
+// writeBuffer copies data into b at offset. The library's Queue.WriteBuffer is not used: it takes
+// a view of the wasm memory's ArrayBuffer (jsx.BytesToJS) and then allocates (the js.Value that
+// holds the view) before using it; when that allocation grows the memory, the ArrayBuffer is
+// detached and Chromium throws "Cannot perform Construct on a detached ArrayBuffer" (a 135M-class
+// model after about 800 tokens). js.CopyBytesToJS takes its view and copies inside one runtime
+// call, where nothing allocates; the GPU then reads that JS-owned copy. No code here keeps a JS
+// view of Go memory, so nothing needs globalThis.wasm either.
+func (d *Device) writeBuffer(b *wgpu.Buffer, offset uint64, data []byte) (err error) {
+	defer func() {
+		if r := recover(); r != nil { // a JS exception (a lost device, an out-of-range write)
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	staging := js.Global().Get("Uint8Array").New(len(data))
+	js.CopyBytesToJS(staging, data)
+	jsObject(d.queue).Call("writeBuffer", jsObject(b), offset, staging)
+	return nil
+}
+
+// jsObject is the GPU object that a library handle wraps: cogentcore/webgpu's browser types hold
+// it as their only field and export no accessor. checkHandles verifies that layout before a
+// device is used, so a library update that changes it fails with a clear error, not here.
+func jsObject[T wgpu.Buffer | wgpu.Queue](h *T) js.Value { return *(*js.Value)(unsafe.Pointer(h)) }
+
+func checkHandles() error {
+	want := reflect.TypeFor[js.Value]()
+	for _, t := range []reflect.Type{reflect.TypeFor[wgpu.Buffer](), reflect.TypeFor[wgpu.Queue]()} {
+		if t.NumField() != 1 || t.Field(0).Type != want {
+			return fmt.Errorf("gpu: %v no longer wraps one js.Value (github.com/cogentcore/webgpu changed); update writeBuffer", t)
+		}
+	}
+	return nil
 }
 
 // destroyDevice calls GPUDevice.destroy (the library's Release is a no-op in browsers).

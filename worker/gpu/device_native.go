@@ -38,6 +38,11 @@ func requestDevice(ad *wgpu.Adapter) (*wgpu.Device, error) {
 
 func destroyDevice(dev *wgpu.Device) { dev.Release() }
 
+// writeBuffer copies data into b at offset.
+func (d *Device) writeBuffer(b *wgpu.Buffer, offset uint64, data []byte) error {
+	return d.queue.WriteBuffer(b, offset, data)
+}
+
 func adapterName(ad *wgpu.Adapter) (string, bool) {
 	info := ad.GetInfo()
 	name := info.Name // wgpu's device id on some drivers; the description names the device

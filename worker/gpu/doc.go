@@ -54,11 +54,10 @@
 // # In the browser
 //
 // The same package builds with GOOS=js GOARCH=wasm (no cgo) and runs in a dedicated Worker
-// (navigator.gpu; a service worker cannot hold a long-lived device). The Worker script must
-//   - set globalThis.wasm to the result of WebAssembly.instantiate(Streaming) before go.run:
-//     the WebGPU library's Queue.WriteBuffer reads Go's memory through it;
-//   - call into Go from a goroutine, never block inside a js.FuncOf: device requests and
-//     buffer mapping await promises.
+// (navigator.gpu; a service worker cannot hold a long-lived device). The Worker script must call
+// into Go from a goroutine, never block inside a js.FuncOf: device requests and buffer mapping
+// await promises. Writes to GPU buffers go through a JS-owned copy (js.CopyBytesToJS), never a JS
+// view of Go's memory, which an allocation that grows the memory would detach.
 //
 // Browser devices stay at WebGPU's default limits (the library does not pass RequiredLimits), so
 // large matrices are split across 128 MiB bindings; no shader-f16 is needed. See

@@ -5,8 +5,5 @@ self.aisleEarly = [];
 self.onmessage = (e) => self.aisleEarly.push(e);
 const go = new Go();
 WebAssembly.instantiateStreaming(fetch(self.aisleWasmSIMD ? '/engine.wasm' : '/engine-nosimd.wasm'), go.importObject)
-  .then((r) => {
-    self.wasm = r; // the WebGPU binding reads the instance's memory through globalThis.wasm
-    return go.run(r.instance);
-  })
+  .then((r) => go.run(r.instance))
   .catch((e) => self.postMessage({ type: 'engine-failed', message: String(e) }));

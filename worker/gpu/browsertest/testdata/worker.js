@@ -1,7 +1,7 @@
 // The GPU backend's browser test worker: runs test.wasm (worker/gpu/browsertest/wasm) with the
 // model shards named in the query string (?shards=N&n=TOKENS, shards at /shard/0..N-1).
-// globalThis.wasm must hold the instantiation result: the WebGPU library's Queue.WriteBuffer
-// reads the Go program's memory through globalThis.wasm.instance.exports.mem.
+// globalThis.wasm is deliberately not set: the WebGPU library's Queue.WriteBuffer reads Go's memory
+// through it, with a view that an allocation can detach; the engine must never go that way.
 importScripts('wasm_exec.js');
 const q = new URLSearchParams(location.search);
 const shards = [];
@@ -9,5 +9,5 @@ for (let i = 0; i < Number(q.get('shards')); i++) shards.push('/shard/' + i);
 globalThis.aisleTest = { shards, n: Number(q.get('n')) };
 const go = new Go();
 WebAssembly.instantiateStreaming(fetch('test.wasm'), go.importObject)
-  .then((r) => { globalThis.wasm = r; return go.run(r.instance); })
+  .then((r) => go.run(r.instance))
   .catch((e) => postMessage({ error: 'start: ' + e }));
