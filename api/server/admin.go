@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -126,7 +125,7 @@ func (s *Server) opFor(ent store.Entity, raw []byte, pathKey, storeID string) (s
 	switch ent {
 	case store.Stores:
 		var v catalog.Store
-		if err := decodeJSON(raw, &v); err != nil {
+		if err := catalog.DecodeJSON(raw, &v); err != nil {
 			return store.Op{}, err
 		}
 		if err := fill(&v.ID, "id"); err != nil {
@@ -135,7 +134,7 @@ func (s *Server) opFor(ent store.Entity, raw []byte, pathKey, storeID string) (s
 		return store.PutStore(v)
 	case store.Products:
 		var v catalog.ProductRecord
-		if err := decodeJSON(raw, &v); err != nil {
+		if err := catalog.DecodeJSON(raw, &v); err != nil {
 			return store.Op{}, err
 		}
 		if err := fill(&v.SKU, "sku"); err != nil {
@@ -144,7 +143,7 @@ func (s *Server) opFor(ent store.Entity, raw []byte, pathKey, storeID string) (s
 		return store.PutProduct(v)
 	case store.Stock:
 		var v catalog.StockRecord
-		if err := decodeJSON(raw, &v); err != nil {
+		if err := catalog.DecodeJSON(raw, &v); err != nil {
 			return store.Op{}, err
 		}
 		if err := fill(&v.SKU, "sku"); err != nil {
@@ -154,7 +153,7 @@ func (s *Server) opFor(ent store.Entity, raw []byte, pathKey, storeID string) (s
 		return store.PutStock(storeID, v)
 	case store.FAQs:
 		var v catalog.FAQ
-		if err := decodeJSON(raw, &v); err != nil {
+		if err := catalog.DecodeJSON(raw, &v); err != nil {
 			return store.Op{}, err
 		}
 		if err := fill(&v.ID, "id"); err != nil {
@@ -166,7 +165,7 @@ func (s *Server) opFor(ent store.Entity, raw []byte, pathKey, storeID string) (s
 		return store.PutFAQ(v)
 	case store.Promotions:
 		var v catalog.Promotion
-		if err := decodeJSON(raw, &v); err != nil {
+		if err := catalog.DecodeJSON(raw, &v); err != nil {
 			return store.Op{}, err
 		}
 		if err := fill(&v.ID, "id"); err != nil {
@@ -184,17 +183,6 @@ func newID(prefix string) string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	return prefix + "-" + hex.EncodeToString(b[:])
-}
-
-func readBody(c echo.Context) ([]byte, error) {
-	b, err := io.ReadAll(c.Request().Body)
-	if err != nil {
-		if he, ok := err.(*echo.HTTPError); ok {
-			return nil, he
-		}
-		return nil, catalog.Wrap(err, catalog.Invalid, "cannot read the request body")
-	}
-	return b, nil
 }
 
 func (s *Server) write(c echo.Context, ent store.Entity, op store.Op) (store.Item, error) {
@@ -216,7 +204,7 @@ func (s *Server) write(c echo.Context, ent store.Entity, op store.Op) (store.Ite
 
 func (s *Server) create(ent store.Entity) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		raw, err := readBody(c)
+		raw, err := readJSONBody(c)
 		if err != nil {
 			return err
 		}
@@ -239,7 +227,7 @@ func (s *Server) put(ent store.Entity) echo.HandlerFunc {
 		if _, err := itemKey(c, ent); err != nil {
 			return err
 		}
-		raw, err := readBody(c)
+		raw, err := readJSONBody(c)
 		if err != nil {
 			return err
 		}

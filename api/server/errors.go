@@ -30,6 +30,8 @@ func statusOf(code catalog.Code) int {
 		return http.StatusPreconditionFailed
 	case catalog.TooLarge:
 		return http.StatusRequestEntityTooLarge
+	case catalog.MediaType:
+		return http.StatusUnsupportedMediaType
 	case catalog.RateLimited:
 		return http.StatusTooManyRequests
 	case catalog.Unavailable:
@@ -45,8 +47,10 @@ func codeOfStatus(status int) catalog.Code {
 	switch status {
 	case http.StatusNotFound:
 		return catalog.NotFound
-	case http.StatusMethodNotAllowed, http.StatusBadRequest, http.StatusUnsupportedMediaType:
+	case http.StatusMethodNotAllowed, http.StatusBadRequest:
 		return catalog.Invalid
+	case http.StatusUnsupportedMediaType:
+		return catalog.MediaType
 	case http.StatusUnauthorized:
 		return catalog.Unauthorized
 	case http.StatusForbidden:

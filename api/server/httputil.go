@@ -1,13 +1,13 @@
 package server
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -17,47 +17,49 @@ import (
 	"aisle/sync/catalog"
 )
 
-// decodeStrict reads a JSON body into v, refusing unknown fields and
-// trailing data.
+// decodeStrict reads a JSON body into v (catalog.DecodeJSON: no unknown, repeated or miscased
+// keys, no trailing data).
 func decodeStrict(c echo.Context, v any) error {
-	body, err := io.ReadAll(c.Request().Body)
+	body, err := readJSONBody(c)
 	if err != nil {
-		var he *echo.HTTPError
-		if errors.As(err, &he) {
-			return he
-		}
-		return catalog.Wrap(err, catalog.Invalid, "cannot read the request body")
+		return err
 	}
-	return decodeJSON(body, v)
+	return catalog.DecodeJSON(body, v)
 }
 
-func decodeJSON(body []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return jsonErr(err)
+// readJSONBody reads a request body that must be JSON: a Content-Type other than
+// application/json (or a +json type) is refused with 415 before the body is read.
+func readJSONBody(c echo.Context) ([]byte, error) {
+	if err := requireContentType(c, isJSON, "application/json"); err != nil {
+		return nil, err
 	}
-	if dec.More() {
-		return catalog.Errorf(catalog.Invalid, "unexpected data after the JSON value")
+	return readBody(c)
+}
+
+// requireContentType refuses a request whose Content-Type ok does not accept (missing
+// included), naming the types the endpoint reads.
+func requireContentType(c echo.Context, ok func(mediaType string) bool, want string) error {
+	ct := c.Request().Header.Get(echo.HeaderContentType)
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || !ok(mt) {
+		return catalog.Errorf(catalog.MediaType, "Content-Type must be %s, not %q", want, ct)
 	}
 	return nil
 }
 
-func jsonErr(err error) error {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		return catalog.Errorf(catalog.Invalid, "malformed JSON at byte %d", se.Offset)
-	case errors.As(err, &te):
-		return &catalog.Error{Code: catalog.Invalid, Message: "wrong JSON type",
-			Fields: []catalog.FieldError{{Field: te.Field, Message: fmt.Sprintf("must be %s, not %s", te.Type, te.Value)}}}
-	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-		return catalog.Errorf(catalog.Invalid, "empty or truncated JSON body")
-	case strings.HasPrefix(err.Error(), "json: unknown field"):
-		return catalog.Errorf(catalog.Invalid, "%s", strings.TrimPrefix(err.Error(), "json: "))
+func isJSON(mt string) bool { return mt == echo.MIMEApplicationJSON || strings.HasSuffix(mt, "+json") }
+
+// readBody reads the request body whole (its size is bounded by the body limit middleware).
+func readBody(c echo.Context) ([]byte, error) {
+	b, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		var he *echo.HTTPError
+		if errors.As(err, &he) {
+			return nil, he
+		}
+		return nil, catalog.Wrap(err, catalog.Invalid, "cannot read the request body")
 	}
-	return catalog.Errorf(catalog.Invalid, "invalid JSON: %v", err)
+	return b, nil
 }
 
 // etagMatch reports whether an If-None-Match header matches etag.

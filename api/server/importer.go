@@ -59,6 +59,9 @@ func (s *Server) importBulk(c echo.Context) error {
 		return &catalog.Error{Code: catalog.Invalid, Message: "stock imports need ?store=<id>",
 			Fields: []catalog.FieldError{{Field: "store", Message: "is required"}}}
 	}
+	if err := requireContentType(c, func(mt string) bool { return mt == "text/csv" || isJSON(mt) }, "text/csv or application/json"); err != nil {
+		return err
+	}
 	body, err := readBody(c)
 	if err != nil {
 		return err
@@ -66,13 +69,10 @@ func (s *Server) importBulk(c echo.Context) error {
 	mt, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
 	var raws [][]byte
 	var convErrs map[int][]catalog.FieldError
-	switch mt {
-	case "text/csv":
+	if mt == "text/csv" {
 		raws, convErrs, err = csvRecords(ent, body)
-	case "application/json":
+	} else {
 		raws, err = jsonRecords(body)
-	default:
-		return catalog.Errorf(catalog.Invalid, "Content-Type must be text/csv or application/json")
 	}
 	if err != nil {
 		return err
@@ -155,8 +155,8 @@ func rowErrors(row int, err error) []catalog.FieldError {
 
 func jsonRecords(body []byte) ([][]byte, error) {
 	var arr []json.RawMessage
-	if err := json.Unmarshal(body, &arr); err != nil {
-		return nil, jsonErr(err)
+	if err := catalog.DecodeJSON(body, &arr); err != nil {
+		return nil, err
 	}
 	out := make([][]byte, len(arr))
 	for i, r := range arr {

@@ -406,7 +406,7 @@ func TestImport(t *testing.T) {
 		e.do("GET", "/v1/admin/stores/demo/stock/N-1", e.Admin, nil).want(t, 404)
 		e.do("POST", "/v1/admin/import?entity=stock&store=demo", e.Admin, js[:len(js)-30]+"]").want(t, 400)
 		e.do("POST", "/v1/admin/import?entity=widgets", e.Admin, "[]").want(t, 400)
-		e.do("POST", "/v1/admin/import?entity=products", e.Admin, "x", "Content-Type", "text/plain").want(t, 400)
+		e.do("POST", "/v1/admin/import?entity=products", e.Admin, "x", "Content-Type", "text/plain").want(t, 415)
 		e.do("POST", "/v1/admin/import?entity=products", e.Admin, "sku,name,price,bogus\n", "Content-Type", "text/csv").want(t, 400)
 	})
 }

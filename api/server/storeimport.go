@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"mime"
 	"net/http"
 	"strconv"
 
@@ -61,12 +60,7 @@ func (s *Server) importStore(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if ct := c.Request().Header.Get(echo.HeaderContentType); ct != "" {
-		if mt, _, _ := mime.ParseMediaType(ct); mt != echo.MIMEApplicationJSON {
-			return catalog.Errorf(catalog.Invalid, "Content-Type must be application/json (a STORE.json file)")
-		}
-	}
-	body, err := readBody(c)
+	body, err := readJSONBody(c)
 	if err != nil {
 		return err
 	}

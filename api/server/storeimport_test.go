@@ -243,7 +243,7 @@ func TestStoreImportRejects(t *testing.T) {
 		})
 	}
 	e.do("GET", "/v1/admin/stores/corner-pharmacy", e.Admin, nil).want(t, 404)
-	e.do("POST", "/v1/admin/import/store", e.Admin, readTestdata(t, "corner-pharmacy.json"), "Content-Type", "text/csv").want(t, 400)
+	e.do("POST", "/v1/admin/import/store", e.Admin, readTestdata(t, "corner-pharmacy.json"), "Content-Type", "text/csv").want(t, 415)
 	e.do("POST", "/v1/admin/import/store?replace=maybe", e.Admin, readTestdata(t, "corner-pharmacy.json")).want(t, 400)
 }
 

@@ -46,6 +46,7 @@ func PutProduct(p catalog.ProductRecord) (Op, error) {
 // PutStock writes the stock line of s.SKU in store. UpdatedAt must be set
 // by the caller (the server's clock).
 func PutStock(store string, s catalog.StockRecord) (Op, error) {
+	s.Normalize()
 	if err := s.Validate(); err != nil {
 		return Op{}, err
 	}
@@ -80,6 +81,9 @@ func PutPromotion(p catalog.Promotion) (Op, error) {
 		Docs: []Doc{{Kind: wire.KindPromotion, Data: mustJSON(p)}}}
 	if p.Store != "" {
 		op.Requires = []Ref{{Stores, p.Store, "store"}}
+	}
+	for _, sku := range p.SKUs { // as a stock line's: a promotion names products that exist
+		op.Requires = append(op.Requires, Ref{Products, sku, "skus"})
 	}
 	return op, nil
 }

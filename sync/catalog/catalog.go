@@ -132,7 +132,19 @@ type Promotion struct {
 // Active reports whether the promotion runs at t.
 func (p Promotion) ActiveAt(t time.Time) bool { return !t.Before(p.Starts) && t.Before(p.Ends) }
 
-func checkLen(fe *fieldErrors, field, v string, max int, required bool) {
+// checkLine checks a one-line text field (a name, a title, an aisle): valid UTF-8, at most max
+// characters, none that a text field refuses (refusedRune).
+func checkLine(fe *fieldErrors, field, v string, max int, required bool) {
+	checkText(fe, field, v, max, required, false)
+}
+
+// checkParagraphs checks a text field that may hold line breaks and tabs (a description, an
+// answer, notes).
+func checkParagraphs(fe *fieldErrors, field, v string, max int, required bool) {
+	checkText(fe, field, v, max, required, true)
+}
+
+func checkText(fe *fieldErrors, field, v string, max int, required, multiline bool) {
 	switch {
 	case required && strings.TrimSpace(v) == "":
 		fe.add(field, "is required")
@@ -140,6 +152,10 @@ func checkLen(fe *fieldErrors, field, v string, max int, required bool) {
 		fe.add(field, "is not valid UTF-8")
 	case utf8.RuneCountInString(v) > max:
 		fe.add(field, "is longer than %d characters", max)
+	default:
+		if r, what := refusedRune(v, multiline); what != "" {
+			fe.add(field, "contains %s (%U); remove it", what, r)
+		}
 	}
 }
 
@@ -166,7 +182,8 @@ func ParseClock(s string) (h, m int, ok bool) {
 
 // Normalize fills defaults. Validate reports problems; call Normalize first.
 func (s *Store) Normalize() {
-	s.Name = strings.TrimSpace(s.Name)
+	s.Name = line(s.Name)
+	s.Address = line(s.Address)
 	if s.NightlyAt == "" {
 		s.NightlyAt = DefaultNightlyAt
 	}
@@ -179,8 +196,8 @@ func (s *Store) Normalize() {
 func (s Store) Validate() error {
 	var fe fieldErrors
 	checkID(&fe, "id", s.ID)
-	checkLen(&fe, "name", s.Name, MaxNameLen, true)
-	checkLen(&fe, "address", s.Address, maxAddressLen, false)
+	checkLine(&fe, "name", s.Name, MaxNameLen, true)
+	checkLine(&fe, "address", s.Address, maxAddressLen, false)
 	if _, err := time.LoadLocation(s.TimeZone); err != nil || s.TimeZone == "" || s.TimeZone == "Local" {
 		fe.add("time_zone", "unknown time zone %q", s.TimeZone)
 	}
@@ -192,9 +209,12 @@ func (s Store) Validate() error {
 
 // Normalize trims text and fills the default currency.
 func (p *ProductRecord) Normalize() {
-	p.Name = strings.TrimSpace(p.Name)
-	p.Category = strings.TrimSpace(p.Category)
-	p.Brand = strings.TrimSpace(p.Brand)
+	p.Name = line(p.Name)
+	p.Description = paragraphs(p.Description)
+	p.Category = line(p.Category)
+	p.Brand = line(p.Brand)
+	p.Staff.Supplier = line(p.Staff.Supplier)
+	p.Staff.Notes = paragraphs(p.Staff.Notes)
 	p.Currency = strings.ToUpper(strings.TrimSpace(p.Currency))
 	if p.Currency == "" {
 		p.Currency = DefaultCurrency
@@ -202,16 +222,19 @@ func (p *ProductRecord) Normalize() {
 	if len(p.Attributes) == 0 {
 		p.Attributes = nil
 	}
+	for k, v := range p.Attributes {
+		p.Attributes[k] = line(v)
+	}
 }
 
 // Validate reports every invalid field as one Invalid *Error.
 func (p ProductRecord) Validate() error {
 	var fe fieldErrors
 	checkID(&fe, "sku", p.SKU)
-	checkLen(&fe, "name", p.Name, MaxNameLen, true)
-	checkLen(&fe, "description", p.Description, MaxTextLen, false)
-	checkLen(&fe, "category", p.Category, MaxNameLen, false)
-	checkLen(&fe, "brand", p.Brand, MaxNameLen, false)
+	checkLine(&fe, "name", p.Name, MaxNameLen, true)
+	checkParagraphs(&fe, "description", p.Description, MaxTextLen, false)
+	checkLine(&fe, "category", p.Category, MaxNameLen, false)
+	checkLine(&fe, "brand", p.Brand, MaxNameLen, false)
 	if p.Price < 0 || p.Price > MaxPrice {
 		fe.add("price", "must be between 0 and %d minor units", int64(MaxPrice))
 	}
@@ -222,7 +245,7 @@ func (p ProductRecord) Validate() error {
 		fe.add("attributes", "has more than %d entries", MaxAttributes)
 	}
 	for k, v := range p.Attributes {
-		checkLen(&fe, "attributes."+k, v, MaxAttrValueLen, false)
+		checkLine(&fe, "attributes."+k, v, MaxAttrValueLen, false)
 		if k == "" || len(k) > MaxAttrKeyLen || !utf8.ValidString(k) {
 			fe.add("attributes", "key %q must be 1-%d characters", k, MaxAttrKeyLen)
 		}
@@ -241,9 +264,15 @@ func (p ProductRecord) Validate() error {
 	if p.Staff.Cost < 0 || p.Staff.Cost > MaxPrice {
 		fe.add("staff.cost", "must be between 0 and %d minor units", int64(MaxPrice))
 	}
-	checkLen(&fe, "staff.supplier", p.Staff.Supplier, MaxNameLen, false)
-	checkLen(&fe, "staff.notes", p.Staff.Notes, MaxTextLen, false)
+	checkLine(&fe, "staff.supplier", p.Staff.Supplier, MaxNameLen, false)
+	checkParagraphs(&fe, "staff.notes", p.Staff.Notes, MaxTextLen, false)
 	return fe.err("product")
+}
+
+// Normalize trims and normalises text.
+func (s *StockRecord) Normalize() {
+	s.Aisle = line(s.Aisle)
+	s.Staff.Notes = paragraphs(s.Staff.Notes)
 }
 
 // Validate reports every invalid field as one Invalid *Error.
@@ -253,18 +282,18 @@ func (s StockRecord) Validate() error {
 	if s.Quantity < 0 || s.Quantity > MaxQuantity {
 		fe.add("quantity", "must be between 0 and %d", MaxQuantity)
 	}
-	checkLen(&fe, "aisle", s.Aisle, MaxAisleLen, false)
+	checkLine(&fe, "aisle", s.Aisle, MaxAisleLen, false)
 	if s.Staff.Backroom < 0 || s.Staff.Backroom > MaxQuantity {
 		fe.add("staff.backroom", "must be between 0 and %d", MaxQuantity)
 	}
-	checkLen(&fe, "staff.notes", s.Staff.Notes, MaxTextLen, false)
+	checkParagraphs(&fe, "staff.notes", s.Staff.Notes, MaxTextLen, false)
 	return fe.err("stock")
 }
 
 // Normalize trims text and lower-cases, sorts and de-duplicates tags.
 func (f *FAQ) Normalize() {
-	f.Question = strings.TrimSpace(f.Question)
-	f.Answer = strings.TrimSpace(f.Answer)
+	f.Question = line(f.Question)
+	f.Answer = paragraphs(f.Answer)
 	f.Tags = normTags(f.Tags)
 }
 
@@ -272,7 +301,7 @@ func normTags(tags []string) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, t := range tags {
-		t = strings.ToLower(strings.TrimSpace(t))
+		t = strings.ToLower(line(t))
 		if t != "" && !seen[t] {
 			seen[t] = true
 			out = append(out, t)
@@ -289,20 +318,21 @@ func (f FAQ) Validate() error {
 	if f.Store != "" {
 		checkID(&fe, "store", f.Store)
 	}
-	checkLen(&fe, "question", f.Question, MaxNameLen*2, true)
-	checkLen(&fe, "answer", f.Answer, MaxTextLen, true)
+	checkLine(&fe, "question", f.Question, MaxNameLen*2, true)
+	checkParagraphs(&fe, "answer", f.Answer, MaxTextLen, true)
 	if len(f.Tags) > MaxTags {
 		fe.add("tags", "has more than %d tags", MaxTags)
 	}
 	for _, t := range f.Tags {
-		checkLen(&fe, "tags", t, MaxTagLen, true)
+		checkLine(&fe, "tags", t, MaxTagLen, true)
 	}
 	return fe.err("faq")
 }
 
 // Normalize trims text and sorts and de-duplicates SKUs.
 func (p *Promotion) Normalize() {
-	p.Title = strings.TrimSpace(p.Title)
+	p.Title = line(p.Title)
+	p.Description = paragraphs(p.Description)
 	seen := map[string]bool{}
 	var skus []string
 	for _, s := range p.SKUs {
@@ -324,8 +354,8 @@ func (p Promotion) Validate() error {
 	if p.Store != "" {
 		checkID(&fe, "store", p.Store)
 	}
-	checkLen(&fe, "title", p.Title, MaxNameLen, true)
-	checkLen(&fe, "description", p.Description, MaxTextLen, false)
+	checkLine(&fe, "title", p.Title, MaxNameLen, true)
+	checkParagraphs(&fe, "description", p.Description, MaxTextLen, false)
 	if len(p.SKUs) == 0 || len(p.SKUs) > MaxPromotionSKUs {
 		fe.add("skus", "must list 1-%d SKUs", MaxPromotionSKUs)
 	}

@@ -11,18 +11,19 @@ type Code string
 
 // Error codes.
 const (
-	Invalid      Code = "invalid"             // the request or its data is malformed or breaks a rule
-	NotFound     Code = "not_found"           // the addressed entity does not exist
-	Unauthorized Code = "unauthorized"        // no valid credentials
-	Forbidden    Code = "forbidden"           // valid credentials, insufficient role or scope
-	Conflict     Code = "conflict"            // the entity already exists, or others depend on it
-	Precondition Code = "precondition_failed" // an If-Match version did not match
-	Gone         Code = "gone"                // the requested cursor or checkpoint is no longer served
-	TooLarge     Code = "too_large"           // a request body or import exceeds its limit
-	RateLimited  Code = "rate_limited"        // too many requests from this client
-	Unsupported  Code = "unsupported"         // protocol or schema version not supported
-	Unavailable  Code = "unavailable"         // a dependency (database, disk) is temporarily failing
-	Internal     Code = "internal"            // a bug or unexpected failure; details are only logged
+	Invalid      Code = "invalid"                // the request or its data is malformed or breaks a rule
+	NotFound     Code = "not_found"              // the addressed entity does not exist
+	Unauthorized Code = "unauthorized"           // no valid credentials
+	Forbidden    Code = "forbidden"              // valid credentials, insufficient role or scope
+	Conflict     Code = "conflict"               // the entity already exists, or others depend on it
+	Precondition Code = "precondition_failed"    // an If-Match version did not match
+	Gone         Code = "gone"                   // the requested cursor or checkpoint is no longer served
+	TooLarge     Code = "too_large"              // a request body or import exceeds its limit
+	RateLimited  Code = "rate_limited"           // too many requests from this client
+	Unsupported  Code = "unsupported"            // protocol or schema version not supported
+	MediaType    Code = "unsupported_media_type" // the body's Content-Type is not one the endpoint reads
+	Unavailable  Code = "unavailable"            // a dependency (database, disk) is temporarily failing
+	Internal     Code = "internal"               // a bug or unexpected failure; details are only logged
 )
 
 // FieldError names one invalid field, and for bulk imports the row

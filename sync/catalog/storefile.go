@@ -314,6 +314,7 @@ func (p *storeFileParser) parse() (*StoreFile, error) {
 			}
 		}
 		rec.Normalize()
+		st.Normalize()
 		p.fields(off, field, rec.Validate())
 		p.fields(off, field, st.Validate())
 		out.Products = append(out.Products, rec)

@@ -13,9 +13,12 @@ import (
 	"context"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -560,6 +563,37 @@ func (s *DB) checkDependents(ctx context.Context, tx querier, e store.Entity, ke
 	}
 	if n > 0 {
 		return catalog.Errorf(catalog.Conflict, "%d records still refer to %s %q; delete them first", n, strings.TrimSuffix(string(e), "s"), key)
+	}
+	if e == store.Products {
+		return s.checkPromotionsName(ctx, tx, key)
+	}
+	return nil
+}
+
+// checkPromotionsName refuses to delete a product that a promotion names (a promotion's SKUs
+// live in its JSON: the LIKE finds candidates, the decoded list decides).
+func (s *DB) checkPromotionsName(ctx context.Context, tx querier, sku string) error {
+	rows, err := tx.QueryContext(ctx, `SELECT ekey, data FROM entities WHERE entity = 'promotions' AND data LIKE $1`, "%"+strconv.Quote(sku)+"%")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var naming []string
+	for rows.Next() {
+		var id, data string
+		if err := rows.Scan(&id, &data); err != nil {
+			return err
+		}
+		var p catalog.Promotion
+		if err := json.Unmarshal([]byte(data), &p); err == nil && slices.Contains(p.SKUs, sku) {
+			naming = append(naming, id)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(naming) > 0 {
+		return catalog.Errorf(catalog.Conflict, "promotion %s still names product %q; change or delete it first", strings.Join(naming, ", "), sku)
 	}
 	return nil
 }
