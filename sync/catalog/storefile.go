@@ -87,6 +87,11 @@ func ParseStoreFile(r io.Reader) (*StoreFile, error) {
 	if len(data) > MaxStoreFileBytes {
 		return nil, Errorf(TooLarge, "the store file is larger than %d MiB", MaxStoreFileBytes>>20)
 	}
+	// keys the format does not know are skipped (files may carry more), but a key given twice is
+	// ambiguous: which price did the author mean?
+	if err := checkKeys(data, nil); err != nil {
+		return nil, err
+	}
 	p := &storeFileParser{data: data}
 	return p.parse()
 }

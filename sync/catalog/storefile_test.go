@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"bytes"
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -64,5 +65,16 @@ func TestMajor(t *testing.T) {
 		if got := Major(minor); got != want {
 			t.Errorf("Major(%d) = %q, want %q", minor, got, want)
 		}
+	}
+}
+
+func TestStoreFileRefusesRepeatedKeys(t *testing.T) {
+	_, err := ParseStoreFile(strings.NewReader(`{"store":{"id":"s","name":"S"},"products":[{"sku":"A","name":"Tea","price":1,"price":2}]}`))
+	var ce *Error
+	if !errors.As(err, &ce) || len(ce.Fields) != 1 || ce.Fields[0].Field != "products[0].price" {
+		t.Fatalf("a price given twice: %v", err)
+	}
+	if _, err := ParseStoreFile(strings.NewReader(`{"store":{"id":"s","name":"S"},"generator":"x","products":[{"sku":"A","name":"Tea","price":1,"Colour":"red"}]}`)); err != nil {
+		t.Errorf("keys the format does not know are skipped: %v", err)
 	}
 }
