@@ -74,7 +74,7 @@ func TestStoreFileRefusesRepeatedKeys(t *testing.T) {
 	if !errors.As(err, &ce) || len(ce.Fields) != 1 || ce.Fields[0].Field != "products[0].price" {
 		t.Fatalf("a price given twice: %v", err)
 	}
-	if _, err := ParseStoreFile(strings.NewReader(`{"store":{"id":"s","name":"S"},"generator":"x","products":[{"sku":"A","name":"Tea","price":1,"Colour":"red"}]}`)); err != nil {
+	if _, err := ParseStoreFile(strings.NewReader(`{"store":{"id":"s","name":"S"},"generator":"x","products":[{"sku":"A","name":"Tea","price":1,"currency":"EUR","stock":3,"Colour":"red"}]}`)); err != nil {
 		t.Errorf("keys the format does not know are skipped: %v", err)
 	}
 }
