@@ -90,6 +90,9 @@ func (s *Server) list(ent store.Entity) echo.HandlerFunc {
 		for _, it := range items {
 			out.Items = append(out.Items, it.Data)
 		}
+		if wantsCSV(c) {
+			return writeCSV(c, ent, out.Items, next)
+		}
 		return s.jsonCached(c, out)
 	}
 }

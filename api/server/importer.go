@@ -245,7 +245,7 @@ func csvObject(ent store.Entity, header, rec []string) (map[string]any, []catalo
 		return out
 	}
 	for i, col := range header {
-		v := rec[i]
+		v := unneutralize(rec[i])
 		switch {
 		case strings.HasPrefix(col, "attr:"):
 			if v != "" {

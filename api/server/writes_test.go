@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"encoding/csv"
 	"net/http"
 	"strings"
 	"testing"
@@ -117,4 +118,69 @@ func TestPromotionsNameExistingProducts(t *testing.T) {
 	e.do("DELETE", "/v1/admin/products/P1", e.Admin, nil).want(t, http.StatusConflict)
 	e.do("DELETE", "/v1/admin/promotions/"+created.ID, e.Admin, nil).want(t, 204)
 	e.do("DELETE", "/v1/admin/products/P1", e.Admin, nil).want(t, 204)
+}
+
+// TestCSVExportNeutralisesFormulas: a list exported as CSV has the import's columns; a cell a
+// spreadsheet would run as a formula starts with an apostrophe (OWASP's CSV injection rule), and
+// the export imports back unchanged.
+func TestCSVExportNeutralisesFormulas(t *testing.T) {
+	e := newEnv(t, sqliteDB, server.Config{})
+	names := map[string]string{
+		"F1": `=HYPERLINK("http://evil.example","Click")`,
+		"F2": `+cmd|' /C calc'!A0`,
+		"F3": `@SUM(1+1)`,
+		"F4": `-2 for 1`,
+		"F5": `Plain tea`,
+	}
+	for sku, name := range names {
+		e.do("POST", "/v1/admin/products", e.Admin, map[string]any{"sku": sku, "name": name, "price": 100,
+			"attributes": map[string]any{"note": "=1+1"}, "staff": map[string]any{"supplier": "@evil"}}).want(t, 201)
+	}
+	r := e.do("GET", "/v1/admin/products?limit=100", e.Admin, nil, "Accept", "text/csv").want(t, 200)
+	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/csv") {
+		t.Fatalf("Content-Type %q", ct)
+	}
+	rows, err := csv.NewReader(strings.NewReader(string(r.Body))).ReadAll()
+	if err != nil || len(rows) < 1+len(names) {
+		t.Fatalf("%d rows, %v:\n%s", len(rows), err, r.Body)
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	seen := 0
+	for _, row := range rows[1:] {
+		want, ours := names[row[col["sku"]]]
+		if !ours { // the seeded demo products
+			continue
+		}
+		seen++
+		if strings.ContainsAny(want[:1], "=+-@") {
+			want = "'" + want
+		}
+		if row[col["name"]] != want || row[col["attr:note"]] != "'=1+1" || row[col["supplier"]] != "'@evil" {
+			t.Errorf("row %q: name %q, want %q; attr %q, supplier %q", row[col["sku"]], row[col["name"]], want, row[col["attr:note"]], row[col["supplier"]])
+		}
+	}
+	if seen != len(names) {
+		t.Errorf("%d of our %d products exported", seen, len(names))
+	}
+	// the export imports back as it was: nothing changes
+	var res struct {
+		Rows, Changed int
+	}
+	e.do("POST", "/v1/admin/import?entity=products", e.Admin, string(r.Body), "Content-Type", "text/csv").want(t, 200).JSON(t, &res)
+	if res.Rows != len(rows)-1 || res.Changed != 0 {
+		t.Errorf("re-import: %+v, want %d rows and none changed", res, len(rows)-1)
+	}
+	var got catalog.ProductRecord
+	e.do("GET", "/v1/admin/products/F1", e.Admin, nil).want(t, 200).JSON(t, &got)
+	if got.Name != names["F1"] {
+		t.Errorf("after the round trip: %q", got.Name)
+	}
+	// a page of the export links the next one
+	r = e.do("GET", "/v1/admin/products?limit=2&format=csv", e.Admin, nil).want(t, 200)
+	if link := r.Header.Get("Link"); !strings.Contains(link, "after=") || !strings.Contains(link, "format=csv") || !strings.Contains(link, `rel="next"`) {
+		t.Errorf("Link %q", link)
+	}
 }

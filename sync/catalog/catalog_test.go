@@ -1,11 +1,15 @@
 package catalog
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 func fieldsOf(err error) []string {
@@ -138,6 +142,49 @@ func FuzzSearchTerms(f *testing.F) {
 			if w == "" || strings.ToLower(w) != w || strings.ContainsAny(w, " \t,.%") {
 				t.Fatalf("bad term %q from %q", w, s)
 			}
+		}
+	})
+}
+
+// FuzzAdminRecord: any JSON body the admin API may receive for a product is refused with an
+// *Error or accepted as a record whose text is NFC and holds no refused character, and which
+// survives its own JSON round trip.
+func FuzzAdminRecord(f *testing.F) {
+	for _, s := range []string{
+		`{"sku":"A","name":"Tea","price":1}`,
+		`{"sku":"A","sku":"B","name":"Tea","price":1}`,
+		`{"SKU":"A","name":"Tea","price":1}`,
+		`{"sku":"A","name":"Milk \u202e99","price":1}`,
+		`{"sku":"A","name":"Cafe\u0301","price":1,"description":"a\r\nb","attributes":{"x":"y"},"staff":{"notes":"n"}}`,
+		`[1,2]`, `{"sku":"A","name":"T","price":1}{}`, `{"attributes":{"a":"1","a":"2"}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var p ProductRecord
+		if err := DecodeJSON(body, &p); err != nil {
+			var ce *Error
+			if !errors.As(err, &ce) {
+				t.Fatalf("%T %v", err, err)
+			}
+			return
+		}
+		p.Normalize()
+		if p.Validate() != nil {
+			return
+		}
+		for field, v := range map[string]string{"name": p.Name, "description": p.Description, "category": p.Category, "brand": p.Brand} {
+			if !norm.NFC.IsNormalString(v) {
+				t.Errorf("%s %q is not NFC", field, v)
+			}
+			if r, what := refusedRune(v, field == "description"); what != "" {
+				t.Errorf("%s %q holds %U", field, v, r)
+			}
+		}
+		b, _ := json.Marshal(p)
+		var back ProductRecord
+		if err := DecodeJSON(b, &back); err != nil {
+			t.Fatalf("its own JSON is refused: %v\n%s", err, b)
 		}
 	})
 }
