@@ -31,9 +31,9 @@ type Options struct {
 //
 // Caching contract: shard files (<id>/<revision>/<NNNN>.bin) are immutable and cached for a year;
 // index.json, manifests and app files must be revalidated (no-cache) and carry a strong ETag, so an
-// unchanged file costs a 304. Every file answers Range requests (206) and HEAD. Only GET and HEAD
-// are allowed. Paths that try to leave the root, or that no file can have (see validName), get a
-// 404 that is not logged.
+// unchanged file costs a 304. Every file answers Range requests (206; a request for more than
+// maxRanges ranges gets the whole file) and HEAD. Only GET and HEAD are allowed. Paths that try to
+// leave the root, or that no file can have (see validName), get a 404 that is not logged.
 type Handler struct {
 	models, app fs.FS
 	log         *slog.Logger
