@@ -10,7 +10,10 @@ import (
 	"net/http"
 	"path"
 	"strings"
+	"syscall"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Options configures a Handler.
@@ -28,8 +31,9 @@ type Options struct {
 //
 // Caching contract: shard files (<id>/<revision>/<NNNN>.bin) are immutable and cached for a year;
 // index.json, manifests and app files must be revalidated (no-cache) and carry a strong ETag, so an
-// unchanged file costs a 304. Every file answers Range requests (206) and HEAD. Only GET and HEAD
-// are allowed. Paths that try to leave the root get 404.
+// unchanged file costs a 304. Every file answers Range requests (206; a request for more than
+// maxRanges ranges gets the whole file) and HEAD. Only GET and HEAD are allowed. Paths that try to
+// leave the root, or that no file can have (see validName), get a 404 that is not logged.
 type Handler struct {
 	models, app fs.FS
 	log         *slog.Logger
@@ -62,7 +66,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) serveModel(w http.ResponseWriter, r *http.Request, name string) {
-	if h.models == nil || !fs.ValidPath(name) || name == "." {
+	if h.models == nil || !validName(name) || name == "." {
 		http.NotFound(w, r)
 		return
 	}
@@ -93,7 +97,7 @@ func (h *Handler) serveApp(w http.ResponseWriter, r *http.Request, name string) 
 	if name == "" || strings.HasSuffix(name, "/") {
 		name += "index.html"
 	}
-	if !fs.ValidPath(name) {
+	if !validName(name) {
 		http.NotFound(w, r)
 		return
 	}
@@ -120,6 +124,33 @@ func (h *Handler) serveApp(w http.ResponseWriter, r *http.Request, name string) 
 		}
 	}
 	h.serveFile(w, r, "app", h.app, name)
+}
+
+// maxRanges is the most ranges one request may ask for. A Range header with more is ignored and
+// the whole file is sent (200), as Apache (MaxRanges, since CVE-2011-3192) and nginx (max_ranges)
+// do and RFC 9110 §14.2 allows: the ranges are satisfiable, so 416 would be wrong, and the answer is
+// then no larger than a plain GET. Without a cap, thousands of one-byte ranges in one header turn a
+// small request into a multipart answer many times its size (each part carries its own headers).
+// ServeContent itself already ignores ranges that add up to more than the file (overlaps).
+// Browsers and download managers ask for one range at a time.
+const maxRanges = 16
+
+// rangeCount returns how many ranges a Range header lists.
+func rangeCount(h string) int {
+	n := 0
+	for part := range strings.SplitSeq(h, ",") {
+		if strings.TrimSpace(part) != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// validName reports whether name is a path a served file can have: fs.ValidPath (no "..", no
+// leading or trailing slash), valid UTF-8, and no control characters (a NUL makes the OS refuse
+// to open it at all).
+func validName(name string) bool {
+	return fs.ValidPath(name) && utf8.ValidString(name) && !strings.ContainsFunc(name, unicode.IsControl)
 }
 
 // acceptsGzip reports whether an Accept-Encoding header allows gzip (not with q=0).
@@ -163,12 +194,18 @@ func (h *Handler) serveFile(w http.ResponseWriter, r *http.Request, root string,
 		w.Header().Set("ETag", tag)
 	}
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	if rangeCount(r.Header.Get("Range")) > maxRanges {
+		r = r.Clone(r.Context())
+		r.Header.Del("Range")
+	}
 	// ServeContent handles Range, If-Range, If-None-Match, If-Modified-Since and HEAD.
 	http.ServeContent(w, r, name, modTime(st), rs)
 }
 
+// fail answers a file that cannot be served: 404 if it does not exist (including a path through
+// a file, or a name too long for the file system), else 500, logged.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) || errors.Is(err, syscall.ENAMETOOLONG) {
 		http.NotFound(w, r)
 		return
 	}

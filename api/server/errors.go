@@ -109,12 +109,8 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	if status == http.StatusUnauthorized {
 		c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="aisle"`)
 	}
-	if c.Request().Method == http.MethodHead {
-		err = c.NoContent(status)
-	} else {
-		err = c.JSON(status, body)
-	}
-	if err != nil {
+	// A HEAD gets the same status and headers; net/http drops the body.
+	if err := c.JSON(status, body); err != nil {
 		s.log.Warn("write error response", "err", err)
 	}
 }

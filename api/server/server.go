@@ -9,6 +9,7 @@ package server
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"net"
@@ -67,6 +68,12 @@ type Config struct {
 	// RequestTimeout bounds every API request but push streams (0: 30s;
 	// imports get four times as long).
 	RequestTimeout time.Duration
+	// BodyTimeout bounds the time to receive a request's body, counted
+	// from when its handling starts (0: 30s; imports get four times as
+	// long), so a client trickling a body cannot hold a connection.
+	// Requests without a body (push streams) are not affected. The
+	// http.Server's ReadHeaderTimeout should bound the headers.
+	BodyTimeout time.Duration
 	// Retention is how long the change log keeps history: nightly, the
 	// horizon moves to the newest checkpoint older than Retention in every
 	// store, and older entries the protocol no longer needs are pruned
@@ -135,6 +142,9 @@ func New(st store.Store, cfg Config) (*Server, error) {
 	}
 	if cfg.RequestTimeout == 0 {
 		cfg.RequestTimeout = 30 * time.Second
+	}
+	if cfg.BodyTimeout == 0 {
+		cfg.BodyTimeout = 30 * time.Second
 	}
 	if cfg.Retention == 0 {
 		cfg.Retention = 30 * 24 * time.Hour
@@ -244,9 +254,10 @@ func (s *Server) routes() {
 	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{
 		Skipper: func(c echo.Context) bool { return !isAPI(strings.TrimSuffix(c.Request().URL.Path, "/")) },
 	}))
-	e.Use(middleware.RequestID())
+	e.Use(s.bodyDeadline)
+	e.Use(requestID)
 	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
-		LogStatus: true, LogURIPath: true, LogMethod: true, LogLatency: true, LogRemoteIP: true, LogRequestID: true, LogError: true,
+		LogStatus: true, LogURIPath: true, LogMethod: true, LogLatency: true, LogRemoteIP: true, LogError: true,
 		HandleError: true,
 		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
 			lvl := slog.LevelDebug
@@ -254,7 +265,7 @@ func (s *Server) routes() {
 				lvl = slog.LevelWarn
 			}
 			s.log.Log(c.Request().Context(), lvl, "http", "method", v.Method, "path", v.URIPath, "status", v.Status,
-				"latency", v.Latency, "ip", v.RemoteIP, "id", v.RequestID)
+				"latency", v.Latency, "ip", v.RemoteIP, "id", c.Response().Header().Get(echo.HeaderXRequestID))
 			return nil
 		},
 	}))
@@ -294,43 +305,43 @@ func (s *Server) routes() {
 	e.Use(s.requestTimeout)
 	e.Use(s.authenticate)
 
-	e.GET("/healthz", s.health)
-	e.GET("/v1/openapi.json", s.openAPI)
+	getAndHead(e, "/healthz", s.health)
+	getAndHead(e, "/v1/openapi.json", s.openAPI)
 
 	v1 := e.Group("/v1", s.negotiate)
-	v1.GET("/stores", s.listPublicStores)
-	v1.GET("/stores/:store/checkpoint", s.getCheckpoint)
-	v1.GET("/stores/:store/changes", s.getChanges)
-	v1.GET("/stores/:store/events", s.events)
+	getAndHead(v1, "/stores", s.listPublicStores)
+	getAndHead(v1, "/stores/:store/checkpoint", s.getCheckpoint)
+	getAndHead(v1, "/stores/:store/changes", s.getChanges)
+	getAndHead(v1, "/stores/:store/events", s.events)
 
 	a := e.Group("/v1/admin", s.requireRole(store.RoleAdmin, store.RoleStaff))
 	adminOnly := s.requireRole(store.RoleAdmin)
-	a.GET("/stores", s.list(store.Stores), adminOnly)
+	getAndHead(a, "/stores", s.list(store.Stores), adminOnly)
 	a.POST("/stores", s.create(store.Stores), adminOnly)
-	a.GET("/stores/:key", s.get(store.Stores), adminOnly)
+	getAndHead(a, "/stores/:key", s.get(store.Stores), adminOnly)
 	a.PUT("/stores/:key", s.put(store.Stores), adminOnly)
 	a.DELETE("/stores/:key", s.del(store.Stores), adminOnly)
 	a.POST("/stores/:store/publish", s.publish, adminOnly)
 	for _, ent := range []store.Entity{store.Products, store.FAQs, store.Promotions} {
 		p := "/" + string(ent)
-		a.GET(p, s.list(ent), adminOnly)
+		getAndHead(a, p, s.list(ent), adminOnly)
 		a.POST(p, s.create(ent), adminOnly)
-		a.GET(p+"/:key", s.get(ent), adminOnly)
+		getAndHead(a, p+"/:key", s.get(ent), adminOnly)
 		a.PUT(p+"/:key", s.put(ent), adminOnly)
 		a.DELETE(p+"/:key", s.del(ent), adminOnly)
 	}
 	// Stock: staff may read and write the stock of their own store.
-	a.GET("/stores/:store/stock", s.list(store.Stock), s.requireStore)
-	a.GET("/stores/:store/stock/:key", s.get(store.Stock), s.requireStore)
+	getAndHead(a, "/stores/:store/stock", s.list(store.Stock), s.requireStore)
+	getAndHead(a, "/stores/:store/stock/:key", s.get(store.Stock), s.requireStore)
 	a.PUT("/stores/:store/stock/:key", s.put(store.Stock), s.requireStore)
 	a.DELETE("/stores/:store/stock/:key", s.del(store.Stock), s.requireStore)
 	a.POST("/import", s.importBulk, adminOnly, middleware.BodyLimit(fmt.Sprint(s.cfg.ImportLimit)+"B"))
 	a.POST("/import/store", s.importStore, adminOnly, middleware.BodyLimit(fmt.Sprint(s.cfg.ImportLimit)+"B"))
-	a.GET("/tokens", s.listTokens, adminOnly)
+	getAndHead(a, "/tokens", s.listTokens, adminOnly)
 	a.POST("/tokens", s.createToken, adminOnly)
 	a.DELETE("/tokens/:id", s.revokeToken, adminOnly)
-	a.GET("/audit", s.audit, adminOnly)
-	a.GET("/stats", s.stats, adminOnly)
+	getAndHead(a, "/audit", s.audit, adminOnly)
+	getAndHead(a, "/stats", s.stats, adminOnly)
 	a.POST("/compact", s.compact, adminOnly)
 	a.POST("/vectors/refresh", s.refreshVectors, adminOnly)
 	// Everything else under /v1 is an unknown route (JSON 404), not the app.
@@ -344,6 +355,71 @@ func (s *Server) routes() {
 	if s.cfg.Fallback != nil {
 		e.Any("/*", echo.WrapHandler(s.cfg.Fallback))
 		e.Any("/", echo.WrapHandler(s.cfg.Fallback))
+	}
+}
+
+// router is where routes are added: *echo.Echo or *echo.Group.
+type router interface {
+	Add(method, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) *echo.Route
+}
+
+// getAndHead routes GET and HEAD of path to h: HEAD is answered like GET, and
+// net/http drops the body.
+func getAndHead(r router, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+	r.Add(http.MethodGet, path, h, m...)
+	r.Add(http.MethodHead, path, h, m...)
+}
+
+// maxRequestIDLen bounds a client's X-Request-Id.
+const maxRequestIDLen = 128
+
+// requestID gives every request an ID, sent back in X-Request-Id and
+// logged with the request: the client's X-Request-Id if it is 1 to 128
+// characters of [A-Za-z0-9._:-], else a new random one, so a client cannot
+// make the server echo or log arbitrary text.
+func requestID(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		id := c.Request().Header.Get(echo.HeaderXRequestID)
+		if !validRequestID(id) {
+			id = rand.Text()
+		}
+		c.Response().Header().Set(echo.HeaderXRequestID, id)
+		return next(c)
+	}
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > maxRequestIDLen {
+		return false
+	}
+	for _, r := range []byte(id) {
+		ok := 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.IndexByte("._:-", r) >= 0
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// bodyDeadline gives a request with a body Config.BodyTimeout to deliver
+// it (imports four times as long); past that, reading the body fails and
+// the connection is closed. The deadline also covers the rest of the body
+// that net/http reads after a handler that left it unread. net/http lifts
+// it once the body has been read to its end, so handling after that is
+// bounded by RequestTimeout only.
+func (s *Server) bodyDeadline(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		req := c.Request()
+		if req.ContentLength == 0 { // no body
+			return next(c)
+		}
+		d := s.cfg.BodyTimeout
+		if isImport(req.URL.Path) {
+			d *= 4
+		}
+		// Fails only where there is no connection (a test recorder).
+		_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now().Add(d))
+		return next(c)
 	}
 }
 

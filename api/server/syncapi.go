@@ -226,6 +226,9 @@ func (s *Server) events(c echo.Context) error {
 	h.Set("Cache-Control", "no-store")
 	h.Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
+	if c.Request().Method == http.MethodHead {
+		return nil // the stream's headers, not a stream
+	}
 	send := func(typ string, cp wire.Checkpoint) error {
 		b, _ := json.Marshal(wire.Event{Type: typ, Checkpoint: cp})
 		if _, err := fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", cp.Seq, typ, b); err != nil {

@@ -151,7 +151,10 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute,
+	// No ReadTimeout: the server bounds request bodies itself
+	// (server.Config.BodyTimeout), and a whole-request bound would only add
+	// a second, longer rule for the same thing.
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	log.Info("listening", "url", "http://"+ln.Addr().String())
 	errc := make(chan error, 1)
