@@ -15,7 +15,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -49,7 +51,17 @@ var _ store.Store = (*DB)(nil)
 // OpenSQLite opens (creating if needed) the SQLite database at path, in WAL
 // mode, and migrates it. Extra pragmas (e.g. "max_page_count(1000)", which
 // tests use to simulate a full disk) apply to every connection.
+//
+// A database file it creates is readable by its owner only (0600, as the
+// admin token file): it holds token hashes and staff data. SQLite gives the
+// -wal and -shm files it creates the database file's mode. An existing
+// file keeps its mode.
 func OpenSQLite(ctx context.Context, path string, pragmas ...string) (*DB, error) {
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close() // SQLite takes an empty file for a new database
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("create sqlite %s: %w", path, err)
+	}
 	q := url.Values{}
 	for _, p := range append([]string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)", "foreign_keys(1)"}, pragmas...) {
 		q.Add("_pragma", p)
