@@ -283,6 +283,31 @@ func TestAuthorization(t *testing.T) {
 	}
 }
 
+// TestLastAdminTokenStays: the last active admin token cannot be revoked
+// (409, saying why), by itself or by anyone; one of two can.
+func TestLastAdminTokenStays(t *testing.T) {
+	e := newEnv(t, sqliteDB, server.Config{})
+	var toks struct{ Items []store.Token }
+	e.do("GET", "/v1/admin/tokens", e.Admin, nil).want(t, 200).JSON(t, &toks)
+	if len(toks.Items) != 1 {
+		t.Fatalf("tokens: %+v", toks.Items)
+	}
+	first := toks.Items[0].ID
+	r := e.do("DELETE", "/v1/admin/tokens/"+first, e.Admin, nil).want(t, 409)
+	if !strings.Contains(string(r.Body), "last active admin token") {
+		t.Fatalf("the refusal does not say why: %s", r.Body)
+	}
+	second := e.token(store.RoleAdmin, "")
+	e.do("DELETE", "/v1/admin/tokens/"+first, second, nil).want(t, 204)
+	e.do("GET", "/v1/admin/tokens", second, nil).want(t, 200).JSON(t, &toks)
+	for _, tk := range toks.Items {
+		if tk.ID != first {
+			e.do("DELETE", "/v1/admin/tokens/"+tk.ID, second, nil).want(t, 409)
+		}
+	}
+	e.do("GET", "/v1/admin/stats", second, nil).want(t, 200)
+}
+
 func TestAdminCRUD(t *testing.T) {
 	e := newEnv(t, sqliteDB, server.Config{})
 	p := map[string]any{"sku": "TEA-1", "name": "Black tea", "price": 250, "staff": map[string]any{"cost": 100}}

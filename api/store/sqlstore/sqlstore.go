@@ -910,17 +910,33 @@ func (s *DB) ListTokens(ctx context.Context) ([]store.Token, error) {
 	return out, s.dbErr(rows.Err(), "list tokens")
 }
 
-// RevokeToken implements store.Store.
+// RevokeToken implements store.Store. It holds the log's write lock, so
+// that of two concurrent revocations of the last two admin tokens the
+// second sees the first.
 func (s *DB) RevokeToken(ctx context.Context, a store.Actor, id string) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked = 1 WHERE id = $1`, id)
-		if err != nil {
+		if _, err := s.lockLog(ctx, tx); err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
+		var role string
+		var revoked int
+		err := tx.QueryRowContext(ctx, `SELECT role, revoked FROM tokens WHERE id = $1`, id).Scan(&role, &revoked)
+		if errors.Is(err, sql.ErrNoRows) {
 			return catalog.Errorf(catalog.NotFound, "token %q not found", id)
+		} else if err != nil {
+			return err
+		}
+		if store.Role(role) == store.RoleAdmin && revoked == 0 {
+			var active int64
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM tokens WHERE role = $1 AND revoked = 0`, string(store.RoleAdmin)).Scan(&active); err != nil {
+				return err
+			}
+			if active <= 1 {
+				return catalog.Errorf(catalog.Conflict, "token %q is the last active admin token: revoking it would lock every admin out until a restart creates a bootstrap token; create another admin token first", id)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked = 1 WHERE id = $1`, id); err != nil {
+			return err
 		}
 		return s.audit(ctx, tx, a, "token.revoke", "tokens", id, 0, s.Now().UnixMilli())
 	})
