@@ -56,7 +56,7 @@ var apiRoutes = []apiRoute{
 	{"post", "/v1/admin/import/store", "Import one whole store from a STORE.json file in one transaction: the store, its products (staff fields included; what the file leaves empty keeps its stored value), its stock lines and its FAQs, with their vectors. A bad file answers 400 with every problem (row: the file's line, field: the JSON path, e.g. products[3].price) and writes nothing. replace=true also removes the store's stock lines and store-scoped FAQs the file does not list (products stay: they are chain-wide); publish=true then publishes a checkpoint and notifies devices. Body limit: the import limit.", "admin", "StoreFile", "StoreImportResult", "", []string{"replace", "publish"}},
 	{"get", "/v1/admin/tokens", "List API tokens", "admin", "", "TokenList", "", nil},
 	{"post", "/v1/admin/tokens", "Create an API token (secret shown once)", "admin", "TokenRequest", "TokenCreated", "201", nil},
-	{"delete", "/v1/admin/tokens/{id}", "Revoke a token. The last active admin token cannot be revoked (409): create another admin token first.", "admin", "", "", "204", nil},
+	{"delete", "/v1/admin/tokens/{id}", "Revoke a token; its push streams on this server end at once. The last active admin token cannot be revoked (409): create another admin token first.", "admin", "", "", "204", nil},
 	{"get", "/v1/admin/audit", "Audit log, newest first", "admin", "", "AuditList", "", []string{"before", "limit"}},
 	{"get", "/v1/admin/stats", "Change log statistics", "admin", "", "Stats", "", nil},
 	{"post", "/v1/admin/compact", "Raise the retention horizon and prune the log", "admin", "CompactRequest", "Stats", "", nil},
