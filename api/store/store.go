@@ -64,6 +64,7 @@ type Item struct {
 	Version   int64           `json:"-"` // log version of its last write
 	UpdatedAt time.Time       `json:"-"`
 	Pruned    []string        `json:"-"` // prune ops only: the keys deleted
+	Changed   bool            `json:"-"` // from Write: this op wrote the record (a new version)
 }
 
 // Doc is one per-audience document of a record, as the log carries it.

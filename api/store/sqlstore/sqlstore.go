@@ -42,6 +42,9 @@ const (
 type DB struct {
 	db      *sql.DB
 	dialect dialect
+	// writeTurn (SQLite only) queues this process's write transactions in
+	// arrival order; see tx.
+	writeTurn chan struct{}
 	// Now is the clock for timestamps (tests replace it).
 	Now func() time.Time
 }
@@ -72,7 +75,12 @@ func OpenSQLite(ctx context.Context, path string, pragmas ...string) (*DB, error
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(8)
-	return open(ctx, db, sqliteDialect)
+	s, err := open(ctx, db, sqliteDialect)
+	if err != nil {
+		return nil, err
+	}
+	s.writeTurn = make(chan struct{}, 1)
+	return s, nil
 }
 
 // OpenPostgres connects to PostgreSQL (a pgx DSN or URL) and migrates.
@@ -165,8 +173,22 @@ func (s *DB) dbErr(err error, what string) error {
 	return catalog.Wrap(err, catalog.Internal, "database error during %s", what)
 }
 
-// tx runs fn in a transaction, committing if it returns nil.
+// tx runs fn in a write transaction, committing if it returns nil.
+//
+// On SQLite the process's write transactions first wait their turn, in
+// arrival order (a channel's senders queue first in, first out): SQLite's
+// own busy handler merely retries now and then, so a write waiting behind
+// a long import's batches would find the lock taken by the next batch
+// again and again; in the queue it waits for the current batch only.
 func (s *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if s.writeTurn != nil {
+		select {
+		case s.writeTurn <- struct{}{}:
+			defer func() { <-s.writeTurn }()
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -467,7 +489,7 @@ ON CONFLICT (entity, ekey) DO UPDATE SET scope = excluded.scope, ref = excluded.
 	if err := s.audit(ctx, tx, a, action, string(op.Entity), op.Key, *version, now); err != nil {
 		return cur, err
 	}
-	return store.Item{Entity: op.Entity, Key: op.Key, Scope: op.Scope, Ref: op.Ref, Data: op.Record, Version: *version, UpdatedAt: time.UnixMilli(now).UTC()}, nil
+	return store.Item{Entity: op.Entity, Key: op.Key, Scope: op.Scope, Ref: op.Ref, Data: op.Record, Version: *version, UpdatedAt: time.UnixMilli(now).UTC(), Changed: true}, nil
 }
 
 // derivedChanges returns the changes logging the derived documents among

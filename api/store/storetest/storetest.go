@@ -200,6 +200,10 @@ func testBatch(t *testing.T, s store.Store) {
 	if its[1].Version != its[0].Version+3 {
 		t.Fatalf("each new product logs three changes (product, staff, vector): versions %d, %d", its[0].Version, its[1].Version)
 	}
+	changed := must(store.PutProduct(product("B", "Banana", 35)))
+	if its := MustWrite(t, s, ops[0], changed); its[0].Changed || !its[1].Changed || its[1].Version <= its[0].Version {
+		t.Fatalf("an unchanged put and a changed one: %+v", its)
+	}
 }
 
 func testConcurrent(t *testing.T, s store.Store) {
