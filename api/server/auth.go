@@ -48,6 +48,15 @@ func HashToken(secret string) []byte {
 // principal is who is calling: a token's holder or an anonymous customer.
 type principal struct {
 	token *store.Token // nil: anonymous customer
+	hash  []byte       // the token's hash, to look it up again
+}
+
+// tokenID is the caller's token ID ("" for a customer).
+func (p principal) tokenID() string {
+	if p.token == nil {
+		return ""
+	}
+	return p.token.ID
 }
 
 const principalKey = "aisle.principal"
@@ -98,11 +107,12 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if !ok || !strings.EqualFold(scheme, "Bearer") || !strings.HasPrefix(secret, TokenPrefix) || len(secret) > 200 {
 			return catalog.Errorf(catalog.Unauthorized, "expected Authorization: Bearer %s...", TokenPrefix)
 		}
-		t, err := s.store.TokenByHash(c.Request().Context(), HashToken(secret))
+		hash := HashToken(secret)
+		t, err := s.store.TokenByHash(c.Request().Context(), hash)
 		if err != nil {
 			return err
 		}
-		c.Set(principalKey, principal{token: &t})
+		c.Set(principalKey, principal{token: &t, hash: hash})
 		return next(c)
 	}
 }
@@ -194,10 +204,15 @@ func (s *Server) listTokens(c echo.Context) error {
 	return s.jsonCached(c, map[string]any{"items": ts})
 }
 
+// revokeToken revokes a token and ends its push streams on this server at
+// once. Streams of it held by other server processes stay open until they
+// reconnect (and then get 401).
 func (s *Server) revokeToken(c echo.Context) error {
-	if err := s.store.RevokeToken(c.Request().Context(), s.actor(c), c.Param("id")); err != nil {
+	id := c.Param("id")
+	if err := s.store.RevokeToken(c.Request().Context(), s.actor(c), id); err != nil {
 		return err
 	}
+	s.hub.EndToken(id)
 	return c.NoContent(http.StatusNoContent)
 }
 

@@ -189,13 +189,21 @@ func (r response) want(t testing.TB, want int) response {
 // token creates a token of role (for store) and returns its secret.
 func (e *env) token(role store.Role, storeID string) string {
 	e.t.Helper()
+	_, secret := e.tokenWithID(role, storeID)
+	return secret
+}
+
+// tokenWithID creates a token of role (for store) and returns its ID and
+// secret.
+func (e *env) tokenWithID(role store.Role, storeID string) (id, secret string) {
+	e.t.Helper()
 	var tr struct {
 		ID     string `json:"id"`
 		Secret string `json:"secret"`
 	}
 	e.do("POST", "/v1/admin/tokens", e.Admin, map[string]string{"name": string(role) + "-" + storeID, "role": string(role), "store": storeID}).
 		want(e.t, http.StatusCreated).JSON(e.t, &tr)
-	return tr.Secret
+	return tr.ID, tr.Secret
 }
 
 func newHTTPServer(h http.Handler) *httptest.Server { return httptest.NewServer(h) }

@@ -23,11 +23,13 @@ type Hub struct {
 }
 
 // Subscription receives a store's checkpoints on C (buffered; a slow reader
-// misses intermediate checkpoints but always gets the newest).
+// misses intermediate checkpoints but always gets the newest). C is closed
+// when the stream must end: the hub closed, or its token was revoked.
 type Subscription struct {
 	C     chan wire.Checkpoint
 	hub   *Hub
 	store string
+	token string // ID of the token that opened the stream; "" if none
 }
 
 // NewHub returns an empty hub.
@@ -35,9 +37,10 @@ func NewHub(st store.Store, log *slog.Logger) *Hub {
 	return &Hub{store: st, log: log, subs: map[string]map[*Subscription]struct{}{}, seen: map[string]int64{}}
 }
 
-// Subscribe registers a stream for store.
-func (h *Hub) Subscribe(storeID string) *Subscription {
-	sub := &Subscription{C: make(chan wire.Checkpoint, 1), hub: h, store: storeID}
+// Subscribe registers a stream for store, opened with the token whose ID
+// is tokenID ("" for none).
+func (h *Hub) Subscribe(storeID, tokenID string) *Subscription {
+	sub := &Subscription{C: make(chan wire.Checkpoint, 1), hub: h, store: storeID, token: tokenID}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
@@ -62,6 +65,31 @@ func (s *Subscription) Cancel() {
 			delete(h.subs, s.store)
 		}
 	}
+}
+
+// EndToken ends every stream of this process opened with the token whose
+// ID is tokenID (called once its revocation is committed) and returns how
+// many it ended.
+func (h *Hub) EndToken(tokenID string) int {
+	if tokenID == "" {
+		return 0
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for storeID, subs := range h.subs {
+		for sub := range subs {
+			if sub.token == tokenID {
+				delete(subs, sub)
+				close(sub.C)
+				n++
+			}
+		}
+		if len(subs) == 0 {
+			delete(h.subs, storeID)
+		}
+	}
+	return n
 }
 
 // Subscribers counts the streams of a store.

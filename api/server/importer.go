@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -26,6 +27,74 @@ const MaxImportRows = 100_000
 // maxReportedErrors bounds the per-row errors returned.
 const maxReportedErrors = 200
 
+// ImportBatchRows is how many records an import (bulk or store file)
+// writes per transaction, so that no import holds the database's write
+// lock for long: other writes, such as a price fix, go through between its
+// batches.
+//
+// The contract: every row is validated before anything is written, so a
+// file with invalid rows writes nothing. An import of at most
+// ImportBatchRows records is one transaction, all or nothing. A larger one
+// writes its records in order, each batch all or nothing. When a batch
+// fails as it is written (a row naming a record that is missing, or that
+// changed meanwhile; a full disk; the request's deadline), the batches
+// before it stay written: a 4xx error says how many records were, and
+// names the failing row; a 5xx says only to retry. Importing is
+// idempotent (a record already written changes nothing when sent again),
+// so the remedy is always to fix what the error names and send the same
+// import again.
+const ImportBatchRows = 2000
+
+// writeBatches writes an import's ops in order, ImportBatchRows per
+// transaction. It returns the items of the batches committed, and the
+// error of the batch that failed with its rows (FieldError.Row) numbered
+// within ops.
+func (s *Server) writeBatches(ctx context.Context, a store.Actor, ops []store.Op) ([]store.Item, error) {
+	its := make([]store.Item, 0, len(ops))
+	for start := 0; start < len(ops); start += ImportBatchRows {
+		out, err := s.store.Write(ctx, a, ops[start:min(start+ImportBatchRows, len(ops))])
+		if err != nil {
+			return its, shiftRows(err, start)
+		}
+		its = append(its, out...)
+	}
+	return its, nil
+}
+
+// shiftRows returns err with the rows its fields name moved by offset.
+func shiftRows(err error, offset int) error {
+	var ce *catalog.Error
+	if offset == 0 || !errors.As(err, &ce) {
+		return err
+	}
+	out := *ce
+	out.Fields = make([]catalog.FieldError, len(ce.Fields))
+	for i, f := range ce.Fields {
+		if f.Row > 0 {
+			f.Row += offset
+		}
+		out.Fields[i] = f
+	}
+	return &out
+}
+
+// importWriteFailed words the error of an import whose write failed after
+// written of its total records (unit: what they are) were committed:
+// rejected, nothing written, when none were.
+func importWriteFailed(err error, written, total int, unit string) error {
+	var ce *catalog.Error
+	if written == 0 || !errors.As(err, &ce) || ce.Code == catalog.Internal || ce.Code == catalog.Unavailable {
+		return rejected(err)
+	}
+	out := *ce
+	if len(out.Fields) > maxReportedErrors {
+		out.Fields = out.Fields[:maxReportedErrors]
+	}
+	out.Message = fmt.Sprintf("import stopped: %s; the first %d of its %d %s were written (imports commit in batches of %d), the rest were not; "+
+		"fix this and send the import again: what was written changes nothing", ce.Message, written, total, unit, ImportBatchRows)
+	return &out
+}
+
 // importResult is the body of a successful import.
 type importResult struct {
 	Entity  store.Entity `json:"entity"`
@@ -46,8 +115,8 @@ var csvColumns = map[store.Entity][]string{
 }
 
 // importBulk imports many records of one entity from CSV or JSON (an array
-// of admin records) in one transaction: all rows or none. Errors name the
-// data row (1 = the first record, after any CSV header).
+// of admin records), in batches as ImportBatchRows describes. Errors name
+// the data row (1 = the first record, after any CSV header).
 func (s *Server) importBulk(c echo.Context) error {
 	ent := store.Entity(c.QueryParam("entity"))
 	if _, ok := csvColumns[ent]; !ok {
@@ -111,17 +180,13 @@ func (s *Server) importBulk(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	its, err := s.store.Write(c.Request().Context(), s.actor(c), ops)
+	its, err := s.writeBatches(c.Request().Context(), s.actor(c), ops)
 	if err != nil {
-		var ce *catalog.Error
-		if errors.As(err, &ce) && ce.Code != catalog.Internal && ce.Code != catalog.Unavailable {
-			ce.Message = "import rejected: " + ce.Message + "; nothing was written"
-		}
-		return err
+		return importWriteFailed(err, len(its), len(ops), "rows")
 	}
 	res := importResult{Entity: ent, Rows: len(its), Version: before.Version}
 	for _, it := range its {
-		if it.Version > before.Version {
+		if it.Changed {
 			res.Changed++
 		}
 		res.Version = max(res.Version, it.Version)

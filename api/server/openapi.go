@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	gosync "sync"
 
@@ -52,11 +53,11 @@ var apiRoutes = []apiRoute{
 	{"get", "/v1/admin/promotions/{key}", "Get a promotion", "admin", "", "Promotion", "", nil},
 	{"put", "/v1/admin/promotions/{key}", "Create or replace a promotion", "admin", "Promotion", "Promotion", "", nil},
 	{"delete", "/v1/admin/promotions/{key}", "Delete a promotion", "admin", "", "", "204", nil},
-	{"post", "/v1/admin/import", "Bulk import (text/csv or application/json array), all or nothing, errors per row", "admin", "", "ImportResult", "", []string{"entity", "store"}},
-	{"post", "/v1/admin/import/store", "Import one whole store from a STORE.json file in one transaction: the store, its products (staff fields included; what the file leaves empty keeps its stored value), its stock lines and its FAQs, with their vectors. A bad file answers 400 with every problem (row: the file's line, field: the JSON path, e.g. products[3].price) and writes nothing. replace=true also removes the store's stock lines and store-scoped FAQs the file does not list (products stay: they are chain-wide); publish=true then publishes a checkpoint and notifies devices. Body limit: the import limit.", "admin", "StoreFile", "StoreImportResult", "", []string{"replace", "publish"}},
+	{"post", "/v1/admin/import", fmt.Sprintf("Bulk import (text/csv or application/json array), errors per row. Every row is validated first: an invalid row writes nothing. Rows are written in batches of %d, each all or nothing: an import of up to %[1]d rows is all or nothing; a larger one that fails while writing keeps the batches before the failing row (the error says how many rows were written). Sending the same import again is safe.", ImportBatchRows), "admin", "", "ImportResult", "", []string{"entity", "store"}},
+	{"post", "/v1/admin/import/store", "Import one whole store from a STORE.json file, written in batches as the bulk import is: the store, its products (staff fields included; what the file leaves empty keeps its stored value), its stock lines and its FAQs, with their vectors. A bad file answers 400 with every problem (row: the file's line, field: the JSON path, e.g. products[3].price) and writes nothing. replace=true also removes the store's stock lines and store-scoped FAQs the file does not list (products stay: they are chain-wide); publish=true then publishes a checkpoint and notifies devices. Body limit: the import limit.", "admin", "StoreFile", "StoreImportResult", "", []string{"replace", "publish"}},
 	{"get", "/v1/admin/tokens", "List API tokens", "admin", "", "TokenList", "", nil},
 	{"post", "/v1/admin/tokens", "Create an API token (secret shown once)", "admin", "TokenRequest", "TokenCreated", "201", nil},
-	{"delete", "/v1/admin/tokens/{id}", "Revoke a token", "admin", "", "", "204", nil},
+	{"delete", "/v1/admin/tokens/{id}", "Revoke a token; its push streams on this server end at once. The last active admin token cannot be revoked (409): create another admin token first.", "admin", "", "", "204", nil},
 	{"get", "/v1/admin/audit", "Audit log, newest first", "admin", "", "AuditList", "", []string{"before", "limit"}},
 	{"get", "/v1/admin/stats", "Change log statistics", "admin", "", "Stats", "", nil},
 	{"post", "/v1/admin/compact", "Raise the retention horizon and prune the log", "admin", "CompactRequest", "Stats", "", nil},

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bufio"
 	"compress/gzip"
 	"context"
 	"encoding/json"
@@ -283,6 +284,31 @@ func TestAuthorization(t *testing.T) {
 	}
 }
 
+// TestLastAdminTokenStays: the last active admin token cannot be revoked
+// (409, saying why), by itself or by anyone; one of two can.
+func TestLastAdminTokenStays(t *testing.T) {
+	e := newEnv(t, sqliteDB, server.Config{})
+	var toks struct{ Items []store.Token }
+	e.do("GET", "/v1/admin/tokens", e.Admin, nil).want(t, 200).JSON(t, &toks)
+	if len(toks.Items) != 1 {
+		t.Fatalf("tokens: %+v", toks.Items)
+	}
+	first := toks.Items[0].ID
+	r := e.do("DELETE", "/v1/admin/tokens/"+first, e.Admin, nil).want(t, 409)
+	if !strings.Contains(string(r.Body), "last active admin token") {
+		t.Fatalf("the refusal does not say why: %s", r.Body)
+	}
+	second := e.token(store.RoleAdmin, "")
+	e.do("DELETE", "/v1/admin/tokens/"+first, second, nil).want(t, 204)
+	e.do("GET", "/v1/admin/tokens", second, nil).want(t, 200).JSON(t, &toks)
+	for _, tk := range toks.Items {
+		if tk.ID != first {
+			e.do("DELETE", "/v1/admin/tokens/"+tk.ID, second, nil).want(t, 409)
+		}
+	}
+	e.do("GET", "/v1/admin/stats", second, nil).want(t, 200)
+}
+
 func TestAdminCRUD(t *testing.T) {
 	e := newEnv(t, sqliteDB, server.Config{})
 	p := map[string]any{"sku": "TEA-1", "name": "Black tea", "price": 250, "staff": map[string]any{"cost": 100}}
@@ -489,6 +515,71 @@ func TestPush(t *testing.T) {
 	go func() { done <- e.Srv.Shutdown(ctx) }()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// openStream opens a push stream with token and reads up to its hello
+// event; the returned channel closes when the server ends the stream.
+func openStream(t *testing.T, e *env, token string) <-chan struct{} {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), "GET", e.URL+"/v1/stores/demo/events", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 200 {
+		t.Fatalf("stream: status %d", resp.StatusCode)
+	}
+	rd := bufio.NewReader(resp.Body)
+	for {
+		line, err := rd.ReadString('\n')
+		if err != nil {
+			t.Fatalf("stream ended before its hello: %v", err)
+		}
+		if line == "event: "+wire.EventHello+"\n" {
+			break
+		}
+	}
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		defer resp.Body.Close()
+		io.Copy(io.Discard, rd)
+	}()
+	return ended
+}
+
+// TestRevokeEndsStreams: revoking a token ends, at once, every push stream
+// opened with it on this server; other streams stay open.
+func TestRevokeEndsStreams(t *testing.T) {
+	e := newEnv(t, sqliteDB, server.Config{PollInterval: -1})
+	id, staff := e.tokenWithID(store.RoleStaff, "demo")
+	other := e.token(store.RoleStaff, "demo")
+	revoked := []<-chan struct{}{openStream(t, e, staff), openStream(t, e, staff)}
+	kept := openStream(t, e, other)
+	e.do("DELETE", "/v1/admin/tokens/"+id, e.Admin, nil).want(t, 204)
+	for i, ended := range revoked {
+		select {
+		case <-ended:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("stream %d of the revoked token still open 5 s after the revocation", i+1)
+		}
+	}
+	select {
+	case <-kept:
+		t.Fatal("the stream of another token ended")
+	default:
+	}
+	if n := e.Srv.Hub().Streams(); n != 1 {
+		t.Fatalf("%d streams left, want 1", n)
+	}
+	r := e.do("GET", "/v1/stores/demo/events", staff, nil)
+	if r.Status != 401 {
+		t.Fatalf("reconnecting with the revoked token: %d", r.Status)
 	}
 }
 

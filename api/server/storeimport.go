@@ -31,10 +31,11 @@ type storeImportResult struct {
 }
 
 // importStore imports one whole store from a STORE.json body
-// (catalog.ParseStoreFile) in one transaction: the store, its products with
-// their staff fields, its stock lines and its FAQs, each product's and
-// FAQ's vector with it. A file with any problem is refused with every
-// problem (Row: the line, Field: the JSON path) and nothing is written.
+// (catalog.ParseStoreFile): the store, its products with their staff
+// fields, its stock lines and its FAQs, each product's and FAQ's vector
+// with it, in batches as ImportBatchRows describes. A file with any
+// problem is refused with every problem (Row: the line, Field: the JSON
+// path) and nothing is written.
 //
 // Products are chain-wide, so a store's file does not erase what it does
 // not carry: a product field the file leaves empty (description, category,
@@ -77,9 +78,9 @@ func (s *Server) importStore(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	its, err := s.store.Write(ctx, s.actor(c), plan.ops)
+	its, err := s.writeBatches(ctx, s.actor(c), plan.ops)
 	if err != nil {
-		return rejected(plan.relabel(err))
+		return importWriteFailed(plan.relabel(err), len(its), len(plan.ops), "records (the store, then products, stock lines and FAQs in file order)")
 	}
 	res := storeImportResult{Store: file.Store.ID, Products: len(file.Products), Stock: len(file.Stock), FAQs: len(file.FAQs), Version: before.Version}
 	for i, it := range its {
@@ -90,7 +91,7 @@ func (s *Server) importStore(c echo.Context) error {
 			}
 		case plan.ops[i].Prune:
 			res.RemovedFAQs = it.Pruned
-		case it.Version > before.Version:
+		case it.Changed:
 			res.Changed++
 		}
 		res.Version = max(res.Version, it.Version)

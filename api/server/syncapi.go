@@ -202,6 +202,8 @@ func acceptsGzip(h string) bool {
 // events is the push stream: text/event-stream with a "hello" event
 // carrying the current checkpoint, then a "checkpoint" event whenever one
 // is published for the store, and a comment line every HeartbeatInterval.
+// A stream opened with a token ends as soon as this server revokes the
+// token; reconnecting with it then gets 401.
 func (s *Server) events(c echo.Context) error {
 	id, err := s.storeParam(c)
 	if err != nil {
@@ -214,8 +216,17 @@ func (s *Server) events(c echo.Context) error {
 	if s.hub.Streams() >= s.cfg.MaxStreams {
 		return catalog.Errorf(catalog.Unavailable, "too many push streams; poll the checkpoint instead")
 	}
-	sub := s.hub.Subscribe(id)
+	p := principalOf(c)
+	sub := s.hub.Subscribe(id, p.tokenID())
 	defer sub.Cancel()
+	if p.token != nil {
+		// A revocation committed since authenticate read the token found
+		// no stream to end: look again. One committed after this look
+		// finds the subscription (revokeToken).
+		if _, err := s.store.TokenByHash(ctx, p.hash); err != nil {
+			return err
+		}
+	}
 	cp, err := s.store.Checkpoint(ctx, id)
 	if err != nil {
 		return err

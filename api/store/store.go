@@ -64,6 +64,7 @@ type Item struct {
 	Version   int64           `json:"-"` // log version of its last write
 	UpdatedAt time.Time       `json:"-"`
 	Pruned    []string        `json:"-"` // prune ops only: the keys deleted
+	Changed   bool            `json:"-"` // from Write: this op wrote the record (a new version)
 }
 
 // Doc is one per-audience document of a record, as the log carries it.
@@ -212,6 +213,10 @@ type Store interface {
 	// or revoked).
 	TokenByHash(ctx context.Context, hash []byte) (Token, error)
 	ListTokens(ctx context.Context) ([]Token, error)
+	// RevokeToken revokes a token (NotFound if none; revoking a revoked
+	// one changes nothing). It refuses with Conflict to revoke the last
+	// active admin token, atomically: of concurrent revocations of the
+	// last two, one fails.
 	RevokeToken(ctx context.Context, a Actor, id string) error
 
 	// Audit returns entries with ID below before (0: newest first) and the

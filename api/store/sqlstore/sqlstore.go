@@ -16,7 +16,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,6 +45,9 @@ const (
 type DB struct {
 	db      *sql.DB
 	dialect dialect
+	// writeTurn (SQLite only) queues this process's write transactions in
+	// arrival order; see tx.
+	writeTurn chan struct{}
 	// Now is the clock for timestamps (tests replace it).
 	Now func() time.Time
 }
@@ -52,7 +57,17 @@ var _ store.Store = (*DB)(nil)
 // OpenSQLite opens (creating if needed) the SQLite database at path, in WAL
 // mode, and migrates it. Extra pragmas (e.g. "max_page_count(1000)", which
 // tests use to simulate a full disk) apply to every connection.
+//
+// A database file it creates is readable by its owner only (0600, as the
+// admin token file): it holds token hashes and staff data. SQLite gives the
+// -wal and -shm files it creates the database file's mode. An existing
+// file keeps its mode.
 func OpenSQLite(ctx context.Context, path string, pragmas ...string) (*DB, error) {
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close() // SQLite takes an empty file for a new database
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("create sqlite %s: %w", path, err)
+	}
 	q := url.Values{}
 	for _, p := range append([]string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)", "foreign_keys(1)"}, pragmas...) {
 		q.Add("_pragma", p)
@@ -63,7 +78,12 @@ func OpenSQLite(ctx context.Context, path string, pragmas ...string) (*DB, error
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	db.SetMaxOpenConns(8)
-	return open(ctx, db, sqliteDialect)
+	s, err := open(ctx, db, sqliteDialect)
+	if err != nil {
+		return nil, err
+	}
+	s.writeTurn = make(chan struct{}, 1)
+	return s, nil
 }
 
 // OpenPostgres connects to PostgreSQL (a pgx DSN or URL) and migrates.
@@ -156,8 +176,22 @@ func (s *DB) dbErr(err error, what string) error {
 	return catalog.Wrap(err, catalog.Internal, "database error during %s", what)
 }
 
-// tx runs fn in a transaction, committing if it returns nil.
+// tx runs fn in a write transaction, committing if it returns nil.
+//
+// On SQLite the process's write transactions first wait their turn, in
+// arrival order (a channel's senders queue first in, first out): SQLite's
+// own busy handler merely retries now and then, so a write waiting behind
+// a long import's batches would find the lock taken by the next batch
+// again and again; in the queue it waits for the current batch only.
 func (s *DB) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if s.writeTurn != nil {
+		select {
+		case s.writeTurn <- struct{}{}:
+			defer func() { <-s.writeTurn }()
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -458,7 +492,7 @@ ON CONFLICT (entity, ekey) DO UPDATE SET scope = excluded.scope, ref = excluded.
 	if err := s.audit(ctx, tx, a, action, string(op.Entity), op.Key, *version, now); err != nil {
 		return cur, err
 	}
-	return store.Item{Entity: op.Entity, Key: op.Key, Scope: op.Scope, Ref: op.Ref, Data: op.Record, Version: *version, UpdatedAt: time.UnixMilli(now).UTC()}, nil
+	return store.Item{Entity: op.Entity, Key: op.Key, Scope: op.Scope, Ref: op.Ref, Data: op.Record, Version: *version, UpdatedAt: time.UnixMilli(now).UTC(), Changed: true}, nil
 }
 
 // derivedChanges returns the changes logging the derived documents among
@@ -932,17 +966,33 @@ func (s *DB) ListTokens(ctx context.Context) ([]store.Token, error) {
 	return out, s.dbErr(rows.Err(), "list tokens")
 }
 
-// RevokeToken implements store.Store.
+// RevokeToken implements store.Store. It holds the log's write lock, so
+// that of two concurrent revocations of the last two admin tokens the
+// second sees the first.
 func (s *DB) RevokeToken(ctx context.Context, a store.Actor, id string) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked = 1 WHERE id = $1`, id)
-		if err != nil {
+		if _, err := s.lockLog(ctx, tx); err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
+		var role string
+		var revoked int
+		err := tx.QueryRowContext(ctx, `SELECT role, revoked FROM tokens WHERE id = $1`, id).Scan(&role, &revoked)
+		if errors.Is(err, sql.ErrNoRows) {
 			return catalog.Errorf(catalog.NotFound, "token %q not found", id)
+		} else if err != nil {
+			return err
+		}
+		if store.Role(role) == store.RoleAdmin && revoked == 0 {
+			var active int64
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM tokens WHERE role = $1 AND revoked = 0`, string(store.RoleAdmin)).Scan(&active); err != nil {
+				return err
+			}
+			if active <= 1 {
+				return catalog.Errorf(catalog.Conflict, "token %q is the last active admin token: revoking it would lock every admin out until a restart creates a bootstrap token; create another admin token first", id)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET revoked = 1 WHERE id = $1`, id); err != nil {
+			return err
 		}
 		return s.audit(ctx, tx, a, "token.revoke", "tokens", id, 0, s.Now().UnixMilli())
 	})

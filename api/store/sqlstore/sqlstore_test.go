@@ -63,3 +63,26 @@ func TestReopenKeepsData(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSQLiteFilesOwnerOnly: the database file, and the -wal and -shm files
+// SQLite creates beside it, are readable by their owner only (they hold
+// token hashes and staff data).
+func TestSQLiteFilesOwnerOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "aisle.db")
+	s, err := sqlstore.OpenSQLite(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	op, _ := store.PutStore(storeRec("s1"))
+	storetest.MustWrite(t, s, op) // the WAL and its index exist from here on
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, want -rw-------", filepath.Base(p), fi.Mode().Perm())
+		}
+	}
+}

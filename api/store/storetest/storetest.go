@@ -79,6 +79,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("Compact", func(t *testing.T) { testCompact(t, open(t)) })
 	t.Run("ReplicaConverges", func(t *testing.T) { testConverges(t, open(t)) })
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, open(t)) })
+	t.Run("LastAdminToken", func(t *testing.T) { testLastAdminToken(t, open(t)) })
 	t.Run("Vectors", func(t *testing.T) { testVectors(t, open(t)) })
 	t.Run("VectorScopes", func(t *testing.T) { testVectorScopes(t, open(t)) })
 	t.Run("VectorRefresh", func(t *testing.T) { testVectorRefresh(t, open(t)) })
@@ -198,6 +199,10 @@ func testBatch(t *testing.T, s store.Store) {
 	its := MustWrite(t, s, ops[:2]...)
 	if its[1].Version != its[0].Version+3 {
 		t.Fatalf("each new product logs three changes (product, staff, vector): versions %d, %d", its[0].Version, its[1].Version)
+	}
+	changed := must(store.PutProduct(product("B", "Banana", 35)))
+	if its := MustWrite(t, s, ops[0], changed); its[0].Changed || !its[1].Changed || its[1].Version <= its[0].Version {
+		t.Fatalf("an unchanged put and a changed one: %+v", its)
 	}
 }
 
@@ -538,5 +543,66 @@ func testTokens(t *testing.T, s store.Store) {
 	list, err := s.ListTokens(ctx)
 	if err != nil || len(list) != 1 || !list[0].Revoked {
 		t.Fatalf("list: %+v %v", list, err)
+	}
+}
+
+// testLastAdminToken: the last active admin token cannot be revoked, and of
+// two concurrent revocations of the last two, exactly one succeeds.
+func testLastAdminToken(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	hash := 0
+	create := func(id string, role store.Role) {
+		t.Helper()
+		hash++
+		if err := s.CreateToken(ctx, admin, store.Token{ID: id, Name: id, Role: role}, []byte{byte(hash)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	create("tok_staff", store.RoleStaff)
+	create("tok_a0", store.RoleAdmin)
+	if err := s.RevokeToken(ctx, admin, "tok_a0"); !catalog.IsCode(err, catalog.Conflict) {
+		t.Fatalf("revoking the last admin token: %v, want a conflict", err)
+	}
+	if err := s.RevokeToken(ctx, admin, "tok_staff"); err != nil {
+		t.Fatalf("a staff token is not an admin token: %v", err)
+	}
+	survivor := "tok_a0"
+	for round := 1; round <= 20; round++ {
+		other := fmt.Sprintf("tok_a%d", round)
+		create(other, store.RoleAdmin)
+		ids := []string{survivor, other}
+		errs := make([]error, 2)
+		start := make(chan struct{})
+		var wg gosync.WaitGroup
+		for i, id := range ids {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				errs[i] = s.RevokeToken(ctx, admin, id)
+			}()
+		}
+		close(start)
+		wg.Wait()
+		switch {
+		case errs[0] == nil && catalog.IsCode(errs[1], catalog.Conflict):
+			survivor = other
+		case errs[1] == nil && catalog.IsCode(errs[0], catalog.Conflict):
+		default:
+			t.Fatalf("round %d: concurrent revocations of the last two admin tokens: %v, %v; want one success and one conflict", round, errs[0], errs[1])
+		}
+	}
+	list, err := s.ListTokens(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var active []string
+	for _, tk := range list {
+		if tk.Role == store.RoleAdmin && !tk.Revoked {
+			active = append(active, tk.ID)
+		}
+	}
+	if len(active) != 1 || active[0] != survivor {
+		t.Fatalf("active admin tokens %v, want [%s]", active, survivor)
 	}
 }
