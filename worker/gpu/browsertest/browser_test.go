@@ -2,16 +2,31 @@
 
 // Package browsertest runs the GPU backend in headless Chromium: the Go engine compiled to
 // WebAssembly in a dedicated Worker, on the browser's WebGPU adapter (SwiftShader when there is
-// no GPU), must produce the same greedy tokens for stories260K, loaded from shards, as the
-// native CPU path.
+// no GPU), must produce the same greedy tokens, from a model loaded as shards, as the native CPU
+// path.
+//
+// By default it runs stories260K on /usr/bin/chromium. The environment makes it the benchmark of
+// a real GPU in a real browser (worker/gpu/BENCH.md has the recipe for the GPU machine):
+//
+//	AISLE_CHROMIUM        the browser to run (e.g. a chrome-headless-shell unpacked anywhere)
+//	AISLE_CHROMIUM_FLAGS  more flags, space-separated (on NVIDIA: --enable-features=Vulkan
+//	                      --use-angle=vulkan --disable-vulkan-surface)
+//	AISLE_GPU_MODEL       the GGUF file (e.g. a SmolLM2-135M-shaped model from slm gen-model)
+//	AISLE_GPU_TOKENS      greedy tokens to generate (default 256)
+//	AISLE_GPU_PROMPT      prompt tokens of the prefill measurement (default 128)
+//	AISLE_GPU_CPU=0       skip the in-browser CPU path (slow on large models)
+//	AISLE_GPU_JSON        write the result there as JSON (BrowserResult)
+//	AISLE_WASM_SITE       a prebuilt site (package wasmsite), for a machine without go
 package browsertest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,11 +41,32 @@ import (
 )
 
 const (
-	chromiumPath = "/usr/bin/chromium"
-	stories      = "../../testdata/models/stories260K.gguf"
-	tokens       = 256
-	nShards      = 3
+	stories = "../../testdata/models/stories260K.gguf"
+	nShards = 3
 )
+
+// env returns $name, or def when it is unset or empty.
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// envInt returns $name as a positive integer, or def.
+func envInt(t *testing.T, name string, def int) int {
+	v := env(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		t.Fatalf("$%s=%q: want a positive integer", name, v)
+	}
+	return n
+}
+
+var chromiumPath = env("AISLE_CHROMIUM", "/usr/bin/chromium")
 
 // needChromium skips without Chromium, or fails when CI=true (the test command installs it).
 func needChromium(t *testing.T) {
@@ -47,9 +83,9 @@ func needChromium(t *testing.T) {
 }
 
 // cpuGreedy is the reference: n greedy tokens from BOS on the native CPU path.
-func cpuGreedy(t *testing.T, n int) []int {
+func cpuGreedy(t *testing.T, path string, n int) []int {
 	t.Helper()
-	f, err := gguf.Open(stories)
+	f, err := gguf.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,25 +111,36 @@ func cpuGreedy(t *testing.T, n int) []int {
 	return out
 }
 
-type browserResult struct {
-	Error       string  `json:"error"`
-	Adapter     string  `json:"adapter"`
-	Software    bool    `json:"software"`
-	MaxBinding  float64 `json:"maxBinding"`
-	GPU         []int   `json:"gpu"`
-	CPU         []int   `json:"cpu"`
-	GPUTokPerS  float64 `json:"gpuTokPerS"`
-	CPUTokPerS  float64 `json:"cpuTokPerS"`
-	Dispatches  int     `json:"dispatches"`
-	WeightBytes float64 `json:"weightBytes"`
+// BrowserResult is what the Worker reports, and the benchmark's JSON ($AISLE_GPU_JSON).
+type BrowserResult struct {
+	Error          string  `json:"error,omitempty"`
+	Model          string  `json:"model"`
+	Adapter        string  `json:"adapter"`
+	Software       bool    `json:"software"`
+	MaxBinding     float64 `json:"maxBinding"`
+	GPU            []int   `json:"gpu"`
+	CPU            []int   `json:"cpu"`
+	GPUTokPerS     float64 `json:"gpuTokPerS"` // greedy decode, pipelined (Runner.Decode)
+	CPUTokPerS     float64 `json:"cpuTokPerS"` // the CPU path in the same Worker (0: skipped)
+	PrefillTokens  int     `json:"prefillTokens"`
+	PrefillTokPerS float64 `json:"prefillTokPerS"`
+	Dispatches     int     `json:"dispatches"` // per decode token
+	DispatchUS     float64 `json:"dispatchUS"` // one dependent dispatch (Device.DispatchCost)
+	RoundTripUS    float64 `json:"roundTripUS"`
+	WeightBytes    float64 `json:"weightBytes"`
+	NativeEqual    bool    `json:"nativeEqual"` // the WebGPU tokens equal the native CPU path's
 }
 
 func TestBrowserGreedyMatchesCPU(t *testing.T) {
 	needChromium(t)
-	want := cpuGreedy(t, tokens)
+	modelPath := env("AISLE_GPU_MODEL", stories)
+	tokens := envInt(t, "AISLE_GPU_TOKENS", 256)
+	promptTokens := envInt(t, "AISLE_GPU_PROMPT", 128)
+	withCPU := env("AISLE_GPU_CPU", "1") != "0"
+	want := cpuGreedy(t, modelPath, tokens)
 	site := wasmsite.Build(t)
 
-	model, err := os.ReadFile(stories)
+	model, err := os.ReadFile(modelPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,14 +174,22 @@ func TestBrowserGreedyMatchesCPU(t *testing.T) {
 		chromedp.Flag("enable-unsafe-webgpu", true),
 		chromedp.UserDataDir(t.TempDir()),
 	)
+	for _, f := range strings.Fields(os.Getenv("AISLE_CHROMIUM_FLAGS")) {
+		name, value, hasValue := strings.Cut(strings.TrimLeft(f, "-"), "=")
+		if hasValue {
+			opts = append(opts, chromedp.Flag(name, value))
+		} else {
+			opts = append(opts, chromedp.Flag(name, true))
+		}
+	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer cancelA()
 	ctx, cancelB := chromedp.NewContext(actx)
 	defer cancelB()
-	ctx, cancelC := context.WithTimeout(ctx, 3*time.Minute)
+	ctx, cancelC := context.WithTimeout(ctx, 8*time.Minute)
 	defer cancelC()
 
-	url := fmt.Sprintf("%s/index.html?shards=%d&n=%d", srv.URL, nShards, tokens)
+	url := fmt.Sprintf("%s/index.html?shards=%d&n=%d&p=%d&cpu=%d", srv.URL, nShards, tokens, promptTokens, map[bool]int{true: 1}[withCPU])
 	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
 		t.Fatalf("navigate: %v", err)
 	}
@@ -142,16 +197,28 @@ func TestBrowserGreedyMatchesCPU(t *testing.T) {
 		const tick = () => window.result ? resolve(window.result) : setTimeout(tick, 50);
 		tick();
 	})`
-	res, err := chromedp.Run(ctx, chromedp.Evaluate[browserResult](wait, chromedp.EvalAwaitPromise))
+	res, err := chromedp.Run(ctx, chromedp.Evaluate[BrowserResult](wait, chromedp.EvalAwaitPromise))
 	if err != nil {
 		t.Fatalf("waiting for the worker: %v", err)
+	}
+	res.Model = modelPath
+	res.NativeEqual = slices.Equal(res.GPU, want)
+	if out := os.Getenv("AISLE_GPU_JSON"); out != "" {
+		b, _ := json.MarshalIndent(res, "", "  ")
+		if err := os.WriteFile(out, b, 0o644); err != nil {
+			t.Error(err)
+		}
 	}
 	if res.Error != "" {
 		t.Fatalf("in the browser: %s", res.Error)
 	}
-	t.Logf("adapter %q (software %v, binding limit %.0f MiB); stories260K greedy: WebGPU %.1f tok/s (%d dispatches per token), CPU-WASM %.1f tok/s",
-		res.Adapter, res.Software, res.MaxBinding/(1<<20), res.GPUTokPerS, res.Dispatches, res.CPUTokPerS)
-	for name, got := range map[string][]int{"WebGPU": res.GPU, "CPU-WASM": res.CPU} {
+	t.Logf("adapter %q (software %v, binding limit %.0f MiB); %s greedy: WebGPU %.1f tok/s (%d dispatches per token, %.1f us each), prefill %d tokens %.0f tok/s, CPU-WASM %.1f tok/s",
+		res.Adapter, res.Software, res.MaxBinding/(1<<20), modelPath, res.GPUTokPerS, res.Dispatches, res.DispatchUS, res.PrefillTokens, res.PrefillTokPerS, res.CPUTokPerS)
+	got := map[string][]int{"WebGPU": res.GPU}
+	if withCPU {
+		got["CPU-WASM"] = res.CPU
+	}
+	for name, got := range got {
 		if len(got) != len(want) {
 			t.Fatalf("%s: %d tokens, want %d", name, len(got), len(want))
 		}

@@ -6,6 +6,7 @@
 package wasmsite
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,28 +14,52 @@ import (
 	"testing"
 )
 
+// SiteEnv names a prebuilt site directory (Assemble's output) that Build returns as it is: the
+// way to run a browser test on a machine without the go command (the GPU machine), with the
+// test binary from `go test -c` and the site from `go run ./worker/internal/wasmsite/cmd/wasmsite`.
+const SiteEnv = "AISLE_WASM_SITE"
+
 // Build compiles ./wasm (relative to the test's package directory) and returns a temporary
-// directory holding the site's files.
+// directory holding the site's files, or the prebuilt site named by $AISLE_WASM_SITE.
 func Build(tb testing.TB) string {
 	tb.Helper()
+	if dir := os.Getenv(SiteEnv); dir != "" {
+		if _, err := os.Stat(filepath.Join(dir, "test.wasm")); err != nil {
+			tb.Fatalf("$%s: %v", SiteEnv, err)
+		}
+		return dir
+	}
 	dir := tb.TempDir()
-	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "test.wasm"), "./wasm")
+	if err := Assemble(".", dir); err != nil {
+		tb.Fatal(err)
+	}
+	return dir
+}
+
+// Assemble builds the site of the browser test in package directory pkg into out: pkg/wasm
+// compiled to test.wasm, Go's wasm_exec.js, pkg/testdata/index.html and pkg/testdata/worker.js.
+func Assemble(pkg, out string) error {
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	cmd := exec.Command("go", "build", "-o", filepath.Join(out, "test.wasm"), "./wasm")
+	cmd.Dir = pkg
 	cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		tb.Fatalf("build test.wasm: %v\n%s", err, out)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("build test.wasm: %v\n%s", err, b)
 	}
 	for src, dst := range map[string]string{
 		filepath.Join(runtime.GOROOT(), "lib", "wasm", "wasm_exec.js"): "wasm_exec.js",
-		"testdata/index.html": "index.html",
-		"testdata/worker.js":  "worker.js",
+		filepath.Join(pkg, "testdata", "index.html"):                   "index.html",
+		filepath.Join(pkg, "testdata", "worker.js"):                    "worker.js",
 	} {
 		b, err := os.ReadFile(src)
 		if err != nil {
-			tb.Fatal(err)
+			return err
 		}
-		if err := os.WriteFile(filepath.Join(dir, dst), b, 0o644); err != nil {
-			tb.Fatal(err)
+		if err := os.WriteFile(filepath.Join(out, dst), b, 0o644); err != nil {
+			return err
 		}
 	}
-	return dir
+	return nil
 }

@@ -5,7 +5,8 @@
 // greedily on the GPU (navigator.gpu through the same Go code as the native backend) and on the
 // CPU path, and posts both token sequences and their speeds to the page.
 //
-// The worker sets globalThis.aisleTest = {shards: [URL...], n: tokens} before starting Go.
+// The worker sets globalThis.aisleTest = {shards: [URL...], n: tokens, p: prompt tokens for the
+// prefill measurement, cpu: whether to decode on the CPU path too} before starting Go.
 package main
 
 import (
@@ -100,24 +101,28 @@ func run() (map[string]any, error) {
 	defer m.Close()
 	prompt := []int{1} // BOS
 
-	// CPU path (WebAssembly, one thread)
-	s := m.NewSession(0)
-	start := time.Now()
-	logits, err := s.Eval(prompt, false)
-	if err != nil {
-		return nil, err
-	}
+	// CPU path (WebAssembly, one thread), unless turned off (a 135M-class model decodes slowly
+	// there)
 	var cpuToks []int
-	for len(cpuToks) < n {
-		next := sample.Greedy(logits)
-		cpuToks = append(cpuToks, next)
-		if len(cpuToks) < n {
-			if logits, err = s.Eval([]int{next}, false); err != nil {
-				return nil, err
+	var cpuSecs float64
+	if cfg.Get("cpu").Bool() {
+		s := m.NewSession(0)
+		start := time.Now()
+		logits, err := s.Eval(prompt, false)
+		if err != nil {
+			return nil, err
+		}
+		for len(cpuToks) < n {
+			next := sample.Greedy(logits)
+			cpuToks = append(cpuToks, next)
+			if len(cpuToks) < n {
+				if logits, err = s.Eval([]int{next}, false); err != nil {
+					return nil, err
+				}
 			}
 		}
+		cpuSecs = time.Since(start).Seconds()
 	}
-	cpuSecs := time.Since(start).Seconds()
 
 	// GPU path (WebGPU), greedy sampling on the GPU
 	d, err := gpu.Open(gpu.Options{})
@@ -130,7 +135,7 @@ func run() (map[string]any, error) {
 		return nil, err
 	}
 	defer r.Close()
-	start = time.Now()
+	start := time.Now()
 	var gpuToks []int
 	var ballast []byte
 	var ballastTime time.Duration
@@ -153,15 +158,32 @@ func run() (map[string]any, error) {
 	}
 	gpuSecs := (time.Since(start) - ballastTime).Seconds()
 	runtime.KeepAlive(ballast)
+
+	// prefill: a prompt of p tokens (BOS and the generated ones) evaluated from an empty cache
+	p := min(max(cfg.Get("p").Int(), 1), len(gpuToks)+1, r.ContextLen()-1)
+	r.Truncate(0)
+	start = time.Now()
+	if _, err := r.Eval(append([]int{1}, gpuToks[:p-1]...), false); err != nil {
+		return nil, err
+	}
+	prefillSecs := time.Since(start).Seconds()
+	perDispatch, roundTrip, err := d.DispatchCost(2000)
+	if err != nil {
+		return nil, err
+	}
 	return map[string]any{
-		"adapter":     d.Adapter,
-		"software":    d.Software,
-		"maxBinding":  float64(d.MaxBinding),
-		"gpu":         ints(gpuToks),
-		"cpu":         ints(cpuToks),
-		"gpuTokPerS":  float64(n) / gpuSecs,
-		"cpuTokPerS":  float64(n) / cpuSecs,
-		"dispatches":  r.Dispatches(),
-		"weightBytes": float64(r.WeightBytes()),
+		"prefillTokens":  p,
+		"prefillTokPerS": float64(p) / prefillSecs,
+		"dispatchUS":     float64(perDispatch.Nanoseconds()) / 1000,
+		"roundTripUS":    float64(roundTrip.Nanoseconds()) / 1000,
+		"adapter":        d.Adapter,
+		"software":       d.Software,
+		"maxBinding":     float64(d.MaxBinding),
+		"gpu":            ints(gpuToks),
+		"cpu":            ints(cpuToks),
+		"gpuTokPerS":     float64(n) / gpuSecs,
+		"cpuTokPerS":     float64(len(cpuToks)) / max(cpuSecs, 1e-9),
+		"dispatches":     r.Dispatches(),
+		"weightBytes":    float64(r.WeightBytes()),
 	}, nil
 }
