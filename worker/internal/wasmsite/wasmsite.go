@@ -39,6 +39,10 @@ func Build(tb testing.TB) string {
 // Assemble builds the site of the browser test in package directory pkg into out: pkg/wasm
 // compiled to test.wasm, Go's wasm_exec.js, pkg/testdata/index.html and pkg/testdata/worker.js.
 func Assemble(pkg, out string) error {
+	out, err := filepath.Abs(out) // the go command runs in pkg
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return err
 	}
