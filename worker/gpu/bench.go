@@ -3,7 +3,9 @@
 package gpu
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/cogentcore/webgpu/wgpu"
@@ -47,9 +49,7 @@ func (d *Device) CopyBandwidth(size uint64, reps int) (float64, error) {
 		defer enc.Release()
 		pass := enc.BeginComputePass(nil)
 		for i := 0; i < n; i++ {
-			pass.SetPipeline(k.cp)
-			pass.SetBindGroup(0, bg, nil)
-			pass.DispatchWorkgroups(gx, gy, 1)
+			dispatch(pass, k.cp, bg, gx, gy)
 		}
 		if err := endPass(pass); err != nil {
 			return 0, err
@@ -116,9 +116,7 @@ func (d *Device) DispatchCost(n int) (perDispatch, roundTrip time.Duration, err 
 		defer enc.Release()
 		pass := enc.BeginComputePass(nil)
 		for i := 0; i < count; i++ {
-			pass.SetPipeline(k.cp)
-			pass.SetBindGroup(0, []*wgpu.BindGroup{bg1, bg2}[i%2], nil)
-			pass.DispatchWorkgroups(1, 1, 1)
+			dispatch(pass, k.cp, []*wgpu.BindGroup{bg1, bg2}[i%2], 1, 1)
 		}
 		if err := endPass(pass); err != nil {
 			return 0, err
@@ -211,4 +209,33 @@ func (r *Runner) Profile(reps int) (map[string]time.Duration, error) {
 		out[fmt.Sprintf("%s x%d", name, len(ops))] = max(best-roundTrip, 0) / time.Duration(reps)
 	}
 	return out, nil
+}
+
+// EncodeCost is the host's time to record one decode step: the median of reps recordings of
+// its command buffer, each finished but never submitted. Pipelined decode overlaps recording
+// with the GPU's work, so a step cannot take less than this; in a browser, where each WebGPU
+// call crosses from WebAssembly into JavaScript, it can be most of a step.
+func (r *Runner) EncodeCost(reps int) (time.Duration, error) {
+	if reps <= 0 {
+		return 0, errors.New("gpu: EncodeCost needs reps > 0")
+	}
+	step := r.step
+	defer func() { r.step = step }() // the sampling seed sequence stays as it was
+	times := make([]time.Duration, reps)
+	for i := range times {
+		start := time.Now()
+		enc, err := r.encode(1, r.outLast, []op{r.argmax})
+		if err != nil {
+			return 0, err
+		}
+		cmd, err := enc.Finish(nil)
+		enc.Release()
+		if err != nil {
+			return 0, fmt.Errorf("gpu: finish commands: %w", err)
+		}
+		cmd.Release()
+		times[i] = time.Since(start)
+	}
+	slices.Sort(times)
+	return times[reps/2], nil
 }

@@ -41,16 +41,36 @@ func (d *Device) writeBuffer(b *wgpu.Buffer, offset uint64, data []byte) (err er
 	return nil
 }
 
+// dispatch records pipeline p with bind group bg (group 0) and a grid of gx x gy workgroups. It
+// calls the GPU objects directly: the library's SetBindGroup builds a new JS array of dynamic
+// offsets on every call, and each of its calls converts its arguments through []any; a decode
+// step records about 150 dispatches, and in a browser recording them is on the token's critical
+// path.
+func dispatch(pass *wgpu.ComputePassEncoder, p *wgpu.ComputePipeline, bg *wgpu.BindGroup, gx, gy uint32) {
+	v := jsObject(pass)
+	v.Call("setPipeline", jsObject(p))
+	v.Call("setBindGroup", 0, jsObject(bg))
+	v.Call("dispatchWorkgroups", gx, gy)
+}
+
+// jsHandle lists the library's handle types that jsObject reads.
+type jsHandle interface {
+	wgpu.Buffer | wgpu.Queue | wgpu.ComputePassEncoder | wgpu.ComputePipeline | wgpu.BindGroup
+}
+
 // jsObject is the GPU object that a library handle wraps: cogentcore/webgpu's browser types hold
 // it as their only field and export no accessor. checkHandles verifies that layout before a
 // device is used, so a library update that changes it fails with a clear error, not here.
-func jsObject[T wgpu.Buffer | wgpu.Queue](h *T) js.Value { return *(*js.Value)(unsafe.Pointer(h)) }
+func jsObject[T jsHandle](h *T) js.Value { return *(*js.Value)(unsafe.Pointer(h)) }
 
 func checkHandles() error {
 	want := reflect.TypeFor[js.Value]()
-	for _, t := range []reflect.Type{reflect.TypeFor[wgpu.Buffer](), reflect.TypeFor[wgpu.Queue]()} {
+	for _, t := range []reflect.Type{
+		reflect.TypeFor[wgpu.Buffer](), reflect.TypeFor[wgpu.Queue](), reflect.TypeFor[wgpu.ComputePassEncoder](),
+		reflect.TypeFor[wgpu.ComputePipeline](), reflect.TypeFor[wgpu.BindGroup](),
+	} {
 		if t.NumField() != 1 || t.Field(0).Type != want {
-			return fmt.Errorf("gpu: %v no longer wraps one js.Value (github.com/cogentcore/webgpu changed); update writeBuffer", t)
+			return fmt.Errorf("gpu: %v no longer wraps one js.Value (github.com/cogentcore/webgpu changed); update device_js.go", t)
 		}
 	}
 	return nil

@@ -69,6 +69,13 @@ func (d *Device) mapRead(b *Buffer, size uint64) ([]byte, error) {
 	return out, b.b.Unmap()
 }
 
+// dispatch records pipeline p with bind group bg (group 0) and a grid of gx x gy workgroups.
+func dispatch(pass *wgpu.ComputePassEncoder, p *wgpu.ComputePipeline, bg *wgpu.BindGroup, gx, gy uint32) {
+	pass.SetPipeline(p)
+	pass.SetBindGroup(0, bg, nil)
+	pass.DispatchWorkgroups(gx, gy, 1)
+}
+
 func endPass(p *wgpu.ComputePassEncoder) error {
 	err := p.End()
 	p.Release() // before Finish, as wgpu-native requires

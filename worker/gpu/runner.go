@@ -501,9 +501,7 @@ func (r *Runner) encode(n int, extra ...[]op) (*wgpu.CommandEncoder, error) {
 			return
 		}
 		gx, gy := o.grid(n)
-		pass.SetPipeline(p.cp)
-		pass.SetBindGroup(0, bg, nil)
-		pass.DispatchWorkgroups(gx, gy, 1)
+		dispatch(pass, p.cp, bg, gx, gy)
 	}
 	for _, o := range r.layerOps {
 		dispatch(o)
@@ -851,9 +849,7 @@ func (r *Runner) queueSample(stage *Buffer) (submission, error) {
 		return 0, fmt.Errorf("gpu: command encoder: %w", err)
 	}
 	pass := enc.BeginComputePass(nil)
-	pass.SetPipeline(r.argmax.p1.cp)
-	pass.SetBindGroup(0, r.argmax.bg, nil)
-	pass.DispatchWorkgroups(1, 1, 1)
+	dispatch(pass, r.argmax.p1.cp, r.argmax.bg, 1, 1)
 	if err := endPass(pass); err != nil {
 		enc.Release()
 		return 0, fmt.Errorf("gpu: compute pass: %w", err)

@@ -127,6 +127,7 @@ type BrowserResult struct {
 	Dispatches     int     `json:"dispatches"` // per decode token
 	DispatchUS     float64 `json:"dispatchUS"` // one dependent dispatch (Device.DispatchCost)
 	RoundTripUS    float64 `json:"roundTripUS"`
+	EncodeUS       float64 `json:"encodeUS"` // recording one decode step (Runner.EncodeCost)
 	WeightBytes    float64 `json:"weightBytes"`
 	NativeEqual    bool    `json:"nativeEqual"` // the WebGPU tokens equal the native CPU path's
 }
@@ -212,8 +213,8 @@ func TestBrowserGreedyMatchesCPU(t *testing.T) {
 	if res.Error != "" {
 		t.Fatalf("in the browser: %s", res.Error)
 	}
-	t.Logf("adapter %q (software %v, binding limit %.0f MiB); %s greedy: WebGPU %.1f tok/s (%d dispatches per token, %.1f us each), prefill %d tokens %.0f tok/s, CPU-WASM %.1f tok/s",
-		res.Adapter, res.Software, res.MaxBinding/(1<<20), modelPath, res.GPUTokPerS, res.Dispatches, res.DispatchUS, res.PrefillTokens, res.PrefillTokPerS, res.CPUTokPerS)
+	t.Logf("adapter %q (software %v, binding limit %.0f MiB); %s greedy: WebGPU %.1f tok/s (%d dispatches per token, %.1f us each, %.0f us to record a step), prefill %d tokens %.0f tok/s, CPU-WASM %.1f tok/s",
+		res.Adapter, res.Software, res.MaxBinding/(1<<20), modelPath, res.GPUTokPerS, res.Dispatches, res.DispatchUS, res.EncodeUS, res.PrefillTokens, res.PrefillTokPerS, res.CPUTokPerS)
 	got := map[string][]int{"WebGPU": res.GPU}
 	if withCPU {
 		got["CPU-WASM"] = res.CPU

@@ -171,11 +171,16 @@ func run() (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	encode, err := r.EncodeCost(51)
+	if err != nil {
+		return nil, err
+	}
 	return map[string]any{
 		"prefillTokens":  p,
 		"prefillTokPerS": float64(p) / prefillSecs,
 		"dispatchUS":     float64(perDispatch.Nanoseconds()) / 1000,
 		"roundTripUS":    float64(roundTrip.Nanoseconds()) / 1000,
+		"encodeUS":       float64(encode.Nanoseconds()) / 1000,
 		"adapter":        d.Adapter,
 		"software":       d.Software,
 		"maxBinding":     float64(d.MaxBinding),

@@ -37,6 +37,7 @@ type result struct {
 	DispatchUs       float64 `json:"dispatch_us"`
 	RoundTripUs      float64 `json:"submit_readback_us"`
 	Dispatches       int     `json:"dispatches_per_token"`
+	EncodeUs         float64 `json:"encode_us_per_token"`
 	Prompt           int     `json:"prompt_tokens"`
 	Gen              int     `json:"gen_tokens"`
 	Ctx              int     `json:"ctx"`
@@ -211,6 +212,11 @@ func run(shape, typName, arch, vocab, modelPath string, nPrompt, nGen, ctxLen, r
 		gpuToks = toks
 	}
 	res.PrefillTokS, res.DecodeTokS, res.DecodeSyncTokS = median(prefill), median(decode), median(decodeSync)
+	enc, err := r.EncodeCost(51)
+	if err != nil {
+		return err
+	}
+	res.EncodeUs = enc.Seconds() * 1e6
 
 	// bytes a decode step must read: every weight once, plus the KV cache up to the average position
 	c := m.Config
@@ -222,6 +228,7 @@ func run(shape, typName, arch, vocab, modelPath string, nPrompt, nGen, ctxLen, r
 		nPrompt, res.PrefillTokS, nGen, res.DecodeTokS, 1000/res.DecodeTokS, res.DecodeSyncTokS)
 	fmt.Printf("bandwidth bound: %.1f MB per token / %.0f GB/s = %.0f tok/s; dispatch overhead %.3f ms/token (%d x %.2f us + %.0f us)\n",
 		res.BytesPerToken/1e6, res.CopyGBps, res.BoundTokS, res.OverheadMsPerTok, res.Dispatches, res.DispatchUs, res.RoundTripUs)
+	fmt.Printf("recording a decode step on the host: %.1f us\n", res.EncodeUs)
 
 	if profile {
 		prof, err := r.Profile(20)
