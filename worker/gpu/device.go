@@ -31,7 +31,7 @@ type Device struct {
 	dev      *wgpu.Device
 	queue    *wgpu.Queue
 
-	// Limits are the device's limits (raised over WebGPU's defaults only where needed natively).
+	// Limits are the device's limits: WebGPU's defaults with the storage sizes of storageLimits.
 	Limits wgpu.Limits
 	// Adapter describes the adapter: name and backend where the platform tells them.
 	Adapter string
@@ -228,4 +228,10 @@ func (d *Device) read(enc *wgpu.CommandEncoder, src, staging *Buffer, size uint6
 		off += n
 	}
 	return out, nil
+}
+
+// storageLimits are the storage-binding and buffer sizes the engine asks a device for: what the
+// adapter offers, up to 2 GiB (larger models split their matrices into several buffers anyway).
+func storageLimits(adapter wgpu.Limits) (binding, buffer uint64) {
+	return min(adapter.MaxStorageBufferBindingSize, 2<<30-256), min(adapter.MaxBufferSize, 2<<30)
 }

@@ -12,14 +12,26 @@ import (
 	"github.com/cogentcore/webgpu/wgpu"
 )
 
-// requestDevice asks for a device at WebGPU's default limits: the library's browser backend
-// does not pass RequiredLimits (and panics on RequiredFeatures), so the kernels are written for
-// the defaults (128 MiB per storage binding, 256 MiB per buffer, 16 KiB workgroup memory).
+// requestDevice asks for a device with the adapter's storage limits (storageLimits), as natively,
+// and otherwise WebGPU's defaults, which the kernels are written for (16 KiB workgroup memory,
+// 256 invocations). The library's browser backend does not pass RequiredLimits, so the request
+// is made here on the GPU objects themselves; a refusal retries at the defaults (128 MiB per
+// storage binding, 256 MiB per buffer: larger matrices are split).
 func requestDevice(ad *wgpu.Adapter) (*wgpu.Device, error) {
 	if err := checkHandles(); err != nil {
 		return nil, err
 	}
-	return ad.RequestDevice(nil)
+	binding, buffer := storageLimits(ad.GetLimits().Limits)
+	dev, ok := jsx.Await(jsObject(ad).Call("requestDevice", map[string]any{
+		"label":          "aisle",
+		"requiredLimits": map[string]any{"maxStorageBufferBindingSize": binding, "maxBufferSize": buffer},
+	}))
+	if !ok || !dev.Truthy() {
+		return ad.RequestDevice(nil)
+	}
+	d := new(wgpu.Device)
+	*(*js.Value)(unsafe.Pointer(d)) = dev
+	return d, nil
 }
 
 // writeBuffer copies data into b at offset. The library's Queue.WriteBuffer is not used: it takes
@@ -55,7 +67,8 @@ func dispatch(pass *wgpu.ComputePassEncoder, p *wgpu.ComputePipeline, bg *wgpu.B
 
 // jsHandle lists the library's handle types that jsObject reads.
 type jsHandle interface {
-	wgpu.Buffer | wgpu.Queue | wgpu.ComputePassEncoder | wgpu.ComputePipeline | wgpu.BindGroup
+	wgpu.Adapter | wgpu.Device | wgpu.Buffer | wgpu.Queue | wgpu.ComputePassEncoder |
+		wgpu.ComputePipeline | wgpu.BindGroup
 }
 
 // jsObject is the GPU object that a library handle wraps: cogentcore/webgpu's browser types hold
@@ -66,7 +79,8 @@ func jsObject[T jsHandle](h *T) js.Value { return *(*js.Value)(unsafe.Pointer(h)
 func checkHandles() error {
 	want := reflect.TypeFor[js.Value]()
 	for _, t := range []reflect.Type{
-		reflect.TypeFor[wgpu.Buffer](), reflect.TypeFor[wgpu.Queue](), reflect.TypeFor[wgpu.ComputePassEncoder](),
+		reflect.TypeFor[wgpu.Adapter](), reflect.TypeFor[wgpu.Device](), reflect.TypeFor[wgpu.Buffer](),
+		reflect.TypeFor[wgpu.Queue](), reflect.TypeFor[wgpu.ComputePassEncoder](),
 		reflect.TypeFor[wgpu.ComputePipeline](), reflect.TypeFor[wgpu.BindGroup](),
 	} {
 		if t.NumField() != 1 || t.Field(0).Type != want {

@@ -14,10 +14,8 @@ func init() { wgpu.SetLogLevel(wgpu.LogLevelOff) }
 // buffer sizes to the adapter's (so large tensors need fewer splits). Asking for all of the
 // adapter's limits fails intermittently on some drivers.
 func requestDevice(ad *wgpu.Adapter) (*wgpu.Device, error) {
-	al := ad.GetLimits().Limits
 	req := wgpu.DefaultLimits()
-	req.MaxStorageBufferBindingSize = min(al.MaxStorageBufferBindingSize, 2<<30-256)
-	req.MaxBufferSize = min(al.MaxBufferSize, 2<<30)
+	req.MaxStorageBufferBindingSize, req.MaxBufferSize = storageLimits(ad.GetLimits().Limits)
 	// the compute limits browsers grant by default, stated so that a kernel that would not run
 	// in a browser fails here too
 	req.MaxComputeWorkgroupStorageSize = 16384

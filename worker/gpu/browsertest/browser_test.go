@@ -117,7 +117,9 @@ type BrowserResult struct {
 	Model          string  `json:"model"`
 	Adapter        string  `json:"adapter"`
 	Software       bool    `json:"software"`
-	MaxBinding     float64 `json:"maxBinding"`
+	MaxBinding     float64 `json:"maxBinding"`     // the engine's device
+	AdapterBinding float64 `json:"adapterBinding"` // what the adapter offers
+	AdapterBuffer  float64 `json:"adapterBuffer"`
 	GPU            []int   `json:"gpu"`
 	CPU            []int   `json:"cpu"`
 	GPUTokPerS     float64 `json:"gpuTokPerS"` // greedy decode, pipelined (Runner.Decode)
@@ -215,6 +217,10 @@ func TestBrowserGreedyMatchesCPU(t *testing.T) {
 	}
 	t.Logf("adapter %q (software %v, binding limit %.0f MiB); %s greedy: WebGPU %.1f tok/s (%d dispatches per token, %.1f us each, %.0f us to record a step), prefill %d tokens %.0f tok/s, CPU-WASM %.1f tok/s",
 		res.Adapter, res.Software, res.MaxBinding/(1<<20), modelPath, res.GPUTokPerS, res.Dispatches, res.DispatchUS, res.EncodeUS, res.PrefillTokens, res.PrefillTokPerS, res.CPUTokPerS)
+	// the device asks for the adapter's storage sizes (up to 2 GiB), not WebGPU's 128 MiB default
+	if want := float64(uint64(min(res.AdapterBinding, res.AdapterBuffer, 2<<30-256)) &^ 255); res.MaxBinding != want {
+		t.Errorf("binding limit %.0f bytes, want the adapter's %.0f", res.MaxBinding, want)
+	}
 	got := map[string][]int{"WebGPU": res.GPU}
 	if withCPU {
 		got["CPU-WASM"] = res.CPU

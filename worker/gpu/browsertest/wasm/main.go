@@ -175,6 +175,12 @@ func run() (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// what the adapter offers, read beside the engine: the device must have asked for it
+	ad, err := await(js.Global().Get("navigator").Get("gpu").Call("requestAdapter"))
+	if err != nil {
+		return nil, err
+	}
+	limits := ad.Get("limits")
 	return map[string]any{
 		"prefillTokens":  p,
 		"prefillTokPerS": float64(p) / prefillSecs,
@@ -184,6 +190,8 @@ func run() (map[string]any, error) {
 		"adapter":        d.Adapter,
 		"software":       d.Software,
 		"maxBinding":     float64(d.MaxBinding),
+		"adapterBinding": limits.Get("maxStorageBufferBindingSize").Float(),
+		"adapterBuffer":  limits.Get("maxBufferSize").Float(),
 		"gpu":            ints(gpuToks),
 		"cpu":            ints(cpuToks),
 		"gpuTokPerS":     float64(n) / gpuSecs,
