@@ -93,18 +93,13 @@ func checkHandles() error {
 // destroyDevice calls GPUDevice.destroy (the library's Release is a no-op in browsers).
 func destroyDevice(dev *wgpu.Device) {}
 
-// adapterName asks navigator.gpu for the adapter's description again (the library's
-// Adapter.GetInfo is empty in browsers) and whether it is a fallback (software) adapter.
-func adapterName(*wgpu.Adapter) (string, bool) {
-	gpu := js.Global().Get("navigator").Get("gpu")
-	ad, ok := jsx.Await(gpu.Call("requestAdapter", map[string]any{"powerPreference": "high-performance"}))
-	if !ok || !ad.Truthy() {
-		return "browser WebGPU adapter", false
-	}
-	info := ad.Get("info")
-	software := ad.Get("isFallbackAdapter").Truthy()
+// adapterName reads the adapter's description and whether it is a fallback (software) adapter
+// from the GPUAdapter itself (the library's Adapter.GetInfo is empty in browsers).
+func adapterName(ad *wgpu.Adapter) (string, bool) {
+	v := jsObject(ad)
+	software := v.Get("isFallbackAdapter").Truthy()
 	name := "browser WebGPU adapter"
-	if info.Truthy() {
+	if info := v.Get("info"); info.Truthy() {
 		software = software || info.Get("isFallbackAdapter").Truthy()
 		name = fmt.Sprintf("%s %s (%s)", info.Get("vendor").String(), info.Get("architecture").String(), info.Get("description").String())
 	}
