@@ -19,6 +19,9 @@
 //	                      (RunnerOptions.SeparateQKV), for side-by-side runs
 //	AISLE_GPU_JSON        write the result there as JSON (BrowserResult)
 //	AISLE_WASM_SITE       a prebuilt site (package wasmsite), for a machine without go
+//	AISLE_WLLAMA_DIR      also run the peer, @wllama/wllama's esm folder (e.g.
+//	                      deploy/testpeers/node_modules/@wllama/wllama/esm), on WebGPU in the same
+//	                      browser on the same file; its speeds go in the JSON's "wllama"
 package browsertest
 
 import (
@@ -115,25 +118,95 @@ func cpuGreedy(t *testing.T, path string, n int) []int {
 
 // BrowserResult is what the Worker reports, and the benchmark's JSON ($AISLE_GPU_JSON).
 type BrowserResult struct {
-	Error          string  `json:"error,omitempty"`
-	Model          string  `json:"model"`
-	Adapter        string  `json:"adapter"`
-	Software       bool    `json:"software"`
-	MaxBinding     float64 `json:"maxBinding"`     // the engine's device
-	AdapterBinding float64 `json:"adapterBinding"` // what the adapter offers
-	AdapterBuffer  float64 `json:"adapterBuffer"`
-	GPU            []int   `json:"gpu"`
-	CPU            []int   `json:"cpu"`
-	GPUTokPerS     float64 `json:"gpuTokPerS"` // greedy decode, pipelined (Runner.Decode)
-	CPUTokPerS     float64 `json:"cpuTokPerS"` // the CPU path in the same Worker (0: skipped)
-	PrefillTokens  int     `json:"prefillTokens"`
-	PrefillTokPerS float64 `json:"prefillTokPerS"`
-	Dispatches     int     `json:"dispatches"` // per decode token
-	DispatchUS     float64 `json:"dispatchUS"` // one dependent dispatch (Device.DispatchCost)
-	RoundTripUS    float64 `json:"roundTripUS"`
-	EncodeUS       float64 `json:"encodeUS"` // recording one decode step (Runner.EncodeCost)
-	WeightBytes    float64 `json:"weightBytes"`
-	NativeEqual    bool    `json:"nativeEqual"` // the WebGPU tokens equal the native CPU path's
+	Error          string        `json:"error,omitempty"`
+	Model          string        `json:"model"`
+	Adapter        string        `json:"adapter"`
+	Software       bool          `json:"software"`
+	MaxBinding     float64       `json:"maxBinding"`     // the engine's device
+	AdapterBinding float64       `json:"adapterBinding"` // what the adapter offers
+	AdapterBuffer  float64       `json:"adapterBuffer"`
+	GPU            []int         `json:"gpu"`
+	CPU            []int         `json:"cpu"`
+	GPUTokPerS     float64       `json:"gpuTokPerS"` // greedy decode, pipelined (Runner.Decode)
+	CPUTokPerS     float64       `json:"cpuTokPerS"` // the CPU path in the same Worker (0: skipped)
+	PrefillTokens  int           `json:"prefillTokens"`
+	PrefillTokPerS float64       `json:"prefillTokPerS"`
+	Dispatches     int           `json:"dispatches"` // per decode token
+	DispatchUS     float64       `json:"dispatchUS"` // one dependent dispatch (Device.DispatchCost)
+	RoundTripUS    float64       `json:"roundTripUS"`
+	EncodeUS       float64       `json:"encodeUS"` // recording one decode step (Runner.EncodeCost)
+	WeightBytes    float64       `json:"weightBytes"`
+	NativeEqual    bool          `json:"nativeEqual"`      // the WebGPU tokens equal the native CPU path's
+	Wllama         *WllamaResult `json:"wllama,omitempty"` // the peer, with $AISLE_WLLAMA_DIR
+}
+
+// WllamaResult is the peer's speed on the same file in the same browser: medians of its runs
+// (llama.cpp's own timings; the prompt evaluated anew in each).
+type WllamaResult struct {
+	WebGPU         bool             `json:"webgpu"` // the browser offers WebGPU
+	OnGPU          bool             `json:"onGPU"`  // llama.cpp put the model's weights in GPU memory
+	PromptTokens   int              `json:"promptTokens"`
+	PrefillTokPerS float64          `json:"prefillTokPerS"`
+	DecodeTokPerS  float64          `json:"decodeTokPerS"`
+	Runs           []map[string]any `json:"runs"`
+	Log            []string         `json:"log"` // llama.cpp's lines about the GPU
+}
+
+// runWllama runs the peer in a new tab of the same browser: a prompt of about promptTokens
+// tokens (" the" repeated: one token in the GPT-2 and Qwen vocabularies), then tokens tokens, 3 times.
+func runWllama(t *testing.T, ctx context.Context, base string, promptTokens, tokens int) *WllamaResult {
+	t.Helper()
+	tab, cancel := chromedp.NewContext(ctx)
+	defer cancel()
+	if err := chromedp.Do(tab, chromedp.Navigate(base+"/wllama.html")); err != nil {
+		t.Fatalf("wllama page: %v", err)
+	}
+	if _, err := chromedp.Run(tab, chromedp.Poll[chromedp.Void]("window.wllamaReady")); err != nil {
+		t.Fatalf("wllama page: %v", err)
+	}
+	type wllamaOut struct {
+		Error  string           `json:"error"`
+		WebGPU bool             `json:"webgpu"`
+		Runs   []map[string]any `json:"runs"`
+		Log    []string         `json:"log"`
+	}
+	prompt := "the" + strings.Repeat(" the", promptTokens-1)
+	call := fmt.Sprintf("window.runWllama(%q, %d, 3)", prompt, tokens)
+	out, err := chromedp.Run(tab, chromedp.Evaluate[wllamaOut](call, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("wllama: %v", err)
+	}
+	if out.Error != "" {
+		t.Fatalf("wllama: %s", out.Error)
+	}
+	res := &WllamaResult{WebGPU: out.WebGPU, Runs: out.Runs, Log: out.Log}
+	for _, l := range out.Log {
+		// llama.cpp's "load_tensors: <device> model buffer size = ..." names where the weights went
+		if dev, ok := strings.CutPrefix(strings.TrimSpace(l), "load_tensors:"); ok && strings.Contains(dev, "model buffer size") &&
+			!strings.HasPrefix(strings.TrimSpace(dev), "CPU") {
+			res.OnGPU = true
+		}
+	}
+	var prefill, decode []float64
+	for _, r := range out.Runs {
+		n, _ := r["prompt_n"].(float64)
+		res.PromptTokens = int(n)
+		p, _ := r["prompt_per_second"].(float64)
+		d, _ := r["predicted_per_second"].(float64)
+		prefill, decode = append(prefill, p), append(decode, d)
+	}
+	res.PrefillTokPerS, res.DecodeTokPerS = median(prefill), median(decode)
+	t.Logf("wllama (weights on the GPU: %v): prefill %d tokens %.0f tok/s, decode %.1f tok/s", res.OnGPU, res.PromptTokens, res.PrefillTokPerS, res.DecodeTokPerS)
+	return res
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
 func TestBrowserGreedyMatchesCPU(t *testing.T) {
@@ -161,6 +234,12 @@ func TestBrowserGreedyMatchesCPU(t *testing.T) {
 		w.Header().Set("Content-Type", "application/octet-stream")
 		w.Write(model[i*size : min((i+1)*size, len(model))])
 	})
+	wllamaDir := env("AISLE_WLLAMA_DIR", "")
+	if wllamaDir != "" {
+		mux.Handle("/wllama/", http.StripPrefix("/wllama/", http.FileServer(http.Dir(wllamaDir))))
+		mux.HandleFunc("/wllama.html", func(w http.ResponseWriter, r *http.Request) { http.ServeFile(w, r, "testdata/wllama.html") })
+		mux.HandleFunc("/model.gguf", func(w http.ResponseWriter, r *http.Request) { http.ServeFile(w, r, modelPath) })
+	}
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 
@@ -209,6 +288,9 @@ func TestBrowserGreedyMatchesCPU(t *testing.T) {
 	}
 	res.Model = modelPath
 	res.NativeEqual = slices.Equal(res.GPU, want)
+	if wllamaDir != "" {
+		res.Wllama = runWllama(t, ctx, srv.URL, promptTokens, tokens)
+	}
 	if out := os.Getenv("AISLE_GPU_JSON"); out != "" {
 		b, _ := json.MarshalIndent(res, "", "  ")
 		if err := os.WriteFile(out, b, 0o644); err != nil {
