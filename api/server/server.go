@@ -49,6 +49,10 @@ type Config struct {
 	// CrossOriginIsolated adds COOP/COEP headers to app responses, which
 	// browsers require for SharedArrayBuffer (multi-threaded WebAssembly).
 	CrossOriginIsolated bool
+	// PublicURL is the app's address as customers and staff reach it
+	// (e.g. https://shop.example.com), used by QR codes, posters and
+	// pairing links. Empty: derived from each request's scheme and Host.
+	PublicURL string
 	// Fallback serves every path outside /v1 and /healthz (the app and the
 	// models: aisle/api/delivery). Nil answers 404.
 	Fallback http.Handler

@@ -34,9 +34,9 @@ import (
 )
 
 type options struct {
-	addr, db, postgres, app, models, tokenFile, proxies, logLevel string
-	seed, isolated                                                bool
-	rate                                                          float64
+	addr, db, postgres, app, models, tokenFile, proxies, logLevel, publicURL string
+	seed, isolated                                                           bool
+	rate                                                                     float64
 }
 
 func env(name, def string) string {
@@ -73,6 +73,7 @@ func parseFlags(args []string) (options, error) {
 	fs.Float64Var(&o.rate, "rate", envFloat("AISLE_RATE", 50), "requests per second per client IP; negative disables (AISLE_RATE)")
 	fs.BoolVar(&o.seed, "seed", envBool("AISLE_SEED", true), "seed a demo store into an empty database (AISLE_SEED)")
 	fs.BoolVar(&o.isolated, "cross-origin-isolated", envBool("AISLE_CROSS_ORIGIN_ISOLATED", false), "send COOP/COEP with the app (AISLE_CROSS_ORIGIN_ISOLATED)")
+	fs.StringVar(&o.publicURL, "public-url", env("AISLE_PUBLIC_URL", ""), "the app's public address, used by QR codes, posters and pairing links, e.g. https://shop.example.com (AISLE_PUBLIC_URL; empty: each request's own)")
 	fs.StringVar(&o.logLevel, "log-level", env("AISLE_LOG_LEVEL", "info"), "debug, info, warn or error (AISLE_LOG_LEVEL)")
 	return o, fs.Parse(args)
 }
@@ -129,7 +130,7 @@ func run(o options) error {
 		return err
 	}
 
-	cfg := server.Config{Rate: o.rate, Logger: log, CrossOriginIsolated: o.isolated}
+	cfg := server.Config{Rate: o.rate, Logger: log, CrossOriginIsolated: o.isolated, PublicURL: o.publicURL}
 	if o.proxies != "" {
 		cfg.TrustedProxies = strings.Split(o.proxies, ",")
 	}
