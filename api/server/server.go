@@ -30,8 +30,10 @@ import (
 // default noted on it.
 type Config struct {
 	// TrustedProxies lists CIDRs of reverse proxies whose X-Forwarded-For
-	// is believed. Empty: the client IP is the TCP peer's address, and
-	// X-Forwarded-For is ignored (so it cannot dodge the rate limit).
+	// is believed, and whose X-Forwarded-Proto sets the scheme of a public
+	// URL derived from the request (see PublicURL). Empty: the client IP is
+	// the TCP peer's address, and both headers are ignored (so they cannot
+	// dodge the rate limit or change a QR code).
 	TrustedProxies []string
 	// Rate is the sustained API requests per second allowed per client IP
 	// (0: 50); Burst the bucket size (0: 2*Rate). Negative Rate disables
