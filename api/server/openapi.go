@@ -16,7 +16,7 @@ type apiRoute struct {
 	method, path, summary string
 	auth                  string // "", "staff", "admin"
 	body                  string // request schema name
-	resp                  string // 2xx response schema name ("" = no content)
+	resp                  string // 2xx response schema name ("" = no content), or a media type (with a "/") for a non-JSON body
 	status                string // 2xx status (default "200")
 	query                 []string
 }
@@ -28,6 +28,9 @@ var apiRoutes = []apiRoute{
 	{"get", "/v1/stores/{store}/checkpoint", "Latest published checkpoint (ETag, no-cache)", "", "", "Checkpoint", "", nil},
 	{"get", "/v1/stores/{store}/changes", "One page of changes in (since, target]; a snapshot (reset) when since is 0 or too old. Immutable, cacheable. Staff fields only for staff tokens of the store.", "", "", "Page", "", []string{"since", "target", "after", "limit"}},
 	{"get", "/v1/stores/{store}/events", "Server-sent events: hello, then checkpoint events (text/event-stream)", "", "", "", "", nil},
+	{"get", "/v1/stores/{store}/qr.svg", "The store's QR code as SVG (viewBox in modules, 4-module quiet zone, error correction level Q). It encodes <public URL>/?store=<id>: the server's -public-url, or this request's scheme (TLS, or a trusted proxy's X-Forwarded-Proto) and Host. ETag; cacheable for a day.", "", "", "image/svg+xml", "", nil},
+	{"get", "/v1/stores/{store}/qr.png", "The store's QR code as a size×size PNG (size: 64..2048 pixels, default 512; whole pixels per module, the remainder widens the quiet zone). Same text as qr.svg. ETag; cacheable for a day.", "", "", "image/png", "", []string{"size"}},
+	{"get", "/v1/stores/{store}/poster", "A printable one-page HTML poster for the store's door: its name, its QR code (inline SVG), one line of instructions and the URL. paper: a4 (default) or letter. Standalone: no external resources; its Content-Security-Policy admits only its own style sheet.", "", "", "text/html", "", []string{"paper"}},
 	{"get", "/v1/admin/stores", "List stores", "admin", "", "StoreList", "", []string{"after", "limit"}},
 	{"post", "/v1/admin/stores", "Create a store", "admin", "Store", "Store", "201", nil},
 	{"get", "/v1/admin/stores/{key}", "Get a store (ETag v<version>)", "admin", "", "Store", "", nil},
@@ -162,7 +165,14 @@ var openAPIDoc = gosync.OnceValue(func() []byte {
 			status = "200"
 		}
 		resp := obj{"description": "success"}
-		if r.resp != "" {
+		switch {
+		case strings.Contains(r.resp, "/"): // a media type
+			schema := str()
+			if !strings.HasPrefix(r.resp, "text/") && r.resp != "image/svg+xml" {
+				schema = obj{"type": "string", "format": "binary"}
+			}
+			resp["content"] = obj{r.resp: obj{"schema": schema}}
+		case r.resp != "":
 			resp["content"] = obj{"application/json": obj{"schema": ref(r.resp)}}
 		}
 		errResp := obj{"description": "error", "content": obj{"application/json": obj{"schema": ref("Error")}}}

@@ -30,8 +30,10 @@ import (
 // default noted on it.
 type Config struct {
 	// TrustedProxies lists CIDRs of reverse proxies whose X-Forwarded-For
-	// is believed. Empty: the client IP is the TCP peer's address, and
-	// X-Forwarded-For is ignored (so it cannot dodge the rate limit).
+	// is believed, and whose X-Forwarded-Proto sets the scheme of a public
+	// URL derived from the request (see PublicURL). Empty: the client IP is
+	// the TCP peer's address, and both headers are ignored (so they cannot
+	// dodge the rate limit or change a QR code).
 	TrustedProxies []string
 	// Rate is the sustained API requests per second allowed per client IP
 	// (0: 50); Burst the bucket size (0: 2*Rate). Negative Rate disables
@@ -111,6 +113,9 @@ type Server struct {
 	echo  *echo.Echo
 	hub   *Hub
 	pages *pageCache
+	// proxies are Config.TrustedProxies, parsed: their X-Forwarded-Proto
+	// is believed (publicURL).
+	proxies []*net.IPNet
 	// flight collapses concurrent identical page queries.
 	flight singleflight.Group
 	// base is canceled by Shutdown: long-lived requests (push streams) and
@@ -177,6 +182,9 @@ func New(st store.Store, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	e.IPExtractor = ipx
+	if s.proxies, err = parseCIDRs(cfg.TrustedProxies); err != nil {
+		return nil, err
+	}
 	s.echo = e
 	s.routes()
 	go s.background()
@@ -188,15 +196,28 @@ func ipExtractor(cidrs []string) (echo.IPExtractor, error) {
 	if len(cidrs) == 0 {
 		return echo.ExtractIPDirect(), nil
 	}
+	nets, err := parseCIDRs(cidrs)
+	if err != nil {
+		return nil, err
+	}
 	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range nets {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...), nil
+}
+
+// parseCIDRs parses Config.TrustedProxies.
+func parseCIDRs(cidrs []string) ([]*net.IPNet, error) {
+	var nets []*net.IPNet
 	for _, c := range cidrs {
 		_, n, err := net.ParseCIDR(strings.TrimSpace(c))
 		if err != nil {
 			return nil, fmt.Errorf("trusted proxy %q: %w", c, err)
 		}
-		opts = append(opts, echo.TrustIPRange(n))
+		nets = append(nets, n)
 	}
-	return echo.ExtractIPFromXFFHeader(opts...), nil
+	return nets, nil
 }
 
 // Handler returns the server's http.Handler.
@@ -300,10 +321,11 @@ func (s *Server) routes() {
 		MinLength: 512,
 		Skipper: func(c echo.Context) bool {
 			// Push streams flush event by event; sync pages come
-			// precompressed from the page cache; the app and models are
-			// the fallback handler's business.
+			// precompressed from the page cache; PNGs are compressed
+			// already; the app and models are the fallback handler's
+			// business.
 			p := c.Request().URL.Path
-			return !isAPI(p) || strings.HasSuffix(p, "/events") || strings.HasSuffix(p, "/changes")
+			return !isAPI(p) || strings.HasSuffix(p, "/events") || strings.HasSuffix(p, "/changes") || strings.HasSuffix(p, ".png")
 		},
 	}))
 	e.Use(s.requestTimeout)
@@ -317,6 +339,9 @@ func (s *Server) routes() {
 	getAndHead(v1, "/stores/:store/checkpoint", s.getCheckpoint)
 	getAndHead(v1, "/stores/:store/changes", s.getChanges)
 	getAndHead(v1, "/stores/:store/events", s.events)
+	getAndHead(v1, "/stores/:store/qr.svg", s.storeQRSVG)
+	getAndHead(v1, "/stores/:store/qr.png", s.storeQRPNG)
+	getAndHead(v1, "/stores/:store/poster", s.storePoster)
 
 	a := e.Group("/v1/admin", s.requireRole(store.RoleAdmin, store.RoleStaff))
 	adminOnly := s.requireRole(store.RoleAdmin)

@@ -657,7 +657,8 @@ func TestOpenAPI(t *testing.T) {
 	if doc.OpenAPI != "3.1.0" || len(doc.Paths) < 20 {
 		t.Fatalf("openapi: %s, %d paths", doc.OpenAPI, len(doc.Paths))
 	}
-	for _, p := range []string{"/v1/stores/{store}/changes", "/v1/admin/import", "/v1/admin/import/store", "/v1/admin/tokens/{id}"} {
+	for _, p := range []string{"/v1/stores/{store}/changes", "/v1/admin/import", "/v1/admin/import/store", "/v1/admin/tokens/{id}",
+		"/v1/stores/{store}/qr.svg", "/v1/stores/{store}/qr.png", "/v1/stores/{store}/poster"} {
 		if doc.Paths[p] == nil {
 			t.Errorf("path %s undocumented", p)
 		}

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a fresh Debian 12 machine:
-# Debian packages (browser, software Vulkan, PostgreSQL, PyTorch for the model recipe's CPU test)
+# Debian packages (browser, software Vulkan, PostgreSQL, PyTorch for the model recipe's CPU test,
+# zbarimg to decode the stores' QR codes)
 # and the npm test peers.
 # Idempotent: each step is skipped when its result is already present.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 need_pkgs=()
-for p in chromium mesa-vulkan-drivers libvulkan1 postgresql python3-jinja2 python3-torch wamerican; do
+for p in chromium mesa-vulkan-drivers libvulkan1 postgresql python3-jinja2 python3-torch wamerican zbar-tools; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then
