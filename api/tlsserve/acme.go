@@ -205,11 +205,27 @@ func (a *acmeCerts) warm(ctx context.Context) {
 	}
 }
 
-// loggingTransport logs failed requests to the ACME CA: unreachable, or
-// an error answer other than badNonce (which the client retries).
+// loggingTransport logs why requests to the ACME CA fail (autocert's own
+// errors say little, and those of its background renewals are dropped):
+// an unreachable CA, an error answer other than badNonce (which the client
+// retries), and an authorization that turned invalid, with each failed
+// challenge's reason (once per authorization).
 type loggingTransport struct {
 	base http.RoundTripper
 	log  *slog.Logger
+
+	mu     sync.Mutex
+	logged map[string]bool // invalid authorization URLs already logged
+}
+
+// acmeAnswer holds the fields of CA answers that say why something failed.
+type acmeAnswer struct {
+	Type, Detail, Status string
+	Identifier           struct{ Value string }
+	Challenges           []struct {
+		Type  string
+		Error *struct{ Type, Detail string }
+	}
 }
 
 func (t *loggingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -218,17 +234,39 @@ func (t *loggingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		t.log.Warn("acme: request to the CA failed", "url", r.URL.String(), "reason", err)
 		return nil, err
 	}
-	if resp.StatusCode < 400 {
+	if !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/") ||
+		!strings.Contains(resp.Header.Get("Content-Type"), "json") {
 		return resp, nil
 	}
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
 	resp.Body = io.NopCloser(bytes.NewReader(body))
-	var p struct{ Type, Detail string }
-	_ = json.Unmarshal(body, &p)
-	if p.Type != "urn:ietf:params:acme:error:badNonce" {
+	if err != nil {
+		return resp, nil // the client will see the short body and fail
+	}
+	var a acmeAnswer
+	_ = json.Unmarshal(body, &a)
+	switch {
+	case resp.StatusCode >= 400 && a.Type != "urn:ietf:params:acme:error:badNonce":
 		t.log.Warn("acme: the CA answered an error", "url", r.URL.String(), "status", resp.Status,
-			"type", p.Type, "detail", p.Detail)
+			"type", a.Type, "detail", a.Detail)
+	case a.Status == "invalid" && a.Identifier.Value != "":
+		t.mu.Lock()
+		seen := t.logged[r.URL.String()]
+		if t.logged == nil {
+			t.logged = map[string]bool{}
+		}
+		t.logged[r.URL.String()] = true
+		t.mu.Unlock()
+		if seen {
+			break
+		}
+		for _, c := range a.Challenges {
+			if c.Error != nil {
+				t.log.Warn("acme: validation failed", "domain", a.Identifier.Value, "challenge", c.Type,
+					"type", c.Error.Type, "detail", c.Error.Detail)
+			}
+		}
 	}
 	return resp, nil
 }

@@ -134,6 +134,11 @@ func New(cfg Config, base *http.Server) (*Server, error) {
 		tc.NextProtos = append(tc.NextProtos, acme.ALPNProto) // tls-alpn-01
 	}
 	base.TLSConfig = tc
+	if base.ErrorLog == nil {
+		// Failed handshakes (scanners, clients that distrust the
+		// certificate) are routine on a public port: debug level.
+		base.ErrorLog = slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)
+	}
 	base.Handler = HSTS(base.Handler)
 	s.HTTPS = base
 	var redirect http.Handler = http.HandlerFunc(s.redirect)
