@@ -114,10 +114,7 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	if o.publicURL == "" && len(tcfg.ACMEDomains) > 0 { // ACME: the first domain is the public address
-		o.publicURL = "https://" + tcfg.ACMEDomains[0]
-		tcfg.PublicURL = o.publicURL
-	}
+	o.publicURL = tcfg.PublicURL // with ACME, defaults to the first domain
 	var st *sqlstore.DB
 	if o.postgres != "" {
 		st, err = sqlstore.OpenPostgres(ctx, o.postgres)
@@ -213,7 +210,9 @@ func run(o options) error {
 }
 
 // tlsConfig turns the HTTPS flags into a tlsserve.Config (not Enabled when
-// none is set), refusing contradictory ones.
+// none is set), refusing contradictory ones. With ACME, an empty
+// -public-url becomes https://<first domain> and an empty -acme-cache the
+// folder acme beside -db.
 func tlsConfig(o options, log *slog.Logger) (tlsserve.Config, error) {
 	c := tlsserve.Config{CertFile: o.tlsCert, KeyFile: o.tlsKey, ACMEDirectory: o.acmeDir,
 		ACMEEmail: o.acmeEmail, ACMECache: o.acmeCache, PublicURL: o.publicURL, Logger: log}
@@ -232,6 +231,9 @@ func tlsConfig(o options, log *slog.Logger) (tlsserve.Config, error) {
 	}
 	if len(c.ACMEDomains) > 0 && c.ACMECache == "" {
 		c.ACMECache = filepath.Join(filepath.Dir(o.db), "acme")
+	}
+	if len(c.ACMEDomains) > 0 && c.PublicURL == "" {
+		c.PublicURL = "https://" + c.ACMEDomains[0]
 	}
 	return c, nil
 }
