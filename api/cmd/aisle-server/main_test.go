@@ -131,4 +131,3 @@ func TestHTTPSFlags(t *testing.T) {
 		}
 	}
 }
-
