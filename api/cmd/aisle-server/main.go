@@ -7,6 +7,10 @@
 // recomputes the product and FAQ vectors of an older embedding model
 // (server.RefreshVectors).
 //
+// With -tls-cert and -tls-key, or -acme-domain, it serves HTTPS on -addr
+// (aisle/api/tlsserve: certificate reload, ACME, HSTS) and, with
+// -http-addr, redirects plain HTTP there; deploy/server.md tells how.
+//
 // Every flag has an environment variable (shown in -help); flags win.
 package main
 
