@@ -493,9 +493,8 @@ func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 				h.Set("Cross-Origin-Embedder-Policy", "require-corp")
 			}
 		}
-		if c.Request().TLS != nil {
-			h.Set("Strict-Transport-Security", "max-age=31536000")
-		}
+		// Strict-Transport-Security is sent by the HTTPS listener
+		// (aisle/api/tlsserve), the one place that knows HTTPS is on.
 		return next(c)
 	}
 }

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a fresh Debian 12 machine:
 # Debian packages (browser, software Vulkan, PostgreSQL, PyTorch for the model recipe's CPU test,
-# zbarimg to decode the stores' QR codes)
-# and the npm test peers.
+# zbarimg to decode the stores' QR codes), the npm test peers, and the Go tools the tests run
+# (Pebble).
 # Idempotent: each step is skipped when its result is already present.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -22,4 +22,6 @@ if [ ! -d deploy/testpeers/node_modules/node-llama-cpp ] || [ ! -d deploy/testpe
   echo "test-deps: installing npm test peers"
   (cd deploy/testpeers && NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm install --omit=optional --no-audit --no-fund --loglevel=error >/dev/null)
 fi
+# Pebble (ACME test CA) is a go tool of the module: build it once, ahead of the tests.
+go tool -n pebble >/dev/null
 echo "test-deps: ready"

@@ -7,6 +7,10 @@
 // recomputes the product and FAQ vectors of an older embedding model
 // (server.RefreshVectors).
 //
+// With -tls-cert and -tls-key, or -acme-domain, it serves HTTPS on -addr
+// (aisle/api/tlsserve: certificate reload, ACME, HSTS) and, with
+// -http-addr, redirects plain HTTP there; deploy/server.md tells how.
+//
 // Every flag has an environment variable (shown in -help); flags win.
 package main
 
@@ -31,12 +35,15 @@ import (
 	"aisle/api/server"
 	"aisle/api/store"
 	"aisle/api/store/sqlstore"
+	"aisle/api/tlsserve"
 )
 
 type options struct {
 	addr, db, postgres, app, models, tokenFile, proxies, logLevel, publicURL string
 	seed, isolated                                                           bool
 	rate                                                                     float64
+	// HTTPS: certificate files, or ACME; httpAddr redirects to HTTPS.
+	tlsCert, tlsKey, acmeDomain, acmeDir, acmeEmail, acmeCache, httpAddr string
 }
 
 func env(name, def string) string {
@@ -74,6 +81,13 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&o.seed, "seed", envBool("AISLE_SEED", true), "seed a demo store into an empty database (AISLE_SEED)")
 	fs.BoolVar(&o.isolated, "cross-origin-isolated", envBool("AISLE_CROSS_ORIGIN_ISOLATED", false), "send COOP/COEP with the app (AISLE_CROSS_ORIGIN_ISOLATED)")
 	fs.StringVar(&o.publicURL, "public-url", env("AISLE_PUBLIC_URL", ""), "the app's public address, used by QR codes, posters and pairing links, e.g. https://shop.example.com (AISLE_PUBLIC_URL; empty: each request's own)")
+	fs.StringVar(&o.tlsCert, "tls-cert", env("AISLE_TLS_CERT", ""), "serve HTTPS on -addr with this PEM certificate chain, reloaded when it changes (AISLE_TLS_CERT; needs -tls-key)")
+	fs.StringVar(&o.tlsKey, "tls-key", env("AISLE_TLS_KEY", ""), "the PEM private key of -tls-cert (AISLE_TLS_KEY)")
+	fs.StringVar(&o.acmeDomain, "acme-domain", env("AISLE_ACME_DOMAIN", ""), "serve HTTPS on -addr with certificates obtained by ACME for these comma-separated names (AISLE_ACME_DOMAIN)")
+	fs.StringVar(&o.acmeDir, "acme-dir", env("AISLE_ACME_DIR", tlsserve.LetsEncryptURL), "ACME directory URL (AISLE_ACME_DIR)")
+	fs.StringVar(&o.acmeEmail, "acme-email", env("AISLE_ACME_EMAIL", ""), "contact address given to the ACME CA (AISLE_ACME_EMAIL)")
+	fs.StringVar(&o.acmeCache, "acme-cache", env("AISLE_ACME_CACHE", ""), "folder for the ACME account key and certificates (AISLE_ACME_CACHE; empty: acme beside -db, e.g. data/acme)")
+	fs.StringVar(&o.httpAddr, "http-addr", env("AISLE_HTTP_ADDR", ""), "with HTTPS, a plain-HTTP listen address, e.g. :80, that redirects to HTTPS and answers ACME http-01 challenges (AISLE_HTTP_ADDR)")
 	fs.StringVar(&o.logLevel, "log-level", env("AISLE_LOG_LEVEL", "info"), "debug, info, warn or error (AISLE_LOG_LEVEL)")
 	return o, fs.Parse(args)
 }
@@ -100,8 +114,12 @@ func run(o options) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	tcfg, err := tlsConfig(o, log)
+	if err != nil {
+		return err
+	}
+	o.publicURL = tcfg.PublicURL // with ACME, defaults to the first domain
 	var st *sqlstore.DB
-	var err error
 	if o.postgres != "" {
 		st, err = sqlstore.OpenPostgres(ctx, o.postgres)
 		log.Info("database", "kind", "postgres")
@@ -148,18 +166,38 @@ func run(o options) error {
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", o.addr)
-	if err != nil {
-		return err
-	}
 	// No ReadTimeout: the server bounds request bodies itself
 	// (server.Config.BodyTimeout), and a whole-request bound would only add
 	// a second, longer rule for the same thing.
 	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
-	log.Info("listening", "url", "http://"+ln.Addr().String())
+	var ts *tlsserve.Server
+	if tcfg.Enabled() {
+		// Certificate files are read (and checked) here, before listening.
+		if ts, err = tlsserve.New(tcfg, hs); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	if ts != nil {
+		var hln net.Listener
+		if o.httpAddr != "" {
+			if hln, err = net.Listen("tcp", o.httpAddr); err != nil {
+				ln.Close()
+				return err
+			}
+			log.Info("redirecting to HTTPS", "url", "http://"+hln.Addr().String())
+		}
+		log.Info("listening", "url", "https://"+ln.Addr().String(), "public_url", o.publicURL)
+		go func() { errc <- ts.Serve(ln, hln) }()
+	} else {
+		log.Info("listening", "url", "http://"+ln.Addr().String())
+		go func() { errc <- hs.Serve(ln) }()
+	}
 	select {
 	case err := <-errc:
 		return err
@@ -169,7 +207,39 @@ func run(o options) error {
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(sctx) // ends push streams first, so Shutdown below can finish
+	if ts != nil {
+		return ts.Shutdown(sctx)
+	}
 	return hs.Shutdown(sctx)
+}
+
+// tlsConfig turns the HTTPS flags into a tlsserve.Config (not Enabled when
+// none is set), refusing contradictory ones. With ACME, an empty
+// -public-url becomes https://<first domain> and an empty -acme-cache the
+// folder acme beside -db.
+func tlsConfig(o options, log *slog.Logger) (tlsserve.Config, error) {
+	c := tlsserve.Config{CertFile: o.tlsCert, KeyFile: o.tlsKey, ACMEDirectory: o.acmeDir,
+		ACMEEmail: o.acmeEmail, ACMECache: o.acmeCache, PublicURL: o.publicURL, Logger: log}
+	for _, d := range strings.Split(o.acmeDomain, ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			c.ACMEDomains = append(c.ACMEDomains, d)
+		}
+	}
+	switch {
+	case (o.tlsCert != "" || o.tlsKey != "") && len(c.ACMEDomains) > 0:
+		return c, errors.New("-tls-cert/-tls-key and -acme-domain exclude each other")
+	case (o.tlsCert == "") != (o.tlsKey == ""):
+		return c, errors.New("-tls-cert and -tls-key go together")
+	case !c.Enabled() && o.httpAddr != "":
+		return c, errors.New("-http-addr redirects to HTTPS: it needs -tls-cert/-tls-key or -acme-domain")
+	}
+	if len(c.ACMEDomains) > 0 && c.ACMECache == "" {
+		c.ACMECache = filepath.Join(filepath.Dir(o.db), "acme")
+	}
+	if len(c.ACMEDomains) > 0 && c.PublicURL == "" {
+		c.PublicURL = "https://" + c.ACMEDomains[0]
+	}
+	return c, nil
 }
 
 // bootstrapAdmin makes sure an administrator can get in: AISLE_ADMIN_TOKEN

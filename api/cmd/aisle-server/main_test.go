@@ -11,6 +11,7 @@ import (
 
 	"aisle/api/store"
 	"aisle/api/store/sqlstore"
+	"aisle/api/tlsserve"
 )
 
 func TestFlagsDefaultsEnvAndOverride(t *testing.T) {
@@ -70,5 +71,63 @@ func TestBootstrapAdmin(t *testing.T) {
 	t.Setenv("AISLE_ADMIN_TOKEN", "short")
 	if err := bootstrapAdmin(ctx, st, file, log); err == nil {
 		t.Fatal("weak AISLE_ADMIN_TOKEN accepted")
+	}
+}
+
+func TestHTTPSFlags(t *testing.T) {
+	for _, kv := range [][2]string{{"AISLE_TLS_CERT", "/tls/fullchain.pem"}, {"AISLE_TLS_KEY", "/tls/privkey.pem"},
+		{"AISLE_ACME_DOMAIN", "a.example.com"}, {"AISLE_ACME_DIR", "https://ca.test/dir"}, {"AISLE_ACME_EMAIL", "ops@example.com"},
+		{"AISLE_ACME_CACHE", "/var/acme"}, {"AISLE_HTTP_ADDR", ":80"}} {
+		t.Setenv(kv[0], kv[1])
+	}
+	o, err := parseFlags([]string{"-acme-domain", "shop.example.com, www.shop.example.com", "-http-addr", ":8081"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.tlsCert != "/tls/fullchain.pem" || o.tlsKey != "/tls/privkey.pem" || o.acmeDir != "https://ca.test/dir" ||
+		o.acmeEmail != "ops@example.com" || o.acmeCache != "/var/acme" {
+		t.Fatalf("environment: %+v", o)
+	}
+	if o.acmeDomain != "shop.example.com, www.shop.example.com" || o.httpAddr != ":8081" {
+		t.Fatalf("flags over environment: %+v", o)
+	}
+	if _, err := tlsConfig(o, nil); err == nil || !strings.Contains(err.Error(), "exclude each other") {
+		t.Fatalf("files and ACME together: %v", err)
+	}
+
+	for _, tc := range []struct {
+		name    string
+		given   options
+		wantErr string
+		want    func(c tlsserve.Config) bool
+	}{
+		{name: "off", given: options{db: "data/aisle.db"},
+			want: func(c tlsserve.Config) bool { return !c.Enabled() && c.PublicURL == "" }},
+		{name: "redirect without HTTPS", given: options{httpAddr: ":80"}, wantErr: "-http-addr"},
+		{name: "cert without key", given: options{tlsCert: "c.pem"}, wantErr: "go together"},
+		{name: "files", given: options{tlsCert: "c.pem", tlsKey: "k.pem", httpAddr: ":80", publicURL: "https://x.test"},
+			want: func(c tlsserve.Config) bool {
+				return c.Enabled() && c.CertFile == "c.pem" && c.KeyFile == "k.pem" && c.PublicURL == "https://x.test"
+			}},
+		{name: "acme defaults", given: options{acmeDomain: "shop.example.com,www.shop.example.com", db: "/srv/aisle/aisle.db", acmeDir: "https://acme-v02.api.letsencrypt.org/directory"},
+			want: func(c tlsserve.Config) bool {
+				return c.Enabled() && len(c.ACMEDomains) == 2 && c.ACMECache == "/srv/aisle/acme" &&
+					c.PublicURL == "https://shop.example.com" && c.ACMEDirectory == "https://acme-v02.api.letsencrypt.org/directory"
+			}},
+		{name: "acme keeps a given public URL", given: options{acmeDomain: "shop.example.com", db: "d/a.db", publicURL: "https://aisle.example.com"},
+			want: func(c tlsserve.Config) bool {
+				return c.PublicURL == "https://aisle.example.com" && c.ACMECache == "d/acme"
+			}},
+	} {
+		got, err := tlsConfig(tc.given, nil)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("%s: error %v, want %q", tc.name, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || !tc.want(got) {
+			t.Errorf("%s: got %+v, %v", tc.name, got, err)
+		}
 	}
 }
