@@ -19,6 +19,7 @@
 //	                      (RunnerOptions.SeparateQKV), for side-by-side runs
 //	AISLE_GPU_JSON        write the result there as JSON (BrowserResult)
 //	AISLE_WASM_SITE       a prebuilt site (package wasmsite), for a machine without go
+//	AISLE_CHROMIUM_LOG    write the browser's own output (and its log) to this file
 //	AISLE_WLLAMA_DIR      also run the peer, @wllama/wllama's esm folder (e.g.
 //	                      deploy/testpeers/node_modules/@wllama/wllama/esm), on WebGPU in the same
 //	                      browser on the same file; its speeds go in the JSON's "wllama"
@@ -158,6 +159,8 @@ func runWllama(t *testing.T, ctx context.Context, base string, promptTokens, tok
 	t.Helper()
 	tab, cancel := chromedp.NewContext(ctx)
 	defer cancel()
+	tab, cancelT := context.WithTimeout(tab, 3*time.Minute)
+	defer cancelT()
 	if err := chromedp.Do(tab, chromedp.Navigate(base+"/wllama.html")); err != nil {
 		t.Fatalf("wllama page: %v", err)
 	}
@@ -209,13 +212,26 @@ func median(v []float64) float64 {
 	return s[len(s)/2]
 }
 
+// writeResult writes res to $AISLE_GPU_JSON, when set.
+func writeResult(t *testing.T, res BrowserResult) {
+	t.Helper()
+	if out := os.Getenv("AISLE_GPU_JSON"); out != "" {
+		b, _ := json.MarshalIndent(res, "", "  ")
+		if err := os.WriteFile(out, b, 0o644); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
 func TestBrowserGreedyMatchesCPU(t *testing.T) {
 	needChromium(t)
 	modelPath := env("AISLE_GPU_MODEL", stories)
 	tokens := envInt(t, "AISLE_GPU_TOKENS", 256)
 	promptTokens := envInt(t, "AISLE_GPU_PROMPT", 128)
 	withCPU := env("AISLE_GPU_CPU", "1") != "0"
+	start := time.Now()
 	want := cpuGreedy(t, modelPath, tokens)
+	t.Logf("native CPU reference: %d tokens in %.1fs", tokens, time.Since(start).Seconds())
 	site := wasmsite.Build(t)
 
 	model, err := os.ReadFile(modelPath)
@@ -258,6 +274,14 @@ func TestBrowserGreedyMatchesCPU(t *testing.T) {
 		chromedp.Flag("enable-unsafe-webgpu", true),
 		chromedp.UserDataDir(t.TempDir()),
 	)
+	if logFile := env("AISLE_CHROMIUM_LOG", ""); logFile != "" {
+		f, err := os.Create(logFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		opts = append(opts, chromedp.CombinedOutput(f), chromedp.Flag("enable-logging", "stderr"), chromedp.Flag("v", "0"))
+	}
 	for _, f := range strings.Fields(os.Getenv("AISLE_CHROMIUM_FLAGS")) {
 		name, value, hasValue := strings.Cut(strings.TrimLeft(f, "-"), "=")
 		if hasValue {
@@ -288,20 +312,16 @@ func TestBrowserGreedyMatchesCPU(t *testing.T) {
 	}
 	res.Model = modelPath
 	res.NativeEqual = slices.Equal(res.GPU, want)
-	if wllamaDir != "" {
-		res.Wllama = runWllama(t, ctx, srv.URL, promptTokens, tokens)
-	}
-	if out := os.Getenv("AISLE_GPU_JSON"); out != "" {
-		b, _ := json.MarshalIndent(res, "", "  ")
-		if err := os.WriteFile(out, b, 0o644); err != nil {
-			t.Error(err)
-		}
-	}
+	writeResult(t, res)
 	if res.Error != "" {
 		t.Fatalf("in the browser: %s", res.Error)
 	}
 	t.Logf("adapter %q (software %v, binding limit %.0f MiB); %s greedy: WebGPU %.1f tok/s (%d dispatches per token, %.1f us each, %.0f us to record a step), prefill %d tokens %.0f tok/s, CPU-WASM %.1f tok/s",
 		res.Adapter, res.Software, res.MaxBinding/(1<<20), modelPath, res.GPUTokPerS, res.Dispatches, res.DispatchUS, res.EncodeUS, res.PrefillTokens, res.PrefillTokPerS, res.CPUTokPerS)
+	if wllamaDir != "" {
+		res.Wllama = runWllama(t, ctx, srv.URL, promptTokens, tokens)
+		writeResult(t, res)
+	}
 	// the device asks for the adapter's storage sizes (up to 2 GiB), not WebGPU's 128 MiB default
 	if want := float64(uint64(min(res.AdapterBinding, res.AdapterBuffer, 2<<30-256)) &^ 255); res.MaxBinding != want {
 		t.Errorf("binding limit %.0f bytes, want the adapter's %.0f", res.MaxBinding, want)
