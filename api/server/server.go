@@ -113,6 +113,8 @@ type Server struct {
 	echo  *echo.Echo
 	hub   *Hub
 	pages *pageCache
+	// console is the admin console's state (console.go).
+	console *console
 	// proxies are Config.TrustedProxies, parsed: their X-Forwarded-Proto
 	// is believed (publicURL).
 	proxies []*net.IPNet
@@ -315,7 +317,7 @@ func (s *Server) routes() {
 	}
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
 		Limit:   fmt.Sprint(s.cfg.BodyLimit) + "B",
-		Skipper: func(c echo.Context) bool { return isImport(c.Path()) }, // ImportLimit instead, on the route
+		Skipper: func(c echo.Context) bool { return isImport(c.Path()) || isConsoleUpload(c.Path()) }, // ImportLimit instead, on the route
 	}))
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{
 		MinLength: 512,
@@ -377,6 +379,8 @@ func (s *Server) routes() {
 	e.Any("/v1/*", func(c echo.Context) error {
 		return catalog.Errorf(catalog.NotFound, "no such endpoint: %s %s", c.Request().Method, c.Request().URL.Path)
 	})
+
+	s.consoleRoutes()
 
 	for prefix, h := range s.cfg.Mounts {
 		e.Any(strings.TrimSuffix(prefix, "/")+"/*", echo.WrapHandler(h))
