@@ -158,6 +158,10 @@ func (s *Server) consoleHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
 		h.Set("Content-Security-Policy", consoleCSP)
+		// Browsers send "Origin: null" on form posts from a no-referrer
+		// page; same-origin keeps the Origin checkOrigin reads (console
+		// URLs carry no secrets, and no referrer leaves this origin).
+		h.Set("Referrer-Policy", "same-origin")
 		if !strings.HasPrefix(c.Request().URL.Path, "/admin/static/") {
 			h.Set("Cache-Control", "no-store")
 		}
@@ -228,13 +232,20 @@ func sameSecret(got, want string) bool {
 }
 
 // checkOrigin refuses a POST sent by another origin: its Origin header,
-// when present, must name this host (or Config.PublicURL's); without one,
-// Sec-Fetch-Site, when present, must be same-origin. (A client that sends
-// neither is not a browser a forged page could drive.)
+// when present, must name this host (or Config.PublicURL's); without one
+// (or with "null", which a privacy setting may cause), Sec-Fetch-Site must
+// be same-origin, and may be absent only when Origin is too. (A client
+// that sends neither is not a browser a forged page could drive.)
 func (s *Server) checkOrigin(c echo.Context) error {
 	r := c.Request()
 	forbidden := echo.NewHTTPError(http.StatusForbidden, "cross-origin request refused")
-	if o := r.Header.Get("Origin"); o != "" {
+	sfs := r.Header.Get("Sec-Fetch-Site")
+	if o := r.Header.Get("Origin"); o == "null" {
+		if sfs != "same-origin" {
+			return forbidden
+		}
+		return nil
+	} else if o != "" {
 		u, err := url.Parse(o)
 		if err != nil || u.Host == "" {
 			return forbidden
@@ -247,7 +258,7 @@ func (s *Server) checkOrigin(c echo.Context) error {
 		}
 		return forbidden
 	}
-	if sfs := r.Header.Get("Sec-Fetch-Site"); sfs != "" && sfs != "same-origin" {
+	if sfs != "" && sfs != "same-origin" {
 		return forbidden
 	}
 	return nil

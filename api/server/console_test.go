@@ -146,6 +146,8 @@ func TestConsoleCSRF(t *testing.T) {
 		{"cross-origin", vals(csrf), []string{"Origin", "https://evil.example"}},
 		{"cross-site fetch", vals(csrf), []string{"Sec-Fetch-Site", "cross-site"}},
 		{"null origin", vals(csrf), []string{"Origin", "null"}},
+		{"null origin, cross-site", vals(csrf), []string{"Origin", "null", "Sec-Fetch-Site", "cross-site"}},
+		{"same origin, wrong token", vals("x"), []string{"Origin", "", "Sec-Fetch-Site", "same-origin"}},
 	} {
 		if status, _ := cc.do("POST", path, tc.form, tc.headers...); status != http.StatusForbidden {
 			t.Errorf("%s: status %d, want 403", tc.name, status)
