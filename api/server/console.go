@@ -146,11 +146,17 @@ func (s *Server) consoleRoutes() {
 	a.POST("/stores/:store/import", s.consoleImportPreview, middleware.BodyLimit(fmt.Sprint(s.cfg.ImportLimit)+"B"))
 	a.POST("/stores/:store/import/confirm", s.consoleImportConfirm)
 	a.POST("/stores/:store/import/cancel", s.consoleImportCancel)
+	getAndHead(a, "/import", s.consoleImportPage)
+	a.POST("/import", s.consoleImportPreview, middleware.BodyLimit(fmt.Sprint(s.cfg.ImportLimit)+"B"))
+	a.POST("/import/confirm", s.consoleImportConfirm)
+	a.POST("/import/cancel", s.consoleImportCancel)
 }
 
 // isConsoleUpload reports whether path (a route) takes an import upload
 // (the import limit applies, not the body limit).
-func isConsoleUpload(path string) bool { return path == "/admin/stores/:store/import" }
+func isConsoleUpload(path string) bool {
+	return path == "/admin/stores/:store/import" || path == "/admin/import"
+}
 
 // consoleHeaders sets the console's CSP, forbids caching its pages, and
 // shows errors as an HTML page (internal ones are logged, not shown).

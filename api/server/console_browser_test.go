@@ -240,7 +240,7 @@ func TestConsoleBrowserFAQs(t *testing.T) {
 	b.e.do("GET", "/v1/admin/faqs/"+id, b.e.Admin, nil).want(t, 404)
 }
 
-func TestConsoleBrowserImportCSV(t *testing.T) {
+func TestConsoleBrowserImport(t *testing.T) {
 	b := newConsoleTab(t)
 	b.signIn(b.e.Admin)
 	dir := t.TempDir()
@@ -289,6 +289,25 @@ func TestConsoleBrowserImportCSV(t *testing.T) {
 	if m, bu := quantity("MILK-1L"), quantity("BUTTER-250"); m != 50 || bu != 30 {
 		t.Fatalf("after confirming: quantities %d, %d; want 50, 30", m, bu)
 	}
+
+	// A STORE.json of another store, on the demo store's page: refused.
+	pharmacy, err := filepath.Abs(filepath.Join("testdata", "corner-pharmacy.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.open("/admin/stores/demo/import")
+	b.run(chromedp.SetValue(chromedp.CSS("#kind"), "store"), chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{pharmacy}), chromedp.Click(chromedp.CSS("#check")))
+	b.waitJS(`(document.querySelector("#import-errors") || {innerText: ""}).innerText.includes("store.id")`)
+	// The same file from the stores list: a new store, previewed, then written.
+	b.open("/admin/stores")
+	b.run(chromedp.Click(chromedp.CSS("#import-store")))
+	b.waitJS(`location.pathname === "/admin/import" && !!document.querySelector("#file")`)
+	b.run(chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{pharmacy}), chromedp.Click(chromedp.CSS("#check")))
+	b.waitJS(`(document.querySelector("#preview-summary") || {innerText: ""}).innerText.includes("are valid")`)
+	b.e.do("GET", "/v1/admin/stores/corner-pharmacy", b.e.Admin, nil).want(t, 404)
+	b.run(chromedp.Click(chromedp.CSS("#confirm")))
+	b.waitJS(`location.pathname === "/admin/stores/corner-pharmacy" && (document.querySelector("#flash") || {}).innerText === "Import written."`)
+	b.e.do("GET", "/v1/admin/stores/corner-pharmacy", b.e.Admin, nil).want(t, 200)
 }
 
 func TestConsoleBrowserPublish(t *testing.T) {

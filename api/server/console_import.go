@@ -31,9 +31,34 @@ var importKinds = map[string]string{
 	"faqs":     "CSV of FAQs",
 }
 
+// newStoreKinds are the files the chain-level import page (/admin/import)
+// takes: a STORE.json of any store, typically a new one.
+var newStoreKinds = map[string]string{"store": "STORE.json (a whole store, new or not)"}
+
+// importTarget is where an import page imports into: one store
+// (/admin/stores/:store/import) or the chain (/admin/import, Store "").
+type importTarget struct {
+	Store string // "" for the chain-level page
+	Title string
+	Base  string // the import page's path
+	Kinds map[string]string
+}
+
+// importTargetOf reads the import page's target from the path.
+func (s *Server) importTargetOf(c echo.Context) (importTarget, error) {
+	if c.Param("store") == "" {
+		return importTarget{Title: "Import a store", Base: "/admin/import", Kinds: newStoreKinds}, nil
+	}
+	st, err := s.consoleStoreParam(c)
+	if err != nil {
+		return importTarget{}, err
+	}
+	return importTarget{Store: st.ID, Title: "Import into " + st.Name, Base: "/admin/stores/" + st.ID + "/import", Kinds: importKinds}, nil
+}
+
 // pendingImport is an uploaded, validated file awaiting confirmation.
 type pendingImport struct {
-	Store string // the store page it was uploaded on
+	Store string // the store page it was uploaded on ("" for /admin/import)
 	Kind  string // a key of importKinds
 	Name  string // the file's name, as uploaded
 	Body  []byte
@@ -41,6 +66,7 @@ type pendingImport struct {
 
 // importData is the import page's data.
 type importData struct {
+	Base    string // the import page's path; forms post under it
 	Kinds   map[string]string
 	Kind    string
 	Name    string
@@ -62,37 +88,37 @@ const maxPreviewKeys = 20
 
 // consoleImportPage shows the upload form, or the pending import.
 func (s *Server) consoleImportPage(c echo.Context) error {
-	st, err := s.consoleStoreParam(c)
+	tg, err := s.importTargetOf(c)
 	if err != nil {
 		return err
 	}
-	d := importData{Kinds: importKinds, Kind: "store"}
-	if p := s.console.sessions.pendingOf(consoleSessionOf(c)); p != nil && p.Store == st.ID {
+	d := importData{Base: tg.Base, Kinds: tg.Kinds, Kind: "store"}
+	if p := s.console.sessions.pendingOf(consoleSessionOf(c)); p != nil && p.Store == tg.Store {
 		d.Kind, d.Name = p.Kind, p.Name
 		d.Summary, err = s.checkImport(c, p)
 		if err != nil {
 			d.Errors = importErrors(err)
 		}
 	}
-	return s.render(c, http.StatusOK, "import", page{Title: "Import into " + st.Name, Store: st.ID, Section: "import", Data: d})
+	return s.render(c, http.StatusOK, "import", page{Title: tg.Title, Store: tg.Store, Section: "import", Data: d})
 }
 
 // consoleImportPreview validates an uploaded file and shows the result.
 func (s *Server) consoleImportPreview(c echo.Context) error {
-	st, err := s.consoleStoreParam(c)
+	tg, err := s.importTargetOf(c)
 	if err != nil {
 		return err
 	}
 	sess := consoleSessionOf(c)
 	s.console.sessions.setPending(sess, nil)
-	d := importData{Kinds: importKinds, Kind: c.FormValue("kind")}
-	if _, ok := importKinds[d.Kind]; !ok {
+	d := importData{Base: tg.Base, Kinds: tg.Kinds, Kind: c.FormValue("kind")}
+	if _, ok := tg.Kinds[d.Kind]; !ok {
 		d.Kind = "store"
-		return s.importPageError(c, st, d, "Choose what the file is.")
+		return s.importPageError(c, tg, d, "Choose what the file is.")
 	}
 	fh, err := c.FormFile("file")
 	if err != nil {
-		return s.importPageError(c, st, d, "Choose a file to upload.")
+		return s.importPageError(c, tg, d, "Choose a file to upload.")
 	}
 	d.Name = fh.Filename
 	f, err := fh.Open()
@@ -105,16 +131,16 @@ func (s *Server) consoleImportPreview(c echo.Context) error {
 		return err
 	}
 	if int64(len(body)) > s.cfg.ImportLimit {
-		return s.importPageError(c, st, d, "The file is larger than the import limit.")
+		return s.importPageError(c, tg, d, "The file is larger than the import limit.")
 	}
-	p := &pendingImport{Store: st.ID, Kind: d.Kind, Name: d.Name, Body: body}
+	p := &pendingImport{Store: tg.Store, Kind: d.Kind, Name: d.Name, Body: body}
 	d.Summary, err = s.checkImport(c, p)
 	if err != nil {
 		d.Errors = importErrors(err)
-		return s.importPageError(c, st, d, errorText(err))
+		return s.importPageError(c, tg, d, errorText(err))
 	}
 	s.console.sessions.setPending(sess, p)
-	return s.render(c, http.StatusOK, "import", page{Title: "Import into " + st.Name, Store: st.ID, Section: "import", Data: d})
+	return s.render(c, http.StatusOK, "import", page{Title: tg.Title, Store: tg.Store, Section: "import", Data: d})
 }
 
 // checkImport is the dry run of p: the API's validation, nothing written.
@@ -138,39 +164,44 @@ func (s *Server) checkImport(c echo.Context, p *pendingImport) (*importSummary, 
 	return sum, nil
 }
 
-// consoleImportConfirm writes the session's pending import of this store.
+// consoleImportConfirm writes the session's pending import of this page,
+// then shows the store imported into.
 func (s *Server) consoleImportConfirm(c echo.Context) error {
-	st, err := s.consoleStoreParam(c)
+	tg, err := s.importTargetOf(c)
 	if err != nil {
 		return err
 	}
 	p := s.console.sessions.setPending(consoleSessionOf(c), nil)
-	if p == nil || p.Store != st.ID {
-		return s.importPageError(c, st, importData{Kinds: importKinds, Kind: "store"}, "There is no import to confirm: upload the file again.")
+	if p == nil || p.Store != tg.Store {
+		return s.importPageError(c, tg, importData{Base: tg.Base, Kinds: tg.Kinds, Kind: "store"}, "There is no import to confirm: upload the file again.")
 	}
+	storeID := tg.Store
 	if p.Kind == "store" {
-		_, err = s.runStoreImport(c, p.Body, storeImportOptions{Store: st.ID})
+		var res storeImportResult
+		if res, err = s.runStoreImport(c, p.Body, storeImportOptions{Store: tg.Store}); err == nil {
+			storeID = res.Store
+		}
 	} else {
 		var ops []store.Op
-		if ops, err = s.bulkOps(store.Entity(p.Kind), st.ID, true, p.Body); err == nil {
+		if ops, err = s.bulkOps(store.Entity(p.Kind), tg.Store, true, p.Body); err == nil {
 			_, err = s.writeBulk(c.Request().Context(), s.actor(c), store.Entity(p.Kind), ops, false)
 		}
 	}
 	if err != nil {
-		d := importData{Kinds: importKinds, Kind: p.Kind, Name: p.Name, Errors: importErrors(err)}
-		return s.importPageError(c, st, d, errorText(err))
+		d := importData{Base: tg.Base, Kinds: tg.Kinds, Kind: p.Kind, Name: p.Name, Errors: importErrors(err)}
+		return s.importPageError(c, tg, d, errorText(err))
 	}
-	return c.Redirect(http.StatusSeeOther, "/admin/stores/"+st.ID+"/import?done=imported")
+	return c.Redirect(http.StatusSeeOther, "/admin/stores/"+storeID+"?done=imported")
 }
 
 // consoleImportCancel drops the session's pending import.
 func (s *Server) consoleImportCancel(c echo.Context) error {
-	st, err := s.consoleStoreParam(c)
+	tg, err := s.importTargetOf(c)
 	if err != nil {
 		return err
 	}
 	s.console.sessions.setPending(consoleSessionOf(c), nil)
-	return c.Redirect(http.StatusSeeOther, "/admin/stores/"+st.ID+"/import?done=canceled")
+	return c.Redirect(http.StatusSeeOther, tg.Base+"?done=canceled")
 }
 
 // importErrors lists an import error's problems (one without fields is
@@ -183,6 +214,6 @@ func importErrors(err error) []catalog.FieldError {
 	return []catalog.FieldError{{Message: errorText(err)}}
 }
 
-func (s *Server) importPageError(c echo.Context, st catalog.Store, d importData, msg string) error {
-	return s.render(c, http.StatusUnprocessableEntity, "import", page{Title: "Import into " + st.Name, Store: st.ID, Section: "import", Error: msg, Data: d})
+func (s *Server) importPageError(c echo.Context, tg importTarget, d importData, msg string) error {
+	return s.render(c, http.StatusUnprocessableEntity, "import", page{Title: tg.Title, Store: tg.Store, Section: "import", Error: msg, Data: d})
 }

@@ -300,9 +300,13 @@ func (s *Server) routes() {
 	e.Use(s.securityHeaders)
 	if s.cfg.Rate > 0 {
 		e.Use(middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
-			// The API only: app files and model shards are static and
-			// loaded in bursts by the service worker's precache.
-			Skipper: func(c echo.Context) bool { return !isAPI(c.Request().URL.Path) },
+			// The API and the console's sign-in only: app files and
+			// model shards are static and loaded in bursts by the
+			// service worker's precache.
+			Skipper: func(c echo.Context) bool {
+				p := c.Request().URL.Path
+				return !isAPI(p) && p != "/admin/signin"
+			},
 			Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
 				Rate: rate.Limit(s.cfg.Rate), Burst: s.cfg.Burst, ExpiresIn: 3 * time.Minute}),
 			IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
