@@ -142,8 +142,8 @@ func (s *Server) consoleProductForm(c echo.Context) error {
 }
 
 // consoleProductSave writes the form's price and active flag to the
-// product and its quantity and aisle to the store's stock line, in one
-// transaction (all or nothing), through store.PutProduct and
+// product and its quantity and aisle to the store's stock line (created
+// only when the form gives a quantity or an aisle), in one transaction (all or nothing), through store.PutProduct and
 // store.PutStock: the API's validation. Each write is guarded by the
 // version the form was loaded with, so a concurrent edit is reported, not
 // overwritten. On any error nothing changes and the form comes back with
@@ -193,7 +193,12 @@ func (s *Server) consoleProductSave(c echo.Context) error {
 	if len(fe) > 0 {
 		return s.productFormError(c, st, row, fe, false)
 	}
-	ops := []store.Op{guard(pop, row.Version), guard(sop, row.StockVersion)}
+	ops := []store.Op{guard(pop, row.Version)}
+	if row.HasStock || qty != 0 || stock.Aisle != "" {
+		// No stock line is created for a product this store does not
+		// carry unless the form gives it one.
+		ops = append(ops, guard(sop, row.StockVersion))
+	}
 	if _, err := s.store.Write(c.Request().Context(), s.actor(c), ops); err != nil {
 		return s.productFormError(c, st, row, fieldErrors(err), false)
 	}

@@ -80,9 +80,12 @@ type publishView struct {
 	NightlyAt  string // "HH:MM" local
 	NightlyDay string // the local date of the next nightly run
 	Pending    []pendingRecord
-	// More: more records changed than Pending lists; Scanned is false when
-	// the scan stopped at consoleMaxScan records of an entity.
+	// More: more records changed than Pending lists.
 	More bool
+	// Streams is the number of push streams of this store open on this
+	// server process now (Hub.Subscribers): devices online and listening.
+	// The server records nothing else about devices (no last-sync time).
+	Streams int
 }
 
 // pendingRecord is one record written since the last checkpoint.
@@ -115,7 +118,7 @@ func (s *Server) consoleStore(c echo.Context) error {
 // records listed here (deletions are sealed too but not listed, since
 // deleted records cannot be read back).
 func (s *Server) publishView(ctx context.Context, st catalog.Store) (publishView, error) {
-	v := publishView{Store: st, NightlyAt: st.NightlyAt}
+	v := publishView{Store: st, NightlyAt: st.NightlyAt, Streams: s.hub.Subscribers(st.ID)}
 	if v.NightlyAt == "" {
 		v.NightlyAt = catalog.DefaultNightlyAt
 	}
