@@ -9,7 +9,12 @@ package server
 // Contracts:
 //
 //   - Sign-in takes an API token posted in a form (never in a URL) and
-//     checks it with Store.TokenByHash, as the API does. Admin tokens only.
+//     checks it with Store.TokenByHash, as the API does. Admin tokens see
+//     everything; manager tokens (store.RoleManager) see their own store
+//     only, and there only what is the store's own: stock and aisles,
+//     store-scoped FAQs, stock imports, publishing. Chain-wide records
+//     (product prices and flags, chain-wide FAQs, store files) are
+//     read-only or absent for them.
 //   - The session cookie (consoleCookie) holds a random session ID, never
 //     the token: the token's hash is kept server-side, in memory, beside
 //     the session's CSRF token. A stolen cookie is worth one console
@@ -211,7 +216,7 @@ func (s *Server) consoleAuth(next echo.HandlerFunc) echo.HandlerFunc {
 			return s.consoleSignedOut(c, "Your session ended; sign in again.")
 		}
 		t, err := s.store.TokenByHash(c.Request().Context(), sess.tokenHash)
-		if err != nil || t.Role != store.RoleAdmin {
+		if err != nil || !consoleRole(t) {
 			if err != nil && !catalog.IsCode(err, catalog.Unauthorized) {
 				return err
 			}
@@ -230,6 +235,21 @@ func (s *Server) consoleAuth(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// consoleRole reports whether t may use the console: admins, and managers
+// of a store.
+func consoleRole(t store.Token) bool {
+	return t.Role == store.RoleAdmin || (t.Role == store.RoleManager && t.Store != "")
+}
+
+// managedStore is the one store a manager's session may see, "" for an
+// admin's (every store).
+func managedStore(c echo.Context) string {
+	if p := principalOf(c); p.role() == store.RoleManager {
+		return p.token.Store
+	}
+	return ""
 }
 
 // sameSecret compares two secrets in constant time; empty never matches.
@@ -344,6 +364,7 @@ func (s *Server) setConsoleCookie(c echo.Context, name, value string, maxAge int
 
 // page is what every console template gets.
 type page struct {
+	Manager bool // a manager's session: chain-wide controls are hidden
 	Title   string
 	CSRF    string // "" when signed out
 	Store   string // the store in view ("" for none)
@@ -357,6 +378,7 @@ type page struct {
 func (s *Server) render(c echo.Context, status int, name string, p page) error {
 	if sess := consoleSessionOf(c); sess != nil {
 		p.CSRF = sess.csrf
+		p.Manager = managedStore(c) != ""
 	}
 	if p.Flash == "" {
 		p.Flash = flashMessages[c.QueryParam("done")]

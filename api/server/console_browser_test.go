@@ -146,7 +146,7 @@ func TestConsoleBrowserEditProduct(t *testing.T) {
 	}
 	// Search, then edit.
 	b.run(chromedp.SetValue(chromedp.CSS("#q"), "milk"), chromedp.Click(chromedp.CSS(`form.search button`)))
-	b.waitJS(`location.search.includes("q=milk") && !!document.querySelector("#row-MILK-1L") && !document.querySelector("#row-BREAD-BAGUETTE")`)
+	b.waitJS(`location.search.includes("q=milk") && !!document.querySelector("#row-MILK-1L") && !document.querySelector("#row-BUTTER-250")`)
 	b.run(chromedp.Click(chromedp.CSS(`#row-MILK-1L a.button`)))
 	b.waitJS(`!!document.querySelector("#product-form")`)
 	b.run(chromedp.SetValue(chromedp.CSS("#price"), "149"), chromedp.SetValue(chromedp.CSS("#quantity"), "7"),
@@ -337,5 +337,26 @@ func TestConsoleBrowserPublish(t *testing.T) {
 	}
 	if got := b.text("#last-checkpoint"); !strings.Contains(got, "#"+strconv.FormatInt(cp.Seq, 10)+" (manual)") {
 		t.Fatalf("last checkpoint: %q", got)
+	}
+}
+
+// TestConsoleBrowserManager: a store manager signs in to its store and
+// changes its stock; the price is shown, not editable.
+func TestConsoleBrowserManager(t *testing.T) {
+	b := newConsoleTab(t)
+	manager := b.e.token(store.RoleManager, server.DemoStoreID)
+	b.open("/admin/signin")
+	b.run(chromedp.SetValue(chromedp.CSS("#token"), manager), chromedp.Click(chromedp.CSS(`#signin button[type=submit]`)))
+	b.waitJS(`location.pathname === "/admin/stores/demo" && !!document.querySelector("#publish")`)
+	b.open("/admin/stores/demo/products/COMTE-200")
+	b.waitJS(`!!document.querySelector("#price-readonly") && !document.querySelector("#price") && !document.querySelector("#deactivate")`)
+	b.run(chromedp.SetValue(chromedp.CSS("#quantity"), "33"), chromedp.Click(chromedp.CSS("#save")))
+	b.waitJS(`(document.querySelector("#flash") || {}).innerText === "Saved." && document.querySelector("#row-COMTE-200 .qty").innerText === "33"`)
+	var s struct {
+		Quantity int64 `json:"quantity"`
+	}
+	b.apiJSON("/v1/admin/stores/demo/stock/COMTE-200", &s)
+	if s.Quantity != 33 {
+		t.Fatalf("quantity %d, want 33", s.Quantity)
 	}
 }

@@ -44,7 +44,8 @@ func (s *Server) consoleFAQs(c echo.Context) error {
 	return s.render(c, http.StatusOK, "faqs", page{Title: "FAQs of " + st.Name, Store: st.ID, Section: "faqs", Data: rows})
 }
 
-// loadFAQ reads the FAQ of :id, which must be this store's or chain-wide.
+// loadFAQ reads the FAQ of :id to change it: it must be this store's, or
+// chain-wide for an admin.
 func (s *Server) loadFAQ(c echo.Context, st catalog.Store) (faqRow, error) {
 	id := c.Param("id")
 	if !catalog.ValidID(id) {
@@ -60,6 +61,9 @@ func (s *Server) loadFAQ(c echo.Context, st catalog.Store) (faqRow, error) {
 	}
 	if f.Store != "" && f.Store != st.ID {
 		return faqRow{}, catalog.Errorf(catalog.NotFound, "FAQ %q belongs to another store", id)
+	}
+	if f.Store == "" && managedStore(c) != "" {
+		return faqRow{}, catalog.Errorf(catalog.Forbidden, "FAQ %q is chain-wide: only an admin may change it", id)
 	}
 	return faqRow{FAQ: f, Version: it.Version, TagsInput: strings.Join(f.Tags, ", "), AllStores: f.Store == ""}, nil
 }
@@ -100,7 +104,7 @@ func (s *Server) consoleFAQSave(c echo.Context) error {
 	}
 	row.Question, row.Answer = c.FormValue("question"), c.FormValue("answer")
 	row.TagsInput = c.FormValue("tags")
-	row.AllStores = c.FormValue("all_stores") == "on"
+	row.AllStores = c.FormValue("all_stores") == "on" && managedStore(c) == ""
 	row.Store = st.ID
 	if row.AllStores {
 		row.Store = ""

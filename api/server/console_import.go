@@ -31,6 +31,11 @@ var importKinds = map[string]string{
 	"faqs":     "CSV of FAQs",
 }
 
+// managerImportKinds are the files a manager imports: only the store's
+// own records (a store file or a product or FAQ CSV may change chain-wide
+// records or other stores).
+var managerImportKinds = map[string]string{"stock": importKinds["stock"]}
+
 // newStoreKinds are the files the chain-level import page (/admin/import)
 // takes: a STORE.json of any store, typically a new one.
 var newStoreKinds = map[string]string{"store": "STORE.json (a whole store, new or not)"}
@@ -46,14 +51,22 @@ type importTarget struct {
 
 // importTargetOf reads the import page's target from the path.
 func (s *Server) importTargetOf(c echo.Context) (importTarget, error) {
+	manager := managedStore(c) != ""
 	if c.Param("store") == "" {
+		if manager {
+			return importTarget{}, catalog.Errorf(catalog.Forbidden, "only an admin may import a store file")
+		}
 		return importTarget{Title: "Import a store", Base: "/admin/import", Kinds: newStoreKinds}, nil
 	}
 	st, err := s.consoleStoreParam(c)
 	if err != nil {
 		return importTarget{}, err
 	}
-	return importTarget{Store: st.ID, Title: "Import into " + st.Name, Base: "/admin/stores/" + st.ID + "/import", Kinds: importKinds}, nil
+	kinds := importKinds
+	if manager {
+		kinds = managerImportKinds
+	}
+	return importTarget{Store: st.ID, Title: "Import into " + st.Name, Base: "/admin/stores/" + st.ID + "/import", Kinds: kinds}, nil
 }
 
 // pendingImport is an uploaded, validated file awaiting confirmation.
@@ -93,6 +106,9 @@ func (s *Server) consoleImportPage(c echo.Context) error {
 		return err
 	}
 	d := importData{Base: tg.Base, Kinds: tg.Kinds, Kind: "store"}
+	if _, ok := tg.Kinds["store"]; !ok {
+		d.Kind = "stock"
+	}
 	if p := s.console.sessions.pendingOf(consoleSessionOf(c)); p != nil && p.Store == tg.Store {
 		d.Kind, d.Name = p.Kind, p.Name
 		d.Summary, err = s.checkImport(c, p)
@@ -113,7 +129,7 @@ func (s *Server) consoleImportPreview(c echo.Context) error {
 	s.console.sessions.setPending(sess, nil)
 	d := importData{Base: tg.Base, Kinds: tg.Kinds, Kind: c.FormValue("kind")}
 	if _, ok := tg.Kinds[d.Kind]; !ok {
-		d.Kind = "store"
+		d.Kind = ""
 		return s.importPageError(c, tg, d, "Choose what the file is.")
 	}
 	fh, err := c.FormFile("file")

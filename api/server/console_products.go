@@ -141,8 +141,8 @@ func (s *Server) consoleProductForm(c echo.Context) error {
 	return s.render(c, http.StatusOK, "product", page{Title: row.Name, Store: st.ID, Section: "products", Data: row})
 }
 
-// consoleProductSave writes the form's price and active flag to the
-// product and its quantity and aisle to the store's stock line (created
+// consoleProductSave writes the form's price and active flag (admins only:
+// a manager's form has neither) to the product and its quantity and aisle to the store's stock line (created
 // only when the form gives a quantity or an aisle), in one transaction (all or nothing), through store.PutProduct and
 // store.PutStock: the API's validation. Each write is guarded by the
 // version the form was loaded with, so a concurrent edit is reported, not
@@ -157,14 +157,17 @@ func (s *Server) consoleProductSave(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	row.PriceInput = c.FormValue("price")
+	manager := managedStore(c) != ""
 	row.QuantityInput = c.FormValue("quantity")
 	row.AisleInput = c.FormValue("aisle")
-	row.ActiveInput = c.FormValue("active") == "on"
 	fe := map[string]string{}
-	price, err := strconv.ParseInt(strings.TrimSpace(row.PriceInput), 10, 64)
-	if err != nil {
-		fe["price"] = "must be a whole number of minor units (cents)"
+	price := row.Price
+	if !manager { // prices and flags are chain-wide: read-only for a manager
+		row.PriceInput = c.FormValue("price")
+		row.ActiveInput = c.FormValue("active") == "on"
+		if price, err = strconv.ParseInt(strings.TrimSpace(row.PriceInput), 10, 64); err != nil {
+			fe["price"] = "must be a whole number of minor units (cents)"
+		}
 	}
 	qty, err := strconv.ParseInt(strings.TrimSpace(row.QuantityInput), 10, 64)
 	if err != nil {
@@ -193,7 +196,10 @@ func (s *Server) consoleProductSave(c echo.Context) error {
 	if len(fe) > 0 {
 		return s.productFormError(c, st, row, fe, false)
 	}
-	ops := []store.Op{guard(pop, row.Version)}
+	var ops []store.Op
+	if !manager {
+		ops = append(ops, guard(pop, row.Version))
+	}
 	if row.HasStock || qty != 0 || stock.Aisle != "" {
 		// No stock line is created for a product this store does not
 		// carry unless the form gives it one.
@@ -224,11 +230,14 @@ func (s *Server) productFormError(c echo.Context, st catalog.Store, row productR
 }
 
 // consoleProductDeactivate marks a product inactive (chain-wide: products
-// are shared by every store), guarded by the version shown.
+// are shared by every store; admins only), guarded by the version shown.
 func (s *Server) consoleProductDeactivate(c echo.Context) error {
 	st, err := s.consoleStoreParam(c)
 	if err != nil {
 		return err
+	}
+	if managedStore(c) != "" {
+		return catalog.Errorf(catalog.Forbidden, "products are chain-wide: only an admin may deactivate one")
 	}
 	row, err := s.loadProductRow(c, st.ID, c.Param("sku"))
 	if err != nil {

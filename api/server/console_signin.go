@@ -41,7 +41,7 @@ func (s *Server) consoleSignedOut(c echo.Context, msg string) error {
 // consoleSignIn checks a posted token (form field "token") exactly as the
 // API does (HashToken, Store.TokenByHash), and starts a session for an
 // admin token. The form must carry the pre-session token of its cookie and
-// come from this origin.
+// come from this origin. A manager's session opens on its store.
 func (s *Server) consoleSignIn(c echo.Context) error {
 	if err := s.checkOrigin(c); err != nil {
 		return err
@@ -61,12 +61,15 @@ func (s *Server) consoleSignIn(c echo.Context) error {
 		return s.signInForm(c, http.StatusUnauthorized, "Unknown or revoked token.")
 	case err != nil:
 		return err
-	case t.Role != store.RoleAdmin:
-		return s.signInForm(c, http.StatusForbidden, "The console needs an admin token.")
+	case !consoleRole(t):
+		return s.signInForm(c, http.StatusForbidden, "The console needs an admin or a store manager token.")
 	}
 	id := s.console.sessions.add(hash, s.now())
 	s.setConsoleCookie(c, consolePreCookie, "", -1)
 	s.setConsoleCookie(c, consoleCookie, id, 0)
+	if t.Role == store.RoleManager {
+		return c.Redirect(http.StatusSeeOther, "/admin/stores/"+t.Store)
+	}
 	return c.Redirect(http.StatusSeeOther, "/admin/stores")
 }
 

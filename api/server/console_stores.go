@@ -21,7 +21,9 @@ func (s *Server) consoleStores(c echo.Context) error {
 		if err := json.Unmarshal(it.Data, &st); err != nil {
 			return err
 		}
-		stores = append(stores, st)
+		if m := managedStore(c); m == "" || m == st.ID {
+			stores = append(stores, st)
+		}
 		return nil
 	})
 	if err != nil {
@@ -56,11 +58,16 @@ func (s *Server) eachItem(ctx context.Context, e store.Entity, q store.ListQuery
 	return nil
 }
 
-// consoleStoreParam returns the :store of the path, which must exist.
+// consoleStoreParam returns the :store of the path, which must exist and
+// be the session's to see (every store for an admin, its own for a
+// manager). Every store page reads its store through it.
 func (s *Server) consoleStoreParam(c echo.Context) (catalog.Store, error) {
 	id, err := s.storeParam(c)
 	if err != nil {
 		return catalog.Store{}, err
+	}
+	if m := managedStore(c); m != "" && m != id {
+		return catalog.Store{}, catalog.Errorf(catalog.Forbidden, "this token may not manage store %q", id)
 	}
 	it, err := s.store.Get(c.Request().Context(), store.Stores, id)
 	if err != nil {

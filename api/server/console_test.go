@@ -354,3 +354,90 @@ func TestImportDryRun(t *testing.T) {
 	e.do("POST", "/v1/admin/import?entity=products", e.Admin, good, "Content-Type", "text/csv").want(t, 200)
 	e.do("GET", "/v1/admin/products/DRY-1", e.Admin, nil).want(t, 200)
 }
+
+// TestConsoleManager: a manager token signs in to its own store only, and
+// there changes only the store's own records: stock and aisles, its FAQs,
+// stock imports. Chain-wide records are read-only; the API treats it as
+// staff of its store.
+func TestConsoleManager(t *testing.T) {
+	e := newEnv(t, sqliteDB, server.Config{})
+	e.do("POST", "/v1/admin/stores", e.Admin, map[string]string{"id": "other", "name": "Other Store", "time_zone": "UTC"}).want(t, 201)
+	manager := e.token(store.RoleManager, server.DemoStoreID)
+	// The API: stock of its store yes, products and other stores no.
+	e.do("PUT", "/v1/admin/stores/demo/stock/MILK-1L", manager, map[string]any{"sku": "MILK-1L", "quantity": 11}).want(t, 200)
+	e.do("PUT", "/v1/admin/stores/other/stock/MILK-1L", manager, map[string]any{"sku": "MILK-1L", "quantity": 11}).want(t, 403)
+	e.do("GET", "/v1/admin/products/MILK-1L", manager, nil).want(t, 403)
+
+	cc := newConsoleClient(t, e)
+	_, body := cc.do("GET", "/admin/signin", nil)
+	status, body := cc.do("POST", "/admin/signin", url.Values{"pre": {preRe.FindStringSubmatch(body)[1]}, "token": {manager}})
+	if status != 200 || !strings.Contains(body, "<h1>Aisle Demo Market</h1>") {
+		t.Fatalf("manager sign-in: %d\n%s", status, body)
+	}
+	csrf := csrfRe.FindStringSubmatch(body)[1]
+	if _, body := cc.do("GET", "/admin/stores", nil); strings.Contains(body, "Other Store") || strings.Contains(body, `id="import-store"`) {
+		t.Errorf("a manager sees other stores or the store import:\n%s", body)
+	}
+	for _, p := range []string{"/admin/stores/other", "/admin/stores/other/products", "/admin/import", "/admin/stores/demo/faqs/returns"} {
+		if status, _ := cc.do("GET", p, nil); status != http.StatusForbidden {
+			t.Errorf("manager GET %s: %d, want 403", p, status)
+		}
+	}
+	for _, p := range consolePages {
+		if status, body := cc.do("GET", p, nil); status == http.StatusOK {
+			checkAccessible(t, "manager "+p, body)
+		}
+	}
+	// The product form: no price or active control; a posted price is ignored.
+	_, form := cc.do("GET", "/admin/stores/demo/products/MILK-1L", nil)
+	if strings.Contains(form, `id="price"`) || strings.Contains(form, `id="active"`) || strings.Contains(form, `id="deactivate"`) {
+		t.Fatalf("a manager's product form has chain-wide controls:\n%s", form)
+	}
+	var before struct {
+		Price int64 `json:"price"`
+	}
+	e.do("GET", "/v1/admin/products/MILK-1L", e.Admin, nil).want(t, 200).JSON(t, &before)
+	version := regexp.MustCompile(`name="version" value="(\d+)"`).FindStringSubmatch(form)[1]
+	stockVersion := regexp.MustCompile(`name="stock_version" value="(\d+)"`).FindStringSubmatch(form)[1]
+	status, body = cc.do("POST", "/admin/stores/demo/products/MILK-1L", url.Values{"csrf": {csrf}, "version": {version}, "stock_version": {stockVersion},
+		"price": {"1"}, "quantity": {"12"}, "aisle": {"4D"}})
+	if status != 200 || !strings.Contains(body, "Saved.") {
+		t.Fatalf("manager save: %d\n%s", status, body)
+	}
+	var after struct {
+		Price int64 `json:"price"`
+	}
+	var stock struct {
+		Quantity int64  `json:"quantity"`
+		Aisle    string `json:"aisle"`
+	}
+	e.do("GET", "/v1/admin/products/MILK-1L", e.Admin, nil).want(t, 200).JSON(t, &after)
+	e.do("GET", "/v1/admin/stores/demo/stock/MILK-1L", e.Admin, nil).want(t, 200).JSON(t, &stock)
+	if after.Price != before.Price || stock.Quantity != 12 || stock.Aisle != "4D" {
+		t.Fatalf("after a manager's save: price %d (was %d), stock %+v", after.Price, before.Price, stock)
+	}
+	if status, _ := cc.do("POST", "/admin/stores/demo/products/MILK-1L/deactivate", url.Values{"csrf": {csrf}, "version": {version}}); status != http.StatusForbidden {
+		t.Errorf("manager deactivate: %d, want 403", status)
+	}
+	if status, _ := cc.do("POST", "/admin/stores/demo/faqs/returns/delete", url.Values{"csrf": {csrf}, "version": {"1"}}); status != http.StatusForbidden {
+		t.Errorf("manager deletes a chain-wide FAQ: %d, want 403", status)
+	}
+	e.do("GET", "/v1/admin/faqs/returns", e.Admin, nil).want(t, 200)
+	// A new FAQ is the store's, whatever the form says.
+	cc.do("POST", "/admin/stores/demo/faqs", url.Values{"csrf": {csrf}, "question": {"Manager question?"}, "answer": {"Yes."}, "all_stores": {"on"}})
+	var list struct {
+		Items []struct{ Question, Store string }
+	}
+	e.do("GET", "/v1/admin/faqs?store=demo", e.Admin, nil).want(t, 200).JSON(t, &list)
+	found := false
+	for _, f := range list.Items {
+		found = found || (f.Question == "Manager question?" && f.Store == "demo")
+	}
+	if !found {
+		t.Fatalf("the manager's FAQ is not the store's: %+v", list.Items)
+	}
+	// Import: stock only.
+	if _, body := cc.do("GET", "/admin/stores/demo/import", nil); strings.Contains(body, `value="store"`) || strings.Contains(body, `value="products"`) {
+		t.Fatalf("a manager may import chain-wide files:\n%s", body)
+	}
+}

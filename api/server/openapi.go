@@ -125,7 +125,7 @@ func schemas() obj {
 			}},
 		"StoreImportResult": object(obj{"store": str(), "products": integer(), "stock": integer(), "faqs": integer(), "changed": integer(),
 			"removed_stock": arr(str()), "removed_faqs": arr(str()), "version": integer(), "checkpoint": ref("Checkpoint"), "dry_run": boolean()}),
-		"TokenRequest": object(obj{"name": str(), "role": obj{"type": "string", "enum": []string{"admin", "staff"}}, "store": str()}, "name", "role"),
+		"TokenRequest": object(obj{"name": str(), "role": obj{"type": "string", "enum": []string{"admin", "staff", "manager"}}, "store": str()}, "name", "role"),
 		"Token":        object(obj{"id": str(), "name": str(), "role": str(), "store": str(), "created_at": dateTime(), "revoked": boolean()}),
 		"TokenCreated": object(obj{"id": str(), "name": str(), "role": str(), "store": str(), "created_at": dateTime(), "revoked": boolean(), "secret": str()}),
 		"TokenList":    listOf("Token"),

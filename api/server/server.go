@@ -349,7 +349,7 @@ func (s *Server) routes() {
 	getAndHead(v1, "/stores/:store/qr.png", s.storeQRPNG)
 	getAndHead(v1, "/stores/:store/poster", s.storePoster)
 
-	a := e.Group("/v1/admin", s.requireRole(store.RoleAdmin, store.RoleStaff))
+	a := e.Group("/v1/admin", s.requireRole(store.RoleAdmin, store.RoleStaff, store.RoleManager))
 	adminOnly := s.requireRole(store.RoleAdmin)
 	getAndHead(a, "/stores", s.list(store.Stores), adminOnly)
 	a.POST("/stores", s.create(store.Stores), adminOnly)
