@@ -153,6 +153,17 @@ func (s *Server) requireStore(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
+// requireManager admits admins, and managers of the :store in the path.
+func (s *Server) requireManager(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p := principalOf(c)
+		if p.role() == store.RoleAdmin || (p.role() == store.RoleManager && p.token.Store == c.Param("store")) {
+			return next(c)
+		}
+		return catalog.Errorf(catalog.Forbidden, "only an admin or the manager of store %q may do this", c.Param("store"))
+	}
+}
+
 // tokenRequest is the body of POST /v1/admin/tokens.
 type tokenRequest struct {
 	Name  string     `json:"name"`

@@ -367,6 +367,9 @@ func TestConsoleManager(t *testing.T) {
 	e.do("PUT", "/v1/admin/stores/demo/stock/MILK-1L", manager, map[string]any{"sku": "MILK-1L", "quantity": 11}).want(t, 200)
 	e.do("PUT", "/v1/admin/stores/other/stock/MILK-1L", manager, map[string]any{"sku": "MILK-1L", "quantity": 11}).want(t, 403)
 	e.do("GET", "/v1/admin/products/MILK-1L", manager, nil).want(t, 403)
+	e.do("POST", "/v1/admin/stores/demo/publish", manager, nil).want(t, 201)
+	e.do("POST", "/v1/admin/stores/other/publish", manager, nil).want(t, 403)
+	e.do("POST", "/v1/admin/stores/demo/publish", e.token(store.RoleStaff, server.DemoStoreID), nil).want(t, 403)
 
 	cc := newConsoleClient(t, e)
 	_, body := cc.do("GET", "/admin/signin", nil)

@@ -36,7 +36,7 @@ var apiRoutes = []apiRoute{
 	{"get", "/v1/admin/stores/{key}", "Get a store (ETag v<version>)", "admin", "", "Store", "", nil},
 	{"put", "/v1/admin/stores/{key}", "Create or replace a store (If-Match optional)", "admin", "Store", "Store", "", nil},
 	{"delete", "/v1/admin/stores/{key}", "Delete a store without records", "admin", "", "", "204", nil},
-	{"post", "/v1/admin/stores/{store}/publish", "Publish a checkpoint now and notify devices", "admin", "", "Checkpoint", "201", nil},
+	{"post", "/v1/admin/stores/{store}/publish", "Publish a checkpoint now and notify devices (admin, or the store's manager)", "manager", "", "Checkpoint", "201", nil},
 	{"get", "/v1/admin/stores/{store}/stock", "List the store's stock (admin, or staff of the store)", "staff", "", "StockList", "", []string{"after", "limit"}},
 	{"get", "/v1/admin/stores/{store}/stock/{key}", "Get a stock line", "staff", "", "StockRecord", "", nil},
 	{"put", "/v1/admin/stores/{store}/stock/{key}", "Set a stock line", "staff", "StockRecord", "StockRecord", "", nil},

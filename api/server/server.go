@@ -1,7 +1,7 @@
 // Package server is aisle's HTTP API on Echo v4: the sync endpoints read by
-// every device (/v1/stores/...), the admin API (/v1/admin/...), the push
-// stream, the nightly scheduler, and the mount points for the app and model
-// delivery handlers.
+// every device (/v1/stores/...), the admin API (/v1/admin/...), the admin
+// console's HTML pages (/admin, console.go), the push stream, the nightly
+// scheduler, and the mount points for the app and model delivery handlers.
 //
 // Handlers return errors; one error handler (errors.go) maps catalog codes
 // to statuses and writes wire.ErrorBody. Persistence is a store.Store.
@@ -356,7 +356,7 @@ func (s *Server) routes() {
 	getAndHead(a, "/stores/:key", s.get(store.Stores), adminOnly)
 	a.PUT("/stores/:key", s.put(store.Stores), adminOnly)
 	a.DELETE("/stores/:key", s.del(store.Stores), adminOnly)
-	a.POST("/stores/:store/publish", s.publish, adminOnly)
+	a.POST("/stores/:store/publish", s.publish, s.requireManager)
 	for _, ent := range []store.Entity{store.Products, store.FAQs, store.Promotions} {
 		p := "/" + string(ent)
 		getAndHead(a, p, s.list(ent), adminOnly)
