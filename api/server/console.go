@@ -129,6 +129,7 @@ func (s *Server) consoleRoutes() {
 	static, _ := fs.Sub(consoleFiles, "console/static")
 	getAndHead(g, "/static/*", echo.WrapHandler(http.StripPrefix("/admin/static/", http.FileServer(http.FS(static)))))
 	getAndHead(g, "", s.consoleHome)
+	getAndHead(g, "/", s.consoleHome)
 	getAndHead(g, "/signin", s.consoleSignInPage)
 	g.POST("/signin", s.consoleSignIn)
 
@@ -155,6 +156,8 @@ func (s *Server) consoleRoutes() {
 	a.POST("/import", s.consoleImportPreview, middleware.BodyLimit(fmt.Sprint(s.cfg.ImportLimit)+"B"))
 	a.POST("/import/confirm", s.consoleImportConfirm)
 	a.POST("/import/cancel", s.consoleImportCancel)
+	// Any other /admin path is the console's 404 (not the app's fallback).
+	a.Any("/*", func(c echo.Context) error { return catalog.Errorf(catalog.NotFound, "no such page") })
 }
 
 // isConsoleUpload reports whether path (a route) takes an import upload
@@ -229,7 +232,8 @@ func (s *Server) consoleAuth(next echo.HandlerFunc) echo.HandlerFunc {
 			if err := s.checkOrigin(c); err != nil {
 				return err
 			}
-			if !sameSecret(c.FormValue("csrf"), sess.csrf) {
+			// From the body only: a token in a URL would leak.
+			if !sameSecret(c.Request().PostFormValue("csrf"), sess.csrf) {
 				return echo.NewHTTPError(http.StatusForbidden, "missing or wrong CSRF token; reload the page")
 			}
 		}

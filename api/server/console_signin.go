@@ -47,10 +47,11 @@ func (s *Server) consoleSignIn(c echo.Context) error {
 		return err
 	}
 	pre, err := c.Cookie(consolePreCookie)
-	if err != nil || !sameSecret(c.FormValue("pre"), pre.Value) {
+	// Both from the body only (PostFormValue): never from a URL.
+	if err != nil || !sameSecret(c.Request().PostFormValue("pre"), pre.Value) {
 		return echo.NewHTTPError(http.StatusForbidden, "missing or wrong sign-in form token; reload the page")
 	}
-	secret := strings.TrimSpace(c.FormValue("token"))
+	secret := strings.TrimSpace(c.Request().PostFormValue("token"))
 	if !strings.HasPrefix(secret, TokenPrefix) || len(secret) > 200 {
 		return s.signInForm(c, http.StatusUnauthorized, "That is not an API token (they start with "+TokenPrefix+").")
 	}
@@ -63,6 +64,9 @@ func (s *Server) consoleSignIn(c echo.Context) error {
 		return err
 	case !consoleRole(t):
 		return s.signInForm(c, http.StatusForbidden, "The console needs an admin or a store manager token.")
+	}
+	if old, err := c.Cookie(consoleCookie); err == nil {
+		s.console.sessions.drop(old.Value) // a sign-in replaces the browser's session
 	}
 	id := s.console.sessions.add(hash, s.now())
 	s.setConsoleCookie(c, consolePreCookie, "", -1)

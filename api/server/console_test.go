@@ -112,6 +112,10 @@ func TestConsoleSignInErrors(t *testing.T) {
 		}
 		pre = preRe.FindStringSubmatch(body)[1]
 	}
+	// The token or the form token in the URL: refused (form bodies only).
+	if status, _ := cc.do("POST", "/admin/signin?token="+e.Admin+"&pre="+pre, url.Values{}); status != http.StatusForbidden {
+		t.Errorf("sign-in through the URL: status %d, want 403", status)
+	}
 	// Without the pre-session token: refused.
 	if status, _ := cc.do("POST", "/admin/signin", url.Values{"token": {e.Admin}}); status != http.StatusForbidden {
 		t.Errorf("sign-in without the form token: status %d, want 403", status)
@@ -160,11 +164,22 @@ func TestConsoleCSRF(t *testing.T) {
 	if status, body := cc.do("POST", path, vals(csrf), "Origin", e.URL, "Sec-Fetch-Site", "same-origin"); status != http.StatusOK || !strings.Contains(body, "Saved.") {
 		t.Fatalf("same-origin POST: status %d:\n%s", status, body)
 	}
+	// The CSRF token in the URL instead of the body: refused.
+	if status, _ := cc.do("POST", path+"?csrf="+csrf, url.Values{"version": {version}, "stock_version": {stockVersion}, "price": {"2"}, "quantity": {"3"}}); status != http.StatusForbidden {
+		t.Errorf("CSRF token in the URL: status %d, want 403", status)
+	}
+	if status, _ := cc.do("GET", "/admin/no-such-page", nil); status != http.StatusNotFound {
+		t.Errorf("unknown console page: status %d, want 404", status)
+	}
 	// GET never changes state: the sign-out URL fetched by GET signs nothing out.
-	if status, _ := cc.do("GET", "/admin/signout", nil); status == http.StatusOK {
-		if status, body := cc.do("GET", "/admin/stores", nil); status != 200 || !strings.Contains(body, `id="stores"`) {
-			t.Fatalf("GET /admin/signout signed out")
-		}
+	cc.do("GET", "/admin/signout", nil)
+	if status, body := cc.do("GET", "/admin/stores", nil); status != 200 || !strings.Contains(body, `id="stores"`) {
+		t.Fatalf("GET /admin/signout signed out: %d", status)
+	}
+	// POST does.
+	cc.do("POST", "/admin/signout", url.Values{"csrf": {csrf}})
+	if _, body := cc.do("GET", "/admin/stores", nil); !strings.Contains(body, `id="token"`) {
+		t.Fatal("still signed in after signing out")
 	}
 }
 
