@@ -73,12 +73,18 @@ func (p principal) role() store.Role {
 	return p.token.Role
 }
 
+// storeRole reports whether the caller's token belongs to one store
+// (staff or manager).
+func (p principal) storeRole() bool {
+	return p.role() == store.RoleStaff || p.role() == store.RoleManager
+}
+
 // audience is what the caller may read of storeID's sync log.
 func (p principal) audience(storeID string) wire.Audience {
 	switch {
 	case p.role() == store.RoleAdmin:
 		return wire.AudienceStaff
-	case p.role() == store.RoleStaff && p.token.Store == storeID:
+	case p.storeRole() && p.token.Store == storeID:
 		return wire.AudienceStaff
 	}
 	return wire.AudiencePublic
@@ -135,14 +141,26 @@ func (s *Server) requireRole(roles ...store.Role) echo.MiddlewareFunc {
 	}
 }
 
-// requireStore admits admins, and staff of the :store in the path.
+// requireStore admits admins, and staff and managers of the :store in the
+// path.
 func (s *Server) requireStore(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		p := principalOf(c)
-		if p.role() == store.RoleAdmin || (p.role() == store.RoleStaff && p.token.Store == c.Param("store")) {
+		if p.role() == store.RoleAdmin || (p.storeRole() && p.token.Store == c.Param("store")) {
 			return next(c)
 		}
 		return catalog.Errorf(catalog.Forbidden, "this token may not manage store %q", c.Param("store"))
+	}
+}
+
+// requireManager admits admins, and managers of the :store in the path.
+func (s *Server) requireManager(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		p := principalOf(c)
+		if p.role() == store.RoleAdmin || (p.role() == store.RoleManager && p.token.Store == c.Param("store")) {
+			return next(c)
+		}
+		return catalog.Errorf(catalog.Forbidden, "only an admin or the manager of store %q may do this", c.Param("store"))
 	}
 }
 
@@ -174,12 +192,12 @@ func (s *Server) createToken(c echo.Context) error {
 		if req.Store != "" {
 			fe = append(fe, catalog.FieldError{Field: "store", Message: "admin tokens serve every store"})
 		}
-	case store.RoleStaff:
+	case store.RoleStaff, store.RoleManager:
 		if _, err := s.store.Get(c.Request().Context(), store.Stores, req.Store); err != nil {
-			fe = append(fe, catalog.FieldError{Field: "store", Message: "staff tokens need an existing store"})
+			fe = append(fe, catalog.FieldError{Field: "store", Message: string(req.Role) + " tokens need an existing store"})
 		}
 	default:
-		fe = append(fe, catalog.FieldError{Field: "role", Message: `must be "admin" or "staff"`})
+		fe = append(fe, catalog.FieldError{Field: "role", Message: `must be "admin", "staff" or "manager"`})
 	}
 	if len(fe) > 0 {
 		return &catalog.Error{Code: catalog.Invalid, Message: "invalid token", Fields: fe}

@@ -101,6 +101,9 @@ type importResult struct {
 	Rows    int          `json:"rows"`    // rows read
 	Changed int          `json:"changed"` // rows that changed a record
 	Version int64        `json:"version"` // the log's version after the import
+	// DryRun: ?dry_run=true; every row was valid and nothing was written
+	// (Changed is 0, Version the log's current version).
+	DryRun bool `json:"dry_run,omitempty"`
 }
 
 // csvColumns lists, per entity, the accepted CSV header names; those marked
@@ -117,16 +120,14 @@ var csvColumns = map[store.Entity][]string{
 // importBulk imports many records of one entity from CSV or JSON (an array
 // of admin records), in batches as ImportBatchRows describes. Errors name
 // the data row (1 = the first record, after any CSV header).
+// ?dry_run=true validates every row exactly as a real import does
+// (bulkOps) and answers the same result with dry_run set and nothing
+// written; the admin console's preview is this step.
 func (s *Server) importBulk(c echo.Context) error {
 	ent := store.Entity(c.QueryParam("entity"))
-	if _, ok := csvColumns[ent]; !ok {
-		return &catalog.Error{Code: catalog.Invalid, Message: "unknown entity",
-			Fields: []catalog.FieldError{{Field: "entity", Message: "must be stores, products, stock, faqs or promotions"}}}
-	}
-	storeID := c.QueryParam("store")
-	if ent == store.Stock && !catalog.ValidID(storeID) {
-		return &catalog.Error{Code: catalog.Invalid, Message: "stock imports need ?store=<id>",
-			Fields: []catalog.FieldError{{Field: "store", Message: "is required"}}}
+	dryRun, err := queryBool(c, "dry_run")
+	if err != nil {
+		return err
 	}
 	if err := requireContentType(c, func(mt string) bool { return mt == "text/csv" || isJSON(mt) }, "text/csv or application/json"); err != nil {
 		return err
@@ -136,18 +137,44 @@ func (s *Server) importBulk(c echo.Context) error {
 		return err
 	}
 	mt, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType))
+	ops, err := s.bulkOps(ent, c.QueryParam("store"), mt == "text/csv", body)
+	if err != nil {
+		return err
+	}
+	res, err := s.writeBulk(c.Request().Context(), s.actor(c), ent, ops, dryRun)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, res)
+}
+
+// bulkOps parses and validates a bulk import of ent (CSV when isCSV, else
+// a JSON array) into its write ops without writing anything. Every rule
+// an import applies before writing lives here, for the API and the admin
+// console alike: an invalid row fails the whole import with every row's
+// errors (at most maxReportedErrors).
+func (s *Server) bulkOps(ent store.Entity, storeID string, isCSV bool, body []byte) ([]store.Op, error) {
+	if _, ok := csvColumns[ent]; !ok {
+		return nil, &catalog.Error{Code: catalog.Invalid, Message: "unknown entity",
+			Fields: []catalog.FieldError{{Field: "entity", Message: "must be stores, products, stock, faqs or promotions"}}}
+	}
+	if ent == store.Stock && !catalog.ValidID(storeID) {
+		return nil, &catalog.Error{Code: catalog.Invalid, Message: "stock imports need ?store=<id>",
+			Fields: []catalog.FieldError{{Field: "store", Message: "is required"}}}
+	}
 	var raws [][]byte
 	var convErrs map[int][]catalog.FieldError
-	if mt == "text/csv" {
+	var err error
+	if isCSV {
 		raws, convErrs, err = csvRecords(ent, body)
 	} else {
 		raws, err = jsonRecords(body)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(raws) > MaxImportRows {
-		return catalog.Errorf(catalog.TooLarge, "at most %d rows per import", MaxImportRows)
+		return nil, catalog.Errorf(catalog.TooLarge, "at most %d rows per import", MaxImportRows)
 	}
 	var fe []catalog.FieldError
 	ops := make([]store.Op, 0, len(raws))
@@ -174,15 +201,25 @@ func (s *Server) importBulk(c echo.Context) error {
 		if len(fe) > maxReportedErrors {
 			fe = fe[:maxReportedErrors]
 		}
-		return &catalog.Error{Code: catalog.Invalid, Message: fmt.Sprintf("import rejected: %d rows invalid; nothing was written", countRows(fe)), Fields: fe}
+		return nil, &catalog.Error{Code: catalog.Invalid, Message: fmt.Sprintf("import rejected: %d rows invalid; nothing was written", countRows(fe)), Fields: fe}
 	}
-	before, err := s.store.Stats(c.Request().Context())
+	return ops, nil
+}
+
+// writeBulk writes the ops of a bulk import of ent in batches (see
+// ImportBatchRows); with dryRun it writes nothing and reports the rows
+// that would be written against the log's current version.
+func (s *Server) writeBulk(ctx context.Context, a store.Actor, ent store.Entity, ops []store.Op, dryRun bool) (importResult, error) {
+	before, err := s.store.Stats(ctx)
 	if err != nil {
-		return err
+		return importResult{}, err
 	}
-	its, err := s.writeBatches(c.Request().Context(), s.actor(c), ops)
+	if dryRun {
+		return importResult{Entity: ent, Rows: len(ops), Version: before.Version, DryRun: true}, nil
+	}
+	its, err := s.writeBatches(ctx, a, ops)
 	if err != nil {
-		return importWriteFailed(err, len(its), len(ops), "rows")
+		return importResult{}, importWriteFailed(err, len(its), len(ops), "rows")
 	}
 	res := importResult{Entity: ent, Rows: len(its), Version: before.Version}
 	for _, it := range its {
@@ -191,7 +228,7 @@ func (s *Server) importBulk(c echo.Context) error {
 		}
 		res.Version = max(res.Version, it.Version)
 	}
-	return c.JSON(http.StatusOK, res)
+	return res, nil
 }
 
 func countRows(fe []catalog.FieldError) int {

@@ -1,7 +1,7 @@
 // Package server is aisle's HTTP API on Echo v4: the sync endpoints read by
-// every device (/v1/stores/...), the admin API (/v1/admin/...), the push
-// stream, the nightly scheduler, and the mount points for the app and model
-// delivery handlers.
+// every device (/v1/stores/...), the admin API (/v1/admin/...), the admin
+// console's HTML pages (/admin, console.go), the push stream, the nightly
+// scheduler, and the mount points for the app and model delivery handlers.
 //
 // Handlers return errors; one error handler (errors.go) maps catalog codes
 // to statuses and writes wire.ErrorBody. Persistence is a store.Store.
@@ -113,6 +113,8 @@ type Server struct {
 	echo  *echo.Echo
 	hub   *Hub
 	pages *pageCache
+	// console is the admin console's state (console.go).
+	console *console
 	// proxies are Config.TrustedProxies, parsed: their X-Forwarded-Proto
 	// is believed (publicURL).
 	proxies []*net.IPNet
@@ -298,9 +300,13 @@ func (s *Server) routes() {
 	e.Use(s.securityHeaders)
 	if s.cfg.Rate > 0 {
 		e.Use(middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
-			// The API only: app files and model shards are static and
-			// loaded in bursts by the service worker's precache.
-			Skipper: func(c echo.Context) bool { return !isAPI(c.Request().URL.Path) },
+			// The API and the console's sign-in only: app files and
+			// model shards are static and loaded in bursts by the
+			// service worker's precache.
+			Skipper: func(c echo.Context) bool {
+				p := c.Request().URL.Path
+				return !isAPI(p) && p != "/admin/signin"
+			},
 			Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
 				Rate: rate.Limit(s.cfg.Rate), Burst: s.cfg.Burst, ExpiresIn: 3 * time.Minute}),
 			IdentifierExtractor: func(c echo.Context) (string, error) { return c.RealIP(), nil },
@@ -315,7 +321,7 @@ func (s *Server) routes() {
 	}
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
 		Limit:   fmt.Sprint(s.cfg.BodyLimit) + "B",
-		Skipper: func(c echo.Context) bool { return isImport(c.Path()) }, // ImportLimit instead, on the route
+		Skipper: func(c echo.Context) bool { return isImport(c.Path()) || isConsoleUpload(c.Path()) }, // ImportLimit instead, on the route
 	}))
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{
 		MinLength: 512,
@@ -343,14 +349,14 @@ func (s *Server) routes() {
 	getAndHead(v1, "/stores/:store/qr.png", s.storeQRPNG)
 	getAndHead(v1, "/stores/:store/poster", s.storePoster)
 
-	a := e.Group("/v1/admin", s.requireRole(store.RoleAdmin, store.RoleStaff))
+	a := e.Group("/v1/admin", s.requireRole(store.RoleAdmin, store.RoleStaff, store.RoleManager))
 	adminOnly := s.requireRole(store.RoleAdmin)
 	getAndHead(a, "/stores", s.list(store.Stores), adminOnly)
 	a.POST("/stores", s.create(store.Stores), adminOnly)
 	getAndHead(a, "/stores/:key", s.get(store.Stores), adminOnly)
 	a.PUT("/stores/:key", s.put(store.Stores), adminOnly)
 	a.DELETE("/stores/:key", s.del(store.Stores), adminOnly)
-	a.POST("/stores/:store/publish", s.publish, adminOnly)
+	a.POST("/stores/:store/publish", s.publish, s.requireManager)
 	for _, ent := range []store.Entity{store.Products, store.FAQs, store.Promotions} {
 		p := "/" + string(ent)
 		getAndHead(a, p, s.list(ent), adminOnly)
@@ -377,6 +383,8 @@ func (s *Server) routes() {
 	e.Any("/v1/*", func(c echo.Context) error {
 		return catalog.Errorf(catalog.NotFound, "no such endpoint: %s %s", c.Request().Method, c.Request().URL.Path)
 	})
+
+	s.consoleRoutes()
 
 	for prefix, h := range s.cfg.Mounts {
 		e.Any(strings.TrimSuffix(prefix, "/")+"/*", echo.WrapHandler(h))

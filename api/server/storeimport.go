@@ -28,6 +28,9 @@ type storeImportResult struct {
 	RemovedFAQs  []string         `json:"removed_faqs,omitempty"`
 	Version      int64            `json:"version"`              // the log's version after the import
 	Checkpoint   *wire.Checkpoint `json:"checkpoint,omitempty"` // with ?publish=true
+	// DryRun: ?dry_run=true; the file is valid and nothing was written
+	// (Changed is 0, Version the log's current version).
+	DryRun bool `json:"dry_run,omitempty"`
 }
 
 // importStore imports one whole store from a STORE.json body
@@ -51,7 +54,8 @@ type storeImportResult struct {
 // ?replace=true also removes the store's stock lines and store-scoped FAQs
 // that the file does not list (products stay: they are chain-wide);
 // ?publish=true publishes a checkpoint of the store afterwards and tells
-// its devices.
+// its devices; ?dry_run=true checks and plans everything and writes
+// nothing (see storeImportOptions).
 func (s *Server) importStore(c echo.Context) error {
 	replace, err := queryBool(c, "replace")
 	if err != nil {
@@ -61,28 +65,60 @@ func (s *Server) importStore(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	dryRun, err := queryBool(c, "dry_run")
+	if err != nil {
+		return err
+	}
 	body, err := readJSONBody(c)
 	if err != nil {
 		return err
 	}
-	file, err := catalog.ParseStoreFile(bytes.NewReader(body))
-	if err != nil {
-		return rejected(err)
-	}
-	ctx := c.Request().Context()
-	plan, err := s.planStoreImport(c, file, body, replace)
-	if err != nil {
-		return rejected(err)
-	}
-	before, err := s.store.Stats(ctx)
+	res, err := s.runStoreImport(c, body, storeImportOptions{Replace: replace, Publish: publish, DryRun: dryRun})
 	if err != nil {
 		return err
 	}
-	its, err := s.writeBatches(ctx, s.actor(c), plan.ops)
+	return c.JSON(http.StatusOK, res)
+}
+
+// storeImportOptions are importStore's query flags. DryRun parses,
+// validates and plans the import exactly as a real one (reading the stored
+// records it would merge) and writes nothing; Publish is ignored with it.
+type storeImportOptions struct {
+	Replace, Publish, DryRun bool
+	// Store, when set, is the only store the file may describe (the admin
+	// console imports into the store on screen).
+	Store string
+}
+
+// runStoreImport is importStore after the HTTP parsing, shared by the API
+// and the admin console: one copy of every rule.
+func (s *Server) runStoreImport(c echo.Context, body []byte, o storeImportOptions) (storeImportResult, error) {
+	file, err := catalog.ParseStoreFile(bytes.NewReader(body))
 	if err != nil {
-		return importWriteFailed(plan.relabel(err), len(its), len(plan.ops), "records (the store, then products, stock lines and FAQs in file order)")
+		return storeImportResult{}, rejected(err)
+	}
+	if o.Store != "" && file.Store.ID != o.Store {
+		return storeImportResult{}, rejected(&catalog.Error{Code: catalog.Invalid, Message: "the file describes another store",
+			Fields: []catalog.FieldError{{Field: "store.id", Message: fmt.Sprintf("is %q, expected %q", file.Store.ID, o.Store)}}})
+	}
+	ctx := c.Request().Context()
+	plan, err := s.planStoreImport(c, file, body, o.Replace)
+	if err != nil {
+		return storeImportResult{}, rejected(err)
+	}
+	before, err := s.store.Stats(ctx)
+	if err != nil {
+		return storeImportResult{}, err
 	}
 	res := storeImportResult{Store: file.Store.ID, Products: len(file.Products), Stock: len(file.Stock), FAQs: len(file.FAQs), Version: before.Version}
+	if o.DryRun {
+		res.DryRun = true
+		return res, nil
+	}
+	its, err := s.writeBatches(ctx, s.actor(c), plan.ops)
+	if err != nil {
+		return storeImportResult{}, importWriteFailed(plan.relabel(err), len(its), len(plan.ops), "records (the store, then products, stock lines and FAQs in file order)")
+	}
 	for i, it := range its {
 		switch {
 		case plan.ops[i].Prune && it.Entity == store.Stock:
@@ -96,15 +132,14 @@ func (s *Server) importStore(c echo.Context) error {
 		}
 		res.Version = max(res.Version, it.Version)
 	}
-	if publish {
-		cp, _, err := s.store.Publish(ctx, s.actor(c), file.Store.ID, wire.ReasonManual, "")
+	if o.Publish {
+		cp, err := s.publishStore(ctx, s.actor(c), file.Store.ID)
 		if err != nil {
-			return catalog.Wrap(err, catalog.ErrorCode(err), "the store was imported (log version %d) but not published; publish it again", res.Version)
+			return storeImportResult{}, catalog.Wrap(err, catalog.ErrorCode(err), "the store was imported (log version %d) but not published; publish it again", res.Version)
 		}
-		s.hub.Broadcast(cp)
 		res.Checkpoint = &cp
 	}
-	return c.JSON(http.StatusOK, res)
+	return res, nil
 }
 
 // rejected bounds an invalid import's field errors and says nothing was

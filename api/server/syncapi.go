@@ -287,10 +287,21 @@ func (s *Server) publish(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	cp, _, err := s.store.Publish(c.Request().Context(), s.actor(c), id, wire.ReasonManual, "")
+	cp, err := s.publishStore(c.Request().Context(), s.actor(c), id)
 	if err != nil {
 		return err
 	}
-	s.hub.Broadcast(cp)
 	return c.JSON(http.StatusCreated, cp)
+}
+
+// publishStore publishes a manual checkpoint of store id now and tells its
+// devices (the API's publish, the store import's ?publish=true and the
+// admin console's "Publish now").
+func (s *Server) publishStore(ctx context.Context, a store.Actor, id string) (wire.Checkpoint, error) {
+	cp, _, err := s.store.Publish(ctx, a, id, wire.ReasonManual, "")
+	if err != nil {
+		return wire.Checkpoint{}, err
+	}
+	s.hub.Broadcast(cp)
+	return cp, nil
 }

@@ -118,6 +118,11 @@ type Role string
 const (
 	RoleAdmin Role = "admin" // everything
 	RoleStaff Role = "staff" // staff sync data and stock writes of its store
+	// RoleManager runs one store: in the API, what staff of its store
+	// may do, and publishing it; in the admin console, its store's
+	// stock, store-scoped FAQs, stock imports and publishing (not
+	// chain-wide products, chain-wide FAQs, other stores or tokens).
+	RoleManager Role = "manager"
 )
 
 // Actor is who performs a write, for the audit log.
