@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"context"
+	"maps"
 	"net/http"
 	"strings"
 	"sync"
@@ -9,6 +11,8 @@ import (
 	"time"
 
 	"aisle/api/server"
+	"aisle/sync/client"
+	"aisle/sync/replica"
 	"aisle/sync/wire"
 )
 
@@ -267,5 +271,61 @@ func TestPairRateLimited(t *testing.T) {
 		if r.Status != 401 || i > 10 {
 			t.Fatalf("attempt %d: %d %s", i+1, r.Status, r.Body)
 		}
+	}
+}
+
+// TestPairedDeviceNative runs the device's side natively, as the app's
+// inference worker does: pair with the code (client.Pair), sync the staff
+// audience with the token; once the pairing is revoked the next sync is
+// rejected (client.CredentialRejected), DropStaff leaves exactly what a
+// customer device holds, and public syncs go on from the same checkpoint.
+func TestPairedDeviceNative(t *testing.T) {
+	e := newEnv(t, sqliteDB, server.Config{})
+	ctx := context.Background()
+	p := e.createPairing(t, map[string]any{"name": "Till 7"})
+	cred, err := (&client.Client{BaseURL: e.URL}).Pair(ctx, p.Code)
+	if err != nil || cred.Store != "demo" || !strings.HasPrefix(cred.Token, server.TokenPrefix) {
+		t.Fatalf("pair: %+v %v", cred, err)
+	}
+	if _, err := (&client.Client{BaseURL: e.URL}).Pair(ctx, p.Code); !client.CredentialRejected(err) {
+		t.Fatalf("pairing twice: %v", err)
+	}
+	tablet := replica.NewMem()
+	rep := &replica.Replica{Store: "demo", Audience: wire.AudienceStaff, Storage: tablet}
+	if _, err := rep.Sync(ctx, &client.Client{BaseURL: e.URL, Token: cred.Token}); err != nil {
+		t.Fatal(err)
+	}
+	staff := 0
+	for k := range tablet.Entities() {
+		if k.Kind.Audience() == wire.AudienceStaff {
+			staff++
+		}
+	}
+	if staff != 50 {
+		t.Fatalf("the tablet holds %d staff records, want 50", staff)
+	}
+	customer := replica.NewMem()
+	if _, err := (&replica.Replica{Store: "demo", Audience: wire.AudiencePublic, Storage: customer}).Sync(ctx, &client.Client{BaseURL: e.URL}); err != nil {
+		t.Fatal(err)
+	}
+
+	e.do("DELETE", "/v1/admin/pairings/"+p.ID, e.Admin, nil).want(t, 204)
+	_, err = rep.Sync(ctx, &client.Client{BaseURL: e.URL, Token: cred.Token})
+	if !client.CredentialRejected(err) {
+		t.Fatalf("sync after revocation: %v, want the credential rejected", err)
+	}
+	if err := tablet.DropStaff(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !maps.EqualFunc(tablet.Entities(), customer.Entities(), func(a, b replica.Record) bool { return string(a.Data) == string(b.Data) && a.Version == b.Version }) {
+		t.Fatal("after DropStaff the tablet does not hold what a customer device holds")
+	}
+	rep.Audience = wire.AudiencePublic
+	res, err := rep.Sync(ctx, &client.Client{BaseURL: e.URL})
+	if err != nil || res.Applied || res.Pages != 0 {
+		t.Fatalf("public sync after DropStaff: %+v %v, want up to date without a page", res, err)
+	}
+	if meta, _ := tablet.Load(ctx); meta.Audience != wire.AudiencePublic {
+		t.Fatalf("audience %q after DropStaff", meta.Audience)
 	}
 }
