@@ -114,9 +114,12 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return catalog.Errorf(catalog.Unauthorized, "expected Authorization: Bearer %s...", TokenPrefix)
 		}
 		hash := HashToken(secret)
-		t, err := s.store.TokenByHash(c.Request().Context(), hash)
+		t, err := s.checkToken(c.Request().Context(), hash)
 		if err != nil {
 			return err
+		}
+		if t.Role == store.RoleStaff && strings.HasPrefix(c.Request().URL.Path, "/v1/stores/") {
+			s.seen.note(t.ID, s.now().UTC())
 		}
 		c.Set(principalKey, principal{token: &t, hash: hash})
 		return next(c)

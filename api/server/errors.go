@@ -16,7 +16,7 @@ func statusOf(code catalog.Code) int {
 	switch code {
 	case catalog.Invalid, catalog.Unsupported:
 		return http.StatusBadRequest
-	case catalog.Unauthorized:
+	case catalog.Unauthorized, catalog.Expired:
 		return http.StatusUnauthorized
 	case catalog.Forbidden:
 		return http.StatusForbidden

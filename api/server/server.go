@@ -118,6 +118,8 @@ type Server struct {
 	// proxies are Config.TrustedProxies, parsed: their X-Forwarded-Proto
 	// is believed (publicURL).
 	proxies []*net.IPNet
+	// seen: when staff tokens last synced (pairings' last sync).
+	seen lastSeen
 	// flight collapses concurrent identical page queries.
 	flight singleflight.Group
 	// base is canceled by Shutdown: long-lived requests (push streams) and
@@ -348,6 +350,7 @@ func (s *Server) routes() {
 	getAndHead(v1, "/stores/:store/qr.svg", s.storeQRSVG)
 	getAndHead(v1, "/stores/:store/qr.png", s.storeQRPNG)
 	getAndHead(v1, "/stores/:store/poster", s.storePoster)
+	v1.POST("/pair", s.pair)
 
 	a := e.Group("/v1/admin", s.requireRole(store.RoleAdmin, store.RoleStaff, store.RoleManager))
 	adminOnly := s.requireRole(store.RoleAdmin)
@@ -372,6 +375,9 @@ func (s *Server) routes() {
 	a.DELETE("/stores/:store/stock/:key", s.del(store.Stock), s.requireStore)
 	a.POST("/import", s.importBulk, adminOnly, middleware.BodyLimit(fmt.Sprint(s.cfg.ImportLimit)+"B"))
 	a.POST("/import/store", s.importStore, adminOnly, middleware.BodyLimit(fmt.Sprint(s.cfg.ImportLimit)+"B"))
+	a.POST("/stores/:store/pairings", s.createPairing, adminOnly)
+	getAndHead(a, "/stores/:store/pairings", s.listPairings, adminOnly)
+	a.DELETE("/pairings/:id", s.revokePairing, adminOnly)
 	getAndHead(a, "/tokens", s.listTokens, adminOnly)
 	a.POST("/tokens", s.createToken, adminOnly)
 	a.DELETE("/tokens/:id", s.revokeToken, adminOnly)

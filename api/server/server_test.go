@@ -156,32 +156,7 @@ func TestCustomerSeesNoStaffFields(t *testing.T) {
 	otherStaff := e.token(store.RoleStaff, "other")
 	for _, who := range []struct{ name, token string }{{"anonymous", ""}, {"staff of another store", otherStaff}} {
 		t.Run(who.name, func(t *testing.T) {
-			chs := allChanges(t, e, who.token)
-			counts := map[wire.Kind]int{}
-			for _, c := range chs {
-				counts[c.Kind]++
-				allowed, ok := publicKeys[c.Kind]
-				if !ok {
-					t.Fatalf("customer received kind %q", c.Kind)
-				}
-				var fields map[string]json.RawMessage
-				if err := json.Unmarshal(c.Data, &fields); err != nil {
-					t.Fatal(err)
-				}
-				for f := range fields {
-					if !contains(allowed, f) {
-						t.Errorf("%s %s carries field %q to a customer", c.Kind, c.ID, f)
-					}
-				}
-				for _, secret := range []string{"wholesale", "reorder at", "cost", "backroom", "supplier"} {
-					if strings.Contains(string(c.Data), secret) {
-						t.Errorf("%s %s leaks %q: %s", c.Kind, c.ID, secret, c.Data)
-					}
-				}
-			}
-			if counts[wire.KindProduct] != 25 || counts[wire.KindStock] != 25 || counts[wire.KindFAQ] != 5 || counts[wire.KindVector] != 30 {
-				t.Fatalf("customer kinds: %v", counts)
-			}
+			checkCustomerChanges(t, allChanges(t, e, who.token))
 		})
 	}
 	staff := e.token(store.RoleStaff, "demo")
@@ -191,6 +166,37 @@ func TestCustomerSeesNoStaffFields(t *testing.T) {
 	}
 	if counts[wire.KindProductStaff] != 25 || counts[wire.KindStockStaff] != 25 {
 		t.Fatalf("staff kinds: %v", counts)
+	}
+}
+
+// checkCustomerChanges fails unless every change of chs (all a customer
+// device of the demo store receives) carries public kinds and fields only.
+func checkCustomerChanges(t *testing.T, chs []wire.Change) {
+	t.Helper()
+	counts := map[wire.Kind]int{}
+	for _, c := range chs {
+		counts[c.Kind]++
+		allowed, ok := publicKeys[c.Kind]
+		if !ok {
+			t.Fatalf("customer received kind %q", c.Kind)
+		}
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(c.Data, &fields); err != nil {
+			t.Fatal(err)
+		}
+		for f := range fields {
+			if !contains(allowed, f) {
+				t.Errorf("%s %s carries field %q to a customer", c.Kind, c.ID, f)
+			}
+		}
+		for _, secret := range []string{"wholesale", "reorder at", "cost", "backroom", "supplier"} {
+			if strings.Contains(string(c.Data), secret) {
+				t.Errorf("%s %s leaks %q: %s", c.Kind, c.ID, secret, c.Data)
+			}
+		}
+	}
+	if counts[wire.KindProduct] != 25 || counts[wire.KindStock] != 25 || counts[wire.KindFAQ] != 5 || counts[wire.KindVector] != 30 {
+		t.Fatalf("customer kinds: %v", counts)
 	}
 }
 
@@ -241,6 +247,9 @@ func TestAuthorization(t *testing.T) {
 		{"GET", "/v1/admin/stores/demo/stock", nil, 401, 200},
 		{"PUT", "/v1/admin/stores/demo/stock/BAGUETTE", stockBody, 401, 200},
 		{"GET", "/v1/admin/stores/other/stock", nil, 401, 403},
+		{"POST", "/v1/admin/stores/demo/pairings", map[string]any{"name": "Till 1"}, 401, 403},
+		{"GET", "/v1/admin/stores/demo/pairings", nil, 401, 403},
+		{"DELETE", "/v1/admin/pairings/pair_none", nil, 401, 403},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
@@ -658,7 +667,8 @@ func TestOpenAPI(t *testing.T) {
 		t.Fatalf("openapi: %s, %d paths", doc.OpenAPI, len(doc.Paths))
 	}
 	for _, p := range []string{"/v1/stores/{store}/changes", "/v1/admin/import", "/v1/admin/import/store", "/v1/admin/tokens/{id}",
-		"/v1/stores/{store}/qr.svg", "/v1/stores/{store}/qr.png", "/v1/stores/{store}/poster"} {
+		"/v1/stores/{store}/qr.svg", "/v1/stores/{store}/qr.png", "/v1/stores/{store}/poster",
+		"/v1/admin/stores/{store}/pairings", "/v1/admin/pairings/{id}", "/v1/pair"} {
 		if doc.Paths[p] == nil {
 			t.Errorf("path %s undocumented", p)
 		}

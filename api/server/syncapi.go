@@ -223,9 +223,16 @@ func (s *Server) events(c echo.Context) error {
 		// A revocation committed since authenticate read the token found
 		// no stream to end: look again. One committed after this look
 		// finds the subscription (revokeToken).
-		if _, err := s.store.TokenByHash(ctx, p.hash); err != nil {
+		if _, err := s.checkToken(ctx, p.hash); err != nil {
 			return err
 		}
+	}
+	// A token that expires ends its streams then.
+	var expiry <-chan time.Time
+	if p.token != nil && p.token.ExpiresAt != nil {
+		tm := time.NewTimer(p.token.ExpiresAt.Sub(s.now()))
+		defer tm.Stop()
+		expiry = tm.C
 	}
 	cp, err := s.store.Checkpoint(ctx, id)
 	if err != nil {
@@ -261,6 +268,8 @@ func (s *Server) events(c echo.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-s.base.Done():
+			return nil
+		case <-expiry:
 			return nil
 		case cp, ok := <-sub.C:
 			if !ok {

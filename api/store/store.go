@@ -141,6 +141,26 @@ type Token struct {
 	Store     string    `json:"store,omitempty"` // staff tokens: the one store they serve
 	CreatedAt time.Time `json:"created_at"`
 	Revoked   bool      `json:"revoked"`
+	// ExpiresAt, when set, is when the token stops authenticating (a
+	// paired staff tablet's token carries its pairing's expiry).
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+// Expired reports whether the token has expired at now.
+func (t Token) Expired(now time.Time) bool { return t.ExpiresAt != nil && !now.Before(*t.ExpiresAt) }
+
+// Pairing is a staff-tablet pairing: a single-use code (stored hashed)
+// that a tablet exchanges once for a staff token of Store.
+type Pairing struct {
+	ID        string     `json:"id"`
+	Store     string     `json:"store"`
+	Name      string     `json:"name"`
+	CreatedAt time.Time  `json:"created_at"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"` // of the code and of the token it issues
+	TokenID   string     `json:"token_id,omitempty"`   // the staff token issued ("" while waiting)
+	PairedAt  *time.Time `json:"paired_at,omitempty"`
+	// Revoked: the pairing, or the token it issued, was revoked.
+	Revoked bool `json:"revoked"`
 }
 
 // AuditEntry is one line of the audit log.
@@ -223,6 +243,21 @@ type Store interface {
 	// active admin token, atomically: of concurrent revocations of the
 	// last two, one fails.
 	RevokeToken(ctx context.Context, a Actor, id string) error
+
+	// CreatePairing stores a pairing whose code hashes to codeHash.
+	CreatePairing(ctx context.Context, a Actor, p Pairing, codeHash []byte) error
+	// ListPairings returns a store's pairings, oldest first.
+	ListPairings(ctx context.Context, store string) ([]Pairing, error)
+	// RedeemPairing exchanges the code whose hash is codeHash, once: in one
+	// transaction it stores t (a staff token of the pairing's store with
+	// the pairing's expiry, which RedeemPairing fills in) under tokenHash
+	// and marks the pairing paired. An unknown or already used code is
+	// Unauthorized with one message for both; a revoked or expired
+	// (at now) one is Gone. Of concurrent redemptions one succeeds.
+	RedeemPairing(ctx context.Context, a Actor, codeHash []byte, now time.Time, t Token, tokenHash []byte) (Pairing, Token, error)
+	// RevokePairing revokes a pairing and the token it issued, if any, and
+	// returns it (NotFound if none; revoking twice changes nothing).
+	RevokePairing(ctx context.Context, a Actor, id string) (Pairing, error)
 
 	// Audit returns entries with ID below before (0: newest first) and the
 	// value of before for the next page (0 at the end).

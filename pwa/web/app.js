@@ -5,6 +5,16 @@ const $ = (s) => document.querySelector(s);
 const metrics = (window.aisleMetrics = { start: performance.now() });
 const ui = { model: localStorage.getItem('aisle.model') || '', messages: [], abort: null, worker: null, owner: false, ready: false, loaded: false,
   quick: localStorage.getItem('aisle.quick') === '1', mode: '', conversation: newID() };
+// A staff tablet's pairing link (?store=ID#pair=CODE): the code leaves the address bar at once
+// (never bookmarked, shared or kept in history) and goes to the inference worker, which exchanges
+// it for a staff token kept in IndexedDB (worker/browser/cmd/engine catalog.go).
+ui.pairCode = takePairCode();
+function takePairCode() {
+  if (!location.hash.startsWith('#pair=')) return null;
+  const code = location.hash.slice(6);
+  history.replaceState(history.state, '', location.pathname + location.search);
+  return /^[A-Za-z0-9_-]{1,200}$/.test(code) ? code : null;
+}
 function newID() { return crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random().toString(36).slice(2); }
 
 function setEngine(text) { $('#engine').textContent = text; }
@@ -79,6 +89,7 @@ function startWorker() {
     '&store=' + encodeURIComponent(storeID()));
   ui.worker.onmessage = (e) => onWorker(e.data || {});
   ui.worker.onerror = (e) => { setEngine('Model stopped: ' + (e.message || 'error') + ' · restarting'); restartWorker(); };
+  if (ui.pairCode) ui.worker.postMessage({ type: 'pair', code: ui.pairCode });
   handPort();
   if (ui.ready) preload();
 }
@@ -135,6 +146,10 @@ function onWorker(d) {
     document.body.dataset.catalog = d.state;
     if (d.version > 0) document.body.dataset.catalogVersion = String(d.version);
     showStore(d);
+  } else if (d.type === 'pair' || d.type === 'unpaired') {
+    // pair: {ok, store, error, code}; unpaired: the staff token was revoked or expired.
+    if (d.type === 'pair') { ui.pairCode = null; window.aislePair = d; } else window.aisleUnpaired = d;
+    if (d.type === 'pair' && !d.ok) { $('#store-status').textContent = 'This tablet could not be paired: ' + d.error; $('#store-status').classList.add('error'); }
   } else if (d.type === 'warmed') { metrics.warmMS = d.ms; metrics.warmRestored = d.restored; } // the store's prompt start is ready
   else if (d.type === 'engine-failed') setEngine('The model cannot start: ' + d.message);
 }
@@ -273,6 +288,8 @@ function showStore(d) {
   else if (d.state === 'offline') text = asOf ? 'Offline · ' + asOf : 'Offline · the catalog is downloaded when the store can be reached';
   else if (d.state === 'synced') text = 'Up to date · ' + asOf;
   else text = asOf ? 'Updating · ' + asOf : 'Loading the store\'s catalog…';
+  document.body.dataset.staff = d.staff ? 'true' : 'false';
+  if (d.staff) text += ' · staff tablet';
   $('#store-status').textContent = text;
   $('#store-status').classList.toggle('error', bad);
   if (d.name) $('#welcome-text').textContent = 'Hello! I am the assistant of ' + d.name + '. Ask me about prices, what is in stock, where to find things and opening hours.';

@@ -14,6 +14,7 @@ const (
 	Invalid      Code = "invalid"                // the request or its data is malformed or breaks a rule
 	NotFound     Code = "not_found"              // the addressed entity does not exist
 	Unauthorized Code = "unauthorized"           // no valid credentials
+	Expired      Code = "token_expired"          // the token was valid and has expired: like a revoked one, it will never work again
 	Forbidden    Code = "forbidden"              // valid credentials, insufficient role or scope
 	Conflict     Code = "conflict"               // the entity already exists, or others depend on it
 	Precondition Code = "precondition_failed"    // an If-Match version did not match

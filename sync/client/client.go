@@ -46,11 +46,15 @@ func (c *Client) http() *http.Client {
 }
 
 func (c *Client) newRequest(ctx context.Context, path string, q url.Values) (*http.Request, error) {
+	return c.newRequestBody(ctx, http.MethodGet, path, q, nil)
+}
+
+func (c *Client) newRequestBody(ctx context.Context, method, path string, q url.Values, body io.Reader) (*http.Request, error) {
 	u := strings.TrimSuffix(c.BaseURL, "/") + path
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
 	if err != nil {
 		return nil, catalog.Wrap(err, catalog.Invalid, "bad server URL")
 	}

@@ -51,7 +51,7 @@ func Refused(err error) bool {
 		return false
 	}
 	switch ce.Code {
-	case catalog.Invalid, catalog.NotFound, catalog.Unauthorized, catalog.Forbidden, catalog.Unsupported:
+	case catalog.Invalid, catalog.NotFound, catalog.Unauthorized, catalog.Expired, catalog.Forbidden, catalog.Unsupported:
 		return true
 	}
 	return false

@@ -118,6 +118,23 @@ func (m *Mem) Discard(ctx context.Context) error {
 	return nil
 }
 
+// DropStaff implements StaffDropper.
+func (m *Mem) DropStaff(ctx context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	ents := maps.Clone(m.entities)
+	for k := range ents {
+		if k.Kind.Audience() != wire.AudiencePublic {
+			delete(ents, k)
+		}
+	}
+	m.entities, m.staged, m.meta.Staging = ents, nil, nil
+	if m.meta.Audience == wire.AudienceStaff {
+		m.meta.Audience = wire.AudiencePublic
+	}
+	return nil
+}
+
 // Entities returns a copy of the applied entities.
 func (m *Mem) Entities() map[Key]Record {
 	m.mu.Lock()

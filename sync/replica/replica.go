@@ -96,6 +96,20 @@ type Storage interface {
 	Discard(ctx context.Context) error
 }
 
+// StaffDropper is a Storage that can turn a staff device's replica into a
+// customer's (a paired tablet whose token was revoked or expired).
+type StaffDropper interface {
+	// DropStaff removes, in one atomic step, every record of a staff kind,
+	// the staging area and any staff credential kept with the replica,
+	// and records the audience as public. The public records and the
+	// applied checkpoint stay: a staff replica's public records are the
+	// customer's at the same checkpoint, so the next public sync goes on
+	// from there.
+	DropStaff(ctx context.Context) error
+}
+
+var _ StaffDropper = (*Mem)(nil)
+
 // Replica syncs one store for one audience into a Storage.
 type Replica struct {
 	Store    string

@@ -36,5 +36,12 @@ CREATE TABLE audit (
   role TEXT NOT NULL, ip TEXT NOT NULL, action TEXT NOT NULL, entity TEXT NOT NULL,
   ekey TEXT NOT NULL, version BIGINT NOT NULL);
 CREATE TABLE nightly_runs (store TEXT NOT NULL, day TEXT NOT NULL, at BIGINT NOT NULL, PRIMARY KEY (store, day));`,
+		// 2 (2026-12-07): token expiry (0: none); staff-tablet pairings.
+		`ALTER TABLE tokens ADD COLUMN expires_at BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE pairings (
+  id TEXT PRIMARY KEY, store TEXT NOT NULL, name TEXT NOT NULL, code_hash TEXT NOT NULL UNIQUE,
+  created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, token_id TEXT NOT NULL,
+  paired_at BIGINT NOT NULL, revoked SMALLINT NOT NULL);
+CREATE INDEX pairings_store ON pairings (store, created_at);`,
 	}
 }

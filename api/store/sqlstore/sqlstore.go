@@ -920,13 +920,34 @@ func (s *DB) Stats(ctx context.Context) (store.Stats, error) {
 func (s *DB) CreateToken(ctx context.Context, a store.Actor, t store.Token, hash []byte) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		now := s.Now().UnixMilli()
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tokens (id, name, role, store, hash, created_at, revoked) VALUES ($1, $2, $3, $4, $5, $6, 0)`,
-			t.ID, t.Name, string(t.Role), t.Store, hex.EncodeToString(hash), now); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, a, "token.create", "tokens", t.ID, 0, now)
+		return s.insertToken(ctx, tx, a, t, hash, now)
 	})
 	return s.dbErr(err, "create token")
+}
+
+func (s *DB) insertToken(ctx context.Context, tx querier, a store.Actor, t store.Token, hash []byte, now int64) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO tokens (id, name, role, store, hash, created_at, revoked, expires_at) VALUES ($1, $2, $3, $4, $5, $6, 0, $7)`,
+		t.ID, t.Name, string(t.Role), t.Store, hex.EncodeToString(hash), now, millis(t.ExpiresAt)); err != nil {
+		return err
+	}
+	return s.audit(ctx, tx, a, "token.create", "tokens", t.ID, 0, now)
+}
+
+// millis stores an optional time: Unix milliseconds, 0 for none.
+func millis(t *time.Time) int64 {
+	if t == nil {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// optTime reads what millis stored.
+func optTime(ms int64) *time.Time {
+	if ms == 0 {
+		return nil
+	}
+	t := time.UnixMilli(ms).UTC()
+	return &t
 }
 
 func scanToken(sc interface{ Scan(...any) error }) (store.Token, error) {
@@ -934,14 +955,15 @@ func scanToken(sc interface{ Scan(...any) error }) (store.Token, error) {
 	var role string
 	var at int64
 	var rev int
-	err := sc.Scan(&t.ID, &t.Name, &role, &t.Store, &at, &rev)
-	t.Role, t.CreatedAt, t.Revoked = store.Role(role), time.UnixMilli(at).UTC(), rev != 0
+	var exp int64
+	err := sc.Scan(&t.ID, &t.Name, &role, &t.Store, &at, &rev, &exp)
+	t.Role, t.CreatedAt, t.Revoked, t.ExpiresAt = store.Role(role), time.UnixMilli(at).UTC(), rev != 0, optTime(exp)
 	return t, err
 }
 
 // TokenByHash implements store.Store.
 func (s *DB) TokenByHash(ctx context.Context, hash []byte) (store.Token, error) {
-	t, err := scanToken(s.db.QueryRowContext(ctx, `SELECT id, name, role, store, created_at, revoked FROM tokens WHERE hash = $1`, hex.EncodeToString(hash)))
+	t, err := scanToken(s.db.QueryRowContext(ctx, `SELECT id, name, role, store, created_at, revoked, expires_at FROM tokens WHERE hash = $1`, hex.EncodeToString(hash)))
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && t.Revoked) {
 		return store.Token{}, catalog.Errorf(catalog.Unauthorized, "unknown or revoked token")
 	}
@@ -950,7 +972,7 @@ func (s *DB) TokenByHash(ctx context.Context, hash []byte) (store.Token, error) 
 
 // ListTokens implements store.Store.
 func (s *DB) ListTokens(ctx context.Context) ([]store.Token, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, role, store, created_at, revoked FROM tokens ORDER BY created_at, id`)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, role, store, created_at, revoked, expires_at FROM tokens ORDER BY created_at, id`)
 	if err != nil {
 		return nil, s.dbErr(err, "list tokens")
 	}

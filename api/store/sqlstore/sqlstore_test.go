@@ -86,3 +86,34 @@ func TestSQLiteFilesOwnerOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrateTokenExpiry: a database of schema 1 (no token expiry, no
+// pairings) migrates with its tokens kept, none expiring.
+func TestMigrateTokenExpiry(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "aisle.db")
+	s, err := sqlstore.OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Back to schema 1, with a token written by a schema-1 server.
+	for _, q := range []string{`DELETE FROM schema_migrations WHERE version = 2`, `DROP TABLE pairings`, `ALTER TABLE tokens DROP COLUMN expires_at`,
+		`INSERT INTO tokens (id, name, role, store, hash, created_at, revoked) VALUES ('tok_old', 'old', 'staff', 's1', '0102', 1, 0)`} {
+		if _, err := s.SQL().ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s.Close()
+	s, err = sqlstore.OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	got, err := s.TokenByHash(ctx, []byte{1, 2})
+	if err != nil || got.ID != "tok_old" || got.ExpiresAt != nil {
+		t.Fatalf("token after migration: %+v %v", got, err)
+	}
+	if ps, err := s.ListPairings(ctx, "s1"); err != nil || len(ps) != 0 {
+		t.Fatalf("pairings after migration: %+v %v", ps, err)
+	}
+}

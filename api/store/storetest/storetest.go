@@ -80,6 +80,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("ReplicaConverges", func(t *testing.T) { testConverges(t, open(t)) })
 	t.Run("Tokens", func(t *testing.T) { testTokens(t, open(t)) })
 	t.Run("LastAdminToken", func(t *testing.T) { testLastAdminToken(t, open(t)) })
+	t.Run("Pairings", func(t *testing.T) { testPairings(t, open(t)) })
 	t.Run("Vectors", func(t *testing.T) { testVectors(t, open(t)) })
 	t.Run("VectorScopes", func(t *testing.T) { testVectorScopes(t, open(t)) })
 	t.Run("VectorRefresh", func(t *testing.T) { testVectorRefresh(t, open(t)) })
@@ -543,6 +544,56 @@ func testTokens(t *testing.T, s store.Store) {
 	list, err := s.ListTokens(ctx)
 	if err != nil || len(list) != 1 || !list[0].Revoked {
 		t.Fatalf("list: %+v %v", list, err)
+	}
+	exp := time.UnixMilli(time.Now().Add(time.Hour).UnixMilli()).UTC()
+	if err := s.CreateToken(ctx, admin, store.Token{ID: "tok_e", Name: "expiring", Role: store.RoleStaff, Store: "s1", ExpiresAt: &exp}, []byte{7}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.TokenByHash(ctx, []byte{7}); err != nil || got.ExpiresAt == nil || !got.ExpiresAt.Equal(exp) || got.Expired(exp.Add(-time.Millisecond)) || !got.Expired(exp) {
+		t.Fatalf("expiring token: %+v %v", got, err)
+	}
+}
+
+// testPairings: a pairing's code is redeemed once for a staff token of
+// its store carrying its expiry; revoking it revokes that token.
+func testPairings(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	now := time.UnixMilli(time.Now().UnixMilli()).UTC()
+	exp := now.Add(time.Hour)
+	if err := s.CreatePairing(ctx, admin, store.Pairing{ID: "pair_1", Store: "s1", Name: "Till", CreatedAt: now, ExpiresAt: &exp}, []byte{5}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.RedeemPairing(ctx, admin, []byte{6}, now, store.Token{ID: "tok_p0"}, []byte{60}); !catalog.IsCode(err, catalog.Unauthorized) {
+		t.Fatalf("unknown code: %v", err)
+	}
+	if _, _, err := s.RedeemPairing(ctx, admin, []byte{5}, exp, store.Token{ID: "tok_p0"}, []byte{60}); !catalog.IsCode(err, catalog.Gone) {
+		t.Fatalf("expired code: %v", err)
+	}
+	p, tok, err := s.RedeemPairing(ctx, admin, []byte{5}, now, store.Token{ID: "tok_p1", Name: "Till"}, []byte{50})
+	if err != nil || p.TokenID != "tok_p1" || tok.Role != store.RoleStaff || tok.Store != "s1" || tok.ExpiresAt == nil || !tok.ExpiresAt.Equal(exp) {
+		t.Fatalf("redeem: %+v %+v %v", p, tok, err)
+	}
+	if _, _, err := s.RedeemPairing(ctx, admin, []byte{5}, now, store.Token{ID: "tok_p2"}, []byte{51}); !catalog.IsCode(err, catalog.Unauthorized) {
+		t.Fatalf("second redemption: %v", err)
+	}
+	if got, err := s.TokenByHash(ctx, []byte{50}); err != nil || got.ID != "tok_p1" || got.ExpiresAt == nil {
+		t.Fatalf("issued token: %+v %v", got, err)
+	}
+	ps, err := s.ListPairings(ctx, "s1")
+	if err != nil || len(ps) != 1 || ps[0].TokenID != "tok_p1" || ps[0].PairedAt == nil || ps[0].Revoked {
+		t.Fatalf("list: %+v %v", ps, err)
+	}
+	if p, err := s.RevokePairing(ctx, admin, "pair_1"); err != nil || p.TokenID != "tok_p1" {
+		t.Fatalf("revoke: %+v %v", p, err)
+	}
+	if _, err := s.TokenByHash(ctx, []byte{50}); !catalog.IsCode(err, catalog.Unauthorized) {
+		t.Fatalf("token of a revoked pairing: %v", err)
+	}
+	if _, err := s.RevokePairing(ctx, admin, "pair_x"); !catalog.IsCode(err, catalog.NotFound) {
+		t.Fatalf("revoke unknown: %v", err)
+	}
+	if ps, _ := s.ListPairings(ctx, "s1"); len(ps) != 1 || !ps[0].Revoked {
+		t.Fatalf("list after revoke: %+v", ps)
 	}
 }
 

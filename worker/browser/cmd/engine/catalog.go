@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	gosync "sync"
 	"sync/atomic"
 	"syscall/js"
@@ -27,11 +28,23 @@ import (
 //	{type:"catalog", store, state:"opening"|"syncing"|"synced"|"offline"|"error",
 //	 version, seq, changes, error}
 //
-// (version/seq: the applied checkpoint, 0 when none yet).
+// (version/seq: the applied checkpoint, 0 when none yet; staff: a paired staff tablet, syncing
+// the staff audience).
+//
+// Staff tablets. The page hands over the code of a pairing link ({type:"pair", code}); pair
+// exchanges it for a staff token (client.Pair), keeps the credential in the replica's IndexedDB
+// database and syncs the staff audience with it from then on, answering {type:"pair", ok, store,
+// error, code}. When the server rejects the token (revoked or expired: client.CredentialRejected)
+// at a sync or when the push stream reconnects, the credential and every staff record are
+// deleted in one transaction (replica.StaffDropper), the assistant's index is rebuilt without
+// them, the page is told {type:"unpaired", code}, and the device goes on as a customer's.
 type catalogSync struct {
 	storeID string
-	cl      *client.Client
-	follow  client.Follower // the push stream, with reconnection (started by run)
+	origin  string
+	cl      atomic.Pointer[client.Client] // the token it carries says whether this is a staff tablet
+	follow  client.Follower               // the push stream, with reconnection (started by run)
+	// endWatch ends the current push stream, so that it is opened again with the current token.
+	endWatch atomic.Pointer[context.CancelFunc]
 
 	mu  gosync.Mutex // serialises syncs
 	rep *replica.Replica
@@ -55,6 +68,7 @@ type catalogStatus struct {
 	Version int64  `json:"version"`
 	Seq     int64  `json:"seq"`
 	Changes int    `json:"changes"`
+	Staff   bool   `json:"staff"` // a paired staff tablet: the replica holds the staff audience
 	Error   string `json:"error,omitempty"`
 	// Code is the catalog error code of Error when the server refused ("not_found": no such
 	// store), "" otherwise.
@@ -84,8 +98,8 @@ func storeParam(g js.Value) string {
 // nil, is told of each new store the assistant answers from.
 func startCatalog(storeID string, indexed func(*assistant.Store)) *catalogSync {
 	origin := js.Global().Get("location").Get("origin").String()
-	c := &catalogSync{storeID: storeID, cl: &client.Client{BaseURL: origin}, opened: make(chan struct{}),
-		indexed: indexed}
+	c := &catalogSync{storeID: storeID, origin: origin, opened: make(chan struct{}), indexed: indexed}
+	c.cl.Store(&client.Client{BaseURL: origin})
 	c.follow = c.newFollower()
 	c.set(func(s *catalogStatus) { s.State = "opening" })
 	go c.run()
@@ -125,9 +139,18 @@ func (c *catalogSync) run() {
 		c.set(func(s *catalogStatus) { s.State, s.Error = "error", err.Error() })
 		return
 	}
+	aud := wire.AudiencePublic
+	if raw, err := db.Credential(ctx); err == nil && raw != "" {
+		var cred client.Credential
+		if json.Unmarshal([]byte(raw), &cred) == nil && cred.Token != "" && cred.Store == c.storeID {
+			c.cl.Store(&client.Client{BaseURL: c.origin, Token: cred.Token})
+			aud = wire.AudienceStaff
+		}
+	}
 	c.mu.Lock()
-	c.rep = &replica.Replica{Store: c.storeID, Audience: wire.AudiencePublic, Storage: db}
+	c.rep = &replica.Replica{Store: c.storeID, Audience: aud, Storage: db}
 	c.mu.Unlock()
+	c.set(func(s *catalogStatus) { s.Staff = aud == wire.AudienceStaff })
 	c.db.Store(db)
 	c.set(func(s *catalogStatus) { s.Version, s.Seq = meta.Checkpoint.Version, meta.Checkpoint.Seq })
 	c.mu.Lock()
@@ -145,9 +168,28 @@ func (c *catalogSync) newFollower() client.Follower {
 	return client.Follower{
 		Sync: func(ctx context.Context, _ *wire.Event) { c.sync(ctx) }, // a failed sync is retried on the next event or reconnection
 		Watch: func(ctx context.Context, onEvent func(wire.Event)) error {
-			return c.cl.Watch(ctx, c.storeID, onEvent)
+			cl := c.client()
+			wctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			c.endWatch.Store(&cancel)
+			err := cl.Watch(wctx, c.storeID, onEvent)
+			if ctx.Err() == nil && wctx.Err() != nil {
+				return errRewatch // ended to be opened again with another credential
+			}
+			if cl.Token != "" && client.CredentialRejected(err) {
+				c.mu.Lock()
+				if c.client() == cl {
+					c.unpairLocked(ctx, err)
+				}
+				c.mu.Unlock()
+				return errRewatch
+			}
+			return err
 		},
 		Broken: func(err error, refused bool) {
+			if errors.Is(err, errRewatch) {
+				return
+			}
 			if refused {
 				c.set(func(s *catalogStatus) {
 					s.State, s.Error, s.Code = "error", err.Error(), string(catalog.ErrorCode(err))
@@ -157,6 +199,83 @@ func (c *catalogSync) newFollower() client.Follower {
 			}
 		},
 	}
+}
+
+// errRewatch ends a push stream that is opened again at once with the device's current
+// credential (after pairing, or as a customer after the staff token was rejected).
+var errRewatch = errors.New("push stream reopened with another credential")
+
+// client is the sync client, with the staff token of a paired tablet.
+func (c *catalogSync) client() *client.Client { return c.cl.Load() }
+
+// rewatch ends the push stream and wakes the loop, which opens it again with the current client.
+func (c *catalogSync) rewatch() {
+	if end := c.endWatch.Load(); end != nil {
+		(*end)()
+	}
+	c.follow.Wake()
+}
+
+// pair exchanges a pairing code for a staff token of this store, keeps it in IndexedDB, and
+// syncs the staff audience with it.
+func (c *catalogSync) pair(code string) {
+	<-c.opened
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	report := func(cred client.Credential, err error) {
+		msg := map[string]any{"type": "pair", "ok": err == nil, "store": c.storeID}
+		if err != nil {
+			msg["error"], msg["code"] = err.Error(), string(catalog.ErrorCode(err))
+		}
+		js.Global().Call("postMessage", js.ValueOf(msg))
+	}
+	db := c.db.Load()
+	if db == nil {
+		report(client.Credential{}, catalog.Errorf(catalog.Unavailable, "the catalog could not be opened on this device"))
+		return
+	}
+	cred, err := (&client.Client{BaseURL: c.origin}).Pair(ctx, code)
+	if err == nil && cred.Store != c.storeID {
+		err = catalog.Errorf(catalog.Invalid, "this pairing code is for store %q, not %q", cred.Store, c.storeID)
+	}
+	if err == nil {
+		b, _ := json.Marshal(cred)
+		err = db.SetCredential(ctx, string(b))
+	}
+	if err != nil {
+		report(cred, err)
+		return
+	}
+	c.mu.Lock()
+	c.cl.Store(&client.Client{BaseURL: c.origin, Token: cred.Token})
+	c.rep.Audience = wire.AudienceStaff
+	c.mu.Unlock()
+	c.set(func(s *catalogStatus) { s.Staff = true })
+	report(cred, nil)
+	c.rewatch()
+	go c.sync(context.Background())
+}
+
+// unpairLocked makes a staff tablet whose token the server rejected (why) a customer device:
+// the credential and every staff record are deleted, the assistant's index rebuilt from the
+// public records kept. Callers hold c.mu.
+func (c *catalogSync) unpairLocked(ctx context.Context, why error) {
+	db := c.db.Load()
+	if db == nil || c.rep == nil {
+		return
+	}
+	if err := db.DropStaff(ctx); err != nil {
+		c.set(func(s *catalogStatus) { s.State, s.Error, s.Code = "error", err.Error(), "" })
+		return // the token stays: the next contact tries again
+	}
+	c.cl.Store(&client.Client{BaseURL: c.origin})
+	c.rep.Audience = wire.AudiencePublic
+	c.version = -1
+	c.reindex(ctx)
+	c.set(func(s *catalogStatus) { s.Staff = false })
+	js.Global().Call("postMessage", js.ValueOf(map[string]any{"type": "unpaired", "store": c.storeID,
+		"code": string(catalog.ErrorCode(why)), "error": why.Error()}))
+	c.rewatch()
 }
 
 // syncNow syncs at once and wakes the loop if it is waiting to reconnect.
@@ -176,7 +295,13 @@ func (c *catalogSync) sync(ctx context.Context) error {
 	c.set(func(s *catalogStatus) { s.State = "syncing" })
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	res, err := c.rep.Sync(ctx, c.cl)
+	cl := c.client()
+	res, err := c.rep.Sync(ctx, cl)
+	if err != nil && cl.Token != "" && client.CredentialRejected(err) {
+		// The staff token was revoked or expired: go on as a customer device at once.
+		c.unpairLocked(ctx, err)
+		res, err = c.rep.Sync(ctx, c.client())
+	}
 	c.set(func(s *catalogStatus) {
 		if err != nil {
 			s.State, s.Error, s.Code = "offline", err.Error(), ""

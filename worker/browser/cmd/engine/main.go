@@ -9,6 +9,8 @@
 //	                            or {type:"load-error", model, code, message}
 //	{type:"catalog-sync"}       sync the store's catalog now (the page forwards the service
 //	                            worker's periodicsync request)
+//	{type:"pair", code}         pair this device as a staff tablet of the store with the code of
+//	                            a pairing link (see catalogSync); answers {type:"pair", ok, ...}
 //
 // It syncs the catalog of the store named in its URL (engine.js?store=ID, default "demo") into
 // IndexedDB and answers every chat as that store's assistant (package assistant; raw-mode
@@ -179,6 +181,10 @@ func handleMessage(srv *browser.Server, e js.Value) {
 		}
 	case "catalog-sync":
 		cat.syncNow()
+	case "pair":
+		if code := d.Get("code"); code.Type() == js.TypeString {
+			go cat.pair(code.String())
+		}
 	case "load":
 		id := d.Get("model").String()
 		go func() {

@@ -1,0 +1,243 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"aisle/api/store"
+	"aisle/sync/catalog"
+)
+
+// Staff-tablet pairing: an admin creates a pairing for a store and shows
+// its link as a QR code; the tablet opens the link, and the app exchanges
+// the code in its fragment, once, for a staff token of the store.
+//
+//	POST   /v1/admin/stores/{store}/pairings  create (admin): the code, shown once
+//	GET    /v1/admin/stores/{store}/pairings  list (admin), without codes
+//	DELETE /v1/admin/pairings/{id}            revoke the pairing and its token
+//	POST   /v1/pair                           exchange a code for a token (no token)
+//
+// The code travels in the link's fragment (#pair=CODE), which browsers
+// send neither to the server nor in Referer, so it never reaches logs.
+
+// Pairing states, as listed.
+const (
+	PairingWaiting = "waiting" // the code has not been used
+	PairingPaired  = "paired"  // a tablet holds the staff token
+	PairingExpired = "expired" // the code or the token has expired
+	PairingRevoked = "revoked" // revoked (the pairing or its token)
+)
+
+// newPairingCode returns a fresh pairing code (192 random bits, URL-safe,
+// short enough for a small QR code).
+func newPairingCode() string {
+	var b [24]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("crypto/rand failed: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func newPairingID() string {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("crypto/rand failed: " + err.Error())
+	}
+	return "pair_" + hex.EncodeToString(b[:])
+}
+
+// PairingLink is the address a tablet opens to pair with store id.
+func PairingLink(base, id, code string) string { return StoreURL(base, id) + "#pair=" + code }
+
+type pairingRequest struct {
+	Name      string     `json:"name"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+// pairingView is a listed pairing.
+type pairingView struct {
+	store.Pairing
+	State      string     `json:"state"`
+	LastSyncAt *time.Time `json:"last_sync_at,omitempty"`
+}
+
+type pairingCreated struct {
+	ID        string     `json:"id"`
+	Store     string     `json:"store"`
+	Name      string     `json:"name"`
+	CreatedAt time.Time  `json:"created_at"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+	Code      string     `json:"code"`
+	Link      string     `json:"link"`
+	QRSVG     string     `json:"qr_svg"`
+}
+
+func (s *Server) createPairing(c echo.Context) error {
+	id, err := s.storeParam(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if _, err := s.store.Get(ctx, store.Stores, id); err != nil {
+		return err
+	}
+	var req pairingRequest
+	if err := decodeStrict(c, &req); err != nil {
+		return err
+	}
+	now := s.now().UTC()
+	var fe []catalog.FieldError
+	req.Name = strings.TrimSpace(req.Name)
+	if req.Name == "" || len(req.Name) > catalog.MaxNameLen {
+		fe = append(fe, catalog.FieldError{Field: "name", Message: "is required (at most 200 characters)"})
+	}
+	if req.ExpiresAt != nil {
+		if !req.ExpiresAt.After(now) {
+			fe = append(fe, catalog.FieldError{Field: "expires_at", Message: "must be in the future"})
+		}
+		t := req.ExpiresAt.UTC().Truncate(time.Millisecond)
+		req.ExpiresAt = &t
+	}
+	if len(fe) > 0 {
+		return &catalog.Error{Code: catalog.Invalid, Message: "invalid pairing", Fields: fe}
+	}
+	code := newPairingCode()
+	p := store.Pairing{ID: newPairingID(), Store: id, Name: req.Name, CreatedAt: now.Truncate(time.Millisecond), ExpiresAt: req.ExpiresAt}
+	if err := s.store.CreatePairing(ctx, s.actor(c), p, HashToken(code)); err != nil {
+		return err
+	}
+	link := PairingLink(s.publicURL(c.Request()), id, code)
+	qc, err := encodeQR(link)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusCreated, pairingCreated{ID: p.ID, Store: p.Store, Name: p.Name, CreatedAt: p.CreatedAt,
+		ExpiresAt: p.ExpiresAt, Code: code, Link: link, QRSVG: string(qrSVG(qc, link))})
+}
+
+// pairingState is what a listed pairing is at now.
+func pairingState(p store.Pairing, now time.Time) string {
+	switch {
+	case p.Revoked:
+		return PairingRevoked
+	case p.ExpiresAt != nil && !now.Before(*p.ExpiresAt):
+		return PairingExpired
+	case p.TokenID != "":
+		return PairingPaired
+	}
+	return PairingWaiting
+}
+
+func (s *Server) listPairings(c echo.Context) error {
+	id, err := s.storeParam(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	if _, err := s.store.Get(ctx, store.Stores, id); err != nil {
+		return err
+	}
+	ps, err := s.store.ListPairings(ctx, id)
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	items := make([]pairingView, 0, len(ps))
+	for _, p := range ps {
+		v := pairingView{Pairing: p, State: pairingState(p, now)}
+		if at, ok := s.seen.get(p.TokenID); ok {
+			v.LastSyncAt = &at
+		}
+		items = append(items, v)
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, map[string]any{"items": items})
+}
+
+// revokePairing revokes a pairing and the staff token it issued, and ends
+// that token's push streams on this server at once (as revokeToken does).
+func (s *Server) revokePairing(c echo.Context) error {
+	p, err := s.store.RevokePairing(c.Request().Context(), s.actor(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	s.hub.EndToken(p.TokenID)
+	return c.NoContent(http.StatusNoContent)
+}
+
+type pairRequest struct {
+	Code string `json:"code"`
+}
+
+type pairResponse struct {
+	Token     string     `json:"token"`
+	Store     string     `json:"store"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+// pair exchanges a pairing code, once, for a staff token of its store.
+func (s *Server) pair(c echo.Context) error {
+	var req pairRequest
+	if err := decodeStrict(c, &req); err != nil {
+		return err
+	}
+	if req.Code == "" || len(req.Code) > 200 {
+		return catalog.Errorf(catalog.Invalid, "expected {\"code\": \"...\"}, the code of a pairing link")
+	}
+	secret, hash := NewToken()
+	t := store.Token{ID: newTokenID(), CreatedAt: s.now().UTC()}
+	_, t, err := s.store.RedeemPairing(c.Request().Context(), s.actor(c), HashToken(req.Code), s.now().UTC(), t, hash)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusCreated, pairResponse{Token: secret, Store: t.Store, ExpiresAt: t.ExpiresAt})
+}
+
+// checkToken reads the token whose secret hashes to hash: Unauthorized if
+// unknown or revoked, Expired once past its expiry.
+func (s *Server) checkToken(ctx context.Context, hash []byte) (store.Token, error) {
+	t, err := s.store.TokenByHash(ctx, hash)
+	if err != nil {
+		return t, err
+	}
+	if t.Expired(s.now()) {
+		return store.Token{}, catalog.Errorf(catalog.Expired, "this token expired at %s", t.ExpiresAt.Format(time.RFC3339))
+	}
+	return t, nil
+}
+
+// lastSeen remembers, in this process, when each staff token last read its
+// store's sync routes (a pairing's "last sync"; cheap: no database write).
+type lastSeen struct {
+	mu sync.Mutex
+	at map[string]time.Time
+}
+
+func (l *lastSeen) note(id string, at time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.at == nil {
+		l.at = map[string]time.Time{}
+	}
+	l.at[id] = at
+}
+
+func (l *lastSeen) get(id string) (time.Time, bool) {
+	if id == "" {
+		return time.Time{}, false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	at, ok := l.at[id]
+	return at, ok
+}
