@@ -253,47 +253,17 @@ func (d *Device) ropeKernel() (*pipeline, error) {
 
 var attnTemplate = template.Must(template.New("attention").Parse(shaderText("attention.wgsl")))
 
-// attnVariant selects an attention kernel (see shaders/attention.wgsl): Fused (single tokens)
-// also does rope.wgsl's work; Proj (implies Fused) also computes the head's rows of the QKV
-// projection, stored as Type, adding a bias when Bias.
-type attnVariant struct {
-	Fused, Proj, Bias bool
-	Type              quant.Type
-}
-
-func (v attnVariant) slots() []slot {
-	switch {
-	case v.Proj:
-		return []slot{{0, bindUniform}, {1, bindUniform}, {2, bindRead}, {3, bindReadWrite}, {4, bindReadWrite},
-			{5, bindReadWrite}, {6, bindRead}, {7, bindRead}, {8, bindRead}, {9, bindRead}}
-	case v.Fused:
-		return []slot{{0, bindUniform}, {1, bindUniform}, {2, bindRead}, {3, bindReadWrite}, {4, bindReadWrite},
+// attentionKernel is attention.wgsl; fused (for single-token batches) also does rope.wgsl's work.
+func (d *Device) attentionKernel(fused bool) (*pipeline, error) {
+	slots := []slot{{0, bindUniform}, {1, bindUniform}, {2, bindRead}, {3, bindRead}, {4, bindRead}, {5, bindReadWrite}}
+	if fused {
+		slots = []slot{{0, bindUniform}, {1, bindUniform}, {2, bindRead}, {3, bindReadWrite}, {4, bindReadWrite},
 			{5, bindReadWrite}, {6, bindRead}, {7, bindRead}}
 	}
-	return []slot{{0, bindUniform}, {1, bindUniform}, {2, bindRead}, {3, bindRead}, {4, bindRead}, {5, bindReadWrite}}
-}
-
-func (d *Device) attentionKernel(v attnVariant) (*pipeline, error) {
-	if v.Proj {
-		v.Fused = true
-	} else {
-		v.Bias, v.Type = false, 0
-	}
-	name := fmt.Sprintf("attention/fused=%t", v.Fused)
-	if v.Proj {
-		name = fmt.Sprintf("attention/proj/%s/bias=%t", v.Type, v.Bias)
-	}
-	return d.kernel(name, v.slots(), func() (string, error) {
-		dec := ""
-		if v.Proj {
-			var err error
-			if dec, err = decoder(v.Type, "w"); err != nil {
-				return "", err
-			}
-		}
+	return d.kernel(fmt.Sprintf("attention/fused=%t", fused), slots, func() (string, error) {
 		var b bytes.Buffer
-		err := attnTemplate.Execute(&b, v)
-		return dec + "\n" + b.String(), err
+		err := attnTemplate.Execute(&b, struct{ Fused bool }{fused})
+		return b.String(), err
 	})
 }
 

@@ -71,10 +71,6 @@ type RunnerOptions struct {
 	// MaxPartRows, when > 0, caps the rows per buffer of every weight matrix (tests use it to
 	// exercise splitting on small models).
 	MaxPartRows int
-	// SeparateQKV keeps a decode step's QKV projection a dispatch of its own, as it must be when
-	// the QKV matrix is split or its parts differ in type; otherwise the attention kernel
-	// computes those rows itself (for tests and side-by-side benchmarks).
-	SeparateQKV bool
 }
 
 // NewRunner uploads m's weights to d and allocates a KV cache of ctxLen positions (<= 0 or more
@@ -258,11 +254,11 @@ func (r *Runner) build(w *model.Weights, opts RunnerOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	ak, err := r.d.attentionKernel(attnVariant{})
+	ak, err := r.d.attentionKernel(false)
 	if err != nil {
 		return err
 	}
-	ak1, err := r.d.attentionKernel(attnVariant{Fused: true})
+	ak1, err := r.d.attentionKernel(true)
 	if err != nil {
 		return err
 	}
@@ -285,7 +281,6 @@ func (r *Runner) build(w *model.Weights, opts RunnerOptions) (err error) {
 		}
 		// QKV projection with the attention RMSNorm fused: one matrix when the three share a type
 		qkvV := matVariant{Norm: true, Bias: bias != nil}
-		var qkvProj *gmat // the QKV matrix, when single tokens' attention computes its rows
 		if L.Wq.Type == L.Wk.Type && L.Wq.Type == L.Wv.Type {
 			m, err := a.uploadMatrix(p+"attn_qkv", opts.MaxPartRows, &L.Wq, &L.Wk, &L.Wv)
 			if err != nil {
@@ -294,10 +289,6 @@ func (r *Runner) build(w *model.Weights, opts RunnerOptions) (err error) {
 			qkvV.Type = m.typ
 			if r.layerOps, err = r.matmulOps(r.layerOps, qkvV, m, nil, r.x, qkv, qStride, 0, an, bias, false); err != nil {
 				return err
-			}
-			if len(m.parts) == 1 && !opts.SeparateQKV {
-				qkvProj = m
-				r.layerOps[len(r.layerOps)-1].p1 = nil
 			}
 		} else {
 			for i, wm := range []*model.Matrix{&L.Wq, &L.Wk, &L.Wv} {
@@ -343,35 +334,13 @@ func (r *Runner) build(w *model.Weights, opts RunnerOptions) (err error) {
 		if bg, err = a.bindGroup(ak, off, whole(r.state), whole(qkv), whole(kc), whole(vc), whole(att)); err != nil {
 			return err
 		}
-		// single tokens: all of it in one kernel, with the QKV projection where it is one part
-		p1 := ak1
-		var bg1 *wgpu.BindGroup
-		if qkvProj == nil {
-			bg1, err = a.bindGroup(ak1, off, whole(r.state), whole(qkv), whole(kc), whole(vc), whole(att), whole(cs), whole(nw))
-		} else {
-			if p1, err = r.d.attentionKernel(attnVariant{Proj: true, Type: qkvProj.typ, Bias: bias != nil}); err != nil {
-				return err
-			}
-			// nw: the QK-norm weights, then the bias
-			consts, biasOff := dummy, 0
-			if L.QNorm != nil {
-				biasOff = 2 * c.HeadDim
-			}
-			if L.QNorm != nil || bias != nil {
-				if consts, err = a.Storage(p+"qk_norm_qkv_bias", f32Bytes(L.QNorm, L.KNorm, L.Bq, L.Bk, L.Bv)); err != nil {
-					return err
-				}
-			}
-			offP := r.param(c.Heads, c.KVHeads, c.HeadDim, qStride, float32(1/math.Sqrt(float64(c.HeadDim))),
-				c.RopeDims, c.RopeStyle == model.RopeNeox, L.QNorm != nil, c.NormEps, c.Dim, qkvProj.rowBytes, biasOff)
-			bg1, err = a.bindGroup(p1, offP, whole(r.state), whole(qkvProj.parts[0].buf), whole(kc), whole(vc), whole(att),
-				whole(cs), whole(consts), whole(r.x), whole(an))
-		}
+		// single tokens: all of it in one kernel
+		bg1, err := a.bindGroup(ak1, off, whole(r.state), whole(qkv), whole(kc), whole(vc), whole(att), whole(cs), whole(nw))
 		if err != nil {
 			return err
 		}
 		qh := uint32(c.Heads)
-		r.layerOps = append(r.layerOps, op{p1: p1, pn: ak, bg: bg, bg1: bg1, grid: func(n int) (uint32, uint32) { return qh, uint32(n) }})
+		r.layerOps = append(r.layerOps, op{p1: ak1, pn: ak, bg: bg, bg1: bg1, grid: func(n int) (uint32, uint32) { return qh, uint32(n) }})
 		// output projection + residual
 		wo, err := a.uploadMatrix(p+"attn_output", opts.MaxPartRows, &L.Wo)
 		if err != nil {

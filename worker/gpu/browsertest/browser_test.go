@@ -15,8 +15,6 @@
 //	AISLE_GPU_TOKENS      greedy tokens to generate (default 256)
 //	AISLE_GPU_PROMPT      prompt tokens of the prefill measurement (default 128)
 //	AISLE_GPU_CPU=0       skip the in-browser CPU path (slow on large models)
-//	AISLE_GPU_SEPARATE_QKV=1  decode with the QKV projection as a dispatch of its own
-//	                      (RunnerOptions.SeparateQKV), for side-by-side runs
 //	AISLE_GPU_JSON        write the result there as JSON (BrowserResult)
 //	AISLE_WASM_SITE       a prebuilt site (package wasmsite), for a machine without go
 //	AISLE_CHROMIUM_LOG    write the browser's own output (and its log) to this file
@@ -297,8 +295,7 @@ func TestBrowserGreedyMatchesCPU(t *testing.T) {
 	ctx, cancelC := context.WithTimeout(ctx, 8*time.Minute)
 	defer cancelC()
 
-	url := fmt.Sprintf("%s/index.html?shards=%d&n=%d&p=%d&cpu=%d&sepqkv=%s", srv.URL, nShards, tokens, promptTokens,
-		map[bool]int{true: 1}[withCPU], env("AISLE_GPU_SEPARATE_QKV", "0"))
+	url := fmt.Sprintf("%s/index.html?shards=%d&n=%d&p=%d&cpu=%d", srv.URL, nShards, tokens, promptTokens, map[bool]int{true: 1}[withCPU])
 	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
 		t.Fatalf("navigate: %v", err)
 	}

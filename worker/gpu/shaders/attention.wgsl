@@ -3,24 +3,17 @@
 // of BLOCK positions (online rescaling between blocks). A Go text/template: with .Fused (decode,
 // one token) the kernel also does rope.wgsl's work for its token first: QK-norm and RoPE of its
 // query head, and of its KV head, which it writes into the caches with the value head (every
-// query head of a group writes the same values). With .Proj (decode, when the QKV projection is
-// one matrix in one buffer) the kernel also computes those rows itself, from the RMSNorm of the
-// token's activations: its query head's and its KV head's rows of W_qkv, so that a decode layer
-// is one dispatch fewer (the KV head's rows are computed by each query head of its group).
+// query head of a group writes the same values).
 //
 // Bindings (group 0):
 //   0 p    uniform AttnParams
 //   1 s    uniform State
 //   2 qkv  storage read array<f32>: (s.n, q_stride) rows [q | k | v]
-//          (Proj: w, array<u32>, the QKV matrix, q_stride rows of p.row_bytes, in its GGML type)
 //   3 kc   storage (read, or read_write when Fused) array<vec4<f32>>: (context, kv_heads*head_dim)
 //   4 vc   storage (read, or read_write when Fused) array<vec4<f32>>: (context, kv_heads*head_dim)
 //   5 out  storage read_write array<f32>: (s.n, heads*head_dim)
 //   6 cs   storage read array<f32> (Fused): (context, rope_dims) cos/sin pairs per position
 //   7 nw   storage read array<f32> (Fused): (2, head_dim) query- then key-norm weights (qk_norm)
-//          (Proj: then the QKV bias, q_stride values from p.bias_off, when .Bias)
-//   8 x    storage read array<vec4<f32>> (Proj): the token's activations (p.cols)
-//   9 an   storage read array<vec4<f32>> (Proj): the attention RMSNorm's weights (p.cols)
 // Indexing: workgroup (h, t). Query head h reads KV head h / (heads/kv_heads). Invocation l
 // scores positions l, l+WG, ... of a block; for the weighted sum of values, invocation l handles
 // elements 4(l % (head_dim/4)) .. +3 for the positions congruent to l / (head_dim/4) modulo
@@ -37,22 +30,14 @@ struct AttnParams {
   neox: u32,
   qk_norm: u32,
   eps: f32,
-  cols: u32,      // Proj: the activations' length
-  row_bytes: u32, // Proj: bytes per row of w
-  bias_off: u32,  // Proj with .Bias: where the bias starts in nw
   _pad0: u32,
   _pad1: u32,
   _pad2: u32,
-  _pad3: u32,
 }
 
 @group(0) @binding(0) var<uniform> p: AttnParams;
 @group(0) @binding(1) var<uniform> s: State;
-{{- if .Proj}}
-@group(0) @binding(2) var<storage, read> w: array<u32>;
-{{- else}}
 @group(0) @binding(2) var<storage, read> qkv: array<f32>;
-{{- end}}
 {{- if .Fused}}
 @group(0) @binding(3) var<storage, read_write> kc: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> vc: array<vec4<f32>>;
@@ -64,10 +49,6 @@ struct AttnParams {
 {{- if .Fused}}
 @group(0) @binding(6) var<storage, read> cs: array<f32>;
 @group(0) @binding(7) var<storage, read> nw: array<f32>;
-{{- end}}
-{{- if .Proj}}
-@group(0) @binding(8) var<storage, read> x: array<vec4<f32>>;
-@group(0) @binding(9) var<storage, read> an: array<vec4<f32>>;
 {{- end}}
 
 const WG: u32 = 256u;
@@ -139,30 +120,6 @@ fn rotate(d: u32, pos: u32, v: f32, partner: f32) -> f32 {
   return partner * sn + v * c;
 }
 
-{{- if .Proj}}
-
-// The projection: PL invocations per row, PR rows per pass, PK passes per reduction; their
-// PK*WG partial sums use sc[0 .. PK*WG), and the value head waits in sc[VOFF ..).
-const PL: u32 = 8u;
-const PR: u32 = WG / PL;
-const PK: u32 = 4u;
-const VOFF: u32 = PK * WG;
-
-// qkv_row returns the row of w that projection row j (0 .. 3*head_dim) of query head h (KV head
-// at kvo) computes: the query head's rows, then the KV head's key rows, then its value rows.
-fn qkv_row(h: u32, kvo: u32, j: u32) -> u32 {
-  let hd = p.head_dim;
-  if (j < hd) {
-    return h * hd + j;
-  }
-  let qd = p.heads * hd;
-  if (j < 2u * hd) {
-    return qd + kvo + j - hd;
-  }
-  return qd + p.kv_heads * hd + kvo + j - 2u * hd;
-}
-{{- end}}
-
 fn partner_of(d: u32) -> u32 {
   if (p.neox != 0u) {
     let half = p.rope_dims / 2u;
@@ -182,67 +139,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let g = h / (p.heads / p.kv_heads);
   let kvo = g * hd;
 {{- if .Fused}}
-{{- if .Proj}}
-  // the token's RMSNorm, then this head's query rows and its KV head's key and value rows
-  let cols4 = p.cols / 4u;
-  let per = UNIT_w / 4u;
-  var ss = 0.0;
-  for (var c = lid; c < cols4; c += WG) {
-    let v = x[c];
-    ss += dot(v, v);
-  }
-  let rinv = 1.0 / sqrt(sum_wg(lid, ss) / f32(p.cols) + p.eps);
-  let lane = lid % PL;
-  let rows = 3u * hd;
-  for (var j0 = 0u; j0 < rows; j0 += PK * PR) {
-    for (var k = 0u; k < PK; k++) {
-      let j = j0 + k * PR + lid / PL;
-      var acc = 0.0;
-      if (j < rows) {
-        let rb = qkv_row(h, kvo, j) * p.row_bytes;
-        for (var c4 = lane; c4 < cols4; c4 += PL) {
-          acc += dot(deq4_w(rb, c4 / per, c4 % per), x[c4] * rinv * an[c4]);
-        }
-      }
-      sc[k * WG + lid] = acc;
-    }
-    workgroupBarrier();
-    for (var st = PL / 2u; st > 0u; st >>= 1u) {
-      if (lane < st) {
-        for (var k = 0u; k < PK; k++) {
-          sc[k * WG + lid] += sc[k * WG + lid + st];
-        }
-      }
-      workgroupBarrier();
-    }
-    if (lane == 0u) {
-      for (var k = 0u; k < PK; k++) {
-        let j = j0 + k * PR + lid / PL;
-        if (j < rows) {
-          var v = sc[k * WG + lid];
-{{- if .Bias}}
-          v += nw[p.bias_off + qkv_row(h, kvo, j)];
-{{- end}}
-          if (j < hd) {
-            qs[j] = v;
-          } else if (j < 2u * hd) {
-            ks[j - hd] = v;
-          } else {
-            sc[VOFF + j - 2u * hd] = v;
-          }
-        }
-      }
-    }
-    workgroupBarrier();
-  }
-  // QK-norm and RoPE of the query head and of the KV head; K and V into the caches
-  var qv = 0.0;
-  var kv = 0.0;
-  if (lid < hd) {
-    qv = qs[lid];
-    kv = ks[lid];
-  }
-{{- else}}
   // QK-norm and RoPE of this token's query head and of its KV head; K and V into the caches
   let row = t * p.q_stride;
   let qd = p.heads * hd;
@@ -252,7 +148,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     qv = qkv[row + h * hd + lid];
     kv = qkv[row + qd + kvo + lid];
   }
-{{- end}}
   if (p.qk_norm != 0u) {
     let qss = sum_wg(lid, qv * qv);
     let kss = sum_wg(lid, kv * kv);
@@ -283,12 +178,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     let d = 4u * lid;
     let o4 = (last * kvdim + kvo + d) / 4u;
     kc[o4] = vec4<f32>(ks[d], ks[d + 1u], ks[d + 2u], ks[d + 3u]);
-{{- if .Proj}}
-    vc[o4] = vec4<f32>(sc[VOFF + d], sc[VOFF + d + 1u], sc[VOFF + d + 2u], sc[VOFF + d + 3u]);
-{{- else}}
     let vo = row + qd + kvdim + kvo + d;
     vc[o4] = vec4<f32>(qkv[vo], qkv[vo + 1u], qkv[vo + 2u], qkv[vo + 3u]);
-{{- end}}
   }
   // this workgroup's cache writes must be visible to its own invocations below
   storageBarrier();

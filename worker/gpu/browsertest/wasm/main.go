@@ -130,7 +130,7 @@ func run() (map[string]any, error) {
 		return nil, err
 	}
 	defer d.Destroy()
-	r, err := gpu.NewRunner(d, m, 0, gpu.RunnerOptions{SeparateQKV: cfg.Get("separateQKV").Bool()})
+	r, err := gpu.NewRunner(d, m, 0, gpu.RunnerOptions{})
 	if err != nil {
 		return nil, err
 	}

@@ -66,10 +66,8 @@ func main() {
 	profile := flag.Bool("profile", false, "time each kind of kernel of a decode step")
 	jsonOut := flag.String("json", "", "write the result as JSON to this file")
 	keep := flag.Bool("keep", false, "keep the generated model file (its path is printed)")
-	separateQKV := flag.Bool("separate-qkv", false, "decode with the QKV projection as a dispatch of its own (the layout before attention computed those rows)")
 	flag.Parse()
-	opts := gpu.RunnerOptions{SeparateQKV: *separateQKV}
-	if err := run(*shape, *typName, *arch, *vocab, *modelPath, *prompt, *gen, *ctxLen, *reps, *cpu, *profile, *keep, *jsonOut, opts); err != nil {
+	if err := run(*shape, *typName, *arch, *vocab, *modelPath, *prompt, *gen, *ctxLen, *reps, *cpu, *profile, *keep, *jsonOut); err != nil {
 		fmt.Fprintln(os.Stderr, "gpubench:", err)
 		os.Exit(1)
 	}
@@ -117,7 +115,7 @@ func median(v []float64) float64 {
 	return v[len(v)/2]
 }
 
-func run(shape, typName, arch, vocab, modelPath string, nPrompt, nGen, ctxLen, reps int, cpu, profile, keep bool, jsonOut string, opts gpu.RunnerOptions) error {
+func run(shape, typName, arch, vocab, modelPath string, nPrompt, nGen, ctxLen, reps int, cpu, profile, keep bool, jsonOut string) error {
 	d, err := gpu.Open(gpu.Options{})
 	if err != nil {
 		return err
@@ -158,7 +156,7 @@ func run(shape, typName, arch, vocab, modelPath string, nPrompt, nGen, ctxLen, r
 	defer m.Close()
 	res.Model = fmt.Sprintf("%s %s (dim %d, %d layers, vocab %d)", m.Arch, filepath.Base(modelPath), m.Dim, m.Layers, m.Vocab)
 	start := time.Now()
-	r, err := gpu.NewRunner(d, m, ctxLen, opts)
+	r, err := gpu.NewRunner(d, m, ctxLen, gpu.RunnerOptions{})
 	if err != nil {
 		return err
 	}
