@@ -168,9 +168,24 @@ func setOffline(t testing.TB, ctx context.Context, offline bool) {
 		MatchedNetworkConditions: []*network.Conditions{{Offline: offline, DownloadThroughput: -1, UploadThroughput: -1}},
 	})
 	if err != nil {
+		// browsers before the rule-based method (Chromium 148 refuses its parameters): the
+		// protocol's older, global form, which newer protocol packages no longer describe
+		_, err = chromedp.Call(ctx, legacyEmulateNetworkConditions, legacyNetworkConditions{Offline: offline, DownloadThroughput: -1, UploadThroughput: -1})
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 }
+
+// legacyNetworkConditions are the parameters of Network.emulateNetworkConditions.
+type legacyNetworkConditions struct {
+	Offline            bool    `json:"offline"`
+	Latency            float64 `json:"latency"`
+	DownloadThroughput float64 `json:"downloadThroughput"`
+	UploadThroughput   float64 `json:"uploadThroughput"`
+}
+
+var legacyEmulateNetworkConditions = cdp.Command[legacyNetworkConditions, struct{}]{Method: "Network.emulateNetworkConditions"}
 
 type jsSyncResult struct {
 	Applied  bool    `json:"applied"`
