@@ -119,7 +119,7 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		if t.Role == store.RoleStaff && strings.HasPrefix(c.Request().URL.Path, "/v1/stores/") {
-			s.seen.note(t.ID, s.now().UTC())
+			s.noteSync(c.Request().Context(), t.ID, s.now().UTC())
 		}
 		c.Set(principalKey, principal{token: &t, hash: hash})
 		return next(c)

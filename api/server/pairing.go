@@ -65,8 +65,7 @@ type pairingRequest struct {
 // pairingView is a listed pairing.
 type pairingView struct {
 	store.Pairing
-	State      string     `json:"state"`
-	LastSyncAt *time.Time `json:"last_sync_at,omitempty"`
+	State string `json:"state"`
 }
 
 type pairingCreated struct {
@@ -153,11 +152,7 @@ func (s *Server) listPairings(c echo.Context) error {
 	now := s.now()
 	items := make([]pairingView, 0, len(ps))
 	for _, p := range ps {
-		v := pairingView{Pairing: p, State: pairingState(p, now)}
-		if at, ok := s.seen.get(p.TokenID); ok {
-			v.LastSyncAt = &at
-		}
-		items = append(items, v)
+		items = append(items, pairingView{Pairing: p, State: pairingState(p, now)})
 	}
 	c.Response().Header().Set("Cache-Control", "no-store")
 	return c.JSON(http.StatusOK, map[string]any{"items": items})
@@ -216,28 +211,53 @@ func (s *Server) checkToken(ctx context.Context, hash []byte) (store.Token, erro
 	return t, nil
 }
 
-// lastSeen remembers, in this process, when each staff token last read its
-// store's sync routes (a pairing's "last sync"; cheap: no database write).
-type lastSeen struct {
+// syncNotes throttles, in this process, the writes of pairings' last sync
+// (Store.NotePairingSync): a staff token's requests write it at most once
+// per store.PairingSyncEvery from here (the store's own condition holds
+// across processes), not on every request.
+type syncNotes struct {
 	mu sync.Mutex
-	at map[string]time.Time
+	at map[string]time.Time // token ID -> when this process last wrote it
 }
 
-func (l *lastSeen) note(id string, at time.Time) {
+// due reports whether token id's sync at now should be written, and if so
+// counts it as written.
+func (l *syncNotes) due(id string, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.at == nil {
 		l.at = map[string]time.Time{}
 	}
-	l.at[id] = at
+	if last, ok := l.at[id]; ok && now.Sub(last) < store.PairingSyncEvery && !now.Before(last) {
+		return false
+	}
+	if len(l.at) >= 100000 { // bound the table: entries older than the period are spent
+		for k, v := range l.at {
+			if now.Sub(v) >= store.PairingSyncEvery {
+				delete(l.at, k)
+			}
+		}
+	}
+	l.at[id] = now
+	return true
 }
 
-func (l *lastSeen) get(id string) (time.Time, bool) {
-	if id == "" {
-		return time.Time{}, false
-	}
+// forget makes token id's next sync due (after a failed write).
+func (l *syncNotes) forget(id string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	at, ok := l.at[id]
-	return at, ok
+	delete(l.at, id)
+}
+
+// noteSync records that staff token id synced at now: in the store, at
+// most once per store.PairingSyncEvery. A failed write is logged, never
+// fails the request.
+func (s *Server) noteSync(ctx context.Context, id string, now time.Time) {
+	if !s.seen.due(id, now) {
+		return
+	}
+	if err := s.store.NotePairingSync(ctx, id, now); err != nil {
+		s.seen.forget(id)
+		s.log.Warn("noting a pairing's last sync failed", "token", id, "err", err)
+	}
 }

@@ -118,8 +118,8 @@ type Server struct {
 	// proxies are Config.TrustedProxies, parsed: their X-Forwarded-Proto
 	// is believed (publicURL).
 	proxies []*net.IPNet
-	// seen: when staff tokens last synced (pairings' last sync).
-	seen lastSeen
+	// seen throttles the writes of pairings' last sync.
+	seen syncNotes
 	// flight collapses concurrent identical page queries.
 	flight singleflight.Group
 	// base is canceled by Shutdown: long-lived requests (push streams) and

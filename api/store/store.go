@@ -149,6 +149,9 @@ type Token struct {
 // Expired reports whether the token has expired at now.
 func (t Token) Expired(now time.Time) bool { return t.ExpiresAt != nil && !now.Before(*t.ExpiresAt) }
 
+// PairingSyncEvery is how often, at most, a pairing's last sync is written.
+const PairingSyncEvery = time.Minute
+
 // Pairing is a staff-tablet pairing: a single-use code (stored hashed)
 // that a tablet exchanges once for a staff token of Store.
 type Pairing struct {
@@ -159,6 +162,9 @@ type Pairing struct {
 	ExpiresAt *time.Time `json:"expires_at,omitempty"` // of the code and of the token it issues
 	TokenID   string     `json:"token_id,omitempty"`   // the staff token issued ("" while waiting)
 	PairedAt  *time.Time `json:"paired_at,omitempty"`
+	// LastSyncAt is when the tablet last read its store's sync routes,
+	// to within a minute (see NotePairingSync); nil: never.
+	LastSyncAt *time.Time `json:"last_sync_at,omitempty"`
 	// Revoked: the pairing, or the token it issued, was revoked.
 	Revoked bool `json:"revoked"`
 }
@@ -258,6 +264,12 @@ type Store interface {
 	// RevokePairing revokes a pairing and the token it issued, if any, and
 	// returns it (NotFound if none; revoking twice changes nothing).
 	RevokePairing(ctx context.Context, a Actor, id string) (Pairing, error)
+	// NotePairingSync records at as the last sync of the pairing that
+	// issued token tokenID, unless the one recorded is less than
+	// PairingSyncEvery before at: whichever server processes a tablet's
+	// requests reach, its pairing is written at most once a minute (and
+	// never moved back). A token no pairing issued: nothing, no error.
+	NotePairingSync(ctx context.Context, tokenID string, at time.Time) error
 
 	// Audit returns entries with ID below before (0: newest first) and the
 	// value of before for the next page (0 at the end).

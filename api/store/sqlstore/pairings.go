@@ -26,16 +26,17 @@ func (s *DB) CreatePairing(ctx context.Context, a store.Actor, p store.Pairing, 
 
 // pairingColumns are what scanPairing reads: a pairing revoked itself or
 // through its token counts as revoked.
-const pairingColumns = `p.id, p.store, p.name, p.created_at, p.expires_at, p.token_id, p.paired_at,
+const pairingColumns = `p.id, p.store, p.name, p.created_at, p.expires_at, p.token_id, p.paired_at, p.last_sync_at,
   CASE WHEN p.revoked <> 0 OR COALESCE(t.revoked, 0) <> 0 THEN 1 ELSE 0 END
   FROM pairings p LEFT JOIN tokens t ON t.id = p.token_id AND p.token_id <> ''`
 
 func scanPairing(sc interface{ Scan(...any) error }) (store.Pairing, error) {
 	var p store.Pairing
-	var created, expires, paired int64
+	var created, expires, paired, synced int64
 	var rev int
-	err := sc.Scan(&p.ID, &p.Store, &p.Name, &created, &expires, &p.TokenID, &paired, &rev)
+	err := sc.Scan(&p.ID, &p.Store, &p.Name, &created, &expires, &p.TokenID, &paired, &synced, &rev)
 	p.CreatedAt, p.ExpiresAt, p.PairedAt, p.Revoked = time.UnixMilli(created).UTC(), optTime(expires), optTime(paired), rev != 0
+	p.LastSyncAt = optTime(synced)
 	return p, err
 }
 
@@ -125,4 +126,17 @@ func (s *DB) RevokePairing(ctx context.Context, a store.Actor, id string) (store
 		return s.audit(ctx, tx, a, "pairing.revoke", "pairings", id, 0, s.Now().UnixMilli())
 	})
 	return p, s.dbErr(err, "revoke pairing")
+}
+
+// NotePairingSync implements store.Store: one conditional UPDATE, so
+// concurrent callers (several server processes) write at most once per
+// PairingSyncEvery.
+func (s *DB) NotePairingSync(ctx context.Context, tokenID string, at time.Time) error {
+	if tokenID == "" {
+		return nil
+	}
+	ms := at.UnixMilli()
+	_, err := s.db.ExecContext(ctx, `UPDATE pairings SET last_sync_at = $1 WHERE token_id = $2 AND last_sync_at <= $3`,
+		ms, tokenID, ms-store.PairingSyncEvery.Milliseconds())
+	return s.dbErr(err, "note pairing sync")
 }

@@ -43,5 +43,9 @@ CREATE TABLE pairings (
   created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL, token_id TEXT NOT NULL,
   paired_at BIGINT NOT NULL, revoked SMALLINT NOT NULL);
 CREATE INDEX pairings_store ON pairings (store, created_at);`,
+		// 3 (2026-12-07): a pairing's last sync (0: never), written by
+		// NotePairingSync at most once a minute per token.
+		`ALTER TABLE pairings ADD COLUMN last_sync_at BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX pairings_token ON pairings (token_id);`,
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"aisle/api/internal/pgtemp"
 	"aisle/api/store"
@@ -97,7 +98,7 @@ func TestMigrateTokenExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Back to schema 1, with a token written by a schema-1 server.
-	for _, q := range []string{`DELETE FROM schema_migrations WHERE version = 2`, `DROP TABLE pairings`, `ALTER TABLE tokens DROP COLUMN expires_at`,
+	for _, q := range []string{`DELETE FROM schema_migrations WHERE version >= 2`, `DROP TABLE pairings`, `ALTER TABLE tokens DROP COLUMN expires_at`,
 		`INSERT INTO tokens (id, name, role, store, hash, created_at, revoked) VALUES ('tok_old', 'old', 'staff', 's1', '0102', 1, 0)`} {
 		if _, err := s.SQL().ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -115,5 +116,45 @@ func TestMigrateTokenExpiry(t *testing.T) {
 	}
 	if ps, err := s.ListPairings(ctx, "s1"); err != nil || len(ps) != 0 {
 		t.Fatalf("pairings after migration: %+v %v", ps, err)
+	}
+}
+
+// TestMigratePairingLastSync: a database of schema 2 (pairings without a
+// last sync) migrates with its pairings kept, never synced, and their
+// last sync is then written and read back after a restart.
+func TestMigratePairingLastSync(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "aisle.db")
+	s, err := sqlstore.OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{`DELETE FROM schema_migrations WHERE version = 3`, `DROP INDEX pairings_token`, `ALTER TABLE pairings DROP COLUMN last_sync_at`,
+		`INSERT INTO pairings (id, store, name, code_hash, created_at, expires_at, token_id, paired_at, revoked) VALUES ('pair_old', 's1', 'Till', 'aa', 1, 0, 'tok_old', 2, 0)`} {
+		if _, err := s.SQL().ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	s.Close()
+	s, err = sqlstore.OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := s.ListPairings(ctx, "s1")
+	if err != nil || len(ps) != 1 || ps[0].ID != "pair_old" || ps[0].TokenID != "tok_old" || ps[0].LastSyncAt != nil {
+		t.Fatalf("pairings after migration: %+v %v", ps, err)
+	}
+	at := time.UnixMilli(time.Now().UnixMilli()).UTC()
+	if err := s.NotePairingSync(ctx, "tok_old", at); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, err = sqlstore.OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if ps, err := s.ListPairings(ctx, "s1"); err != nil || len(ps) != 1 || ps[0].LastSyncAt == nil || !ps[0].LastSyncAt.Equal(at) {
+		t.Fatalf("last sync after a restart: %+v %v", ps, err)
 	}
 }

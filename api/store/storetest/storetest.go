@@ -583,6 +583,36 @@ func testPairings(t *testing.T, s store.Store) {
 	if err != nil || len(ps) != 1 || ps[0].TokenID != "tok_p1" || ps[0].PairedAt == nil || ps[0].Revoked {
 		t.Fatalf("list: %+v %v", ps, err)
 	}
+	if ps[0].LastSyncAt != nil {
+		t.Fatalf("last sync before any: %v", ps[0].LastSyncAt)
+	}
+	// The last sync: written, then not again within a minute, then again.
+	lastSync := func() *time.Time {
+		t.Helper()
+		ps, err := s.ListPairings(ctx, "s1")
+		if err != nil || len(ps) != 1 {
+			t.Fatalf("list: %+v %v", ps, err)
+		}
+		return ps[0].LastSyncAt
+	}
+	for _, tc := range []struct {
+		at, want time.Time
+	}{
+		{now, now},
+		{now.Add(59 * time.Second), now},
+		{now.Add(-time.Hour), now},
+		{now.Add(time.Minute), now.Add(time.Minute)},
+	} {
+		if err := s.NotePairingSync(ctx, "tok_p1", tc.at); err != nil {
+			t.Fatal(err)
+		}
+		if got := lastSync(); got == nil || !got.Equal(tc.want) {
+			t.Fatalf("after a sync at %v: last sync %v, want %v", tc.at, got, tc.want)
+		}
+	}
+	if err := s.NotePairingSync(ctx, "tok_none", now); err != nil {
+		t.Fatalf("sync of a token no pairing issued: %v", err)
+	}
 	if p, err := s.RevokePairing(ctx, admin, "pair_1"); err != nil || p.TokenID != "tok_p1" {
 		t.Fatalf("revoke: %+v %v", p, err)
 	}
