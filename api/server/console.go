@@ -12,7 +12,8 @@ package server
 //     checks it with Store.TokenByHash, as the API does. Admin tokens see
 //     everything; manager tokens (store.RoleManager) see their own store
 //     only, and there only what is the store's own: stock and aisles,
-//     store-scoped FAQs, stock imports, publishing. Chain-wide records
+//     store-scoped FAQs, stock imports, publishing, pairing its staff
+//     tablets (as in the API). Chain-wide records
 //     (product prices and flags, chain-wide FAQs, store files) are
 //     read-only or absent for them.
 //   - The session cookie (consoleCookie) holds a random session ID, never
@@ -148,6 +149,9 @@ func (s *Server) consoleRoutes() {
 	getAndHead(a, "/stores/:store/faqs/:id", s.consoleFAQForm)
 	a.POST("/stores/:store/faqs/:id", s.consoleFAQSave)
 	a.POST("/stores/:store/faqs/:id/delete", s.consoleFAQDelete)
+	getAndHead(a, "/stores/:store/tablets", s.consoleTablets)
+	a.POST("/stores/:store/tablets", s.consoleTabletCreate)
+	a.POST("/stores/:store/tablets/:id/revoke", s.consoleTabletRevoke)
 	getAndHead(a, "/stores/:store/import", s.consoleImportPage)
 	a.POST("/stores/:store/import", s.consoleImportPreview, middleware.BodyLimit(fmt.Sprint(s.cfg.ImportLimit)+"B"))
 	a.POST("/stores/:store/import/confirm", s.consoleImportConfirm)
@@ -404,6 +408,7 @@ var flashMessages = map[string]string{
 	"published":   "Published: devices will pick up the new checkpoint.",
 	"imported":    "Import written.",
 	"canceled":    "Import canceled; nothing was written.",
+	"revoked":     "Pairing revoked: its tablet is signed out at its next request.",
 }
 
 // consoleHome sends / to the stores list (or sign-in).

@@ -188,7 +188,7 @@ func TestConsoleCSRF(t *testing.T) {
 var consolePages = []string{
 	"/admin/stores", "/admin/stores/demo", "/admin/stores/demo/products", "/admin/stores/demo/products?q=milk",
 	"/admin/stores/demo/products/MILK-1L", "/admin/stores/demo/faqs", "/admin/stores/demo/faqs/new",
-	"/admin/stores/demo/faqs/hours", "/admin/stores/demo/import", "/admin/import",
+	"/admin/stores/demo/faqs/hours", "/admin/stores/demo/import", "/admin/import", "/admin/stores/demo/tablets",
 }
 
 // TestConsoleTokenNeverShown: after signing in and visiting every page,

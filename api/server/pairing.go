@@ -20,10 +20,16 @@ import (
 // its link as a QR code; the tablet opens the link, and the app exchanges
 // the code in its fragment, once, for a staff token of the store.
 //
-//	POST   /v1/admin/stores/{store}/pairings  create (admin): the code, shown once
-//	GET    /v1/admin/stores/{store}/pairings  list (admin), without codes
+//	POST   /v1/admin/stores/{store}/pairings  create: the code, shown once
+//	GET    /v1/admin/stores/{store}/pairings  list, without codes
 //	DELETE /v1/admin/pairings/{id}            revoke the pairing and its token
 //	POST   /v1/pair                           exchange a code for a token (no token)
+//
+// Admins pair tablets of every store; a store's manager pairs, lists and
+// revokes its own store's (as it publishes it and runs its stock): the
+// store routes take requireManager, and DELETE limits a manager to its
+// store's pairings. The console's Staff tablets page calls the same
+// functions (newPairing, pairingViews, endPairing).
 //
 // The code travels in the link's fragment (#pair=CODE), which browsers
 // send neither to the server nor in Referer, so it never reaches logs.
@@ -84,13 +90,24 @@ func (s *Server) createPairing(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	if _, err := s.store.Get(ctx, store.Stores, id); err != nil {
-		return err
-	}
 	var req pairingRequest
 	if err := decodeStrict(c, &req); err != nil {
 		return err
+	}
+	p, err := s.newPairing(c.Request().Context(), s.actor(c), s.publicURL(c.Request()), id, req)
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusCreated, p)
+}
+
+// newPairing creates a pairing of store id, linked from base: the one
+// copy of the rules of the API's POST .../pairings and the console's form
+// (the store exists; a name; an expiry, if any, in the future).
+func (s *Server) newPairing(ctx context.Context, a store.Actor, base, id string, req pairingRequest) (pairingCreated, error) {
+	if _, err := s.store.Get(ctx, store.Stores, id); err != nil {
+		return pairingCreated{}, err
 	}
 	now := s.now().UTC()
 	var fe []catalog.FieldError
@@ -106,21 +123,20 @@ func (s *Server) createPairing(c echo.Context) error {
 		req.ExpiresAt = &t
 	}
 	if len(fe) > 0 {
-		return &catalog.Error{Code: catalog.Invalid, Message: "invalid pairing", Fields: fe}
+		return pairingCreated{}, &catalog.Error{Code: catalog.Invalid, Message: "invalid pairing", Fields: fe}
 	}
 	code := newPairingCode()
 	p := store.Pairing{ID: newPairingID(), Store: id, Name: req.Name, CreatedAt: now.Truncate(time.Millisecond), ExpiresAt: req.ExpiresAt}
-	if err := s.store.CreatePairing(ctx, s.actor(c), p, HashToken(code)); err != nil {
-		return err
+	if err := s.store.CreatePairing(ctx, a, p, HashToken(code)); err != nil {
+		return pairingCreated{}, err
 	}
-	link := PairingLink(s.publicURL(c.Request()), id, code)
+	link := PairingLink(base, id, code)
 	qc, err := encodeQR(link)
 	if err != nil {
-		return err
+		return pairingCreated{}, err
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.JSON(http.StatusCreated, pairingCreated{ID: p.ID, Store: p.Store, Name: p.Name, CreatedAt: p.CreatedAt,
-		ExpiresAt: p.ExpiresAt, Code: code, Link: link, QRSVG: string(qrSVG(qc, link))})
+	return pairingCreated{ID: p.ID, Store: p.Store, Name: p.Name, CreatedAt: p.CreatedAt,
+		ExpiresAt: p.ExpiresAt, Code: code, Link: link, QRSVG: string(qrSVG(qc, link))}, nil
 }
 
 // pairingState is what a listed pairing is at now.
@@ -141,32 +157,52 @@ func (s *Server) listPairings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	if _, err := s.store.Get(ctx, store.Stores, id); err != nil {
+	items, err := s.pairingViews(c.Request().Context(), id)
+	if err != nil {
 		return err
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.JSON(http.StatusOK, map[string]any{"items": items})
+}
+
+// pairingViews lists store id's pairings with their states (the API's
+// list and the console's).
+func (s *Server) pairingViews(ctx context.Context, id string) ([]pairingView, error) {
+	if _, err := s.store.Get(ctx, store.Stores, id); err != nil {
+		return nil, err
 	}
 	ps, err := s.store.ListPairings(ctx, id)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	now := s.now()
 	items := make([]pairingView, 0, len(ps))
 	for _, p := range ps {
 		items = append(items, pairingView{Pairing: p, State: pairingState(p, now)})
 	}
-	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.JSON(http.StatusOK, map[string]any{"items": items})
+	return items, nil
 }
 
-// revokePairing revokes a pairing and the staff token it issued, and ends
-// that token's push streams on this server at once (as revokeToken does).
+// revokePairing revokes a pairing and the staff token it issued. A
+// manager may revoke its own store's pairings only (another store's is
+// not found).
 func (s *Server) revokePairing(c echo.Context) error {
-	p, err := s.store.RevokePairing(c.Request().Context(), s.actor(c), c.Param("id"))
+	if err := s.endPairing(c.Request().Context(), s.actor(c), c.Param("id"), managedStore(c)); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// endPairing revokes pairing id (of storeID only, unless "") and the
+// token it issued, and ends that token's push streams on this server at
+// once (as revokeToken does): the API's DELETE and the console's button.
+func (s *Server) endPairing(ctx context.Context, a store.Actor, id, storeID string) error {
+	p, err := s.store.RevokePairing(ctx, a, id, storeID)
 	if err != nil {
 		return err
 	}
 	s.hub.EndToken(p.TokenID)
-	return c.NoContent(http.StatusNoContent)
+	return nil
 }
 
 type pairRequest struct {

@@ -375,9 +375,10 @@ func (s *Server) routes() {
 	a.DELETE("/stores/:store/stock/:key", s.del(store.Stock), s.requireStore)
 	a.POST("/import", s.importBulk, adminOnly, middleware.BodyLimit(fmt.Sprint(s.cfg.ImportLimit)+"B"))
 	a.POST("/import/store", s.importStore, adminOnly, middleware.BodyLimit(fmt.Sprint(s.cfg.ImportLimit)+"B"))
-	a.POST("/stores/:store/pairings", s.createPairing, adminOnly)
-	getAndHead(a, "/stores/:store/pairings", s.listPairings, adminOnly)
-	a.DELETE("/pairings/:id", s.revokePairing, adminOnly)
+	// Pairings: admins, and a store's manager for its own store.
+	a.POST("/stores/:store/pairings", s.createPairing, s.requireManager)
+	getAndHead(a, "/stores/:store/pairings", s.listPairings, s.requireManager)
+	a.DELETE("/pairings/:id", s.revokePairing, s.requireRole(store.RoleAdmin, store.RoleManager))
 	getAndHead(a, "/tokens", s.listTokens, adminOnly)
 	a.POST("/tokens", s.createToken, adminOnly)
 	a.DELETE("/tokens/:id", s.revokeToken, adminOnly)

@@ -262,8 +262,9 @@ type Store interface {
 	// (at now) one is Gone. Of concurrent redemptions one succeeds.
 	RedeemPairing(ctx context.Context, a Actor, codeHash []byte, now time.Time, t Token, tokenHash []byte) (Pairing, Token, error)
 	// RevokePairing revokes a pairing and the token it issued, if any, and
-	// returns it (NotFound if none; revoking twice changes nothing).
-	RevokePairing(ctx context.Context, a Actor, id string) (Pairing, error)
+	// returns it (NotFound if none, or if storeID is not "" and the
+	// pairing is another store's; revoking twice changes nothing).
+	RevokePairing(ctx context.Context, a Actor, id, storeID string) (Pairing, error)
 	// NotePairingSync records at as the last sync of the pairing that
 	// issued token tokenID, unless the one recorded is less than
 	// PairingSyncEvery before at: whichever server processes a tablet's

@@ -104,12 +104,12 @@ func (s *DB) RedeemPairing(ctx context.Context, a store.Actor, codeHash []byte, 
 }
 
 // RevokePairing implements store.Store.
-func (s *DB) RevokePairing(ctx context.Context, a store.Actor, id string) (store.Pairing, error) {
+func (s *DB) RevokePairing(ctx context.Context, a store.Actor, id, storeID string) (store.Pairing, error) {
 	var p store.Pairing
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var err error
 		p, err = scanPairing(tx.QueryRowContext(ctx, `SELECT `+pairingColumns+` WHERE p.id = $1`, id))
-		if errors.Is(err, sql.ErrNoRows) {
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && storeID != "" && p.Store != storeID) {
 			return catalog.Errorf(catalog.NotFound, "pairing %q not found", id)
 		} else if err != nil {
 			return err

@@ -613,13 +613,19 @@ func testPairings(t *testing.T, s store.Store) {
 	if err := s.NotePairingSync(ctx, "tok_none", now); err != nil {
 		t.Fatalf("sync of a token no pairing issued: %v", err)
 	}
-	if p, err := s.RevokePairing(ctx, admin, "pair_1"); err != nil || p.TokenID != "tok_p1" {
+	if _, err := s.RevokePairing(ctx, admin, "pair_1", "s2"); !catalog.IsCode(err, catalog.NotFound) {
+		t.Fatalf("revoke through another store: %v", err)
+	}
+	if _, err := s.TokenByHash(ctx, []byte{50}); err != nil {
+		t.Fatalf("a refused revocation revoked the token: %v", err)
+	}
+	if p, err := s.RevokePairing(ctx, admin, "pair_1", "s1"); err != nil || p.TokenID != "tok_p1" {
 		t.Fatalf("revoke: %+v %v", p, err)
 	}
 	if _, err := s.TokenByHash(ctx, []byte{50}); !catalog.IsCode(err, catalog.Unauthorized) {
 		t.Fatalf("token of a revoked pairing: %v", err)
 	}
-	if _, err := s.RevokePairing(ctx, admin, "pair_x"); !catalog.IsCode(err, catalog.NotFound) {
+	if _, err := s.RevokePairing(ctx, admin, "pair_x", ""); !catalog.IsCode(err, catalog.NotFound) {
 		t.Fatalf("revoke unknown: %v", err)
 	}
 	if ps, _ := s.ListPairings(ctx, "s1"); len(ps) != 1 || !ps[0].Revoked {
