@@ -91,7 +91,7 @@ type publishView struct {
 	More bool
 	// Streams is the number of push streams of this store open on this
 	// server process now (Hub.Subscribers): devices online and listening.
-	// The server records nothing else about devices (no last-sync time).
+	// (Staff tablets' last syncs are on the Staff tablets page.)
 	Streams int
 }
 
@@ -106,7 +106,7 @@ type pendingRecord struct {
 const maxPendingShown = 50
 
 // consoleStore shows one store: publishing (now and nightly), links to its
-// pages, its QR posters, and the staff-tablet placeholder.
+// pages, its QR posters, and its Staff tablets page.
 func (s *Server) consoleStore(c echo.Context) error {
 	st, err := s.consoleStoreParam(c)
 	if err != nil {

@@ -16,9 +16,10 @@ import (
 	"aisle/sync/catalog"
 )
 
-// Staff-tablet pairing: an admin creates a pairing for a store and shows
-// its link as a QR code; the tablet opens the link, and the app exchanges
-// the code in its fragment, once, for a staff token of the store.
+// Staff-tablet pairing: an admin (or the store's manager) creates a
+// pairing for a store and shows its link as a QR code; the tablet opens
+// the link, and the app exchanges the code in its fragment, once, for a
+// staff token of the store.
 //
 //	POST   /v1/admin/stores/{store}/pairings  create: the code, shown once
 //	GET    /v1/admin/stores/{store}/pairings  list, without codes
