@@ -81,6 +81,10 @@ type consoleSession struct {
 	// Requests of one session may run concurrently: read and write it
 	// with the session table's lock held (consoleSessions.pendingOf, setPending).
 	pending *pendingImport
+	// created is the pairing just created, kept for the one page view
+	// that shows its code (Post/Redirect/Get: a reload never pairs
+	// again); guarded like pending (consoleSessions.setCreated, takeCreated).
+	created *createdPairing
 }
 
 // consoleSessions is the in-memory session table, guarded by mu.
@@ -354,6 +358,26 @@ func (t *consoleSessions) setPending(sess *consoleSession, p *pendingImport) *pe
 	old := sess.pending
 	sess.pending = p
 	return old
+}
+
+// setCreated keeps p, the pairing sess just created, for its one showing.
+func (t *consoleSessions) setCreated(sess *consoleSession, p *createdPairing) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	sess.created = p
+}
+
+// takeCreated returns the pairing sess created in store (nil: none) and
+// forgets it: its code is shown once.
+func (t *consoleSessions) takeCreated(sess *consoleSession, store string) *createdPairing {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	p := sess.created
+	if p == nil || p.store != store {
+		return nil
+	}
+	sess.created = nil
+	return p
 }
 
 func (t *consoleSessions) drop(id string) {

@@ -38,9 +38,10 @@ type tabletRow struct {
 // createdPairing is a new pairing's link and QR code (inline SVG markup
 // made by qrSVG: no script, allowed by consoleCSP).
 type createdPairing struct {
-	Name string
-	Link string
-	QR   template.HTML
+	store string // the store it pairs a tablet of
+	Name  string
+	Link  string
+	QR    template.HTML
 }
 
 // tabletTimeLayout is the expiry input's format (datetime-local).
@@ -52,7 +53,11 @@ func (s *Server) consoleTablets(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.renderTablets(c, http.StatusOK, st, tabletsView{}, "")
+	var v tabletsView
+	if c.Request().Method == http.MethodGet {
+		v.Created = s.console.sessions.takeCreated(consoleSessionOf(c), st.ID)
+	}
+	return s.renderTablets(c, http.StatusOK, st, v, "")
 }
 
 // renderTablets fills v's list and renders the page.
@@ -82,8 +87,9 @@ func (s *Server) renderTablets(c echo.Context, status int, st catalog.Store, v t
 	return s.render(c, status, "tablets", page{Title: "Staff tablets of " + st.Name, Store: st.ID, Section: "tablets", Error: pageErr, Data: v})
 }
 
-// consoleTabletCreate creates a pairing (POST) and answers the page with
-// its QR code and link, shown this once (the page is never cached).
+// consoleTabletCreate creates a pairing (POST) and redirects to the list,
+// whose next GET shows its QR code and link this once (the page is never
+// cached, and a reload neither shows the code again nor pairs again).
 func (s *Server) consoleTabletCreate(c echo.Context) error {
 	st, err := s.consoleStoreParam(c)
 	if err != nil {
@@ -110,8 +116,8 @@ func (s *Server) consoleTabletCreate(c echo.Context) error {
 	} else if err != nil {
 		return err
 	}
-	v = tabletsView{Created: &createdPairing{Name: p.Name, Link: p.Link, QR: template.HTML(p.QRSVG)}}
-	return s.renderTablets(c, http.StatusCreated, st, v, "")
+	s.console.sessions.setCreated(consoleSessionOf(c), &createdPairing{store: st.ID, Name: p.Name, Link: p.Link, QR: template.HTML(p.QRSVG)})
+	return c.Redirect(http.StatusSeeOther, "/admin/stores/"+st.ID+"/tablets")
 }
 
 // consoleTabletRevoke revokes a pairing of the store in the path (POST):
