@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -14,35 +13,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"aisle/api/delivery"
+	"aisle/api/internal/testkit"
 	"aisle/api/server"
 )
-
-// logBuffer is a log destination safe for concurrent writers.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func bufferLogger(b *logBuffer, lvl slog.Level) *slog.Logger {
-	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: lvl}))
-}
 
 // TestInvalidPathsAreQuiet: paths with a NUL or other control character or
 // invalid UTF-8, in the app served from disk or in the API, answer 400 or
@@ -52,8 +29,8 @@ func TestInvalidPathsAreQuiet(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "index.html"), []byte("<!doctype html>"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	logs := &logBuffer{}
-	log := bufferLogger(logs, slog.LevelWarn)
+	logs := &testkit.LogBuffer{}
+	log := logs.Logger(slog.LevelWarn)
 	e := newEnv(t, sqliteDB, server.Config{Logger: log, Fallback: delivery.New(delivery.Options{App: os.DirFS(dir), Logger: log})})
 	for _, p := range []string{"/index.html%00.png", "/%00", "/%01", "/a%0Ab", "/%7F", "/%FF", "/%C3%28.js", "/index.html/x",
 		"/v1/stores/%00/checkpoint", "/v1/stores/demo%FF/changes", "/v1/%00"} {
@@ -126,8 +103,8 @@ func TestSlowBodyIsCutOff(t *testing.T) {
 // TestRequestID: a well-formed X-Request-Id is echoed and logged; any other
 // (too long, odd characters) is replaced by a fresh one and never logged.
 func TestRequestID(t *testing.T) {
-	logs := &logBuffer{}
-	e := newEnv(t, sqliteDB, server.Config{Logger: bufferLogger(logs, slog.LevelDebug)})
+	logs := &testkit.LogBuffer{}
+	e := newEnv(t, sqliteDB, server.Config{Logger: logs.Logger(slog.LevelDebug)})
 	good := "req-42.a_b:C"
 	if got := e.do("GET", "/healthz", "", nil, "X-Request-Id", good).want(t, 200).Header.Get("X-Request-Id"); got != good {
 		t.Errorf("well-formed ID came back as %q", got)

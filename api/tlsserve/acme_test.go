@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -15,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"aisle/api/internal/testkit"
 
 	"github.com/miekg/dns"
 )
@@ -28,7 +31,7 @@ type pebble struct {
 	client   *http.Client   // trusts Pebble's own TLS (its minica root)
 	issuing  *x509.CertPool // the root Pebble issues under
 	cmd      *exec.Cmd
-	out      *logBuffer
+	out      *testkit.LogBuffer
 	exited   chan struct{}
 	mgmtAddr string
 }
@@ -72,7 +75,7 @@ func startPebble(t *testing.T, tlsPort, httpPort int) *pebble {
 	if err != nil {
 		t.Fatal(err)
 	}
-	leafPEM, leafKeyPEM := issue(t, root, rootKey, time.Now().UnixNano(), "localhost", "127.0.0.1")
+	leafPEM, leafKeyPEM := testkit.Issue(t, root, rootKey, time.Now().UnixNano(), "localhost", "127.0.0.1")
 	dir := t.TempDir()
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
 	writePair(t, certFile, keyFile, leafPEM, leafKeyPEM)
@@ -97,7 +100,7 @@ func startPebble(t *testing.T, tlsPort, httpPort int) *pebble {
 	if err := os.WriteFile(cfgFile, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	p := &pebble{dir: fmt.Sprintf("https://127.0.0.1:%d/dir", listen), out: &logBuffer{}, exited: make(chan struct{}),
+	p := &pebble{dir: fmt.Sprintf("https://127.0.0.1:%d/dir", listen), out: &testkit.LogBuffer{}, exited: make(chan struct{}),
 		mgmtAddr: fmt.Sprintf("127.0.0.1:%d", mgmt),
 		client:   &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: minica}}}}
 	p.cmd = exec.Command(strings.TrimSpace(string(bin)), "-config", cfgFile, "-dnsserver", dnsAddr)
@@ -203,9 +206,9 @@ func TestACMEWithPebble(t *testing.T) {
 	httpLn, httpPort := loopback(t)
 	p := startPebble(t, tlsPort, httpPort)
 	cache := t.TempDir()
-	var logs logBuffer
+	var logs testkit.LogBuffer
 	cfg := Config{ACMEDomains: []string{acmeDomain}, ACMEDirectory: p.dir, ACMEEmail: "ops@aisle.test",
-		ACMECache: cache, ACMEHTTPClient: p.client, Logger: logs.logger()}
+		ACMECache: cache, ACMEHTTPClient: p.client, Logger: logs.Logger(slog.LevelDebug)}
 	r := serveOn(t, cfg, http.HandlerFunc(hello), tlsLn, httpLn)
 
 	hc := client(p.issuing, r.tlsAddr)
@@ -252,9 +255,9 @@ func TestACMEWithPebble(t *testing.T) {
 // (the redirect listener answers, Serve does not return) and logs why.
 func TestACMEUnreachable(t *testing.T) {
 	dead := freePort(t)
-	var logs logBuffer
+	var logs testkit.LogBuffer
 	r := start(t, Config{ACMEDomains: []string{acmeDomain}, ACMEDirectory: fmt.Sprintf("https://127.0.0.1:%d/dir", dead),
-		ACMECache: t.TempDir(), Logger: logs.logger()}, http.HandlerFunc(hello))
+		ACMECache: t.TempDir(), Logger: logs.Logger(slog.LevelDebug)}, http.HandlerFunc(hello))
 	waitFor(t, 30*time.Second, "the ACME failure is logged with its reason", func() bool {
 		s := logs.String()
 		return strings.Contains(s, "acme: no certificate") && strings.Contains(s, "connection refused")
@@ -287,9 +290,9 @@ func TestACMEUnreachable(t *testing.T) {
 func TestACMEValidationIsReal(t *testing.T) {
 	dead := freePort(t)
 	p := startPebble(t, dead, dead)
-	var logs logBuffer
+	var logs testkit.LogBuffer
 	r := start(t, Config{ACMEDomains: []string{acmeDomain}, ACMEDirectory: p.dir, ACMECache: t.TempDir(),
-		ACMEHTTPClient: p.client, Logger: logs.logger()}, http.HandlerFunc(hello))
+		ACMEHTTPClient: p.client, Logger: logs.Logger(slog.LevelDebug)}, http.HandlerFunc(hello))
 	waitFor(t, 60*time.Second, "the failed validation is logged", func() bool {
 		return strings.Contains(logs.String(), "acme: no certificate")
 	})

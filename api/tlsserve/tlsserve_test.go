@@ -2,12 +2,15 @@ package tlsserve
 
 import (
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"aisle/api/internal/testkit"
 )
 
 func writePair(tb testing.TB, certFile, keyFile string, certPEM, keyPEM []byte) {
@@ -24,16 +27,16 @@ func writePair(tb testing.TB, certFile, keyFile string, certPEM, keyPEM []byte) 
 // written over them is served without a restart; a mismatched pair
 // written later is logged and the previous certificate stays.
 func TestCertificateFilesReload(t *testing.T) {
-	ca := newTestCA(t)
+	ca := testkit.NewCA(t)
 	dir := t.TempDir()
 	certFile, keyFile := filepath.Join(dir, "fullchain.pem"), filepath.Join(dir, "privkey.pem")
-	c1, k1 := ca.leaf(t, 1, "shop.test", "127.0.0.1")
+	c1, k1 := ca.Leaf(t, 1, "shop.test", "127.0.0.1")
 	writePair(t, certFile, keyFile, c1, k1)
-	var logs logBuffer
+	var logs testkit.LogBuffer
 	r := start(t, Config{CertFile: certFile, KeyFile: keyFile, ReloadInterval: 10 * time.Millisecond,
-		Logger: logs.logger()}, http.HandlerFunc(hello))
+		Logger: logs.Logger(slog.LevelDebug)}, http.HandlerFunc(hello))
 
-	hc := client(ca.pool, r.tlsAddr)
+	hc := client(ca.Pool, r.tlsAddr)
 	resp, err := hc.Get("https://shop.test/aisle")
 	if err != nil {
 		t.Fatal(err)
@@ -52,10 +55,10 @@ func TestCertificateFilesReload(t *testing.T) {
 
 	// A renewal (new key too), written in place as certbot's deploy hooks
 	// or a cp would: the new certificate is served without a restart.
-	c2, k2 := ca.leaf(t, 2, "shop.test", "127.0.0.1")
+	c2, k2 := ca.Leaf(t, 2, "shop.test", "127.0.0.1")
 	writePair(t, certFile, keyFile, c2, k2)
 	waitFor(t, 10*time.Second, "the renewed certificate is served", func() bool {
-		s, _ := servedSerial(r.tlsAddr, "shop.test", ca.pool)
+		s, _ := servedSerial(r.tlsAddr, "shop.test", ca.Pool)
 		return s == 2
 	})
 	if !strings.Contains(logs.String(), "tls certificate reloaded") {
@@ -64,27 +67,27 @@ func TestCertificateFilesReload(t *testing.T) {
 
 	// A certificate that does not match the key: logged with the reason,
 	// and the previous certificate keeps being served.
-	c3, _ := ca.leaf(t, 3, "shop.test")
+	c3, _ := ca.Leaf(t, 3, "shop.test")
 	if err := os.WriteFile(certFile, c3, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 10*time.Second, "the bad pair is logged", func() bool {
-		servedSerial(r.tlsAddr, "shop.test", ca.pool) // a handshake makes it look
+		servedSerial(r.tlsAddr, "shop.test", ca.Pool) // a handshake makes it look
 		return strings.Contains(logs.String(), "private key does not match public key")
 	})
 	if !strings.Contains(logs.String(), "tls certificate not reloaded, serving the previous one") {
 		t.Fatalf("the bad pair's log line:\n%s", logs.String())
 	}
 	for range 3 {
-		if s, err := servedSerial(r.tlsAddr, "shop.test", ca.pool); s != 2 {
+		if s, err := servedSerial(r.tlsAddr, "shop.test", ca.Pool); s != 2 {
 			t.Fatalf("after a bad pair: serial %d (%v), want the previous 2", s, err)
 		}
 	}
 	// Fixing the pair (the key written after the certificate) recovers.
-	c4, k4 := ca.leaf(t, 4, "shop.test")
+	c4, k4 := ca.Leaf(t, 4, "shop.test")
 	writePair(t, certFile, keyFile, c4, k4)
 	waitFor(t, 10*time.Second, "the fixed pair is served", func() bool {
-		s, _ := servedSerial(r.tlsAddr, "shop.test", ca.pool)
+		s, _ := servedSerial(r.tlsAddr, "shop.test", ca.Pool)
 		return s == 4
 	})
 }
@@ -92,11 +95,11 @@ func TestCertificateFilesReload(t *testing.T) {
 // TestCertificateFilesErrorsAtStart: a pair that does not match, and a
 // missing file, are errors from New that name the problem.
 func TestCertificateFilesErrorsAtStart(t *testing.T) {
-	ca := newTestCA(t)
+	ca := testkit.NewCA(t)
 	dir := t.TempDir()
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	c1, _ := ca.leaf(t, 1, "shop.test")
-	_, k2 := ca.leaf(t, 2, "shop.test")
+	c1, _ := ca.Leaf(t, 1, "shop.test")
+	_, k2 := ca.Leaf(t, 2, "shop.test")
 	writePair(t, certFile, keyFile, c1, k2)
 	for _, tc := range []struct {
 		name      string
@@ -124,10 +127,10 @@ func TestCertificateFilesErrorsAtStart(t *testing.T) {
 // 308 to the same path and query over HTTPS, without HSTS; with an https
 // PublicURL the redirect goes there.
 func TestRedirectToHTTPS(t *testing.T) {
-	ca := newTestCA(t)
+	ca := testkit.NewCA(t)
 	dir := t.TempDir()
 	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	c, k := ca.leaf(t, 1, "shop.test")
+	c, k := ca.Leaf(t, 1, "shop.test")
 	writePair(t, certFile, keyFile, c, k)
 
 	r := start(t, Config{CertFile: certFile, KeyFile: keyFile}, http.HandlerFunc(hello))
@@ -157,7 +160,7 @@ func TestRedirectToHTTPS(t *testing.T) {
 		}
 	}
 	// Following the redirect lands on HTTPS with HSTS.
-	hc := client(ca.pool, r.tlsAddr)
+	hc := client(ca.Pool, r.tlsAddr)
 	hc.CheckRedirect = nil
 	hc.Transport.(*http.Transport).DialContext = nil
 	hc.Transport.(*http.Transport).TLSClientConfig.ServerName = "shop.test"

@@ -2,27 +2,20 @@ package main
 
 import (
 	"bufio"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"debug/elf"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"aisle/api/internal/testkit"
 	"aisle/api/tlsserve"
 )
 
@@ -176,17 +169,17 @@ func TestDockerfileBinary(t *testing.T) {
 
 	t.Run("https", func(t *testing.T) {
 		root := imageRoot(t)
-		ca := newCA(t)
+		ca := testkit.NewCA(t)
 		certFile, keyFile := filepath.Join(root, "tls", "fullchain.pem"), filepath.Join(root, "tls", "privkey.pem")
 		os.MkdirAll(filepath.Dir(certFile), 0o755)
-		cert, key := ca.leaf(t, "localhost")
+		cert, key := ca.Leaf(t, time.Now().UnixNano(), "localhost")
 		os.WriteFile(certFile, cert, 0o644)
 		os.WriteFile(keyFile, key, 0o600)
 		addr, httpAddr := freeAddr(t), freeAddr(t)
 		env := imageEnv(d, root, "AISLE_ADDR="+addr, "AISLE_HTTP_ADDR="+httpAddr,
 			"AISLE_TLS_CERT=/tls/fullchain.pem", "AISLE_TLS_KEY=/tls/privkey.pem", "AISLE_PUBLIC_URL=https://localhost:"+port(addr))
 		p := startBinary(t, bin, root, env)
-		hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.pool}}}
+		hc := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool}}}
 		p.waitHealthz(t, hc, "https://localhost:"+port(addr)+"/healthz")
 		resp, err := hc.Get("https://localhost:" + port(addr) + "/healthz")
 		if err != nil {
@@ -209,7 +202,7 @@ func TestDockerfileBinary(t *testing.T) {
 		p.stop(t)
 
 		// A key that does not belong to the certificate: exit 1 with the reason.
-		_, other := ca.leaf(t, "localhost")
+		_, other := ca.Leaf(t, time.Now().UnixNano(), "localhost")
 		os.WriteFile(keyFile, other, 0o600)
 		q := startBinary(t, bin, root, env)
 		select {
@@ -264,14 +257,14 @@ func port(addr string) string { _, p, _ := net.SplitHostPort(addr); return p }
 // proc is a running server binary.
 type proc struct {
 	cmd    *exec.Cmd
-	out    *logWriter
+	out    *testkit.LogBuffer
 	exited chan error
 	done   bool
 }
 
 func startBinary(t *testing.T, bin, dir string, env []string) *proc {
 	t.Helper()
-	p := &proc{cmd: exec.Command(bin), out: &logWriter{}, exited: make(chan error, 1)}
+	p := &proc{cmd: exec.Command(bin), out: &testkit.LogBuffer{}, exited: make(chan error, 1)}
 	p.cmd.Dir, p.cmd.Env, p.cmd.Stdout, p.cmd.Stderr = dir, env, p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -329,59 +322,4 @@ func (p *proc) stop(t *testing.T) {
 	if !strings.Contains(p.out.String(), "shutting down") {
 		t.Fatalf("no graceful shutdown logged:\n%s", p.out.String())
 	}
-}
-
-// testCA signs certificates for one test.
-type testCA struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-	pool *x509.CertPool
-}
-
-func newCA(t *testing.T) *testCA {
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "aisle test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
-	return &testCA{cert, key, pool}
-}
-
-// leaf is a server certificate for name and its new key, as PEM.
-func (ca *testCA) leaf(t *testing.T, name string) (certPEM, keyPEM []byte) {
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
-		DNSNames: []string{name}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kder, _ := x509.MarshalPKCS8PrivateKey(key)
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder})
-}
-
-// logWriter collects a child's output safely across goroutines.
-type logWriter struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (w *logWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.Write(p)
-}
-
-func (w *logWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
 }
