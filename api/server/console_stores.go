@@ -93,6 +93,69 @@ type publishView struct {
 	// server process now (Hub.Subscribers): devices online and listening.
 	// (Staff tablets' last syncs are on the Staff tablets page.)
 	Streams int
+	// Devices: the devices seen syncing the store (see devices.go).
+	Devices devicesView
+}
+
+// devicesView is what the store page says about the devices seen syncing
+// the store: how many in recent windows, and the most recent ones.
+type devicesView struct {
+	Windows []deviceWindow
+	Recent  []deviceRow
+	// More: more devices were seen than Recent lists.
+	More bool
+}
+
+// deviceWindow counts the devices whose last sync is within Label.
+type deviceWindow struct {
+	Label           string // "24 hours"
+	Customer, Staff int
+}
+
+// deviceRow is one device seen, with times in the store's time zone.
+type deviceRow struct {
+	Name      string // a short prefix of its ID's hash
+	Audience  string
+	FirstSeen string
+	LastSync  string
+}
+
+// maxDevicesShown bounds the devices the store page lists.
+const maxDevicesShown = 50
+
+// deviceWindows are the store page's counting windows.
+var deviceWindows = []struct {
+	label string
+	d     time.Duration
+}{{"24 hours", 24 * time.Hour}, {"7 days", 7 * 24 * time.Hour}, {"30 days", 30 * 24 * time.Hour}}
+
+// devicesOf reads the store page's devicesView of store id at now.
+func (s *Server) devicesOf(ctx context.Context, id string, loc *time.Location, now time.Time) (devicesView, error) {
+	var v devicesView
+	for _, w := range deviceWindows {
+		n, err := s.store.CountDevices(ctx, id, now.Add(-w.d))
+		if err != nil {
+			return v, err
+		}
+		v.Windows = append(v.Windows, deviceWindow{Label: w.label, Customer: n.Customer, Staff: n.Staff})
+	}
+	ds, err := s.store.ListDevices(ctx, id, maxDevicesShown+1)
+	if err != nil {
+		return v, err
+	}
+	if len(ds) > maxDevicesShown {
+		ds, v.More = ds[:maxDevicesShown], true
+	}
+	const layout = "2006-01-02 15:04"
+	for _, d := range ds {
+		name := d.Hash
+		if len(name) > 8 {
+			name = name[:8]
+		}
+		v.Recent = append(v.Recent, deviceRow{Name: name, Audience: d.Audience,
+			FirstSeen: d.FirstSeen.In(loc).Format(layout), LastSync: d.LastSync.In(loc).Format(layout)})
+	}
+	return v, nil
 }
 
 // pendingRecord is one record written since the last checkpoint.
@@ -146,6 +209,9 @@ func (s *Server) publishView(ctx context.Context, st catalog.Store) (publishView
 	}
 	if cp.Seq > 0 {
 		v.LastLocal = cp.PublishedAt.In(loc).Format("2006-01-02 15:04")
+	}
+	if v.Devices, err = s.devicesOf(ctx, st.ID, loc, now); err != nil {
+		return v, err
 	}
 	scopes := []*string{&st.ID, new(string)} // the store's records and chain-wide ones
 	scan := func(e store.Entity, q store.ListQuery) error {

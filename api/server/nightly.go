@@ -35,12 +35,16 @@ func NightlyDue(st catalog.Store, now time.Time) (day string, due bool, err erro
 
 // RunNightly publishes the nightly checkpoint of every store whose time has
 // come and that has not had one for its local day, and notifies its
-// streams; then it applies the retention policy (see Config.Retention).
+// streams; then it applies the retention policy (see Config.Retention)
+// and forgets the devices unseen for store.DeviceRetention.
 // Errors are logged; the next run retries.
 func (s *Server) RunNightly(ctx context.Context) {
 	now := s.now()
 	var stores []string
-	defer func() { s.applyRetention(ctx, now, stores) }()
+	defer func() {
+		s.applyRetention(ctx, now, stores)
+		s.pruneDevices(ctx, now)
+	}()
 	after := ""
 	for {
 		items, next, err := s.store.List(ctx, store.Stores, store.ListQuery{After: after, Limit: store.MaxListLimit})

@@ -166,6 +166,11 @@ var openAPIDoc = gosync.OnceValue(func() []byte {
 		if strings.HasPrefix(r.path, "/v1/stores") {
 			params = append(params, obj{"name": wire.HeaderProtocol, "in": "header", "schema": integer(),
 				"description": "newest protocol version the client speaks; the response echoes the one used"})
+			if strings.HasSuffix(r.path, "/checkpoint") || strings.HasSuffix(r.path, "/changes") || strings.HasSuffix(r.path, "/events") {
+				params = append(params, obj{"name": wire.HeaderDevice, "in": "header",
+					"schema":      obj{"type": "string", "pattern": "^[A-Za-z0-9_-]{22}$"},
+					"description": "the app installation's anonymous ID (128 random bits, base64url), counted per store by its SHA-256 only; anything else is ignored"})
+			}
 		}
 		if params != nil {
 			op["parameters"] = params

@@ -252,9 +252,20 @@ func (s *Server) checkToken(ctx context.Context, hash []byte) (store.Token, erro
 // (Store.NotePairingSync): a staff token's requests write it at most once
 // per store.PairingSyncEvery from here (the store's own condition holds
 // across processes), not on every request.
+//
+// The devices seen syncing (noteDevice) use another one, keyed by store
+// and device hash, with every set to store.DeviceSyncEvery.
 type syncNotes struct {
-	mu sync.Mutex
-	at map[string]time.Time // token ID -> when this process last wrote it
+	mu    sync.Mutex
+	at    map[string]time.Time // token ID -> when this process last wrote it
+	every time.Duration        // 0: store.PairingSyncEvery
+}
+
+func (l *syncNotes) period() time.Duration {
+	if l.every > 0 {
+		return l.every
+	}
+	return store.PairingSyncEvery
 }
 
 // due reports whether token id's sync at now should be written, and if so
@@ -265,12 +276,12 @@ func (l *syncNotes) due(id string, now time.Time) bool {
 	if l.at == nil {
 		l.at = map[string]time.Time{}
 	}
-	if last, ok := l.at[id]; ok && now.Sub(last) < store.PairingSyncEvery && !now.Before(last) {
+	if last, ok := l.at[id]; ok && now.Sub(last) < l.period() && !now.Before(last) {
 		return false
 	}
 	if len(l.at) >= 100000 { // bound the table: entries older than the period are spent
 		for k, v := range l.at {
-			if now.Sub(v) >= store.PairingSyncEvery {
+			if now.Sub(v) >= l.period() {
 				delete(l.at, k)
 			}
 		}

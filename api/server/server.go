@@ -120,6 +120,8 @@ type Server struct {
 	proxies []*net.IPNet
 	// seen throttles the writes of pairings' last sync.
 	seen syncNotes
+	// devices throttles the writes of devices seen syncing (noteDevice).
+	devices syncNotes
 	// flight collapses concurrent identical page queries.
 	flight singleflight.Group
 	// base is canceled by Shutdown: long-lived requests (push streams) and
@@ -173,6 +175,7 @@ func New(st store.Store, cfg Config) (*Server, error) {
 		s.now = time.Now
 	}
 	s.base, s.cancel = context.WithCancel(context.Background())
+	s.devices.every = store.DeviceSyncEvery
 	s.hub = NewHub(st, s.log)
 	if cfg.PageCacheBytes == 0 {
 		cfg.PageCacheBytes = 64 << 20
@@ -344,8 +347,8 @@ func (s *Server) routes() {
 
 	v1 := e.Group("/v1", s.negotiate)
 	getAndHead(v1, "/stores", s.listPublicStores)
-	getAndHead(v1, "/stores/:store/checkpoint", s.getCheckpoint)
-	getAndHead(v1, "/stores/:store/changes", s.getChanges)
+	getAndHead(v1, "/stores/:store/checkpoint", s.deviceSeen(s.getCheckpoint))
+	getAndHead(v1, "/stores/:store/changes", s.deviceSeen(s.getChanges))
 	getAndHead(v1, "/stores/:store/events", s.events)
 	getAndHead(v1, "/stores/:store/qr.svg", s.storeQRSVG)
 	getAndHead(v1, "/stores/:store/qr.png", s.storeQRPNG)

@@ -216,6 +216,7 @@ func (s *Server) events(c echo.Context) error {
 	if s.hub.Streams() >= s.cfg.MaxStreams {
 		return catalog.Errorf(catalog.Unavailable, "too many push streams; poll the checkpoint instead")
 	}
+	s.noteDevice(c, id)
 	p := principalOf(c)
 	sub := s.hub.Subscribe(id, p.tokenID())
 	defer sub.Cancel()

@@ -169,6 +169,34 @@ type Pairing struct {
 	Revoked bool `json:"revoked"`
 }
 
+// DeviceSyncEvery is how often, at most, a device's last sync is written.
+const DeviceSyncEvery = time.Minute
+
+// DeviceRetention is how long a device unseen is kept (see PruneDevices).
+const DeviceRetention = 90 * 24 * time.Hour
+
+// Device audiences (Device.Audience): what the device last synced as.
+const (
+	DeviceCustomer = "customer" // anonymous (the public audience)
+	DeviceStaff    = "staff"    // with a token that reads the store's staff audience
+)
+
+// Device is an installation of the app seen syncing a store, known only
+// by the SHA-256 of its anonymous installation ID (wire.HeaderDevice).
+type Device struct {
+	Store     string    `json:"store"`
+	Hash      string    `json:"hash"` // hex SHA-256 of the device ID
+	Audience  string    `json:"audience"`
+	FirstSeen time.Time `json:"first_seen"`
+	// LastSync is to within DeviceSyncEvery (see NoteDeviceSync).
+	LastSync time.Time `json:"last_sync"`
+}
+
+// DeviceCounts is how many devices synced a store since some time.
+type DeviceCounts struct {
+	Customer, Staff int
+}
+
 // AuditEntry is one line of the audit log.
 type AuditEntry struct {
 	ID      int64     `json:"id"`
@@ -271,6 +299,23 @@ type Store interface {
 	// requests reach, its pairing is written at most once a minute (and
 	// never moved back). A token no pairing issued: nothing, no error.
 	NotePairingSync(ctx context.Context, tokenID string, at time.Time) error
+
+	// NoteDeviceSync records that the device whose ID hashes to hash
+	// synced store at as audience: first seen at at if new; else its last
+	// sync and audience are written unless the recorded last sync is less
+	// than DeviceSyncEvery before at (never moved back), so that whichever
+	// server processes a device reaches, it is written at most once a
+	// minute per store.
+	NoteDeviceSync(ctx context.Context, store string, hash []byte, audience string, at time.Time) error
+	// CountDevices counts store's devices whose last sync is at or after
+	// since, by audience.
+	CountDevices(ctx context.Context, store string, since time.Time) (DeviceCounts, error)
+	// ListDevices returns store's limit most recently synced devices,
+	// newest first.
+	ListDevices(ctx context.Context, store string, limit int) ([]Device, error)
+	// PruneDevices deletes devices (of every store) whose last sync is
+	// before cutoff, and returns how many.
+	PruneDevices(ctx context.Context, cutoff time.Time) (int64, error)
 
 	// Audit returns entries with ID below before (0: newest first) and the
 	// value of before for the next page (0 at the end).

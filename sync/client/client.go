@@ -30,6 +30,9 @@ type Client struct {
 	BaseURL string
 	// Token is an API token ("" for an anonymous customer device).
 	Token string
+	// Device is the installation's anonymous device ID (wire.NewDeviceID),
+	// sent as wire.HeaderDevice on sync requests; "" sends none.
+	Device string
 	// HTTP is the client to use (nil: http.DefaultClient).
 	HTTP *http.Client
 	// MaxBody bounds response bodies (0: DefaultMaxBody).
@@ -61,6 +64,9 @@ func (c *Client) newRequestBody(ctx context.Context, method, path string, q url.
 	req.Header.Set(wire.HeaderProtocol, strconv.Itoa(wire.ProtocolVersion))
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	if c.Device != "" && strings.HasPrefix(path, "/v1/stores/") {
+		req.Header.Set(wire.HeaderDevice, c.Device)
 	}
 	return req, nil
 }

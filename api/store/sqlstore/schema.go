@@ -47,5 +47,15 @@ CREATE INDEX pairings_store ON pairings (store, created_at);`,
 		// NotePairingSync at most once a minute per token.
 		`ALTER TABLE pairings ADD COLUMN last_sync_at BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX pairings_token ON pairings (token_id);`,
+		// 4 (2026-12-07): devices seen syncing a store, by the SHA-256 of
+		// their anonymous installation ID (never the ID), written by
+		// NoteDeviceSync at most once a minute per device and store, pruned
+		// after 90 days unseen (PruneDevices).
+		`CREATE TABLE devices (
+  store TEXT NOT NULL, hash TEXT NOT NULL, audience TEXT NOT NULL,
+  first_seen BIGINT NOT NULL, last_sync_at BIGINT NOT NULL,
+  PRIMARY KEY (store, hash));
+CREATE INDEX devices_recent ON devices (store, last_sync_at);
+CREATE INDEX devices_last_sync ON devices (last_sync_at);`,
 	}
 }

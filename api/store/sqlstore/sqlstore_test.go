@@ -98,7 +98,7 @@ func TestMigrateTokenExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Back to schema 1, with a token written by a schema-1 server.
-	for _, q := range []string{`DELETE FROM schema_migrations WHERE version >= 2`, `DROP TABLE pairings`, `ALTER TABLE tokens DROP COLUMN expires_at`,
+	for _, q := range []string{`DELETE FROM schema_migrations WHERE version >= 2`, `DROP TABLE pairings`, `DROP TABLE devices`, `ALTER TABLE tokens DROP COLUMN expires_at`,
 		`INSERT INTO tokens (id, name, role, store, hash, created_at, revoked) VALUES ('tok_old', 'old', 'staff', 's1', '0102', 1, 0)`} {
 		if _, err := s.SQL().ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -129,7 +129,7 @@ func TestMigratePairingLastSync(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, q := range []string{`DELETE FROM schema_migrations WHERE version = 3`, `DROP INDEX pairings_token`, `ALTER TABLE pairings DROP COLUMN last_sync_at`,
+	for _, q := range []string{`DELETE FROM schema_migrations WHERE version >= 3`, `DROP TABLE devices`, `DROP INDEX pairings_token`, `ALTER TABLE pairings DROP COLUMN last_sync_at`,
 		`INSERT INTO pairings (id, store, name, code_hash, created_at, expires_at, token_id, paired_at, revoked) VALUES ('pair_old', 's1', 'Till', 'aa', 1, 0, 'tok_old', 2, 0)`} {
 		if _, err := s.SQL().ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
@@ -156,5 +156,12 @@ func TestMigratePairingLastSync(t *testing.T) {
 	defer s.Close()
 	if ps, err := s.ListPairings(ctx, "s1"); err != nil || len(ps) != 1 || ps[0].LastSyncAt == nil || !ps[0].LastSyncAt.Equal(at) {
 		t.Fatalf("last sync after a restart: %+v %v", ps, err)
+	}
+	// Migration 4 (devices) came with it.
+	if err := s.NoteDeviceSync(ctx, "s1", []byte{1}, store.DeviceCustomer, at); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.CountDevices(ctx, "s1", at); err != nil || n != (store.DeviceCounts{Customer: 1}) {
+		t.Fatalf("devices after migration: %+v %v", n, err)
 	}
 }

@@ -87,6 +87,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("ProtocolFilter", func(t *testing.T) { testProtocolFilter(t, open(t)) })
 	t.Run("Prune", func(t *testing.T) { testPrune(t, open(t)) })
 	t.Run("Markers", func(t *testing.T) { testMarkers(t, open(t)) })
+	t.Run("Devices", func(t *testing.T) { testDevices(t, open(t)) })
 }
 
 func testCRUD(t *testing.T, s store.Store) {
@@ -691,5 +692,88 @@ func testLastAdminToken(t *testing.T, s store.Store) {
 	}
 	if len(active) != 1 || active[0] != survivor {
 		t.Fatalf("active admin tokens %v, want [%s]", active, survivor)
+	}
+}
+
+// testDevices: a device's last sync is written at most once a minute per
+// store (never moved back), its first sighting kept; counts split by
+// audience and window; the list is newest first; pruning deletes the
+// devices unseen since the cutoff, of every store.
+func testDevices(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	now := time.UnixMilli(time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC).UnixMilli()).UTC()
+	a, b, c := []byte{0xaa, 1}, []byte{0xbb, 2}, []byte{0xcc, 3}
+	get := func(st string, hash []byte) store.Device {
+		t.Helper()
+		ds, err := s.ListDevices(ctx, st, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range ds {
+			if d.Hash == fmt.Sprintf("%x", hash) {
+				return d
+			}
+		}
+		t.Fatalf("device %x of %s not listed: %+v", hash, st, ds)
+		return store.Device{}
+	}
+	for _, tc := range []struct {
+		at, want time.Time
+		aud      string
+		wantAud  string
+	}{
+		{now, now, store.DeviceCustomer, store.DeviceCustomer},
+		{now.Add(59 * time.Second), now, store.DeviceStaff, store.DeviceCustomer},
+		{now.Add(-time.Hour), now, store.DeviceStaff, store.DeviceCustomer},
+		{now.Add(time.Minute), now.Add(time.Minute), store.DeviceStaff, store.DeviceStaff},
+	} {
+		if err := s.NoteDeviceSync(ctx, "s1", a, tc.aud, tc.at); err != nil {
+			t.Fatal(err)
+		}
+		if d := get("s1", a); !d.LastSync.Equal(tc.want) || !d.FirstSeen.Equal(now) || d.Audience != tc.wantAud || d.Store != "s1" {
+			t.Fatalf("after a sync at %v as %s: %+v, want last sync %v as %s", tc.at, tc.aud, d, tc.want, tc.wantAud)
+		}
+	}
+	// The same device in another store is another row.
+	if err := s.NoteDeviceSync(ctx, "s2", a, store.DeviceCustomer, now.Add(-40*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if d := get("s2", a); !d.FirstSeen.Equal(now.Add(-40 * 24 * time.Hour)) {
+		t.Fatalf("s2: %+v", d)
+	}
+	if err := s.NoteDeviceSync(ctx, "s1", b, store.DeviceCustomer, now.Add(-3*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.NoteDeviceSync(ctx, "s1", c, store.DeviceCustomer, now.Add(-100*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		since time.Duration
+		want  store.DeviceCounts
+	}{
+		{24 * time.Hour, store.DeviceCounts{Staff: 1}},
+		{7 * 24 * time.Hour, store.DeviceCounts{Customer: 1, Staff: 1}},
+		{200 * 24 * time.Hour, store.DeviceCounts{Customer: 2, Staff: 1}},
+	} {
+		if got, err := s.CountDevices(ctx, "s1", now.Add(-tc.since)); err != nil || got != tc.want {
+			t.Fatalf("count since %v: %+v %v, want %+v", tc.since, got, err, tc.want)
+		}
+	}
+	ds, err := s.ListDevices(ctx, "s1", 2)
+	if err != nil || len(ds) != 2 || ds[0].Hash != fmt.Sprintf("%x", a) || ds[1].Hash != fmt.Sprintf("%x", b) {
+		t.Fatalf("list (2): %+v %v", ds, err)
+	}
+	n, err := s.PruneDevices(ctx, now.Add(-store.DeviceRetention))
+	if err != nil || n != 1 {
+		t.Fatalf("prune: %d %v", n, err)
+	}
+	if got, err := s.CountDevices(ctx, "s1", time.UnixMilli(0)); err != nil || got != (store.DeviceCounts{Customer: 1, Staff: 1}) {
+		t.Fatalf("after pruning: %+v %v", got, err)
+	}
+	if ds, err := s.ListDevices(ctx, "s2", 50); err != nil || len(ds) != 1 {
+		t.Fatalf("s2 after pruning: %+v %v", ds, err)
+	}
+	if n, err := s.PruneDevices(ctx, now.Add(time.Hour)); err != nil || n != 3 {
+		t.Fatalf("prune all: %d %v", n, err)
 	}
 }

@@ -41,8 +41,11 @@ import (
 type catalogSync struct {
 	storeID string
 	origin  string
-	cl      atomic.Pointer[client.Client] // the token it carries says whether this is a staff tablet
-	follow  client.Follower               // the push stream, with reconnection (started by run)
+	// device is the installation's anonymous ID (idb.Storage.DeviceID), "" until the replica is
+	// opened: written by run before it publishes db, so whoever has seen db reads it safely.
+	device string
+	cl     atomic.Pointer[client.Client] // the token it carries says whether this is a staff tablet
+	follow client.Follower               // the push stream, with reconnection (started by run)
 	// endWatch ends the current push stream, so that it is opened again with the current token.
 	endWatch atomic.Pointer[context.CancelFunc]
 
@@ -139,11 +142,17 @@ func (c *catalogSync) run() {
 		c.set(func(s *catalogStatus) { s.State, s.Error = "error", err.Error() })
 		return
 	}
+	// The anonymous installation ID sent with sync requests (wire.HeaderDevice); without one
+	// (a storage failure) the device syncs all the same, uncounted.
+	if dev, err := db.DeviceID(ctx); err == nil {
+		c.device = dev
+		c.cl.Store(c.newClient(""))
+	}
 	aud := wire.AudiencePublic
 	if raw, err := db.Credential(ctx); err == nil && raw != "" {
 		var cred client.Credential
 		if json.Unmarshal([]byte(raw), &cred) == nil && cred.Token != "" && cred.Store == c.storeID {
-			c.cl.Store(&client.Client{BaseURL: c.origin, Token: cred.Token})
+			c.cl.Store(c.newClient(cred.Token))
 			aud = wire.AudienceStaff
 		}
 	}
@@ -205,6 +214,11 @@ func (c *catalogSync) newFollower() client.Follower {
 // credential (after pairing, or as a customer after the staff token was rejected).
 var errRewatch = errors.New("push stream reopened with another credential")
 
+// newClient is a sync client of the origin carrying token ("": a customer) and the device ID.
+func (c *catalogSync) newClient(token string) *client.Client {
+	return &client.Client{BaseURL: c.origin, Token: token, Device: c.device}
+}
+
 // client is the sync client, with the staff token of a paired tablet.
 func (c *catalogSync) client() *client.Client { return c.cl.Load() }
 
@@ -247,7 +261,7 @@ func (c *catalogSync) pair(code string) {
 		return
 	}
 	c.mu.Lock()
-	c.cl.Store(&client.Client{BaseURL: c.origin, Token: cred.Token})
+	c.cl.Store(c.newClient(cred.Token))
 	c.rep.Audience = wire.AudienceStaff
 	c.mu.Unlock()
 	c.set(func(s *catalogStatus) { s.Staff = true })
@@ -268,7 +282,7 @@ func (c *catalogSync) unpairLocked(ctx context.Context, why error) {
 		c.set(func(s *catalogStatus) { s.State, s.Error, s.Code = "error", err.Error(), "" })
 		return // the token stays: the next contact tries again
 	}
-	c.cl.Store(&client.Client{BaseURL: c.origin})
+	c.cl.Store(c.newClient(""))
 	c.rep.Audience = wire.AudiencePublic
 	c.version = -1
 	c.reindex(ctx)
