@@ -173,3 +173,53 @@ func TestBrowserStaffTabletPairing(t *testing.T) {
 		t.Errorf("after a new checkpoint: %+v", st)
 	}
 }
+
+// TestBrowserPairingFromSecondTab: with the app open in one tab (which runs the inference worker
+// for every tab), a pairing link opened in a second tab is handed to the first tab's worker:
+// the device pairs, and the second tab hears the outcome. A link for another store is refused
+// without using its code.
+func TestBrowserPairingFromSecondTab(t *testing.T) {
+	needBrowser(t)
+	appDir := app(t)
+	modelsDir, _ := models(t, 128<<10)
+	srv, _, admin := newStoreServer(t, appDir, modelsDir)
+	pairing := func(store string) (p struct{ ID, Code, Link string }) {
+		t.Helper()
+		if err := json.Unmarshal(adminDo(t, srv.URL(), admin, "POST", "/v1/admin/stores/"+store+"/pairings", map[string]any{"name": "Till 2"}, 201), &p); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	first := startBrowser(t)
+	navigate(t, first, srv.URL()+"/?store=demo")
+	waitFor(t, first, 60*time.Second, `ui.owner && document.body.dataset.catalog === 'synced'`)
+
+	// A link for another store: refused by the first tab, its code unused.
+	adminDo(t, srv.URL(), admin, "POST", "/v1/admin/stores", map[string]any{"id": "other", "name": "Other Store", "time_zone": "UTC"}, 201)
+	other := pairing("other")
+	tab := newTab(t, first)
+	navigate(t, tab, other.Link)
+	waitFor(t, tab, 30*time.Second, `!ui.owner && window.aislePair && !window.aislePair.ok && window.aislePair.code === 'invalid'`)
+	var listed struct{ Items []struct{ ID, State string } }
+	if err := json.Unmarshal(adminDo(t, srv.URL(), admin, "GET", "/v1/admin/stores/other/pairings", nil, 200), &listed); err != nil {
+		t.Fatal(err)
+	}
+	if len(listed.Items) != 1 || listed.Items[0].State != "waiting" {
+		t.Errorf("the other store's pairing after a refused hand-over: %+v, want waiting", listed.Items)
+	}
+
+	p := pairing("demo")
+	tab2 := newTab(t, first)
+	navigate(t, tab2, p.Link)
+	waitFor(t, tab2, 60*time.Second, `!ui.owner && window.aislePair && window.aislePair.ok`)
+	waitReplica(t, tab2, 60*time.Second, "the staff audience", func(s replicaState) bool {
+		return s.Audience == "staff" && s.ProductStaff == 25 && s.Credential
+	})
+	if err := json.Unmarshal(adminDo(t, srv.URL(), admin, "GET", "/v1/admin/stores/demo/pairings", nil, 200), &listed); err != nil {
+		t.Fatal(err)
+	}
+	if len(listed.Items) != 1 || listed.Items[0].State != "paired" {
+		t.Errorf("the demo store's pairing: %+v, want paired", listed.Items)
+	}
+}
+

@@ -61,9 +61,15 @@ async function boot() {
   if (!navigator.serviceWorker.controller) {
     await new Promise((r) => navigator.serviceWorker.addEventListener('controllerchange', r, { once: true }));
   }
-  // One tab runs the model for all tabs; the others wait for the lock and take over if it closes.
-  if (navigator.locks) navigator.locks.request('aisle-engine', () => new Promise(() => startWorker()));
-  else startWorker(); // no Web Locks: every tab runs its own model
+  // One tab runs the model for all tabs; the others wait for the lock and take over if it closes
+  // (meanwhile, a pairing link opened in one of them is handed to the tab that runs the model).
+  if (navigator.locks) {
+    navigator.locks.request('aisle-engine', { ifAvailable: true }, (lock) => {
+      if (lock) return new Promise(() => startWorker());
+      if (ui.pairCode) askOwnerToPair();
+      navigator.locks.request('aisle-engine', () => new Promise(() => startWorker()));
+    });
+  } else startWorker(); // no Web Locks: every tab runs its own model
   registerPeriodicSync(reg);
   enable(); // quick answers work before any model is downloaded
   listConversations();
@@ -81,6 +87,42 @@ function storeID() { return new URLSearchParams(location.search).get('store') ||
 async function registerPeriodicSync(reg) {
   if (!reg.periodicSync) return;
   try { await reg.periodicSync.register('aisle-catalog', { minInterval: 12 * 60 * 60 * 1000 }); } catch (e) { /* not granted */ }
+}
+
+// Pairing across tabs: a tab that does not run the inference worker sends its pairing code to
+// the one that does ({type:'pair-request', id, code, store}); that tab hands it to its worker
+// when the link is for the store it syncs (else it refuses without using the code) and sends the
+// worker's answer back ({type:'pair-result', id, ...the worker's pair message}).
+const pairChannel = typeof BroadcastChannel === 'function' ? new BroadcastChannel('aisle-pair') : null;
+if (pairChannel) pairChannel.onmessage = (e) => {
+  const m = e.data || {};
+  if (m.type === 'pair-request' && ui.owner && ui.worker) {
+    if (m.store !== storeID()) {
+      pairChannel.postMessage({ type: 'pair-result', id: m.id, ok: false, code: 'invalid',
+        error: 'this link pairs store "' + m.store + '", and the app is open on store "' + storeID() + '" in another tab: close that tab and open the link again' });
+      return;
+    }
+    if (ui.pairCode || ui.pairFor) {
+      pairChannel.postMessage({ type: 'pair-result', id: m.id, ok: false, code: 'unavailable', error: 'another pairing is under way: open the link again in a minute' });
+      return;
+    }
+    ui.pairFor = m.id;
+    ui.worker.postMessage({ type: 'pair', code: m.code });
+  } else if (m.type === 'pair-result' && m.id === ui.pairID) {
+    showPair(Object.assign({}, m, { type: 'pair' }));
+  }
+};
+function askOwnerToPair() {
+  if (!pairChannel) return;
+  ui.pairID = newID();
+  pairChannel.postMessage({ type: 'pair-request', id: ui.pairID, code: ui.pairCode, store: storeID() });
+}
+
+// showPair reports a pairing's outcome ({type:'pair', ok, store, error, code}).
+function showPair(d) {
+  ui.pairCode = null;
+  window.aislePair = d;
+  if (!d.ok) { $('#store-status').textContent = 'This tablet could not be paired: ' + d.error; $('#store-status').classList.add('error'); }
 }
 
 function startWorker() {
@@ -148,8 +190,9 @@ function onWorker(d) {
     showStore(d);
   } else if (d.type === 'pair' || d.type === 'unpaired') {
     // pair: {ok, store, error, code}; unpaired: the staff token was revoked or expired.
-    if (d.type === 'pair') { ui.pairCode = null; window.aislePair = d; } else window.aisleUnpaired = d;
-    if (d.type === 'pair' && !d.ok) { $('#store-status').textContent = 'This tablet could not be paired: ' + d.error; $('#store-status').classList.add('error'); }
+    if (d.type === 'unpaired') window.aisleUnpaired = d;
+    else if (ui.pairFor) { pairChannel.postMessage(Object.assign({}, d, { type: 'pair-result', id: ui.pairFor })); ui.pairFor = null; }
+    else showPair(d);
   } else if (d.type === 'warmed') { metrics.warmMS = d.ms; metrics.warmRestored = d.restored; } // the store's prompt start is ready
   else if (d.type === 'engine-failed') setEngine('The model cannot start: ' + d.message);
 }
