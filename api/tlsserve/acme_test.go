@@ -83,54 +83,73 @@ func startPebble(t *testing.T, tlsPort, httpPort int) *pebble {
 	minica.AddCert(root)
 
 	dnsAddr := startDNS(t)
-	listen, mgmt := freePort(t), freePort(t)
-	cfg := map[string]any{"pebble": map[string]any{
-		"listenAddress":                  fmt.Sprintf("127.0.0.1:%d", listen),
-		"managementListenAddress":        fmt.Sprintf("127.0.0.1:%d", mgmt),
-		"certificate":                    certFile,
-		"privateKey":                     keyFile,
-		"httpPort":                       httpPort,
-		"tlsPort":                        tlsPort,
-		"ocspResponderURL":               "",
-		"externalAccountBindingRequired": false,
-		"keyAlgorithm":                   "ecdsa",
-	}}
-	b, _ := json.Marshal(cfg)
-	cfgFile := filepath.Join(dir, "pebble-config.json")
-	if err := os.WriteFile(cfgFile, b, 0o644); err != nil {
-		t.Fatal(err)
+	// Pebble binds its ports itself: a port free a moment ago can be taken
+	// meanwhile by another test process, so a start that fails to bind is
+	// tried again with new ports.
+	launch := func() (*pebble, string) {
+		ports := freePorts(t, 2)
+		listen, mgmt := ports[0], ports[1]
+		cfg := map[string]any{"pebble": map[string]any{
+			"listenAddress":                  fmt.Sprintf("127.0.0.1:%d", listen),
+			"managementListenAddress":        fmt.Sprintf("127.0.0.1:%d", mgmt),
+			"certificate":                    certFile,
+			"privateKey":                     keyFile,
+			"httpPort":                       httpPort,
+			"tlsPort":                        tlsPort,
+			"ocspResponderURL":               "",
+			"externalAccountBindingRequired": false,
+			"keyAlgorithm":                   "ecdsa",
+		}}
+		b, _ := json.Marshal(cfg)
+		cfgFile := filepath.Join(dir, "pebble-config.json")
+		if err := os.WriteFile(cfgFile, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		p := &pebble{dir: fmt.Sprintf("https://127.0.0.1:%d/dir", listen), out: &testkit.LogBuffer{}, exited: make(chan struct{}),
+			mgmtAddr: fmt.Sprintf("127.0.0.1:%d", mgmt),
+			client:   &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: minica}}}}
+		p.cmd = exec.Command(strings.TrimSpace(string(bin)), "-config", cfgFile, "-dnsserver", dnsAddr)
+		// No random sleep before validating, no injected badNonce errors, and
+		// real validation (never PEBBLE_VA_ALWAYS_VALID).
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, "PEBBLE_") {
+				p.cmd.Env = append(p.cmd.Env, kv)
+			}
+		}
+		p.cmd.Env = append(p.cmd.Env, "PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0")
+		p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+		if err := p.cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		go func() { p.cmd.Wait(); close(p.exited) }()
+		exited := false
+		waitFor(t, 30*time.Second, "pebble answers its directory", func() bool {
+			select {
+			case <-p.exited:
+				exited = true
+				return true
+			default:
+			}
+			resp, err := p.client.Get(p.dir)
+			if err != nil {
+				return false
+			}
+			resp.Body.Close()
+			return resp.StatusCode == 200
+		})
+		if exited {
+			return nil, p.out.String()
+		}
+		t.Cleanup(p.stop)
+		return p, ""
 	}
-	p := &pebble{dir: fmt.Sprintf("https://127.0.0.1:%d/dir", listen), out: &testkit.LogBuffer{}, exited: make(chan struct{}),
-		mgmtAddr: fmt.Sprintf("127.0.0.1:%d", mgmt),
-		client:   &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: minica}}}}
-	p.cmd = exec.Command(strings.TrimSpace(string(bin)), "-config", cfgFile, "-dnsserver", dnsAddr)
-	// No random sleep before validating, no injected badNonce errors, and
-	// real validation (never PEBBLE_VA_ALWAYS_VALID).
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "PEBBLE_") {
-			p.cmd.Env = append(p.cmd.Env, kv)
+	var p *pebble
+	for attempt := 1; p == nil; attempt++ {
+		var out string
+		if p, out = launch(); p == nil && (attempt == 3 || !strings.Contains(out, "address already in use")) {
+			t.Fatalf("pebble exited:\n%s", out)
 		}
 	}
-	p.cmd.Env = append(p.cmd.Env, "PEBBLE_VA_NOSLEEP=1", "PEBBLE_WFE_NONCEREJECT=0")
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.cmd.Wait(); close(p.exited) }()
-	t.Cleanup(p.stop)
-	waitFor(t, 30*time.Second, "pebble answers its directory", func() bool {
-		select {
-		case <-p.exited:
-			t.Fatalf("pebble exited:\n%s", p.out)
-		default:
-		}
-		resp, err := p.client.Get(p.dir)
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == 200
-	})
 	// The root Pebble issues under is made at its start: fetch it from the
 	// management endpoint.
 	resp, err := p.client.Get("https://" + p.mgmtAddr + "/roots/0")
@@ -173,6 +192,23 @@ func startDNS(t *testing.T) string {
 	go srv.ActivateAndServe()
 	t.Cleanup(func() { srv.Shutdown() })
 	return ln.Addr().String()
+}
+
+// freePorts is n distinct loopback TCP ports free a moment ago (held open
+// together while they are chosen, so they differ), for a program that binds
+// them itself.
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	var ports []int
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
+	}
+	return ports
 }
 
 // freePort is a loopback TCP port free a moment ago, for a program that
