@@ -87,11 +87,11 @@ func startPebble(t *testing.T, tlsPort, httpPort int) *pebble {
 	// meanwhile by another test process, so a start that fails to bind is
 	// tried again with new ports.
 	launch := func() (*pebble, string) {
-		ports := freePorts(t, 2)
-		listen, mgmt := ports[0], ports[1]
+		addrs := testkit.FreeAddrs(t, 2)
+		listen, mgmt := addrs[0], addrs[1]
 		cfg := map[string]any{"pebble": map[string]any{
-			"listenAddress":                  fmt.Sprintf("127.0.0.1:%d", listen),
-			"managementListenAddress":        fmt.Sprintf("127.0.0.1:%d", mgmt),
+			"listenAddress":                  listen,
+			"managementListenAddress":        mgmt,
 			"certificate":                    certFile,
 			"privateKey":                     keyFile,
 			"httpPort":                       httpPort,
@@ -105,8 +105,8 @@ func startPebble(t *testing.T, tlsPort, httpPort int) *pebble {
 		if err := os.WriteFile(cfgFile, b, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		p := &pebble{dir: fmt.Sprintf("https://127.0.0.1:%d/dir", listen), out: &testkit.LogBuffer{}, exited: make(chan struct{}),
-			mgmtAddr: fmt.Sprintf("127.0.0.1:%d", mgmt),
+		p := &pebble{dir: "https://" + listen + "/dir", out: &testkit.LogBuffer{}, exited: make(chan struct{}),
+			mgmtAddr: mgmt,
 			client:   &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: minica}}}}
 		p.cmd = exec.Command(strings.TrimSpace(string(bin)), "-config", cfgFile, "-dnsserver", dnsAddr)
 		// No random sleep before validating, no injected badNonce errors, and
@@ -192,23 +192,6 @@ func startDNS(t *testing.T) string {
 	go srv.ActivateAndServe()
 	t.Cleanup(func() { srv.Shutdown() })
 	return ln.Addr().String()
-}
-
-// freePorts is n distinct loopback TCP ports free a moment ago (held open
-// together while they are chosen, so they differ), for a program that binds
-// them itself.
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	var ports []int
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
-	}
-	return ports
 }
 
 // freePort is a loopback TCP port free a moment ago, for a program that

@@ -155,7 +155,7 @@ func TestDockerfileBinary(t *testing.T) {
 
 	t.Run("http", func(t *testing.T) {
 		root := imageRoot(t)
-		addr := freeAddr(t)
+		addr := testkit.FreeAddrs(t, 1)[0]
 		p := startBinary(t, bin, root, imageEnv(d, root, "AISLE_ADDR="+addr))
 		hc := &http.Client{Timeout: 5 * time.Second}
 		p.waitHealthz(t, hc, "http://"+addr+"/healthz")
@@ -175,7 +175,8 @@ func TestDockerfileBinary(t *testing.T) {
 		cert, key := ca.Leaf(t, time.Now().UnixNano(), "localhost")
 		os.WriteFile(certFile, cert, 0o644)
 		os.WriteFile(keyFile, key, 0o600)
-		addr, httpAddr := freeAddr(t), freeAddr(t)
+		addrs := testkit.FreeAddrs(t, 2)
+		addr, httpAddr := addrs[0], addrs[1]
 		env := imageEnv(d, root, "AISLE_ADDR="+addr, "AISLE_HTTP_ADDR="+httpAddr,
 			"AISLE_TLS_CERT=/tls/fullchain.pem", "AISLE_TLS_KEY=/tls/privkey.pem", "AISLE_PUBLIC_URL=https://localhost:"+port(addr))
 		p := startBinary(t, bin, root, env)
@@ -241,15 +242,6 @@ func imageEnv(d dockerfile, root string, extra ...string) []string {
 		env = append(env, k+"="+v)
 	}
 	return env // later entries win
-}
-
-func freeAddr(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 func port(addr string) string { _, p, _ := net.SplitHostPort(addr); return p }

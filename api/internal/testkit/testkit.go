@@ -108,3 +108,20 @@ func (b *LogBuffer) String() string {
 func (b *LogBuffer) Logger(lvl slog.Level) *slog.Logger {
 	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: lvl}))
 }
+
+// FreeAddrs returns n distinct loopback TCP addresses ("127.0.0.1:port"),
+// free a moment ago (held open together while they are chosen, so they
+// differ), for a program that binds them itself.
+func FreeAddrs(tb testing.TB, n int) []string {
+	tb.Helper()
+	var addrs []string
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			tb.Fatal(err)
+		}
+		defer ln.Close()
+		addrs = append(addrs, ln.Addr().String())
+	}
+	return addrs
+}
