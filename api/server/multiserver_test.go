@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"net/http/httptest"
+	"slices"
 	"testing"
 	"time"
 
@@ -30,7 +31,7 @@ type pushPair struct {
 // newPushPair starts the pair. Its poll interval is an hour, so that only
 // LISTEN/NOTIFY (or the poll once LISTEN is re-established) can carry a
 // checkpoint from A to B within the test's deadline.
-func newPushPair(t *testing.T, ctx context.Context) *pushPair {
+func newPushPair(t testing.TB, ctx context.Context) *pushPair {
 	t.Helper()
 	p := &pushPair{dsn: pgtemp.ForTest(t), ctx: ctx}
 	open := func() *sqlstore.DB {
@@ -86,7 +87,7 @@ func newPushPair(t *testing.T, ctx context.Context) *pushPair {
 	return p
 }
 
-func (p *pushPair) next(t *testing.T) wire.Event {
+func (p *pushPair) next(t testing.TB) wire.Event {
 	t.Helper()
 	select {
 	case ev := <-p.events:
@@ -99,7 +100,7 @@ func (p *pushPair) next(t *testing.T) wire.Event {
 
 // publish publishes demo through A and requires B's stream to push exactly
 // that checkpoint next.
-func (p *pushPair) publish(t *testing.T) {
+func (p *pushPair) publish(t testing.TB) {
 	t.Helper()
 	p.a.do("POST", "/v1/admin/stores/demo/publish", p.secret, nil).want(t, 201)
 	p.publishedSoFar++
@@ -195,4 +196,26 @@ func TestPushListenReconnect(t *testing.T) {
 	for range 3 {
 		p.publish(t)
 	}
+}
+
+// BenchmarkPushAcrossServers measures publish through A → checkpoint
+// event on B's stream (LISTEN/NOTIFY; B polls hourly): the time from
+// sending the publish request to receiving the event, median and p99.
+//
+//	go test -run '^$' -bench PushAcrossServers -benchtime 200x ./api/server/
+func BenchmarkPushAcrossServers(b *testing.B) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	p := newPushPair(b, ctx)
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for range b.N {
+		t0 := time.Now()
+		p.publish(b)
+		lat = append(lat, time.Since(t0))
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[(len(lat)*99)/100].Microseconds())/1000, "p99-ms")
 }
