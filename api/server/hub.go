@@ -10,8 +10,10 @@ import (
 )
 
 // Hub fans checkpoint notifications out to push streams. Publishes in this
-// process arrive through Broadcast at once; Poll picks up checkpoints that
-// other server processes (or their schedulers) published.
+// process arrive through Broadcast at once; checkpoints that other server
+// processes (or their schedulers) published arrive through Notified when
+// the store is a store.Notifier (PostgreSQL), and through Poll otherwise,
+// or while the notifier's connection is down.
 type Hub struct {
 	store store.Store
 	log   *slog.Logger
@@ -150,6 +152,34 @@ func (h *Hub) Poll(ctx context.Context) {
 		}
 		h.mu.Unlock()
 		h.Broadcast(cp)
+	}
+}
+
+// Notified broadcasts the newest checkpoint of storeID, which another
+// process (or this one) has just published (store.Notifier). Unlike Poll
+// it has no first look: the notification says a checkpoint was committed
+// after the listener started, so it is news (a stream whose hello already
+// carried it skips it).
+func (h *Hub) Notified(ctx context.Context, storeID string) {
+	if h.Subscribers(storeID) == 0 {
+		return
+	}
+	cp, err := h.store.Checkpoint(ctx, storeID)
+	if err != nil {
+		h.log.Warn("push notify", "store", storeID, "err", err)
+		return
+	}
+	h.Broadcast(cp)
+}
+
+// Seen records that a stream of storeID was sent the checkpoint seq in its
+// hello, so that Poll's first look at the store does not take a newer
+// checkpoint for the one the streams already have.
+func (h *Hub) Seen(storeID string, seq int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if cur, ok := h.seen[storeID]; !ok || seq > cur {
+		h.seen[storeID] = seq
 	}
 }
 

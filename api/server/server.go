@@ -10,11 +10,14 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
+	gosync "sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -63,7 +66,12 @@ type Config struct {
 	Mounts map[string]http.Handler
 	// PollInterval is how often the push hub polls the store for
 	// checkpoints published by other server processes (0: 5s; negative:
-	// never, for a single server).
+	// never, for a single server). When the store is a store.Notifier
+	// (PostgreSQL), other processes' checkpoints are pushed to this one
+	// through LISTEN/NOTIFY instead: while it listens, the hub polls only
+	// every ListenSafetyPoll (or PollInterval if longer), and it polls at
+	// PollInterval while the listener's connection is down and being
+	// re-established. A negative PollInterval turns the listener off too.
 	PollInterval time.Duration
 	// NightlyInterval is how often the scheduler checks whether a store's
 	// nightly time has come (0: 30s; negative: no scheduler).
@@ -245,15 +253,70 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 }
 
+// ListenSafetyPoll is how often the hub still polls while it hears other
+// processes' checkpoints through store.Notifier: a safety net, should a
+// notification be lost without the connection failing (say, a connection
+// dead without a reset, until TCP keepalive notices). A minute keeps the
+// worst case bounded at a query per store with streams per minute.
+var ListenSafetyPoll = time.Minute
+
+// Listener reconnect backoff: from listenBackoffMin, doubling up to
+// listenBackoffMax.
+var (
+	listenBackoffMin = 100 * time.Millisecond
+	listenBackoffMax = 30 * time.Second
+)
+
+// listen runs the store's Notifier until Shutdown: each notification
+// broadcasts the store's newest checkpoint. On a lost connection it logs,
+// clears listening (so background polls at PollInterval), and reconnects
+// with backoff; once LISTEN is back it polls once, so a checkpoint
+// published while it was down is not missed.
+func (s *Server) listen(n store.Notifier, listening *atomic.Bool) {
+	backoff := listenBackoffMin
+	for {
+		err := n.Listen(s.base, func() {
+			listening.Store(true)
+			backoff = listenBackoffMin
+			s.hub.Poll(s.base)
+		}, func(storeID string) {
+			s.hub.Notified(s.base, storeID)
+		})
+		listening.Store(false)
+		if s.base.Err() != nil {
+			return
+		}
+		if errors.Is(err, errors.ErrUnsupported) {
+			return // a single-process store: polling it is
+		}
+		s.log.Warn("push listener lost; polling until it is back", "err", err, "retry", backoff)
+		t := time.NewTimer(backoff)
+		select {
+		case <-s.base.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		backoff = min(2*backoff, listenBackoffMax)
+	}
+}
+
 func (s *Server) background() {
 	defer close(s.done)
 	ctxDone := s.base.Done()
 	var poll, nightly <-chan time.Time
+	var listening atomic.Bool
 	if s.cfg.PollInterval > 0 {
 		t := time.NewTicker(s.cfg.PollInterval)
 		defer t.Stop()
 		poll = t.C
+		if n, ok := s.store.(store.Notifier); ok {
+			var wg gosync.WaitGroup
+			wg.Go(func() { s.listen(n, &listening) })
+			defer wg.Wait()
+		}
 	}
+	lastPoll := time.Now()
 	if s.cfg.NightlyInterval > 0 {
 		t := time.NewTicker(s.cfg.NightlyInterval)
 		defer t.Stop()
@@ -265,6 +328,10 @@ func (s *Server) background() {
 		case <-ctxDone:
 			return
 		case <-poll:
+			if listening.Load() && time.Since(lastPoll) < ListenSafetyPoll-s.cfg.PollInterval/2 {
+				continue
+			}
+			lastPoll = time.Now()
 			s.hub.Poll(s.base)
 		case <-nightly:
 			s.RunNightly(s.base)

@@ -262,6 +262,8 @@ func (s *Server) events(c echo.Context) error {
 	if err := send(wire.EventHello, cp); err != nil {
 		return nil
 	}
+	s.hub.Seen(id, cp.Seq)
+	last := cp.Seq
 	beat := time.NewTicker(HeartbeatInterval)
 	defer beat.Stop()
 	for {
@@ -276,6 +278,10 @@ func (s *Server) events(c echo.Context) error {
 			if !ok {
 				return nil
 			}
+			if cp.Seq <= last {
+				continue // published before the hello was read
+			}
+			last = cp.Seq
 			if err := send(wire.EventCheckpoint, cp); err != nil {
 				return nil
 			}

@@ -353,3 +353,20 @@ type Stats struct {
 	Horizon int64 `json:"horizon"`
 	Changes int64 `json:"changes"` // entries kept in the log
 }
+
+// Notifier is implemented by stores that several server processes share
+// and that can tell them when any of them publishes a checkpoint
+// (sqlstore on PostgreSQL: LISTEN/NOTIFY). Push hubs use it to hear
+// other processes' checkpoints at once rather than at the next poll.
+type Notifier interface {
+	// Listen starts listening on a connection of its own, calls ready
+	// once it listens (anything committed later is notified), then calls
+	// notify with the store ID of every checkpoint committed, by any
+	// process, until ctx ends or the connection fails. It returns
+	// ctx.Err() or the connection's error; errors.ErrUnsupported at once
+	// if this store cannot notify (SQLite: one process). A notification is
+	// sent at commit, so the store's newest checkpoint, read after notify,
+	// is at least the one notified. Calls to ready and notify are made
+	// one at a time, from Listen's goroutine.
+	Listen(ctx context.Context, ready func(), notify func(storeID string)) error
+}

@@ -48,6 +48,8 @@ type DB struct {
 	// writeTurn (SQLite only) queues this process's write transactions in
 	// arrival order; see tx.
 	writeTurn chan struct{}
+	// dsn (PostgreSQL only) opens Listen's own connection.
+	dsn string
 	// Now is the clock for timestamps (tests replace it).
 	Now func() time.Time
 }
@@ -94,7 +96,12 @@ func OpenPostgres(ctx context.Context, dsn string) (*DB, error) {
 	}
 	db.SetMaxOpenConns(32)
 	db.SetMaxIdleConns(32)
-	return open(ctx, db, postgres)
+	s, err := open(ctx, db, postgres)
+	if err != nil {
+		return nil, err
+	}
+	s.dsn = dsn
+	return s, nil
 }
 
 func open(ctx context.Context, db *sql.DB, d dialect) (*DB, error) {
@@ -724,6 +731,13 @@ func (s *DB) Publish(ctx context.Context, a store.Actor, storeID, reason, day st
 			return err
 		}
 		created = true
+		if s.dialect == postgres {
+			// Delivered to every listener when this transaction commits
+			// (never before, never if it rolls back): see Listen.
+			if _, err := tx.ExecContext(ctx, `SELECT pg_notify($1, $2)`, NotifyChannel, storeID); err != nil {
+				return err
+			}
+		}
 		return s.audit(ctx, tx, a, "publish", string(store.Stores), storeID, head, now.UnixMilli())
 	})
 	return cp, created, s.dbErr(err, "publish")
