@@ -2,9 +2,10 @@ package server
 
 import (
 	"bytes"
-	"compress/gzip"
 	"container/list"
 	gosync "sync"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // pageCache keeps encoded pages of the changes endpoint. Pages are
@@ -49,13 +50,32 @@ func (c *pageCache) get(key string) (*cachedPage, bool) {
 func encodePage(key string, body []byte) *cachedPage {
 	p := &cachedPage{key: key, json: body}
 	if len(body) >= 1024 {
-		var b bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&b, gzip.DefaultCompression)
-		zw.Write(body)
-		zw.Close()
-		p.gz = b.Bytes()
+		p.gz = gzipBytes(body)
 	}
 	return p
+}
+
+// pageGzipLevel trades size for time on a page of JSON changes (~100 KB
+// for 500): level 5 of klauspost/compress writes ~10% more than the
+// standard library's default level in about a fifth of its time; the
+// device's download is still ~1/12 of the JSON.
+const pageGzipLevel = 5
+
+var gzipWriters = gosync.Pool{New: func() any {
+	zw, _ := gzip.NewWriterLevel(nil, pageGzipLevel)
+	return zw
+}}
+
+// gzipBytes compresses b into a new slice.
+func gzipBytes(b []byte) []byte {
+	var out bytes.Buffer
+	out.Grow(len(b)/8 + 64)
+	zw := gzipWriters.Get().(*gzip.Writer)
+	zw.Reset(&out)
+	zw.Write(b)
+	zw.Close()
+	gzipWriters.Put(zw)
+	return out.Bytes()
 }
 
 func (c *pageCache) put(p *cachedPage) {

@@ -154,11 +154,7 @@ func (s *Server) getChanges(c echo.Context) error {
 			if err != nil {
 				return nil, err
 			}
-			body, err := json.Marshal(page)
-			if err != nil {
-				return nil, catalog.Wrap(err, catalog.Internal, "encode page")
-			}
-			p := encodePage(key, body)
+			p := encodePage(key, wire.AppendPageJSON(nil, page))
 			s.pages.put(p)
 			return p, nil
 		})
