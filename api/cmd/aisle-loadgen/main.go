@@ -29,6 +29,7 @@ import (
 	"sort"
 	gosync "sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"aisle/api/internal/pgtemp"
@@ -220,6 +221,7 @@ func run(dbKind string, nProducts int, changed float64, nClients int, dur time.D
 			}
 		}
 	}
+	cpu0 := cpuTime()
 	start := time.Now()
 	deadline := start.Add(dur)
 	var wg gosync.WaitGroup
@@ -265,6 +267,7 @@ func run(dbKind string, nProducts int, changed float64, nClients int, dur time.D
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu := cpuTime() - cpu0
 	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
 	pct := func(p float64) time.Duration {
 		if len(latencies) == 0 {
@@ -278,6 +281,7 @@ func run(dbKind string, nProducts int, changed float64, nClients int, dur time.D
 		"clients": nClients, "duration_s": elapsed.Seconds(), "page": pageSize, "page_cache": cache, "distinct_pages": distinct,
 		"requests_per_s": float64(requests.Load()) / elapsed.Seconds(), "delta_changes_per_s": float64(changes.Load()) / elapsed.Seconds(),
 		"changes_p50_ms": ms(pct(0.50)), "changes_p99_ms": ms(pct(0.99)), "errors": errs.Load(),
+		"cpu_ms_per_request": ms(cpu) / float64(max(requests.Load(), 1)),
 		"nightly_delta_changes": deltaChanges, "nightly_delta_bytes_gzip": deltaBytes,
 		"snapshot_changes": snapChanges, "snapshot_bytes_gzip": snapBytes, "protocol": wire.ProtocolVersion, "renamed": rename,
 		"protocol1_nightly_delta_changes": deltaChanges1, "protocol1_nightly_delta_bytes_gzip": deltaBytes1,
@@ -301,6 +305,17 @@ func run(dbKind string, nProducts int, changed float64, nClients int, dur time.D
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// cpuTime is the CPU time (user and system) the process has used: server
+// and clients together, the machine's cost of the load whatever else runs
+// beside it.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
 
 // wireBytes fetches every page of (since, target] asking for gzip in
 // protocol version protocol, and returns the compressed bytes received,
