@@ -97,7 +97,7 @@ type streamsOptions struct {
 	Streams    int           // devices, each holding a push stream
 	Pullers    int           // devices pulling at once after the publish
 	Timeout    time.Duration // the whole run
-	CPUProfile string        // when set, the devices' process profiles itself to CPUProfile+".devices"
+	CPUProfile string        // when set, the window from the publish to the result is profiled: the server to CPUProfile+".publish", the devices to CPUProfile+".devices"
 	Stderr     io.Writer     // the devices' process's stderr (nil: os.Stderr)
 }
 
@@ -229,6 +229,8 @@ type streamsResult struct {
 	Streams         int             `json:"streams"`
 	Pullers         int             `json:"pullers"`
 	Products        int             `json:"products"`
+	DeltaChanges    int             `json:"delta_changes"` // changes in the published checkpoint
+	SourceAddrs     int             `json:"source_addrs"`  // loopback addresses the streams come from
 	InitialSyncS    float64         `json:"initial_sync_s"`
 	OpenS           float64         `json:"open_s"`
 	Opened          int             `json:"opened"`
@@ -285,7 +287,8 @@ func streamsRun(o streamsOptions) (res streamsResult, err error) {
 	if o.Timeout <= 0 {
 		o.Timeout = 5 * time.Minute
 	}
-	res = streamsResult{DB: o.DB, Streams: o.Streams, Pullers: o.Pullers, Products: streamsProducts}
+	res = streamsResult{DB: o.DB, Streams: o.Streams, Pullers: o.Pullers, Products: streamsProducts, DeltaChanges: 2 * streamsChanged,
+		SourceAddrs: (o.Streams + streamsPerAddr - 1) / streamsPerAddr}
 	if err := raiseNoFile(uint64(o.Streams + streamsSpare)); err != nil {
 		return res, err
 	}
@@ -391,6 +394,9 @@ func streamsRun(o streamsOptions) (res streamsResult, err error) {
 		return res, err
 	}
 	defer func() {
+		if err != nil {
+			cmd.Process.Kill()
+		}
 		toDevices.Close()
 		if werr := cmd.Wait(); werr != nil && err == nil {
 			err = fmt.Errorf("devices' process: %w", werr)
@@ -451,6 +457,13 @@ func streamsRun(o streamsOptions) (res streamsResult, err error) {
 	if _, err := st.Write(ctx, admin, ops); err != nil {
 		return res, err
 	}
+	if o.CPUProfile != "" {
+		stop, err := profileWindow(o.CPUProfile + ".publish")
+		if err != nil {
+			return res, err
+		}
+		defer stop()
+	}
 	cpu0 := cpuTime()
 	t0 := time.Now()
 	cp2, _, err := st.Publish(ctx, admin, "s1", wire.ReasonManual, "")
@@ -470,6 +483,7 @@ func streamsRun(o streamsOptions) (res streamsResult, err error) {
 		return res, err
 	}
 	res.ServerCPUS = (cpuTime() - cpu0).Seconds()
+	pprof.StopCPUProfile()
 	res.DevicesCPUS = out.CPUS
 	fmt.Fprintln(toDevices, "done")
 
@@ -515,6 +529,21 @@ func streamsRun(o streamsOptions) (res streamsResult, err error) {
 	return res, nil
 }
 
+// profileWindow ends the CPU profile that may be running (main's, of the
+// whole process) and starts one into path; stop ends it.
+func profileWindow(path string) (stop func(), err error) {
+	pprof.StopCPUProfile()
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
 // replicaDigest hashes a replica's applied checkpoint and every record.
 func replicaDigest(m *replica.Mem) string {
 	meta, _ := m.Load(context.Background())
@@ -558,16 +587,6 @@ func runDevices(cfgJSON string, in io.Reader, out io.Writer) error {
 	}
 	if err := raiseNoFile(uint64(cfg.Streams + streamsSpare)); err != nil {
 		return err
-	}
-	if cfg.CPUProfile != "" {
-		f, err := os.Create(cfg.CPUProfile + ".devices")
-		if err != nil {
-			return err
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
 	}
 	ctx, cancel := context.WithDeadline(context.Background(), cfg.Deadline)
 	defer cancel()
@@ -636,7 +655,8 @@ func runDevices(cfgJSON string, in io.Reader, out io.Writer) error {
 		hellos.Add(1)
 		ends.Add(1)
 		sem <- struct{}{}
-		src := &net.TCPAddr{IP: net.IPv4(127, 0, byte(2+i/streamsPerAddr/256), byte(2+i/streamsPerAddr%256))}
+		a := i / streamsPerAddr
+		src := &net.TCPAddr{IP: net.IPv4(127, 0, byte(a/250), byte(2+a%250))}
 		go func() {
 			defer ends.Done()
 			once := gosync.OnceFunc(hellos.Done)
@@ -675,6 +695,13 @@ func runDevices(cfgJSON string, in io.Reader, out io.Writer) error {
 	if _, err := fmt.Sscanf(cmds.Text(), "published %d %d %d", &t0ns, &target, &wait); err != nil {
 		return fmt.Errorf("expected published, got %q", cmds.Text())
 	}
+	if cfg.CPUProfile != "" {
+		stop, err := profileWindow(cfg.CPUProfile + ".devices")
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	cpu0 := cpuTime()
 	var syncedN atomic.Int64
 	allSynced := make(chan struct{})
@@ -706,6 +733,7 @@ func runDevices(cfgJSON string, in io.Reader, out io.Writer) error {
 	case <-timer.C:
 	}
 	cpuS := (cpuTime() - cpu0).Seconds()
+	pprof.StopCPUProfile()
 
 	rep := devicesReport{Phase: "result", Streams: cfg.Streams, Pullers: cfg.Pullers, SyncErrors: int(syncErrs.Load()), CPUS: cpuS,
 		EventCounts: map[int]int{}, EventSeqs: map[int64]int{}, Applied: map[int64]int{}, Digests: map[string]int{}}
