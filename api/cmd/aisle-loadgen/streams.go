@@ -99,6 +99,9 @@ type streamsOptions struct {
 	Timeout    time.Duration // the whole run
 	CPUProfile string        // when set, the window from the publish to the result is profiled: the server to CPUProfile+".publish", the devices to CPUProfile+".devices"
 	Stderr     io.Writer     // the devices' process's stderr (nil: os.Stderr)
+	// afterPublish, when set, runs right after the publish's broadcast
+	// (tests: a fault the checks must catch).
+	afterPublish func(*server.Hub, wire.Checkpoint)
 }
 
 // devicesConfig is what the devices' process is told (devicesEnv).
@@ -473,6 +476,9 @@ func streamsRun(o streamsOptions) (res streamsResult, err error) {
 	t1 := time.Now()
 	srv.Hub().Broadcast(cp2) // as the publish route does
 	res.PublishMs, res.BroadcastMs = ms(time.Since(t0)), ms(time.Since(t1))
+	if o.afterPublish != nil {
+		o.afterPublish(srv.Hub(), cp2)
+	}
 	res.Target = cp2
 	wait := time.Until(deadline) - 5*time.Second
 	if _, err := fmt.Fprintf(toDevices, "published %d %d %d\n", t0.UnixNano(), cp2.Seq, wait); err != nil {

@@ -1,8 +1,13 @@
 package main
 
 import (
+	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"aisle/api/server"
+	"aisle/sync/wire"
 )
 
 // TestStreams runs the streams mode with a few devices on SQLite and checks
@@ -41,4 +46,26 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(b []byte) (int, error) {
 	w.t.Log(string(b))
 	return len(b), nil
+}
+
+// TestStreamsCatchesDoubles checks that the checks are not vacuous: a
+// second checkpoint event after the publish is reported.
+func TestStreamsCatchesDoubles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a server and a devices' process")
+	}
+	res, err := streamsRun(streamsOptions{DB: "sqlite", Streams: 20, Pullers: 4, Timeout: time.Minute, Stderr: testWriter{t},
+		afterPublish: func(h *server.Hub, cp wire.Checkpoint) {
+			cp.Seq++
+			h.Broadcast(cp)
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.OK() {
+		t.Fatalf("a doubled event went unnoticed: %+v", res)
+	}
+	if !slices.ContainsFunc(res.Problems, func(p string) bool { return strings.Contains(p, "expected exactly 1 each") }) {
+		t.Errorf("problems %q do not report the doubled event", res.Problems)
+	}
 }
