@@ -192,7 +192,7 @@ func raiseNoFile(need uint64) error {
 }
 
 // streamsSpare is the open files a process needs besides its streams.
-const streamsSpare = 1024
+const streamsSpare = 512
 
 // devicesReport is the devices' process's last word.
 type devicesReport struct {
