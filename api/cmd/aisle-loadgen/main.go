@@ -52,6 +52,8 @@ func main() {
 	cache := flag.Bool("cache", true, "let the server answer repeated pages from its page cache")
 	distinct := flag.Bool("distinct", false, "give every client its own page size, so no two requests are alike: every page is a database query (with -cache=false)")
 	rename := flag.Bool("rename", false, "the nightly change also renames the changed products (their vectors change)")
+	streams := flag.Int("streams", 0, "instead: this many devices hold push streams, a publish reaches them and each pulls it with -clients at once (streams.go)")
+	streamTimeout := flag.Duration("stream-timeout", 5*time.Minute, "bound of the whole -streams run")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -63,6 +65,14 @@ func main() {
 			os.Exit(1)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *streams > 0 { // streams.go
+		if err := runStreams(*dbKind, *streams, *clients, *streamTimeout, *cpuProfile); err != nil {
+			pprof.StopCPUProfile()
+			fmt.Fprintln(os.Stderr, "aisle-loadgen:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	if err := run(*dbKind, *products, *changed, *clients, *duration, *pageSize, *cache, *distinct, *rename); err != nil {
 		pprof.StopCPUProfile()
