@@ -29,7 +29,6 @@ import (
 	"sort"
 	gosync "sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"aisle/api/internal/pgtemp"
@@ -315,17 +314,6 @@ func run(dbKind string, nProducts int, changed float64, nClients int, dur time.D
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-// cpuTime is the CPU time (user and system) the process has used: server
-// and clients together, the machine's cost of the load whatever else runs
-// beside it.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 // wireBytes fetches every page of (since, target] asking for gzip in
 // protocol version protocol, and returns the compressed bytes received,
