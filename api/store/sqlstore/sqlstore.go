@@ -831,58 +831,80 @@ func (s *DB) Changes(ctx context.Context, req wire.ChangesRequest, aud wire.Audi
 	if _, ok := visibleQueries[r]; !ok {
 		return wire.Page{}, catalog.Errorf(catalog.Invalid, "unknown audience %q or protocol %d", aud, protocol)
 	}
-	page := wire.Page{Protocol: protocol, Store: req.Store, Audience: aud, Since: req.Since, Target: req.Target,
-		After: req.After, Next: req.After, Changes: []wire.Change{}}
-	// One read transaction, so the horizon and the log are consistent.
-	// Read-only: SQLite then uses a deferred BEGIN (a WAL snapshot, not the
-	// write lock that _txlock=immediate takes for writes).
+	// A page whose visible set and entries are all in memory costs one
+	// statement, the horizon and checkpoint check. Otherwise it is read in
+	// one read-only transaction, so that the horizon and the log agree
+	// (read-only: SQLite then uses a deferred BEGIN, a WAL snapshot, not
+	// the write lock that _txlock=immediate takes for writes).
+	if page, inMemory, err := s.page(ctx, nil, req, r, limit); inMemory || err != nil {
+		return page, err
+	}
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return page, s.dbErr(err, "changes")
+		return wire.Page{}, s.dbErr(err, "changes")
 	}
 	defer tx.Rollback()
-	var horizon, served int64
-	if err := tx.StmtContext(ctx, s.prepared(servedQuery)).QueryRowContext(ctx, req.Store, req.Target).Scan(&horizon, &served); err != nil {
-		return page, s.dbErr(err, "changes")
+	page, _, err := s.page(ctx, tx, req, r, limit)
+	return page, err
+}
+
+// page builds the page of req (a valid request of at most limit changes)
+// for r, reading in tx what memory lacks; with tx nil it reads only the
+// horizon and checkpoint check, and complete is false if memory lacks
+// something.
+func (s *DB) page(ctx context.Context, tx *sql.Tx, req wire.ChangesRequest, r reader, limit int) (page wire.Page, complete bool, err error) {
+	page = wire.Page{Protocol: r.protocol, Store: req.Store, Audience: r.aud, Since: req.Since, Target: req.Target,
+		After: req.After, Next: req.After, Changes: []wire.Change{}}
+	served := s.prepared(servedQuery)
+	if tx != nil {
+		served = tx.StmtContext(ctx, served)
 	}
-	if served == 0 || req.Target < horizon {
-		return page, catalog.Errorf(catalog.Gone, "no checkpoint of store %q at version %d is served; fetch the latest checkpoint", req.Store, req.Target)
+	var horizon, isCheckpoint int64
+	if err := served.QueryRowContext(ctx, req.Store, req.Target).Scan(&horizon, &isCheckpoint); err != nil {
+		return page, false, s.dbErr(err, "changes")
+	}
+	if isCheckpoint == 0 || req.Target < horizon {
+		return page, false, catalog.Errorf(catalog.Gone, "no checkpoint of store %q at version %d is served; fetch the latest checkpoint", req.Store, req.Target)
 	}
 	page.Reset = req.Since == 0 || req.Since < horizon
 	lower := req.After
 	if !page.Reset {
 		lower = max(lower, req.Since)
 	}
-	vis, err := s.visible(ctx, tx, visibleKey{req.Store, req.Target, r})
-	if err != nil {
-		return page, s.dbErr(err, "changes")
+	k := visibleKey{req.Store, req.Target, r}
+	vis, ok := s.visibles.get(k)
+	if !ok {
+		if tx == nil {
+			return page, false, nil
+		}
+		if vis, err = s.readVisible(ctx, tx, k); err != nil {
+			return page, false, s.dbErr(err, "changes")
+		}
 	}
 	versions := vis.page(lower, page.Reset, limit+1)
 	more := len(versions) > limit
 	if more {
 		versions = versions[:limit]
 	}
-	if page.Changes, err = s.entries(ctx, tx, versions); err != nil {
-		return page, s.dbErr(err, "changes")
+	page.Changes = make([]wire.Change, len(versions))
+	if missing := s.changes.fill(versions, page.Changes); len(missing) > 0 {
+		if tx == nil {
+			return page, false, nil
+		}
+		if err := s.readEntries(ctx, tx, versions, missing, page.Changes); err != nil {
+			return page, false, s.dbErr(err, "changes")
+		}
 	}
 	if n := len(page.Changes); n > 0 {
 		page.Next = page.Changes[n-1].Version
 	}
-	if more {
-		return page, nil
-	}
-	page.Done = true
-	return page, nil
+	page.Done = !more
+	return page, true, nil
 }
 
-// entries returns the log entries of versions, in their order: from the
-// change cache, the others read from the log in tx (and kept).
-func (s *DB) entries(ctx context.Context, tx *sql.Tx, versions []int64) ([]wire.Change, error) {
-	out := make([]wire.Change, len(versions))
-	missing := s.changes.fill(versions, out)
-	if len(missing) == 0 {
-		return out, nil
-	}
+// readEntries reads in tx the log entries of versions[i] for each i of
+// missing into out[i], and keeps them in the change cache.
+func (s *DB) readEntries(ctx context.Context, tx *sql.Tx, versions []int64, missing []int, out []wire.Change) error {
 	var q strings.Builder
 	q.WriteString(`SELECT version, kind, id, deleted, data FROM changes WHERE version IN (`)
 	args := make([]any, len(missing))
@@ -897,7 +919,7 @@ func (s *DB) entries(ctx context.Context, tx *sql.Tx, versions []int64) ([]wire.
 	q.WriteString(")")
 	rows, err := tx.QueryContext(ctx, q.String(), args...)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
 	read := make([]wire.Change, 0, len(missing))
@@ -907,7 +929,7 @@ func (s *DB) entries(ctx context.Context, tx *sql.Tx, versions []int64) ([]wire.
 		var del int
 		var data sql.NullString
 		if err := rows.Scan(&c.Version, &kind, &c.ID, &del, &data); err != nil {
-			return nil, err
+			return err
 		}
 		c.Kind, c.Deleted = wire.Kind(kind), del != 0
 		if data.Valid && !c.Deleted {
@@ -917,13 +939,13 @@ func (s *DB) entries(ctx context.Context, tx *sql.Tx, versions []int64) ([]wire.
 		read = append(read, c)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return err
 	}
 	if len(read) != len(missing) {
-		return nil, fmt.Errorf("%d of %d log entries not found in the transaction that listed them", len(missing)-len(read), len(missing))
+		return fmt.Errorf("%d of %d log entries not found in the transaction that listed them", len(missing)-len(read), len(missing))
 	}
 	s.changes.add(read)
-	return out, nil
+	return nil
 }
 
 // Compact implements store.Store.

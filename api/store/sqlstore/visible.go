@@ -117,14 +117,10 @@ UNION ALL
 ORDER BY version`
 }
 
-// visible returns the visible set of a store's checkpoint for r, from the
-// cache or read in tx.
-func (s *DB) visible(ctx context.Context, tx *sql.Tx, k visibleKey) (*visibleSet, error) {
-	if v, ok := s.visibles.get(k); ok {
-		return v, nil
-	}
-	// Devices that ask at once share one read (in the first one's
-	// transaction: the set is the same in any).
+// readVisible reads in tx the visible set named k, and keeps it. Devices
+// that ask at once share one read (in the first one's transaction: the set
+// is the same in any).
+func (s *DB) readVisible(ctx context.Context, tx *sql.Tx, k visibleKey) (*visibleSet, error) {
 	v, err, _ := s.visibles.flight.Do(fmt.Sprintf("%s|%s|%d|%d", k.store, k.reader.aud, k.reader.protocol, k.target), func() (any, error) {
 		rows, err := tx.StmtContext(ctx, s.prepared(visibleQueries[k.reader])).QueryContext(ctx, k.store, k.target)
 		if err != nil {
