@@ -290,7 +290,7 @@ func run(dbKind string, nProducts int, changed float64, nClients int, dur time.D
 		"clients": nClients, "duration_s": elapsed.Seconds(), "page": pageSize, "page_cache": cache, "distinct_pages": distinct,
 		"requests_per_s": float64(requests.Load()) / elapsed.Seconds(), "delta_changes_per_s": float64(changes.Load()) / elapsed.Seconds(),
 		"changes_p50_ms": ms(pct(0.50)), "changes_p99_ms": ms(pct(0.99)), "errors": errs.Load(),
-		"cpu_ms_per_request": ms(cpu) / float64(max(requests.Load(), 1)),
+		"cpu_ms_per_request":    ms(cpu) / float64(max(requests.Load(), 1)),
 		"nightly_delta_changes": deltaChanges, "nightly_delta_bytes_gzip": deltaBytes,
 		"snapshot_changes": snapChanges, "snapshot_bytes_gzip": snapBytes, "protocol": wire.ProtocolVersion, "renamed": rename,
 		"protocol1_nightly_delta_changes": deltaChanges1, "protocol1_nightly_delta_bytes_gzip": deltaBytes1,
