@@ -53,6 +53,9 @@ type DB struct {
 	dsn string
 	// Now is the clock for timestamps (tests replace it).
 	Now func() time.Time
+	// ListenPing is how long Listen's connection may stay quiet before a
+	// ping, and how long the ping may take (0: DefaultListenPing).
+	ListenPing time.Duration
 	// changes and visibles cache what pages are made of; reads holds the
 	// page path's statements, prepared at open.
 	changes  *changeCache
