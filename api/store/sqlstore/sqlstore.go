@@ -122,7 +122,7 @@ func open(ctx context.Context, db *sql.DB, d dialect) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	for _, q := range append([]string{servedQuery}, slices.Collect(maps.Values(visibleQueries))...) {
+	for _, q := range append([]string{servedQuery, latestCheckpointQuery}, slices.Collect(maps.Values(visibleQueries))...) {
 		st, err := db.PrepareContext(ctx, q)
 		if err != nil {
 			db.Close()
@@ -693,7 +693,7 @@ func (s *DB) audit(ctx context.Context, tx querier, a store.Actor, action, entit
 
 // Checkpoint implements store.Store.
 func (s *DB) Checkpoint(ctx context.Context, storeID string) (wire.Checkpoint, error) {
-	cp, _, err := latestCheckpoint(ctx, s.db, storeID)
+	cp, _, err := scanCheckpoint(s.prepared(latestCheckpointQuery).QueryRowContext(ctx, storeID), storeID)
 	return cp, s.dbErr(err, "read checkpoint")
 }
 
@@ -710,14 +710,21 @@ func (s *DB) CheckpointAt(ctx context.Context, storeID string, t time.Time) (wir
 	return cp, s.dbErr(err, "read checkpoint")
 }
 
-func latestCheckpoint(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, storeID string) (wire.Checkpoint, string, error) {
+// latestCheckpointQuery reads the latest checkpoint of store $1 (see
+// scanCheckpoint).
+const latestCheckpointQuery = `SELECT seq, version, published_at, reason, day FROM checkpoints WHERE store = $1 ORDER BY seq DESC LIMIT 1`
+
+func latestCheckpoint(ctx context.Context, q querier, storeID string) (wire.Checkpoint, string, error) {
+	return scanCheckpoint(q.QueryRowContext(ctx, latestCheckpointQuery, storeID), storeID)
+}
+
+// scanCheckpoint reads a row of latestCheckpointQuery: the checkpoint and
+// its local day ("" unless nightly); Seq 0 if the store has none.
+func scanCheckpoint(row *sql.Row, storeID string) (wire.Checkpoint, string, error) {
 	cp := wire.Checkpoint{Store: storeID}
 	var at int64
 	var day string
-	err := q.QueryRowContext(ctx, `SELECT seq, version, published_at, reason, day FROM checkpoints WHERE store = $1 ORDER BY seq DESC LIMIT 1`, storeID).
-		Scan(&cp.Seq, &cp.Version, &at, &cp.Reason, &day)
+	err := row.Scan(&cp.Seq, &cp.Version, &at, &cp.Reason, &day)
 	if errors.Is(err, sql.ErrNoRows) {
 		return cp, "", nil
 	}
