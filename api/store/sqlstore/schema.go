@@ -61,13 +61,15 @@ CREATE INDEX devices_last_sync ON devices (last_sync_at);`,
 		// of the same (scope, kind, id), 0 while it is the latest, so that a
 		// page is one ordered range of an index per scope with no probe per
 		// row. changes_page covers the page filter; changes_latest finds the
-		// latest change of a record for writes.
+		// latest change of a record for writes; checkpoints_version finds a
+		// page's target among a store's checkpoints (one a night).
 		`ALTER TABLE changes ADD COLUMN superseded BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX changes_latest ON changes (kind, id, scope, version);
 DROP INDEX changes_entity;
 UPDATE changes SET superseded = COALESCE((SELECT MIN(d.version) FROM changes d
   WHERE d.kind = changes.kind AND d.id = changes.id AND d.scope = changes.scope AND d.version > changes.version), 0);
 CREATE INDEX changes_page ON changes (scope, version, superseded, deleted, kind);
-DROP INDEX changes_scope;`,
+DROP INDEX changes_scope;
+CREATE INDEX checkpoints_version ON checkpoints (store, version);`,
 	}
 }

@@ -55,7 +55,7 @@ var downgradeSteps = map[int][]string{
 	2: {`DROP TABLE pairings`, `ALTER TABLE tokens DROP COLUMN expires_at`},
 	3: {`DROP INDEX pairings_token`, `ALTER TABLE pairings DROP COLUMN last_sync_at`},
 	4: {`DROP TABLE devices`},
-	5: {`DROP INDEX changes_page`, `DROP INDEX changes_latest`, `ALTER TABLE changes DROP COLUMN superseded`,
+	5: {`DROP INDEX checkpoints_version`, `DROP INDEX changes_page`, `DROP INDEX changes_latest`, `ALTER TABLE changes DROP COLUMN superseded`,
 		`CREATE INDEX changes_scope ON changes (scope, version)`, `CREATE INDEX changes_entity ON changes (kind, id, version)`},
 }
 
