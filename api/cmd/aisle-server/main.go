@@ -44,6 +44,8 @@ type options struct {
 	rate                                                                     float64
 	// HTTPS: certificate files, or ACME; httpAddr redirects to HTTPS.
 	tlsCert, tlsKey, acmeDomain, acmeDir, acmeEmail, acmeCache, httpAddr string
+	// Edge read replica: its URL and the file of the shared secret.
+	edgeURL, edgeSecretFile string
 }
 
 func env(name, def string) string {
@@ -88,6 +90,8 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.acmeEmail, "acme-email", env("AISLE_ACME_EMAIL", ""), "contact address given to the ACME CA (AISLE_ACME_EMAIL)")
 	fs.StringVar(&o.acmeCache, "acme-cache", env("AISLE_ACME_CACHE", ""), "folder for the ACME account key and certificates (AISLE_ACME_CACHE; empty: acme beside -db, e.g. data/acme)")
 	fs.StringVar(&o.httpAddr, "http-addr", env("AISLE_HTTP_ADDR", ""), "with HTTPS, a plain-HTTP listen address, e.g. :80, that redirects to HTTPS and answers ACME http-01 challenges (AISLE_HTTP_ADDR)")
+	fs.StringVar(&o.edgeURL, "edge-url", env("AISLE_EDGE_URL", ""), "feed the edge read replica at this URL after each publish (AISLE_EDGE_URL; deploy/edge.md; needs -edge-secret-file)")
+	fs.StringVar(&o.edgeSecretFile, "edge-secret-file", env("AISLE_EDGE_SECRET_FILE", ""), "file holding the edge's shared secret, the EDGE_SECRET of its Worker (AISLE_EDGE_SECRET_FILE)")
 	fs.StringVar(&o.logLevel, "log-level", env("AISLE_LOG_LEVEL", "info"), "debug, info, warn or error (AISLE_LOG_LEVEL)")
 	return o, fs.Parse(args)
 }
@@ -149,6 +153,16 @@ func run(o options) error {
 	}
 
 	cfg := server.Config{Rate: o.rate, Logger: log, CrossOriginIsolated: o.isolated, PublicURL: o.publicURL}
+	if o.edgeURL != "" {
+		secret, err := os.ReadFile(o.edgeSecretFile)
+		if err != nil {
+			return fmt.Errorf("-edge-url needs -edge-secret-file: %w", err)
+		}
+		cfg.Edge.URL, cfg.Edge.Secret = o.edgeURL, strings.TrimSpace(string(secret))
+		if len(cfg.Edge.Secret) < 32 {
+			return errors.New("-edge-secret-file: the secret must be at least 32 characters")
+		}
+	}
 	if o.proxies != "" {
 		cfg.TrustedProxies = strings.Split(o.proxies, ",")
 	}
