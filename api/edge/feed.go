@@ -58,7 +58,7 @@ type Feeder struct {
 	log  *slog.Logger
 	kick chan struct{}
 
-	mu       sync.Mutex // guards below
+	mu       sync.Mutex    // guards below
 	credSent [32]byte      // digest of the credentials last sent
 	fed      chan struct{} // closed and replaced after each successful round
 }

@@ -23,7 +23,7 @@ import (
 //
 //	GET/HEAD /v1/stores/{id}/checkpoint   as the origin
 //	GET/HEAD /v1/stores/{id}/changes      as the origin
-//	GET/HEAD /healthz                     {"status":"ok","version":<log high-water mark>}
+//	GET/HEAD /_edge/health                {"status":"ok","version":<log high-water mark>}
 //	GET      /_edge/state                 State (Secret)
 //	POST     /_edge/ingest                Batch (Secret)
 //
@@ -115,7 +115,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) error {
 		}
 		h.log().Debug("edge ingest", "batch", b.String())
 		return writeJSON(w, r, http.StatusOK, map[string]any{"ok": true})
-	case (p == "/healthz" || p == "/healthz/") && get:
+	case p == "/_edge/health" && get:
 		v, err := h.Edge.meta(r.Context(), "log")
 		if err != nil {
 			return dbErr(err, "health")
@@ -315,11 +315,15 @@ func validRequestID(id string) bool {
 // writeBody writes a JSON body (none for HEAD).
 func writeBody(w http.ResponseWriter, r *http.Request, status int, body []byte) error {
 	w.Header().Set("Content-Type", "application/json")
+	if r.Method == http.MethodHead {
+		// No Content-Length: a Worker's response that declares one must
+		// carry that many bytes, and a HEAD's carries none.
+		w.WriteHeader(status)
+		return nil
+	}
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
-	if r.Method != http.MethodHead {
-		_, _ = w.Write(body)
-	}
+	_, _ = w.Write(body)
 	return nil
 }
 
@@ -361,6 +365,14 @@ func statusOf(code catalog.Code) int {
 	default:
 		return http.StatusInternalServerError
 	}
+}
+
+// Fail answers a request with err as ServeHTTP would (the Worker uses it
+// when it cannot even open its database).
+func (h *Handler) Fail(w http.ResponseWriter, r *http.Request, err error) {
+	w.Header().Set("Content-Security-Policy", apiCSP)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	h.writeError(w, r, err)
 }
 
 // writeError writes err as the origin's wire.ErrorBody; internal details

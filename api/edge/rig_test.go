@@ -50,12 +50,18 @@ func newNativeEdge(t testing.TB) string {
 	return hs.URL
 }
 
-// newRig starts the origin, feeding edgeURL ("" starts a native edge), and
-// feeds the edge once.
-func newRig(t testing.TB, edgeURL string) *rig {
+// newRig starts the origin, then the edge (startEdge, given the origin's
+// URL, returns the edge's; nil starts a native edge), and feeds the edge
+// once.
+func newRig(t testing.TB, startEdge func(originURL string) string) *rig {
 	t.Helper()
-	if edgeURL == "" {
+	hs := httptest.NewUnstartedServer(nil)
+	originURL := "http://" + hs.Listener.Addr().String()
+	var edgeURL string
+	if startEdge == nil {
 		edgeURL = newNativeEdge(t)
+	} else {
+		edgeURL = startEdge(originURL)
 	}
 	ctx := context.Background()
 	st, err := sqlstore.OpenSQLite(ctx, filepath.Join(t.TempDir(), "aisle.db"))
@@ -78,7 +84,8 @@ func newRig(t testing.TB, edgeURL string) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(srv.Handler())
+	hs.Config.Handler = srv.Handler()
+	hs.Start()
 	r.Origin, r.OriginURL, r.Feeder = srv, hs.URL, srv.EdgeFeeder()
 	t.Cleanup(func() {
 		srv.Shutdown(context.Background())

@@ -1,0 +1,195 @@
+package edge_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"aisle/api/internal/testkit"
+)
+
+// The scenarios against the real Worker: aisle-edge built for js/wasm with
+// syumai/workers' loader, run by Cloudflare's local runtime (wrangler dev
+// --local, which runs workerd, with a local D1 database), fed by a real
+// origin. wrangler comes from deploy/testpeers (make test-deps); without
+// it these tests skip, or fail when CI=true. Nothing remote is contacted
+// but what wrangler tries itself (update check, Request.cf), which fails
+// harmlessly offline.
+
+// repoRoot is the module's root (this package is api/edge).
+var repoRoot = func() string { d, _ := filepath.Abs("../.."); return d }()
+
+// wranglerBin finds wrangler in deploy/testpeers or skips (fails in CI).
+func wranglerBin(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(repoRoot, "deploy", "testpeers", "node_modules", ".bin", "wrangler")
+	if _, err := os.Stat(bin); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("wrangler is required in CI: %v (make test-deps installs it in deploy/testpeers)", err)
+		}
+		t.Skipf("skipping the workerd tests: %v (make test-deps installs wrangler; required when CI=true)", err)
+	}
+	return bin
+}
+
+var workerBuild struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+// buildWorker builds the Worker once per test binary, as make edge does:
+// wrangler.toml and edge.mjs beside build/ (syumai/workers' loader and
+// the Go program).
+func buildWorker(t *testing.T) string {
+	t.Helper()
+	workerBuild.once.Do(func() {
+		dir, err := os.MkdirTemp("", "aisle-edge-worker-")
+		if err != nil {
+			workerBuild.err = err
+			return
+		}
+		workerBuild.dir = dir
+		for _, f := range []string{"wrangler.toml", "edge.mjs"} {
+			b, err := os.ReadFile(filepath.Join(repoRoot, "api", "cmd", "aisle-edge", f))
+			if err == nil {
+				err = os.WriteFile(filepath.Join(dir, f), b, 0o644)
+			}
+			if err != nil {
+				workerBuild.err = err
+				return
+			}
+		}
+		for _, args := range [][]string{
+			{"run", "github.com/syumai/workers/cmd/workers-assets-gen", "-mode=go", "-o", filepath.Join(dir, "build")},
+			{"build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(dir, "build", "app.wasm"), "./api/cmd/aisle-edge"},
+		} {
+			cmd := exec.Command("go", args...)
+			cmd.Dir = repoRoot
+			if args[0] == "build" {
+				cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
+			}
+			if out, err := cmd.CombinedOutput(); err != nil {
+				workerBuild.err = fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+				return
+			}
+		}
+	})
+	if workerBuild.err != nil {
+		t.Fatal(workerBuild.err)
+	}
+	return workerBuild.dir
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if workerBuild.dir != "" {
+		os.RemoveAll(workerBuild.dir)
+	}
+	os.Exit(code)
+}
+
+// startWorker runs the Worker under wrangler dev --local on a free
+// loopback port with a fresh local D1 database, waits until it answers,
+// and returns its URL; originURL ("" for none) becomes ORIGIN_URL.
+func startWorker(t *testing.T, originURL string) string {
+	t.Helper()
+	bin := wranglerBin(t)
+	dir := buildWorker(t)
+	addrs := testkit.FreeAddrs(t, 2)
+	port := addrs[0][strings.LastIndexByte(addrs[0], ':')+1:]
+	inspector := addrs[1][strings.LastIndexByte(addrs[1], ':')+1:]
+	state := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, bin, "dev", "--local", "--ip", "127.0.0.1", "--port", port, "--inspector-port", inspector,
+		"--persist-to", state, "--show-interactive-dev-session=false", "--log-level", "warn",
+		"--var", "EDGE_SECRET:"+testSecret, "--var", "ORIGIN_URL:"+originURL)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+filepath.Join(state, "config"), "WRANGLER_SEND_METRICS=false", "NO_COLOR=1")
+	var logs testkit.LogBuffer
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	// Its own process group: wrangler's node and workerd end together.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
+	cmd.WaitDelay = 5 * time.Second
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cancel()
+		<-exited
+		if t.Failed() {
+			t.Logf("wrangler output:\n%s", logs.String())
+		}
+	})
+	url := "http://127.0.0.1:" + port
+	start := time.Now()
+	deadline := time.Now().Add(60 * time.Second)
+	client := &http.Client{Timeout: 5 * time.Second}
+	for {
+		select {
+		case err := <-exited:
+			exited <- err
+			t.Fatalf("wrangler exited before it was ready: %v\n%s", err, logs.String())
+		default:
+		}
+		resp, err := client.Get(url + "/_edge/health")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				t.Logf("worker ready in %v at %s", time.Since(start).Round(time.Millisecond), url)
+				return url
+			}
+			err = errors.New(resp.Status)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("worker not ready after 60s: %v\n%s", err, logs.String())
+		}
+		time.Sleep(100 * time.Millisecond) // a poll interval, not a wait for readiness
+	}
+}
+
+func workerRig(t *testing.T, withOrigin bool) *rig {
+	return newRig(t, func(originURL string) string {
+		if !withOrigin {
+			originURL = ""
+		}
+		return startWorker(t, originURL)
+	})
+}
+
+func TestWorkerdSameAnswers(t *testing.T) { testSameAnswers(t, workerRig(t, false)) }
+
+func TestWorkerdClientSync(t *testing.T) { testClientSync(t, workerRig(t, false)) }
+
+func TestWorkerdNoStaffLeak(t *testing.T) { testNoStaffLeak(t, workerRig(t, false)) }
+
+// TestWorkerdForwardsToOrigin: with ORIGIN_URL, what the edge does not
+// serve goes to the origin, and sync reads stay at the edge.
+func TestWorkerdForwardsToOrigin(t *testing.T) {
+	r := workerRig(t, true)
+	for _, p := range []string{"/v1/stores", "/healthz", "/v1/admin/stats"} {
+		o := r.do(r.OriginURL, "GET", p, r.Admin, nil)
+		e := r.do(r.EdgeURL, "GET", p, r.Admin, nil)
+		if o.Status != e.Status || (p == "/v1/stores" && string(o.Body) != string(e.Body)) {
+			t.Fatalf("GET %s: edge %d %s, origin %d %s", p, e.Status, e.Body, o.Status, o.Body)
+		}
+	}
+	// An admin token is the origin's alone: the edge's own answer is 401.
+	if e := r.do(r.EdgeURL, "GET", "/v1/stores/demo/checkpoint", r.Admin, nil); e.Status != 401 {
+		t.Fatalf("sync read with an admin token through the edge: %d %s", e.Status, e.Body)
+	}
+	r.sameAnswer(t, "GET", "/v1/stores/demo/checkpoint", "")
+}
