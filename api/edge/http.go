@@ -47,6 +47,10 @@ func (h *Handler) log() *slog.Logger {
 	return slog.Default()
 }
 
+// HeaderEdge marks every answer of the edge itself (not one the Worker
+// forwarded to the origin).
+const HeaderEdge = "X-Aisle-Edge"
+
 // apiCSP is the origin's policy for API responses.
 const apiCSP = "default-src 'none'; frame-ancestors 'none'"
 
@@ -63,6 +67,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		id = rand.Text()
 	}
 	hd.Set("X-Request-Id", id)
+	hd.Set(HeaderEdge, "1")
 	if p := r.URL.Path; strings.HasPrefix(p, "/v1/") && !strings.HasSuffix(p, "/changes") {
 		// The origin's gzip middleware says so of every API response but
 		// pages (which vary by Accept-Encoding on their own).

@@ -5,7 +5,10 @@
 // the sync reads (GET/HEAD /v1/stores/{id}/checkpoint and .../changes) and
 // the origin's feed (/_edge/...). With ORIGIN_URL set, everything else
 // (the app, the push stream, admin routes) is forwarded to the origin, and
-// so is a sync read the edge fails to answer (5xx): a Worker placed on the
+// so is a sync read the edge cannot answer: it failed (5xx), or the token
+// is unknown here (401: an admin token, which never leaves the origin, or
+// one newer than the last feed; a revoked one gets the origin's 401), or
+// the store is (404: created since the last feed). A Worker placed on the
 // app's own hostname in front of the origin is then invisible to devices
 // but for the reads it takes off the origin.
 import goWorker from "./build/worker.mjs";
@@ -37,6 +40,7 @@ export default {
       console.error("aisle edge failed; forwarding to the origin", e);
       return toOrigin(request, env);
     }
-    return resp.status >= 500 ? toOrigin(request, env) : resp;
+    const forward = resp.status >= 500 || resp.status === 401 || resp.status === 404;
+    return forward ? toOrigin(request, env) : resp;
   },
 };
