@@ -379,3 +379,28 @@ func checkCustomerChanges(t *testing.T, chs []wire.Change) {
 		t.Fatalf("customer kinds: %v", counts)
 	}
 }
+
+// testPushThenEdge: a device told of a checkpoint by the origin's push
+// stream finds that checkpoint at the edge (the origin holds the push
+// until the edge has it).
+func testPushThenEdge(t *testing.T, r *rig) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	events := make(chan wire.Event, 16)
+	origin := &client.Client{BaseURL: r.OriginURL}
+	go origin.Watch(ctx, "demo", func(ev wire.Event) { events <- ev })
+	if ev := <-events; ev.Type != wire.EventHello {
+		t.Fatalf("first event: %+v", ev)
+	}
+	atEdge := &client.Client{BaseURL: r.EdgeURL}
+	for i := range 3 {
+		r.admin("PUT", "/v1/admin/stores/demo/stock/BAGUETTE", map[string]any{"quantity": 10 + i}).want(t, 200)
+		var cp wire.Checkpoint
+		r.admin("POST", "/v1/admin/stores/demo/publish", nil).want(t, 201).JSON(t, &cp)
+		ev := <-events
+		got, err := atEdge.Checkpoint(ctx, "demo")
+		if err != nil || ev.Checkpoint.Seq != cp.Seq || got.Seq != cp.Seq {
+			t.Fatalf("publish %d: pushed %+v, edge has %+v (%v), published %+v", i, ev.Checkpoint, got, err, cp)
+		}
+	}
+}

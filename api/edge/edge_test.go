@@ -10,3 +10,5 @@ func TestNativeSameAnswers(t *testing.T) { testSameAnswers(t, newRig(t, nil)) }
 func TestNativeClientSync(t *testing.T) { testClientSync(t, newRig(t, nil)) }
 
 func TestNativeNoStaffLeak(t *testing.T) { testNoStaffLeak(t, newRig(t, nil)) }
+
+func TestNativePushThenEdge(t *testing.T) { testPushThenEdge(t, newRig(t, nil)) }

@@ -58,9 +58,10 @@ type Feeder struct {
 	log  *slog.Logger
 	kick chan struct{}
 
-	mu       sync.Mutex    // guards below
-	credSent [32]byte      // digest of the credentials last sent
-	fed      chan struct{} // closed and replaced after each successful round
+	mu       sync.Mutex       // guards below
+	credSent [32]byte         // digest of the credentials last sent
+	fed      chan struct{}    // closed and replaced after each successful round
+	acked    map[string]int64 // latest checkpoint Seq the edge holds, per store
 }
 
 // NewFeeder returns a Feeder; Run starts it.
@@ -75,7 +76,7 @@ func NewFeeder(src Source, cfg FeedConfig, log *slog.Logger) *Feeder {
 		log = slog.Default()
 	}
 	cfg.URL = strings.TrimSuffix(cfg.URL, "/")
-	return &Feeder{src: src, cfg: cfg, log: log, kick: make(chan struct{}, 1), fed: make(chan struct{})}
+	return &Feeder{src: src, cfg: cfg, log: log, kick: make(chan struct{}, 1), fed: make(chan struct{}), acked: map[string]int64{}}
 }
 
 // Kick asks for a round soon (coalesced; never blocks).
@@ -92,6 +93,45 @@ func (f *Feeder) Fed() <-chan struct{} {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.fed
+}
+
+// MaxPushDelay bounds how long Held holds a checkpoint back.
+var MaxPushDelay = 2 * time.Second
+
+// Held returns nil when the edge holds cp (or a newer checkpoint of its
+// store), else kicks a round and returns a channel closed once a round has
+// brought cp to the edge, or after MaxPushDelay. The origin's push hub
+// waits on it before telling devices of cp: a device told of a checkpoint
+// then finds it at the edge, rather than the older one it has.
+func (f *Feeder) Held(cp wire.Checkpoint) <-chan struct{} {
+	f.mu.Lock()
+	ok := f.acked[cp.Store] >= cp.Seq
+	f.mu.Unlock()
+	if ok {
+		return nil
+	}
+	f.Kick()
+	open := make(chan struct{})
+	go func() {
+		defer close(open)
+		t := time.NewTimer(MaxPushDelay)
+		defer t.Stop()
+		for {
+			f.mu.Lock()
+			ok, fed := f.acked[cp.Store] >= cp.Seq, f.fed
+			f.mu.Unlock()
+			if ok {
+				return
+			}
+			select {
+			case <-fed:
+			case <-t.C:
+				f.log.Warn("edge feed late: pushing a checkpoint the edge may not hold yet", "store", cp.Store, "seq", cp.Seq, "waited", MaxPushDelay)
+				return
+			}
+		}
+	}()
+	return open
 }
 
 // Run feeds until ctx ends.
@@ -165,6 +205,7 @@ func (f *Feeder) Round(ctx context.Context) error {
 		}
 		after = b.Through
 	}
+	sent := cps
 	for len(cps) > 0 || horizon > st.Horizon {
 		n := min(len(cps), MaxBatchRows)
 		b := Batch{After: head, Through: head, Checkpoints: cps[:n], Horizon: horizon}
@@ -193,6 +234,12 @@ func (f *Feeder) Round(ctx context.Context) error {
 	}
 	f.mu.Lock()
 	f.credSent = digest
+	for id, seq := range st.Checkpoints {
+		f.acked[id] = max(f.acked[id], seq)
+	}
+	for _, cp := range sent {
+		f.acked[cp.Store] = max(f.acked[cp.Store], cp.Seq)
+	}
 	close(f.fed)
 	f.fed = make(chan struct{})
 	f.mu.Unlock()

@@ -202,3 +202,5 @@ func TestWorkerdForwardsToOrigin(t *testing.T) {
 		}
 	}
 }
+
+func TestWorkerdPushThenEdge(t *testing.T) { testPushThenEdge(t, workerRig(t, false)) }

@@ -12,28 +12,34 @@ import (
 
 // The origin's side of the edge read replica (aisle/api/edge): with
 // Config.Edge.URL set, New starts an edge.Feeder and wraps the store so that
-// every publish, token change and pairing of this process kicks it. The
-// Feeder also runs every Config.Edge.Interval, which carries other server
-// processes' publishes and anything a kick missed. Kicks never block or
-// fail the write that caused them.
+// every publish, token change, pairing and compaction of this process kicks
+// it. The Feeder also runs every Config.Edge.Interval, which carries other
+// server processes' publishes and anything a kick missed. Kicks never block
+// or fail the write that caused them; the push hub holds a checkpoint back
+// from devices until the edge has it, for at most edge.MaxPushDelay.
 
-// startEdgeFeed starts the Feeder when Config.Edge.URL is set and returns
-// the store the server must use (st, wrapped to kick the Feeder).
-func (s *Server) startEdgeFeed(st store.Store) (store.Store, error) {
+// startEdgeFeed starts the Feeder when Config.Edge.URL is set, wraps
+// s.store to kick it, and gates the push hub on it.
+func (s *Server) startEdgeFeed() error {
 	if s.cfg.Edge.URL == "" {
-		return st, nil
+		return nil
 	}
-	src, ok := st.(edge.Source)
+	src, ok := s.store.(edge.Source)
 	if !ok {
-		return nil, catalog.Errorf(catalog.Unsupported, "this store cannot feed an edge replica")
+		return catalog.Errorf(catalog.Unsupported, "this store cannot feed an edge replica")
 	}
 	s.feeder = edge.NewFeeder(src, s.cfg.Edge, s.log.With("component", "edge-feed"))
 	go s.feeder.Run(s.base)
-	f := feedingStore{Store: st, kick: s.feeder.Kick}
-	if n, ok := st.(store.Notifier); ok {
-		return feedingNotifier{feedingStore: f, Notifier: n}, nil
+	// Devices told of a checkpoint read it at the edge: hold the push
+	// until the edge has it (at most edge.MaxPushDelay).
+	s.hub.gate = s.feeder.Held
+	f := feedingStore{Store: s.store, kick: s.feeder.Kick}
+	if n, ok := s.store.(store.Notifier); ok {
+		s.store = feedingNotifier{feedingStore: f, Notifier: n}
+	} else {
+		s.store = f
 	}
-	return f, nil
+	return nil
 }
 
 // EdgeFeeder is the edge Feeder (nil without Config.Edge.URL).

@@ -190,14 +190,12 @@ func New(st store.Store, cfg Config) (*Server, error) {
 		s.now = time.Now
 	}
 	s.base, s.cancel = context.WithCancel(context.Background())
-	var err error
-	if st, err = s.startEdgeFeed(st); err != nil {
+	s.devices.every = store.DeviceSyncEvery
+	s.hub = NewHub(st, s.log)
+	if err := s.startEdgeFeed(); err != nil {
 		s.cancel()
 		return nil, err
 	}
-	s.store = st
-	s.devices.every = store.DeviceSyncEvery
-	s.hub = NewHub(st, s.log)
 	if cfg.PageCacheBytes == 0 {
 		cfg.PageCacheBytes = 64 << 20
 	}
