@@ -32,6 +32,9 @@ type rig struct {
 	Feeder    *edge.Feeder
 	// Now is the origin's clock (tests move it).
 	Now time.Time
+	// Native: the edge is edge.Handler in this process (cheap requests:
+	// the widest grids run there).
+	Native bool
 }
 
 const testSecret = "edge-test-secret-0123456789abcdefghijklmnop"
@@ -68,7 +71,7 @@ func newRig(t testing.TB, startEdge func(originURL string) string) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{t: t, Store: st, EdgeURL: edgeURL, Now: time.Now().UTC()}
+	r := &rig{t: t, Store: st, EdgeURL: edgeURL, Now: time.Now().UTC(), Native: startEdge == nil}
 	st.Now = func() time.Time { return r.Now }
 	if err := server.Seed(ctx, st, r.Now); err != nil {
 		t.Fatal(err)

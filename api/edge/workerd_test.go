@@ -54,6 +54,8 @@ var workerBuild struct {
 func buildWorker(t *testing.T) string {
 	t.Helper()
 	workerBuild.once.Do(func() {
+		start := time.Now()
+		defer func() { t.Logf("worker built in %v", time.Since(start).Round(time.Millisecond)) }()
 		dir, err := os.MkdirTemp("", "aisle-edge-worker-")
 		if err != nil {
 			workerBuild.err = err
