@@ -66,6 +66,19 @@ func (e *Edge) now() time.Time {
 	return time.Now()
 }
 
+// schemaVersion is the 'schema' meta row schema.sql writes: raise both
+// when the file changes.
+const schemaVersion = 1
+
+// migrate applies schema.sql unless the database has it already (one
+// query when it has).
+func (e *Edge) migrate(ctx context.Context) error {
+	if v, err := e.meta(ctx, "schema"); err == nil && v >= schemaVersion {
+		return nil
+	}
+	return e.Migrate(ctx)
+}
+
 // Migrate creates the tables (idempotent).
 func (e *Edge) Migrate(ctx context.Context) error {
 	for _, st := range schemaStatements {

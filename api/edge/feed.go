@@ -46,6 +46,9 @@ type FeedConfig struct {
 	Interval time.Duration
 	// HTTP is the client (nil: one with a 30 s timeout).
 	HTTP *http.Client
+	// BatchRows bounds the log rows of one ingest request (0 or more than
+	// MaxBatchRows: MaxBatchRows).
+	BatchRows int
 }
 
 // Feeder sends the origin's log, checkpoints, horizon and staff
@@ -74,6 +77,9 @@ func NewFeeder(src Source, cfg FeedConfig, log *slog.Logger) *Feeder {
 	}
 	if log == nil {
 		log = slog.Default()
+	}
+	if cfg.BatchRows <= 0 || cfg.BatchRows > MaxBatchRows {
+		cfg.BatchRows = MaxBatchRows
 	}
 	cfg.URL = strings.TrimSuffix(cfg.URL, "/")
 	return &Feeder{src: src, cfg: cfg, log: log, kick: make(chan struct{}, 1), fed: make(chan struct{}), acked: map[string]int64{}}
@@ -182,12 +188,12 @@ func (f *Feeder) Round(ctx context.Context) error {
 	}
 	after := min(st.Log, head)
 	for after < head {
-		rows, err := f.src.EdgeLog(ctx, after, head, MaxBatchRows)
+		rows, err := f.src.EdgeLog(ctx, after, head, f.cfg.BatchRows)
 		if err != nil {
 			return err
 		}
 		b := Batch{After: after, Through: head}
-		more := len(rows) == MaxBatchRows // rows above the last may follow
+		more := len(rows) == f.cfg.BatchRows // rows above the last may follow
 		size := 0
 		for i, r := range rows {
 			size += len(r.Data) + len(r.ID) + 64
@@ -207,7 +213,7 @@ func (f *Feeder) Round(ctx context.Context) error {
 	}
 	sent := cps
 	for len(cps) > 0 || horizon > st.Horizon {
-		n := min(len(cps), MaxBatchRows)
+		n := min(len(cps), f.cfg.BatchRows)
 		b := Batch{After: head, Through: head, Checkpoints: cps[:n], Horizon: horizon}
 		if err := f.call(ctx, http.MethodPost, "/_edge/ingest", b, nil); err != nil {
 			return err
@@ -225,7 +231,7 @@ func (f *Feeder) Round(ctx context.Context) error {
 	f.mu.Unlock()
 	if !same {
 		for len(creds) > 0 {
-			n := min(len(creds), MaxBatchRows)
+			n := min(len(creds), f.cfg.BatchRows)
 			if err := f.call(ctx, http.MethodPost, "/_edge/ingest", Batch{After: head, Through: head, Credentials: creds[:n]}, nil); err != nil {
 				return err
 			}

@@ -113,7 +113,7 @@ func (e *Edge) Ingest(ctx context.Context, b Batch) error {
 	if err := b.validate(); err != nil {
 		return err
 	}
-	if err := e.Migrate(ctx); err != nil {
+	if err := e.migrate(ctx); err != nil {
 		return err
 	}
 	hw, err := e.meta(ctx, "log")

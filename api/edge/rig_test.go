@@ -41,14 +41,19 @@ const testSecret = "edge-test-secret-0123456789abcdefghijklmnop"
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-// newNativeEdge serves an edge on SQLite in a temp dir.
-func newNativeEdge(t testing.TB) string {
+// newNativeEdge serves an edge on SQLite in a temp dir, its handler
+// wrapped by wrap (nil: none).
+func newNativeEdge(t testing.TB, wrap func(http.Handler) http.Handler) string {
 	t.Helper()
 	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "edge.db")+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)")
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := httptest.NewServer(&edge.Handler{Edge: &edge.Edge{DB: db}, Secret: testSecret, Log: quietLogger()})
+	var h http.Handler = &edge.Handler{Edge: &edge.Edge{DB: db}, Secret: testSecret, Log: quietLogger()}
+	if wrap != nil {
+		h = wrap(h)
+	}
+	hs := httptest.NewServer(h)
 	t.Cleanup(func() { hs.Close(); db.Close() })
 	return hs.URL
 }
@@ -58,11 +63,25 @@ func newNativeEdge(t testing.TB) string {
 // once.
 func newRig(t testing.TB, startEdge func(originURL string) string) *rig {
 	t.Helper()
+	return newRigOpts(t, rigOpts{startEdge: startEdge})
+}
+
+// rigOpts are newRig's less common choices.
+type rigOpts struct {
+	startEdge func(originURL string) string   // nil: a native edge
+	wrapEdge  func(http.Handler) http.Handler // the native edge's handler
+	feed      edge.FeedConfig                 // URL, Secret and Interval are the rig's
+	noFeed    bool                            // skip the first feed round
+}
+
+func newRigOpts(t testing.TB, o rigOpts) *rig {
+	t.Helper()
+	startEdge := o.startEdge
 	hs := httptest.NewUnstartedServer(nil)
 	originURL := "http://" + hs.Listener.Addr().String()
 	var edgeURL string
 	if startEdge == nil {
-		edgeURL = newNativeEdge(t)
+		edgeURL = newNativeEdge(t, o.wrapEdge)
 	} else {
 		edgeURL = startEdge(originURL)
 	}
@@ -81,9 +100,7 @@ func newRig(t testing.TB, startEdge func(originURL string) string) *rig {
 		t.Fatal(err)
 	}
 	srv, err := server.New(st, server.Config{Rate: -1, NightlyInterval: -1, Logger: quietLogger(), Now: func() time.Time { return r.Now },
-		// Long interval: the tests feed by hand (Round), so what they
-		// compare never races a background round.
-		Edge: edge.FeedConfig{URL: edgeURL, Secret: testSecret, Interval: time.Hour}})
+		Edge: feedConfig(o.feed, edgeURL)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,8 +112,17 @@ func newRig(t testing.TB, startEdge func(originURL string) string) *rig {
 		hs.Close()
 		st.Close()
 	})
-	r.feed()
+	if !o.noFeed {
+		r.feed()
+	}
 	return r
+}
+
+// feedConfig completes c for the rig. A long interval: the tests feed by
+// hand (Round), so what they compare never races a background round.
+func feedConfig(c edge.FeedConfig, edgeURL string) edge.FeedConfig {
+	c.URL, c.Secret, c.Interval = edgeURL, testSecret, time.Hour
+	return c
 }
 
 // feed runs one feed round to the end.

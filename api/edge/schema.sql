@@ -1,12 +1,13 @@
 -- The edge read replica's tables (Cloudflare D1, which is SQLite; the
 -- native tests run the same statements on modernc.org/sqlite). Every
--- statement is idempotent: the edge applies this file before each ingest,
--- so a fresh D1 database needs no migration step. Statements are separated
+-- statement is idempotent: the edge applies this file on an ingest that finds
+-- it missing or older, so a fresh D1 database needs no migration step. Statements are separated
 -- by ";" at the end of a line (D1 prepares one statement at a time).
 
 -- meta: 'log' is the origin's log version through which every change is
 -- here (the high-water mark the origin feeds from); 'horizon' the origin's
--- retention horizon.
+-- retention horizon; 'schema' the version of this file applied (written
+-- last, below; edge.go's schemaVersion).
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO meta (name, value) VALUES ('log', 0), ('horizon', 0);
 
@@ -30,3 +31,5 @@ CREATE INDEX IF NOT EXISTS checkpoints_version ON checkpoints (store, version);
 CREATE TABLE IF NOT EXISTS credentials (
   hash TEXT PRIMARY KEY, id TEXT NOT NULL, role TEXT NOT NULL, store TEXT NOT NULL,
   expires_at INTEGER NOT NULL, revoked INTEGER NOT NULL);
+
+INSERT INTO meta (name, value) VALUES ('schema', 1) ON CONFLICT (name) DO UPDATE SET value = excluded.value;
