@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -32,6 +33,7 @@ import (
 	_ "time/tzdata" // store time zones must resolve on minimal hosts too
 
 	"aisle/api/delivery"
+	"aisle/api/edge"
 	"aisle/api/server"
 	"aisle/api/store"
 	"aisle/api/store/sqlstore"
@@ -153,15 +155,8 @@ func run(o options) error {
 	}
 
 	cfg := server.Config{Rate: o.rate, Logger: log, CrossOriginIsolated: o.isolated, PublicURL: o.publicURL}
-	if o.edgeURL != "" {
-		secret, err := os.ReadFile(o.edgeSecretFile)
-		if err != nil {
-			return fmt.Errorf("-edge-url needs -edge-secret-file: %w", err)
-		}
-		cfg.Edge.URL, cfg.Edge.Secret = o.edgeURL, strings.TrimSpace(string(secret))
-		if len(cfg.Edge.Secret) < 32 {
-			return errors.New("-edge-secret-file: the secret must be at least 32 characters")
-		}
+	if cfg.Edge, err = edgeConfig(o); err != nil {
+		return err
 	}
 	if o.proxies != "" {
 		cfg.TrustedProxies = strings.Split(o.proxies, ",")
@@ -284,4 +279,25 @@ func bootstrapAdmin(ctx context.Context, st store.Store, tokenFile string, log *
 	}
 	log.Info("created a bootstrap admin token", "file", tokenFile)
 	return nil
+}
+
+// edgeConfig reads the edge replica's feed settings (none without
+// -edge-url).
+func edgeConfig(o options) (edge.FeedConfig, error) {
+	if o.edgeURL == "" {
+		return edge.FeedConfig{}, nil
+	}
+	u, err := url.Parse(o.edgeURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return edge.FeedConfig{}, fmt.Errorf("-edge-url %q: want an http(s) URL", o.edgeURL)
+	}
+	secret, err := os.ReadFile(o.edgeSecretFile)
+	if err != nil {
+		return edge.FeedConfig{}, fmt.Errorf("-edge-url needs -edge-secret-file: %w", err)
+	}
+	c := edge.FeedConfig{URL: o.edgeURL, Secret: strings.TrimSpace(string(secret))}
+	if len(c.Secret) < 32 {
+		return edge.FeedConfig{}, errors.New("-edge-secret-file: the secret must be at least 32 characters")
+	}
+	return c, nil
 }
