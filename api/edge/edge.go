@@ -13,8 +13,10 @@
 // idempotent sequence the Feeder can replay.
 //
 // Pages must be byte for byte the origin's for the same request: the
-// edge's page query (pageQuery) is the origin's SQLite query in meaning,
-// held to the origin's pages by TestPagesMatchOrigin.
+// page's rules (validation, Gone, snapshot or delta, limit and Done) are
+// aisle/api/store/pageread's, and the edge's page query (pageQuery) is the
+// origin's SQLite query in meaning, held to the origin's pages by the
+// SameAnswers tests.
 package edge
 
 import (
@@ -27,6 +29,7 @@ import (
 	"strings"
 	"time"
 
+	"aisle/api/store/pageread"
 	"aisle/sync/catalog"
 	"aisle/sync/wire"
 )
@@ -170,48 +173,35 @@ ORDER BY c.version LIMIT ?5`
 
 // Changes returns one page of storeID's log for a reader of audience aud
 // that negotiated protocol: the same page, field for field, as the
-// origin's store.Store.Changes for the same request.
+// origin's store.Store.Changes for the same request. The page's rules are
+// pageread's; the rows are pageQuery's.
 func (e *Edge) Changes(ctx context.Context, req wire.ChangesRequest, aud wire.Audience, protocol int) (wire.Page, error) {
-	limit := req.Limit
-	if limit == 0 {
-		limit = wire.DefaultPageLimit
+	p, err := pageread.New(req, aud, protocol)
+	if err != nil {
+		return wire.Page{}, err
 	}
-	switch {
-	case limit < 0 || limit > wire.MaxPageLimit:
-		return wire.Page{}, catalog.Errorf(catalog.Invalid, "limit must be between 1 and %d", wire.MaxPageLimit)
-	case req.Since < 0 || req.After < 0 || req.Target < 0 || req.Since > req.Target || req.After > req.Target || req.Target > wire.MaxVersion:
-		return wire.Page{}, catalog.Errorf(catalog.Invalid, "need 0 <= since <= target, 0 <= after <= target")
-	case aud != wire.AudiencePublic && aud != wire.AudienceStaff, protocol < wire.MinProtocolVersion || protocol > wire.ProtocolVersion:
-		return wire.Page{}, catalog.Errorf(catalog.Invalid, "unknown audience %q or protocol %d", aud, protocol)
-	}
-	page := wire.Page{Protocol: protocol, Store: req.Store, Audience: aud, Since: req.Since, Target: req.Target,
-		After: req.After, Next: req.After, Changes: []wire.Change{}}
 	// No read transaction on D1: the horizon is read first, and only moves
 	// up, so a page is never served below it; rows the edge compacts
 	// meanwhile never change a page at or above the horizon.
 	horizon, err := e.meta(ctx, "horizon")
 	if err != nil {
-		return page, dbErr(err, "changes")
+		return p.Partial(), dbErr(err, "changes")
 	}
 	var one int
 	err = e.DB.QueryRowContext(ctx, `SELECT 1 FROM checkpoints WHERE store = ? AND version = ? LIMIT 1`, req.Store, req.Target).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) || isNoTable(err) || req.Target < horizon {
-		return page, catalog.Errorf(catalog.Gone, "no checkpoint of store %q at version %d is served; fetch the latest checkpoint", req.Store, req.Target)
-	} else if err != nil {
-		return page, dbErr(err, "changes")
+	if err != nil && !errors.Is(err, sql.ErrNoRows) && !isNoTable(err) {
+		return p.Partial(), dbErr(err, "changes")
 	}
-	page.Reset = req.Since == 0 || req.Since < horizon
-	lower := req.After
-	if !page.Reset {
-		lower = max(lower, req.Since)
+	if err := p.Settle(horizon, err == nil); err != nil {
+		return p.Partial(), err
 	}
 	reset := 0
-	if page.Reset {
+	if p.Reset {
 		reset = 1
 	}
-	rows, err := e.DB.QueryContext(ctx, pageQuery(aud, protocol), req.Store, lower, req.Target, reset, limit+1)
+	rows, err := e.DB.QueryContext(ctx, pageQuery(aud, protocol), req.Store, p.Lower, req.Target, reset, p.Rows)
 	if err != nil {
-		return page, dbErr(err, "changes")
+		return p.Partial(), dbErr(err, "changes")
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -220,23 +210,20 @@ func (e *Edge) Changes(ctx context.Context, req wire.ChangesRequest, aud wire.Au
 		var del int64
 		var data sql.NullString
 		if err := rows.Scan(&c.Version, &kind, &c.ID, &del, &data); err != nil {
-			return page, dbErr(err, "changes")
-		}
-		if len(page.Changes) == limit {
-			return page, nil // more follow
+			return p.Partial(), dbErr(err, "changes")
 		}
 		c.Kind, c.Deleted = wire.Kind(kind), del != 0
-		if data.Valid && !c.Deleted {
+		if data.Valid {
 			c.Data = json.RawMessage(data.String)
 		}
-		page.Changes = append(page.Changes, c)
-		page.Next = c.Version
+		if !p.Add(c) {
+			return p.Page(), nil
+		}
 	}
 	if err := rows.Err(); err != nil {
-		return page, dbErr(err, "changes")
+		return p.Partial(), dbErr(err, "changes")
 	}
-	page.Done = true
-	return page, nil
+	return p.Page(), nil
 }
 
 // Credential is a staff or manager token as the edge knows it: the hex
