@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"aisle/api/server"
 	"aisle/api/store"
@@ -209,10 +210,17 @@ func testClientSync(t *testing.T, r *rig) {
 	cStf := &client.Client{BaseURL: r.EdgeURL, Token: staff}
 	cOld := &client.Client{BaseURL: r.EdgeURL, HTTP: &http.Client{Transport: protocolTransport{1}}}
 
+	start := time.Now()
 	res, err := rPub.Sync(ctx, cPub)
 	if err != nil || !res.Applied || !res.Reset || res.Pages < 5 {
 		t.Fatalf("customer first sync: %+v %v", res, err)
 	}
+	edgeTook := time.Since(start)
+	start = time.Now()
+	if res, err := (&replica.Replica{Store: "demo", Audience: wire.AudiencePublic, Storage: replica.NewMem(), PageLimit: 7}).Sync(ctx, &client.Client{BaseURL: r.OriginURL}); err != nil || !res.Applied {
+		t.Fatalf("the same sync from the origin: %+v %v", res, err)
+	}
+	t.Logf("a customer's first sync in %d pages: %v through the edge, %v from the origin", res.Pages, edgeTook.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 	if _, err := rStf.Sync(ctx, cStf); err != nil {
 		t.Fatal(err)
 	}
