@@ -16,6 +16,7 @@ import (
 
 	"aisle/api/edge"
 	"aisle/api/internal/testkit"
+	"aisle/sync/catalog"
 )
 
 // The scenarios against the real Worker: aisle-edge built for js/wasm with
@@ -107,7 +108,13 @@ func TestMain(m *testing.M) {
 func startWorker(t *testing.T, originURL string) string {
 	t.Helper()
 	bin := wranglerBin(t)
-	dir := buildWorker(t)
+	return startWorkerIn(t, bin, buildWorker(t), originURL, http.StatusOK)
+}
+
+// startWorkerIn is startWorker for the Worker in dir, ready when
+// /_edge/health answers readyStatus.
+func startWorkerIn(t *testing.T, bin, dir, originURL string, readyStatus int) string {
+	t.Helper()
 	addrs := testkit.FreeAddrs(t, 2)
 	port := addrs[0][strings.LastIndexByte(addrs[0], ':')+1:]
 	inspector := addrs[1][strings.LastIndexByte(addrs[1], ':')+1:]
@@ -151,7 +158,7 @@ func startWorker(t *testing.T, originURL string) string {
 		resp, err := client.Get(url + "/_edge/health")
 		if err == nil {
 			resp.Body.Close()
-			if resp.StatusCode == 200 {
+			if resp.StatusCode == readyStatus {
 				t.Logf("worker ready in %v at %s", time.Since(start).Round(time.Millisecond), url)
 				return url
 			}
@@ -206,3 +213,42 @@ func TestWorkerdForwardsToOrigin(t *testing.T) {
 }
 
 func TestWorkerdPushThenEdge(t *testing.T) { testPushThenEdge(t, workerRig(t, false)) }
+
+// TestWorkerdFailsOverToOrigin: a Worker whose database is missing answers
+// 503 itself, and with ORIGIN_URL its sync reads are the origin's.
+func TestWorkerdFailsOverToOrigin(t *testing.T) {
+	bin := wranglerBin(t)
+	built := buildWorker(t)
+	// The same build, without its D1 binding.
+	dir := t.TempDir()
+	toml, err := os.ReadFile(filepath.Join(built, "wrangler.toml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := strings.Index(string(toml), "[[d1_databases]]")
+	end := strings.Index(string(toml), "[vars]")
+	if cut < 0 || end < cut {
+		t.Fatalf("wrangler.toml has no [[d1_databases]] block before [vars]:\n%s", toml)
+	}
+	noDB := string(toml[:cut]) + string(toml[end:])
+	if err := os.WriteFile(filepath.Join(dir, "wrangler.toml"), []byte(noDB), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"edge.mjs", "build"} {
+		if err := os.Symlink(filepath.Join(built, f), filepath.Join(dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var alone string
+	r := newRigOpts(t, rigOpts{noFeed: true, startEdge: func(originURL string) string {
+		alone = startWorkerIn(t, bin, dir, "", http.StatusServiceUnavailable)
+		return startWorkerIn(t, bin, dir, originURL, http.StatusServiceUnavailable)
+	}})
+	if a := r.do(alone, "GET", "/v1/stores/demo/checkpoint", "", nil); a.Status != 503 || a.ErrCode() != string(catalog.Unavailable) {
+		t.Fatalf("a Worker without its database: %d %s", a.Status, a.Body)
+	}
+	e := r.sameAnswer(t, "GET", "/v1/stores/demo/checkpoint", "")
+	if e.Status != 200 || e.Header.Get(edge.HeaderEdge) != "" {
+		t.Fatalf("failed-over sync read: %d %v", e.Status, e.Header)
+	}
+}
