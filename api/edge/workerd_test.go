@@ -171,13 +171,15 @@ func startWorkerIn(t *testing.T, bin, dir, originURL string, readyStatus int) st
 	}
 }
 
+// workerRig is a rig whose edge is the Worker, fed in batches of 40 log
+// rows (several D1 ingests for the demo store's log).
 func workerRig(t *testing.T, withOrigin bool) *rig {
-	return newRig(t, func(originURL string) string {
+	return newRigOpts(t, rigOpts{feed: edge.FeedConfig{BatchRows: 40}, startEdge: func(originURL string) string {
 		if !withOrigin {
 			originURL = ""
 		}
 		return startWorker(t, originURL)
-	})
+	}})
 }
 
 func TestWorkerdSameAnswers(t *testing.T) { testSameAnswers(t, workerRig(t, false)) }
