@@ -8,6 +8,7 @@ require (
 	github.com/cogentcore/webgpu v0.23.0
 	github.com/hack-pad/go-indexeddb v0.3.2
 	github.com/jackc/pgx/v5 v5.12.0
+	github.com/klauspost/compress v1.20.5
 	github.com/labstack/echo/v4 v4.16.0
 	github.com/miekg/dns v1.1.62
 	github.com/piglig/go-qr v1.1.0

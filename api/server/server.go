@@ -410,11 +410,13 @@ func (s *Server) routes() {
 		MinLength: 512,
 		Skipper: func(c echo.Context) bool {
 			// Push streams flush event by event; sync pages come
-			// precompressed from the page cache; PNGs are compressed
+			// precompressed from the page cache; a checkpoint is below
+			// MinLength (the middleware would still set up a writer for
+			// it, a tenth of a device's sync loop); PNGs are compressed
 			// already; the app and models are the fallback handler's
 			// business.
 			p := c.Request().URL.Path
-			return !isAPI(p) || strings.HasSuffix(p, "/events") || strings.HasSuffix(p, "/changes") || strings.HasSuffix(p, ".png")
+			return !isAPI(p) || strings.HasSuffix(p, "/events") || strings.HasSuffix(p, "/changes") || strings.HasSuffix(p, "/checkpoint") || strings.HasSuffix(p, ".png")
 		},
 	}))
 	e.Use(s.requestTimeout)

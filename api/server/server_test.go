@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"encoding/json"
@@ -700,6 +701,44 @@ func TestAcceptsGzipViaPages(t *testing.T) {
 		if !tc.gz && !json.Valid(body) {
 			t.Errorf("Accept-Encoding %q: body is not JSON", tc.accept)
 		}
+	}
+}
+
+// TestPageRecompressedWhenReused: a page is compressed fast when made and
+// harder when served again from the page cache; every encoding is the
+// same JSON.
+func TestPageRecompressedWhenReused(t *testing.T) {
+	e := newEnv(t, sqliteDB, server.Config{})
+	var cp wire.Checkpoint
+	e.do("GET", "/v1/stores/demo/checkpoint", "", nil).want(t, 200).JSON(t, &cp)
+	path := fmt.Sprintf("/v1/stores/demo/changes?target=%d&limit=1000", cp.Version)
+	var sizes []int
+	var plain []byte
+	for i := range 3 {
+		req, _ := http.NewRequest("GET", e.URL+path, nil)
+		req.Header.Set("Accept-Encoding", "gzip")
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.Header.Get("Content-Encoding") != "gzip" {
+			t.Fatalf("request %d not compressed", i)
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(zr)
+		if err != nil || !json.Valid(body) || (plain != nil && !bytes.Equal(body, plain)) {
+			t.Fatalf("request %d: body differs or is not JSON (%v)", i, err)
+		}
+		plain = body
+		sizes = append(sizes, len(raw))
+	}
+	if !(sizes[1] < sizes[0] && sizes[2] == sizes[1]) {
+		t.Fatalf("compressed sizes of three requests %v: want the second smaller than the first, the third as the second", sizes)
 	}
 }
 

@@ -143,7 +143,9 @@ func (s *Server) getChanges(c echo.Context) error {
 		return c.NoContent(http.StatusNotModified)
 	}
 	cp, ok := s.pages.get(key)
-	if !ok {
+	if ok {
+		cp.reused()
+	} else {
 		// When a checkpoint is pushed, every device of the store asks for
 		// the same pages at once: one query answers them all.
 		v, err, _ := s.flight.Do(key, func() (any, error) {
@@ -154,11 +156,7 @@ func (s *Server) getChanges(c echo.Context) error {
 			if err != nil {
 				return nil, err
 			}
-			body, err := json.Marshal(page)
-			if err != nil {
-				return nil, catalog.Wrap(err, catalog.Internal, "encode page")
-			}
-			p := encodePage(key, body)
+			p := encodePage(key, wire.AppendPageJSON(nil, page))
 			s.pages.put(p)
 			return p, nil
 		})
@@ -171,9 +169,9 @@ func (s *Server) getChanges(c echo.Context) error {
 	h.Set("ETag", etag)
 	h.Add(echo.HeaderVary, echo.HeaderAuthorization)
 	h.Add(echo.HeaderVary, echo.HeaderAcceptEncoding)
-	if cp.gz != nil && acceptsGzip(c.Request().Header.Get(echo.HeaderAcceptEncoding)) {
+	if gz := cp.gzipped(); gz != nil && acceptsGzip(c.Request().Header.Get(echo.HeaderAcceptEncoding)) {
 		h.Set(echo.HeaderContentEncoding, "gzip")
-		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, cp.gz)
+		return c.Blob(http.StatusOK, echo.MIMEApplicationJSON, gz)
 	}
 	return c.JSONBlob(http.StatusOK, cp.json)
 }

@@ -19,7 +19,9 @@
 //
 // Pages are compacted: within (Since, Target] only the latest change of each
 // entity is sent, so a client offline for a week downloads each changed
-// entity once. A client whose cursor is older than the server's retention
+// entity once. (An FAQ that moved between the chain-wide scope and a
+// store's comes as its tombstone in the old scope followed by its state in
+// the new one; applied in order, that is the same.) A client whose cursor is older than the server's retention
 // horizon, or 0, gets a snapshot instead: Reset is true, there are no
 // tombstones, and the client must drop all its data before applying.
 //

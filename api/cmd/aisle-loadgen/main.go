@@ -51,6 +51,8 @@ func main() {
 	cache := flag.Bool("cache", true, "let the server answer repeated pages from its page cache")
 	distinct := flag.Bool("distinct", false, "give every client its own page size, so no two requests are alike: every page is a database query (with -cache=false)")
 	rename := flag.Bool("rename", false, "the nightly change also renames the changed products (their vectors change)")
+	streams := flag.Int("streams", 0, "instead: this many devices hold push streams, a publish reaches them and each pulls it with -clients at once (streams.go)")
+	streamTimeout := flag.Duration("stream-timeout", 5*time.Minute, "bound of the whole -streams run")
 	flag.Parse()
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -62,6 +64,14 @@ func main() {
 			os.Exit(1)
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *streams > 0 { // streams.go
+		if err := runStreams(*dbKind, *streams, *clients, *streamTimeout, *cpuProfile); err != nil {
+			pprof.StopCPUProfile()
+			fmt.Fprintln(os.Stderr, "aisle-loadgen:", err)
+			os.Exit(1)
+		}
+		return
 	}
 	if err := run(*dbKind, *products, *changed, *clients, *duration, *pageSize, *cache, *distinct, *rename); err != nil {
 		pprof.StopCPUProfile()
@@ -220,6 +230,7 @@ func run(dbKind string, nProducts int, changed float64, nClients int, dur time.D
 			}
 		}
 	}
+	cpu0 := cpuTime()
 	start := time.Now()
 	deadline := start.Add(dur)
 	var wg gosync.WaitGroup
@@ -265,6 +276,7 @@ func run(dbKind string, nProducts int, changed float64, nClients int, dur time.D
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu := cpuTime() - cpu0
 	sort.Slice(latencies, func(i, j int) bool { return latencies[i] < latencies[j] })
 	pct := func(p float64) time.Duration {
 		if len(latencies) == 0 {
@@ -278,6 +290,7 @@ func run(dbKind string, nProducts int, changed float64, nClients int, dur time.D
 		"clients": nClients, "duration_s": elapsed.Seconds(), "page": pageSize, "page_cache": cache, "distinct_pages": distinct,
 		"requests_per_s": float64(requests.Load()) / elapsed.Seconds(), "delta_changes_per_s": float64(changes.Load()) / elapsed.Seconds(),
 		"changes_p50_ms": ms(pct(0.50)), "changes_p99_ms": ms(pct(0.99)), "errors": errs.Load(),
+		"cpu_ms_per_request":    ms(cpu) / float64(max(requests.Load(), 1)),
 		"nightly_delta_changes": deltaChanges, "nightly_delta_bytes_gzip": deltaBytes,
 		"snapshot_changes": snapChanges, "snapshot_bytes_gzip": snapBytes, "protocol": wire.ProtocolVersion, "renamed": rename,
 		"protocol1_nightly_delta_changes": deltaChanges1, "protocol1_nightly_delta_bytes_gzip": deltaBytes1,

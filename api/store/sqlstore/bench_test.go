@@ -13,6 +13,10 @@ import (
 // benchLog loads n products and a nightly change of 5% of them, and
 // returns the two checkpoints.
 func benchLog(b *testing.B, s store.Store, n int) (wire.Checkpoint, wire.Checkpoint) {
+	return benchLogTB(b, s, n)
+}
+
+func benchLogTB(b testing.TB, s store.Store, n int) (wire.Checkpoint, wire.Checkpoint) {
 	b.Helper()
 	ctx := context.Background()
 	op, _ := store.PutStore(catalog.Store{ID: "s1", Name: "Bench"})

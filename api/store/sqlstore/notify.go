@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -25,8 +26,11 @@ var _ store.Notifier = (*DB)(nil)
 // connection (not one of the pool's) runs LISTEN and waits for
 // notifications. On SQLite it returns errors.ErrUnsupported.
 //
-// A connection that dies silently (no RST) is noticed by TCP keepalive
-// (pgx's dialer); callers keep a slow safety-net poll for that case.
+// A connection quiet for ListenPing is pinged, and one that does not
+// answer within ListenPing ends Listen with an error: a connection that
+// died silently (no reset: a dropped NAT entry, a peer gone off the
+// network) is noticed within twice ListenPing, where TCP keepalive would
+// take minutes. Notifications that arrive during a ping are kept.
 func (s *DB) Listen(ctx context.Context, ready func(), notify func(storeID string)) error {
 	if s.dialect != postgres || s.dsn == "" {
 		return errors.ErrUnsupported
@@ -49,14 +53,35 @@ func (s *DB) Listen(ctx context.Context, ready func(), notify func(storeID strin
 		return fmt.Errorf("listen: %w", err)
 	}
 	ready()
+	ping := cmp.Or(s.ListenPing, DefaultListenPing)
 	for {
-		n, err := conn.WaitForNotification(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
+		wctx, cancel := context.WithTimeout(ctx, ping)
+		n, err := conn.WaitForNotification(wctx)
+		quiet := wctx.Err() != nil
+		cancel()
+		if n != nil {
+			notify(n.Payload) // even if the wait timed out as it came
+		}
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case quiet:
+			pctx, cancel := context.WithTimeout(ctx, ping)
+			err := conn.Ping(pctx)
+			cancel()
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				return fmt.Errorf("listen: no answer to a ping within %v: %w", ping, err)
 			}
+		default:
 			return fmt.Errorf("listen: %w", err)
 		}
-		notify(n.Payload)
 	}
 }
+
+// DefaultListenPing is Listen's ping interval and timeout when
+// DB.ListenPing is zero.
+const DefaultListenPing = 10 * time.Second

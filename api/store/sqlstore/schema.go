@@ -57,5 +57,17 @@ CREATE INDEX pairings_token ON pairings (token_id);`,
   PRIMARY KEY (store, hash));
 CREATE INDEX devices_recent ON devices (store, last_sync_at);
 CREATE INDEX devices_last_sync ON devices (last_sync_at);`,
+		// 5 (2026-12-07): each change records the version of the next change
+		// of the same (scope, kind, id), 0 while it is the latest, so that a
+		// page is one ordered range of an index per scope with no probe per
+		// row. changes_page covers the page filter; changes_latest finds the
+		// latest change of a record for writes.
+		`ALTER TABLE changes ADD COLUMN superseded BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX changes_latest ON changes (kind, id, scope, version);
+DROP INDEX changes_entity;
+UPDATE changes SET superseded = COALESCE((SELECT MIN(d.version) FROM changes d
+  WHERE d.kind = changes.kind AND d.id = changes.id AND d.scope = changes.scope AND d.version > changes.version), 0);
+CREATE INDEX changes_page ON changes (scope, version, superseded, deleted, kind);
+DROP INDEX changes_scope;`,
 	}
 }

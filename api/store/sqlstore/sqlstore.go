@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/url"
 	"os"
 	"slices"
@@ -52,6 +53,14 @@ type DB struct {
 	dsn string
 	// Now is the clock for timestamps (tests replace it).
 	Now func() time.Time
+	// ListenPing is how long Listen's connection may stay quiet before a
+	// ping, and how long the ping may take (0: DefaultListenPing).
+	ListenPing time.Duration
+	// changes and visibles cache what pages are made of; reads holds the
+	// page path's statements, prepared at open.
+	changes  *changeCache
+	visibles *visibleCache
+	reads    map[string]*sql.Stmt
 }
 
 var _ store.Store = (*DB)(nil)
@@ -79,7 +88,9 @@ func OpenSQLite(ctx context.Context, path string, pragmas ...string) (*DB, error
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
+	// Idle connections stay open: each keeps its prepared statements.
 	db.SetMaxOpenConns(8)
+	db.SetMaxIdleConns(8)
 	s, err := open(ctx, db, sqliteDialect)
 	if err != nil {
 		return nil, err
@@ -105,13 +116,34 @@ func OpenPostgres(ctx context.Context, dsn string) (*DB, error) {
 }
 
 func open(ctx context.Context, db *sql.DB, d dialect) (*DB, error) {
-	s := &DB{db: db, dialect: d, Now: time.Now}
+	s := &DB{db: db, dialect: d, Now: time.Now, reads: map[string]*sql.Stmt{},
+		changes: newChangeCache(ChangeCacheBytes), visibles: newVisibleCache(VisibleCacheBytes)}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
+	for _, q := range append([]string{servedQuery, latestCheckpointQuery}, slices.Collect(maps.Values(visibleQueries))...) {
+		st, err := db.PrepareContext(ctx, q)
+		if err != nil {
+			db.Close()
+			return nil, s.dbErr(err, "prepare")
+		}
+		s.reads[q] = st
+	}
 	return s, nil
 }
+
+// The bounds of a store's caches for pages: log entries (see changeCache)
+// and visible sets (see visibleSet; ~120 KB for a store of 5,000 products
+// with stock and vectors).
+const (
+	ChangeCacheBytes  = 64 << 20
+	VisibleCacheBytes = 32 << 20
+)
+
+// prepared returns the read statement of q, prepared at open on the
+// database (and by database/sql on each connection once).
+func (s *DB) prepared(q string) *sql.Stmt { return s.reads[q] }
 
 func (s *DB) migrate(ctx context.Context) error {
 	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
@@ -514,10 +546,10 @@ func (s *DB) derivedChanges(ctx context.Context, tx querier, op store.Op, docs [
 		id := store.ChangeID(op.Entity, d.Kind, op.Ref)
 		var del int
 		var data sql.NullString
-		// Ordered as the changes_entity index (kind, id, version), so that
-		// no planner walks the whole log by version instead (PostgreSQL's
-		// generic plans of prepared statements may).
-		err := tx.QueryRowContext(ctx, `SELECT deleted, data FROM changes WHERE kind = $1 AND id = $2 AND scope = $3 ORDER BY kind DESC, id DESC, version DESC LIMIT 1`,
+		// Ordered as the changes_latest index (kind, id, scope, version), so
+		// that no planner walks the whole log by version instead
+		// (PostgreSQL's generic plans of prepared statements may).
+		err := tx.QueryRowContext(ctx, `SELECT deleted, data FROM changes WHERE kind = $1 AND id = $2 AND scope = $3 ORDER BY kind DESC, id DESC, scope DESC, version DESC LIMIT 1`,
 			string(d.Kind), id, op.Scope).Scan(&del, &data)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return nil, err
@@ -530,7 +562,9 @@ func (s *DB) derivedChanges(ctx context.Context, tx querier, op store.Op, docs [
 	return out, nil
 }
 
-// logChanges appends chs to the log, each with the next version.
+// logChanges appends chs to the log, each with the next version, and marks
+// the change each one follows (the latest of its scope, kind and ID) as
+// superseded by it.
 func (s *DB) logChanges(ctx context.Context, tx querier, chs []change, version *int64, now int64) error {
 	if *version+int64(len(chs)) > wire.MaxVersion {
 		return catalog.Errorf(catalog.Internal, "the change log is out of JavaScript-safe versions")
@@ -540,6 +574,11 @@ func (s *DB) logChanges(ctx context.Context, tx querier, chs []change, version *
 		var data any
 		if !c.deleted {
 			data = string(c.data)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE changes SET superseded = $1 WHERE kind = $2 AND id = $3 AND scope = $4
+  AND version = (SELECT MAX(version) FROM changes WHERE kind = $2 AND id = $3 AND scope = $4)`,
+			*version, string(c.kind), c.id, c.scope); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO changes (version, scope, kind, id, deleted, data, at) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 			*version, c.scope, string(c.kind), c.id, boolInt(c.deleted), data, now); err != nil {
@@ -654,7 +693,7 @@ func (s *DB) audit(ctx context.Context, tx querier, a store.Actor, action, entit
 
 // Checkpoint implements store.Store.
 func (s *DB) Checkpoint(ctx context.Context, storeID string) (wire.Checkpoint, error) {
-	cp, _, err := latestCheckpoint(ctx, s.db, storeID)
+	cp, _, err := scanCheckpoint(s.prepared(latestCheckpointQuery).QueryRowContext(ctx, storeID), storeID)
 	return cp, s.dbErr(err, "read checkpoint")
 }
 
@@ -671,14 +710,21 @@ func (s *DB) CheckpointAt(ctx context.Context, storeID string, t time.Time) (wir
 	return cp, s.dbErr(err, "read checkpoint")
 }
 
-func latestCheckpoint(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, storeID string) (wire.Checkpoint, string, error) {
+// latestCheckpointQuery reads the latest checkpoint of store $1 (see
+// scanCheckpoint).
+const latestCheckpointQuery = `SELECT seq, version, published_at, reason, day FROM checkpoints WHERE store = $1 ORDER BY seq DESC LIMIT 1`
+
+func latestCheckpoint(ctx context.Context, q querier, storeID string) (wire.Checkpoint, string, error) {
+	return scanCheckpoint(q.QueryRowContext(ctx, latestCheckpointQuery, storeID), storeID)
+}
+
+// scanCheckpoint reads a row of latestCheckpointQuery: the checkpoint and
+// its local day ("" unless nightly); Seq 0 if the store has none.
+func scanCheckpoint(row *sql.Row, storeID string) (wire.Checkpoint, string, error) {
 	cp := wire.Checkpoint{Store: storeID}
 	var at int64
 	var day string
-	err := q.QueryRowContext(ctx, `SELECT seq, version, published_at, reason, day FROM checkpoints WHERE store = $1 ORDER BY seq DESC LIMIT 1`, storeID).
-		Scan(&cp.Seq, &cp.Version, &at, &cp.Reason, &day)
+	err := row.Scan(&cp.Seq, &cp.Version, &at, &cp.Reason, &day)
 	if errors.Is(err, sql.ErrNoRows) {
 		return cp, "", nil
 	}
@@ -743,16 +789,15 @@ func (s *DB) Publish(ctx context.Context, a store.Actor, storeID, reason, day st
 	return cp, created, s.dbErr(err, "publish")
 }
 
-// kindList renders the kinds an audience speaking protocol sees as an SQL
-// list of literals.
-func kindList(aud wire.Audience, protocol int) string {
+// kindFilter renders, as SQL conditions each starting with AND, the
+// exclusion of the kinds an audience speaking protocol does not see (none
+// for staff at the newest protocol). Comparisons, not an IN list: SQLite
+// probes a temporary table per row for a list.
+func kindFilter(aud wire.Audience, protocol int) string {
 	var b strings.Builder
 	for _, k := range wire.Kinds {
-		if aud.SeesAt(k, protocol) {
-			if b.Len() > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("'" + string(k) + "'")
+		if !aud.SeesAt(k, protocol) {
+			b.WriteString(" AND kind <> '" + string(k) + "'")
 		}
 	}
 	return b.String()
@@ -764,54 +809,21 @@ type reader struct {
 	protocol int
 }
 
-// changesQueries holds the page query per dialect and reader.
-var changesQueries = func() map[dialect]map[reader]string {
-	out := map[dialect]map[reader]string{}
-	for _, d := range []dialect{sqliteDialect, postgres} {
-		out[d] = map[reader]string{}
-		for _, aud := range []wire.Audience{wire.AudiencePublic, wire.AudienceStaff} {
-			for p := wire.MinProtocolVersion; p <= wire.ProtocolVersion; p++ {
-				out[d][reader{aud, p}] = changesQuery(aud, p, d)
-			}
+// visibleQueries holds the visible-set query per reader.
+var visibleQueries = func() map[reader]string {
+	out := map[reader]string{}
+	for _, aud := range []wire.Audience{wire.AudiencePublic, wire.AudienceStaff} {
+		for p := wire.MinProtocolVersion; p <= wire.ProtocolVersion; p++ {
+			out[reader{aud, p}] = visibleQuery(reader{aud, p})
 		}
 	}
 	return out
 }()
 
-// changesQuery selects, for scope $1, the latest change of each (kind, id)
-// among changes at or below $3, keeping those above $2, without tombstones
-// when $4 = 1, in version order, at most $5.
-//
-// The shape matters: the scan must walk an index in version order and stop
-// at the limit, and "latest" is a correlated probe of changes_entity
-// (kind, id, version) per candidate row, so a page costs O(limit) probes
-// whatever the size of the log. (An anti-join would hash the whole window,
-// and PostgreSQL picks quadratic plans for one before statistics exist.)
-// SQLite does this with one scan; for PostgreSQL the store's own changes
-// and the chain-wide ones are two ordered ranges of changes_scope (scope,
-// version), each stopping at the limit, merged by the outer query.
-func changesQuery(aud wire.Audience, protocol int, d dialect) string {
-	kinds := kindList(aud, protocol)
-	latest := `c.version = (SELECT MAX(d.version) FROM changes d
-                       WHERE d.kind = c.kind AND d.id = c.id AND d.scope IN ($1, '') AND d.version <= $3)`
-	if d == sqliteDialect {
-		return `SELECT c.version, c.kind, c.id, c.deleted, c.data FROM changes c
-WHERE c.version > $2 AND c.version <= $3 AND c.scope IN ($1, '') AND c.kind IN (` + kinds + `)
-  AND ($4 = 0 OR c.deleted = 0) AND ` + latest + `
-ORDER BY c.version LIMIT $5`
-	}
-	branch := func(scope string) string {
-		return `SELECT * FROM (SELECT c.version, c.kind, c.id, c.deleted, c.data FROM changes c
-    WHERE c.scope = ` + scope + ` AND c.version > $2 AND c.version <= $3 AND c.kind IN (` + kinds + `)
-      AND ($4 = 0 OR c.deleted = 0) AND ` + latest + `
-    ORDER BY c.version LIMIT $5) AS b`
-	}
-	return `SELECT version, kind, id, deleted, data FROM (
-  ` + branch("$1") + `
-  UNION ALL
-  ` + branch("''") + `
-) AS u ORDER BY version LIMIT $5`
-}
+// servedQuery reads, for store $1 and target $2, the horizon and whether
+// $2 is a checkpoint of the store.
+const servedQuery = `SELECT (SELECT value FROM meta WHERE name = 'horizon'),
+  (SELECT COUNT(*) FROM (SELECT 1 FROM checkpoints WHERE store = $1 AND version = $2 LIMIT 1) AS c)`
 
 // Changes implements store.Store.
 func (s *DB) Changes(ctx context.Context, req wire.ChangesRequest, aud wire.Audience, protocol int) (wire.Page, error) {
@@ -825,73 +837,125 @@ func (s *DB) Changes(ctx context.Context, req wire.ChangesRequest, aud wire.Audi
 	case req.Since < 0 || req.After < 0 || req.Target < 0 || req.Since > req.Target || req.After > req.Target || req.Target > wire.MaxVersion:
 		return wire.Page{}, catalog.Errorf(catalog.Invalid, "need 0 <= since <= target, 0 <= after <= target")
 	}
-	q, ok := changesQueries[s.dialect][reader{aud, protocol}]
-	if !ok {
+	r := reader{aud, protocol}
+	if _, ok := visibleQueries[r]; !ok {
 		return wire.Page{}, catalog.Errorf(catalog.Invalid, "unknown audience %q or protocol %d", aud, protocol)
 	}
-	page := wire.Page{Protocol: protocol, Store: req.Store, Audience: aud, Since: req.Since, Target: req.Target,
-		After: req.After, Next: req.After, Changes: []wire.Change{}}
-	// One read transaction, so the horizon and the log are consistent.
-	// Read-only: SQLite then uses a deferred BEGIN (a WAL snapshot, not the
-	// write lock that _txlock=immediate takes for writes).
+	// A page whose visible set and entries are all in memory costs one
+	// statement, the horizon and checkpoint check. Otherwise it is read in
+	// one read-only transaction, so that the horizon and the log agree
+	// (read-only: SQLite then uses a deferred BEGIN, a WAL snapshot, not
+	// the write lock that _txlock=immediate takes for writes).
+	if page, inMemory, err := s.page(ctx, nil, req, r, limit); inMemory || err != nil {
+		return page, err
+	}
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return page, s.dbErr(err, "changes")
+		return wire.Page{}, s.dbErr(err, "changes")
 	}
 	defer tx.Rollback()
-	if s.dialect == postgres {
-		// The page query must walk its indexes in version order and stop at
-		// the limit; PostgreSQL's estimate of the "latest change" probe is
-		// too optimistic and would otherwise sort whole windows. JIT
-		// compilation costs more than these short queries.
-		if _, err := tx.ExecContext(ctx, `SET LOCAL enable_sort = off; SET LOCAL enable_seqscan = off; SET LOCAL jit = off`); err != nil {
-			return page, s.dbErr(err, "changes")
-		}
+	page, _, err := s.page(ctx, tx, req, r, limit)
+	return page, err
+}
+
+// page builds the page of req (a valid request of at most limit changes)
+// for r, reading in tx what memory lacks; with tx nil it reads only the
+// horizon and checkpoint check, and complete is false if memory lacks
+// something.
+func (s *DB) page(ctx context.Context, tx *sql.Tx, req wire.ChangesRequest, r reader, limit int) (page wire.Page, complete bool, err error) {
+	page = wire.Page{Protocol: r.protocol, Store: req.Store, Audience: r.aud, Since: req.Since, Target: req.Target,
+		After: req.After, Next: req.After, Changes: []wire.Change{}}
+	served := s.prepared(servedQuery)
+	if tx != nil {
+		served = tx.StmtContext(ctx, served)
 	}
-	var horizon int64
-	if err := tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE name = 'horizon'`).Scan(&horizon); err != nil {
-		return page, s.dbErr(err, "changes")
+	var horizon, isCheckpoint int64
+	if err := served.QueryRowContext(ctx, req.Store, req.Target).Scan(&horizon, &isCheckpoint); err != nil {
+		return page, false, s.dbErr(err, "changes")
 	}
-	var one int
-	err = tx.QueryRowContext(ctx, `SELECT 1 FROM checkpoints WHERE store = $1 AND version = $2 LIMIT 1`, req.Store, req.Target).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) || req.Target < horizon {
-		return page, catalog.Errorf(catalog.Gone, "no checkpoint of store %q at version %d is served; fetch the latest checkpoint", req.Store, req.Target)
-	} else if err != nil {
-		return page, s.dbErr(err, "changes")
+	if isCheckpoint == 0 || req.Target < horizon {
+		return page, false, catalog.Errorf(catalog.Gone, "no checkpoint of store %q at version %d is served; fetch the latest checkpoint", req.Store, req.Target)
 	}
 	page.Reset = req.Since == 0 || req.Since < horizon
 	lower := req.After
 	if !page.Reset {
 		lower = max(lower, req.Since)
 	}
-	rows, err := tx.QueryContext(ctx, q, req.Store, lower, req.Target, boolInt(page.Reset), limit+1)
+	k := visibleKey{req.Store, req.Target, r}
+	vis, ok := s.visibles.get(k)
+	if !ok {
+		if tx == nil {
+			return page, false, nil
+		}
+		if vis, err = s.readVisible(ctx, tx, k); err != nil {
+			return page, false, s.dbErr(err, "changes")
+		}
+	}
+	versions := vis.page(lower, page.Reset, limit+1)
+	more := len(versions) > limit
+	if more {
+		versions = versions[:limit]
+	}
+	page.Changes = make([]wire.Change, len(versions))
+	if missing := s.changes.fill(versions, page.Changes); len(missing) > 0 {
+		if tx == nil {
+			return page, false, nil
+		}
+		if err := s.readEntries(ctx, tx, versions, missing, page.Changes); err != nil {
+			return page, false, s.dbErr(err, "changes")
+		}
+	}
+	if n := len(page.Changes); n > 0 {
+		page.Next = page.Changes[n-1].Version
+	}
+	page.Done = !more
+	return page, true, nil
+}
+
+// readEntries reads in tx the log entries of versions[i] for each i of
+// missing into out[i], and keeps them in the change cache.
+func (s *DB) readEntries(ctx context.Context, tx *sql.Tx, versions []int64, missing []int, out []wire.Change) error {
+	var q strings.Builder
+	q.WriteString(`SELECT version, kind, id, deleted, data FROM changes WHERE version IN (`)
+	args := make([]any, len(missing))
+	at := make(map[int64]int, len(missing))
+	for j, i := range missing {
+		if j > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("$" + strconv.Itoa(j+1))
+		args[j], at[versions[i]] = versions[i], i
+	}
+	q.WriteString(")")
+	rows, err := tx.QueryContext(ctx, q.String(), args...)
 	if err != nil {
-		return page, s.dbErr(err, "changes")
+		return err
 	}
 	defer rows.Close()
+	read := make([]wire.Change, 0, len(missing))
 	for rows.Next() {
 		var c wire.Change
 		var kind string
 		var del int
 		var data sql.NullString
 		if err := rows.Scan(&c.Version, &kind, &c.ID, &del, &data); err != nil {
-			return page, s.dbErr(err, "changes")
-		}
-		if len(page.Changes) == limit {
-			return page, nil // more follow
+			return err
 		}
 		c.Kind, c.Deleted = wire.Kind(kind), del != 0
 		if data.Valid && !c.Deleted {
 			c.Data = []byte(data.String)
 		}
-		page.Changes = append(page.Changes, c)
-		page.Next = c.Version
+		out[at[c.Version]] = c
+		read = append(read, c)
 	}
 	if err := rows.Err(); err != nil {
-		return page, s.dbErr(err, "changes")
+		return err
 	}
-	page.Done = true
-	return page, nil
+	if len(read) != len(missing) {
+		return fmt.Errorf("%d of %d log entries not found in the transaction that listed them", len(missing)-len(read), len(missing))
+	}
+	s.changes.add(read)
+	return nil
 }
 
 // Compact implements store.Store.
@@ -911,9 +975,7 @@ func (s *DB) Compact(ctx context.Context, h int64) error {
 		if h > head {
 			return catalog.Errorf(catalog.Invalid, "horizon %d beyond the log's version %d", h, head)
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM changes WHERE version <= $1 AND (deleted = 1 OR EXISTS (
-  SELECT 1 FROM changes d WHERE d.scope = changes.scope AND d.kind = changes.kind AND d.id = changes.id
-  AND d.version > changes.version AND d.version <= $1))`, h); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM changes WHERE version <= $1 AND (deleted = 1 OR (superseded <> 0 AND superseded <= $1))`, h); err != nil {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE meta SET value = $1 WHERE name = 'horizon'`, h)

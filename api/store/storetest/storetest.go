@@ -440,9 +440,19 @@ func testConverges(t *testing.T, s store.Store) {
 	}
 	products := map[string]bool{}
 	stock := map[string]bool{}
-	for step := range 120 {
+	faqs := map[string]string{} // ID -> its store ("" chain-wide); moved at random
+	for step := range 160 {
 		sku := fmt.Sprintf("P%d", rng.IntN(15))
-		switch op := rng.IntN(10); {
+		switch op := rng.IntN(12); {
+		case op >= 10:
+			id, where := fmt.Sprintf("F%d", rng.IntN(4)), []string{"", "s1", "s2"}[rng.IntN(3)]
+			if _, ok := faqs[id]; ok && rng.IntN(4) == 0 {
+				MustWrite(t, s, store.Delete(store.FAQs, id))
+				delete(faqs, id)
+				break
+			}
+			MustWrite(t, s, must(store.PutFAQ(catalog.FAQ{ID: id, Store: where, Question: "Q " + id + "?", Answer: "A" + fmt.Sprint(rng.IntN(9))})))
+			faqs[id] = where
 		case op < 4:
 			MustWrite(t, s, must(store.PutProduct(product(sku, "n"+fmt.Sprint(rng.IntN(99)), rng.Int64N(999)))))
 			products[sku] = true
@@ -502,6 +512,25 @@ func testConverges(t *testing.T, s store.Store) {
 			if aud == wire.AudienceStaff {
 				want++
 			}
+		}
+		for id, where := range faqs {
+			if where != "" && where != "s1" {
+				continue
+			}
+			it, err := s.Get(ctx, store.FAQs, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rec catalog.FAQ
+			_ = json.Unmarshal(it.Data, &rec)
+			var local catalog.FAQ
+			if err := json.Unmarshal(got[replica.Key{Kind: wire.KindFAQ, ID: id}].Data, &local); err != nil || local.Answer != rec.Answer {
+				t.Fatalf("%s FAQ %s: local %+v, server %+v (%v)", aud, id, local, rec, err)
+			}
+			if _, ok := got[replica.Key{Kind: wire.KindVector, ID: wire.VectorID(wire.KindFAQ, id)}]; !ok {
+				t.Fatalf("%s has no vector of FAQ %s", aud, id)
+			}
+			want += 2
 		}
 		for k := range stock {
 			if k[:2] == "s1" {

@@ -27,14 +27,17 @@ func changesSince(t *testing.T, s store.Store, storeID string, since int64, aud 
 	return p.Changes, cp
 }
 
-// vectorOf finds the vector change of id among chs.
+// vectorOf finds the vector change of id that stands after chs are applied
+// in order (a record moved between scopes may have a tombstone before it).
 func vectorOf(chs []wire.Change, id string) (wire.Change, bool) {
+	var last wire.Change
+	found := false
 	for _, c := range chs {
 		if c.Kind == wire.KindVector && c.ID == id {
-			return c, true
+			last, found = c, true // applied in order, the last one stands
 		}
 	}
-	return wire.Change{}, false
+	return last, found
 }
 
 func wantVector(t *testing.T, c wire.Change, want embed.Vector) {
