@@ -68,9 +68,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	hd.Set("X-Request-Id", id)
 	hd.Set(HeaderEdge, "1")
-	if p := r.URL.Path; strings.HasPrefix(p, "/v1/") && !strings.HasSuffix(p, "/changes") {
-		// The origin's gzip middleware says so of every API response but
-		// pages (which vary by Accept-Encoding on their own).
+	if p := strings.TrimSuffix(r.URL.Path, "/"); strings.HasPrefix(p, "/v1/") && !strings.HasSuffix(p, "/changes") && !strings.HasSuffix(p, "/checkpoint") &&
+		!strings.HasSuffix(p, "/events") && !strings.HasSuffix(p, ".png") {
+		// The origin's gzip middleware says so of every API response it
+		// does not skip (pages vary by Accept-Encoding on their own).
 		hd.Add("Vary", "Accept-Encoding")
 	}
 	if err := h.serve(w, r); err != nil {
