@@ -14,8 +14,8 @@
 //
 // Pages must be byte for byte the origin's for the same request: the
 // page's rules (validation, Gone, snapshot or delta, limit and Done) are
-// aisle/api/store/pageread's, and the edge's page query (pageQuery) is the
-// origin's SQLite query in meaning, held to the origin's pages by the
+// aisle/api/store/pageread's, and the edge's page query (pageQuery) selects
+// the rows the origin's page holds, held to the origin's pages by the
 // SameAnswers tests.
 package edge
 
@@ -159,9 +159,11 @@ func kindList(aud wire.Audience, protocol int) string {
 // pageQuery selects, for scope ?1, the latest change of each (kind, id)
 // among changes at or below ?3 in that scope or chain-wide, keeping those
 // above ?2, without tombstones when ?4 = 1, in version order, at most ?5:
-// the origin's page rule (aisle/api/store/sqlstore changesQuery, SQLite
-// form). The correlated probe walks changes_entity, the outer scan
-// changes' primary key in version order, stopping at the limit.
+// the origin's page rule as one query (the form sqlstore used before it
+// read pages as ranges of a checkpoint's visible set, sqlstore/visible.go;
+// the SameAnswers tests hold the two to the same bytes). The correlated
+// probe walks changes_entity, the outer scan changes' primary key in
+// version order, stopping at the limit.
 func pageQuery(aud wire.Audience, protocol int) string {
 	return `SELECT c.version, c.kind, c.id, c.deleted, c.data FROM changes c
 WHERE c.version > ?2 AND c.version <= ?3 AND c.scope IN (?1, '') AND c.kind IN (` + kindList(aud, protocol) + `)
