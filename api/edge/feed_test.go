@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -102,5 +104,16 @@ func TestIngestRefuses(t *testing.T) {
 	r.do(base, "GET", "/_edge/state", testSecret, nil).want(t, 200).JSON(t, &st)
 	if st.Log != 1 {
 		t.Fatalf("state after one good batch: %+v", st)
+	}
+}
+
+// TestPanicIsInternal: a handler that panics (here: no database) answers
+// 500 with the origin's error body instead of ending the Worker's instance.
+func TestPanicIsInternal(t *testing.T) {
+	h := &edge.Handler{Edge: &edge.Edge{}, Log: quietLogger()}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/stores/demo/checkpoint", nil))
+	if rec.Code != 500 || !strings.Contains(rec.Body.String(), `"code":"internal"`) {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
 	}
 }

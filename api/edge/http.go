@@ -74,6 +74,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// does not skip (pages vary by Accept-Encoding on their own).
 		hd.Add("Vary", "Accept-Encoding")
 	}
+	defer func() {
+		// A panic would end the Worker's Go instance without an answer:
+		// answer 500 instead (which the Worker's entry module forwards to
+		// the origin when it has one).
+		if v := recover(); v != nil {
+			h.writeError(w, r, fmt.Errorf("panic: %v", v))
+		}
+	}()
 	if err := h.serve(w, r); err != nil {
 		h.writeError(w, r, err)
 	}
