@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -91,14 +90,6 @@ func (f *Feeder) Kick() {
 	case f.kick <- struct{}{}:
 	default:
 	}
-}
-
-// Fed returns a channel closed after the next successful round (tests and
-// tools wait on it).
-func (f *Feeder) Fed() <-chan struct{} {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.fed
 }
 
 // MaxPushDelay bounds how long Held holds a checkpoint back.
@@ -294,6 +285,3 @@ func (f *Feeder) call(ctx context.Context, method, path string, in, out any) err
 	}
 	return nil
 }
-
-// String describes the feeder for logs.
-func (f *Feeder) String() string { return fmt.Sprintf("edge feeder to %s", f.cfg.URL) }
