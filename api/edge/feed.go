@@ -62,7 +62,7 @@ type Feeder struct {
 
 	mu       sync.Mutex       // guards below
 	credSent [32]byte         // digest of the credentials last sent
-	fed      chan struct{}    // closed and replaced after each successful round
+	fed      chan struct{}    // closed and replaced each time a round has fed the checkpoints
 	acked    map[string]int64 // latest checkpoint Seq the edge holds, per store
 }
 
@@ -211,6 +211,18 @@ func (f *Feeder) Round(ctx context.Context) error {
 		}
 		cps, st.Horizon = cps[n:], horizon
 	}
+	// The edge holds these checkpoints now: release the pushes held for
+	// them (Held).
+	f.mu.Lock()
+	for id, seq := range st.Checkpoints {
+		f.acked[id] = max(f.acked[id], seq)
+	}
+	for _, cp := range sent {
+		f.acked[cp.Store] = max(f.acked[cp.Store], cp.Seq)
+	}
+	close(f.fed)
+	f.fed = make(chan struct{})
+	f.mu.Unlock()
 	creds, err := f.src.EdgeCredentials(ctx)
 	if err != nil {
 		return err
@@ -231,14 +243,6 @@ func (f *Feeder) Round(ctx context.Context) error {
 	}
 	f.mu.Lock()
 	f.credSent = digest
-	for id, seq := range st.Checkpoints {
-		f.acked[id] = max(f.acked[id], seq)
-	}
-	for _, cp := range sent {
-		f.acked[cp.Store] = max(f.acked[cp.Store], cp.Seq)
-	}
-	close(f.fed)
-	f.fed = make(chan struct{})
 	f.mu.Unlock()
 	return nil
 }
