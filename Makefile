@@ -3,7 +3,7 @@ SHELL := /bin/bash
 GO    ?= go
 BIN   := .build/bin
 
-.PHONY: help run app test test-deps vet bench-cpu bench-browser bench-gpu slm eval
+.PHONY: help run app edge test test-deps vet bench-cpu bench-browser bench-gpu slm eval
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*?## "}{printf "  %-14s %s\n", $$1, $$2}'
@@ -17,12 +17,19 @@ app: ## build the web app (page, Go-WASM service worker and inference worker) an
 	$(GO) run ./pwa/cmd/build -out .build/pwa
 	$(GO) run ./worker/cmd/publish -root .build/models -id aisle-assistant worker/assistant/model/aisle-assistant.gguf >/dev/null
 
+EDGE ?= .build/edge
+edge: ## build the edge read replica's Worker into .build/edge (deploy/edge.md: run wrangler there)
+	rm -rf $(EDGE) && mkdir -p $(EDGE)
+	cp api/cmd/aisle-edge/wrangler.toml api/cmd/aisle-edge/edge.mjs $(EDGE)/
+	$(GO) run github.com/syumai/workers/cmd/workers-assets-gen -mode=go -o $(EDGE)/build
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $(EDGE)/build/app.wasm ./api/cmd/aisle-edge
+
 test-deps: ## install what the tests need (Debian packages, npm test peers)
 	bash deploy/setup/test-deps.sh
 
 vet: ## static checks, native and for the browser (js/wasm)
 	$(GO) vet ./...
-	GOOS=js GOARCH=wasm $(GO) vet ./sw/... ./worker/browser/... ./worker/model/... ./worker/engine/... ./sync/...
+	GOOS=js GOARCH=wasm $(GO) vet ./sw/... ./worker/browser/... ./worker/model/... ./worker/engine/... ./sync/... ./api/cmd/aisle-edge
 
 test: test-deps vet ## install test dependencies, then run every test
 	CI=$${CI:-true} $(GO) test -count=1 -timeout 25m ./...

@@ -22,6 +22,11 @@ type Hub struct {
 	subs   map[string]map[*Subscription]struct{}
 	seen   map[string]int64 // latest Seq broadcast per store
 	closed bool
+
+	// gate, when set (an edge replica is fed: edgefeed.go), may hold a
+	// checkpoint back from the streams until the channel it returns is
+	// closed; nil lets it through at once. Set before any Broadcast.
+	gate func(wire.Checkpoint) <-chan struct{}
 }
 
 // Subscription receives a store's checkpoints on C (buffered; a slow reader
@@ -113,8 +118,21 @@ func (h *Hub) Streams() int {
 }
 
 // Broadcast sends cp to the store's streams unless a checkpoint at least as
-// new was already sent.
+// new was already sent (with a gate, once the gate lets it through).
 func (h *Hub) Broadcast(cp wire.Checkpoint) {
+	if h.gate != nil {
+		if open := h.gate(cp); open != nil {
+			go func() {
+				<-open
+				h.deliver(cp)
+			}()
+			return
+		}
+	}
+	h.deliver(cp)
+}
+
+func (h *Hub) deliver(cp wire.Checkpoint) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed || cp.Seq <= h.seen[cp.Store] {

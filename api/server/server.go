@@ -25,6 +25,7 @@ import (
 	"golang.org/x/sync/singleflight"
 	"golang.org/x/time/rate"
 
+	"aisle/api/edge"
 	"aisle/api/store"
 	"aisle/sync/catalog"
 )
@@ -96,6 +97,10 @@ type Config struct {
 	// PageCacheBytes bounds the in-memory cache of encoded sync pages
 	// (0: 64 MiB; negative: no cache).
 	PageCacheBytes int
+	// Edge, when its URL is set, feeds an edge read replica
+	// (aisle/api/edge; deploy/edge.md) after each publish and every
+	// Edge.Interval (edgefeed.go).
+	Edge edge.FeedConfig
 	// Logger (nil: slog.Default()).
 	Logger *slog.Logger
 	// Now is the clock (nil: time.Now).
@@ -130,6 +135,8 @@ type Server struct {
 	seen syncNotes
 	// devices throttles the writes of devices seen syncing (noteDevice).
 	devices syncNotes
+	// feeder feeds the edge replica (nil without Config.Edge.URL).
+	feeder *edge.Feeder
 	// flight collapses concurrent identical page queries.
 	flight singleflight.Group
 	// base is canceled by Shutdown: long-lived requests (push streams) and
@@ -185,6 +192,10 @@ func New(st store.Store, cfg Config) (*Server, error) {
 	s.base, s.cancel = context.WithCancel(context.Background())
 	s.devices.every = store.DeviceSyncEvery
 	s.hub = NewHub(st, s.log)
+	if err := s.startEdgeFeed(); err != nil {
+		s.cancel()
+		return nil, err
+	}
 	if cfg.PageCacheBytes == 0 {
 		cfg.PageCacheBytes = 64 << 20
 	}

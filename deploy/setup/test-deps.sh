@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the test suite needs on a fresh Debian 12 machine:
 # Debian packages (browser, software Vulkan, PostgreSQL, PyTorch for the model recipe's CPU test,
-# zbarimg to decode the stores' QR codes), the npm test peers, and the Go tools the tests run
+# zbarimg to decode the stores' QR codes), the npm test peers (wrangler among them), and the Go tools the tests run
 # (Pebble).
 # Idempotent: each step is skipped when its result is already present.
 set -euo pipefail
@@ -18,7 +18,11 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
 fi
 
-if [ ! -d deploy/testpeers/node_modules/node-llama-cpp ] || [ ! -d deploy/testpeers/node_modules/@wllama/wllama ]; then
+# wrangler (Cloudflare's local runtime for the edge Worker's tests) is 3.x: 4.x needs Node >= 22.12.
+# Its platform binaries (workerd, esbuild) are optional dependencies, which --omit=optional drops,
+# so package.json names the linux-x64 ones itself.
+if [ ! -d deploy/testpeers/node_modules/node-llama-cpp ] || [ ! -d deploy/testpeers/node_modules/@wllama/wllama ] ||
+   [ ! -x deploy/testpeers/node_modules/.bin/wrangler ] || [ ! -d deploy/testpeers/node_modules/@cloudflare/workerd-linux-64 ]; then
   echo "test-deps: installing npm test peers"
   (cd deploy/testpeers && NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm install --omit=optional --no-audit --no-fund --loglevel=error >/dev/null)
 fi

@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -32,6 +33,7 @@ import (
 	_ "time/tzdata" // store time zones must resolve on minimal hosts too
 
 	"aisle/api/delivery"
+	"aisle/api/edge"
 	"aisle/api/server"
 	"aisle/api/store"
 	"aisle/api/store/sqlstore"
@@ -44,6 +46,8 @@ type options struct {
 	rate                                                                     float64
 	// HTTPS: certificate files, or ACME; httpAddr redirects to HTTPS.
 	tlsCert, tlsKey, acmeDomain, acmeDir, acmeEmail, acmeCache, httpAddr string
+	// Edge read replica: its URL and the file of the shared secret.
+	edgeURL, edgeSecretFile string
 }
 
 func env(name, def string) string {
@@ -88,6 +92,8 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.acmeEmail, "acme-email", env("AISLE_ACME_EMAIL", ""), "contact address given to the ACME CA (AISLE_ACME_EMAIL)")
 	fs.StringVar(&o.acmeCache, "acme-cache", env("AISLE_ACME_CACHE", ""), "folder for the ACME account key and certificates (AISLE_ACME_CACHE; empty: acme beside -db, e.g. data/acme)")
 	fs.StringVar(&o.httpAddr, "http-addr", env("AISLE_HTTP_ADDR", ""), "with HTTPS, a plain-HTTP listen address, e.g. :80, that redirects to HTTPS and answers ACME http-01 challenges (AISLE_HTTP_ADDR)")
+	fs.StringVar(&o.edgeURL, "edge-url", env("AISLE_EDGE_URL", ""), "feed the edge read replica at this URL after each publish (AISLE_EDGE_URL; deploy/edge.md; needs -edge-secret-file)")
+	fs.StringVar(&o.edgeSecretFile, "edge-secret-file", env("AISLE_EDGE_SECRET_FILE", ""), "file holding the edge's shared secret, the EDGE_SECRET of its Worker (AISLE_EDGE_SECRET_FILE)")
 	fs.StringVar(&o.logLevel, "log-level", env("AISLE_LOG_LEVEL", "info"), "debug, info, warn or error (AISLE_LOG_LEVEL)")
 	return o, fs.Parse(args)
 }
@@ -149,6 +155,9 @@ func run(o options) error {
 	}
 
 	cfg := server.Config{Rate: o.rate, Logger: log, CrossOriginIsolated: o.isolated, PublicURL: o.publicURL}
+	if cfg.Edge, err = edgeConfig(o); err != nil {
+		return err
+	}
 	if o.proxies != "" {
 		cfg.TrustedProxies = strings.Split(o.proxies, ",")
 	}
@@ -270,4 +279,25 @@ func bootstrapAdmin(ctx context.Context, st store.Store, tokenFile string, log *
 	}
 	log.Info("created a bootstrap admin token", "file", tokenFile)
 	return nil
+}
+
+// edgeConfig reads the edge replica's feed settings (none without
+// -edge-url).
+func edgeConfig(o options) (edge.FeedConfig, error) {
+	if o.edgeURL == "" {
+		return edge.FeedConfig{}, nil
+	}
+	u, err := url.Parse(o.edgeURL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return edge.FeedConfig{}, fmt.Errorf("-edge-url %q: want an http(s) URL", o.edgeURL)
+	}
+	secret, err := os.ReadFile(o.edgeSecretFile)
+	if err != nil {
+		return edge.FeedConfig{}, fmt.Errorf("-edge-url needs -edge-secret-file: %w", err)
+	}
+	c := edge.FeedConfig{URL: o.edgeURL, Secret: strings.TrimSpace(string(secret))}
+	if len(c.Secret) < 32 {
+		return edge.FeedConfig{}, errors.New("-edge-secret-file: the secret must be at least 32 characters")
+	}
+	return c, nil
 }

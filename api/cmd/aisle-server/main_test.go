@@ -131,3 +131,35 @@ func TestHTTPSFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestEdgeFlags(t *testing.T) {
+	dir := t.TempDir()
+	good, short := filepath.Join(dir, "secret"), filepath.Join(dir, "short")
+	os.WriteFile(good, []byte(strings.Repeat("s", 40)+"\n"), 0o600)
+	os.WriteFile(short, []byte("tooshort"), 0o600)
+	t.Setenv("AISLE_EDGE_URL", "https://edge.example.workers.dev")
+	t.Setenv("AISLE_EDGE_SECRET_FILE", good)
+	o, err := parseFlags(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := edgeConfig(o)
+	if err != nil || c.URL != "https://edge.example.workers.dev" || c.Secret != strings.Repeat("s", 40) {
+		t.Fatalf("from the environment: %+v %v", c, err)
+	}
+	for _, tc := range []struct {
+		name    string
+		given   options
+		wantErr string
+	}{
+		{"off", options{}, ""},
+		{"no secret file", options{edgeURL: "https://e.test"}, "-edge-secret-file"},
+		{"short secret", options{edgeURL: "https://e.test", edgeSecretFile: short}, "at least 32"},
+		{"not a URL", options{edgeURL: "edge.test", edgeSecretFile: good}, "http(s) URL"},
+	} {
+		_, err := edgeConfig(tc.given)
+		if (tc.wantErr == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.wantErr)) {
+			t.Errorf("%s: %v, want %q", tc.name, err, tc.wantErr)
+		}
+	}
+}
