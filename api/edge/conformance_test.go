@@ -93,8 +93,12 @@ func (r *rig) publish(t *testing.T, price int64) wire.Checkpoint {
 // HEAD, and every error the read side gives.
 func testSameAnswers(t *testing.T, r *rig) {
 	cp1 := r.checkpoint(t)
+	r.admin("PUT", "/v1/admin/faqs/moving", catalog.FAQ{Question: "Do you deliver?", Answer: "Chain-wide: no."}).want(t, 200)
 	cp2 := r.publish(t, 101)
 	r.admin("DELETE", "/v1/admin/stores/demo/stock/BAGUETTE", nil).want(t, 204)
+	// A chain-wide FAQ becomes the store's: a tombstone in the chain-wide
+	// scope, then the record in the store's.
+	r.admin("PUT", "/v1/admin/faqs/moving", catalog.FAQ{Store: "demo", Question: "Do you deliver?", Answer: "Here: yes."}).want(t, 200)
 	cp3 := r.publish(t, 103)
 	r.admin("PUT", "/v1/admin/stores/other", catalog.Store{Name: "Other"}).want(t, 200)
 	_, staff := r.token(store.RoleStaff, "demo")

@@ -156,20 +156,20 @@ func kindList(aud wire.Audience, protocol int) string {
 	return strings.Join(ks, ", ")
 }
 
-// pageQuery selects, for scope ?1, the latest change of each (kind, id)
-// among changes at or below ?3 in that scope or chain-wide, keeping those
-// above ?2, without tombstones when ?4 = 1, in version order, at most ?5:
-// the origin's page rule as one query (the form sqlstore used before it
-// read pages as ranges of a checkpoint's visible set, sqlstore/visible.go;
-// the SameAnswers tests hold the two to the same bytes). The correlated
-// probe walks changes_entity, the outer scan changes' primary key in
-// version order, stopping at the limit.
+// pageQuery selects, for scope ?1 and the chain-wide scope (""), the latest
+// change of each (scope, kind, id) at or below ?3, keeping those above ?2,
+// without tombstones when ?4 = 1, in version order, at most ?5: the rows of
+// the origin's page (sqlstore's visible set of the checkpoint, the changes
+// not superseded in their own scope by then; see sqlstore/visible.go), as
+// one query, held to the origin's pages by the SameAnswers tests. The
+// correlated probe walks changes_entity, the outer scan changes' primary
+// key in version order, stopping at the limit.
 func pageQuery(aud wire.Audience, protocol int) string {
 	return `SELECT c.version, c.kind, c.id, c.deleted, c.data FROM changes c
 WHERE c.version > ?2 AND c.version <= ?3 AND c.scope IN (?1, '') AND c.kind IN (` + kindList(aud, protocol) + `)
   AND (?4 = 0 OR c.deleted = 0)
   AND c.version = (SELECT MAX(d.version) FROM changes d
-                   WHERE d.kind = c.kind AND d.id = c.id AND d.scope IN (?1, '') AND d.version <= ?3)
+                   WHERE d.kind = c.kind AND d.id = c.id AND d.scope = c.scope AND d.version <= ?3)
 ORDER BY c.version LIMIT ?5`
 }
 

@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS changes (
   version INTEGER PRIMARY KEY, scope TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL,
   deleted INTEGER NOT NULL, data TEXT);
 CREATE INDEX IF NOT EXISTS changes_scope ON changes (scope, version);
-CREATE INDEX IF NOT EXISTS changes_entity ON changes (kind, id, version);
+CREATE INDEX IF NOT EXISTS changes_entity ON changes (kind, id, scope, version);
 
 -- checkpoints: the origin's checkpoints at or above its horizon.
 CREATE TABLE IF NOT EXISTS checkpoints (
