@@ -12,13 +12,12 @@ import (
 
 // Read is one page of Store.Changes being read: the rules every reader
 // of the log shares, apart from the query that selects the rows (the
-// latest change of each (kind, id) of the store's scope or chain-wide at or
-// below Target, above Lower, in version order, without tombstones when
-// Reset, at most Rows). The edge replica (aisle/api/edge) builds its pages
-// with it; sqlstore's Changes applies the same rules in its own code
-// (moving it onto Read is a follow-up for sqlstore's page code, which was
-// being reworked when this was written), and aisle/api/edge's tests hold
-// the two to the same bytes.
+// latest change of each (scope, kind, id) of the store's scope or
+// chain-wide at or below Target, above Lower, in version order, without
+// tombstones when Reset, at most Rows). The origin's store
+// (aisle/api/store/sqlstore) and the edge replica (aisle/api/edge) build
+// their pages with it, and the edge's tests hold the two to the same
+// bytes.
 //
 // Use: New (before touching the database), Settle (with the
 // horizon and whether the target is a served checkpoint), the query with

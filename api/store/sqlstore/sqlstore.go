@@ -31,6 +31,7 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 
 	"aisle/api/store"
+	"aisle/api/store/pageread"
 	"aisle/sync/catalog"
 	"aisle/sync/wire"
 )
@@ -825,28 +826,16 @@ var visibleQueries = func() map[reader]string {
 const servedQuery = `SELECT (SELECT value FROM meta WHERE name = 'horizon'),
   (SELECT COUNT(*) FROM (SELECT 1 FROM checkpoints WHERE store = $1 AND version = $2 LIMIT 1) AS c)`
 
-// Changes implements store.Store.
+// Changes implements store.Store: the page's rules are pageread's; its
+// rows are a range of the target's visible set (see visibleSet).
 func (s *DB) Changes(ctx context.Context, req wire.ChangesRequest, aud wire.Audience, protocol int) (wire.Page, error) {
-	limit := req.Limit
-	if limit == 0 {
-		limit = wire.DefaultPageLimit
-	}
-	switch {
-	case limit < 0 || limit > wire.MaxPageLimit:
-		return wire.Page{}, catalog.Errorf(catalog.Invalid, "limit must be between 1 and %d", wire.MaxPageLimit)
-	case req.Since < 0 || req.After < 0 || req.Target < 0 || req.Since > req.Target || req.After > req.Target || req.Target > wire.MaxVersion:
-		return wire.Page{}, catalog.Errorf(catalog.Invalid, "need 0 <= since <= target, 0 <= after <= target")
-	}
 	r := reader{aud, protocol}
-	if _, ok := visibleQueries[r]; !ok {
-		return wire.Page{}, catalog.Errorf(catalog.Invalid, "unknown audience %q or protocol %d", aud, protocol)
-	}
 	// A page whose visible set and entries are all in memory costs one
 	// statement, the horizon and checkpoint check. Otherwise it is read in
 	// one read-only transaction, so that the horizon and the log agree
 	// (read-only: SQLite then uses a deferred BEGIN, a WAL snapshot, not
 	// the write lock that _txlock=immediate takes for writes).
-	if page, inMemory, err := s.page(ctx, nil, req, r, limit); inMemory || err != nil {
+	if page, inMemory, err := s.page(ctx, nil, req, r); inMemory || err != nil {
 		return page, err
 	}
 	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
@@ -854,62 +843,55 @@ func (s *DB) Changes(ctx context.Context, req wire.ChangesRequest, aud wire.Audi
 		return wire.Page{}, s.dbErr(err, "changes")
 	}
 	defer tx.Rollback()
-	page, _, err := s.page(ctx, tx, req, r, limit)
+	page, _, err := s.page(ctx, tx, req, r)
 	return page, err
 }
 
-// page builds the page of req (a valid request of at most limit changes)
-// for r, reading in tx what memory lacks; with tx nil it reads only the
-// horizon and checkpoint check, and complete is false if memory lacks
-// something.
-func (s *DB) page(ctx context.Context, tx *sql.Tx, req wire.ChangesRequest, r reader, limit int) (page wire.Page, complete bool, err error) {
-	page = wire.Page{Protocol: r.protocol, Store: req.Store, Audience: r.aud, Since: req.Since, Target: req.Target,
-		After: req.After, Next: req.After, Changes: []wire.Change{}}
+// page builds the page of req (a valid request) for r, reading in tx what
+// memory lacks; with tx nil it reads only the horizon and checkpoint
+// check, and complete is false if memory lacks something.
+func (s *DB) page(ctx context.Context, tx *sql.Tx, req wire.ChangesRequest, r reader) (page wire.Page, complete bool, err error) {
+	rd, err := pageread.New(req, r.aud, r.protocol)
+	if err != nil {
+		return wire.Page{}, false, err
+	}
 	served := s.prepared(servedQuery)
 	if tx != nil {
 		served = tx.StmtContext(ctx, served)
 	}
 	var horizon, isCheckpoint int64
 	if err := served.QueryRowContext(ctx, req.Store, req.Target).Scan(&horizon, &isCheckpoint); err != nil {
-		return page, false, s.dbErr(err, "changes")
+		return rd.Partial(), false, s.dbErr(err, "changes")
 	}
-	if isCheckpoint == 0 || req.Target < horizon {
-		return page, false, catalog.Errorf(catalog.Gone, "no checkpoint of store %q at version %d is served; fetch the latest checkpoint", req.Store, req.Target)
-	}
-	page.Reset = req.Since == 0 || req.Since < horizon
-	lower := req.After
-	if !page.Reset {
-		lower = max(lower, req.Since)
+	if err := rd.Settle(horizon, isCheckpoint != 0); err != nil {
+		return rd.Partial(), false, err
 	}
 	k := visibleKey{req.Store, req.Target, r}
 	vis, ok := s.visibles.get(k)
 	if !ok {
 		if tx == nil {
-			return page, false, nil
+			return rd.Partial(), false, nil
 		}
 		if vis, err = s.readVisible(ctx, tx, k); err != nil {
-			return page, false, s.dbErr(err, "changes")
+			return rd.Partial(), false, s.dbErr(err, "changes")
 		}
 	}
-	versions := vis.page(lower, page.Reset, limit+1)
-	more := len(versions) > limit
-	if more {
-		versions = versions[:limit]
-	}
-	page.Changes = make([]wire.Change, len(versions))
-	if missing := s.changes.fill(versions, page.Changes); len(missing) > 0 {
+	versions := vis.page(rd.Lower, rd.Reset, rd.Rows)
+	entries := make([]wire.Change, len(versions))
+	if missing := s.changes.fill(versions, entries); len(missing) > 0 {
 		if tx == nil {
-			return page, false, nil
+			return rd.Partial(), false, nil
 		}
-		if err := s.readEntries(ctx, tx, versions, missing, page.Changes); err != nil {
-			return page, false, s.dbErr(err, "changes")
+		if err := s.readEntries(ctx, tx, versions, missing, entries); err != nil {
+			return rd.Partial(), false, s.dbErr(err, "changes")
 		}
 	}
-	if n := len(page.Changes); n > 0 {
-		page.Next = page.Changes[n-1].Version
+	for _, c := range entries {
+		if !rd.Add(c) {
+			break
+		}
 	}
-	page.Done = !more
-	return page, true, nil
+	return rd.Page(), true, nil
 }
 
 // readEntries reads in tx the log entries of versions[i] for each i of
