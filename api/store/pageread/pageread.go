@@ -87,6 +87,32 @@ func (p *Read) Add(c wire.Change) bool {
 	return true
 }
 
+// AddAll is Add for each of cs in turn (the query's rows, at most Rows of
+// them), taking cs over as the page's changes when the page holds none
+// yet.
+func (p *Read) AddAll(cs []wire.Change) {
+	if len(cs) == 0 {
+		return
+	}
+	if len(p.page.Changes) == 0 {
+		if len(cs) > p.limit {
+			cs, p.more = cs[:p.limit], true
+		}
+		for i := range cs {
+			if cs[i].Deleted {
+				cs[i].Data = nil
+			}
+		}
+		p.page.Changes, p.page.Next = cs, cs[len(cs)-1].Version
+		return
+	}
+	for _, c := range cs {
+		if !p.Add(c) {
+			return
+		}
+	}
+}
+
 // Page is the page read: Done unless Add saw a row past the limit.
 func (p *Read) Page() wire.Page {
 	pg := p.page

@@ -1,6 +1,8 @@
 package pageread_test
 
 import (
+	"reflect"
+	"slices"
 	"testing"
 
 	"aisle/api/store/pageread"
@@ -66,5 +68,32 @@ func TestAdd(t *testing.T) {
 	got := p.Page()
 	if got.Done || got.Next != 5 || len(got.Changes) != 2 || got.Changes[1].Data != nil || !got.Reset || got.Audience != wire.AudienceStaff || got.Protocol != 1 {
 		t.Fatalf("full page: %+v", got)
+	}
+}
+
+// TestAddAllIsAdd: AddAll gives the page that Add, row by row, gives.
+func TestAddAllIsAdd(t *testing.T) {
+	rows := []wire.Change{{Version: 3, Kind: wire.KindStock, ID: "a", Data: []byte(`{}`)},
+		{Version: 5, Kind: wire.KindStock, ID: "b", Deleted: true, Data: []byte(`{}`)}, {Version: 7, Kind: wire.KindStock, ID: "c"}}
+	for limit := 1; limit <= 4; limit++ {
+		for n := 0; n <= len(rows); n++ {
+			read := func() *pageread.Read {
+				p, _ := pageread.New(wire.ChangesRequest{Store: "s", Target: 9, After: 1, Limit: limit}, wire.AudienceStaff, 1)
+				if err := p.Settle(0, true); err != nil {
+					t.Fatal(err)
+				}
+				return p
+			}
+			one, all := read(), read()
+			for _, c := range rows[:n] {
+				if !one.Add(c) {
+					break
+				}
+			}
+			all.AddAll(slices.Clone(rows[:n]))
+			if got, want := all.Page(), one.Page(); !reflect.DeepEqual(got, want) {
+				t.Errorf("limit %d, %d rows: AddAll %+v, Add %+v", limit, n, got, want)
+			}
+		}
 	}
 }

@@ -18,7 +18,7 @@ import (
 // dropped; an entry found in the previous generation moves to the current.
 // So the entries used recently stay, in O(1) per lookup.
 type changeCache struct {
-	mu        gosync.Mutex // guards everything below
+	mu        gosync.RWMutex // guards everything below
 	genBytes  int          // the bound of one generation (half the cache)
 	size      int          // bytes in cur
 	cur, prev map[int64]wire.Change
@@ -34,12 +34,27 @@ func newChangeCache(maxBytes int) *changeCache {
 func entryBytes(c wire.Change) int { return len(c.Data) + len(c.ID) + 96 }
 
 // fill sets out[i] for each versions[i] the cache holds and returns the
-// indexes of those it does not.
+// indexes of those it does not. Entries of the current generation are read
+// under the read lock, so that devices syncing at once do not queue.
 func (c *changeCache) fill(versions []int64, out []wire.Change) (missing []int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	var older []int // not in the current generation
+	c.mu.RLock()
 	for i, v := range versions {
 		if e, ok := c.cur[v]; ok {
+			out[i] = e
+		} else {
+			older = append(older, i)
+		}
+	}
+	c.mu.RUnlock()
+	if len(older) == 0 {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, i := range older {
+		v := versions[i]
+		if e, ok := c.cur[v]; ok { // moved there meanwhile
 			out[i] = e
 			continue
 		}

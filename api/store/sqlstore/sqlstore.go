@@ -886,11 +886,7 @@ func (s *DB) page(ctx context.Context, tx *sql.Tx, req wire.ChangesRequest, r re
 			return rd.Partial(), false, s.dbErr(err, "changes")
 		}
 	}
-	for _, c := range entries {
-		if !rd.Add(c) {
-			break
-		}
-	}
+	rd.AddAll(entries)
 	return rd.Page(), true, nil
 }
 
