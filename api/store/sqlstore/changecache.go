@@ -19,8 +19,8 @@ import (
 // So the entries used recently stay, in O(1) per lookup.
 type changeCache struct {
 	mu        gosync.RWMutex // guards everything below
-	genBytes  int          // the bound of one generation (half the cache)
-	size      int          // bytes in cur
+	genBytes  int            // the bound of one generation (half the cache)
+	size      int            // bytes in cur
 	cur, prev map[int64]wire.Change
 }
 
