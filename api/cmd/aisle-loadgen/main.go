@@ -5,10 +5,12 @@
 // delta (checkpoint + pages) as fast as they can.
 //
 // It prints delta throughput (requests/s, changes/s), latency percentiles
-// of the changes endpoint, and the bytes on the wire (gzip) of the nightly
-// delta versus a full snapshot, for the newest protocol and for protocol 1
-// (no vectors). With -rename the nightly change also renames the products
-// it changes, so their vectors change too.
+// of the changes endpoint, the CPU time per request (server and clients),
+// and the bytes on the wire (gzip) of the nightly delta versus a full
+// snapshot, for the newest protocol and for protocol 1 (no vectors), and
+// for a second device (pages served again from the page cache are
+// compressed harder). With -rename the nightly change also renames the
+// products it changes, so their vectors change too.
 //
 //	go run ./api/cmd/aisle-loadgen -db sqlite -clients 64 -duration 10s
 //	go run ./api/cmd/aisle-loadgen -db postgres -clients 64 -duration 10s
@@ -207,6 +209,16 @@ func run(dbKind string, nProducts int, changed float64, nClients int, dur time.D
 	if err != nil {
 		return err
 	}
+	// The same pages again: a second device gets them from the page cache,
+	// compressed harder (the same as the first with -cache=false).
+	deltaBytesAgain, _, _, err := wireBytes(base, cp1.Version, cp2.Version, pageSize, wire.ProtocolVersion)
+	if err != nil {
+		return err
+	}
+	snapBytesAgain, _, _, err := wireBytes(base, 0, cp2.Version, pageSize, wire.ProtocolVersion)
+	if err != nil {
+		return err
+	}
 
 	// Load: every client pulls the delta from cp1 to cp2 again and again:
 	// the checkpoint (decoded), then each page as a device's browser would
@@ -293,6 +305,7 @@ func run(dbKind string, nProducts int, changed float64, nClients int, dur time.D
 		"cpu_ms_per_request":    ms(cpu) / float64(max(requests.Load(), 1)),
 		"nightly_delta_changes": deltaChanges, "nightly_delta_bytes_gzip": deltaBytes,
 		"snapshot_changes": snapChanges, "snapshot_bytes_gzip": snapBytes, "protocol": wire.ProtocolVersion, "renamed": rename,
+		"nightly_delta_bytes_gzip_again": deltaBytesAgain, "snapshot_bytes_gzip_again": snapBytesAgain,
 		"protocol1_nightly_delta_changes": deltaChanges1, "protocol1_nightly_delta_bytes_gzip": deltaBytes1,
 		"protocol1_snapshot_changes": snapChanges1, "protocol1_snapshot_bytes_gzip": snapBytes1,
 	}
