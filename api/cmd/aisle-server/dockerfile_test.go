@@ -5,12 +5,14 @@ import (
 	"crypto/tls"
 	"debug/elf"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	gosync "sync"
 	"syscall"
 	"testing"
 	"time"
@@ -120,27 +122,53 @@ func shellWords(t *testing.T, s string) []string {
 // and the redirect listener, each stopped with SIGTERM after /healthz
 // answers. The app folder is left empty: building the web app is the
 // PWA's own test.
-func TestDockerfileBinary(t *testing.T) {
-	repo, err := filepath.Abs("../../..")
-	if err != nil {
-		t.Fatal(err)
+// imageBinary builds the server with the Dockerfile's own build line and
+// environment, once per test binary, and returns it with the Dockerfile.
+func imageBinary(t *testing.T) (string, dockerfile) {
+	t.Helper()
+	built.Do(func() {
+		repo, err := filepath.Abs("../../..")
+		if err != nil {
+			built.err = err
+			return
+		}
+		built.d = readDockerfile(t, filepath.Join(repo, "deploy", "Dockerfile"))
+		dir, err := os.MkdirTemp("", "aisle-server-bin-")
+		if err != nil {
+			built.err = err
+			return
+		}
+		built.bin = filepath.Join(dir, "aisle-server")
+		args := append([]string(nil), built.d.buildArgs...)
+		for i := range args {
+			if args[i] == "-o" && i+1 < len(args) {
+				args[i+1] = built.bin
+			}
+		}
+		build := exec.Command("go", args...)
+		build.Dir = repo
+		build.Env = append(os.Environ(), built.d.buildEnv...)
+		if out, err := build.CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
 	}
-	d := readDockerfile(t, filepath.Join(repo, "deploy", "Dockerfile"))
+	return built.bin, built.d
+}
+
+var built struct {
+	gosync.Once
+	bin string
+	d   dockerfile
+	err error
+}
+
+func TestDockerfileBinary(t *testing.T) {
+	bin, d := imageBinary(t)
 	if !strings.Contains(strings.Join(d.buildEnv, " "), "CGO_ENABLED=0") {
 		t.Fatalf("the Dockerfile's build lost CGO_ENABLED=0: %v", d.buildEnv)
-	}
-	bin := filepath.Join(t.TempDir(), "aisle-server")
-	args := append([]string(nil), d.buildArgs...)
-	for i := range args {
-		if args[i] == "-o" && i+1 < len(args) {
-			args[i+1] = bin
-		}
-	}
-	build := exec.Command("go", args...)
-	build.Dir = repo
-	build.Env = append(os.Environ(), d.buildEnv...)
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	f, err := elf.Open(bin)
 	if err != nil {
@@ -248,15 +276,16 @@ func port(addr string) string { _, p, _ := net.SplitHostPort(addr); return p }
 
 // proc is a running server binary.
 type proc struct {
-	cmd    *exec.Cmd
-	out    *testkit.LogBuffer
-	exited chan error
-	done   bool
+	started time.Time
+	cmd     *exec.Cmd
+	out     *testkit.LogBuffer
+	exited  chan error
+	done    bool
 }
 
 func startBinary(t *testing.T, bin, dir string, env []string) *proc {
 	t.Helper()
-	p := &proc{cmd: exec.Command(bin), out: &testkit.LogBuffer{}, exited: make(chan error, 1)}
+	p := &proc{started: time.Now(), cmd: exec.Command(bin), out: &testkit.LogBuffer{}, exited: make(chan error, 1)}
 	p.cmd.Dir, p.cmd.Env, p.cmd.Stdout, p.cmd.Stderr = dir, env, p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
