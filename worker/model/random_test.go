@@ -77,6 +77,14 @@ func writeRandomModel(t testing.TB, arch, shape string, typ quant.Type, vocabFil
 // >= 1e-1, and a flipped activation rounding 1e-3 to 1e-1.
 const logitTolerance = 1e-5
 
+// otherKernelTolerance replaces logitTolerance where llama.cpp's build for this CPU multiplies
+// a prompt's batch with kernels of another vector width than the ones Model.ExactPrefill follows
+// (quant.ExactMatchesLlamaCpp false: F16 and BF16 tinyBLAS and repacked Q4_0/Q4_K on a CPU
+// without AVX-512): the same products added in another order, with activations rounded to
+// F16/BF16 at other points. Measured on an AVX2-only EPYC: at most 1.6e-3 of the spread (F16) and
+// 1.2e-2 (BF16); a real error is >= 1e-1. The greedy tokens are still compared exactly.
+const otherKernelTolerance = 5e-2
+
 func TestRandomModelsMatchLlamaCpp(t *testing.T) {
 	llamacpp.Require(t)
 	cases := []struct{ arch, shape, vocab string }{
@@ -120,8 +128,13 @@ func TestRandomModelsMatchLlamaCpp(t *testing.T) {
 				}
 				t.Logf("max |ours - llama.cpp| = %.2e (%.2e of the logit spread); %d of %d positions bit-exact",
 					worstAbs, worst, exact, len(prompt))
-				if worst > logitTolerance {
-					t.Errorf("logits differ by %.2e of their spread (tolerance %.0e)", worst, logitTolerance)
+				tolerance := logitTolerance
+				if !quant.ExactMatchesLlamaCpp(typ) {
+					tolerance = otherKernelTolerance
+					t.Logf("llama.cpp's batched %v kernels on this CPU are not the ones ExactPrefill follows: tolerance %.0e", typ, tolerance)
+				}
+				if worst > tolerance {
+					t.Errorf("logits differ by %.2e of their spread (tolerance %.0e)", worst, tolerance)
 				}
 				wantTok, err := peer.Greedy(prompt, 64)
 				if err != nil {

@@ -21,6 +21,11 @@ var rowKernelsMatchGGML = hasAVX2
 // values of llama.cpp's repacked gemm/gemv kernels (the VNNI kernels).
 var batchedMatchesGGML = hasVNNI512
 
+// tinyMatchesGGML reports that MatMul of F32, F16 and BF16 weights adds in
+// the order of the llama.cpp build this CPU runs: its tinyBLAS kernels
+// follow the vector width, and MatMul follows the 512-bit ones.
+var tinyMatchesGGML = hasAVX2 && cpu.X86.HasAVX512F
+
 func matVec(t Type, w []byte, rb, cols int, a []byte, out []float32, r0, r1 int) {
 	if hasAVX2 {
 		matVecAVX2(t, w, rb, cols, a, out, r0, r1)

@@ -5,8 +5,11 @@ package quant
 // rowKernelsMatchGGML: the portable code adds in another order than llama.cpp.
 const rowKernelsMatchGGML = false
 
-// batchedMatchesGGML: idem.
-const batchedMatchesGGML = false
+// batchedMatchesGGML and tinyMatchesGGML: idem.
+const (
+	batchedMatchesGGML = false
+	tinyMatchesGGML    = false
+)
 
 func matVec(t Type, w []byte, rb, cols int, a []byte, out []float32, r0, r1 int) {
 	matVecGo(t, w, rb, cols, a, out, r0, r1)

@@ -80,6 +80,24 @@ func MatMulExact(t Type, w []byte, cols int, a []byte, nb int, out []float32, ro
 	rowVectors(matVec, t, w, rb, cols, a, ab, nb, out, rows, r0, r1)
 }
 
+// ExactMatchesLlamaCpp reports whether MatMulExact's values for weights of
+// type t are bit-identical to those of the llama.cpp build this CPU runs.
+// llama.cpp's x86 backend picks its batched kernels by vector width
+// (tinyBLAS for F32, F16 and BF16; repacked kernels for Q4_0 and Q4_K), and
+// MatMulExact follows its AVX-512 ones (with VNNI for Q4_0 and Q4_K); the
+// other types it multiplies in ggml_vec_dot_*'s order, which the row
+// kernels follow with AVX2.
+func ExactMatchesLlamaCpp(t Type) bool {
+	switch t {
+	case Q4_0, Q4_K:
+		return batchedMatchesGGML
+	case F32, F16, BF16:
+		return tinyMatchesGGML
+	default:
+		return rowKernelsMatchGGML
+	}
+}
+
 // rowVectors runs a row kernel for nb vectors over rows [r0, r1), a chunk of
 // rows (about 32 KiB of weights, which stay in cache) at a time for all the
 // vectors, so that the weights are read from memory once.
