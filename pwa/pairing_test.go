@@ -222,4 +222,3 @@ func TestBrowserPairingFromSecondTab(t *testing.T) {
 		t.Errorf("the demo store's pairing: %+v, want paired", listed.Items)
 	}
 }
-
