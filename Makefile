@@ -45,5 +45,12 @@ eval: slm ## score the store assistant on its evaluation sets (MODEL=file.gguf p
 bench-cpu: test-deps slm ## slm bench beside llama.cpp on SmolLM2-135M-shaped Q8_0 and Q4_K models
 	$(GO) run ./worker/internal/cmd/cpubench --slm $(BIN)/slm --models .build/bench --rounds 3 --threads 2,1
 
-bench-browser: test-deps ## the app's engine beside @wllama/wllama in headless Chromium (stories260K)
-	$(GO) test -run '^$$' -bench Browser -benchtime 5x ./pwa
+# bench-browser's flags: -compare.reps, -compare.prompt (tokens), -compare.tokens (generated),
+# -compare.threads (default 1 and the machine's cores), -compare.models (GGUF files, comma-separated).
+BENCH_BROWSER_ARGS ?= -compare.reps 3 -compare.prompt 32 -compare.tokens 32
+bench-browser: ## the app's engine beside @wllama/wllama in one headless Chromium: a JSON line per model and thread count (progress on stderr)
+	@bash deploy/setup/test-deps.sh >&2
+	@mkdir -p .build/bench && rm -f .build/bench/browser.jsonl
+	@$(GO) test -v -count=1 -run '^TestBrowserCompare$$' -timeout 2h ./pwa -args -compare \
+	  -compare.dir $(CURDIR)/.build/bench -compare.out $(CURDIR)/.build/bench/browser.jsonl $(BENCH_BROWSER_ARGS) >&2
+	@cat .build/bench/browser.jsonl
