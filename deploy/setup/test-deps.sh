@@ -21,7 +21,9 @@ fi
 # wrangler (Cloudflare's local runtime for the edge Worker's tests) is 3.x: 4.x needs Node >= 22.12.
 # Its platform binaries (workerd, esbuild) are optional dependencies, which --omit=optional drops,
 # so package.json names the linux-x64 ones itself.
+# Also after package.json changed (a peer's version raised): npm records each install in node_modules/.package-lock.json.
 if [ ! -d deploy/testpeers/node_modules/node-llama-cpp ] || [ ! -d deploy/testpeers/node_modules/@wllama/wllama ] ||
+   [ deploy/testpeers/package.json -nt deploy/testpeers/node_modules/.package-lock.json ] ||
    [ ! -x deploy/testpeers/node_modules/.bin/wrangler ] || [ ! -d deploy/testpeers/node_modules/@cloudflare/workerd-linux-64 ]; then
   echo "test-deps: installing npm test peers"
   (cd deploy/testpeers && NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm install --omit=optional --no-audit --no-fund --loglevel=error >/dev/null)
