@@ -223,7 +223,7 @@ func (h *Handler) checkpoint(w http.ResponseWriter, r *http.Request, storeID str
 	etag := checkpointETag(aud, cp)
 	w.Header().Set("ETag", etag)
 	w.Header().Add("Vary", "Authorization")
-	if etagMatch(r.Header.Get("If-None-Match"), etag) {
+	if wire.ETagMatch(r.Header.Get("If-None-Match"), etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return nil
 	}
@@ -261,7 +261,7 @@ func (h *Handler) changes(w http.ResponseWriter, r *http.Request, storeID string
 	etag := PageETag(protocol, aud, req)
 	hd := w.Header()
 	hd.Set("Cache-Control", "private, max-age=86400, immutable")
-	if etagMatch(r.Header.Get("If-None-Match"), etag) {
+	if wire.ETagMatch(r.Header.Get("If-None-Match"), etag) {
 		hd.Set("ETag", etag)
 		hd.Add("Vary", "Authorization")
 		w.WriteHeader(http.StatusNotModified)
@@ -296,21 +296,6 @@ func queryInt(r *http.Request, name string, def, lo, hi int64) (int64, error) {
 			Fields: []catalog.FieldError{{Field: name, Message: fmt.Sprintf("must be an integer between %d and %d", lo, hi)}}}
 	}
 	return n, nil
-}
-
-// etagMatch reports whether an If-None-Match header matches etag (weak
-// or strong: Cloudflare weakens the ETags of what it compresses).
-func etagMatch(header, etag string) bool {
-	if header == "" {
-		return false
-	}
-	for _, t := range strings.Split(header, ",") {
-		t = strings.TrimSpace(t)
-		if t == "*" || strings.TrimPrefix(t, "W/") == strings.TrimPrefix(etag, "W/") {
-			return true
-		}
-	}
-	return false
 }
 
 func validRequestID(id string) bool {
@@ -351,36 +336,6 @@ func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) error 
 	return writeBody(w, r, status, []byte(b.String()))
 }
 
-// statusOf maps an error code to its HTTP status, as the origin does.
-func statusOf(code catalog.Code) int {
-	switch code {
-	case catalog.Invalid, catalog.Unsupported:
-		return http.StatusBadRequest
-	case catalog.Unauthorized, catalog.Expired:
-		return http.StatusUnauthorized
-	case catalog.Forbidden:
-		return http.StatusForbidden
-	case catalog.NotFound:
-		return http.StatusNotFound
-	case catalog.Conflict:
-		return http.StatusConflict
-	case catalog.Gone:
-		return http.StatusGone
-	case catalog.Precondition:
-		return http.StatusPreconditionFailed
-	case catalog.TooLarge:
-		return http.StatusRequestEntityTooLarge
-	case catalog.MediaType:
-		return http.StatusUnsupportedMediaType
-	case catalog.RateLimited:
-		return http.StatusTooManyRequests
-	case catalog.Unavailable:
-		return http.StatusServiceUnavailable
-	default:
-		return http.StatusInternalServerError
-	}
-}
-
 // Fail answers a request with err as ServeHTTP would (the Worker uses it
 // when it cannot even open its database).
 func (h *Handler) Fail(w http.ResponseWriter, r *http.Request, err error) {
@@ -396,7 +351,7 @@ func (h *Handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	status := http.StatusInternalServerError
 	var ce *catalog.Error
 	if errors.As(err, &ce) {
-		status = statusOf(ce.Code)
+		status = ce.Code.HTTPStatus()
 		body.Error = wire.ErrorDetail{Code: string(ce.Code), Message: ce.Message}
 		for _, f := range ce.Fields {
 			body.Error.Fields = append(body.Error.Fields, wire.FieldDetail(f))

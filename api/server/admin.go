@@ -54,7 +54,7 @@ func (s *Server) writeItem(c echo.Context, status int, it store.Item) error {
 	h.Set("ETag", versionTag(it.Version))
 	h.Set(echo.HeaderLastModified, it.UpdatedAt.UTC().Format(http.TimeFormat))
 	h.Set("Cache-Control", "private, no-cache")
-	if status == http.StatusOK && etagMatch(c.Request().Header.Get("If-None-Match"), versionTag(it.Version)) {
+	if status == http.StatusOK && wire.ETagMatch(c.Request().Header.Get("If-None-Match"), versionTag(it.Version)) {
 		return c.NoContent(http.StatusNotModified)
 	}
 	return c.JSONBlob(status, it.Data)

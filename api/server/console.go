@@ -196,7 +196,7 @@ func (s *Server) consoleHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		var he *echo.HTTPError
 		switch {
 		case errors.As(err, &ce) && ce.Code != catalog.Internal && ce.Code != catalog.Unavailable:
-			status, msg = statusOf(ce.Code), ce.Message
+			status, msg = ce.Code.HTTPStatus(), ce.Message
 		case errors.As(err, &he) && he.Code < 500:
 			status, msg = he.Code, http.StatusText(he.Code)
 			if m, ok := he.Message.(string); ok {

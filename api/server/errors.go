@@ -11,36 +11,6 @@ import (
 	"aisle/sync/wire"
 )
 
-// statusOf maps an error code to its HTTP status: the one place that does.
-func statusOf(code catalog.Code) int {
-	switch code {
-	case catalog.Invalid, catalog.Unsupported:
-		return http.StatusBadRequest
-	case catalog.Unauthorized, catalog.Expired:
-		return http.StatusUnauthorized
-	case catalog.Forbidden:
-		return http.StatusForbidden
-	case catalog.NotFound:
-		return http.StatusNotFound
-	case catalog.Conflict:
-		return http.StatusConflict
-	case catalog.Gone:
-		return http.StatusGone
-	case catalog.Precondition:
-		return http.StatusPreconditionFailed
-	case catalog.TooLarge:
-		return http.StatusRequestEntityTooLarge
-	case catalog.MediaType:
-		return http.StatusUnsupportedMediaType
-	case catalog.RateLimited:
-		return http.StatusTooManyRequests
-	case catalog.Unavailable:
-		return http.StatusServiceUnavailable
-	default:
-		return http.StatusInternalServerError
-	}
-}
-
 // codeOfStatus maps statuses raised by Echo itself (unknown route, body
 // limit, rate limiter...) back to codes.
 func codeOfStatus(status int) catalog.Code {
@@ -77,7 +47,7 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	var he *echo.HTTPError
 	switch {
 	case errors.As(err, &ce):
-		status = statusOf(ce.Code)
+		status = ce.Code.HTTPStatus()
 		body.Error = wire.ErrorDetail{Code: string(ce.Code), Message: ce.Message}
 		for _, f := range ce.Fields {
 			body.Error.Fields = append(body.Error.Fields, wire.FieldDetail(f))

@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"aisle/sync/catalog"
+	"aisle/sync/wire"
 )
 
 // decodeStrict reads a JSON body into v (catalog.DecodeJSON: no unknown, repeated or miscased
@@ -62,20 +63,6 @@ func readBody(c echo.Context) ([]byte, error) {
 	return b, nil
 }
 
-// etagMatch reports whether an If-None-Match header matches etag.
-func etagMatch(header, etag string) bool {
-	if header == "" {
-		return false
-	}
-	for _, t := range strings.Split(header, ",") {
-		t = strings.TrimSpace(t)
-		if t == "*" || strings.TrimPrefix(t, "W/") == strings.TrimPrefix(etag, "W/") {
-			return true
-		}
-	}
-	return false
-}
-
 // jsonCached writes v with a strong ETag over its bytes and answers 304 to
 // a matching If-None-Match. Cache-Control defaults to no-cache (revalidate
 // every time) unless the handler set one.
@@ -95,7 +82,7 @@ func (s *Server) writeTagged(c echo.Context, etag string, body []byte) error {
 		h.Set("Cache-Control", "private, no-cache")
 	}
 	h.Add(echo.HeaderVary, echo.HeaderAuthorization)
-	if etagMatch(c.Request().Header.Get("If-None-Match"), etag) {
+	if wire.ETagMatch(c.Request().Header.Get("If-None-Match"), etag) {
 		return c.NoContent(http.StatusNotModified)
 	}
 	return c.JSONBlob(http.StatusOK, body)

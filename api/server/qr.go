@@ -22,6 +22,7 @@ import (
 
 	"aisle/api/store"
 	"aisle/sync/catalog"
+	"aisle/sync/wire"
 )
 
 // The store's QR code and printable poster: what a shop puts up at its
@@ -215,7 +216,7 @@ func writeContent(c echo.Context, contentType, cacheControl string, body []byte)
 	h := c.Response().Header()
 	h.Set("ETag", etag)
 	h.Set("Cache-Control", cacheControl)
-	if etagMatch(c.Request().Header.Get("If-None-Match"), etag) {
+	if wire.ETagMatch(c.Request().Header.Get("If-None-Match"), etag) {
 		return c.NoContent(http.StatusNotModified)
 	}
 	return c.Blob(http.StatusOK, contentType, body)

@@ -137,7 +137,7 @@ func (s *Server) getChanges(c echo.Context) error {
 	etag := `"p-` + hex.EncodeToString(sum[:12]) + `"`
 	h := c.Response().Header()
 	h.Set("Cache-Control", "private, max-age=86400, immutable")
-	if etagMatch(c.Request().Header.Get("If-None-Match"), etag) {
+	if wire.ETagMatch(c.Request().Header.Get("If-None-Match"), etag) {
 		h.Set("ETag", etag)
 		h.Add(echo.HeaderVary, echo.HeaderAuthorization)
 		return c.NoContent(http.StatusNotModified)

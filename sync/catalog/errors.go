@@ -27,6 +27,38 @@ const (
 	Internal     Code = "internal"               // a bug or unexpected failure; details are only logged
 )
 
+// HTTPStatus is the HTTP status of an error of code c: the one mapping,
+// for the server and the edge replica alike (numbers, so that the domain's
+// WebAssembly builds do not link net/http for it).
+func (c Code) HTTPStatus() int {
+	switch c {
+	case Invalid, Unsupported:
+		return 400 // Bad Request
+	case Unauthorized, Expired:
+		return 401 // Unauthorized
+	case Forbidden:
+		return 403 // Forbidden
+	case NotFound:
+		return 404 // Not Found
+	case Conflict:
+		return 409 // Conflict
+	case Gone:
+		return 410 // Gone
+	case Precondition:
+		return 412 // Precondition Failed
+	case TooLarge:
+		return 413 // Content Too Large
+	case MediaType:
+		return 415 // Unsupported Media Type
+	case RateLimited:
+		return 429 // Too Many Requests
+	case Unavailable:
+		return 503 // Service Unavailable
+	default:
+		return 500 // Internal Server Error
+	}
+}
+
 // FieldError names one invalid field, and for bulk imports the row
 // (1-based, as a spreadsheet shows it) that holds it.
 type FieldError struct {

@@ -263,3 +263,18 @@ func Negotiate(peer int) (int, bool) {
 	v := min(peer, ProtocolVersion)
 	return v, v >= MinProtocolVersion
 }
+
+// ETagMatch reports whether an If-None-Match header matches etag, weak or
+// strong (a proxy that compresses a response weakens its ETag).
+func ETagMatch(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == strings.TrimPrefix(etag, "W/") {
+			return true
+		}
+	}
+	return false
+}

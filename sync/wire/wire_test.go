@@ -105,3 +105,14 @@ func TestWireShapeVector(t *testing.T) {
 		t.Fatalf("vector change JSON\n got %s\nwant %s", b, want)
 	}
 }
+
+func TestETagMatch(t *testing.T) {
+	for _, tc := range []struct {
+		header string
+		want   bool
+	}{{"", false}, {`"p-1"`, true}, {`W/"p-1"`, true}, {`"x", "p-1"`, true}, {"*", true}, {`"p-2"`, false}, {`"p-1`, false}} {
+		if got := ETagMatch(tc.header, `"p-1"`); got != tc.want {
+			t.Errorf("ETagMatch(%q) = %v, want %v", tc.header, got, tc.want)
+		}
+	}
+}
