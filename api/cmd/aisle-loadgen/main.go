@@ -84,34 +84,11 @@ func main() {
 
 func run(dbKind string, nProducts int, changed float64, nClients int, dur time.Duration, pageSize int, cache, distinct, rename bool) error {
 	ctx := context.Background()
-	var st *sqlstore.DB
-	switch dbKind {
-	case "sqlite":
-		dir, err := os.MkdirTemp("", "aisle-loadgen-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-		if st, err = sqlstore.OpenSQLite(ctx, filepath.Join(dir, "aisle.db")); err != nil {
-			return err
-		}
-	case "postgres":
-		pg, err := pgtemp.Start(ctx, pgtemp.Options{Durable: true, MaxConnections: 200})
-		if err != nil {
-			return err
-		}
-		defer pg.Stop()
-		dsn, err := pg.CreateDatabase(ctx, "loadgen")
-		if err != nil {
-			return err
-		}
-		if st, err = sqlstore.OpenPostgres(ctx, dsn); err != nil {
-			return err
-		}
-	default:
-		return fmt.Errorf("-db must be sqlite or postgres")
+	st, closeStore, err := openStore(ctx, dbKind)
+	if err != nil {
+		return err
 	}
-	defer st.Close()
+	defer closeStore()
 
 	// Catalog, snapshot checkpoint, then the day's changes and the nightly checkpoint.
 	admin := store.Actor{Name: "loadgen", Role: store.RoleAdmin}
@@ -324,6 +301,42 @@ func run(dbKind string, nProducts int, changed float64, nClients int, dur time.D
 		float64(requests.Load())/elapsed.Seconds(), float64(changes.Load())/elapsed.Seconds(), ms(pct(0.5)), ms(pct(0.99)),
 		deltaBytes, deltaChanges, snapBytes, snapChanges)
 	return nil
+}
+
+// openStore opens an empty store of kind ("sqlite": a file in a temporary
+// folder; "postgres": a throwaway cluster from Debian's packages), and the
+// function that closes it and removes what it made.
+func openStore(ctx context.Context, kind string) (*sqlstore.DB, func(), error) {
+	switch kind {
+	case "sqlite":
+		dir, err := os.MkdirTemp("", "aisle-loadgen-")
+		if err != nil {
+			return nil, nil, err
+		}
+		st, err := sqlstore.OpenSQLite(ctx, filepath.Join(dir, "aisle.db"))
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, nil, err
+		}
+		return st, func() { st.Close(); os.RemoveAll(dir) }, nil
+	case "postgres":
+		pg, err := pgtemp.Start(ctx, pgtemp.Options{Durable: true, MaxConnections: 200})
+		if err != nil {
+			return nil, nil, err
+		}
+		dsn, err := pg.CreateDatabase(ctx, "loadgen")
+		if err != nil {
+			pg.Stop()
+			return nil, nil, err
+		}
+		st, err := sqlstore.OpenPostgres(ctx, dsn)
+		if err != nil {
+			pg.Stop()
+			return nil, nil, err
+		}
+		return st, func() { st.Close(); pg.Stop() }, nil
+	}
+	return nil, nil, fmt.Errorf("-db must be sqlite or postgres")
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -42,7 +42,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
@@ -54,10 +53,8 @@ import (
 	"syscall"
 	"time"
 
-	"aisle/api/internal/pgtemp"
 	"aisle/api/server"
 	"aisle/api/store"
-	"aisle/api/store/sqlstore"
 	"aisle/sync/catalog"
 	"aisle/sync/client"
 	"aisle/sync/replica"
@@ -299,34 +296,11 @@ func streamsRun(o streamsOptions) (res streamsResult, err error) {
 	ctx, cancel := context.WithDeadline(context.Background(), deadline)
 	defer cancel()
 
-	var st *sqlstore.DB
-	switch o.DB {
-	case "sqlite":
-		dir, err := os.MkdirTemp("", "aisle-loadgen-")
-		if err != nil {
-			return res, err
-		}
-		defer os.RemoveAll(dir)
-		if st, err = sqlstore.OpenSQLite(ctx, filepath.Join(dir, "aisle.db")); err != nil {
-			return res, err
-		}
-	case "postgres":
-		pg, err := pgtemp.Start(ctx, pgtemp.Options{Durable: true, MaxConnections: 200})
-		if err != nil {
-			return res, err
-		}
-		defer pg.Stop()
-		dsn, err := pg.CreateDatabase(ctx, "loadgen")
-		if err != nil {
-			return res, err
-		}
-		if st, err = sqlstore.OpenPostgres(ctx, dsn); err != nil {
-			return res, err
-		}
-	default:
-		return res, fmt.Errorf("-db must be sqlite or postgres")
+	st, closeStore, err := openStore(ctx, o.DB)
+	if err != nil {
+		return res, err
 	}
-	defer st.Close()
+	defer closeStore()
 
 	admin := store.Actor{Name: "loadgen", Role: store.RoleAdmin}
 	product := func(i int, price int64) catalog.ProductRecord {
