@@ -23,12 +23,15 @@
 //	                      work), on WebGPU in the same browser on the same file; its speeds, its
 //	                      greedy tokens checked against the native CPU path, or its failure with
 //	                      llama.cpp's last log lines, go in the JSON's "wllama"
+//	AISLE_WLLAMA_TIMEOUT  seconds the peer may take in all (default 240); past them the JSON
+//	                      keeps what it had, with an error
 package browsertest
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -38,6 +41,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/chromedp/chromedp"
 
@@ -90,8 +94,9 @@ func needChromium(t *testing.T) {
 	}
 }
 
-// cpuGreedy is the reference: n greedy tokens after prompt on the native CPU path.
-func cpuGreedy(t *testing.T, path string, prompt []int, n int) []int {
+// cpuGreedy is the reference: n greedy tokens after prompt on the native CPU path, never one of
+// the banned tokens.
+func cpuGreedy(t *testing.T, path string, prompt []int, n int, ban ...int) []int {
 	t.Helper()
 	f, err := gguf.Open(path)
 	if err != nil {
@@ -110,6 +115,9 @@ func cpuGreedy(t *testing.T, path string, prompt []int, n int) []int {
 	}
 	var out []int
 	for len(out) < n {
+		for _, id := range ban {
+			logits[id] = float32(math.Inf(-1))
+		}
 		next := sample.Greedy(logits)
 		out = append(out, next)
 		if logits, err = s.Eval([]int{next}, false); err != nil {
@@ -156,6 +164,12 @@ type WllamaResult struct {
 	DecodeTokPerS  float64          `json:"decodeTokPerS"`
 	Runs           []map[string]any `json:"runs"`
 	Log            []string         `json:"log"` // llama.cpp's lines about the GPU
+	// What the page's own WebGPU adapter offers (features, vendor, architecture).
+	Adapter map[string]any `json:"adapter,omitempty"`
+	// Tokens whose text is not valid UTF-8 by itself, given a logit bias of -inf in all of wllama's
+	// runs and never chosen by the reference: wllama's strict JSON dump of a reply throws on invalid
+	// UTF-8, which a random-weight model soon generates.
+	Banned int `json:"banned"`
 	// Its greedy tokens after checkPrompt (untimed), and how many of them, from the first, equal
 	// the native CPU path's after the same prompt tokens.
 	CheckPrompt []int `json:"checkPrompt,omitempty"`
@@ -166,6 +180,18 @@ type WllamaResult struct {
 
 // checkPrompt is the text of wllama's token check: one token in the GPT-2 and Qwen vocabularies.
 const checkPrompt = "the"
+
+// invalidUTF8 lists the tokens of the model whose text is not valid UTF-8 by itself (a part of a
+// multi-byte character); text made of the others always is.
+func invalidUTF8(tok *tokenizer.Tokenizer) []int {
+	var ids []int
+	for id := range tok.VocabSize() {
+		if !utf8.ValidString(tok.Piece(id)) {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
 
 // wllamaVersion reads the version from package.json beside (or above) the esm folder dir.
 func wllamaVersion(dir string) string {
@@ -187,9 +213,21 @@ func wllamaVersion(dir string) string {
 func runWllama(t *testing.T, ctx context.Context, base, dir, modelPath string, promptTokens, tokens int) *WllamaResult {
 	t.Helper()
 	res := &WllamaResult{Version: wllamaVersion(dir)}
+	f, err := gguf.Open(modelPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := tokenizer.FromGGUF(f.Metadata)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ban := invalidUTF8(tok)
+	res.Banned = len(ban)
+	deadline := time.Duration(envInt(t, "AISLE_WLLAMA_TIMEOUT", 240)) * time.Second
 	tab, cancel := chromedp.NewContext(ctx)
 	defer cancel()
-	tab, cancelT := context.WithTimeout(tab, 4*time.Minute)
+	tab, cancelT := context.WithTimeout(tab, deadline+30*time.Second)
 	defer cancelT()
 	if err := chromedp.Do(tab, chromedp.Navigate(base+"/wllama.html")); err != nil {
 		res.Error = fmt.Sprintf("wllama page: %v", err)
@@ -205,20 +243,21 @@ func runWllama(t *testing.T, ctx context.Context, base, dir, modelPath string, p
 		Runs              []map[string]any `json:"runs"`
 		Log               []string         `json:"log"`
 		Tail              []string         `json:"tail"`
+		Adapter           map[string]any   `json:"adapter"`
 		Tokens            []int            `json:"tokens"`
 		CheckPromptTokens int              `json:"checkPromptTokens"`
 	}
 	prompt := "the" + strings.Repeat(" the", promptTokens-1)
-	call := fmt.Sprintf("window.runWllama(%q, %d, 3, %q)", prompt, tokens, checkPrompt)
+	banJSON, _ := json.Marshal(ban)
+	call := fmt.Sprintf("window.runWllama(%q, %d, 3, %q, %s, %d)", prompt, tokens, checkPrompt, banJSON, deadline.Milliseconds())
 	out, err := chromedp.Run(tab, chromedp.Evaluate[wllamaOut](call, chromedp.EvalAwaitPromise))
 	if err != nil {
 		res.Error = fmt.Sprintf("wllama: %v", err)
 		return res
 	}
-	res.WebGPU, res.Runs, res.Log = out.WebGPU, out.Runs, out.Log
+	res.WebGPU, res.Runs, res.Log, res.Adapter = out.WebGPU, out.Runs, out.Log, out.Adapter
 	if out.Error != "" {
 		res.Error, res.LogTail = out.Error, out.Tail
-		return res
 	}
 	for _, l := range out.Log {
 		// llama.cpp's "load_tensors: <device> model buffer size = ..." names where the weights went
@@ -236,26 +275,21 @@ func runWllama(t *testing.T, ctx context.Context, base, dir, modelPath string, p
 		prefill, decode = append(prefill, p), append(decode, d)
 	}
 	res.PrefillTokPerS, res.DecodeTokPerS = median(prefill), median(decode)
-	t.Logf("wllama %s (weights on the GPU: %v): prefill %d tokens %.0f tok/s, decode %.1f tok/s", res.Version, res.OnGPU, res.PromptTokens, res.PrefillTokPerS, res.DecodeTokPerS)
+	t.Logf("wllama %s (weights on the GPU: %v; adapter %v): prefill %d tokens %.0f tok/s, decode %.1f tok/s (%d runs; %d tokens banned)",
+		res.Version, res.OnGPU, res.Adapter, res.PromptTokens, res.PrefillTokPerS, res.DecodeTokPerS, len(res.Runs), res.Banned)
+	if res.Error != "" {
+		return res
+	}
 
 	// the token check: llama-server tokenizes the prompt with its special tokens (BOS where the
 	// vocabulary asks for it), as tokenizer.Encode(text, true, false)
 	res.Tokens = out.Tokens
-	f, err := gguf.Open(modelPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := tokenizer.FromGGUF(f.Metadata)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
 	res.CheckPrompt = tok.Encode(checkPrompt, true, false)
 	if out.CheckPromptTokens != len(res.CheckPrompt) {
 		res.Error = fmt.Sprintf("token check: wllama's prompt %q is %d tokens, ours %v", checkPrompt, out.CheckPromptTokens, res.CheckPrompt)
 		return res
 	}
-	want := cpuGreedy(t, modelPath, res.CheckPrompt, tokens)
+	want := cpuGreedy(t, modelPath, res.CheckPrompt, tokens, ban...)
 	for res.EqualPrefix < min(len(want), len(res.Tokens)) && want[res.EqualPrefix] == res.Tokens[res.EqualPrefix] {
 		res.EqualPrefix++
 	}
