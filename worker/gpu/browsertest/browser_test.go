@@ -19,22 +19,29 @@
 //	AISLE_WASM_SITE       a prebuilt site (package wasmsite), for a machine without go
 //	AISLE_CHROMIUM_LOG    write the browser's own output (and its log) to this file
 //	AISLE_WLLAMA_DIR      also run the peer, @wllama/wllama's esm folder (e.g.
-//	                      deploy/testpeers/node_modules/@wllama/wllama/esm), on WebGPU in the same
-//	                      browser on the same file; its speeds go in the JSON's "wllama"
+//	                      deploy/testpeers/node_modules/@wllama/wllama/esm; 3.8.1 and 3.13.0
+//	                      work), on WebGPU in the same browser on the same file; its speeds, its
+//	                      greedy tokens checked against the native CPU path, or its failure with
+//	                      llama.cpp's last log lines, go in the JSON's "wllama"
+//	AISLE_WLLAMA_TIMEOUT  seconds the peer may take in all (default 240); past them the JSON
+//	                      keeps what it had, with an error
 package browsertest
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/chromedp/chromedp"
 
@@ -42,6 +49,7 @@ import (
 	"aisle/worker/internal/wasmsite"
 	"aisle/worker/model"
 	"aisle/worker/sample"
+	"aisle/worker/tokenizer"
 )
 
 const (
@@ -86,8 +94,9 @@ func needChromium(t *testing.T) {
 	}
 }
 
-// cpuGreedy is the reference: n greedy tokens from BOS on the native CPU path.
-func cpuGreedy(t *testing.T, path string, n int) []int {
+// cpuGreedy is the reference: n greedy tokens after prompt on the native CPU path, never one of
+// the banned tokens.
+func cpuGreedy(t *testing.T, path string, prompt []int, n int, ban ...int) []int {
 	t.Helper()
 	f, err := gguf.Open(path)
 	if err != nil {
@@ -100,12 +109,15 @@ func cpuGreedy(t *testing.T, path string, n int) []int {
 	}
 	defer m.Close()
 	s := m.NewSession(0)
-	logits, err := s.Eval([]int{1}, false)
+	logits, err := s.Eval(prompt, false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []int
 	for len(out) < n {
+		for _, id := range ban {
+			logits[id] = float32(math.Inf(-1))
+		}
 		next := sample.Greedy(logits)
 		out = append(out, next)
 		if logits, err = s.Eval([]int{next}, false); err != nil {
@@ -142,45 +154,111 @@ type BrowserResult struct {
 // WllamaResult is the peer's speed on the same file in the same browser: medians of its runs
 // (llama.cpp's own timings; the prompt evaluated anew in each).
 type WllamaResult struct {
-	WebGPU         bool             `json:"webgpu"` // the browser offers WebGPU
-	OnGPU          bool             `json:"onGPU"`  // llama.cpp put the model's weights in GPU memory
+	Version        string           `json:"version,omitempty"` // from package.json beside the esm folder
+	Error          string           `json:"error,omitempty"`
+	LogTail        []string         `json:"logTail,omitempty"` // llama.cpp's last log lines, on failure
+	WebGPU         bool             `json:"webgpu"`            // the browser offers WebGPU
+	OnGPU          bool             `json:"onGPU"`             // llama.cpp put the model's weights in GPU memory
 	PromptTokens   int              `json:"promptTokens"`
 	PrefillTokPerS float64          `json:"prefillTokPerS"`
 	DecodeTokPerS  float64          `json:"decodeTokPerS"`
 	Runs           []map[string]any `json:"runs"`
 	Log            []string         `json:"log"` // llama.cpp's lines about the GPU
+	// What the page's own WebGPU adapter offers (features, vendor, architecture).
+	Adapter map[string]any `json:"adapter,omitempty"`
+	// Tokens whose text is not valid UTF-8 by itself, given a logit bias of -inf in all of wllama's
+	// runs and never chosen by the reference: wllama's strict JSON dump of a reply throws on invalid
+	// UTF-8, which a random-weight model soon generates.
+	Banned int `json:"banned"`
+	// Its greedy tokens after checkPrompt (untimed), and how many of them, from the first, equal
+	// the native CPU path's after the same prompt tokens.
+	CheckPrompt []int `json:"checkPrompt,omitempty"`
+	Tokens      []int `json:"tokens,omitempty"`
+	EqualPrefix int   `json:"equalPrefix"`
+	TokensEqual bool  `json:"tokensEqual"`
+}
+
+// checkPrompt is the text of wllama's token check: one token in the GPT-2 and Qwen vocabularies.
+const checkPrompt = "the"
+
+// invalidUTF8 lists the tokens of the model whose text is not valid UTF-8 by itself (a part of a
+// multi-byte character); text made of the others always is.
+func invalidUTF8(tok *tokenizer.Tokenizer) []int {
+	var ids []int
+	for id := range tok.VocabSize() {
+		if !utf8.ValidString(tok.Piece(id)) {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// wllamaVersion reads the version from package.json beside (or above) the esm folder dir.
+func wllamaVersion(dir string) string {
+	for _, p := range []string{filepath.Join(dir, "package.json"), filepath.Join(dir, "..", "package.json")} {
+		var pkg struct {
+			Version string `json:"version"`
+		}
+		if b, err := os.ReadFile(p); err == nil && json.Unmarshal(b, &pkg) == nil && pkg.Version != "" {
+			return pkg.Version
+		}
+	}
+	return ""
 }
 
 // runWllama runs the peer in a new tab of the same browser: a prompt of about promptTokens
-// tokens (" the" repeated: one token in the GPT-2 and Qwen vocabularies), then tokens tokens, 3 times.
-func runWllama(t *testing.T, ctx context.Context, base string, promptTokens, tokens int) *WllamaResult {
+// tokens (" the" repeated: one token in the GPT-2 and Qwen vocabularies), then tokens tokens, 3
+// times; then tokens greedy tokens after checkPrompt, compared with the native CPU path's. A
+// failure of the peer is returned in the result (Error, LogTail), not fatal.
+func runWllama(t *testing.T, ctx context.Context, base, dir, modelPath string, promptTokens, tokens int) *WllamaResult {
 	t.Helper()
+	res := &WllamaResult{Version: wllamaVersion(dir)}
+	f, err := gguf.Open(modelPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := tokenizer.FromGGUF(f.Metadata)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ban := invalidUTF8(tok)
+	res.Banned = len(ban)
+	deadline := time.Duration(envInt(t, "AISLE_WLLAMA_TIMEOUT", 240)) * time.Second
 	tab, cancel := chromedp.NewContext(ctx)
 	defer cancel()
-	tab, cancelT := context.WithTimeout(tab, 3*time.Minute)
+	tab, cancelT := context.WithTimeout(tab, deadline+30*time.Second)
 	defer cancelT()
 	if err := chromedp.Do(tab, chromedp.Navigate(base+"/wllama.html")); err != nil {
-		t.Fatalf("wllama page: %v", err)
+		res.Error = fmt.Sprintf("wllama page: %v", err)
+		return res
 	}
 	if _, err := chromedp.Run(tab, chromedp.Poll[chromedp.Void]("window.wllamaReady")); err != nil {
-		t.Fatalf("wllama page: %v", err)
+		res.Error = fmt.Sprintf("wllama page: %v", err)
+		return res
 	}
 	type wllamaOut struct {
-		Error  string           `json:"error"`
-		WebGPU bool             `json:"webgpu"`
-		Runs   []map[string]any `json:"runs"`
-		Log    []string         `json:"log"`
+		Error             string           `json:"error"`
+		WebGPU            bool             `json:"webgpu"`
+		Runs              []map[string]any `json:"runs"`
+		Log               []string         `json:"log"`
+		Tail              []string         `json:"tail"`
+		Adapter           map[string]any   `json:"adapter"`
+		Tokens            []int            `json:"tokens"`
+		CheckPromptTokens int              `json:"checkPromptTokens"`
 	}
 	prompt := "the" + strings.Repeat(" the", promptTokens-1)
-	call := fmt.Sprintf("window.runWllama(%q, %d, 3)", prompt, tokens)
+	banJSON, _ := json.Marshal(ban)
+	call := fmt.Sprintf("window.runWllama(%q, %d, 3, %q, %s, %d)", prompt, tokens, checkPrompt, banJSON, deadline.Milliseconds())
 	out, err := chromedp.Run(tab, chromedp.Evaluate[wllamaOut](call, chromedp.EvalAwaitPromise))
 	if err != nil {
-		t.Fatalf("wllama: %v", err)
+		res.Error = fmt.Sprintf("wllama: %v", err)
+		return res
 	}
+	res.WebGPU, res.Runs, res.Log, res.Adapter = out.WebGPU, out.Runs, out.Log, out.Adapter
 	if out.Error != "" {
-		t.Fatalf("wllama: %s", out.Error)
+		res.Error, res.LogTail = out.Error, out.Tail
 	}
-	res := &WllamaResult{WebGPU: out.WebGPU, Runs: out.Runs, Log: out.Log}
 	for _, l := range out.Log {
 		// llama.cpp's "load_tensors: <device> model buffer size = ..." names where the weights went
 		if dev, ok := strings.CutPrefix(strings.TrimSpace(l), "load_tensors:"); ok && strings.Contains(dev, "model buffer size") &&
@@ -197,7 +275,26 @@ func runWllama(t *testing.T, ctx context.Context, base string, promptTokens, tok
 		prefill, decode = append(prefill, p), append(decode, d)
 	}
 	res.PrefillTokPerS, res.DecodeTokPerS = median(prefill), median(decode)
-	t.Logf("wllama (weights on the GPU: %v): prefill %d tokens %.0f tok/s, decode %.1f tok/s", res.OnGPU, res.PromptTokens, res.PrefillTokPerS, res.DecodeTokPerS)
+	t.Logf("wllama %s (weights on the GPU: %v; adapter %v): prefill %d tokens %.0f tok/s, decode %.1f tok/s (%d runs; %d tokens banned)",
+		res.Version, res.OnGPU, res.Adapter, res.PromptTokens, res.PrefillTokPerS, res.DecodeTokPerS, len(res.Runs), res.Banned)
+	if res.Error != "" {
+		return res
+	}
+
+	// the token check: llama-server tokenizes the prompt with its special tokens (BOS where the
+	// vocabulary asks for it), as tokenizer.Encode(text, true, false)
+	res.Tokens = out.Tokens
+	res.CheckPrompt = tok.Encode(checkPrompt, true, false)
+	if out.CheckPromptTokens != len(res.CheckPrompt) {
+		res.Error = fmt.Sprintf("token check: wllama's prompt %q is %d tokens, ours %v", checkPrompt, out.CheckPromptTokens, res.CheckPrompt)
+		return res
+	}
+	want := cpuGreedy(t, modelPath, res.CheckPrompt, tokens, ban...)
+	for res.EqualPrefix < min(len(want), len(res.Tokens)) && want[res.EqualPrefix] == res.Tokens[res.EqualPrefix] {
+		res.EqualPrefix++
+	}
+	res.TokensEqual = res.EqualPrefix == len(want) && len(res.Tokens) == len(want)
+	t.Logf("wllama's greedy tokens after %v: %d of %d equal the native CPU path's from the first", res.CheckPrompt, res.EqualPrefix, len(want))
 	return res
 }
 
@@ -228,7 +325,7 @@ func TestBrowserGreedyMatchesCPU(t *testing.T) {
 	promptTokens := envInt(t, "AISLE_GPU_PROMPT", 128)
 	withCPU := env("AISLE_GPU_CPU", "1") != "0"
 	start := time.Now()
-	want := cpuGreedy(t, modelPath, tokens)
+	want := cpuGreedy(t, modelPath, []int{1}, tokens)
 	t.Logf("native CPU reference: %d tokens in %.1fs", tokens, time.Since(start).Seconds())
 	site := wasmsite.Build(t)
 
@@ -316,8 +413,11 @@ func TestBrowserGreedyMatchesCPU(t *testing.T) {
 	t.Logf("adapter %q (software %v, binding limit %.0f MiB); %s greedy: WebGPU %.1f tok/s (%d dispatches per token, %.1f us each, %.0f us to record a step), prefill %d tokens %.0f tok/s, CPU-WASM %.1f tok/s",
 		res.Adapter, res.Software, res.MaxBinding/(1<<20), modelPath, res.GPUTokPerS, res.Dispatches, res.DispatchUS, res.EncodeUS, res.PrefillTokens, res.PrefillTokPerS, res.CPUTokPerS)
 	if wllamaDir != "" {
-		res.Wllama = runWllama(t, ctx, srv.URL, promptTokens, tokens)
+		res.Wllama = runWllama(t, ctx, srv.URL, wllamaDir, modelPath, promptTokens, tokens)
 		writeResult(t, res)
+		if w := res.Wllama; w.Error != "" {
+			t.Errorf("wllama %s: %s\nllama.cpp's last log lines:\n%s", w.Version, w.Error, strings.Join(w.LogTail, "\n"))
+		}
 	}
 	// the device asks for the adapter's storage sizes (up to 2 GiB), not WebGPU's 128 MiB default
 	if want := float64(uint64(min(res.AdapterBinding, res.AdapterBuffer, 2<<30-256)) &^ 255); res.MaxBinding != want {
