@@ -48,14 +48,8 @@ type Device struct {
 }
 
 // Open requests an adapter and a device. It fails, wrapping ErrNoAdapter, when there is none.
-//
-// The instance has the primary backends only (Vulkan, Metal, D3D12; the browser's WebGPU):
-// with all of them, wgpu also started OpenGL, and on Mesa (Debian 12) a process with both
-// llvmpipe's OpenGL and lavapipe's Vulkan crashed in lavapipe's queue thread whenever the
-// machine was busy (4 runs of 4 of TestRandomModelsMatchCPU beside two busy loops; 3 of 3
-// passed with the primary backends).
 func Open(opts Options) (*Device, error) {
-	inst := wgpu.CreateInstance(&wgpu.InstanceDescriptor{Backends: wgpu.InstanceBackendPrimary})
+	inst := wgpu.CreateInstance(nil)
 	if inst == nil {
 		return nil, fmt.Errorf("%w: WebGPU is not available", ErrNoAdapter)
 	}

@@ -103,9 +103,9 @@ func (d *Device) mapReadAfter(b *Buffer, size uint64, idx submission) ([]byte, e
 	return out, b.b.Unmap()
 }
 
-// usable rejects adapters of wgpu's OpenGL backend (often a software rasterizer): the kernels
-// are not tested there. Open's instance asks for the primary backends only, so none should
-// come; this holds if a platform's wgpu offers one anyway.
+// usable rejects adapters of wgpu's OpenGL backend, which it offers (often a software
+// rasterizer) when no Vulkan, Metal or D3D12 driver is installed: the kernels are not tested
+// there. (Restricting the instance's backends instead crashes this library version.)
 func usable(ad *wgpu.Adapter) error {
 	switch info := ad.GetInfo(); info.BackendType {
 	case wgpu.BackendTypeOpenGL, wgpu.BackendTypeOpenGLES:
