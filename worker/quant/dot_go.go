@@ -153,6 +153,8 @@ func matVecGo(t Type, w []byte, rb, cols int, a []byte, out []float32, r0, r1 in
 			out[r] = dotQ8_0Row(w[r*rb:r*rb+rb], a, nblk)
 		}
 		return
+	case simdRows(t, w[r0*rb:], rb, a, cols/t.BlockSize(), out[r0:r1]):
+		return
 	case !isIntType(t):
 		for r := r0; r < r1; r++ {
 			out[r] = vecDotRef(t, cols, w[r*rb:r*rb+rb], a)
@@ -175,7 +177,7 @@ func matVecGo(t Type, w []byte, rb, cols int, a []byte, out []float32, r0, r1 in
 // matMulGo computes rows [r0, r1) against nb vectors, decoding each weight
 // block once for up to goBatch vectors.
 func matMulGo(t Type, w []byte, rb, cols int, a []byte, ab, nb int, out []float32, rows, r0, r1 int) {
-	if t == Q8_0 || !isIntType(t) { // nothing to decode once for several vectors
+	if t == Q8_0 || hasSIMDRows(t) || !isIntType(t) { // nothing to decode once for several vectors
 		rowVectors(matVecGo, t, w, rb, cols, a, ab, nb, out, rows, r0, r1)
 		return
 	}

@@ -1,0 +1,42 @@
+//go:build wasm && goexperiment.simd && !purego
+
+package quant
+
+import (
+	"math"
+	"math/rand/v2"
+	"simd/archsimd"
+	"testing"
+)
+
+// TestF32RowsAreRows: dotF32Rows, four rows at a time, gives each row dotF32Row's value bit for
+// bit, whatever rows are beside it (a row's value must not depend on how rows are split).
+func TestF32RowsAreRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	for _, n := range []int{1, 7, 8, 9, 64, 71} {
+		for rows := 1; rows <= 9; rows++ {
+			w, _ := Quantize(F32, randVec(r, rows*n, 1))
+			a, _ := Quantize(F32, randVec(r, n, 1))
+			out := make([]float32, rows)
+			simdRows(F32, w, 4*n, a, n, out)
+			for i := range out {
+				if want := dotF32Row(w[4*n*i:4*n*(i+1)], a, n); math.Float32bits(out[i]) != math.Float32bits(want) {
+					t.Fatalf("n=%d rows=%d row %d: %v, one row alone %v", n, rows, i, out[i], want)
+				}
+			}
+		}
+	}
+}
+
+// TestF16x4IsF16ToF32: the vector conversion gives F16ToF32's bits for all 65,536 values
+// (subnormals, infinities and NaN payloads included).
+func TestF16x4IsF16ToF32(t *testing.T) {
+	for h := uint32(0); h < 1<<16; h += 4 {
+		got := f16x4(archsimd.LoadUint32x4Array(&[4]uint32{h, h + 1, h + 2, h + 3})).ToBits()
+		for i := range 4 {
+			if want := math.Float32bits(F16ToF32(uint16(h) + uint16(i))); got.GetElem(uint8(i)) != want {
+				t.Fatalf("f16 %#04x: %#08x, F16ToF32 %#08x", h+uint32(i), got.GetElem(uint8(i)), want)
+			}
+		}
+	}
+}
