@@ -2,8 +2,6 @@
 
 package model
 
-import "math"
-
 // Off amd64 (the browser's WebAssembly, arm64) there is no llama.cpp build to be bit-identical
 // with, and Go has no fused multiply-add in hardware there (math.FMA is emulated in software on
 // wasm), so these kernels compute the same functions in plain float32 with several partial sums:
@@ -22,20 +20,6 @@ func dotRows(out, a []float32, stride int, b []float32, n int) {
 func dot16x4(out *[4]float32, a []float32, stride int, b []float32, n int) {
 	for r := range out {
 		out[r] = dotFast(a[r*stride:r*stride+n], b[:n])
-	}
-}
-
-func expSub(y, x []float32, m float32) {
-	x = x[:len(y)]
-	for i := range y {
-		y[i] = float32(math.Exp(float64(x[i] - m)))
-	}
-}
-
-func swiglu(gate, up []float32) {
-	up = up[:len(gate)]
-	for i, g := range gate {
-		gate[i] = g / (1 + float32(math.Exp(float64(-g)))) * up[i]
 	}
 }
 
