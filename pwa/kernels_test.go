@@ -1,6 +1,10 @@
 package pwa_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -8,12 +12,19 @@ import (
 	"testing"
 
 	"aisle/pwa"
+	"aisle/worker/gguf"
+	"aisle/worker/model"
+	"aisle/worker/modelgen"
+	"aisle/worker/quant"
+	"aisle/worker/sample"
 )
 
 // TestEngineKernelsUnderWasm runs the engine's kernel tests (worker/quant, worker/model: the
 // differential tests against the references, the fuzzers' seeds) compiled for js/wasm as the
 // inference worker is, with WebAssembly SIMD (engine.wasm) and without (engine-nosimd.wasm), in
-// Node.js. The SIMD kernels must give the portable kernels' values bit for bit.
+// Node.js. The SIMD kernels must give the portable kernels' values bit for bit, and random models
+// of every architecture and tensor type the native engine's greedy tokens (nativeGreedyCases; in
+// the SIMD build, which browsers run: without SIMD the kernels are the references themselves).
 func TestEngineKernelsUnderWasm(t *testing.T) {
 	if testing.Short() {
 		t.Skip("wasm kernel tests skipped in -short mode")
@@ -24,6 +35,7 @@ func TestEngineKernelsUnderWasm(t *testing.T) {
 		}
 		t.Skip("node not found")
 	}
+	cases := nativeGreedyCases(t)
 	for _, build := range []struct {
 		name     string
 		env      []string
@@ -43,6 +55,10 @@ func TestEngineKernelsUnderWasm(t *testing.T) {
 				t.Fatalf("go env GOROOT (%s): %v", strings.Join(build.env, " "), err)
 			}
 			exec := filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "go_js_wasm_exec")
+			if build.name == "simd" {
+				// the browsers' build; without SIMD the kernels are the references themselves
+				env = append(env, "AISLE_GREEDY_CASES="+cases)
+			}
 			cmd := goCommand(env, "test", "-count=1", "-exec", exec, "./worker/quant", "./worker/model")
 			out, err := cmd.CombinedOutput()
 			if err != nil {
@@ -58,4 +74,89 @@ func goCommand(env []string, args ...string) *exec.Cmd {
 	cmd.Dir = ".."
 	cmd.Env = env
 	return cmd
+}
+
+// nativeGreedyCases writes random models of every architecture and tensor type the engine runs
+// and their greedy continuations on the native engine to a file for worker/model's
+// TestGreedyCasesFile, and returns its path.
+func nativeGreedyCases(t *testing.T) string {
+	dir := t.TempDir()
+	var cases []greedyCase
+	for _, c := range []struct{ arch, shape string }{
+		{"llama", "tiny"}, {"qwen2", "tiny"}, {"qwen3", "tiny-wide-heads"},
+	} {
+		// the 32,000 tokens of llama's vocabulary for all three (the forward pass does not read the
+		// tokenizer; qwen2's 151,936 would make each output matrix five times larger)
+		vf, err := gguf.Open("../worker/testdata/vocab/ggml-vocab-llama-spm.gguf")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, typ := range []quant.Type{quant.F32, quant.F16, quant.BF16, quant.Q8_0, quant.Q4_0, quant.Q4_K, quant.Q5_K, quant.Q6_K} {
+			path := filepath.Join(dir, fmt.Sprintf("%s-%s.gguf", c.arch, typ))
+			var buf bytes.Buffer
+			if err := modelgen.Write(&buf, modelgen.Spec{Arch: c.arch, Shape: modelgen.Shapes[c.shape], Type: typ, Vocab: vf, Seed: 7}); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cases = append(cases, nativeGreedyCase(t, path, []int{1, 300, 301, 302, 50, 51, 900, 7}, 32))
+		}
+		vf.Close()
+	}
+	b, err := json.Marshal(cases)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "cases.json")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// greedyCase is worker/model's GreedyCase (a test type there).
+type greedyCase struct {
+	Model   string    `json:"model"`
+	Prompt  []int     `json:"prompt"`
+	Tokens  []int     `json:"tokens"`
+	Margins []float64 `json:"margins"`
+}
+
+// nativeGreedyCase decodes n greedy tokens after prompt on the native engine, with each choice's
+// margin over the next best logit in standard deviations of the step's logits.
+func nativeGreedyCase(t *testing.T, path string, prompt []int, n int) greedyCase {
+	f, err := gguf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m, err := model.Load(f, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	s := m.NewSession(0)
+	logits, err := s.Eval(prompt, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := greedyCase{Model: path, Prompt: prompt}
+	for len(c.Tokens) < n {
+		next := sample.Greedy(logits)
+		second, sum, sum2 := math.Inf(-1), 0.0, 0.0
+		for i, v := range logits {
+			if i != next {
+				second = max(second, float64(v))
+			}
+			sum, sum2 = sum+float64(v), sum2+float64(v)*float64(v)
+		}
+		mean := sum / float64(len(logits))
+		c.Tokens = append(c.Tokens, next)
+		c.Margins = append(c.Margins, (float64(logits[next])-second)/math.Sqrt(sum2/float64(len(logits))-mean*mean))
+		if logits, err = s.Eval([]int{next}, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return c
 }
