@@ -236,6 +236,51 @@ func dotF32Rows(w []byte, rb int, a []byte, n int, out []float32) {
 	}
 }
 
+// simdMatMulF32 computes F32 rows [r0, r1) against nb vectors (out[v*rows+r]) two rows by two
+// vectors at a time, each dot product in dotF32Row's lanes and order, so a batch gives the values
+// one vector at a time gives.
+func simdMatMulF32(w []byte, rb int, a []byte, ab, nb int, out []float32, rows, r0, r1 int) {
+	n := rb / 4
+	v := 0
+	for ; v+2 <= nb; v += 2 {
+		a0, a1 := a[v*ab:v*ab+ab], a[(v+1)*ab:(v+1)*ab+ab]
+		r := r0
+		for ; r+2 <= r1; r += 2 {
+			out[v*rows+r], out[v*rows+r+1], out[(v+1)*rows+r], out[(v+1)*rows+r+1] = dotF32Block(w[r*rb:r*rb+rb], w[(r+1)*rb:(r+1)*rb+rb], a0, a1, n)
+		}
+		if r < r1 {
+			out[v*rows+r], out[(v+1)*rows+r] = dotF32Row(w[r*rb:r*rb+rb], a0, n), dotF32Row(w[r*rb:r*rb+rb], a1, n)
+		}
+	}
+	if v < nb {
+		dotF32Rows(w[r0*rb:], rb, a[v*ab:v*ab+ab], n, out[v*rows+r0:v*rows+r1])
+	}
+}
+
+// dotF32Block is dotF32Row of rows w0 and w1 with vectors a0 and a1: w0·a0, w1·a0, w0·a1, w1·a1.
+func dotF32Block(w0, w1, a0, a1 []byte, n int) (float32, float32, float32, float32) {
+	_, _, _, _ = w0[:4*n], w1[:4*n], a0[:4*n], a1[:4*n]
+	var s00, s01, s10, s11, t00, t01, t10, t11 archsimd.Float32x4 // s: vector a0, t: a1; rows 0 and 1; lanes 0-3 and 4-7
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		p0, p1 := unsafe.Pointer(&w0[4*i]), unsafe.Pointer(&w1[4*i])
+		q0, q1 := unsafe.Pointer(&a0[4*i]), unsafe.Pointer(&a1[4*i])
+		x0, x1, y0, y1 := loadF32(p0), loadF32(unsafe.Add(p0, 16)), loadF32(p1), loadF32(unsafe.Add(p1, 16))
+		b0, b1 := loadF32(q0), loadF32(unsafe.Add(q0, 16))
+		s00, s01, s10, s11 = s00.Add(x0.Mul(b0)), s01.Add(x1.Mul(b1)), s10.Add(y0.Mul(b0)), s11.Add(y1.Mul(b1))
+		b0, b1 = loadF32(q1), loadF32(unsafe.Add(q1, 16))
+		t00, t01, t10, t11 = t00.Add(x0.Mul(b0)), t01.Add(x1.Mul(b1)), t10.Add(y0.Mul(b0)), t11.Add(y1.Mul(b1))
+	}
+	if i+4 <= n {
+		x0, y0 := loadF32(unsafe.Pointer(&w0[4*i])), loadF32(unsafe.Pointer(&w1[4*i]))
+		b0, b1 := loadF32(unsafe.Pointer(&a0[4*i])), loadF32(unsafe.Pointer(&a1[4*i]))
+		s00, s10, t00, t10 = s00.Add(x0.Mul(b0)), s10.Add(y0.Mul(b0)), t00.Add(x0.Mul(b1)), t10.Add(y0.Mul(b1))
+		i += 4
+	}
+	return dotF32Tail(w0, a0, i, n, reduceF32(s00.Add(s01))), dotF32Tail(w1, a0, i, n, reduceF32(s10.Add(s11))),
+		dotF32Tail(w0, a1, i, n, reduceF32(t00.Add(t01))), dotF32Tail(w1, a1, i, n, reduceF32(t10.Add(t11)))
+}
+
 // dotF32Row is Σ w[i]·a[i] over n float32 values in eight float32 lanes (the first four take a
 // last group of four), the rest one by one.
 func dotF32Row(w, a []byte, n int) float32 {
@@ -254,8 +299,16 @@ func dotF32Row(w, a []byte, n int) float32 {
 	return dotF32Tail(w, a, i, n, reduceF32(s0.Add(s1)))
 }
 
-// dotF32Tail adds w[i]·a[i] for i from i to n to s, one by one.
+// dotF32Tail adds w[i]·a[i] for i from i to n to s, one by one (a call only where there is a
+// tail: dotF32Rest's loop is not inlined).
 func dotF32Tail(w, a []byte, i, n int, s float32) float32 {
+	if i < n {
+		return dotF32Rest(w, a, i, n, s)
+	}
+	return s
+}
+
+func dotF32Rest(w, a []byte, i, n int, s float32) float32 {
 	for ; i < n; i++ {
 		s += math.Float32frombits(le.Uint32(w[4*i:])) * math.Float32frombits(le.Uint32(a[4*i:]))
 	}
