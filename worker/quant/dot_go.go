@@ -177,8 +177,7 @@ func matVecGo(t Type, w []byte, rb, cols int, a []byte, out []float32, r0, r1 in
 // matMulGo computes rows [r0, r1) against nb vectors, decoding each weight
 // block once for up to goBatch vectors.
 func matMulGo(t Type, w []byte, rb, cols int, a []byte, ab, nb int, out []float32, rows, r0, r1 int) {
-	if t == F32 && hasSIMDRows(t) {
-		simdMatMulF32(w, rb, a, ab, nb, out, rows, r0, r1)
+	if simdMatMul(t, w, rb, a, ab, nb, out, rows, r0, r1) {
 		return
 	}
 	if t == Q8_0 || hasSIMDRows(t) || !isIntType(t) { // nothing to decode once for several vectors

@@ -39,6 +39,24 @@ func dotQ8_0Rows2(w0, w1, a []byte, nblk int) (float32, float32) {
 	return sum0, sum1
 }
 
+// dotQ8_0Block is dotQ8_0Row of rows w0 and w1 with vectors a0 and a1: w0·a0, w1·a0, w0·a1,
+// w1·a1, each block of the four loaded once.
+func dotQ8_0Block(w0, w1, a0, a1 []byte, nblk int) (float32, float32, float32, float32) {
+	var s00, s10, s01, s11 float32
+	for b := 0; b < nblk; b++ {
+		wb, wc := (*[34]byte)(w0[34*b:]), (*[34]byte)(w1[34*b:])
+		ab, ac := (*[34]byte)(a0[34*b:]), (*[34]byte)(a1[34*b:])
+		x0, x1 := load8x16(unsafe.Pointer(&ab[2])), load8x16(unsafe.Pointer(&ab[18]))
+		y0, y1 := load8x16(unsafe.Pointer(&ac[2])), load8x16(unsafe.Pointer(&ac[18]))
+		dw, dv, da, dc := f16At(wb[:], 0), f16At(wc[:], 0), f16At(ab[:], 0), f16At(ac[:], 0)
+		s00 += float32(hsum(sumQ8_0(wb, x0, x1))) * (dw * da)
+		s10 += float32(hsum(sumQ8_0(wc, x0, x1))) * (dv * da)
+		s01 += float32(hsum(sumQ8_0(wb, y0, y1))) * (dw * dc)
+		s11 += float32(hsum(sumQ8_0(wc, y0, y1))) * (dv * dc)
+	}
+	return s00, s10, s01, s11
+}
+
 // sumQ8_0 is the int32 lanes of the products of Q8_0 block w's values with the activation
 // block's two halves a0 and a1.
 func sumQ8_0(w *[34]byte, a0, a1 archsimd.Int8x16) archsimd.Int32x4 {

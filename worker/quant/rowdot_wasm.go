@@ -236,25 +236,41 @@ func dotF32Rows(w []byte, rb int, a []byte, n int, out []float32) {
 	}
 }
 
-// simdMatMulF32 computes F32 rows [r0, r1) against nb vectors (out[v*rows+r]) two rows by two
-// vectors at a time, each dot product in dotF32Row's lanes and order, so a batch gives the values
-// one vector at a time gives.
-func simdMatMulF32(w []byte, rb int, a []byte, ab, nb int, out []float32, rows, r0, r1 int) {
-	n := rb / 4
+// simdMatMul computes rows [r0, r1) against nb vectors (out[v*rows+r]) for F32 and Q8_0 two
+// rows by two vectors at a time, each weight and activation block loaded once for two products,
+// and reports whether it has a kernel for t. Each product is the row kernel's, in its order, so
+// a batch gives the values its vectors give one at a time.
+func simdMatMul(t Type, w []byte, rb int, a []byte, ab, nb int, out []float32, rows, r0, r1 int) bool {
+	var block func(w0, w1, a0, a1 []byte, n int) (float32, float32, float32, float32)
+	var row func(w, a []byte, n int) float32
+	var n int
+	switch t {
+	case F32:
+		block, row, n = dotF32Block, dotF32Row, rb/4
+	case Q8_0:
+		block, row, n = dotQ8_0Block, dotQ8_0Row, rb/34
+	default:
+		return false
+	}
+	wr := func(r int) []byte { return w[r*rb : r*rb+rb] }
 	v := 0
 	for ; v+2 <= nb; v += 2 {
 		a0, a1 := a[v*ab:v*ab+ab], a[(v+1)*ab:(v+1)*ab+ab]
+		o0, o1 := out[v*rows:v*rows+rows], out[(v+1)*rows:(v+1)*rows+rows]
 		r := r0
 		for ; r+2 <= r1; r += 2 {
-			out[v*rows+r], out[v*rows+r+1], out[(v+1)*rows+r], out[(v+1)*rows+r+1] = dotF32Block(w[r*rb:r*rb+rb], w[(r+1)*rb:(r+1)*rb+rb], a0, a1, n)
+			o0[r], o0[r+1], o1[r], o1[r+1] = block(wr(r), wr(r+1), a0, a1, n)
 		}
 		if r < r1 {
-			out[v*rows+r], out[(v+1)*rows+r] = dotF32Row(w[r*rb:r*rb+rb], a0, n), dotF32Row(w[r*rb:r*rb+rb], a1, n)
+			o0[r], o1[r] = row(wr(r), a0, n), row(wr(r), a1, n)
 		}
 	}
 	if v < nb {
-		dotF32Rows(w[r0*rb:], rb, a[v*ab:v*ab+ab], n, out[v*rows+r0:v*rows+r1])
+		for r := r0; r < r1; r++ {
+			out[v*rows+r] = row(wr(r), a[v*ab:v*ab+ab], n)
+		}
 	}
+	return true
 }
 
 // dotF32Block is dotF32Row of rows w0 and w1 with vectors a0 and a1: w0·a0, w1·a0, w0·a1, w1·a1.

@@ -41,21 +41,37 @@ func TestF16x4IsF16ToF32(t *testing.T) {
 	}
 }
 
-// TestF32MatMulIsRows: the batched F32 kernel gives every (vector, row) dotF32Row's value bit for
-// bit (a prompt's batch gives the values of its tokens one at a time).
-func TestF32MatMulIsRows(t *testing.T) {
+// TestMatMulIsRows: the batched F32 and Q8_0 kernels give every (vector, row) the row kernel's
+// value bit for bit (a prompt's batch gives the values of its tokens one at a time).
+func TestMatMulIsRows(t *testing.T) {
 	r := rand.New(rand.NewPCG(33, 34))
-	for _, n := range []int{1, 4, 12, 64, 71} {
-		for _, sh := range []struct{ rows, nb, r0, r1 int }{{1, 1, 0, 1}, {5, 3, 0, 5}, {6, 4, 1, 6}, {9, 5, 2, 7}} {
-			w, _ := Quantize(F32, randVec(r, sh.rows*n, 1))
-			a, _ := Quantize(F32, randVec(r, sh.nb*n, 1))
-			out := make([]float32, sh.nb*sh.rows)
-			simdMatMulF32(w, 4*n, a, 4*n, sh.nb, out, sh.rows, sh.r0, sh.r1)
-			for v := 0; v < sh.nb; v++ {
-				for i := sh.r0; i < sh.r1; i++ {
-					want := dotF32Row(w[4*n*i:4*n*(i+1)], a[4*n*v:4*n*(v+1)], n)
-					if got := out[v*sh.rows+i]; math.Float32bits(got) != math.Float32bits(want) {
-						t.Fatalf("n=%d %+v vector %d row %d: %v, alone %v", n, sh, v, i, got, want)
+	for _, typ := range []Type{F32, Q8_0} {
+		for _, n := range []int{32, 64, 96, 160} {
+			if typ == F32 {
+				n += r.IntN(8)
+			}
+			rb, ab := mustRowBytes(t, typ, n), mustActBytes(t, typ, n)
+			for _, sh := range []struct{ rows, nb, r0, r1 int }{{1, 1, 0, 1}, {5, 3, 0, 5}, {6, 4, 1, 6}, {9, 5, 2, 7}} {
+				w := fuzzWeights(typ, sh.rows, n, []byte{byte(r.Uint32()), 9, 250})
+				a := make([]byte, sh.nb*ab)
+				for v := 0; v < sh.nb; v++ {
+					QuantizeActivations(typ, randVec(r, n, 1), a[v*ab:(v+1)*ab])
+				}
+				out := make([]float32, sh.nb*sh.rows)
+				if !simdMatMul(typ, w, rb, a, ab, sh.nb, out, sh.rows, sh.r0, sh.r1) {
+					t.Fatalf("%v: no batched kernel", typ)
+				}
+				for v := 0; v < sh.nb; v++ {
+					for i := sh.r0; i < sh.r1; i++ {
+						var want float32
+						if typ == F32 {
+							want = dotF32Row(w[rb*i:rb*(i+1)], a[ab*v:ab*(v+1)], n)
+						} else {
+							want = dotQ8_0Row(w[rb*i:rb*(i+1)], a[ab*v:ab*(v+1)], n/32)
+						}
+						if got := out[v*sh.rows+i]; math.Float32bits(got) != math.Float32bits(want) && !(got != got && want != want) {
+							t.Fatalf("%v n=%d %+v vector %d row %d: %v, alone %v", typ, n, sh, v, i, got, want)
+						}
 					}
 				}
 			}
