@@ -104,24 +104,64 @@ func dotQ4_0Row(w, a []byte, nblk int) float32 {
 }
 
 func dotQ5_0Row(w, a []byte, nblk int) float32 {
-	m4, e16, b16 := archsimd.BroadcastUint8x16(15), archsimd.BroadcastInt8x16(16), archsimd.BroadcastInt8x16(16)
-	spread, bit := archsimd.LoadInt8x16Array(&spreadBits16), archsimd.LoadUint8x16Array(&laneBit)
-	// high is 16 in lane i where bit i of h is set, else 0
-	high := func(h uint16) archsimd.Int8x16 {
-		x := archsimd.BroadcastUint16x8(h).ReshapeToUint8s().BitsToInt8().LookupOrZero(spread).ToBits()
-		return x.And(bit).Equal(bit).ToInt8x16().And(b16)
-	}
+	u := newQ5_0Unpacker()
 	var sum float32
 	for b := 0; b < nblk; b++ {
 		wb, ab := (*[22]byte)(w[22*b:]), (*[34]byte)(a[34*b:])
-		qh := le.Uint32(wb[2:])
-		q := loadU8(unsafe.Pointer(&wb[6]))
-		lo := q.And(m4).BitsToInt8().Sub(e16).Add(high(uint16(qh)))
-		hi := q.ShiftAllRight(4).BitsToInt8().Sub(e16).Add(high(uint16(qh >> 16)))
+		lo, hi := u.values(wb)
 		isum := hsum(widen(madd16(lo, load8x16(unsafe.Pointer(&ab[2])), hi, load8x16(unsafe.Pointer(&ab[18])))))
 		sum += float32(isum) * (f16At(wb[:], 0) * f16At(ab[:], 0))
 	}
 	return sum
+}
+
+// dotQ5_0Block is dotQ5_0Row of rows w0 and w1 with vectors a0 and a1: w0·a0, w1·a0, w0·a1,
+// w1·a1, each weight block unpacked once.
+func dotQ5_0Block(w0, w1, a0, a1 []byte, nblk int) (float32, float32, float32, float32) {
+	u := newQ5_0Unpacker()
+	var s00, s10, s01, s11 float32
+	for b := 0; b < nblk; b++ {
+		wb, wc := (*[22]byte)(w0[22*b:]), (*[22]byte)(w1[22*b:])
+		ab, ac := (*[34]byte)(a0[34*b:]), (*[34]byte)(a1[34*b:])
+		lo0, hi0 := u.values(wb)
+		lo1, hi1 := u.values(wc)
+		dw, dv, da, dc := f16At(wb[:], 0), f16At(wc[:], 0), f16At(ab[:], 0), f16At(ac[:], 0)
+		x0, x1 := load8x16(unsafe.Pointer(&ab[2])), load8x16(unsafe.Pointer(&ab[18]))
+		s00 += float32(hsum(widen(madd16(lo0, x0, hi0, x1)))) * (dw * da)
+		s10 += float32(hsum(widen(madd16(lo1, x0, hi1, x1)))) * (dv * da)
+		x0, x1 = load8x16(unsafe.Pointer(&ac[2])), load8x16(unsafe.Pointer(&ac[18]))
+		s01 += float32(hsum(widen(madd16(lo0, x0, hi0, x1)))) * (dw * dc)
+		s11 += float32(hsum(widen(madd16(lo1, x0, hi1, x1)))) * (dv * dc)
+	}
+	return s00, s10, s01, s11
+}
+
+// q5_0Unpacker holds the constants that unpack a Q5_0 block.
+type q5_0Unpacker struct {
+	m4, bit          archsimd.Uint8x16
+	e16, b16, spread archsimd.Int8x16
+}
+
+func newQ5_0Unpacker() q5_0Unpacker {
+	return q5_0Unpacker{
+		m4: archsimd.BroadcastUint8x16(15), bit: archsimd.LoadUint8x16Array(&laneBit),
+		e16: archsimd.BroadcastInt8x16(16), b16: archsimd.BroadcastInt8x16(16), spread: archsimd.LoadInt8x16Array(&spreadBits16),
+	}
+}
+
+// values returns the block's 32 values: lo the first 16 (low nibbles), hi the last 16.
+func (u *q5_0Unpacker) values(wb *[22]byte) (lo, hi archsimd.Int8x16) {
+	qh := le.Uint32(wb[2:])
+	q := loadU8(unsafe.Pointer(&wb[6]))
+	lo = q.And(u.m4).BitsToInt8().Sub(u.e16).Add(u.high(uint16(qh)))
+	hi = q.ShiftAllRight(4).BitsToInt8().Sub(u.e16).Add(u.high(uint16(qh >> 16)))
+	return lo, hi
+}
+
+// high is 16 in lane i where bit i of h is set, else 0.
+func (u *q5_0Unpacker) high(h uint16) archsimd.Int8x16 {
+	x := archsimd.BroadcastUint16x8(h).ReshapeToUint8s().BitsToInt8().LookupOrZero(u.spread).ToBits()
+	return x.And(u.bit).Equal(u.bit).ToInt8x16().And(u.b16)
 }
 
 // dotKRow is the Q4_K row, or with five the Q5_K row: sub-blocks 2p and 2p+1 are the low and
@@ -236,7 +276,7 @@ func dotF32Rows(w []byte, rb int, a []byte, n int, out []float32) {
 	}
 }
 
-// simdMatMul computes rows [r0, r1) against nb vectors (out[v*rows+r]) for F32 and Q8_0 two
+// simdMatMul computes rows [r0, r1) against nb vectors (out[v*rows+r]) for F32, Q8_0 and Q5_0 two
 // rows by two vectors at a time, each weight and activation block loaded once for two products,
 // and reports whether it has a kernel for t. Each product is the row kernel's, in its order, so
 // a batch gives the values its vectors give one at a time.
@@ -249,6 +289,8 @@ func simdMatMul(t Type, w []byte, rb int, a []byte, ab, nb int, out []float32, r
 		block, row, n = dotF32Block, dotF32Row, rb/4
 	case Q8_0:
 		block, row, n = dotQ8_0Block, dotQ8_0Row, rb/34
+	case Q5_0:
+		block, row, n = dotQ5_0Block, dotQ5_0Row, rb/22
 	default:
 		return false
 	}

@@ -41,11 +41,11 @@ func TestF16x4IsF16ToF32(t *testing.T) {
 	}
 }
 
-// TestMatMulIsRows: the batched F32 and Q8_0 kernels give every (vector, row) the row kernel's
+// TestMatMulIsRows: the batched F32, Q8_0 and Q5_0 kernels give every (vector, row) the row kernel's
 // value bit for bit (a prompt's batch gives the values of its tokens one at a time).
 func TestMatMulIsRows(t *testing.T) {
 	r := rand.New(rand.NewPCG(33, 34))
-	for _, typ := range []Type{F32, Q8_0} {
+	for _, typ := range []Type{F32, Q8_0, Q5_0} {
 		for _, n := range []int{32, 64, 96, 160} {
 			if typ == F32 {
 				n += r.IntN(8)
@@ -64,10 +64,13 @@ func TestMatMulIsRows(t *testing.T) {
 				for v := 0; v < sh.nb; v++ {
 					for i := sh.r0; i < sh.r1; i++ {
 						var want float32
-						if typ == F32 {
-							want = dotF32Row(w[rb*i:rb*(i+1)], a[ab*v:ab*(v+1)], n)
-						} else {
-							want = dotQ8_0Row(w[rb*i:rb*(i+1)], a[ab*v:ab*(v+1)], n/32)
+						switch wr, ar := w[rb*i:rb*(i+1)], a[ab*v:ab*(v+1)]; typ {
+						case F32:
+							want = dotF32Row(wr, ar, n)
+						case Q8_0:
+							want = dotQ8_0Row(wr, ar, n/32)
+						default:
+							want = dotQ5_0Row(wr, ar, n/32)
 						}
 						if got := out[v*sh.rows+i]; math.Float32bits(got) != math.Float32bits(want) && !(got != got && want != want) {
 							t.Fatalf("%v n=%d %+v vector %d row %d: %v, alone %v", typ, n, sh, v, i, got, want)
