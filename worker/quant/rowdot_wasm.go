@@ -92,25 +92,27 @@ func scaled(s archsimd.Int16x8, sc int16) archsimd.Int32x4 {
 
 func dotQ4_0Row(w, a []byte, nblk int) float32 {
 	m4, e8 := archsimd.BroadcastUint8x16(15), archsimd.BroadcastInt8x16(8)
+	pw, pa := ptr(w, 18*nblk), ptr(a, 34*nblk)
 	var sum float32
 	for b := 0; b < nblk; b++ {
-		wb, ab := (*[18]byte)(w[18*b:]), (*[34]byte)(a[34*b:])
-		q := loadU8(unsafe.Pointer(&wb[2]))
+		wb, ab := at(pw, 18*b), at(pa, 34*b)
+		q := loadU8(at(wb, 2))
 		lo, hi := q.And(m4).BitsToInt8().Sub(e8), q.ShiftAllRight(4).BitsToInt8().Sub(e8)
-		isum := hsum(widen(madd16(lo, load8x16(unsafe.Pointer(&ab[2])), hi, load8x16(unsafe.Pointer(&ab[18])))))
-		sum += float32(isum) * (f16At(wb[:], 0) * f16At(ab[:], 0))
+		isum := hsum(widen(madd16(lo, load8x16(at(ab, 2)), hi, load8x16(at(ab, 18)))))
+		sum += float32(isum) * (f16p(wb) * f16p(ab))
 	}
 	return sum
 }
 
 func dotQ5_0Row(w, a []byte, nblk int) float32 {
 	u := newQ5_0Unpacker()
+	pw, pa := ptr(w, 22*nblk), ptr(a, 34*nblk)
 	var sum float32
 	for b := 0; b < nblk; b++ {
-		wb, ab := (*[22]byte)(w[22*b:]), (*[34]byte)(a[34*b:])
+		wb, ab := at(pw, 22*b), at(pa, 34*b)
 		lo, hi := u.values(wb)
-		isum := hsum(widen(madd16(lo, load8x16(unsafe.Pointer(&ab[2])), hi, load8x16(unsafe.Pointer(&ab[18])))))
-		sum += float32(isum) * (f16At(wb[:], 0) * f16At(ab[:], 0))
+		isum := hsum(widen(madd16(lo, load8x16(at(ab, 2)), hi, load8x16(at(ab, 18)))))
+		sum += float32(isum) * (f16p(wb) * f16p(ab))
 	}
 	return sum
 }
@@ -119,17 +121,17 @@ func dotQ5_0Row(w, a []byte, nblk int) float32 {
 // w1·a1, each weight block unpacked once.
 func dotQ5_0Block(w0, w1, a0, a1 []byte, nblk int) (float32, float32, float32, float32) {
 	u := newQ5_0Unpacker()
+	pw, pv, pa, pc := ptr(w0, 22*nblk), ptr(w1, 22*nblk), ptr(a0, 34*nblk), ptr(a1, 34*nblk)
 	var s00, s10, s01, s11 float32
 	for b := 0; b < nblk; b++ {
-		wb, wc := (*[22]byte)(w0[22*b:]), (*[22]byte)(w1[22*b:])
-		ab, ac := (*[34]byte)(a0[34*b:]), (*[34]byte)(a1[34*b:])
+		wb, wc, ab, ac := at(pw, 22*b), at(pv, 22*b), at(pa, 34*b), at(pc, 34*b)
 		lo0, hi0 := u.values(wb)
 		lo1, hi1 := u.values(wc)
-		dw, dv, da, dc := f16At(wb[:], 0), f16At(wc[:], 0), f16At(ab[:], 0), f16At(ac[:], 0)
-		x0, x1 := load8x16(unsafe.Pointer(&ab[2])), load8x16(unsafe.Pointer(&ab[18]))
+		dw, dv, da, dc := f16p(wb), f16p(wc), f16p(ab), f16p(ac)
+		x0, x1 := load8x16(at(ab, 2)), load8x16(at(ab, 18))
 		s00 += float32(hsum(widen(madd16(lo0, x0, hi0, x1)))) * (dw * da)
 		s10 += float32(hsum(widen(madd16(lo1, x0, hi1, x1)))) * (dv * da)
-		x0, x1 = load8x16(unsafe.Pointer(&ac[2])), load8x16(unsafe.Pointer(&ac[18]))
+		x0, x1 = load8x16(at(ac, 2)), load8x16(at(ac, 18))
 		s01 += float32(hsum(widen(madd16(lo0, x0, hi0, x1)))) * (dw * dc)
 		s11 += float32(hsum(widen(madd16(lo1, x0, hi1, x1)))) * (dv * dc)
 	}
@@ -149,10 +151,10 @@ func newQ5_0Unpacker() q5_0Unpacker {
 	}
 }
 
-// values returns the block's 32 values: lo the first 16 (low nibbles), hi the last 16.
-func (u *q5_0Unpacker) values(wb *[22]byte) (lo, hi archsimd.Int8x16) {
-	qh := le.Uint32(wb[2:])
-	q := loadU8(unsafe.Pointer(&wb[6]))
+// values returns the 32 values of the block at wb: lo the first 16 (low nibbles), hi the last 16.
+func (u *q5_0Unpacker) values(wb unsafe.Pointer) (lo, hi archsimd.Int8x16) {
+	qh := *(*uint32)(at(wb, 2))
+	q := loadU8(at(wb, 6))
 	lo = q.And(u.m4).BitsToInt8().Sub(u.e16).Add(u.high(uint16(qh)))
 	hi = q.ShiftAllRight(4).BitsToInt8().Sub(u.e16).Add(u.high(uint16(qh >> 16)))
 	return lo, hi
@@ -173,17 +175,19 @@ func dotKRow(w, a []byte, nblk int, five bool) float32 {
 	if five {
 		bs, qsAt = 176, 48
 	}
+	pw, pa := ptr(w, bs*nblk), ptr(a, 292*nblk)
 	var sum float32
 	for b := 0; b < nblk; b++ {
-		wb, ab := w[bs*b:bs*b+bs], (*[292]byte)(a[292*b:])
+		wb, ab := at(pw, bs*b), (*[292]byte)(at(pa, 292*b))
+		scales := (*[12]byte)(at(wb, 4))
 		var h0, h1 archsimd.Uint8x16
 		if five {
-			h0, h1 = loadU8(unsafe.Pointer(&wb[16])), loadU8(unsafe.Pointer(&wb[32]))
+			h0, h1 = loadU8(at(wb, 16)), loadU8(at(wb, 32))
 		}
 		var acc archsimd.Int32x4
 		var imin int32
 		for p := 0; p < 4; p++ {
-			q0, q1 := loadU8(unsafe.Pointer(&wb[qsAt+32*p])), loadU8(unsafe.Pointer(&wb[qsAt+32*p+16]))
+			q0, q1 := loadU8(at(wb, qsAt+32*p)), loadU8(at(wb, qsAt+32*p+16))
 			l0, l1 := q0.And(m4), q1.And(m4)
 			u0, u1 := q0.ShiftAllRight(4), q1.ShiftAllRight(4)
 			if five {
@@ -193,31 +197,32 @@ func dotKRow(w, a []byte, nblk int, five bool) float32 {
 				u0 = u0.Or(h0.ShiftAllRight(j + 1).And(one).ShiftAllLeft(4))
 				u1 = u1.Or(h1.ShiftAllRight(j + 1).And(one).ShiftAllLeft(4))
 			}
-			aq := unsafe.Pointer(&ab[4+64*p])
+			aq := at(unsafe.Pointer(ab), 4+64*p)
 			sLo := madd16(l0.BitsToInt8(), load8x16(aq), l1.BitsToInt8(), load8x16(unsafe.Add(aq, 16)))
 			sHi := madd16(u0.BitsToInt8(), load8x16(unsafe.Add(aq, 32)), u1.BitsToInt8(), load8x16(unsafe.Add(aq, 48)))
-			sc0, m0 := scaleMinK4(2*p, wb[4:16])
-			sc1, m1 := scaleMinK4(2*p+1, wb[4:16])
+			sc0, m0 := scaleMinK4(2*p, scales[:])
+			sc1, m1 := scaleMinK4(2*p+1, scales[:])
 			acc = acc.Add(scaled(sLo, int16(sc0))).Add(scaled(sHi, int16(sc1)))
 			imin += int32(m0)*q8KBsum32(ab[:], 2*p) + int32(m1)*q8KBsum32(ab[:], 2*p+1)
 		}
 		isum := hsum(acc)
-		da := math.Float32frombits(le.Uint32(ab[:]))
-		sum += da*f16At(wb, 0)*float32(isum) - da*f16At(wb, 2)*float32(imin)
+		da := *(*float32)(unsafe.Pointer(ab))
+		sum += da*f16p(wb)*float32(isum) - da*f16p(at(wb, 2))*float32(imin)
 	}
 	return sum
 }
 
 func dotQ6KRow(w, a []byte, nblk int) float32 {
 	m4, m3, e32 := archsimd.BroadcastUint8x16(15), archsimd.BroadcastUint8x16(3), archsimd.BroadcastInt8x16(32)
+	pw, pa := ptr(w, 210*nblk), ptr(a, 292*nblk)
 	var sum float32
 	for b := 0; b < nblk; b++ {
-		wb, ab := (*[210]byte)(w[210*b:]), (*[292]byte)(a[292*b:])
+		wb, ab := at(pw, 210*b), at(pa, 292*b)
 		var acc archsimd.Int32x4
 		for h := 0; h < 2; h++ {
 			for l0 := 0; l0 < 32; l0 += 16 {
-				ql0, ql1 := loadU8(unsafe.Pointer(&wb[64*h+l0])), loadU8(unsafe.Pointer(&wb[64*h+32+l0]))
-				qh := loadU8(unsafe.Pointer(&wb[128+32*h+l0]))
+				ql0, ql1 := loadU8(at(wb, 64*h+l0)), loadU8(at(wb, 64*h+32+l0))
+				qh := loadU8(at(wb, 128+32*h+l0))
 				// values 128h + 32k + l0 + [0,16): quadrant k, group s = 8h + 2k + l0/16
 				v := [4]archsimd.Uint8x16{
 					ql0.And(m4).Or(qh.And(m3).ShiftAllLeft(4)),
@@ -227,14 +232,14 @@ func dotQ6KRow(w, a []byte, nblk int) float32 {
 				}
 				for k := 0; k < 4; k++ {
 					i := 128*h + 32*k + l0
-					x, y := v[k].BitsToInt8().Sub(e32), load8x16(unsafe.Pointer(&ab[4+i]))
-					acc = acc.Add(scaled(x.MulWidenLo(y).Add(x.MulWidenHi(y)), int16(int8(wb[192+i/16]))))
+					x, y := v[k].BitsToInt8().Sub(e32), load8x16(at(ab, 4+i))
+					acc = acc.Add(scaled(x.MulWidenLo(y).Add(x.MulWidenHi(y)), int16(*(*int8)(at(wb, 192+i/16)))))
 				}
 			}
 		}
 		isum := hsum(acc)
-		da := math.Float32frombits(le.Uint32(ab[:]))
-		sum += da * f16At(wb[:], 208) * float32(isum)
+		da := *(*float32)(ab)
+		sum += da * f16p(at(wb, 208)) * float32(isum)
 	}
 	return sum
 }
@@ -243,27 +248,26 @@ func dotQ6KRow(w, a []byte, nblk int) float32 {
 // lanes and order for every row: a row's value does not depend on the rows beside it).
 func dotF32Rows(w []byte, rb int, a []byte, n int, out []float32) {
 	r := 0
-	_ = a[:4*n]
+	pa := ptr(a, 4*n)
 	for ; r+4 <= len(out); r += 4 {
 		var s00, s01, s10, s11, s20, s21, s30, s31 archsimd.Float32x4
 		w0, w1, w2, w3 := w[r*rb:], w[(r+1)*rb:], w[(r+2)*rb:], w[(r+3)*rb:]
-		_, _, _, _ = w0[:4*n], w1[:4*n], w2[:4*n], w3[:4*n]
+		b0, b1, b2, b3 := ptr(w0, 4*n), ptr(w1, 4*n), ptr(w2, 4*n), ptr(w3, 4*n)
 		i := 0
 		for ; i+8 <= n; i += 8 {
-			pa := unsafe.Pointer(&a[4*i])
-			a0, a1 := loadF32(pa), loadF32(unsafe.Add(pa, 16))
-			p0, p1, p2, p3 := unsafe.Pointer(&w0[4*i]), unsafe.Pointer(&w1[4*i]), unsafe.Pointer(&w2[4*i]), unsafe.Pointer(&w3[4*i])
+			a0, a1 := loadF32(at(pa, 4*i)), loadF32(at(pa, 4*i+16))
+			p0, p1, p2, p3 := at(b0, 4*i), at(b1, 4*i), at(b2, 4*i), at(b3, 4*i)
 			s00, s01 = s00.Add(loadF32(p0).Mul(a0)), s01.Add(loadF32(unsafe.Add(p0, 16)).Mul(a1))
 			s10, s11 = s10.Add(loadF32(p1).Mul(a0)), s11.Add(loadF32(unsafe.Add(p1, 16)).Mul(a1))
 			s20, s21 = s20.Add(loadF32(p2).Mul(a0)), s21.Add(loadF32(unsafe.Add(p2, 16)).Mul(a1))
 			s30, s31 = s30.Add(loadF32(p3).Mul(a0)), s31.Add(loadF32(unsafe.Add(p3, 16)).Mul(a1))
 		}
 		if i+4 <= n { // a last group of four lanes, as dotF32Row adds it
-			a0 := loadF32(unsafe.Pointer(&a[4*i]))
-			s00 = s00.Add(loadF32(unsafe.Pointer(&w0[4*i])).Mul(a0))
-			s10 = s10.Add(loadF32(unsafe.Pointer(&w1[4*i])).Mul(a0))
-			s20 = s20.Add(loadF32(unsafe.Pointer(&w2[4*i])).Mul(a0))
-			s30 = s30.Add(loadF32(unsafe.Pointer(&w3[4*i])).Mul(a0))
+			a0 := loadF32(at(pa, 4*i))
+			s00 = s00.Add(loadF32(at(b0, 4*i)).Mul(a0))
+			s10 = s10.Add(loadF32(at(b1, 4*i)).Mul(a0))
+			s20 = s20.Add(loadF32(at(b2, 4*i)).Mul(a0))
+			s30 = s30.Add(loadF32(at(b3, 4*i)).Mul(a0))
 			i += 4
 		}
 		out[r] = dotF32Tail(w0, a, i, n, reduceF32(s00.Add(s01)))
@@ -317,12 +321,12 @@ func simdMatMul(t Type, w []byte, rb int, a []byte, ab, nb int, out []float32, r
 
 // dotF32Block is dotF32Row of rows w0 and w1 with vectors a0 and a1: w0·a0, w1·a0, w0·a1, w1·a1.
 func dotF32Block(w0, w1, a0, a1 []byte, n int) (float32, float32, float32, float32) {
-	_, _, _, _ = w0[:4*n], w1[:4*n], a0[:4*n], a1[:4*n]
+	pw0, pw1, pa0, pa1 := ptr(w0, 4*n), ptr(w1, 4*n), ptr(a0, 4*n), ptr(a1, 4*n)
 	var s00, s01, s10, s11, t00, t01, t10, t11 archsimd.Float32x4 // s: vector a0, t: a1; rows 0 and 1; lanes 0-3 and 4-7
 	i := 0
 	for ; i+8 <= n; i += 8 {
-		p0, p1 := unsafe.Pointer(&w0[4*i]), unsafe.Pointer(&w1[4*i])
-		q0, q1 := unsafe.Pointer(&a0[4*i]), unsafe.Pointer(&a1[4*i])
+		p0, p1 := at(pw0, 4*i), at(pw1, 4*i)
+		q0, q1 := at(pa0, 4*i), at(pa1, 4*i)
 		x0, x1, y0, y1 := loadF32(p0), loadF32(unsafe.Add(p0, 16)), loadF32(p1), loadF32(unsafe.Add(p1, 16))
 		b0, b1 := loadF32(q0), loadF32(unsafe.Add(q0, 16))
 		s00, s01, s10, s11 = s00.Add(x0.Mul(b0)), s01.Add(x1.Mul(b1)), s10.Add(y0.Mul(b0)), s11.Add(y1.Mul(b1))
@@ -330,8 +334,8 @@ func dotF32Block(w0, w1, a0, a1 []byte, n int) (float32, float32, float32, float
 		t00, t01, t10, t11 = t00.Add(x0.Mul(b0)), t01.Add(x1.Mul(b1)), t10.Add(y0.Mul(b0)), t11.Add(y1.Mul(b1))
 	}
 	if i+4 <= n {
-		x0, y0 := loadF32(unsafe.Pointer(&w0[4*i])), loadF32(unsafe.Pointer(&w1[4*i]))
-		b0, b1 := loadF32(unsafe.Pointer(&a0[4*i])), loadF32(unsafe.Pointer(&a1[4*i]))
+		x0, y0 := loadF32(at(pw0, 4*i)), loadF32(at(pw1, 4*i))
+		b0, b1 := loadF32(at(pa0, 4*i)), loadF32(at(pa1, 4*i))
 		s00, s10, t00, t10 = s00.Add(x0.Mul(b0)), s10.Add(y0.Mul(b0)), t00.Add(x0.Mul(b1)), t10.Add(y0.Mul(b1))
 		i += 4
 	}
@@ -342,16 +346,16 @@ func dotF32Block(w0, w1, a0, a1 []byte, n int) (float32, float32, float32, float
 // dotF32Row is Σ w[i]·a[i] over n float32 values in eight float32 lanes (the first four take a
 // last group of four), the rest one by one.
 func dotF32Row(w, a []byte, n int) float32 {
-	_, _ = w[:4*n], a[:4*n]
+	bw, ba := ptr(w, 4*n), ptr(a, 4*n)
 	var s0, s1 archsimd.Float32x4
 	i := 0
 	for ; i+8 <= n; i += 8 {
-		pw, pa := unsafe.Pointer(&w[4*i]), unsafe.Pointer(&a[4*i])
+		pw, pa := at(bw, 4*i), at(ba, 4*i)
 		s0 = s0.Add(loadF32(pw).Mul(loadF32(pa)))
 		s1 = s1.Add(loadF32(unsafe.Add(pw, 16)).Mul(loadF32(unsafe.Add(pa, 16))))
 	}
 	if i+4 <= n {
-		s0 = s0.Add(loadF32(unsafe.Pointer(&w[4*i])).Mul(loadF32(unsafe.Pointer(&a[4*i]))))
+		s0 = s0.Add(loadF32(at(bw, 4*i)).Mul(loadF32(at(ba, 4*i))))
 		i += 4
 	}
 	return dotF32Tail(w, a, i, n, reduceF32(s0.Add(s1)))
@@ -377,12 +381,12 @@ func dotF32Rest(w, a []byte, i, n int, s float32) float32 {
 // registers.
 
 func dotHalfRow(w, a []byte, n int, bf16 bool) float32 {
-	_, _ = w[:2*n], a[:2*n]
+	pw, pa := ptr(w, 2*n), ptr(a, 2*n)
 	var s0, s1 archsimd.Float32x4
 	i := 0
 	for ; i+8 <= n; i += 8 {
-		hw := archsimd.LoadUint16x8Array((*[8]uint16)(unsafe.Pointer(&w[2*i])))
-		ha := archsimd.LoadUint16x8Array((*[8]uint16)(unsafe.Pointer(&a[2*i])))
+		hw := archsimd.LoadUint16x8Array((*[8]uint16)(at(pw, 2*i)))
+		ha := archsimd.LoadUint16x8Array((*[8]uint16)(at(pa, 2*i)))
 		w0, w1, a0, a1 := hw.ExtendLo4ToUint32(), hw.ExtendHi4ToUint32(), ha.ExtendLo4ToUint32(), ha.ExtendHi4ToUint32()
 		if bf16 {
 			s0 = s0.Add(bf16x4(w0).Mul(bf16x4(a0)))
