@@ -1,0 +1,58 @@
+#!/bin/bash
+# The GPU machine's side of the browser benchmark (worker/gpu/BENCH.md, "In Chromium on the GPU
+# machine"): our engine in Chromium on WebGPU, the peer wllama in the same browser, and native
+# gpubench, on SmolLM2-135M Q8_0 and Qwen2.5-0.5B Q4_K shapes, 256 tokens after a 128-token prompt.
+# Copy it to .gpu/run.sh (ignored) and carry it with the parts, from the repository root:
+#   .gpu/p1: extra.tar.xz.00 (extra/: browsertest.test, gpubench, site/, wllama/ with esm/ and
+#            package.json, bt/testdata/ of this package) and cr.tar.xz.00, the first part of
+#            cr.tar.xz (cr/: the browser with lib/, as BENCH.md lists); .gpu/p2.. the other parts
+#   call 1: carry .gl .gpu/run.sh .gpu/p1   bash .gpu/run.sh native
+#   call k: carry .gpu/run.sh .gpu/pk       bash .gpu/run.sh part
+#   last:   carry .gl .gpu/run.sh .gpu/pN   bash .gpu/run.sh all [smol]
+# back to back (the machine stays warm 30 s after a call). Everything it prints goes to
+# $OUT/run.log; the JSON to $OUT/{native-,}{smol,qwen}.json, Chromium's log to $OUT/chrome-*.log.
+mode=$1
+exec > >(tee -a $OUT/run.log) 2>&1
+date -u; echo "mode $mode"; df -h /root /tmp | tail -2
+mkdir -p /root/p
+for d in .gpu/p*; do [ -d "$d" ] && cp -v $d/* /root/p/; done
+ls -la /root/p
+for f in .gl/*.deb; do dpkg -x $f /; done; ldconfig
+export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+native() {
+  nvidia-smi --query-gpu=name,driver_version --format=csv
+  /root/extra/gpubench -shape smollm2-135m -type Q8_0 -arch llama -vocab worker/testdata/vocab/ggml-vocab-gpt-2.gguf -p 128 -n 256 -ctx 2048 -reps 3 -keep -json $OUT/native-smol.json
+  /root/extra/gpubench -shape qwen2.5-0.5b -type Q4_K -arch qwen2 -vocab worker/testdata/vocab/ggml-vocab-qwen2.gguf -p 128 -n 256 -ctx 2048 -reps 3 -keep -json $OUT/native-qwen.json
+  ls -la /tmp/gpubench-*.gguf
+}
+extra() { [ -x /root/extra/gpubench ] || (cd /root && cat /root/p/extra.tar.xz.* | tar -xJ) ; ls -la /root/extra; }
+case $mode in
+part) exit 0 ;;
+native) extra && native; exit 0 ;;
+esac
+date -u
+extra
+(cd /root && cat /root/p/cr.tar.xz.* | tar -xJ) || { echo "browser unpack failed"; exit 1; }
+ls -la /root/cr | head; du -sh /root/cr
+export LD_LIBRARY_PATH=/root/cr/lib:/root/cr
+ldd /root/cr/chromium-headless-shell | grep "not found"
+/root/cr/chromium-headless-shell --version
+unset LD_LIBRARY_PATH
+ls /tmp/gpubench-llama-smollm2-135m-Q8_0.gguf /tmp/gpubench-qwen2-qwen2.5-0.5b-Q4_K.gguf || native
+mkdir -p /root/bt && cp -r /root/extra/bt/testdata /root/bt/
+cd /root/bt
+run() { # name model
+  date -u; echo "=== browser test $1"
+  LD_LIBRARY_PATH=/root/cr/lib:/root/cr \
+  AISLE_CHROMIUM=/root/cr/chromium-headless-shell AISLE_WASM_SITE=/root/extra/site \
+  AISLE_CHROMIUM_FLAGS="--enable-features=Vulkan --use-angle=vulkan --disable-vulkan-surface --enable-dawn-features=vulkan_enable_f16_on_nvidia" \
+  AISLE_GPU_MODEL=$2 AISLE_GPU_TOKENS=256 AISLE_GPU_PROMPT=128 AISLE_GPU_CPU=0 \
+  AISLE_GPU_JSON=$OUT/$1.json AISLE_CHROMIUM_LOG=/tmp/chrome-$1.log \
+  AISLE_WLLAMA_DIR=/root/extra/wllama/esm AISLE_WLLAMA_TIMEOUT=90 \
+  timeout -k 10 280 /root/extra/browsertest.test -test.v -test.timeout 275s
+  echo "rc $?"
+  tail -c 6000000 /tmp/chrome-$1.log > $OUT/chrome-$1.log
+  date -u
+}
+run smol /tmp/gpubench-llama-smollm2-135m-Q8_0.gguf
+[ "$2" = smol ] || run qwen /tmp/gpubench-qwen2-qwen2.5-0.5b-Q4_K.gguf
