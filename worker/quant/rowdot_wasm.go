@@ -16,7 +16,7 @@ import (
 // the reference adds in float64: their results are within the differential tests' tolerance,
 // as the amd64 kernels' are (floatRowsFollowReference).
 
-// floatRowsFollowReference is false here: simdRow's F32, F16 and BF16 kernels add in another
+// floatRowsFollowReference is false here: simdRows' F32, F16 and BF16 kernels add in another
 // order than vecDotRef.
 const floatRowsFollowReference = false
 
@@ -168,7 +168,6 @@ func (u *q5_0Unpacker) high(h uint16) archsimd.Int8x16 {
 
 // dotKRow is the Q4_K row, or with five the Q5_K row: sub-blocks 2p and 2p+1 are the low and
 // high nibbles of qs[32p:32p+32], with bits 2p and 2p+1 of qh[0:32] above them for Q5_K.
-
 func dotKRow(w, a []byte, nblk int, five bool) float32 {
 	m4, one := archsimd.BroadcastUint8x16(15), archsimd.BroadcastUint8x16(1)
 	bs, qsAt := 144, 16
@@ -198,8 +197,8 @@ func dotKRow(w, a []byte, nblk int, five bool) float32 {
 				u1 = u1.Or(h1.ShiftAllRight(j + 1).And(one).ShiftAllLeft(4))
 			}
 			aq := at(unsafe.Pointer(ab), 4+64*p)
-			sLo := madd16(l0.BitsToInt8(), load8x16(aq), l1.BitsToInt8(), load8x16(unsafe.Add(aq, 16)))
-			sHi := madd16(u0.BitsToInt8(), load8x16(unsafe.Add(aq, 32)), u1.BitsToInt8(), load8x16(unsafe.Add(aq, 48)))
+			sLo := madd16(l0.BitsToInt8(), load8x16(aq), l1.BitsToInt8(), load8x16(at(aq, 16)))
+			sHi := madd16(u0.BitsToInt8(), load8x16(at(aq, 32)), u1.BitsToInt8(), load8x16(at(aq, 48)))
 			sc0, m0 := scaleMinK4(2*p, scales[:])
 			sc1, m1 := scaleMinK4(2*p+1, scales[:])
 			acc = acc.Add(scaled(sLo, int16(sc0))).Add(scaled(sHi, int16(sc1)))
@@ -257,10 +256,10 @@ func dotF32Rows(w []byte, rb int, a []byte, n int, out []float32) {
 		for ; i+8 <= n; i += 8 {
 			a0, a1 := loadF32(at(pa, 4*i)), loadF32(at(pa, 4*i+16))
 			p0, p1, p2, p3 := at(b0, 4*i), at(b1, 4*i), at(b2, 4*i), at(b3, 4*i)
-			s00, s01 = s00.Add(loadF32(p0).Mul(a0)), s01.Add(loadF32(unsafe.Add(p0, 16)).Mul(a1))
-			s10, s11 = s10.Add(loadF32(p1).Mul(a0)), s11.Add(loadF32(unsafe.Add(p1, 16)).Mul(a1))
-			s20, s21 = s20.Add(loadF32(p2).Mul(a0)), s21.Add(loadF32(unsafe.Add(p2, 16)).Mul(a1))
-			s30, s31 = s30.Add(loadF32(p3).Mul(a0)), s31.Add(loadF32(unsafe.Add(p3, 16)).Mul(a1))
+			s00, s01 = s00.Add(loadF32(p0).Mul(a0)), s01.Add(loadF32(at(p0, 16)).Mul(a1))
+			s10, s11 = s10.Add(loadF32(p1).Mul(a0)), s11.Add(loadF32(at(p1, 16)).Mul(a1))
+			s20, s21 = s20.Add(loadF32(p2).Mul(a0)), s21.Add(loadF32(at(p2, 16)).Mul(a1))
+			s30, s31 = s30.Add(loadF32(p3).Mul(a0)), s31.Add(loadF32(at(p3, 16)).Mul(a1))
 		}
 		if i+4 <= n { // a last group of four lanes, as dotF32Row adds it
 			a0 := loadF32(at(pa, 4*i))
@@ -327,10 +326,10 @@ func dotF32Block(w0, w1, a0, a1 []byte, n int) (float32, float32, float32, float
 	for ; i+8 <= n; i += 8 {
 		p0, p1 := at(pw0, 4*i), at(pw1, 4*i)
 		q0, q1 := at(pa0, 4*i), at(pa1, 4*i)
-		x0, x1, y0, y1 := loadF32(p0), loadF32(unsafe.Add(p0, 16)), loadF32(p1), loadF32(unsafe.Add(p1, 16))
-		b0, b1 := loadF32(q0), loadF32(unsafe.Add(q0, 16))
+		x0, x1, y0, y1 := loadF32(p0), loadF32(at(p0, 16)), loadF32(p1), loadF32(at(p1, 16))
+		b0, b1 := loadF32(q0), loadF32(at(q0, 16))
 		s00, s01, s10, s11 = s00.Add(x0.Mul(b0)), s01.Add(x1.Mul(b1)), s10.Add(y0.Mul(b0)), s11.Add(y1.Mul(b1))
-		b0, b1 = loadF32(q1), loadF32(unsafe.Add(q1, 16))
+		b0, b1 = loadF32(q1), loadF32(at(q1, 16))
 		t00, t01, t10, t11 = t00.Add(x0.Mul(b0)), t01.Add(x1.Mul(b1)), t10.Add(y0.Mul(b0)), t11.Add(y1.Mul(b1))
 	}
 	if i+4 <= n {
@@ -352,7 +351,7 @@ func dotF32Row(w, a []byte, n int) float32 {
 	for ; i+8 <= n; i += 8 {
 		pw, pa := at(bw, 4*i), at(ba, 4*i)
 		s0 = s0.Add(loadF32(pw).Mul(loadF32(pa)))
-		s1 = s1.Add(loadF32(unsafe.Add(pw, 16)).Mul(loadF32(unsafe.Add(pa, 16))))
+		s1 = s1.Add(loadF32(at(pw, 16)).Mul(loadF32(at(pa, 16))))
 	}
 	if i+4 <= n {
 		s0 = s0.Add(loadF32(at(bw, 4*i)).Mul(loadF32(at(ba, 4*i))))
