@@ -20,46 +20,51 @@ import (
 // order than vecDotRef.
 const floatRowsFollowReference = false
 
-// hasSIMDRows reports whether simdRows has a kernel for type t: every type but Q8_0, which
-// matVecGo takes two rows at a time (dotQ8_0Rows2).
-func hasSIMDRows(t Type) bool {
+// rowKernel returns the kernel of one row of type t: the dot product of a weight row of n
+// blocks (values for the float types) with an activation vector (VecDotType(t)); nil where this
+// file has none.
+func rowKernel(t Type) func(w, a []byte, n int) float32 {
 	switch t {
-	case F32, F16, BF16, Q4_0, Q5_0, Q4_K, Q5_K, Q6_K:
-		return true
+	case F32:
+		return dotF32Row
+	case F16:
+		return func(w, a []byte, n int) float32 { return dotHalfRow(w, a, n, false) }
+	case BF16:
+		return func(w, a []byte, n int) float32 { return dotHalfRow(w, a, n, true) }
+	case Q8_0:
+		return dotQ8_0Row
+	case Q4_0:
+		return dotQ4_0Row
+	case Q5_0:
+		return dotQ5_0Row
+	case Q4_K:
+		return func(w, a []byte, n int) float32 { return dotKRow(w, a, n, false) }
+	case Q5_K:
+		return func(w, a []byte, n int) float32 { return dotKRow(w, a, n, true) }
+	case Q6_K:
+		return dotQ6KRow
 	}
-	return false
+	return nil
 }
+
+// hasSIMDRows reports whether simdRows has a kernel for type t: every type with a row kernel
+// but Q8_0, which matVecGo takes two rows at a time (dotQ8_0Rows2).
+func hasSIMDRows(t Type) bool { return t != Q8_0 && rowKernel(t) != nil }
 
 // simdRows sets out[r] to the dot product of weight row r (at w[r*rb:], n blocks, or values for
 // the float types) with the activation vector a (VecDotType(t)), for every r of out, and reports
-// whether it has a kernel for t (hasSIMDRows).
+// whether it has a kernel for t (hasSIMDRows). F32 goes four rows at a time.
 func simdRows(t Type, w []byte, rb int, a []byte, n int, out []float32) bool {
-	row := func(r int) []byte { return w[r*rb : r*rb+rb] }
-	switch t {
-	case F32:
-		dotF32Rows(w, rb, a, n, out)
-	case F16, BF16:
-		for r := range out {
-			out[r] = dotHalfRow(row(r), a, n, t == BF16)
-		}
-	case Q4_0:
-		for r := range out {
-			out[r] = dotQ4_0Row(row(r), a, n)
-		}
-	case Q5_0:
-		for r := range out {
-			out[r] = dotQ5_0Row(row(r), a, n)
-		}
-	case Q4_K, Q5_K:
-		for r := range out {
-			out[r] = dotKRow(row(r), a, n, t == Q5_K)
-		}
-	case Q6_K:
-		for r := range out {
-			out[r] = dotQ6KRow(row(r), a, n)
-		}
-	default:
+	if !hasSIMDRows(t) {
 		return false
+	}
+	if t == F32 {
+		dotF32Rows(w, rb, a, n, out)
+		return true
+	}
+	row := rowKernel(t)
+	for r := range out {
+		out[r] = row(w[r*rb:r*rb+rb], a, n)
 	}
 	return true
 }
@@ -285,18 +290,17 @@ func dotF32Rows(w []byte, rb int, a []byte, n int, out []float32) {
 // a batch gives the values its vectors give one at a time.
 func simdMatMul(t Type, w []byte, rb int, a []byte, ab, nb int, out []float32, rows, r0, r1 int) bool {
 	var block func(w0, w1, a0, a1 []byte, n int) (float32, float32, float32, float32)
-	var row func(w, a []byte, n int) float32
-	var n int
 	switch t {
 	case F32:
-		block, row, n = dotF32Block, dotF32Row, rb/4
+		block = dotF32Block
 	case Q8_0:
-		block, row, n = dotQ8_0Block, dotQ8_0Row, rb/34
+		block = dotQ8_0Block
 	case Q5_0:
-		block, row, n = dotQ5_0Block, dotQ5_0Row, rb/22
+		block = dotQ5_0Block
 	default:
 		return false
 	}
+	row, n := rowKernel(t), rb/t.BlockBytes()
 	wr := func(r int) []byte { return w[r*rb : r*rb+rb] }
 	v := 0
 	for ; v+2 <= nb; v += 2 {
