@@ -97,6 +97,10 @@ func BenchmarkMaskedDecode(b *testing.B) {
 			if err := r.setMasked(true); err != nil {
 				b.Fatal(err)
 			}
+			stage, err := r.arena.New("serial staging", 16, usageRead)
+			if err != nil {
+				b.Fatal(err)
+			}
 			for range b.N {
 				r.Truncate(0)
 				mask := mk()
@@ -116,11 +120,11 @@ func BenchmarkMaskedDecode(b *testing.B) {
 					if err := r.writeMask(mask(prev)); err != nil {
 						b.Fatal(err)
 					}
-					idx, err := r.queueSample(r.stage2[0])
+					idx, err := r.queueSample(stage)
 					if err != nil {
 						b.Fatal(err)
 					}
-					raw, err := r.d.mapReadAfter(r.stage2[0], 4, idx)
+					raw, err := r.d.mapReadAfter(stage, 4, idx)
 					if err != nil {
 						b.Fatal(err)
 					}

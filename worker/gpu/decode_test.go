@@ -15,6 +15,7 @@ import (
 // the CPU's argmax over the allowed tokens; after Next returns token k, the forward pass that
 // evaluates it is already submitted (Pos counts it: the GPU runs it while the host computes the
 // next mask); Stop leaves Pos at the prompt plus every token but the last.
+// TestDecodeAhead covers the unmasked decode's steps in flight.
 func TestMaskedDecode(t *testing.T) {
 	d := mustDevice(t)
 	m := loadModel(t, stories)
@@ -47,8 +48,12 @@ func TestMaskedDecode(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if want := len(prompt) + k + 1; k+1 < n && r.Pos() != want {
-				t.Fatalf("after token %d Pos() = %d, want %d: the next forward pass is not queued", k, r.Pos(), want)
+			ahead := 1 // steps submitted beyond token k's
+			if masks == nil {
+				ahead = DefaultDecodeAhead
+			}
+			if want := len(prompt) + min(k+ahead, n-1); r.Pos() != want {
+				t.Fatalf("after token %d Pos() = %d, want %d: the next forward passes are not queued", k, r.Pos(), want)
 			}
 			got = append(got, tok)
 		}
@@ -121,4 +126,49 @@ func TestMaskedDecode(t *testing.T) {
 		t.Fatalf("an empty mask gave token %d", tok)
 	}
 	dec.Stop()
+}
+
+// TestDecodeAhead: an unmasked decode gives the same tokens whatever the number of steps it
+// keeps in flight, and one stopped early, its later steps already submitted, leaves the cache
+// as if they had never run: continuing from Pos gives the rest of the uninterrupted sequence.
+func TestDecodeAhead(t *testing.T) {
+	d := mustDevice(t)
+	m := loadModel(t, stories)
+	r, err := NewRunner(d, m, 0, RunnerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	prompt := []int{1, 403, 407}
+	const n = 24
+	decode := func(tokens []int, n int) []int {
+		t.Helper()
+		var got []int
+		if err := r.Decode(tokens, n, func(tok int) bool { got = append(got, tok); return true }); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	r.SetDecodeAhead(1)
+	want := decode(prompt, n)
+	for _, ahead := range []int{2, DefaultDecodeAhead, 8, n + 5} {
+		r.SetDecodeAhead(ahead)
+		r.Truncate(0)
+		if got := decode(prompt, n); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("%d steps ahead: %v, one step ahead: %v", ahead, got, want)
+		}
+		// stop after 7 tokens with up to ahead more steps submitted, then go on
+		r.Truncate(0)
+		var first []int
+		if err := r.Decode(prompt, n, func(tok int) bool { first = append(first, tok); return len(first) < 7 }); err != nil {
+			t.Fatal(err)
+		}
+		if r.Pos() != len(prompt)+6 {
+			t.Fatalf("%d steps ahead, stopped after 7 tokens: Pos() = %d, want %d", ahead, r.Pos(), len(prompt)+6)
+		}
+		rest := decode(first[6:], n-7)
+		if got := append(first, rest...); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("%d steps ahead, stopped and continued: %v, uninterrupted: %v", ahead, got, want)
+		}
+	}
 }

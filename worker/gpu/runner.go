@@ -30,7 +30,8 @@ type Runner struct {
 
 	tok, state, res, logits *Buffer
 	stage                   *Buffer    // MapRead buffer of readChunk bytes (or less) for readbacks
-	stage2                  [2]*Buffer // token readbacks of Decode's two steps in flight
+	stages                  []*Buffer  // token readbacks of a decode's steps in flight (ring)
+	decodeAhead             int        // steps an unmasked decode submits ahead of the token read
 	logitsAll               *Buffer    // (MaxBatch, Vocab) logits for Eval with all set
 	logitsRows              int        // rows the logits buffer holds
 
@@ -66,6 +67,14 @@ type op struct {
 
 const paramStride = 256 // WebGPU's minUniformBufferOffsetAlignment default
 
+// DefaultDecodeAhead is how many steps an unmasked decode keeps submitted beyond the one whose
+// token is being read. One is enough where recording a step is much cheaper than running it
+// (natively). In a browser a step is recorded twice, by the page's engine and again by the
+// browser's GPU process, before the GPU runs it, and those costs add up unless more steps are in
+// flight: measured in Chromium on an H100, worker/gpu/BENCH.md. A stop (end of answer) then
+// leaves up to this many steps computed for nothing.
+const DefaultDecodeAhead = 3
+
 // RunnerOptions tune NewRunner.
 type RunnerOptions struct {
 	// MaxPartRows, when > 0, caps the rows per buffer of every weight matrix (tests use it to
@@ -83,7 +92,7 @@ func NewRunner(d *Device, m *model.Model, ctxLen int, opts RunnerOptions) (*Runn
 	if err := checkConfig(c); err != nil {
 		return nil, err
 	}
-	r := &Runner{d: d, c: c, arena: d.NewArena(), ctxLen: ctxLen}
+	r := &Runner{d: d, c: c, arena: d.NewArena(), ctxLen: ctxLen, decodeAhead: DefaultDecodeAhead}
 	if err := r.build(m.W, opts); err != nil {
 		r.Close()
 		return nil, err
@@ -424,6 +433,10 @@ func (r *Runner) SetSampling(temperature float32, seed uint64) error {
 	return r.d.Write(r.argmaxParam.b, r.argmaxParam.off, b[:])
 }
 
+// SetDecodeAhead sets how many steps an unmasked decode submits beyond the one whose token is
+// being read (DefaultDecodeAhead; at least 1). It applies to the next StartDecode.
+func (r *Runner) SetDecodeAhead(n int) { r.decodeAhead = max(n, 1) }
+
 // Pos is the number of positions in the KV cache.
 func (r *Runner) Pos() int { return r.pos }
 
@@ -668,9 +681,9 @@ func (r *Runner) Greedy(tokens []int) (int, error) {
 
 // Decode appends tokens, then generates up to n tokens, sampling on the GPU (greedily unless
 // SetSampling says otherwise), and calls emit with each in order; emit returns false to stop. It
-// is StartDecode without a mask: step k+1 is submitted before step k's token is read back (the
-// next step takes its input token from GPU memory), so the GPU does not wait for the host between
-// tokens. On return Pos() counts the prompt and every emitted token but the last (as after Greedy
+// is StartDecode without a mask: the steps after step k are submitted before step k's token is
+// read back (each takes its input token from GPU memory), so the GPU does not wait for the host
+// between tokens. On return Pos() counts the prompt and every emitted token but the last (as after Greedy
 // calls: the last token is not yet evaluated).
 func (r *Runner) Decode(tokens []int, n int, emit func(token int) bool) error {
 	if err := r.check(tokens); err != nil {
@@ -700,23 +713,27 @@ func (r *Runner) Decode(tokens []int, n int, emit func(token int) bool) error {
 // chosen on the GPU, of which only the id is read back.
 type Decoding struct {
 	r       *Runner
-	n       int        // tokens to generate at most
-	k       int        // tokens returned so far
-	masked  bool       // Next takes masks
-	idx     submission // unmasked: the submission whose copy holds token k
+	n       int          // tokens to generate at most
+	k       int          // tokens returned so far
+	base    int          // r.pos once the prompt is evaluated
+	masked  bool         // Next takes masks
+	ahead   int          // unmasked: steps kept submitted beyond token k's
+	steps   []submission // unmasked: steps[i%len] is the submission whose copy holds token i
+	queued  int          // unmasked: steps submitted, each sampling one token
 	stopped bool
 }
 
 // StartDecode appends tokens and prepares to generate up to n tokens, one per Next call, chosen
 // on the GPU as SetSampling says.
 //
-// Without masked, step k+1 (forward pass, sampling, copy of the token) is submitted before token
-// k is read back, so the GPU never waits for the host (Decode). With masked, each Next takes the
-// mask of the tokens allowed next, which may depend on the token before: Next uploads it and
-// submits step k's sampling, then submits step k+1's forward pass (whose input token, written by
-// the sampling, stays in GPU memory) before reading token k back, so the GPU runs that forward
-// pass while the host waits for the token and computes the next mask. A mask that allows no
-// token is an error.
+// Without masked, the steps after token k's (forward pass, sampling, copy of the token; up to
+// SetDecodeAhead of them) are submitted before token k is read back, each taking its input token
+// from GPU memory, so the GPU never waits for the host. With masked, each Next takes the mask of
+// the tokens allowed next, which may depend on the token before: Next uploads it and submits
+// step k's sampling, then submits step k+1's forward pass (whose input token, written by the
+// sampling, stays in GPU memory) before reading token k back, so the GPU runs that forward pass
+// while the host waits for the token and computes the next mask. A mask that allows no token is
+// an error.
 //
 // Stop ends the generation; Pos() then counts the prompt and every token returned but the last.
 // Nothing else may use the Runner until Stop.
@@ -730,14 +747,17 @@ func (r *Runner) StartDecode(tokens []int, n int, masked bool) (*Decoding, error
 	if r.pos+len(tokens)+n-1 > r.ctxLen {
 		return nil, fmt.Errorf("%w: %d positions used + %d + %d > context length %d", model.ErrContextFull, r.pos, len(tokens), n-1, r.ctxLen)
 	}
-	if r.stage2[0] == nil {
-		for i := range r.stage2 {
-			b, err := r.arena.New("decode staging", 16, usageRead)
-			if err != nil {
-				return nil, err
-			}
-			r.stage2[i] = b
+	d := &Decoding{r: r, n: n, masked: masked, base: r.pos + len(tokens), ahead: 1}
+	if !masked {
+		d.ahead = min(r.decodeAhead, n-1)
+	}
+	// one staging buffer for each step in flight and the one being read
+	for len(r.stages) < d.ahead+1 {
+		b, err := r.arena.New("decode staging", 16, usageRead)
+		if err != nil {
+			return nil, err
 		}
+		r.stages = append(r.stages, b)
 	}
 	if err := r.setMasked(masked); err != nil {
 		return nil, err
@@ -760,17 +780,17 @@ func (r *Runner) StartDecode(tokens []int, n int, masked bool) (*Decoding, error
 	if err := r.writeTokens(tokens); err != nil {
 		return nil, err
 	}
-	d := &Decoding{r: r, n: n, masked: masked}
-	var err error
 	if masked {
 		// the last batch's forward pass; its sampling waits for the first mask
-		_, err = r.queue(len(tokens), false, nil)
-	} else {
-		d.idx, err = r.queue(len(tokens), true, r.stage2[0])
+		_, err := r.queue(len(tokens), false, nil)
+		return d, err
 	}
+	d.steps = make([]submission, d.ahead+1)
+	idx, err := r.queue(len(tokens), true, r.stages[0])
 	if err != nil {
 		return nil, err
 	}
+	d.steps[0], d.queued = idx, 1
 	return d, nil
 }
 
@@ -781,13 +801,14 @@ func (d *Decoding) Next(allowed []uint32) (int, error) {
 	if d.stopped || k >= d.n {
 		return 0, fmt.Errorf("gpu: Next after %d of %d tokens", k, d.n)
 	}
-	idx := d.idx
+	var idx submission
+	stage := r.stages[k%len(r.stages)]
 	if d.masked {
 		if err := r.writeMask(allowed); err != nil {
 			return 0, err
 		}
 		var err error
-		if idx, err = r.queueSample(r.stage2[k%2]); err != nil {
+		if idx, err = r.queueSample(stage); err != nil {
 			return 0, err
 		}
 		if k+1 < d.n {
@@ -795,13 +816,21 @@ func (d *Decoding) Next(allowed []uint32) (int, error) {
 				return 0, err
 			}
 		}
-	} else if k+1 < d.n {
-		var err error
-		if d.idx, err = r.queue(1, true, r.stage2[(k+1)%2]); err != nil {
-			return 0, err
+	} else {
+		// keep d.ahead steps in flight beyond this one; a step's staging buffer was last used
+		// by a token already read
+		for d.queued < d.n && d.queued <= k+d.ahead {
+			i := d.queued
+			s, err := r.queue(1, true, r.stages[i%len(r.stages)])
+			if err != nil {
+				return 0, err
+			}
+			d.steps[i%len(d.steps)] = s
+			d.queued++
 		}
+		idx = d.steps[k%len(d.steps)]
 	}
-	raw, err := r.d.mapReadAfter(r.stage2[k%2], 4, idx)
+	raw, err := r.d.mapReadAfter(stage, 4, idx)
 	if err != nil {
 		return 0, err
 	}
@@ -813,16 +842,14 @@ func (d *Decoding) Next(allowed []uint32) (int, error) {
 	return tok, nil
 }
 
-// Stop ends the decode: the step submitted for the token after the last one returned is
-// forgotten (its position will be written again).
+// Stop ends the decode: the steps submitted for tokens after the last one returned are
+// forgotten (their positions will be written again).
 func (d *Decoding) Stop() {
 	if d.stopped {
 		return
 	}
 	d.stopped = true
-	if d.k > 0 && d.k < d.n {
-		d.r.pos--
-	}
+	d.r.pos = d.base + max(d.k-1, 0)
 }
 
 // queue submits the forward pass of a batch of n tokens (in the token buffer, or left there by

@@ -129,26 +129,30 @@ func cpuGreedy(t *testing.T, path string, prompt []int, n int, ban ...int) []int
 
 // BrowserResult is what the Worker reports, and the benchmark's JSON ($AISLE_GPU_JSON).
 type BrowserResult struct {
-	Error          string        `json:"error,omitempty"`
-	Model          string        `json:"model"`
-	Adapter        string        `json:"adapter"`
-	Software       bool          `json:"software"`
-	MaxBinding     float64       `json:"maxBinding"`     // the engine's device
-	AdapterBinding float64       `json:"adapterBinding"` // what the adapter offers
-	AdapterBuffer  float64       `json:"adapterBuffer"`
-	GPU            []int         `json:"gpu"`
-	CPU            []int         `json:"cpu"`
-	GPUTokPerS     float64       `json:"gpuTokPerS"` // greedy decode, pipelined (Runner.Decode)
-	CPUTokPerS     float64       `json:"cpuTokPerS"` // the CPU path in the same Worker (0: skipped)
-	PrefillTokens  int           `json:"prefillTokens"`
-	PrefillTokPerS float64       `json:"prefillTokPerS"`
-	Dispatches     int           `json:"dispatches"` // per decode token
-	DispatchUS     float64       `json:"dispatchUS"` // one dependent dispatch (Device.DispatchCost)
-	RoundTripUS    float64       `json:"roundTripUS"`
-	EncodeUS       float64       `json:"encodeUS"` // recording one decode step (Runner.EncodeCost)
-	WeightBytes    float64       `json:"weightBytes"`
-	NativeEqual    bool          `json:"nativeEqual"`      // the WebGPU tokens equal the native CPU path's
-	Wllama         *WllamaResult `json:"wllama,omitempty"` // the peer, with $AISLE_WLLAMA_DIR
+	Error          string  `json:"error,omitempty"`
+	Model          string  `json:"model"`
+	Adapter        string  `json:"adapter"`
+	Software       bool    `json:"software"`
+	MaxBinding     float64 `json:"maxBinding"`     // the engine's device
+	AdapterBinding float64 `json:"adapterBinding"` // what the adapter offers
+	AdapterBuffer  float64 `json:"adapterBuffer"`
+	GPU            []int   `json:"gpu"`
+	CPU            []int   `json:"cpu"`
+	GPUTokPerS     float64 `json:"gpuTokPerS"`  // greedy decode, pipelined (Runner.Decode)
+	DecodeAhead    int     `json:"decodeAhead"` // steps in flight in that decode (gpu.DefaultDecodeAhead)
+	// The same decode with 1, 2, the default and 5 steps in flight (Runner.SetDecodeAhead), keyed
+	// by that number: each gave the same tokens (on a software adapter only 8 are decoded).
+	GPUTokPerSAhead map[string]float64 `json:"gpuTokPerSAhead"`
+	CPUTokPerS      float64            `json:"cpuTokPerS"` // the CPU path in the same Worker (0: skipped)
+	PrefillTokens   int                `json:"prefillTokens"`
+	PrefillTokPerS  float64            `json:"prefillTokPerS"`
+	Dispatches      int                `json:"dispatches"` // per decode token
+	DispatchUS      float64            `json:"dispatchUS"` // one dependent dispatch (Device.DispatchCost)
+	RoundTripUS     float64            `json:"roundTripUS"`
+	EncodeUS        float64            `json:"encodeUS"` // recording one decode step (Runner.EncodeCost)
+	WeightBytes     float64            `json:"weightBytes"`
+	NativeEqual     bool               `json:"nativeEqual"`      // the WebGPU tokens equal the native CPU path's
+	Wllama          *WllamaResult      `json:"wllama,omitempty"` // the peer, with $AISLE_WLLAMA_DIR
 }
 
 // WllamaResult is the peer's speed on the same file in the same browser: medians of its runs
@@ -410,8 +414,8 @@ func TestBrowserGreedyMatchesCPU(t *testing.T) {
 	if res.Error != "" {
 		t.Fatalf("in the browser: %s", res.Error)
 	}
-	t.Logf("adapter %q (software %v, binding limit %.0f MiB); %s greedy: WebGPU %.1f tok/s (%d dispatches per token, %.1f us each, %.0f us to record a step), prefill %d tokens %.0f tok/s, CPU-WASM %.1f tok/s",
-		res.Adapter, res.Software, res.MaxBinding/(1<<20), modelPath, res.GPUTokPerS, res.Dispatches, res.DispatchUS, res.EncodeUS, res.PrefillTokens, res.PrefillTokPerS, res.CPUTokPerS)
+	t.Logf("adapter %q (software %v, binding limit %.0f MiB); %s greedy: WebGPU %.1f tok/s %d steps ahead (by steps ahead: %v; %d dispatches per token, %.1f us each, %.0f us to record a step), prefill %d tokens %.0f tok/s, CPU-WASM %.1f tok/s",
+		res.Adapter, res.Software, res.MaxBinding/(1<<20), modelPath, res.GPUTokPerS, res.DecodeAhead, res.GPUTokPerSAhead, res.Dispatches, res.DispatchUS, res.EncodeUS, res.PrefillTokens, res.PrefillTokPerS, res.CPUTokPerS)
 	if wllamaDir != "" {
 		res.Wllama = runWllama(t, ctx, srv.URL, wllamaDir, modelPath, promptTokens, tokens)
 		writeResult(t, res)

@@ -159,6 +159,28 @@ func run() (map[string]any, error) {
 	gpuSecs := (time.Since(start) - ballastTime).Seconds()
 	runtime.KeepAlive(ballast)
 
+	// the same decode with other numbers of steps in flight (Runner.SetDecodeAhead), which must
+	// give the same tokens (on a software adapter, whose speed means nothing, only the first 8)
+	byAhead := map[string]any{}
+	nAhead := n
+	if d.Software {
+		nAhead = min(n, 8)
+	}
+	for _, ahead := range []int{1, 2, gpu.DefaultDecodeAhead, 5} {
+		r.SetDecodeAhead(ahead)
+		r.Truncate(0)
+		var toks []int
+		start := time.Now()
+		if err := r.Decode(prompt, nAhead, func(tok int) bool { toks = append(toks, tok); return true }); err != nil {
+			return nil, err
+		}
+		byAhead[fmt.Sprint(ahead)] = float64(nAhead) / time.Since(start).Seconds()
+		if fmt.Sprint(toks) != fmt.Sprint(gpuToks[:nAhead]) {
+			return nil, fmt.Errorf("decode %d steps ahead gave other tokens than %d ahead", ahead, gpu.DefaultDecodeAhead)
+		}
+	}
+	r.SetDecodeAhead(gpu.DefaultDecodeAhead)
+
 	// prefill: a prompt of p tokens (BOS and the generated ones) evaluated from an empty cache
 	p := min(max(cfg.Get("p").Int(), 1), len(gpuToks)+1, r.ContextLen()-1)
 	r.Truncate(0)
@@ -182,21 +204,23 @@ func run() (map[string]any, error) {
 	}
 	limits := ad.Get("limits")
 	return map[string]any{
-		"prefillTokens":  p,
-		"prefillTokPerS": float64(p) / prefillSecs,
-		"dispatchUS":     float64(perDispatch.Nanoseconds()) / 1000,
-		"roundTripUS":    float64(roundTrip.Nanoseconds()) / 1000,
-		"encodeUS":       float64(encode.Nanoseconds()) / 1000,
-		"adapter":        d.Adapter,
-		"software":       d.Software,
-		"maxBinding":     float64(d.MaxBinding),
-		"adapterBinding": limits.Get("maxStorageBufferBindingSize").Float(),
-		"adapterBuffer":  limits.Get("maxBufferSize").Float(),
-		"gpu":            ints(gpuToks),
-		"cpu":            ints(cpuToks),
-		"gpuTokPerS":     float64(n) / gpuSecs,
-		"cpuTokPerS":     float64(len(cpuToks)) / max(cpuSecs, 1e-9),
-		"dispatches":     r.Dispatches(),
-		"weightBytes":    float64(r.WeightBytes()),
+		"prefillTokens":   p,
+		"prefillTokPerS":  float64(p) / prefillSecs,
+		"dispatchUS":      float64(perDispatch.Nanoseconds()) / 1000,
+		"roundTripUS":     float64(roundTrip.Nanoseconds()) / 1000,
+		"encodeUS":        float64(encode.Nanoseconds()) / 1000,
+		"adapter":         d.Adapter,
+		"software":        d.Software,
+		"maxBinding":      float64(d.MaxBinding),
+		"adapterBinding":  limits.Get("maxStorageBufferBindingSize").Float(),
+		"adapterBuffer":   limits.Get("maxBufferSize").Float(),
+		"gpu":             ints(gpuToks),
+		"cpu":             ints(cpuToks),
+		"gpuTokPerS":      float64(n) / gpuSecs,
+		"decodeAhead":     gpu.DefaultDecodeAhead,
+		"gpuTokPerSAhead": byAhead,
+		"cpuTokPerS":      float64(len(cpuToks)) / max(cpuSecs, 1e-9),
+		"dispatches":      r.Dispatches(),
+		"weightBytes":     float64(r.WeightBytes()),
 	}, nil
 }

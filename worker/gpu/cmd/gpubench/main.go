@@ -44,6 +44,8 @@ type result struct {
 	PrefillTokS      float64 `json:"prefill_tok_per_s"`
 	DecodeTokS       float64 `json:"decode_tok_per_s"`
 	DecodeSyncTokS   float64 `json:"decode_sync_tok_per_s"`
+	DecodeAhead      int     `json:"decode_ahead"`
+	DecodeAhead1TokS float64 `json:"decode_ahead1_tok_per_s"`
 	BytesPerToken    float64 `json:"bytes_per_token"`
 	BoundTokS        float64 `json:"bandwidth_bound_tok_per_s"`
 	OverheadMsPerTok float64 `json:"dispatch_overhead_ms_per_token"`
@@ -66,8 +68,9 @@ func main() {
 	profile := flag.Bool("profile", false, "time each kind of kernel of a decode step")
 	jsonOut := flag.String("json", "", "write the result as JSON to this file")
 	keep := flag.Bool("keep", false, "keep the generated model file (its path is printed)")
+	ahead := flag.Int("ahead", gpu.DefaultDecodeAhead, "steps the pipelined decode keeps submitted beyond the token being read")
 	flag.Parse()
-	if err := run(*shape, *typName, *arch, *vocab, *modelPath, *prompt, *gen, *ctxLen, *reps, *cpu, *profile, *keep, *jsonOut); err != nil {
+	if err := run(*shape, *typName, *arch, *vocab, *modelPath, *prompt, *gen, *ctxLen, *reps, *ahead, *cpu, *profile, *keep, *jsonOut); err != nil {
 		fmt.Fprintln(os.Stderr, "gpubench:", err)
 		os.Exit(1)
 	}
@@ -115,7 +118,7 @@ func median(v []float64) float64 {
 	return v[len(v)/2]
 }
 
-func run(shape, typName, arch, vocab, modelPath string, nPrompt, nGen, ctxLen, reps int, cpu, profile, keep bool, jsonOut string) error {
+func run(shape, typName, arch, vocab, modelPath string, nPrompt, nGen, ctxLen, reps, ahead int, cpu, profile, keep bool, jsonOut string) error {
 	d, err := gpu.Open(gpu.Options{})
 	if err != nil {
 		return err
@@ -170,7 +173,8 @@ func run(shape, typName, arch, vocab, modelPath string, nPrompt, nGen, ctxLen, r
 	for i := range promptToks {
 		promptToks[i] = rng.IntN(m.Vocab)
 	}
-	var prefill, decode, decodeSync []float64
+	res.DecodeAhead = max(ahead, 1)
+	var prefill, decode, decodeSync, decode1 []float64
 	var gpuToks []int
 	for rep := 0; rep <= reps; rep++ { // rep 0 warms up
 		r.Truncate(0)
@@ -192,26 +196,35 @@ func run(shape, typName, arch, vocab, modelPath string, nPrompt, nGen, ctxLen, r
 		if rep > 0 {
 			prefill = append(prefill, float64(nPrompt)/tp.Seconds())
 		}
-		// the pipelined decode loop (Runner.Decode): step k+1 is queued before token k is read
-		r.Truncate(nPrompt)
-		var piped []int
-		t2 := time.Now()
-		if err := r.Decode([]int{toks[0]}, nGen-1, func(tok int) bool { piped = append(piped, tok); return true }); err != nil {
-			return err
+		// the pipelined decode loop (Runner.Decode): the steps after step k are queued before
+		// token k is read, res.DecodeAhead of them, and beside it the same with one
+		for _, a := range []int{res.DecodeAhead, 1} {
+			r.SetDecodeAhead(a)
+			r.Truncate(nPrompt)
+			var piped []int
+			t2 := time.Now()
+			if err := r.Decode([]int{toks[0]}, nGen-1, func(tok int) bool { piped = append(piped, tok); return true }); err != nil {
+				return err
+			}
+			tq := time.Since(t2)
+			if rep > 0 && a == res.DecodeAhead {
+				decode = append(decode, float64(nGen-1)/tq.Seconds())
+			} else if rep > 0 {
+				decode1 = append(decode1, float64(nGen-1)/tq.Seconds())
+			}
+			for i, tok := range piped {
+				if tok != toks[i+1] {
+					return fmt.Errorf("pipelined decode (%d ahead) token %d = %d, step by step %d", a, i+1, tok, toks[i+1])
+				}
+			}
 		}
-		tq := time.Since(t2)
 		if rep > 0 {
 			decodeSync = append(decodeSync, float64(nGen-1)/td.Seconds())
-			decode = append(decode, float64(nGen-1)/tq.Seconds())
-		}
-		for i, tok := range piped {
-			if tok != toks[i+1] {
-				return fmt.Errorf("pipelined decode token %d = %d, step by step %d", i+1, tok, toks[i+1])
-			}
 		}
 		gpuToks = toks
 	}
 	res.PrefillTokS, res.DecodeTokS, res.DecodeSyncTokS = median(prefill), median(decode), median(decodeSync)
+	res.DecodeAhead1TokS = median(decode1)
 	enc, err := r.EncodeCost(51)
 	if err != nil {
 		return err
@@ -224,8 +237,8 @@ func run(shape, typName, arch, vocab, modelPath string, nPrompt, nGen, ctxLen, r
 	res.BytesPerToken = float64(r.WeightBytes()) + avgPos*float64(c.Layers*2*c.KVDim()*4)
 	res.BoundTokS = bw / res.BytesPerToken
 	res.OverheadMsPerTok = (res.RoundTripUs + float64(res.Dispatches)*res.DispatchUs) / 1000
-	fmt.Printf("prefill %d tokens: %.0f tok/s; decode %d tokens: %.1f tok/s (%.3f ms/token) pipelined, %.1f tok/s one step at a time\n",
-		nPrompt, res.PrefillTokS, nGen, res.DecodeTokS, 1000/res.DecodeTokS, res.DecodeSyncTokS)
+	fmt.Printf("prefill %d tokens: %.0f tok/s; decode %d tokens: %.1f tok/s (%.3f ms/token) pipelined %d steps ahead, %.1f tok/s 1 ahead, %.1f tok/s one step at a time\n",
+		nPrompt, res.PrefillTokS, nGen, res.DecodeTokS, 1000/res.DecodeTokS, res.DecodeAhead, res.DecodeAhead1TokS, res.DecodeSyncTokS)
 	fmt.Printf("bandwidth bound: %.1f MB per token / %.0f GB/s = %.0f tok/s; dispatch overhead %.3f ms/token (%d x %.2f us + %.0f us)\n",
 		res.BytesPerToken/1e6, res.CopyGBps, res.BoundTokS, res.OverheadMsPerTok, res.Dispatches, res.DispatchUs, res.RoundTripUs)
 	fmt.Printf("recording a decode step on the host: %.1f us\n", res.EncodeUs)
