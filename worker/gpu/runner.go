@@ -29,11 +29,11 @@ type Runner struct {
 	pos    int
 
 	tok, state, res, logits *Buffer
-	stage                   *Buffer    // MapRead buffer of readChunk bytes (or less) for readbacks
-	stages                  []*Buffer  // token readbacks of a decode's steps in flight (ring)
-	decodeAhead             int        // steps an unmasked decode submits ahead of the token read
-	logitsAll               *Buffer    // (MaxBatch, Vocab) logits for Eval with all set
-	logitsRows              int        // rows the logits buffer holds
+	stage                   *Buffer   // MapRead buffer of readChunk bytes (or less) for readbacks
+	stages                  []*Buffer // token readbacks of a decode's steps in flight (ring)
+	decodeAhead             int       // steps an unmasked decode submits ahead of the token read
+	logitsAll               *Buffer   // (MaxBatch, Vocab) logits for Eval with all set
+	logitsRows              int       // rows the logits buffer holds
 
 	layerOps []op // embedding and every layer, for any batch size
 	outLast  []op // final norm + classifier of the batch's last token
