@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,10 +12,9 @@ import (
 
 	"aisle/pwa"
 	"aisle/worker/gguf"
-	"aisle/worker/model"
+	"aisle/worker/model/modeltest"
 	"aisle/worker/modelgen"
 	"aisle/worker/quant"
-	"aisle/worker/sample"
 )
 
 // TestEngineKernelsUnderWasm runs the engine's kernel tests (worker/quant, worker/model: the
@@ -81,7 +79,7 @@ func goCommand(env []string, args ...string) *exec.Cmd {
 // TestGreedyCasesFile, and returns its path.
 func nativeGreedyCases(t *testing.T) string {
 	dir := t.TempDir()
-	var cases []greedyCase
+	var cases []modeltest.GreedyCase
 	for _, c := range []struct{ arch, shape string }{
 		{"llama", "tiny"}, {"qwen2", "tiny"}, {"qwen3", "tiny-wide-heads"},
 	} {
@@ -100,7 +98,11 @@ func nativeGreedyCases(t *testing.T) string {
 			if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			cases = append(cases, nativeGreedyCase(t, path, []int{1, 300, 301, 302, 50, 51, 900, 7}, 32))
+			gc, err := modeltest.Greedy(path, []int{1, 300, 301, 302, 50, 51, 900, 7}, 32)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cases = append(cases, gc)
 		}
 		vf.Close()
 	}
@@ -113,50 +115,4 @@ func nativeGreedyCases(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-// greedyCase is worker/model's GreedyCase (a test type there).
-type greedyCase struct {
-	Model   string    `json:"model"`
-	Prompt  []int     `json:"prompt"`
-	Tokens  []int     `json:"tokens"`
-	Margins []float64 `json:"margins"`
-}
-
-// nativeGreedyCase decodes n greedy tokens after prompt on the native engine, with each choice's
-// margin over the next best logit in standard deviations of the step's logits.
-func nativeGreedyCase(t *testing.T, path string, prompt []int, n int) greedyCase {
-	f, err := gguf.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	m, err := model.Load(f, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	s := m.NewSession(0)
-	logits, err := s.Eval(prompt, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := greedyCase{Model: path, Prompt: prompt}
-	for len(c.Tokens) < n {
-		next := sample.Greedy(logits)
-		second, sum, sum2 := math.Inf(-1), 0.0, 0.0
-		for i, v := range logits {
-			if i != next {
-				second = max(second, float64(v))
-			}
-			sum, sum2 = sum+float64(v), sum2+float64(v)*float64(v)
-		}
-		mean := sum / float64(len(logits))
-		c.Tokens = append(c.Tokens, next)
-		c.Margins = append(c.Margins, (float64(logits[next])-second)/math.Sqrt(sum2/float64(len(logits))-mean*mean))
-		if logits, err = s.Eval([]int{next}, false); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return c
 }

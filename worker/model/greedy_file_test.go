@@ -5,21 +5,9 @@ import (
 	"os"
 	"testing"
 
+	"aisle/worker/model/modeltest"
 	"aisle/worker/sample"
 )
-
-// GreedyCase is one model's greedy continuation as the native engine decodes it: pwa's
-// TestEngineKernelsUnderWasm writes them (random models of every architecture and tensor type)
-// and runs this package's tests compiled for js/wasm, as the browser's inference worker is, with
-// AISLE_GREEDY_CASES naming the file.
-type GreedyCase struct {
-	Model  string `json:"model"`  // GGUF file
-	Prompt []int  `json:"prompt"` // evaluated as one batch
-	Tokens []int  `json:"tokens"` // the greedy tokens after it, each evaluated alone
-	// Margins[i] is how far Tokens[i]'s logit was above the next best, in standard deviations
-	// of that step's logits.
-	Margins []float64 `json:"margins"`
-}
 
 // nearTie is the margin below which two kernels that add in different orders may pick
 // different tokens: the native engine follows ggml's order with fused multiply-adds, the
@@ -29,7 +17,10 @@ const nearTie = 1e-3
 
 // TestGreedyCasesFile: with AISLE_GREEDY_CASES, every case's greedy choices here equal the
 // file's: fed the native engine's tokens, the engine picks the native engine's next token at
-// every position, except where the native choice was a near tie (then either is right).
+// every position, except where the native choice was a near tie (then either is right). pwa's
+// TestEngineKernelsUnderWasm writes the cases (modeltest.GreedyCase: random models of every
+// architecture and tensor type) and runs this package's tests compiled for js/wasm, as the
+// browser's inference worker is, with AISLE_GREEDY_CASES naming the file.
 func TestGreedyCasesFile(t *testing.T) {
 	file := os.Getenv("AISLE_GREEDY_CASES")
 	if file == "" {
@@ -39,7 +30,7 @@ func TestGreedyCasesFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var cases []GreedyCase
+	var cases []modeltest.GreedyCase
 	if err := json.Unmarshal(b, &cases); err != nil {
 		t.Fatal(err)
 	}

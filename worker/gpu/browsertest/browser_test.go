@@ -31,7 +31,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -47,8 +46,7 @@ import (
 
 	"aisle/worker/gguf"
 	"aisle/worker/internal/wasmsite"
-	"aisle/worker/model"
-	"aisle/worker/sample"
+	"aisle/worker/model/modeltest"
 	"aisle/worker/tokenizer"
 )
 
@@ -98,33 +96,11 @@ func needChromium(t *testing.T) {
 // the banned tokens.
 func cpuGreedy(t *testing.T, path string, prompt []int, n int, ban ...int) []int {
 	t.Helper()
-	f, err := gguf.Open(path)
+	c, err := modeltest.Greedy(path, prompt, n, ban...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	m, err := model.Load(f, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	s := m.NewSession(0)
-	logits, err := s.Eval(prompt, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []int
-	for len(out) < n {
-		for _, id := range ban {
-			logits[id] = float32(math.Inf(-1))
-		}
-		next := sample.Greedy(logits)
-		out = append(out, next)
-		if logits, err = s.Eval([]int{next}, false); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return out
+	return c.Tokens
 }
 
 // BrowserResult is what the Worker reports, and the benchmark's JSON ($AISLE_GPU_JSON).
