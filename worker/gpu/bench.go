@@ -149,7 +149,7 @@ func (d *Device) DispatchCost(n int) (perDispatch, roundTrip time.Duration, err 
 
 // Dispatches is the number of kernel dispatches of one decode step (one token, greedy).
 func (r *Runner) Dispatches() int {
-	n := len(r.outLast) + 1
+	n := len(r.outLast) + len(r.argmax)
 	for _, o := range r.layerOps {
 		if o.p1 != nil {
 			n++
@@ -171,7 +171,7 @@ func (r *Runner) Profile(reps int) (map[string]time.Duration, error) {
 		return nil, err
 	}
 	groups := map[string][]op{}
-	all := append(append(append([]op(nil), r.layerOps...), r.outLast...), r.argmax)
+	all := append(append(append([]op(nil), r.layerOps...), r.outLast...), r.argmax...)
 	for _, o := range all {
 		if o.p1 != nil {
 			groups[o.p1.name] = append(groups[o.p1.name], o)
@@ -224,7 +224,7 @@ func (r *Runner) EncodeCost(reps int) (time.Duration, error) {
 	times := make([]time.Duration, reps)
 	for i := range times {
 		start := time.Now()
-		enc, err := r.encode(1, r.outLast, []op{r.argmax})
+		enc, err := r.encode(1, r.outLast, r.argmax)
 		if err != nil {
 			return 0, err
 		}

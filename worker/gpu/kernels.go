@@ -267,8 +267,19 @@ func (d *Device) attentionKernel(fused bool) (*pipeline, error) {
 	})
 }
 
-func (d *Device) argmaxKernel() (*pipeline, error) {
-	return d.plainKernel("argmax.wgsl", []slot{{0, bindUniform}, {1, bindRead}, {2, bindReadWrite}, {3, bindReadWrite}, {4, bindUniform}, {5, bindRead}})
+var argmaxTemplate = template.Must(template.New("argmax").Parse(shaderText("argmax.wgsl")))
+
+// argmaxKernel is argmax.wgsl: its candidates pass, or with final the pass that reduces them.
+func (d *Device) argmaxKernel(final bool) (*pipeline, error) {
+	slots := []slot{{0, bindUniform}, {1, bindRead}, {2, bindReadWrite}, {3, bindUniform}, {4, bindRead}}
+	if final {
+		slots = []slot{{0, bindUniform}, {1, bindRead}, {2, bindReadWrite}, {3, bindReadWrite}}
+	}
+	return d.kernel(fmt.Sprintf("argmax/final=%t", final), slots, func() (string, error) {
+		var b bytes.Buffer
+		err := argmaxTemplate.Execute(&b, struct{ Final bool }{final})
+		return b.String(), err
+	})
 }
 
 func (d *Device) copyKernel() (*pipeline, error) {

@@ -272,7 +272,8 @@ func TestArgmaxSampling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k, err := h.d.argmaxKernel()
+	h.r.tok = tok
+	ops, param, err := h.r.argmaxOps(len(logits), lb, res, mask)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,12 +283,15 @@ func TestArgmaxSampling(t *testing.T) {
 		if err := h.d.Write(mask, 0, mb[:]); err != nil {
 			t.Fatal(err)
 		}
-		h.r.argmaxParam = h.r.param(len(logits), temp, allowed != 1<<len(logits)-1)
-		bg, err := h.r.arena.bindGroup(k, h.r.argmaxParam, whole(lb), whole(res), whole(tok), whole(h.state), whole(mask))
-		if err != nil {
+		var pb [12]byte // ArgmaxParams' n, temp, masked
+		binary.LittleEndian.PutUint32(pb[0:], uint32(len(logits)))
+		binary.LittleEndian.PutUint32(pb[4:], math.Float32bits(temp))
+		if allowed != 1<<len(logits)-1 {
+			pb[8] = 1
+		}
+		if err := h.d.Write(param.b, param.off, pb[:]); err != nil {
 			t.Fatal(err)
 		}
-		ops := []op{{p1: k, pn: k, bg: bg, grid: func(int) (uint32, uint32) { return 1, 1 }}}
 		counts := make([]int, len(logits)+1) // the last: no token
 		for i := 0; i < n; i++ {
 			got := math.Float32bits(h.run(ops, 1, 0, res, 1)[0])
@@ -326,5 +330,59 @@ func TestArgmaxSampling(t *testing.T) {
 			}
 		}
 		t.Logf("mask %07b: counts %v", allowed, counts)
+	}
+}
+
+// TestArgmaxManyCandidates: over a vocabulary that spreads the candidates pass over many
+// workgroups (151,936, Qwen2's), greedy sampling returns the first of two equal largest logits
+// whichever workgroups they fall in, and the later one when a mask clears the first.
+func TestArgmaxManyCandidates(t *testing.T) {
+	h := newHarness(t)
+	const n = 151936
+	rng := rand.New(rand.NewPCG(5, 6))
+	logits := make([]float32, n)
+	for i := range logits {
+		logits[i] = rng.Float32()
+	}
+	lo, hi := 70001+3*256, 140001 // in different workgroups
+	logits[lo], logits[hi] = 2, 2
+	lb := h.floats("logits", logits)
+	res, err := h.r.arena.New("res", 16, usageStorage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.r.tok, err = h.r.arena.New("tok", 16, usageStorage); err != nil {
+		t.Fatal(err)
+	}
+	words := make([]byte, 4*((n+31)/32))
+	for i := range words {
+		words[i] = 0xff
+	}
+	mask, err := h.r.arena.Storage("mask", words)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops, param, err := h.r.argmaxOps(n, lb, res, mask)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ops) != 2 {
+		t.Fatalf("%d dispatches, want 2", len(ops))
+	}
+	if gx, _ := ops[0].grid(1); gx < 32 {
+		t.Fatalf("candidates pass in %d workgroups: the test needs many", gx)
+	}
+	if got := math.Float32bits(h.run(ops, 1, 0, res, 1)[0]); got != uint32(lo) {
+		t.Fatalf("greedy token %d, want %d (the lower index of the two largest)", got, lo)
+	}
+	words[lo/8] &^= 1 << (lo % 8)
+	if err := h.d.Write(mask, 0, words); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.d.Write(param.b, param.off+8, []byte{1, 0, 0, 0}); err != nil { // masked
+		t.Fatal(err)
+	}
+	if got := math.Float32bits(h.run(ops, 1, 0, res, 1)[0]); got != uint32(hi) {
+		t.Fatalf("greedy token with %d masked %d, want %d", lo, got, hi)
 	}
 }

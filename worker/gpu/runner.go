@@ -38,7 +38,7 @@ type Runner struct {
 	layerOps []op // embedding and every layer, for any batch size
 	outLast  []op // final norm + classifier of the batch's last token
 	outAll   []op // final norm + classifier of every token (built on first use)
-	argmax   op
+	argmax   []op // sampling: candidates, then the final reduction (argmax.wgsl)
 
 	weightBytes int64
 	argmaxParam bufRange // the argmax kernel's parameters (temperature, masked)
@@ -163,8 +163,8 @@ func (r *Runner) matmulOps(ops []op, v matVariant, w, w2 *gmat, x, y *Buffer, yS
 		// single tokens: matvec.wgsl, with more rows per workgroup for large parts
 		v1 := v
 		v1.NB, v1.RPW, v1.Lanes = 0, 1, 32
-		for v1.Lanes < mvWG && v1.Lanes*8 < w.cols/4 {
-			v1.Lanes *= 2 // about 8 vec4s per invocation
+		for v1.Lanes < mvWG && v1.Lanes*4 < w.cols/4 {
+			v1.Lanes *= 2 // about 4 vec4s per invocation, two per iteration
 		}
 		if part.rows >= 16384 && !v.GLU {
 			v1.RPW = 8
@@ -399,23 +399,54 @@ func (r *Runner) build(w *model.Weights, opts RunnerOptions) (err error) {
 		return err
 	}
 	// greedy sampling
-	am, err := r.d.argmaxKernel()
-	if err != nil {
-		return err
-	}
-	r.argmaxParam = r.param(c.Vocab, float32(0), false)
 	r.maskBytes = make([]byte, 4*((c.Vocab+31)/32))
 	if r.mask, err = a.New("mask", uint64(len(r.maskBytes)), usageStorage); err != nil {
 		return err
 	}
-	bg, err := r.arena.bindGroup(am, r.argmaxParam, whole(r.logits), whole(r.res), whole(r.tok), whole(r.state), whole(r.mask))
-	if err != nil {
+	if r.argmax, r.argmaxParam, err = r.argmaxOps(c.Vocab, r.logits, r.res, r.mask); err != nil {
 		return err
 	}
-	r.argmax = op{p1: am, pn: am, bg: bg, grid: func(int) (uint32, uint32) { return 1, 1 }}
 
 	r.weightBytes = a.weightBytes
 	return r.err
+}
+
+// argmaxPerInvocation is about how many logits each invocation of argmax.wgsl's candidates
+// pass scans: enough workgroups that a large vocabulary is spread over the GPU (one workgroup
+// took 131 us for 151,936 logits on an H100), few enough that the final pass has one candidate
+// per invocation.
+const argmaxPerInvocation = 8
+
+// argmaxOps returns the two dispatches that sample token ids from the n logits into res[0] and
+// the token buffer (argmax.wgsl), and their parameters (ArgmaxParams: n, temperature 0, not
+// masked, the candidates).
+func (r *Runner) argmaxOps(n int, logits, res, mask *Buffer) ([]op, bufRange, error) {
+	groups := min(ceilDiv(n, 256*argmaxPerInvocation), 256)
+	cand, err := r.d.argmaxKernel(false)
+	if err != nil {
+		return nil, bufRange{}, err
+	}
+	final, err := r.d.argmaxKernel(true)
+	if err != nil {
+		return nil, bufRange{}, err
+	}
+	parts, err := r.arena.New("argmax candidates", uint64(8*groups), usageStorage)
+	if err != nil {
+		return nil, bufRange{}, err
+	}
+	param := r.param(n, float32(0), false, groups)
+	bgCand, err := r.arena.bindGroup(cand, param, whole(logits), whole(parts), whole(r.state), whole(mask))
+	if err != nil {
+		return nil, bufRange{}, err
+	}
+	bgFinal, err := r.arena.bindGroup(final, param, whole(parts), whole(res), whole(r.tok))
+	if err != nil {
+		return nil, bufRange{}, err
+	}
+	return []op{
+		{p1: cand, pn: cand, bg: bgCand, grid: func(int) (uint32, uint32) { return uint32(groups), 1 }},
+		{p1: final, pn: final, bg: bgFinal, grid: func(int) (uint32, uint32) { return 1, 1 }},
+	}, param, r.err
 }
 
 // SetSampling sets how Greedy and Decode choose tokens on the GPU: temperature 0 (the default)
@@ -664,7 +695,7 @@ func (r *Runner) Greedy(tokens []int) (int, error) {
 			r.pos += n
 			continue
 		}
-		enc, err := r.encode(n, r.outLast, []op{r.argmax})
+		enc, err := r.encode(n, r.outLast, r.argmax)
 		if err != nil {
 			return 0, err
 		}
@@ -858,7 +889,7 @@ func (d *Decoding) Stop() {
 func (r *Runner) queue(n int, sample bool, stage *Buffer) (submission, error) {
 	extra := [][]op{r.outLast}
 	if sample {
-		extra = append(extra, []op{r.argmax})
+		extra = append(extra, r.argmax)
 	}
 	enc, err := r.encode(n, extra...)
 	if err != nil {
@@ -876,7 +907,10 @@ func (r *Runner) queueSample(stage *Buffer) (submission, error) {
 		return 0, fmt.Errorf("gpu: command encoder: %w", err)
 	}
 	pass := enc.BeginComputePass(nil)
-	dispatch(pass, r.argmax.p1.cp, r.argmax.bg, 1, 1)
+	for _, o := range r.argmax {
+		gx, gy := o.grid(1)
+		dispatch(pass, o.p1.cp, o.bg, gx, gy)
+	}
 	if err := endPass(pass); err != nil {
 		enc.Release()
 		return 0, fmt.Errorf("gpu: compute pass: %w", err)

@@ -2,7 +2,7 @@
 // stored GGML type. A Go text/template with matmul.wgsl's fusions (.Norm, .Bias, .Acc, .GLU) and
 // .RPW, the row groups per workgroup (larger for large matrices, so that the RMSNorm prologue
 // is computed by fewer workgroups), and .Lanes, the invocations sharing a row (more for longer
-// rows, so that each takes about 8 vec4s).
+// rows, so that each takes about 4 vec4s, two per iteration).
 //
 // Bindings (group 0): as matmul.wgsl
 //   0 p   uniform MatParams
@@ -15,7 +15,8 @@
 //   7 w2  storage read       array<u32> (GLU): the up projection's rows, laid out as w
 // Indexing: workgroup i computes rows (RPW*i + k)*ROWS + l/LANES for k < RPW. The LANES
 // invocations of a row take its vec4s l, l+LANES, ... (consecutive invocations read consecutive
-// words of a block), and their partial sums are added in workgroup memory once, at the end.
+// words of a block), two per iteration, and their partial sums are added in workgroup memory
+// once, at the end.
 
 struct MatParams {
   rows: u32,
@@ -86,7 +87,28 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 {{- end}}
     if (r < p.rows) {
       let rb = r * p.row_bytes;
-      for (var c4 = lane; c4 < cols4; c4 += LANES) {
+      // two vec4s per iteration, into separate sums, so that twice the loads are in flight
+      var accB = 0.0;
+{{- if .GLU}}
+      var acc2B = 0.0;
+{{- end}}
+      var c4 = lane;
+      for (; c4 + LANES < cols4; c4 += 2u * LANES) {
+        let cB = c4 + LANES;
+        var xv = x[xo + c4];
+        var xvB = x[xo + cB];
+{{- if .Norm}}
+        xv = xv * rinv * g[c4];
+        xvB = xvB * rinv * g[cB];
+{{- end}}
+        acc += dot(deq4_w(rb, c4 / per, c4 % per), xv);
+        accB += dot(deq4_w(rb, cB / per, cB % per), xvB);
+{{- if .GLU}}
+        acc2 += dot(deq4_w2(rb, c4 / per, c4 % per), xv);
+        acc2B += dot(deq4_w2(rb, cB / per, cB % per), xvB);
+{{- end}}
+      }
+      if (c4 < cols4) {
         var xv = x[xo + c4];
 {{- if .Norm}}
         xv = xv * rinv * g[c4];
@@ -96,6 +118,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         acc2 += dot(deq4_w2(rb, c4 / per, c4 % per), xv);
 {{- end}}
       }
+      acc += accB;
+{{- if .GLU}}
+      acc2 += acc2B;
+{{- end}}
     }
     red[k * WG + lid] = acc;
 {{- if .GLU}}
