@@ -8,9 +8,13 @@
 #            cr.tar.xz (cr/: the browser with lib/, as BENCH.md lists); .gpu/p2.. the other parts
 #   call 1: carry .gl .gpu/run.sh .gpu/p1   bash .gpu/run.sh native
 #   call k: carry .gpu/run.sh .gpu/pk       bash .gpu/run.sh part
-#   last:   carry .gl .gpu/run.sh .gpu/pN   bash .gpu/run.sh all [smol]
-# back to back (the machine stays warm 30 s after a call). Everything it prints goes to
-# $OUT/run.log; the JSON to $OUT/{native-,}{smol,qwen}.json, Chromium's log to $OUT/chrome-*.log.
+#   last:   carry .gl .gpu/run.sh .gpu/pN   bash .gpu/run.sh MODE
+# back to back (the machine stays warm 30 s after a call). MODE: all [smol]: ours and wllama on
+# both shapes (or SmolLM2 only); warm: ours alone on both shapes, twice (the JSON's
+# gpuTokPerSAhead has the warm decodes by steps in flight); tog: ours on SmolLM2 with Dawn toggles
+# (skip_validation, disable_robustness, disable_workgroup_init). While the machine is warm, more
+# calls with any MODE need no parts. Everything it prints goes to $OUT/run.log; the JSON to
+# $OUT/{native-,}{smol,qwen,tog-*}.json, Chromium's log to $OUT/chrome-*.log.
 mode=$1
 exec > >(tee -a $OUT/run.log) 2>&1
 date -u; echo "mode $mode"; df -h /root /tmp | tail -2
@@ -21,8 +25,8 @@ for f in .gl/*.deb; do dpkg -x $f /; done; ldconfig
 export VK_DRIVER_FILES=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
 native() {
   nvidia-smi --query-gpu=name,driver_version --format=csv
-  /root/extra/gpubench -shape smollm2-135m -type Q8_0 -arch llama -vocab worker/testdata/vocab/ggml-vocab-gpt-2.gguf -p 128 -n 256 -ctx 2048 -reps 3 -keep -json $OUT/native-smol.json
-  /root/extra/gpubench -shape qwen2.5-0.5b -type Q4_K -arch qwen2 -vocab worker/testdata/vocab/ggml-vocab-qwen2.gguf -p 128 -n 256 -ctx 2048 -reps 3 -keep -json $OUT/native-qwen.json
+  /root/extra/gpubench -shape smollm2-135m -type Q8_0 -arch llama -vocab worker/testdata/vocab/ggml-vocab-gpt-2.gguf -p 128 -n 256 -ctx 2048 -reps 3 -keep -profile -json $OUT/native-smol.json
+  /root/extra/gpubench -shape qwen2.5-0.5b -type Q4_K -arch qwen2 -vocab worker/testdata/vocab/ggml-vocab-qwen2.gguf -p 128 -n 256 -ctx 2048 -reps 3 -keep -profile -json $OUT/native-qwen.json
   ls -la /tmp/gpubench-*.gguf
 }
 extra() { [ -x /root/extra/gpubench ] || (cd /root && cat /root/p/extra.tar.xz.* | tar -xJ) ; ls -la /root/extra; }
@@ -41,18 +45,34 @@ unset LD_LIBRARY_PATH
 ls /tmp/gpubench-llama-smollm2-135m-Q8_0.gguf /tmp/gpubench-qwen2-qwen2.5-0.5b-Q4_K.gguf || native
 mkdir -p /root/bt && cp -r /root/extra/bt/testdata /root/bt/
 cd /root/bt
-run() { # name model
-  date -u; echo "=== browser test $1"
+run() { # name model [extra dawn toggles] [nowl]
+  date -u; echo "=== browser test $1 toggles=$3 $4"
+  WL=/root/extra/wllama/esm; [ "$4" = nowl ] && WL=
   LD_LIBRARY_PATH=/root/cr/lib:/root/cr \
   AISLE_CHROMIUM=/root/cr/chromium-headless-shell AISLE_WASM_SITE=/root/extra/site \
-  AISLE_CHROMIUM_FLAGS="--enable-features=Vulkan --use-angle=vulkan --disable-vulkan-surface --enable-dawn-features=vulkan_enable_f16_on_nvidia" \
+  AISLE_CHROMIUM_FLAGS="--enable-features=Vulkan --use-angle=vulkan --disable-vulkan-surface --enable-dawn-features=vulkan_enable_f16_on_nvidia$3" \
   AISLE_GPU_MODEL=$2 AISLE_GPU_TOKENS=256 AISLE_GPU_PROMPT=128 AISLE_GPU_CPU=0 \
   AISLE_GPU_JSON=$OUT/$1.json AISLE_CHROMIUM_LOG=/tmp/chrome-$1.log \
-  AISLE_WLLAMA_DIR=/root/extra/wllama/esm AISLE_WLLAMA_TIMEOUT=90 \
-  timeout -k 10 280 /root/extra/browsertest.test -test.v -test.timeout 275s
+  AISLE_WLLAMA_DIR=$WL AISLE_WLLAMA_TIMEOUT=90 \
+  timeout -k 10 ${TMO:-280} /root/extra/browsertest.test -test.v -test.timeout 275s
   echo "rc $?"
-  tail -c 6000000 /tmp/chrome-$1.log > $OUT/chrome-$1.log
+  [ "$mode" = tog -o "$mode" = warm ] || tail -c 6000000 /tmp/chrome-$1.log > $OUT/chrome-$1.log
   date -u
 }
+if [ "$mode" = tog ]; then
+  TMO=100
+  for t in skip_validation disable_robustness disable_workgroup_init skip_validation,disable_robustness,disable_workgroup_init; do
+    run tog-${t%%,*}$( [ "$t" = "${t%%,*}" ] || echo -all) /tmp/gpubench-llama-smollm2-135m-Q8_0.gguf ,$t nowl
+  done
+  run tog-base /tmp/gpubench-llama-smollm2-135m-Q8_0.gguf "" nowl
+  exit 0
+fi
+if [ "$mode" = warm ]; then
+  for rnd in 1 2; do
+    run smol$rnd /tmp/gpubench-llama-smollm2-135m-Q8_0.gguf "" nowl
+    run qwen$rnd /tmp/gpubench-qwen2-qwen2.5-0.5b-Q4_K.gguf "" nowl
+  done
+  exit 0
+fi
 run smol /tmp/gpubench-llama-smollm2-135m-Q8_0.gguf
 [ "$2" = smol ] || run qwen /tmp/gpubench-qwen2-qwen2.5-0.5b-Q4_K.gguf
