@@ -17,7 +17,8 @@
 //     product, biases and residual adds into the product, gate and up projections with SwiGLU
 //     into one kernel, and QK-norm, RoPE and the KV-cache write into attention. Single tokens use
 //     matvec.wgsl, batches matmul.wgsl (8 tokens per workgroup). Greedy decoding takes the
-//     argmax on the GPU and reads back one token id; Runner.Decode queues step k+1 before
+//     argmax on the GPU (two dispatches: candidates over many workgroups, then one) and reads
+//     back one token id; Runner.Decode keeps the next steps queued (DefaultDecodeAhead) before
 //     reading token k, so the GPU never waits for the host.
 //   - A per-token mask (the engine's TokenFilter, e.g. constrained decoding) is one bit per
 //     token, uploaded each step; argmax.wgsl skips the tokens it clears. The mask of step k+1
