@@ -17,13 +17,8 @@ import (
 // next mask); Stop leaves Pos at the prompt plus every token but the last.
 // TestDecodeAhead covers the unmasked decode's steps in flight.
 func TestMaskedDecode(t *testing.T) {
-	d := mustDevice(t)
 	m := loadModel(t, stories)
-	r, err := NewRunner(d, m, 0, RunnerOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := newRunner(t, m)
 	words := (m.Vocab + 31) / 32
 	all := make([]uint32, words)
 	for i := range all {
@@ -132,13 +127,8 @@ func TestMaskedDecode(t *testing.T) {
 // keeps in flight, and one stopped early, its later steps already submitted, leaves the cache
 // as if they had never run: continuing from Pos gives the rest of the uninterrupted sequence.
 func TestDecodeAhead(t *testing.T) {
-	d := mustDevice(t)
 	m := loadModel(t, stories)
-	r, err := NewRunner(d, m, 0, RunnerOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := newRunner(t, m)
 	prompt := []int{1, 403, 407}
 	const n = 24
 	decode := func(tokens []int, n int) []int {

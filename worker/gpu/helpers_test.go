@@ -48,3 +48,15 @@ func loadModel(t testing.TB, path string) *model.Model {
 	t.Cleanup(m.Close)
 	return m
 }
+
+// newRunner uploads m to the shared test device, with the model's context length; the runner is
+// closed when the test ends.
+func newRunner(t testing.TB, m *model.Model) *Runner {
+	t.Helper()
+	r, err := NewRunner(mustDevice(t), m, 0, RunnerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.Close)
+	return r
+}

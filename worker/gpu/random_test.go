@@ -228,7 +228,6 @@ func TestLongContext(t *testing.T) {
 	if testing.Short() {
 		t.Skip("long context skipped in -short mode")
 	}
-	d := mustDevice(t)
 	vf, err := gguf.Open("../testdata/vocab/ggml-vocab-llama-spm.gguf")
 	if err != nil {
 		t.Fatal(err)
@@ -257,11 +256,7 @@ func TestLongContext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := NewRunner(d, m, 0, RunnerOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := newRunner(t, m)
 	got, err := r.Eval(prompt, false)
 	if err != nil {
 		t.Fatal(err)

@@ -63,14 +63,9 @@ func TestStoriesGreedyMatchesCPU(t *testing.T) {
 // TestStoriesDecodeMatchesCPU: the pipelined Decode gives the same 256 tokens; stopped early,
 // the runner continues from the last emitted token as if Greedy had been called.
 func TestStoriesDecodeMatchesCPU(t *testing.T) {
-	d := mustDevice(t)
 	m := loadModel(t, stories)
 	want := cpuGreedy(t, m, []int{1}, 256)
-	r, err := NewRunner(d, m, 0, RunnerOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := newRunner(t, m)
 	var got []int
 	if err := r.Decode([]int{1}, 256, func(tok int) bool { got = append(got, tok); return true }); err != nil {
 		t.Fatal(err)
@@ -106,13 +101,8 @@ func TestStoriesDecodeMatchesCPU(t *testing.T) {
 // TestSamplingReproducible: sampling on the GPU at a temperature gives the same tokens for the
 // same seed, other tokens for another seed, and SetSampling(0, ...) is greedy again.
 func TestSamplingReproducible(t *testing.T) {
-	d := mustDevice(t)
 	m := loadModel(t, stories)
-	r, err := NewRunner(d, m, 0, RunnerOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := newRunner(t, m)
 	run := func(temp float32, seed uint64) []int {
 		t.Helper()
 		r.Truncate(0)
