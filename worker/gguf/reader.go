@@ -81,6 +81,19 @@ func (f *File) TensorData(name string) ([]byte, error) {
 	return f.src.slice(f.DataStart+t.Offset, t.Size)
 }
 
+// TensorRange returns n bytes of the named tensor from byte off of its data, on the same terms as
+// TensorData.
+func (f *File) TensorRange(name string, off, n uint64) ([]byte, error) {
+	t, ok := f.Tensor(name)
+	if !ok {
+		return nil, fmt.Errorf("gguf: no tensor %q", name)
+	}
+	if off > t.Size || n > t.Size-off {
+		return nil, fmt.Errorf("gguf: bytes [%d, +%d) of tensor %q (%d bytes)", off, n, name, t.Size)
+	}
+	return f.src.slice(f.DataStart+t.Offset+off, n)
+}
+
 // Size is the total size of the file in bytes.
 func (f *File) Size() uint64 { return f.src.size() }
 
@@ -105,6 +118,28 @@ func OpenShards(shards [][]byte) (*File, error) {
 		return nil, err
 	}
 	return parse(s)
+}
+
+// OpenLazyShards reads a GGUF file held as consecutive shards of the given sizes that load(i)
+// returns when they are first needed (the header's when opening, a tensor's when it is asked
+// for). At most two shards are kept in memory: a reader that copies the tensor bytes it keeps
+// (TensorData and TensorRange may return views into a shard, which then stays in memory while
+// the view does) never holds the whole file. An error of load is returned as is by the call that
+// needed the shard.
+func OpenLazyShards(sizes []uint64, load func(i int) ([]byte, error)) (*File, error) {
+	s, err := newLazySource(sizes, load)
+	if err != nil {
+		return nil, err
+	}
+	return parse(s)
+}
+
+// ShardLoads is the number of shard loads a file from OpenLazyShards has made (0 for others).
+func (f *File) ShardLoads() int {
+	if s, ok := f.src.(*lazySource); ok {
+		return s.loads
+	}
+	return 0
 }
 
 // reader walks the header with bounds checks against the source size.

@@ -91,3 +91,97 @@ func (s *shardSource) slice(off, n uint64) ([]byte, error) {
 	out := make([]byte, n)
 	return out, s.readAt(out, off)
 }
+
+// lazySource is a file held as shards that are loaded only when read, the two most recently used
+// kept in memory: for a reader that copies what it keeps, so that the whole file is never in
+// memory at once.
+type lazySource struct {
+	starts []uint64 // file offset of each shard; starts[len] is the total
+	load   func(i int) ([]byte, error)
+	recent [2]loadedShard // most recent first
+	loads  int
+}
+
+type loadedShard struct {
+	i int
+	b []byte
+}
+
+func newLazySource(sizes []uint64, load func(i int) ([]byte, error)) (*lazySource, error) {
+	if len(sizes) == 0 {
+		return nil, fmt.Errorf("%w: no shards", ErrFormat)
+	}
+	s := &lazySource{load: load, starts: make([]uint64, 1, len(sizes)+1)}
+	for i, n := range sizes {
+		if n == 0 {
+			return nil, fmt.Errorf("%w: shard %d is empty", ErrFormat, i)
+		}
+		s.starts = append(s.starts, s.starts[i]+n)
+	}
+	s.recent[0].i, s.recent[1].i = -1, -1
+	return s, nil
+}
+
+func (s *lazySource) size() uint64 { return s.starts[len(s.starts)-1] }
+
+func (s *lazySource) find(off uint64) int {
+	return sort.Search(len(s.starts)-1, func(i int) bool { return s.starts[i+1] > off })
+}
+
+// shard returns shard i, loading it unless it is one of the two kept.
+func (s *lazySource) shard(i int) ([]byte, error) {
+	if s.recent[0].i == i {
+		return s.recent[0].b, nil
+	}
+	if s.recent[1].i == i {
+		s.recent[0], s.recent[1] = s.recent[1], s.recent[0]
+		return s.recent[0].b, nil
+	}
+	s.recent[1] = loadedShard{i: -1} // let it go before the next one arrives
+	b, err := s.load(i)
+	if err != nil {
+		return nil, err
+	}
+	if want := s.starts[i+1] - s.starts[i]; uint64(len(b)) != want {
+		return nil, fmt.Errorf("%w: shard %d has %d bytes, want %d", ErrFormat, i, len(b), want)
+	}
+	s.loads++
+	s.recent[1], s.recent[0] = s.recent[0], loadedShard{i: i, b: b}
+	return b, nil
+}
+
+func (s *lazySource) readAt(p []byte, off uint64) error {
+	if off+uint64(len(p)) > s.size() || off+uint64(len(p)) < off {
+		return fmt.Errorf("%w: read [%d, +%d) past end %d", ErrFormat, off, len(p), s.size())
+	}
+	for len(p) > 0 {
+		i := s.find(off)
+		b, err := s.shard(i)
+		if err != nil {
+			return err
+		}
+		n := copy(p, b[off-s.starts[i]:])
+		p = p[n:]
+		off += uint64(n)
+	}
+	return nil
+}
+
+func (s *lazySource) slice(off, n uint64) ([]byte, error) {
+	if off+n > s.size() || off+n < off {
+		return nil, fmt.Errorf("%w: range [%d, +%d) past end %d", ErrFormat, off, n, s.size())
+	}
+	if n == 0 {
+		return []byte{}, nil
+	}
+	if i := s.find(off); off+n <= s.starts[i+1] {
+		b, err := s.shard(i)
+		if err != nil {
+			return nil, err
+		}
+		local := off - s.starts[i]
+		return b[local : local+n : local+n], nil
+	}
+	out := make([]byte, n)
+	return out, s.readAt(out, off)
+}

@@ -28,6 +28,12 @@ type Model struct {
 	pool *Pool
 	mu   sync.Mutex // serialises forward passes over the shared pool
 
+	// share and remote, for a model split by rows across workers (see Share): this worker is
+	// the leader and holds rows share.Bounds of each split matrix; remote computes the rest.
+	share  Share
+	remote Remote
+	index  map[*Matrix]int // split matrices' numbers (SplitMatrices)
+
 	// ExactPrefill makes batched (prompt) matrix products add in llama.cpp's own order
 	// (quant.MatMulExact), so that a prompt's logits are bit-identical to llama.cpp's on x86 with
 	// AVX2 rather than equal to float rounding. It costs prefill speed for the weight types whose
@@ -50,11 +56,45 @@ func Load(f *gguf.File, threads int) (*Model, error) {
 	return &Model{Config: c, W: w, pool: NewPool(threads)}, nil
 }
 
+// LoadLeader is Load for the leader of a model split by rows across share.Parts workers
+// (share.Part is 0): it binds the leader's rows of each split matrix and every other tensor,
+// copied (f may be a file from gguf.OpenLazyShards), and has remote compute the other parts'
+// rows. The model closes remote when it is closed.
+func LoadLeader(f *gguf.File, threads int, share Share, remote Remote) (*Model, error) {
+	if err := share.valid(); err != nil {
+		return nil, err
+	}
+	if !share.Split() || share.Part != 0 || remote == nil {
+		return nil, fmt.Errorf("model: LoadLeader needs part 0 of several and a Remote (share %d of %d)", share.Part, share.Parts)
+	}
+	c, err := ConfigFromGGUF(f)
+	if err != nil {
+		return nil, err
+	}
+	w, err := bindWeights(f, c, share, true)
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{Config: c, W: w, pool: NewPool(threads), share: share, remote: remote, index: map[*Matrix]int{}}
+	for i, mat := range w.SplitMatrices() {
+		m.index[mat] = i
+	}
+	return m, nil
+}
+
 // Threads is the number of threads forward passes use.
 func (m *Model) Threads() int { return m.pool.Threads() }
 
-// Close stops the model's threads.
-func (m *Model) Close() { m.pool.Close() }
+// Share is the part of the model this worker holds (the zero Share: all of it).
+func (m *Model) Share() Share { return m.share }
+
+// Close stops the model's threads, and the other parts of a split model.
+func (m *Model) Close() {
+	m.pool.Close()
+	if m.remote != nil {
+		m.remote.Close()
+	}
+}
 
 // Session is one sequence being evaluated: its KV cache and scratch buffers. Not safe for
 // concurrent use; use one Session per conversation.
@@ -127,7 +167,7 @@ func (s *Session) Truncate(n int) {
 // Eval appends tokens at positions Pos().. and returns logits: of the last token (Vocab floats),
 // or with all set, of every token ((len(tokens), Vocab) row-major). The returned slice is reused
 // by the next call.
-func (s *Session) Eval(tokens []int, all bool) ([]float32, error) {
+func (s *Session) Eval(tokens []int, all bool) (logits []float32, err error) {
 	c := s.m.Config
 	if len(tokens) == 0 {
 		return nil, errors.New("model: no tokens to evaluate")
@@ -151,6 +191,17 @@ func (s *Session) Eval(tokens []int, all bool) ([]float32, error) {
 
 	s.m.mu.Lock()
 	defer s.m.mu.Unlock()
+	if s.m.remote != nil {
+		defer func() {
+			if r := recover(); r != nil {
+				f, ok := r.(remoteFailure)
+				if !ok {
+					panic(r)
+				}
+				err = fmt.Errorf("model: a worker computing part of the model failed: %w", f.err)
+			}
+		}()
+	}
 	for start := 0; start < len(tokens); {
 		// Batches of MaxBatch, except that a batch of one token is avoided after a longer one
 		// (65 tokens go as 63 + 2): llama.cpp evaluates a prompt in one batch, and a single
@@ -344,19 +395,38 @@ type proj struct {
 // matmul runs the products of projs (which share their input) in one parallel loop over all their
 // rows. The input rows are first converted to each weight type's activation format, as llama.cpp
 // does (for example Q8_0 for Q8_0/Q4_0 weights, Q8_K for K-quants).
+//
+// A split model (LoadLeader) posts the other parts' rows to its Remote first, computes its own
+// share's rows, then collects theirs.
 func (s *Session) matmul(in []float32, n int, projs []proj) {
 	cols := projs[0].m.Cols
 	acts := make([][]byte, len(projs))
+	rows := make([]int, len(projs)) // rows computed here: all, or the leader's share
 	total := 0
 	s.acts.reset()
 	for i, p := range projs {
 		acts[i] = s.acts.get(p.m.Type, in, n, cols, s.m.pool)
-		total += p.m.Rows
+		_, rows[i] = s.m.share.Bounds(p.m.Rows)
+		total += rows[i]
+	}
+	if r := s.m.remote; r != nil {
+		remote := make([]RemoteProduct, len(projs))
+		for i, p := range projs {
+			remote[i] = RemoteProduct{Matrix: s.m.index[p.m], Rows: p.m.Rows, Act: acts[i], Out: p.out}
+		}
+		if err := r.Post(n, remote); err != nil {
+			panic(remoteFailure{err})
+		}
+		defer func() {
+			if err := r.Collect(); err != nil {
+				panic(remoteFailure{err})
+			}
+		}()
 	}
 	s.m.pool.For(total, 16, func(lo, hi int) {
 		base := 0
 		for i, p := range projs {
-			r0, r1 := max(lo-base, 0), min(hi-base, p.m.Rows)
+			r0, r1 := max(lo-base, 0), min(hi-base, rows[i])
 			if r0 < r1 {
 				switch {
 				case n == 1:
@@ -367,7 +437,7 @@ func (s *Session) matmul(in []float32, n int, projs []proj) {
 					quant.MatMul(p.m.Type, p.m.Data, p.m.Cols, acts[i], n, p.out, p.m.Rows, r0, r1)
 				}
 			}
-			base += p.m.Rows
+			base += rows[i]
 		}
 	})
 }

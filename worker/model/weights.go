@@ -47,9 +47,13 @@ type Weights struct {
 }
 
 // binder reads tensors of f, checking names, shapes and types, and remembers the first error.
+// With a split share it binds only the part's rows of split matrices, and for parts other than
+// the leader nothing else; with copy set it copies what it binds out of f.
 type binder struct {
-	f   *gguf.File
-	err error
+	f     *gguf.File
+	share Share
+	copy  bool
+	err   error
 }
 
 func (b *binder) fail(err error) {
@@ -58,7 +62,8 @@ func (b *binder) fail(err error) {
 	}
 }
 
-func (b *binder) info(name string, shape ...int) (gguf.TensorInfo, []byte, bool) {
+// info checks the named tensor's shape and returns it with its bytes [off, off+n) (n < 0: all).
+func (b *binder) info(name string, off, n int64, shape ...int) (gguf.TensorInfo, []byte, bool) {
 	t, ok := b.f.Tensor(name)
 	if !ok {
 		b.fail(fmt.Errorf("%w: tensor %s is missing", ErrUnsupported, name))
@@ -76,17 +81,40 @@ func (b *binder) info(name string, shape ...int) (gguf.TensorInfo, []byte, bool)
 		b.fail(fmt.Errorf("%w: tensor %s has shape %v, want %v", ErrUnsupported, name, t.Shape, want))
 		return t, nil, false
 	}
-	data, err := b.f.TensorData(name)
+	if n < 0 {
+		off, n = 0, int64(t.Size)
+	}
+	data, err := b.f.TensorRange(name, uint64(off), uint64(n))
 	if err != nil {
 		b.fail(err)
 		return t, nil, false
 	}
+	if b.copy {
+		data = append([]byte(nil), data...)
+	}
 	return t, data, true
 }
 
-// matrix binds a (rows, cols) weight matrix (ggml shape [cols, rows]).
-func (b *binder) matrix(name string, rows, cols int) Matrix {
-	t, data, ok := b.info(name, cols, rows)
+// matrix binds a (rows, cols) weight matrix (ggml shape [cols, rows]); of a split one (see
+// Share) only the share's rows, from row 0 for the leader (whose Data may hold more: the
+// embeddings tied to the output).
+func (b *binder) matrix(name string, rows, cols int, split bool) Matrix {
+	t, ok := b.f.Tensor(name)
+	if !ok {
+		b.fail(fmt.Errorf("%w: tensor %s is missing", ErrUnsupported, name))
+		return Matrix{}
+	}
+	off, n := int64(0), int64(-1)
+	if b.share.Split() {
+		if !split && b.share.Part > 0 {
+			return Matrix{}
+		}
+		if rb, err := t.Type.RowBytes(cols); err == nil && split {
+			lo, hi := b.share.Bounds(rows)
+			off, n = int64(lo*rb), int64((hi-lo)*rb)
+		}
+	}
+	t, data, ok := b.info(name, off, n, cols, rows)
 	if !ok {
 		return Matrix{}
 	}
@@ -104,7 +132,10 @@ func (b *binder) matrix(name string, rows, cols int) Matrix {
 
 // vector binds a 1-D tensor of n elements as float32 (converted if stored as F16/BF16).
 func (b *binder) vector(name string, n int) []float32 {
-	t, data, ok := b.info(name, n)
+	if b.share.Part > 0 {
+		return nil
+	}
+	t, data, ok := b.info(name, 0, -1, n)
 	if !ok {
 		return nil
 	}
@@ -116,17 +147,23 @@ func (b *binder) vector(name string, n int) []float32 {
 }
 
 // BindWeights binds every tensor the architecture c needs.
-func BindWeights(f *gguf.File, c Config) (*Weights, error) {
-	b := &binder{f: f}
+func BindWeights(f *gguf.File, c Config) (*Weights, error) { return bindWeights(f, c, Share{}, false) }
+
+// bindWeights binds what share holds of the tensors c needs (see binder).
+func bindWeights(f *gguf.File, c Config, share Share, copyData bool) (*Weights, error) {
+	b := &binder{f: f, share: share, copy: copyData}
 	w := &Weights{}
-	w.Embed = b.matrix("token_embd.weight", c.Vocab, c.Dim)
+	w.Embed = b.matrix("token_embd.weight", c.Vocab, c.Dim, false)
 	w.OutNorm = b.vector("output_norm.weight", c.Dim)
-	if c.TiedOutput {
+	switch {
+	case c.TiedOutput && share.Part > 0:
+		w.Output = b.matrix("token_embd.weight", c.Vocab, c.Dim, true)
+	case c.TiedOutput:
 		w.Output = w.Embed
-	} else {
-		w.Output = b.matrix("output.weight", c.Vocab, c.Dim)
+	default:
+		w.Output = b.matrix("output.weight", c.Vocab, c.Dim, true)
 	}
-	if _, ok := f.Tensor("rope_freqs.weight"); ok {
+	if _, ok := f.Tensor("rope_freqs.weight"); ok && share.Part == 0 {
 		w.RopeFreqs = b.vector("rope_freqs.weight", c.RopeDims/2)
 	}
 	w.Layers = make([]Layer, c.Layers)
@@ -134,10 +171,10 @@ func BindWeights(f *gguf.File, c Config) (*Weights, error) {
 		l := &w.Layers[i]
 		p := fmt.Sprintf("blk.%d.", i)
 		l.AttnNorm = b.vector(p+"attn_norm.weight", c.Dim)
-		l.Wq = b.matrix(p+"attn_q.weight", c.QDim(), c.Dim)
-		l.Wk = b.matrix(p+"attn_k.weight", c.KVDim(), c.Dim)
-		l.Wv = b.matrix(p+"attn_v.weight", c.KVDim(), c.Dim)
-		l.Wo = b.matrix(p+"attn_output.weight", c.Dim, c.QDim())
+		l.Wq = b.matrix(p+"attn_q.weight", c.QDim(), c.Dim, true)
+		l.Wk = b.matrix(p+"attn_k.weight", c.KVDim(), c.Dim, true)
+		l.Wv = b.matrix(p+"attn_v.weight", c.KVDim(), c.Dim, true)
+		l.Wo = b.matrix(p+"attn_output.weight", c.Dim, c.QDim(), true)
 		if c.QKVBias {
 			l.Bq = b.vector(p+"attn_q.bias", c.QDim())
 			l.Bk = b.vector(p+"attn_k.bias", c.KVDim())
@@ -148,9 +185,9 @@ func BindWeights(f *gguf.File, c Config) (*Weights, error) {
 			l.KNorm = b.vector(p+"attn_k_norm.weight", c.HeadDim)
 		}
 		l.FFNNorm = b.vector(p+"ffn_norm.weight", c.Dim)
-		l.Wgate = b.matrix(p+"ffn_gate.weight", c.FFNDim, c.Dim)
-		l.Wup = b.matrix(p+"ffn_up.weight", c.FFNDim, c.Dim)
-		l.Wdown = b.matrix(p+"ffn_down.weight", c.Dim, c.FFNDim)
+		l.Wgate = b.matrix(p+"ffn_gate.weight", c.FFNDim, c.Dim, true)
+		l.Wup = b.matrix(p+"ffn_up.weight", c.FFNDim, c.Dim, true)
+		l.Wdown = b.matrix(p+"ffn_down.weight", c.Dim, c.FFNDim, true)
 		if b.err != nil {
 			break
 		}

@@ -266,17 +266,46 @@ func (s *Store) Load(ctx context.Context, id string) (*published.Manifest, [][]b
 		shards[i] = b
 	}
 	if len(bad) > 0 {
-		for _, i := range bad {
-			if err := s.Cache.Delete(ctx, ShardKey(m, i)); err != nil {
-				return nil, nil, err
-			}
-		}
-		if err := s.Cache.Delete(ctx, completeKey(m.ID, m.Revision)); err != nil {
-			return nil, nil, err
-		}
-		return nil, nil, wire.Errorf(wire.CodeModelCorrupt,
-			"%d stored piece(s) of model %q were damaged and have been removed (shards %v); they will be downloaded again when the device is online",
-			len(bad), id, bad)
+		return nil, nil, s.removeDamaged(ctx, m, bad)
 	}
 	return m, shards, nil
+}
+
+// Shard returns shard i of the ready revision m (from Ready), checked against its SHA-256: for a
+// reader that loads a model one shard at a time. A damaged or missing shard is handled as Load
+// does: deleted with the complete marker, reported with wire.CodeModelCorrupt.
+func (s *Store) Shard(ctx context.Context, m *published.Manifest, i int) ([]byte, error) {
+	if i < 0 || i >= len(m.Shards) {
+		return nil, fmt.Errorf("modelstore: model %q has no shard %d", m.ID, i)
+	}
+	b, err := s.Cache.Get(ctx, ShardKey(m, i))
+	if errors.Is(err, ErrNotFound) {
+		return nil, s.removeDamaged(ctx, m, []int{i})
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.check(ctx, m, i, b); err != nil {
+		if wire.AsError(err).Code != wire.CodeModelCorrupt {
+			return nil, err
+		}
+		return nil, s.removeDamaged(ctx, m, []int{i})
+	}
+	return b, nil
+}
+
+// removeDamaged deletes the shards bad of m and its complete marker, and returns the error that
+// says so (wire.CodeModelCorrupt), or the error of a delete that failed.
+func (s *Store) removeDamaged(ctx context.Context, m *published.Manifest, bad []int) error {
+	for _, i := range bad {
+		if err := s.Cache.Delete(ctx, ShardKey(m, i)); err != nil {
+			return err
+		}
+	}
+	if err := s.Cache.Delete(ctx, completeKey(m.ID, m.Revision)); err != nil {
+		return err
+	}
+	return wire.Errorf(wire.CodeModelCorrupt,
+		"%d stored piece(s) of model %q were damaged and have been removed (shards %v); they will be downloaded again when the device is online",
+		len(bad), m.ID, bad)
 }

@@ -1,0 +1,242 @@
+package rowsplit_test
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"aisle/worker/browser/rowsplit"
+	"aisle/worker/gguf"
+	"aisle/worker/model"
+	"aisle/worker/modelgen"
+	"aisle/worker/quant"
+)
+
+// memShared is rowsplit.Shared over this process's memory: the same protocol the browser runs over
+// a SharedArrayBuffer, with goroutines for the row workers.
+type memShared struct {
+	mu   sync.Mutex
+	cond *sync.Cond
+	b    []byte
+}
+
+func newMemShared(size int) *memShared {
+	m := &memShared{b: make([]byte, size)}
+	m.cond = sync.NewCond(&m.mu)
+	return m
+}
+
+func (m *memShared) Write(off int, b []byte) { m.mu.Lock(); copy(m.b[off:], b); m.mu.Unlock() }
+func (m *memShared) Read(off int, b []byte)  { m.mu.Lock(); copy(b, m.b[off:]); m.mu.Unlock() }
+func (m *memShared) Load(w int) int32 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return int32(binary.LittleEndian.Uint32(m.b[4*w:]))
+}
+func (m *memShared) Store(w int, v int32) {
+	m.mu.Lock()
+	binary.LittleEndian.PutUint32(m.b[4*w:], uint32(v))
+	m.mu.Unlock()
+}
+func (m *memShared) Add(w int, v int32) int32 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	old := int32(binary.LittleEndian.Uint32(m.b[4*w:]))
+	binary.LittleEndian.PutUint32(m.b[4*w:], uint32(old+v))
+	return old
+}
+func (m *memShared) Wait(w int, old int32, timeout time.Duration) bool {
+	t := time.AfterFunc(timeout, func() { m.mu.Lock(); m.cond.Broadcast(); m.mu.Unlock() })
+	defer t.Stop()
+	deadline := time.Now().Add(timeout)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for int32(binary.LittleEndian.Uint32(m.b[4*w:])) == old {
+		if !time.Now().Before(deadline) {
+			return false
+		}
+		m.cond.Wait()
+	}
+	return true
+}
+func (m *memShared) Notify(int) { m.mu.Lock(); m.cond.Broadcast(); m.mu.Unlock() }
+
+func randomModel(t *testing.T, arch, shape string, typ quant.Type, vocab string) []byte {
+	t.Helper()
+	vf, err := gguf.Open(filepath.Join("../../testdata/vocab", vocab))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer vf.Close()
+	path := filepath.Join(t.TempDir(), "m.gguf")
+	out, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := modelgen.Write(out, modelgen.Spec{Arch: arch, Shape: modelgen.Shapes[shape], Type: typ, Vocab: vf, Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+	out.Close()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// lazy opens data as a stored model is opened: shards read when needed.
+func lazy(t *testing.T, data []byte) *gguf.File {
+	const shard = 65_537
+	var sizes []uint64
+	for off := 0; off < len(data); off += shard {
+		sizes = append(sizes, uint64(min(shard, len(data)-off)))
+	}
+	f, err := gguf.OpenLazyShards(sizes, func(i int) ([]byte, error) {
+		return append([]byte(nil), data[i*shard:i*shard+int(sizes[i])]...), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+type splitRun struct {
+	m      *model.Model
+	mem    *memShared
+	layout rowsplit.Layout
+	served chan error
+}
+
+// startSplit runs a model split across parts: row workers serving in goroutines, the leader here.
+// A tiny layout forces products (the classifier over several tokens) into several rounds.
+func startSplit(t *testing.T, data []byte, parts int, shrink bool) *splitRun {
+	t.Helper()
+	f := lazy(t, data)
+	c, err := model.ConfigFromGGUF(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	layout := rowsplit.LayoutFor(c, parts)
+	if shrink {
+		layout.OutBytes = 4 * (c.Vocab/parts + 64) * 3 // three tokens of classifier per round
+	}
+	r := &splitRun{mem: newMemShared(layout.Size()), layout: layout, served: make(chan error, parts)}
+	for p := 1; p < parts; p++ {
+		pr, err := model.LoadPart(lazy(t, data), model.Share{Part: p, Parts: parts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() { r.served <- rowsplit.Serve(r.mem, layout, pr) }()
+	}
+	r.m, err = model.LoadLeader(f, 1, model.Share{Part: 0, Parts: parts}, rowsplit.NewLeader(r.mem, layout, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestSplitThroughSharedMemory: the leader and its row workers, over shared memory, give the whole
+// model's logits bit for bit (prompt with every token's logits, and decoding), including when the
+// classifier's results go in several rounds; closing stops every row worker.
+func TestSplitThroughSharedMemory(t *testing.T) {
+	for _, tc := range []struct {
+		arch, shape, vocab string
+		typ                quant.Type
+	}{
+		{"llama", "tiny", "ggml-vocab-llama-spm.gguf", quant.Q8_0},
+		{"llama", "tiny", "ggml-vocab-llama-spm.gguf", quant.F32},
+		{"qwen2", "tiny", "ggml-vocab-qwen2.gguf", quant.Q4_K},
+	} {
+		data := randomModel(t, tc.arch, tc.shape, tc.typ, tc.vocab)
+		f, err := gguf.Parse(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		whole, err := model.Load(f, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		prompt := []int{1, 50, 7, 300, 2, 9, 11, 13}
+		ws := whole.NewSession(64)
+		want, _ := ws.Eval(prompt, true)
+		want = append([]float32(nil), want...)
+		next, _ := ws.Eval([]int{42}, false)
+		next = append([]float32(nil), next...)
+		whole.Close()
+		for _, parts := range []int{2, 4} {
+			for _, shrink := range []bool{false, true} {
+				name := fmt.Sprintf("%s-%s-%d-parts-shrunk-%v", tc.arch, tc.typ, parts, shrink)
+				r := startSplit(t, data, parts, shrink)
+				s := r.m.NewSession(64)
+				got, err := s.Eval(prompt, true)
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				same(t, name+" prompt", got, want)
+				got, err = s.Eval([]int{42}, false)
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				same(t, name+" next", got, next)
+				r.m.Close()
+				for p := 1; p < parts; p++ {
+					if err := <-r.served; err != nil {
+						t.Errorf("%s: row worker: %v", name, err)
+					}
+				}
+			}
+		}
+	}
+}
+
+func same(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d logits, want %d", what, len(got), len(want))
+	}
+	for i := range got {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s: logit %d = %v, want %v", what, i, got[i], want[i])
+		}
+	}
+}
+
+// TestSplitWorkerFailureAndSilence: a row worker's failure reaches the leader's caller as an error
+// with its message, and so does a row worker that never answers (after Timeout); neither hangs.
+func TestSplitWorkerFailureAndSilence(t *testing.T) {
+	data := randomModel(t, "llama", "tiny", quant.Q8_0, "ggml-vocab-llama-spm.gguf")
+	t.Run("fails", func(t *testing.T) {
+		r := startSplit(t, data, 2, false)
+		defer r.m.Close()
+		rowsplit.Fail(r.mem, r.layout, 1, errors.New("out of memory"))
+		_, err := r.m.NewSession(64).Eval([]int{1, 2}, false)
+		if err == nil || !strings.Contains(err.Error(), "row worker 1 failed: out of memory") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+	t.Run("silent", func(t *testing.T) {
+		f := lazy(t, data)
+		c, _ := model.ConfigFromGGUF(f)
+		layout := rowsplit.LayoutFor(c, 2)
+		mem := newMemShared(layout.Size()) // no row worker serves it
+		m, err := model.LoadLeader(f, 1, model.Share{Part: 0, Parts: 2}, rowsplit.NewLeader(mem, layout, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		old := rowsplit.Timeout
+		rowsplit.Timeout = 300 * time.Millisecond
+		defer func() { rowsplit.Timeout = old }()
+		_, err = m.NewSession(64).Eval([]int{1}, false)
+		if err == nil || !strings.Contains(err.Error(), "did not answer") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}
