@@ -294,7 +294,9 @@ func TestBrowserOwnerTabCloses(t *testing.T) {
 
 // TestBrowserCrossOriginIsolated serves the app with COOP/COEP (the server's
 // -cross-origin-isolated mode): offline, the service worker must replay those headers, or the
-// page loses its isolation and cannot start its worker.
+// page loses its isolation and cannot start its worker. Isolated, the CPU path can split the
+// model by rows across workers (package rowsplit): with three asked for, offline, the answer is
+// still the native engine's, token for token.
 func TestBrowserCrossOriginIsolated(t *testing.T) {
 	needBrowser(t)
 	appDir := app(t)
@@ -308,14 +310,22 @@ func TestBrowserCrossOriginIsolated(t *testing.T) {
 	ctx := startBrowser(t)
 	navigate(t, ctx, srv.URL()+"/")
 	waitReady(t, ctx, true)
+	want := nativeGreedy(t, []wire.Message{{Role: "user", Content: prompt}}, 16)
+	if got := chatUI(t, ctx, prompt, 16); got.Text != want {
+		t.Errorf("chat: %q, want %q", got.Text, want)
+	}
 	srv.Stop()
+	eval[bool](t, ctx, 5*time.Second, `(localStorage.setItem('aisle.workers', '3'), true)`)
 	reload(t, ctx)
 	waitReady(t, ctx, true)
 	if !eval[bool](t, ctx, 5*time.Second, `crossOriginIsolated`) {
 		t.Error("the page served offline is not cross-origin isolated")
 	}
-	want := nativeGreedy(t, []wire.Message{{Role: "user", Content: prompt}}, 16)
+	waitFor(t, ctx, 60*time.Second, `/^(Ready|Model error|The model cannot start)/.test(document.querySelector('#engine').textContent)`)
+	if pill := eval[string](t, ctx, 5*time.Second, `document.querySelector('#engine').textContent`); !strings.Contains(pill, "CPU, 3 WORKERS") {
+		t.Fatalf("the model is not split across 3 workers: %q", pill)
+	}
 	if got := chatUI(t, ctx, prompt, 16); got.Text != want {
-		t.Errorf("chat: %q, want %q", got.Text, want)
+		t.Errorf("chat with the model split across 3 workers: %q, want %q", got.Text, want)
 	}
 }

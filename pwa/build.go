@@ -112,6 +112,7 @@ func Build(ctx context.Context, opts Options) (*sw.Precache, error) {
 	for name, data := range map[string][]byte{
 		"wasm_exec.js": wasmExec,
 		"engine.js":    []byte(assets.EngineJS),
+		"rows.js":      []byte(assets.RowsJS),
 		"simd.js":      []byte(assets.SIMDJS),
 		"icon-192.png": icon(192),
 		"icon-512.png": icon(512),

@@ -128,7 +128,7 @@ function showPair(d) {
 function startWorker() {
   ui.owner = true;
   ui.worker = new Worker('/engine.js?backend=' + encodeURIComponent(localStorage.getItem('aisle.backend') || 'auto') +
-    '&store=' + encodeURIComponent(storeID()));
+    '&store=' + encodeURIComponent(storeID()) + '&workers=' + encodeURIComponent(localStorage.getItem('aisle.workers') || 'auto'));
   ui.worker.onmessage = (e) => onWorker(e.data || {});
   ui.worker.onerror = (e) => { setEngine('Model stopped: ' + (e.message || 'error') + ' · restarting'); restartWorker(); };
   if (ui.pairCode) ui.worker.postMessage({ type: 'pair', code: ui.pairCode });

@@ -3,13 +3,16 @@ package browser
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
+	"aisle/sync/published"
 	"aisle/worker/assistant"
 	"aisle/worker/browser/modelstore"
 	"aisle/worker/browser/wire"
 	"aisle/worker/engine"
 	"aisle/worker/gguf"
+	"aisle/worker/model"
 )
 
 // EngineGenerator runs requests on an *engine.Engine (CPU or GPU backend).
@@ -54,8 +57,14 @@ var _ Generator = EngineGenerator{}
 // Close releases the engine's threads and GPU resources.
 func (g EngineGenerator) Close() { g.E.Close() }
 
-// Describe names the backend in use, e.g. "cpu" or "gpu".
-func (g EngineGenerator) Describe() string { return g.E.Backend }
+// Describe names the backend in use: "cpu", "gpu", or "cpu, N workers" for a model split
+// across workers.
+func (g EngineGenerator) Describe() string {
+	if s := g.E.Model.Share(); s.Split() {
+		return fmt.Sprintf("%s, %d workers", g.E.Backend, s.Parts)
+	}
+	return g.E.Backend
+}
 
 // EngineRequest converts a wire request to the engine's form.
 func EngineRequest(req wire.ChatRequest) engine.Request {
@@ -106,13 +115,43 @@ func engineError(ctx context.Context, err error) *wire.Error {
 	return wire.Errorf(wire.CodeInternal, "generation failed: %v", err)
 }
 
+// RowSplit splits a model's matrix products by rows across workers (package rowsplit in the
+// browser), each holding only its rows.
+type RowSplit struct {
+	// Parts is how many workers (this one included) should run model m: <= 1 loads it whole.
+	Parts func(m *published.Manifest) int
+	// Start starts parts-1 row workers for the model in f, stored as revision of model id, and
+	// returns the leader's Remote and a function that waits until every row worker is ready.
+	Start func(f *gguf.File, parts int, id, revision string) (model.Remote, func(ctx context.Context) error, error)
+	// Failed is told why a split load failed; the model is then loaded whole (nil: nothing).
+	Failed func(err error)
+}
+
 // StoreLoader returns a Server.Load that reads model shards from store (each checked against its
 // SHA-256; damaged ones are removed and reported as wire.CodeModelCorrupt) and loads the engine,
-// keeping prompt snapshots in snapshots (nil: none).
-func StoreLoader(store *modelstore.Store, snapshots SnapshotStore, opts engine.Options) func(ctx context.Context, id string) (Generator, error) {
+// keeping prompt snapshots in snapshots (nil: none). With split (may be nil), a model that
+// split.Parts gives several workers is loaded split, each worker reading only its rows from
+// the store one shard at a time; if that fails for any reason but damage, it is loaded whole.
+func StoreLoader(store *modelstore.Store, snapshots SnapshotStore, opts engine.Options, split *RowSplit) func(ctx context.Context, id string) (Generator, error) {
 	return func(ctx context.Context, id string) (Generator, error) {
-		if m, err := store.Ready(ctx, id); snapshots != nil && err == nil && m != nil {
-			snapshots.ReadAhead(id + "@" + m.Manifest.Revision)
+		st, err := store.Ready(ctx, id)
+		if snapshots != nil && err == nil && st != nil {
+			snapshots.ReadAhead(id + "@" + st.Manifest.Revision)
+		}
+		if split != nil && err == nil && st != nil {
+			if parts := split.Parts(st.Manifest); parts > 1 {
+				g, err := loadSplit(ctx, store, st.Manifest, parts, opts, split)
+				if err == nil {
+					g.Snapshots = snapshots
+					return g, nil
+				}
+				if we := wire.AsError(err); we.Code == wire.CodeModelCorrupt || ctx.Err() != nil {
+					return nil, err
+				}
+				if split.Failed != nil {
+					split.Failed(err)
+				}
+			}
 		}
 		m, shards, err := store.Load(ctx, id)
 		if err != nil {
@@ -128,6 +167,52 @@ func StoreLoader(store *modelstore.Store, snapshots SnapshotStore, opts engine.O
 		}
 		return EngineGenerator{E: e, Snapshots: snapshots, Model: id + "@" + m.Revision}, nil
 	}
+}
+
+// OpenStored opens the stored model of manifest m (a ready revision, from Store.Ready) with its
+// shards read when needed, each checked against its SHA-256 (gguf.OpenLazyShards over
+// Store.Shard): for a reader that keeps only part of it. A header that cannot be read is
+// wire.CodeModelCorrupt.
+func OpenStored(ctx context.Context, store *modelstore.Store, m *published.Manifest) (*gguf.File, error) {
+	sizes := make([]uint64, len(m.Shards))
+	for i, sh := range m.Shards {
+		sizes[i] = uint64(sh.Size)
+	}
+	f, err := gguf.OpenLazyShards(sizes, func(i int) ([]byte, error) { return store.Shard(ctx, m, i) })
+	if err != nil {
+		if we := new(wire.Error); errors.As(err, &we) {
+			return nil, we
+		}
+		return nil, wire.Errorf(wire.CodeModelCorrupt, "model %q: %v", m.ID, err)
+	}
+	return f, nil
+}
+
+// loadSplit loads the model of manifest m as the leader of parts workers: its own rows read from
+// the store one shard at a time while the row workers read theirs.
+func loadSplit(ctx context.Context, store *modelstore.Store, m *published.Manifest, parts int, opts engine.Options, split *RowSplit) (EngineGenerator, error) {
+	f, err := OpenStored(ctx, store, m)
+	if err != nil {
+		return EngineGenerator{}, err
+	}
+	remote, ready, err := split.Start(f, parts, m.ID, m.Revision)
+	if err != nil {
+		return EngineGenerator{}, err
+	}
+	opts.Share, opts.Remote = model.Share{Part: 0, Parts: parts}, remote
+	e, err := engine.Load(f, opts)
+	if err != nil {
+		remote.Close()
+		if we := new(wire.Error); errors.As(err, &we) {
+			return EngineGenerator{}, we
+		}
+		return EngineGenerator{}, err
+	}
+	if err := ready(ctx); err != nil {
+		e.Close() // closes the remote
+		return EngineGenerator{}, err
+	}
+	return EngineGenerator{E: e, Model: m.ID + "@" + m.Revision}, nil
 }
 
 var _ AnswerPhraser = EngineGenerator{}

@@ -19,11 +19,34 @@ func RegisterGPUBackend(f func(e *Engine, ctxLen int, requested bool) (Runner, s
 	gpuBackend = f
 }
 
+// gpuProbe, when registered, reports whether "auto" would pick the GPU: a hardware adapter
+// exists (it does not check that a given model fits).
+var gpuProbe func() (bool, string)
+
+// RegisterGPUProbe installs the check behind GPUUsable (package aisle/worker/gpu, from init).
+func RegisterGPUProbe(f func() (usable bool, why string)) { gpuProbe = f }
+
+// GPUUsable reports whether Options.Backend "auto" would run on a GPU (a hardware adapter is
+// there), and why not: for a caller that chooses how to load a model before loading it (a model
+// split across workers runs on the CPU only).
+func GPUUsable() (bool, string) {
+	if gpuProbe == nil {
+		return false, "no GPU backend in this build"
+	}
+	return gpuProbe()
+}
+
 // chooseBackend picks the backend: the GPU when asked for or on "auto" when one is usable, else
 // the CPU. It returns the runner, the backend's name and why it was chosen.
 func chooseBackend(e *Engine, opts Options, ctxLen int) (Runner, string, string, error) {
 	cpu := func(reason string) (Runner, string, string, error) {
 		return e.Model.NewSession(ctxLen), "cpu", fmt.Sprintf("%s; %d threads on %s/%s", reason, e.Model.Threads(), runtime.GOOS, runtime.GOARCH), nil
+	}
+	if s := e.Model.Share(); s.Split() {
+		if opts.Backend == "gpu" {
+			return nil, "", "", fmt.Errorf("a model split across workers runs on the CPU only")
+		}
+		return cpu(fmt.Sprintf("split by rows across %d workers", s.Parts))
 	}
 	switch opts.Backend {
 	case "cpu":

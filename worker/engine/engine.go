@@ -43,6 +43,10 @@ type Options struct {
 	Threads    int    // CPU threads; <= 0: one per CPU
 	ContextLen int    // positions of the KV cache; <= 0: min(model's context length, 4096)
 	Backend    string // "cpu", "gpu" or "" / "auto"
+	// Share and Remote split the model by rows across workers (model.LoadLeader): this engine
+	// is part 0 and runs on the CPU. f may then come from gguf.OpenLazyShards.
+	Share  model.Share
+	Remote model.Remote
 }
 
 // DefaultContext caps the KV cache when Options.ContextLen is not set.
@@ -69,7 +73,12 @@ func Load(f *gguf.File, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer: %w", err)
 	}
-	m, err := model.Load(f, opts.Threads)
+	var m *model.Model
+	if opts.Share.Split() {
+		m, err = model.LoadLeader(f, opts.Threads, opts.Share, opts.Remote)
+	} else {
+		m, err = model.Load(f, opts.Threads)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,23 @@ import (
 	"aisle/worker/engine"
 )
 
-func init() { engine.RegisterGPUBackend(engineBackend) }
+func init() {
+	engine.RegisterGPUBackend(engineBackend)
+	engine.RegisterGPUProbe(probe)
+}
+
+// probe opens the default adapter and device, tells whether it is hardware, and closes it.
+func probe() (bool, string) {
+	d, err := Open(Options{})
+	if err != nil {
+		return false, err.Error()
+	}
+	defer d.Destroy()
+	if d.Software {
+		return false, fmt.Sprintf("%s is a software adapter, slower than the CPU path", d.Adapter)
+	}
+	return true, d.Adapter
+}
 
 // engineBackend creates the engine's GPU runner, or says why the CPU should be used instead: no
 // adapter, a software adapter when the GPU was not requested, or a model the device cannot hold.

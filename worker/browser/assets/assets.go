@@ -1,5 +1,6 @@
 // Package assets holds the inference worker's JavaScript shim (engine.js), which starts
-// engine.wasm in a dedicated Worker, and simd.js, which tells whether the browser runs
+// engine.wasm in a dedicated Worker, rows.js, which starts the same module as one of its row
+// workers (package rowsplit), and simd.js, which tells whether the browser runs
 // WebAssembly SIMD (engine.wasm) or needs engine-nosimd.wasm.
 package assets
 
@@ -15,3 +16,8 @@ var EngineJS string
 //
 //go:embed simd.js
 var SIMDJS string
+
+// RowsJS is rows.js, the shim of a row worker.
+//
+//go:embed rows.js
+var RowsJS string

@@ -12,6 +12,10 @@
 //	{type:"pair", code}         pair this device as a staff tablet of the store with the code of
 //	                            a pairing link (see catalogSync); answers {type:"pair", ok, ...}
 //
+// On a cross-origin isolated page the CPU path spreads a large model over one worker per core
+// (engine.js?workers=auto|N; package rowsplit): this worker leads, and row workers (rows.js,
+// running this same program) each hold and compute their rows of every matrix.
+//
 // It syncs the catalog of the store named in its URL (engine.js?store=ID, default "demo") into
 // IndexedDB and answers every chat as that store's assistant (package assistant; raw-mode
 // requests go to the model alone); its state is posted as {type:"catalog", ...} (see
@@ -20,24 +24,47 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall/js"
 	"time"
 
+	"aisle/sync/published"
 	"aisle/worker/assistant"
 	"aisle/worker/browser"
 	"aisle/worker/browser/modelstore"
+	"aisle/worker/browser/rowsplit"
 	"aisle/worker/browser/webapi"
 	"aisle/worker/browser/wire"
 	"aisle/worker/engine"
+	"aisle/worker/gguf"
 	_ "aisle/worker/gpu" // registers the WebGPU backend (used on "auto" or "gpu" when usable)
+	"aisle/worker/model"
 )
 
 func main() {
 	g := js.Global()
 	store := &modelstore.Store{Hash: webapi.SHA256}
 	cache, err := webapi.CacheStorage{}.Open(context.Background(), modelstore.CacheName)
+	if rowsplit.RowWorker() {
+		rowsplit.ServeRowWorker(func(ctx context.Context, id, revision string) (*gguf.File, error) {
+			if err != nil {
+				return nil, err
+			}
+			store.Cache = cache
+			st, err := store.Ready(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			if st == nil || st.Manifest.Revision != revision {
+				return nil, fmt.Errorf("model %s@%s is no longer stored on this device", id, revision)
+			}
+			return browser.OpenStored(ctx, store, st.Manifest)
+		})
+		return
+	}
 	if err != nil {
 		g.Call("postMessage", js.ValueOf(map[string]any{"type": "engine-failed", "message": err.Error()}))
 		return
@@ -53,7 +80,7 @@ func main() {
 				p.Call("postMessage", notice)
 			}
 		},
-		Load:       browser.StoreLoader(store, promptSnapshots, engine.Options{Threads: 1, Backend: backend(g)}),
+		Load:       browser.StoreLoader(store, promptSnapshots, engine.Options{Threads: 1, Backend: backend(g)}, rowSplit(g)),
 		Yield:      func() { time.Sleep(time.Millisecond) },
 		YieldEvery: 100 * time.Millisecond,
 		Coalesce:   8 * time.Millisecond,
@@ -147,6 +174,53 @@ func backend(g js.Value) string {
 		return b.String()
 	}
 	return "auto"
+}
+
+// Splitting a model across workers: the most workers "auto" starts, and the smallest model it
+// splits (below it, exchanging each product costs more than the second core saves: measured in
+// the README's bench-browser figures).
+const (
+	maxWorkers    = 4
+	minSplitBytes = 32 << 20
+)
+
+// rowSplit decides how many workers run a model (engine.js?workers=N, or "auto": one per core
+// up to maxWorkers for a model of at least minSplitBytes, on a cross-origin isolated page,
+// when the CPU path runs it) and starts them (rowsplit.Start).
+func rowSplit(g js.Value) *browser.RowSplit {
+	q := g.Get("URLSearchParams").New(g.Get("location").Get("search"))
+	asked := 0 // auto
+	if w := q.Call("get", "workers"); w.Type() == js.TypeString {
+		if n, err := strconv.Atoi(w.String()); err == nil && n >= 1 {
+			asked = min(n, 16)
+		}
+	}
+	be := backend(g)
+	return &browser.RowSplit{
+		Parts: func(m *published.Manifest) int {
+			if !rowsplit.Isolated() || be == "gpu" {
+				return 1
+			}
+			if asked > 0 {
+				return asked
+			}
+			if m.Size < minSplitBytes {
+				return 1
+			}
+			if be == "auto" {
+				if usable, _ := engine.GPUUsable(); usable {
+					return 1
+				}
+			}
+			return min(max(g.Get("navigator").Get("hardwareConcurrency").Int(), 1), maxWorkers)
+		},
+		Start: func(f *gguf.File, parts int, id, revision string) (model.Remote, func(context.Context) error, error) {
+			return rowsplit.Start(f, parts, id, revision)
+		},
+		Failed: func(err error) {
+			g.Get("console").Call("warn", "aisle: the model runs in one worker: "+err.Error())
+		},
+	}
 }
 
 func jsArray(v js.Value) []js.Value {

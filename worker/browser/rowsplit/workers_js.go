@@ -1,0 +1,157 @@
+//go:build js && wasm
+
+package rowsplit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"syscall/js"
+	"time"
+
+	"aisle/worker/gguf"
+	"aisle/worker/model"
+)
+
+// jsShared is Shared over a SharedArrayBuffer.
+type jsShared struct {
+	sab, i32, u8, atomics js.Value
+}
+
+func wrapShared(sab js.Value) *jsShared {
+	g := js.Global()
+	return &jsShared{sab: sab, i32: g.Get("Int32Array").New(sab), u8: g.Get("Uint8Array").New(sab), atomics: g.Get("Atomics")}
+}
+
+func (s *jsShared) Write(off int, b []byte) {
+	js.CopyBytesToJS(s.u8.Call("subarray", off, off+len(b)), b)
+}
+
+func (s *jsShared) Read(off int, b []byte) {
+	js.CopyBytesToGo(b, s.u8.Call("subarray", off, off+len(b)))
+}
+
+func (s *jsShared) Load(w int) int32         { return int32(s.atomics.Call("load", s.i32, w).Int()) }
+func (s *jsShared) Store(w int, v int32)     { s.atomics.Call("store", s.i32, w, v) }
+func (s *jsShared) Add(w int, v int32) int32 { return int32(s.atomics.Call("add", s.i32, w, v).Int()) }
+func (s *jsShared) Notify(w int)             { s.atomics.Call("notify", s.i32, w) }
+
+func (s *jsShared) Wait(w int, old int32, timeout time.Duration) bool {
+	return s.atomics.Call("wait", s.i32, w, old, float64(timeout.Milliseconds())).String() != "timed-out"
+}
+
+// Isolated reports whether this context can share memory with other workers
+// (crossOriginIsolated, so SharedArrayBuffer exists).
+func Isolated() bool {
+	g := js.Global()
+	return g.Get("crossOriginIsolated").Truthy() && g.Get("SharedArrayBuffer").Truthy()
+}
+
+// Start starts parts-1 row workers (rows.js) for the model in f, stored as revision of model id,
+// each loading its own rows from the device's model store, and returns the leader's Remote. Call
+// Ready before the first product. f is only read for the model's configuration.
+func Start(f *gguf.File, parts int, id, revision string) (*Leader, func(ctx context.Context) error, error) {
+	if !Isolated() {
+		return nil, nil, ErrNotIsolated
+	}
+	module := js.Global().Get("aisleModule")
+	if !module.Truthy() {
+		return nil, nil, errors.New("rowsplit: the engine's compiled module is not available (engine.js keeps it as self.aisleModule)")
+	}
+	c, err := model.ConfigFromGGUF(f)
+	if err != nil {
+		return nil, nil, err
+	}
+	layout := LayoutFor(c, parts)
+	sab := js.Global().Get("SharedArrayBuffer").New(layout.Size())
+	mem := wrapShared(sab)
+	type answer struct {
+		part int
+		err  error
+	}
+	answers := make(chan answer, 2*parts)
+	var workers []js.Value
+	var funcs []js.Func
+	for p := 1; p < parts; p++ {
+		w := js.Global().Get("Worker").New("/rows.js", map[string]any{"name": fmt.Sprintf("aisle-rows-%d", p)})
+		onMessage := js.FuncOf(func(_ js.Value, args []js.Value) any {
+			d := args[0].Get("data")
+			switch d.Get("type").String() {
+			case "rows-ready":
+				answers <- answer{part: p}
+			case "rows-failed":
+				answers <- answer{part: p, err: errors.New(d.Get("message").String())}
+			}
+			return nil
+		})
+		onError := js.FuncOf(func(_ js.Value, args []js.Value) any {
+			msg := "the worker failed to start"
+			if m := args[0].Get("message"); m.Truthy() {
+				msg = m.String()
+			}
+			answers <- answer{part: p, err: errors.New(msg)}
+			return nil
+		})
+		w.Set("onmessage", onMessage)
+		w.Set("onerror", onError)
+		w.Call("postMessage", map[string]any{"module": module, "sab": sab, "part": p, "parts": parts,
+			"model": id, "revision": revision, "actBytes": layout.ActBytes, "outBytes": layout.OutBytes})
+		workers = append(workers, w)
+		funcs = append(funcs, onMessage, onError)
+	}
+	stop := func() {
+		for _, w := range workers {
+			w.Call("terminate")
+		}
+		for _, fn := range funcs {
+			fn.Release()
+		}
+	}
+	leader := NewLeader(mem, layout, stop)
+	ready := func(ctx context.Context) error {
+		for waiting := parts - 1; waiting > 0; waiting-- {
+			select {
+			case a := <-answers:
+				if a.err != nil {
+					return fmt.Errorf("rowsplit: row worker %d: %w", a.part, a.err)
+				}
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return nil
+	}
+	return leader, ready, nil
+}
+
+// RowWorker reports whether this Go instance was started as a row worker (by rows.js).
+func RowWorker() bool { return js.Global().Get("aisleRows").Truthy() }
+
+// ServeRowWorker is the life of a row worker: it loads its rows with open (which returns the
+// stored model's file, its shards read when needed, after checking that the stored revision is
+// the one asked for), tells the leader it is ready, and serves products until stopped. Errors
+// are posted to the leader as {type: "rows-failed", message}.
+func ServeRowWorker(open func(ctx context.Context, id, revision string) (*gguf.File, error)) {
+	g := js.Global()
+	cfg := g.Get("aisleRows")
+	fail := func(err error) {
+		g.Call("postMessage", map[string]any{"type": "rows-failed", "message": err.Error()})
+	}
+	share := model.Share{Part: cfg.Get("part").Int(), Parts: cfg.Get("parts").Int()}
+	layout := Layout{Parts: share.Parts, ActBytes: cfg.Get("actBytes").Int(), OutBytes: cfg.Get("outBytes").Int()}
+	mem := wrapShared(cfg.Get("sab"))
+	f, err := open(context.Background(), cfg.Get("model").String(), cfg.Get("revision").String())
+	if err != nil {
+		fail(err)
+		return
+	}
+	part, err := model.LoadPart(f, share)
+	if err != nil {
+		fail(err)
+		return
+	}
+	g.Call("postMessage", map[string]any{"type": "rows-ready"})
+	if err := Serve(mem, layout, part); err != nil {
+		fail(err)
+	}
+}
