@@ -38,9 +38,10 @@ import (
 //
 // The app's engine runs in its inference worker on the CPU path (backend "cpu"), driven through
 // the service worker's /v1/chat/completions (mode raw, greedy); its prefill and decode times are
-// the worker's own (Server-Timing). Go's WebAssembly has no threads, so the engine uses one
-// thread whatever the line's thread count, which is wllama's (its multi-threaded build: the peer's
-// page is served cross-origin isolated, COOP and COEP). wllama's are llama.cpp's timings of a raw
+// the worker's own (Server-Timing). The line's thread count is wllama's threads (its
+// multi-threaded build) and the number of workers the app's engine splits the model across
+// (Go's WebAssembly has no threads: each worker is a Go instance holding its rows of every
+// matrix, package rowsplit); both pages are served cross-origin isolated (COOP and COEP). wllama's are llama.cpp's timings of a raw
 // completion of the same prompt (the user's message rendered with the model's chat template, as
 // the app's engine renders it; evaluated anew, EOS ignored). The app's engine keeps the template's
 // start cached between requests (its prompt cache): its prefill rate counts the tokens it
@@ -245,11 +246,9 @@ func browserCompare(t *testing.T, cfg compareConfig, out io.Writer) {
 					http.ServeFile(w, r, path)
 					return true
 				}
-				if strings.HasPrefix(r.URL.Path, "/test/") || strings.HasPrefix(r.URL.Path, "/vendor/wllama/") {
-					// the peer's page cross-origin isolated, for wllama's threads
-					w.Header().Set("Cross-Origin-Opener-Policy", "same-origin")
-					w.Header().Set("Cross-Origin-Embedder-Policy", "require-corp")
-				}
+				// both pages cross-origin isolated, for wllama's threads and the app's workers
+				w.Header().Set("Cross-Origin-Opener-Policy", "same-origin")
+				w.Header().Set("Cross-Origin-Embedder-Policy", "require-corp")
 				return false
 			})
 			// The app, on the CPU path, with the model loaded.
@@ -257,12 +256,6 @@ func browserCompare(t *testing.T, cfg compareConfig, out io.Writer) {
 			navigate(t, ctx, srv.URL()+"/")
 			waitFor(t, ctx, 30*time.Second, `navigator.serviceWorker.controller`)
 			eval[bool](t, ctx, 5*time.Second, `(localStorage.setItem('aisle.backend', 'cpu'), true)`)
-			reload(t, ctx)
-			waitFor(t, ctx, 120*time.Second, `/^(Ready|Model error|The model cannot start)/.test(document.querySelector('#engine').textContent)`)
-			if pill := eval[string](t, ctx, 5*time.Second, `document.querySelector('#engine').textContent`); !strings.Contains(pill, "(CPU)") {
-				t.Fatalf("the app's engine is not on the CPU path: %s", pill)
-			}
-			waitReady(t, ctx, true)
 			// The peer, in a second tab of the same browser.
 			peer := newTab(t, ctx)
 			navigate(t, peer, srv.URL()+"/test/wllama.html")
@@ -271,6 +264,18 @@ func browserCompare(t *testing.T, cfg compareConfig, out io.Writer) {
 				eval[string](t, peer, 5*time.Second, `document.visibilityState`))
 			nCtx := 4 * (cfg.prompt + cfg.tokens + 64)
 			for _, threads := range cfg.threads {
+				// The app, on the CPU path across `threads` workers, with the model loaded.
+				eval[bool](t, ctx, 5*time.Second, fmt.Sprintf(`(localStorage.setItem('aisle.workers', '%d'), true)`, threads))
+				reload(t, ctx)
+				waitFor(t, ctx, 120*time.Second, `/^(Ready|Model error|The model cannot start)/.test(document.querySelector('#engine').textContent)`)
+				wantPill := "(CPU)"
+				if threads > 1 {
+					wantPill = fmt.Sprintf("(CPU, %d WORKERS)", threads)
+				}
+				if pill := eval[string](t, ctx, 5*time.Second, `document.querySelector('#engine').textContent`); !strings.Contains(pill, wantPill) {
+					t.Fatalf("the app's engine is not on the CPU path across %d workers: %s", threads, pill)
+				}
+				waitReady(t, ctx, true)
 				ld := eval[map[string]any](t, peer, 300*time.Second, fmt.Sprintf(`window.wllamaLoad(%d, %d)`, threads, nCtx))
 				if ld["error"] != nil {
 					t.Fatalf("wllama load: %v", ld["error"])

@@ -82,12 +82,26 @@ func (l Layout) messageStart() int     { return l.outStart(l.Parts) }
 // Size is the shared memory's size in bytes.
 func (l Layout) Size() int { return l.messageStart() + messageSize }
 
-// Spinning before sleeping: a product's parts finish within microseconds of each other, and
-// Atomics.wait's wake-up costs tens of microseconds, so each side polls this many times first.
+// Spinning before sleeping: during a forward pass products follow each other within
+// microseconds, and waking from Atomics.wait costs tens of microseconds, so each side polls for
+// this long before it sleeps (a row worker sleeps once the leader stops posting).
 const (
-	leaderSpins = 2000
-	workerSpins = 2000
+	leaderSpin = 2 * time.Millisecond
+	workerSpin = 2 * time.Millisecond
 )
+
+// spin polls word until it differs from old or d has passed; it reports whether it changed.
+func spin(mem Shared, word int, old int32, d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for i := 0; ; i++ {
+		if mem.Load(word) != old {
+			return true
+		}
+		if i%16 == 15 && time.Now().After(deadline) {
+			return false
+		}
+	}
+}
 
 // Timeout is how long the leader waits for a row worker that makes no progress before the
 // product fails (a worker that was killed, for example for memory, never answers).
@@ -211,16 +225,14 @@ func (l *Leader) Collect() error {
 // await waits until every row worker is done with the current round.
 func (l *Leader) await() error {
 	want := int32(l.layout.Parts - 1)
-	for i := 0; i < leaderSpins; i++ {
-		if l.mem.Load(wordDone) == want {
-			return l.checkFailed()
-		}
-	}
 	last := time.Now()
 	for {
 		d := l.mem.Load(wordDone)
 		if d == want {
 			return l.checkFailed()
+		}
+		if spin(l.mem, wordDone, d, leaderSpin) {
+			continue
 		}
 		if l.mem.Wait(wordDone, d, 100*time.Millisecond) {
 			last = time.Now()
@@ -293,9 +305,7 @@ func Serve(mem Shared, layout Layout, part *model.PartRows) error {
 	var acts []byte
 	var out []float32
 	for {
-		for i := 0; i < workerSpins && mem.Load(wordSeq) == seq; i++ {
-		}
-		for mem.Load(wordSeq) == seq {
+		for !spin(mem, wordSeq, seq, workerSpin) && mem.Load(wordSeq) == seq {
 			mem.Wait(wordSeq, seq, time.Second)
 		}
 		seq = mem.Load(wordSeq)

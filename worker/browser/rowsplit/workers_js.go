@@ -16,20 +16,29 @@ import (
 // jsShared is Shared over a SharedArrayBuffer.
 type jsShared struct {
 	sab, i32, u8, atomics js.Value
+	views                 map[int]js.Value // Uint8Arrays from an offset to the end, by offset
 }
 
 func wrapShared(sab js.Value) *jsShared {
 	g := js.Global()
-	return &jsShared{sab: sab, i32: g.Get("Int32Array").New(sab), u8: g.Get("Uint8Array").New(sab), atomics: g.Get("Atomics")}
+	return &jsShared{sab: sab, i32: g.Get("Int32Array").New(sab), u8: g.Get("Uint8Array").New(sab),
+		atomics: g.Get("Atomics"), views: map[int]js.Value{}}
 }
 
-func (s *jsShared) Write(off int, b []byte) {
-	js.CopyBytesToJS(s.u8.Call("subarray", off, off+len(b)), b)
+// view returns a Uint8Array of the shared memory from off to its end. The protocol reads and
+// writes at a handful of offsets, so each view is made once: a copy is then one call into
+// JavaScript (which copies min(len(b), view's length) bytes from the view's start).
+func (s *jsShared) view(off int) js.Value {
+	v, ok := s.views[off]
+	if !ok {
+		v = s.u8.Call("subarray", off)
+		s.views[off] = v
+	}
+	return v
 }
 
-func (s *jsShared) Read(off int, b []byte) {
-	js.CopyBytesToGo(b, s.u8.Call("subarray", off, off+len(b)))
-}
+func (s *jsShared) Write(off int, b []byte) { js.CopyBytesToJS(s.view(off), b) }
+func (s *jsShared) Read(off int, b []byte)  { js.CopyBytesToGo(b, s.view(off)) }
 
 func (s *jsShared) Load(w int) int32         { return int32(s.atomics.Call("load", s.i32, w).Int()) }
 func (s *jsShared) Store(w int, v int32)     { s.atomics.Call("store", s.i32, w, v) }
