@@ -250,3 +250,75 @@ func mustNil(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestOpenLazyShards: a file read lazily from shards cut anywhere (mid-header, mid-tensor) gives
+// the same header and tensor bytes as the whole file, keeps at most two shards, loads each once
+// when tensors are read in file order, and returns a shard's load error or wrong size as is.
+func TestOpenLazyShards(t *testing.T) {
+	data, err := os.ReadFile(stories)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range []int{997, 64 << 10, len(data)} {
+		var sizes []uint64
+		for off := 0; off < len(data); off += size {
+			sizes = append(sizes, uint64(min(size, len(data)-off)))
+		}
+		load := func(i int) ([]byte, error) {
+			return append([]byte(nil), data[i*size:i*size+int(sizes[i])]...), nil
+		}
+		f, err := OpenLazyShards(sizes, load)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(f.Metadata, whole.Metadata) || !reflect.DeepEqual(f.Tensors, whole.Tensors) {
+			t.Fatalf("shards of %d: the header differs from the whole file's", size)
+		}
+		for _, ti := range whole.Tensors { // file order
+			got, err := f.TensorData(ti.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _ := whole.TensorData(ti.Name)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("shards of %d: tensor %s differs", size, ti.Name)
+			}
+		}
+		if f.ShardLoads() != len(sizes) {
+			t.Errorf("shards of %d: %d loads for %d shards read in order", size, f.ShardLoads(), len(sizes))
+		}
+		for _, ti := range whole.Tensors {
+			want, _ := whole.TensorData(ti.Name)
+			part, err := f.TensorRange(ti.Name, ti.Size/3, ti.Size/2)
+			if err != nil || !bytes.Equal(part, want[ti.Size/3:ti.Size/3+ti.Size/2]) {
+				t.Fatalf("shards of %d: a range of tensor %s differs (%v)", size, ti.Name, err)
+			}
+		}
+	}
+	if _, err := whole.TensorRange(whole.Tensors[0].Name, whole.Tensors[0].Size, 1); err == nil {
+		t.Error("a range past a tensor's end was read")
+	}
+
+	sizes := []uint64{uint64(len(data) / 2), uint64(len(data) - len(data)/2)}
+	boom := errors.New("shard is damaged")
+	if _, err := OpenLazyShards(sizes, func(int) ([]byte, error) { return nil, boom }); !errors.Is(err, boom) {
+		t.Errorf("a load error: %v, want it as is", err)
+	}
+	f, err := OpenLazyShards(sizes, func(i int) ([]byte, error) {
+		if i == 1 {
+			return data[sizes[0] : len(data)-1], nil // one byte short
+		}
+		return data[:sizes[0]], nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := whole.Tensors[len(whole.Tensors)-1]
+	if _, err := f.TensorData(last.Name); err == nil || !errors.Is(err, ErrFormat) {
+		t.Errorf("a shard of the wrong size: %v, want ErrFormat", err)
+	}
+}

@@ -209,3 +209,35 @@ func TestLoadPartChecksItsShare(t *testing.T) {
 		t.Error("LoadLeader without a Remote succeeded")
 	}
 }
+
+// TestSplitHoldsEachRowOnce: across the leader and its parts, every row of every split matrix is
+// held exactly once (no second copy of the model); the leader alone holds the embeddings and
+// norms, and the parts nothing else.
+func TestSplitHoldsEachRowOnce(t *testing.T) {
+	path := writeRandomModel(t, "llama", "tiny", quant.Q8_0, "ggml-vocab-llama-spm.gguf")
+	f, err := gguf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	whole, err := model.Load(f, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer whole.Close()
+	m, r, _ := splitModel(t, path, 3)
+	defer m.Close()
+	for i, full := range whole.W.SplitMatrices() {
+		lead := m.W.SplitMatrices()[i]
+		held := len(lead.Data)
+		for _, p := range r.parts {
+			held += len(p.Matrices[i].Data)
+		}
+		if held != len(full.Data) {
+			t.Errorf("%s: %d bytes held across the parts, the matrix has %d", full.Name, held, len(full.Data))
+		}
+	}
+	if len(m.W.Embed.Data) != len(whole.W.Embed.Data) || len(m.W.Layers[0].AttnNorm) == 0 {
+		t.Error("the leader does not hold the embeddings and norms")
+	}
+}

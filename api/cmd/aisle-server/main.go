@@ -83,7 +83,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.proxies, "trusted-proxies", env("AISLE_TRUSTED_PROXIES", ""), "comma-separated CIDRs whose X-Forwarded-For is trusted (AISLE_TRUSTED_PROXIES)")
 	fs.Float64Var(&o.rate, "rate", envFloat("AISLE_RATE", 50), "requests per second per client IP; negative disables (AISLE_RATE)")
 	fs.BoolVar(&o.seed, "seed", envBool("AISLE_SEED", true), "seed a demo store into an empty database (AISLE_SEED)")
-	fs.BoolVar(&o.isolated, "cross-origin-isolated", envBool("AISLE_CROSS_ORIGIN_ISOLATED", false), "send COOP/COEP with the app (AISLE_CROSS_ORIGIN_ISOLATED)")
+	fs.BoolVar(&o.isolated, "cross-origin-isolated", envBool("AISLE_CROSS_ORIGIN_ISOLATED", true), "send COOP/COEP with the app, so its CPU path can use every core (AISLE_CROSS_ORIGIN_ISOLATED; false for an app that embeds cross-origin content without CORP)")
 	fs.StringVar(&o.publicURL, "public-url", env("AISLE_PUBLIC_URL", ""), "the app's public address, used by QR codes, posters and pairing links, e.g. https://shop.example.com (AISLE_PUBLIC_URL; empty: each request's own)")
 	fs.StringVar(&o.tlsCert, "tls-cert", env("AISLE_TLS_CERT", ""), "serve HTTPS on -addr with this PEM certificate chain, reloaded when it changes (AISLE_TLS_CERT; needs -tls-key)")
 	fs.StringVar(&o.tlsKey, "tls-key", env("AISLE_TLS_KEY", ""), "the PEM private key of -tls-cert (AISLE_TLS_KEY)")

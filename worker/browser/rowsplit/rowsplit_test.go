@@ -1,14 +1,12 @@
 package rowsplit_test
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,55 +16,6 @@ import (
 	"aisle/worker/modelgen"
 	"aisle/worker/quant"
 )
-
-// memShared is rowsplit.Shared over this process's memory: the same protocol the browser runs over
-// a SharedArrayBuffer, with goroutines for the row workers.
-type memShared struct {
-	mu   sync.Mutex
-	cond *sync.Cond
-	b    []byte
-}
-
-func newMemShared(size int) *memShared {
-	m := &memShared{b: make([]byte, size)}
-	m.cond = sync.NewCond(&m.mu)
-	return m
-}
-
-func (m *memShared) Write(off int, b []byte) { m.mu.Lock(); copy(m.b[off:], b); m.mu.Unlock() }
-func (m *memShared) Read(off int, b []byte)  { m.mu.Lock(); copy(b, m.b[off:]); m.mu.Unlock() }
-func (m *memShared) Load(w int) int32 {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return int32(binary.LittleEndian.Uint32(m.b[4*w:]))
-}
-func (m *memShared) Store(w int, v int32) {
-	m.mu.Lock()
-	binary.LittleEndian.PutUint32(m.b[4*w:], uint32(v))
-	m.mu.Unlock()
-}
-func (m *memShared) Add(w int, v int32) int32 {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	old := int32(binary.LittleEndian.Uint32(m.b[4*w:]))
-	binary.LittleEndian.PutUint32(m.b[4*w:], uint32(old+v))
-	return old
-}
-func (m *memShared) Wait(w int, old int32, timeout time.Duration) bool {
-	t := time.AfterFunc(timeout, func() { m.mu.Lock(); m.cond.Broadcast(); m.mu.Unlock() })
-	defer t.Stop()
-	deadline := time.Now().Add(timeout)
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for int32(binary.LittleEndian.Uint32(m.b[4*w:])) == old {
-		if !time.Now().Before(deadline) {
-			return false
-		}
-		m.cond.Wait()
-	}
-	return true
-}
-func (m *memShared) Notify(int) { m.mu.Lock(); m.cond.Broadcast(); m.mu.Unlock() }
 
 func randomModel(t *testing.T, arch, shape string, typ quant.Type, vocab string) []byte {
 	t.Helper()
@@ -109,9 +58,7 @@ func lazy(t *testing.T, data []byte) *gguf.File {
 
 type splitRun struct {
 	m      *model.Model
-	mem    *memShared
 	layout rowsplit.Layout
-	served chan error
 }
 
 // startSplit runs a model split across parts: row workers serving in goroutines, the leader here.
@@ -127,15 +74,12 @@ func startSplit(t *testing.T, data []byte, parts int, shrink bool) *splitRun {
 	if shrink {
 		layout.OutBytes = 4 * (c.Vocab/parts + 64) * 3 // three tokens of classifier per round
 	}
-	r := &splitRun{mem: newMemShared(layout.Size()), layout: layout, served: make(chan error, parts)}
-	for p := 1; p < parts; p++ {
-		pr, err := model.LoadPart(lazy(t, data), model.Share{Part: p, Parts: parts})
-		if err != nil {
-			t.Fatal(err)
-		}
-		go func() { r.served <- rowsplit.Serve(r.mem, layout, pr) }()
+	leader, ready := rowsplit.StartLocal(layout, func(int) (*gguf.File, error) { return lazy(t, data), nil })
+	if err := ready(); err != nil {
+		t.Fatal(err)
 	}
-	r.m, err = model.LoadLeader(f, 1, model.Share{Part: 0, Parts: parts}, rowsplit.NewLeader(r.mem, layout, nil))
+	r := &splitRun{layout: layout}
+	r.m, err = model.LoadLeader(f, 1, model.Share{Part: 0, Parts: parts}, leader)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,11 +130,6 @@ func TestSplitThroughSharedMemory(t *testing.T) {
 				}
 				same(t, name+" next", got, next)
 				r.m.Close()
-				for p := 1; p < parts; p++ {
-					if err := <-r.served; err != nil {
-						t.Errorf("%s: row worker: %v", name, err)
-					}
-				}
 			}
 		}
 	}
@@ -213,10 +152,22 @@ func same(t *testing.T, what string, got, want []float32) {
 func TestSplitWorkerFailureAndSilence(t *testing.T) {
 	data := randomModel(t, "llama", "tiny", quant.Q8_0, "ggml-vocab-llama-spm.gguf")
 	t.Run("fails", func(t *testing.T) {
-		r := startSplit(t, data, 2, false)
-		defer r.m.Close()
-		rowsplit.Fail(r.mem, r.layout, 1, errors.New("out of memory"))
-		_, err := r.m.NewSession(64).Eval([]int{1, 2}, false)
+		f := lazy(t, data)
+		c, _ := model.ConfigFromGGUF(f)
+		layout := rowsplit.LayoutFor(c, 2)
+		mem := rowsplit.NewMemory(layout.Size())
+		part, err := model.LoadPart(lazy(t, data), model.Share{Part: 1, Parts: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go rowsplit.Serve(mem, layout, part)
+		m, err := model.LoadLeader(f, 1, model.Share{Part: 0, Parts: 2}, rowsplit.NewLeader(mem, layout, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		rowsplit.Fail(mem, layout, 1, errors.New("out of memory"))
+		_, err = m.NewSession(64).Eval([]int{1, 2}, false)
 		if err == nil || !strings.Contains(err.Error(), "row worker 1 failed: out of memory") {
 			t.Fatalf("err = %v", err)
 		}
@@ -225,7 +176,7 @@ func TestSplitWorkerFailureAndSilence(t *testing.T) {
 		f := lazy(t, data)
 		c, _ := model.ConfigFromGGUF(f)
 		layout := rowsplit.LayoutFor(c, 2)
-		mem := newMemShared(layout.Size()) // no row worker serves it
+		mem := rowsplit.NewMemory(layout.Size()) // no row worker serves it
 		m, err := model.LoadLeader(f, 1, model.Share{Part: 0, Parts: 2}, rowsplit.NewLeader(mem, layout, nil))
 		if err != nil {
 			t.Fatal(err)

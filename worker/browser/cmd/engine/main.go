@@ -181,7 +181,7 @@ func backend(g js.Value) string {
 // the README's bench-browser figures).
 const (
 	maxWorkers    = 4
-	minSplitBytes = 32 << 20
+	minSplitBytes = 8 << 20
 )
 
 // rowSplit decides how many workers run a model (engine.js?workers=N, or "auto": one per core
