@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"strings"
 
 	"aisle/sync/published"
@@ -22,6 +23,22 @@ type EngineGenerator struct {
 	// starts (engine.Snapshot), under a key of Model (the model's ID and revision) and the store.
 	Snapshots SnapshotStore
 	Model     string
+	// splitBroken, for a model split across workers, is told when the split fails for good.
+	splitBroken func()
+}
+
+var _ Breakable = EngineGenerator{}
+
+// Broken implements Breakable: a model split across workers whose row worker failed (the
+// failure is reported to the loader, which loads that model whole from then on).
+func (g EngineGenerator) Broken() bool {
+	if g.E.Model.RemoteErr() == nil {
+		return false
+	}
+	if g.splitBroken != nil {
+		g.splitBroken()
+	}
+	return true
 }
 
 // SnapshotStore holds prompt snapshots by key (SnapshotKey): IndexedDB in the browser.
@@ -133,16 +150,29 @@ type RowSplit struct {
 // split.Parts gives several workers is loaded split, each worker reading only its rows from
 // the store one shard at a time; if that fails for any reason but damage, it is loaded whole.
 func StoreLoader(store *modelstore.Store, snapshots SnapshotStore, opts engine.Options, split *RowSplit) func(ctx context.Context, id string) (Generator, error) {
+	var mu sync.Mutex
+	wholeOnly := map[string]bool{} // models whose split failed while answering: loaded whole
 	return func(ctx context.Context, id string) (Generator, error) {
 		st, err := store.Ready(ctx, id)
 		if snapshots != nil && err == nil && st != nil {
 			snapshots.ReadAhead(id + "@" + st.Manifest.Revision)
 		}
-		if split != nil && err == nil && st != nil {
+		mu.Lock()
+		whole := wholeOnly[id]
+		mu.Unlock()
+		if split != nil && !whole && err == nil && st != nil {
 			if parts := split.Parts(st.Manifest); parts > 1 {
 				g, err := loadSplit(ctx, store, st.Manifest, parts, opts, split)
 				if err == nil {
 					g.Snapshots = snapshots
+					g.splitBroken = func() {
+						mu.Lock()
+						defer mu.Unlock()
+						if !wholeOnly[id] && split.Failed != nil {
+							split.Failed(g.E.Model.RemoteErr())
+						}
+						wholeOnly[id] = true
+					}
 					return g, nil
 				}
 				if we := wire.AsError(err); we.Code == wire.CodeModelCorrupt || ctx.Err() != nil {

@@ -218,6 +218,27 @@ func (s *Server) model(ctx context.Context, id string) (g Generator, loaded bool
 	}
 }
 
+// Breakable is implemented by generators that can stop working for good (a model split across
+// workers whose row worker died): the server then unloads it, and the next request loads it
+// again.
+type Breakable interface {
+	Broken() bool
+}
+
+// dropBroken unloads the models that are broken. Callers hold the turn.
+func (s *Server) dropBroken() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, g := range s.models {
+		if b, ok := g.(Breakable); ok && b.Broken() {
+			if c, ok := g.(interface{ Close() }); ok {
+				c.Close()
+			}
+			delete(s.models, id)
+		}
+	}
+}
+
 // Handle runs one request and reports on send: "accepted" at once, "beat" at least every
 // wire.BeatInterval while waiting, loading or before the first token, then deltas and "done" or
 // "error". cancel is closed when the requester cancels. send must not block.
@@ -253,7 +274,10 @@ func (s *Server) Handle(ctx context.Context, req wire.ChatRequest, send func(wir
 		fail(wire.Errorf(wire.CodeCancelled, "request cancelled while waiting for its turn"))
 		return
 	}
-	defer func() { <-s.turn }()
+	defer func() {
+		s.dropBroken()
+		<-s.turn
+	}()
 	spent := wire.Result{QueuedMS: ms(time.Since(queued))}
 
 	if s.Store == nil || req.Mode == wire.ModeRaw {

@@ -332,3 +332,44 @@ func TestServerWarm(t *testing.T) {
 		t.Error("the generator's restore is not reported")
 	}
 }
+
+// breakingGen fails its answer and reports itself broken once *broken is set (a split model
+// whose row worker died); it records being closed.
+type breakingGen struct {
+	broken, closed *bool
+}
+
+func (g breakingGen) Generate(ctx context.Context, req wire.ChatRequest, emit func(wire.Delta) error) (wire.Result, error) {
+	if *g.broken {
+		return wire.Result{}, wire.Errorf(wire.CodeInternal, "a row worker died")
+	}
+	return fakeGen{words: []string{"a"}}.Generate(ctx, req, emit)
+}
+func (g breakingGen) Broken() bool { return *g.broken }
+func (g breakingGen) Close()       { *g.closed = true }
+
+// TestServerReloadsABrokenModel: a model that breaks while answering is closed and unloaded
+// after that request, and the next request loads it again.
+func TestServerReloadsABrokenModel(t *testing.T) {
+	loads, broken, closed := 0, false, false
+	s := &Server{Load: func(context.Context, string) (Generator, error) {
+		loads++
+		return breakingGen{&broken, &closed}, nil
+	}}
+	ask := func() wire.Msg {
+		r := &recorder{}
+		s.Handle(context.Background(), wire.ChatRequest{Model: "m", Mode: wire.ModeRaw}, r.send)
+		return r.msgs[len(r.msgs)-1]
+	}
+	if m := ask(); m.Kind != wire.KindDone || loads != 1 {
+		t.Fatalf("first answer %+v, loads %d", m, loads)
+	}
+	broken = true
+	if m := ask(); m.Kind != wire.KindError || !closed {
+		t.Fatalf("answer of a broken model %+v, closed %v", m, closed)
+	}
+	broken = false
+	if m := ask(); m.Kind != wire.KindDone || loads != 2 {
+		t.Fatalf("after the break: %+v, loads %d (want loaded again)", m, loads)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,9 +54,23 @@ func storeModel(t *testing.T, path, id string, shardSize int) (*modelstore.Store
 	return s, mem, m
 }
 
+// dyingRemote is a Remote whose row workers stop answering once *dead is set.
+type dyingRemote struct {
+	model.Remote
+	dead *bool
+}
+
+func (r dyingRemote) Collect() error {
+	if err := r.Remote.Collect(); err != nil || !*r.dead {
+		return err
+	}
+	return errors.New("row worker 2 did not answer")
+}
+
 // localSplit is a RowSplit whose row workers are goroutines (rowsplit.StartLocal), each reading
-// its rows from store as a browser row worker does. failPart, when not 0, fails to load.
-func localSplit(store *modelstore.Store, parts, failPart int, failed *[]error) *RowSplit {
+// its rows from store as a browser row worker does. failPart, when not 0, fails to load; dead,
+// when set, stops them all answering.
+func localSplit(store *modelstore.Store, parts, failPart int, failed *[]error, dead ...*bool) *RowSplit {
 	return &RowSplit{
 		Parts: func(*published.Manifest) int { return parts },
 		Start: func(f *gguf.File, parts int, id, revision string) (model.Remote, func(context.Context) error, error) {
@@ -73,6 +88,9 @@ func localSplit(store *modelstore.Store, parts, failPart int, failed *[]error) *
 				}
 				return OpenStored(context.Background(), store, st.Manifest)
 			})
+			if len(dead) > 0 {
+				return dyingRemote{leader, dead[0]}, func(context.Context) error { return ready() }, nil
+			}
 			return leader, func(context.Context) error { return ready() }, nil
 		},
 		Failed: func(err error) { *failed = append(*failed, err) },
@@ -91,8 +109,9 @@ func rawAnswer(t *testing.T, g Generator) string {
 
 // TestStoreLoaderSplitsTheModel: a model the RowSplit gives 3 workers is loaded split, each
 // worker reading its rows from the store, and answers as the whole model does; when a row worker
-// cannot load, the model is loaded whole and the failure reported; a damaged shard is reported
-// as damage (and removed), not worked around.
+// cannot load, the model is loaded whole and the failure reported; when the row workers die while
+// it answers, the answer fails with the cause, the model reports itself broken, and it is loaded
+// whole from then on; a damaged shard is reported as damage (and removed), not worked around.
 func TestStoreLoaderSplitsTheModel(t *testing.T) {
 	const path = "../assistant/model/aisle-assistant.gguf"
 	f, err := gguf.Open(path)
@@ -139,6 +158,34 @@ func TestStoreLoaderSplitsTheModel(t *testing.T) {
 		t.Errorf("loaded whole after the split failed: %q, want %q", got, want)
 	}
 	g.Close()
+
+	dead := false
+	load = StoreLoader(store, nil, engine.Options{Threads: 1, Backend: "cpu"}, localSplit(store, 3, 0, &failed, &dead))
+	loaded, err = load(context.Background(), "m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g = loaded.(EngineGenerator)
+	if g.Broken() || g.Describe() != "cpu, 3 workers" {
+		t.Fatalf("loaded as %q, broken %v", g.Describe(), g.Broken())
+	}
+	dead = true
+	req := wire.ChatRequest{Model: "m", MaxTokens: 8, Mode: wire.ModeRaw, Messages: []wire.Message{{Role: "user", Content: "Once"}}}
+	if _, err := g.Generate(context.Background(), req, func(wire.Delta) error { return nil }); err == nil || !strings.Contains(err.Error(), "row worker 2 did not answer") {
+		t.Fatalf("an answer while the row workers are dead: %v", err)
+	}
+	if !g.Broken() || len(failed) != 2 {
+		t.Fatalf("broken %v, failures %v: want broken, reported", g.Broken(), failed)
+	}
+	g.Close()
+	loaded, err = load(context.Background(), "m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := loaded.(EngineGenerator).Describe(); d != "cpu" {
+		t.Errorf("after the split broke: loaded as %q, want whole", d)
+	}
+	loaded.(EngineGenerator).Close()
 
 	key := modelstore.ShardKey(m, 3)
 	b, _ := mem.Get(context.Background(), key)

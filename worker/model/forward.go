@@ -33,6 +33,8 @@ type Model struct {
 	share  Share
 	remote Remote
 	index  map[*Matrix]int // split matrices' numbers (SplitMatrices)
+	// remoteErr is the first failure of remote (under mu): the model cannot evaluate again.
+	remoteErr error
 
 	// ExactPrefill makes batched (prompt) matrix products add in llama.cpp's own order
 	// (quant.MatMulExact), so that a prompt's logits are bit-identical to llama.cpp's on x86 with
@@ -84,6 +86,14 @@ func LoadLeader(f *gguf.File, threads int, share Share, remote Remote) (*Model, 
 
 // Threads is the number of threads forward passes use.
 func (m *Model) Threads() int { return m.pool.Threads() }
+
+// RemoteErr is the failure of the other parts of a split model, if they failed: every later
+// evaluation fails too, and the model should be loaded again.
+func (m *Model) RemoteErr() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.remoteErr
+}
 
 // Share is the part of the model this worker holds (the zero Share: all of it).
 func (m *Model) Share() Share { return m.share }
@@ -199,6 +209,7 @@ func (s *Session) Eval(tokens []int, all bool) (logits []float32, err error) {
 					panic(r)
 				}
 				err = fmt.Errorf("model: a worker computing part of the model failed: %w", f.err)
+				s.m.remoteErr = err
 			}
 		}()
 	}
