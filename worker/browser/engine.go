@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"strings"
+	"sync"
 
 	"aisle/sync/published"
 	"aisle/worker/assistant"
