@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -208,7 +209,12 @@ func OpenStored(ctx context.Context, store *modelstore.Store, m *published.Manif
 	for i, sh := range m.Shards {
 		sizes[i] = uint64(sh.Size)
 	}
-	f, err := gguf.OpenLazyShards(sizes, func(i int) ([]byte, error) { return store.Shard(ctx, m, i) })
+	f, err := gguf.OpenLazyShards(sizes, func(i int) ([]byte, error) {
+		// The shard read before this one was let go: collect it now, so that its memory is
+		// reused and WebAssembly's (which never shrinks) stays near what the reader keeps.
+		runtime.GC()
+		return store.Shard(ctx, m, i)
+	})
 	if err != nil {
 		if we := new(wire.Error); errors.As(err, &we) {
 			return nil, we
@@ -231,6 +237,7 @@ func loadSplit(ctx context.Context, store *modelstore.Store, m *published.Manife
 	}
 	opts.Share, opts.Remote = model.Share{Part: 0, Parts: parts}, remote
 	e, err := engine.Load(f, opts)
+	f.Close() // the shard it still holds: everything the engine keeps was copied
 	if err != nil {
 		remote.Close()
 		if we := new(wire.Error); errors.As(err, &we) {

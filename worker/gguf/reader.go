@@ -97,8 +97,12 @@ func (f *File) TensorRange(name string, off, n uint64) ([]byte, error) {
 // Size is the total size of the file in bytes.
 func (f *File) Size() uint64 { return f.src.size() }
 
-// Close releases the memory map, if any. Slices returned by TensorData become invalid.
+// Close releases the memory map, if any (slices returned by TensorData become invalid), or the
+// shard a file from OpenLazyShards holds (a later read loads it again).
 func (f *File) Close() error {
+	if s, ok := f.src.(*lazySource); ok {
+		s.release()
+	}
 	if f.closer != nil {
 		c := f.closer
 		f.closer = nil
@@ -122,9 +126,10 @@ func OpenShards(shards [][]byte) (*File, error) {
 
 // OpenLazyShards reads a GGUF file held as consecutive shards of the given sizes that load(i)
 // returns when they are first needed (the header's when opening, a tensor's when it is asked
-// for). At most two shards are kept in memory: a reader that copies the tensor bytes it keeps
+// for). One shard is kept in memory (until Close): a reader that copies the tensor bytes it keeps
 // (TensorData and TensorRange may return views into a shard, which then stays in memory while
-// the view does) never holds the whole file. An error of load is returned as is by the call that
+// the view does) never holds the whole file, and loads each shard once when it reads in file
+// order. An error of load is returned as is by the call that
 // needed the shard.
 func OpenLazyShards(sizes []uint64, load func(i int) ([]byte, error)) (*File, error) {
 	s, err := newLazySource(sizes, load)

@@ -92,33 +92,28 @@ func (s *shardSource) slice(off, n uint64) ([]byte, error) {
 	return out, s.readAt(out, off)
 }
 
-// lazySource is a file held as shards that are loaded only when read, the two most recently used
-// kept in memory: for a reader that copies what it keeps, so that the whole file is never in
-// memory at once.
+// lazySource is a file held as shards that are loaded only when read, the last one kept in
+// memory: for a reader that copies what it keeps, in file order, so that the whole file is never
+// in memory at once and each shard is loaded once.
 type lazySource struct {
-	starts []uint64 // file offset of each shard; starts[len] is the total
-	load   func(i int) ([]byte, error)
-	recent [2]loadedShard // most recent first
-	loads  int
-}
-
-type loadedShard struct {
-	i int
-	b []byte
+	starts  []uint64 // file offset of each shard; starts[len] is the total
+	load    func(i int) ([]byte, error)
+	current int // the shard in memory, or -1
+	data    []byte
+	loads   int
 }
 
 func newLazySource(sizes []uint64, load func(i int) ([]byte, error)) (*lazySource, error) {
 	if len(sizes) == 0 {
 		return nil, fmt.Errorf("%w: no shards", ErrFormat)
 	}
-	s := &lazySource{load: load, starts: make([]uint64, 1, len(sizes)+1)}
+	s := &lazySource{load: load, starts: make([]uint64, 1, len(sizes)+1), current: -1}
 	for i, n := range sizes {
 		if n == 0 {
 			return nil, fmt.Errorf("%w: shard %d is empty", ErrFormat, i)
 		}
 		s.starts = append(s.starts, s.starts[i]+n)
 	}
-	s.recent[0].i, s.recent[1].i = -1, -1
 	return s, nil
 }
 
@@ -128,16 +123,12 @@ func (s *lazySource) find(off uint64) int {
 	return sort.Search(len(s.starts)-1, func(i int) bool { return s.starts[i+1] > off })
 }
 
-// shard returns shard i, loading it unless it is one of the two kept.
+// shard returns shard i, loading it unless it is the one in memory.
 func (s *lazySource) shard(i int) ([]byte, error) {
-	if s.recent[0].i == i {
-		return s.recent[0].b, nil
+	if s.current == i {
+		return s.data, nil
 	}
-	if s.recent[1].i == i {
-		s.recent[0], s.recent[1] = s.recent[1], s.recent[0]
-		return s.recent[0].b, nil
-	}
-	s.recent[1] = loadedShard{i: -1} // let it go before the next one arrives
+	s.current, s.data = -1, nil // let it go before the next one arrives
 	b, err := s.load(i)
 	if err != nil {
 		return nil, err
@@ -146,9 +137,12 @@ func (s *lazySource) shard(i int) ([]byte, error) {
 		return nil, fmt.Errorf("%w: shard %d has %d bytes, want %d", ErrFormat, i, len(b), want)
 	}
 	s.loads++
-	s.recent[1], s.recent[0] = s.recent[0], loadedShard{i: i, b: b}
+	s.current, s.data = i, b
 	return b, nil
 }
+
+// release lets the shard in memory go.
+func (s *lazySource) release() { s.current, s.data = -1, nil }
 
 func (s *lazySource) readAt(p []byte, off uint64) error {
 	if off+uint64(len(p)) > s.size() || off+uint64(len(p)) < off {

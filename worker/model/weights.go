@@ -1,7 +1,9 @@
 package model
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 
 	"aisle/worker/gguf"
 	"aisle/worker/quant"
@@ -48,12 +50,43 @@ type Weights struct {
 
 // binder reads tensors of f, checking names, shapes and types, and remembers the first error.
 // With a split share it binds only the part's rows of split matrices, and for parts other than
-// the leader nothing else; with copy set it copies what it binds out of f.
+// the leader nothing else. With copy set it copies what it binds out of f, in file order when
+// flushed: a file read one shard at a time (gguf.OpenLazyShards) then loads each shard once.
 type binder struct {
-	f     *gguf.File
-	share Share
-	copy  bool
-	err   error
+	f       *gguf.File
+	share   Share
+	copy    bool
+	pending []pendingRead // copy mode: the reads flush does
+	err     error
+}
+
+// pendingRead copies n bytes from byte off of a tensor into dst, then runs done (if not nil).
+type pendingRead struct {
+	at     uint64 // file offset, for ordering
+	name   string
+	off, n uint64
+	dst    []byte
+	done   func()
+}
+
+// flush does the pending reads in file order.
+func (b *binder) flush() {
+	slices.SortFunc(b.pending, func(x, y pendingRead) int { return cmp.Compare(x.at, y.at) })
+	for _, r := range b.pending {
+		if b.err != nil {
+			return
+		}
+		data, err := b.f.TensorRange(r.name, r.off, r.n)
+		if err != nil {
+			b.fail(err)
+			return
+		}
+		copy(r.dst, data)
+		if r.done != nil {
+			r.done()
+		}
+	}
+	b.pending = nil
 }
 
 func (b *binder) fail(err error) {
@@ -84,13 +117,19 @@ func (b *binder) info(name string, off, n int64, shape ...int) (gguf.TensorInfo,
 	if n < 0 {
 		off, n = 0, int64(t.Size)
 	}
+	if off+n > int64(t.Size) {
+		b.fail(fmt.Errorf("%w: tensor %s: bytes [%d, +%d) of %d", ErrUnsupported, name, off, n, t.Size))
+		return t, nil, false
+	}
+	if b.copy { // read by flush, in file order
+		data := make([]byte, n)
+		b.pending = append(b.pending, pendingRead{at: b.f.DataStart + t.Offset + uint64(off), name: name, off: uint64(off), n: uint64(n), dst: data})
+		return t, data, true
+	}
 	data, err := b.f.TensorRange(name, uint64(off), uint64(n))
 	if err != nil {
 		b.fail(err)
 		return t, nil, false
-	}
-	if b.copy {
-		data = append([]byte(nil), data...)
 	}
 	return t, data, true
 }
@@ -140,8 +179,15 @@ func (b *binder) vector(name string, n int) []float32 {
 		return nil
 	}
 	out := make([]float32, n)
-	if err := quant.Dequantize(t.Type, data, out); err != nil {
-		b.fail(fmt.Errorf("%w: tensor %s: %v", ErrUnsupported, name, err))
+	convert := func() {
+		if err := quant.Dequantize(t.Type, data, out); err != nil {
+			b.fail(fmt.Errorf("%w: tensor %s: %v", ErrUnsupported, name, err))
+		}
+	}
+	if b.copy {
+		b.pending[len(b.pending)-1].done = convert // data arrives at flush
+	} else {
+		convert()
 	}
 	return out
 }
@@ -191,6 +237,9 @@ func bindWeights(f *gguf.File, c Config, share Share, copyData bool) (*Weights, 
 		if b.err != nil {
 			break
 		}
+	}
+	if b.err == nil {
+		b.flush()
 	}
 	if b.err != nil {
 		return nil, b.err
