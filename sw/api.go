@@ -37,6 +37,9 @@ type ReadyModel struct {
 // ModelLister lists the models that can answer offline.
 type ModelLister interface {
 	ReadyModels(ctx context.Context) ([]ReadyModel, error)
+	// ReadyModel returns model id when it is ready (nil when not): asked by every chat request,
+	// so it should cost less than listing them all.
+	ReadyModel(ctx context.Context, id string) (*ReadyModel, error)
 }
 
 // API serves the OpenAI-compatible endpoints:
@@ -112,16 +115,10 @@ func (a *API) chat(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	ready, err := a.Models.ReadyModels(r.Context())
+	model, err := a.Models.ReadyModel(r.Context(), req.Model)
 	if err != nil {
 		writeWireError(w, wire.AsError(err))
 		return
-	}
-	var model *ReadyModel
-	for i := range ready {
-		if ready[i].ID == req.Model {
-			model = &ready[i]
-		}
 	}
 	if model == nil && req.Mode == wire.ModeQuick {
 		model = &ReadyModel{ID: req.Model, Revision: "quick"} // no model needed

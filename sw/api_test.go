@@ -51,6 +51,14 @@ func (f *fakeEngine) Chat(ctx context.Context, req wire.ChatRequest, emit func(w
 type fixedModels []ReadyModel
 
 func (f fixedModels) ReadyModels(context.Context) ([]ReadyModel, error) { return f, nil }
+func (f fixedModels) ReadyModel(_ context.Context, id string) (*ReadyModel, error) {
+	for i := range f {
+		if f[i].ID == id {
+			return &f[i], nil
+		}
+	}
+	return nil, nil
+}
 
 func newAPI(e Engine) *API {
 	return &API{Engine: e, Models: fixedModels{{ID: "tiny", Revision: "0123456789abcdef", Created: time.Unix(1700000000, 0)}},

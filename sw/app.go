@@ -68,6 +68,15 @@ func (s StoreModels) ReadyModels(ctx context.Context) ([]ReadyModel, error) {
 	return out, nil
 }
 
+// ReadyModel implements ModelLister with the store's index of complete models (one read).
+func (s StoreModels) ReadyModel(ctx context.Context, id string) (*ReadyModel, error) {
+	e, err := s.Store.ReadyEntry(ctx, id)
+	if err != nil || e == nil {
+		return nil, err
+	}
+	return &ReadyModel{ID: e.ID, Revision: e.Revision, Created: e.CompletedAt}, nil
+}
+
 func (a *App) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if id := r.Header.Get(ClientHeader); id != "" && a.ClientGone != nil {
 		ctx, cancel := context.WithCancel(r.Context())
@@ -239,20 +248,10 @@ func (a *App) clear(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "invalid_request_error", "model", wire.CodeInvalid, fmt.Sprintf("invalid model id %q", id))
 		return
 	}
-	keys, err := a.Store.Cache.Keys(r.Context())
+	n, err := a.Store.Clear(r.Context(), id)
 	if err != nil {
 		writeWireError(w, wire.AsError(err))
 		return
-	}
-	n := 0
-	for _, k := range keys {
-		if id == "" || strings.HasPrefix(k, published.ModelsPrefix+id+"/") {
-			if err := a.Store.Cache.Delete(r.Context(), k); err != nil {
-				writeWireError(w, wire.AsError(err))
-				return
-			}
-			n++
-		}
 	}
 	writeJSON(w, http.StatusOK, map[string]int{"deleted": n})
 }

@@ -312,9 +312,12 @@ func TestDownloadNewRevisionPrunesOld(t *testing.T) {
 	}
 	keys, _ := mem.Keys(context.Background())
 	for _, k := range keys {
-		if !strings.Contains(k, m2.Revision) {
+		if !strings.Contains(k, m2.Revision) && k != modelstore.IndexKey {
 			t.Errorf("old revision entry %s kept", k)
 		}
+	}
+	if e, err := store.ReadyEntry(context.Background(), "tiny"); err != nil || e == nil || e.Revision != m2.Revision {
+		t.Errorf("the index after the update: %+v (%v), want %s", e, err, m2.Revision)
 	}
 	if mem.Used() > 2000+4096 {
 		t.Errorf("store holds %d bytes after pruning", mem.Used())

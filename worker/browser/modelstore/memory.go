@@ -16,6 +16,14 @@ type Memory struct {
 	mu   sync.Mutex
 	m    map[string][]byte
 	used int64
+	gets int
+}
+
+// Gets is the number of Get calls so far.
+func (c *Memory) Gets() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gets
 }
 
 var _ Cache = (*Memory)(nil)
@@ -23,6 +31,7 @@ var _ Cache = (*Memory)(nil)
 func (c *Memory) Get(_ context.Context, key string) ([]byte, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.gets++
 	b, ok := c.m[key]
 	if !ok {
 		return nil, ErrNotFound

@@ -6,6 +6,7 @@
 //	/models/<id>/<revision>/manifest.json   the manifest the shards were downloaded against
 //	/models/<id>/<revision>/<NNNN>.bin      shard NNNN, stored only after its hash matched
 //	/models/<id>/<revision>/complete        present once every shard was stored: the model is ready
+//	/models/ready.json                      the index of complete revisions (ReadyEntry)
 //
 // A shard that fails its check when loaded is deleted together with the complete marker, so the
 // next download fetches exactly that shard again.
@@ -17,6 +18,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -146,6 +148,74 @@ func (s *Store) Ready(ctx context.Context, id string) (*Stored, error) {
 	return best, nil
 }
 
+// IndexKey holds the index of complete revisions: the service worker checks a request's model
+// with one read of it instead of listing the cache (List and Ready stay the truth: a model
+// missing from the index is looked up there).
+const IndexKey = published.ModelsPrefix + "ready.json"
+
+// IndexEntry is one complete revision in the index.
+type IndexEntry struct {
+	ID          string    `json:"id"`
+	Revision    string    `json:"revision"`
+	CompletedAt time.Time `json:"completed_at"`
+}
+
+// ReadyEntry returns the newest complete revision of model id (nil: none): from the index with
+// one read when it names one, else from Ready, the truth, whose answer it then records in the
+// index (a model stored before the index existed, or one two downloads completed at once).
+func (s *Store) ReadyEntry(ctx context.Context, id string) (*IndexEntry, error) {
+	if entries, ok := s.readIndex(ctx); ok {
+		var best *IndexEntry
+		for i := range entries {
+			if e := &entries[i]; e.ID == id && (best == nil || e.CompletedAt.After(best.CompletedAt)) {
+				best = e
+			}
+		}
+		if best != nil {
+			return best, nil
+		}
+	}
+	st, err := s.Ready(ctx, id)
+	if err != nil || st == nil {
+		return nil, err
+	}
+	e := IndexEntry{ID: id, Revision: st.Manifest.Revision, CompletedAt: st.CompletedAt}
+	s.updateIndex(ctx, func(entries []IndexEntry) []IndexEntry {
+		entries = slices.DeleteFunc(entries, func(x IndexEntry) bool { return x.ID == id && x.Revision == e.Revision })
+		return append(entries, e)
+	})
+	return &e, nil
+}
+
+func (s *Store) readIndex(ctx context.Context) ([]IndexEntry, bool) {
+	b, err := s.Cache.Get(ctx, IndexKey)
+	if err != nil {
+		return nil, false
+	}
+	var entries []IndexEntry
+	if json.Unmarshal(b, &entries) != nil {
+		return nil, false
+	}
+	return entries, true
+}
+
+// updateIndex rewrites the index with edit applied. The index is only a shortcut: when it cannot
+// be written, it is deleted, so that it never names a revision that is not complete.
+func (s *Store) updateIndex(ctx context.Context, edit func([]IndexEntry) []IndexEntry) {
+	entries, _ := s.readIndex(ctx)
+	b, _ := json.Marshal(edit(entries))
+	if s.Cache.Put(ctx, IndexKey, b, "application/json") != nil {
+		s.Cache.Delete(ctx, IndexKey)
+	}
+}
+
+// unindex removes the revisions that drop reports from the index.
+func (s *Store) unindex(ctx context.Context, drop func(IndexEntry) bool) {
+	s.updateIndex(ctx, func(entries []IndexEntry) []IndexEntry {
+		return slices.DeleteFunc(entries, drop)
+	})
+}
+
 // SaveManifest records the manifest a download works against. It validates m first.
 func (s *Store) SaveManifest(ctx context.Context, m *published.Manifest) error {
 	if err := m.Validate(); err != nil {
@@ -199,7 +269,14 @@ func (s *Store) MarkComplete(ctx context.Context, m *published.Manifest, at time
 		}
 	}
 	b, _ := json.Marshal(completeMark{At: at.UTC()})
-	return s.Cache.Put(ctx, completeKey(m.ID, m.Revision), b, "application/json")
+	if err := s.Cache.Put(ctx, completeKey(m.ID, m.Revision), b, "application/json"); err != nil {
+		return err
+	}
+	s.updateIndex(ctx, func(entries []IndexEntry) []IndexEntry {
+		entries = slices.DeleteFunc(entries, func(e IndexEntry) bool { return e.ID == m.ID && e.Revision == m.Revision })
+		return append(entries, IndexEntry{ID: m.ID, Revision: m.Revision, CompletedAt: at.UTC()})
+	})
+	return nil
 }
 
 // Prune deletes every stored revision of model id except keep, and anything under the models
@@ -209,6 +286,7 @@ func (s *Store) Prune(ctx context.Context, id, keep string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	s.unindex(ctx, func(e IndexEntry) bool { return e.ID == id && e.Revision != keep })
 	n := 0
 	for _, k := range keys {
 		rest, ok := strings.CutPrefix(k, published.ModelsPrefix)
@@ -223,6 +301,28 @@ func (s *Store) Prune(ctx context.Context, id, keep string) (int, error) {
 			return n, err
 		}
 		n++
+	}
+	return n, nil
+}
+
+// Clear deletes every stored revision of model id (id "": every model, and the index) and
+// returns the number of deleted entries.
+func (s *Store) Clear(ctx context.Context, id string) (int, error) {
+	keys, err := s.Cache.Keys(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if id != "" {
+		s.unindex(ctx, func(e IndexEntry) bool { return e.ID == id })
+	}
+	n := 0
+	for _, k := range keys {
+		if id == "" && strings.HasPrefix(k, published.ModelsPrefix) || strings.HasPrefix(k, published.ModelsPrefix+id+"/") {
+			if err := s.Cache.Delete(ctx, k); err != nil {
+				return n, err
+			}
+			n++
+		}
 	}
 	return n, nil
 }
@@ -297,6 +397,7 @@ func (s *Store) Shard(ctx context.Context, m *published.Manifest, i int) ([]byte
 // removeDamaged deletes the shards bad of m and its complete marker, and returns the error that
 // says so (wire.CodeModelCorrupt), or the error of a delete that failed.
 func (s *Store) removeDamaged(ctx context.Context, m *published.Manifest, bad []int) error {
+	s.unindex(ctx, func(e IndexEntry) bool { return e.ID == m.ID && e.Revision == m.Revision })
 	for _, i := range bad {
 		if err := s.Cache.Delete(ctx, ShardKey(m, i)); err != nil {
 			return err

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
@@ -83,8 +84,81 @@ func TestStoreLifecycle(t *testing.T) {
 		t.Errorf("Prune deleted %d (%v), want 4 entries", n, err)
 	}
 	keys, _ := mem.Keys(ctx)
-	if len(keys) != 3 {
+	if len(keys) != 4 || !slices.Contains(keys, IndexKey) {
 		t.Errorf("after Prune: %q", keys)
+	}
+	if e, err := s.ReadyEntry(ctx, "tiny"); err != nil || e == nil || e.Revision != m2.Revision {
+		t.Errorf("the index after Prune: %+v (%v), want %s", e, err, m2.Revision)
+	}
+}
+
+// TestReadyIndex: the index of complete revisions answers ReadyEntry with one read, follows
+// completion, damage, pruning and clearing, and is rebuilt from the cache when missing; it never
+// names a revision that is not complete.
+func TestReadyIndex(t *testing.T) {
+	ctx := context.Background()
+	s, mem := store()
+	m, data := manifest(t, "tiny", "hello ", "world")
+	s.SaveManifest(ctx, m)
+	for i, d := range data {
+		s.PutShard(ctx, m, i, d)
+	}
+	if e, _ := s.ReadyEntry(ctx, "tiny"); e != nil {
+		t.Fatalf("an incomplete model is ready: %+v", e)
+	}
+	s.MarkComplete(ctx, m, time.Unix(5, 0))
+	gets := mem.Gets()
+	if e, err := s.ReadyEntry(ctx, "tiny"); err != nil || e == nil || e.Revision != m.Revision || !e.CompletedAt.Equal(time.Unix(5, 0)) {
+		t.Fatalf("ReadyEntry = %+v, %v", e, err)
+	}
+	if n := mem.Gets() - gets; n != 1 {
+		t.Errorf("ReadyEntry read the cache %d times, want once", n)
+	}
+	if e, _ := s.ReadyEntry(ctx, "other"); e != nil {
+		t.Errorf("another model is ready: %+v", e)
+	}
+	// Missing (a store from before the index): rebuilt from the cache.
+	mem.Delete(ctx, IndexKey)
+	if e, _ := s.ReadyEntry(ctx, "tiny"); e == nil || e.Revision != m.Revision {
+		t.Fatalf("without an index: %+v", e)
+	}
+	if _, err := mem.Get(ctx, IndexKey); err != nil {
+		t.Errorf("the index was not rebuilt: %v", err)
+	}
+	// A damaged shard found by Load: no longer ready, in the index too.
+	mem.Put(ctx, ShardKey(m, 1), []byte("WORLD"), "")
+	if _, _, err := s.Load(ctx, "tiny"); wire.AsError(err).Code != wire.CodeModelCorrupt {
+		t.Fatalf("Load of a damaged model: %v", err)
+	}
+	if entries, _ := s.readIndex(ctx); len(entries) != 0 {
+		t.Errorf("the index still names a damaged revision: %+v", entries)
+	}
+	if e, _ := s.ReadyEntry(ctx, "tiny"); e != nil {
+		t.Errorf("a damaged model is ready: %+v", e)
+	}
+	// Completed again, then cleared.
+	s.PutShard(ctx, m, 1, data[1])
+	s.MarkComplete(ctx, m, time.Unix(6, 0))
+	if n, err := s.Clear(ctx, "tiny"); err != nil || n != 4 {
+		t.Errorf("Clear deleted %d (%v), want 4", n, err)
+	}
+	if e, _ := s.ReadyEntry(ctx, "tiny"); e != nil {
+		t.Errorf("a cleared model is ready: %+v", e)
+	}
+	// An index that cannot be written (quota) is removed; ReadyEntry answers from the cache.
+	s.SaveManifest(ctx, m)
+	for i, d := range data {
+		s.PutShard(ctx, m, i, d)
+	}
+	mem.Limit = mem.Used() + 40 // the complete marker fits, the index does not
+	if err := s.MarkComplete(ctx, m, time.Unix(8, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mem.Get(ctx, IndexKey); err == nil {
+		t.Error("an index that could not be written was left")
+	}
+	if e, _ := s.ReadyEntry(ctx, "tiny"); e == nil || e.Revision != m.Revision {
+		t.Errorf("without a writable index: %+v", e)
 	}
 }
 
