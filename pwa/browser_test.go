@@ -292,6 +292,33 @@ func TestBrowserOwnerTabCloses(t *testing.T) {
 	}
 }
 
+// TestBrowserWorkersOverMessages: on a page that is not cross-origin isolated (no
+// SharedArrayBuffer), a model split across two workers exchanges each product by messages, and
+// answers the native engine's tokens.
+func TestBrowserWorkersOverMessages(t *testing.T) {
+	needBrowser(t)
+	appDir := app(t)
+	modelsDir, _ := models(t, 128<<10)
+	srv := newServer(t, appDir, modelsDir)
+	ctx := startBrowser(t)
+	navigate(t, ctx, srv.URL()+"/")
+	waitFor(t, ctx, 30*time.Second, `navigator.serviceWorker.controller`)
+	eval[bool](t, ctx, 5*time.Second, `(localStorage.setItem('aisle.workers', '2'), localStorage.setItem('aisle.backend', 'cpu'), true)`)
+	reload(t, ctx)
+	waitReady(t, ctx, true)
+	if eval[bool](t, ctx, 5*time.Second, `crossOriginIsolated`) {
+		t.Fatal("the page is cross-origin isolated: this test is about pages that are not")
+	}
+	waitFor(t, ctx, 60*time.Second, `/^(Ready|Model error|The model cannot start)/.test(document.querySelector('#engine').textContent)`)
+	if pill := eval[string](t, ctx, 5*time.Second, `document.querySelector('#engine').textContent`); !strings.Contains(pill, "CPU, 2 WORKERS") {
+		t.Fatalf("the model is not split across 2 workers: %q", pill)
+	}
+	want := nativeGreedy(t, []wire.Message{{Role: "user", Content: prompt}}, 16)
+	if got := chatUI(t, ctx, prompt, 16); got.Text != want {
+		t.Errorf("chat across 2 workers over messages: %q, want %q", got.Text, want)
+	}
+}
+
 // TestBrowserCrossOriginIsolated serves the app with COOP/COEP (the server's
 // -cross-origin-isolated mode): offline, the service worker must replay those headers, or the
 // page loses its isolation and cannot start its worker. Isolated, the CPU path can split the

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"aisle/worker/browser/rowsplit"
 	"aisle/worker/chat"
 	"aisle/worker/gguf"
 	"aisle/worker/modelgen"
@@ -39,23 +40,25 @@ import (
 // The app's engine runs in its inference worker on the CPU path (backend "cpu"), driven through
 // the service worker's /v1/chat/completions (mode raw, greedy); its prefill and decode times are
 // the worker's own (Server-Timing). The line's thread count is wllama's threads (its
-// multi-threaded build) and the number of workers the app's engine splits the model across
-// (Go's WebAssembly has no threads: each worker is a Go instance holding its rows of every
-// matrix, package rowsplit); both pages are served cross-origin isolated (COOP and COEP). wllama's are llama.cpp's timings of a raw
+// multi-threaded build) and the cores the app's engine may use: it splits a large enough model
+// across that many workers (Go's WebAssembly has no threads: each worker is a Go instance
+// holding its rows of every matrix; rowsplit.AutoParts), a small one runs in one; both pages
+// are served cross-origin isolated (COOP and COEP). wllama's are llama.cpp's timings of a raw
 // completion of the same prompt (the user's message rendered with the model's chat template, as
 // the app's engine renders it; evaluated anew, EOS ignored). The app's engine keeps the template's
 // start cached between requests (its prompt cache): its prefill rate counts the tokens it
 // evaluated. Decode rates are (tokens - 1) / decode time for
 // both: the first token comes out of the prefill. Progress goes to stderr.
 var (
-	compareRun     = flag.Bool("compare", false, "run TestBrowserCompare, the side-by-side browser benchmark")
-	compareModels  = flag.String("compare.models", "", "comma-separated GGUF files (default: stories260K, the bundled model and SmolLM2-135M-shaped Q8_0 and Q4_K, generated into -compare.dir)")
-	compareDir     = flag.String("compare.dir", "../.build/bench", "folder of the generated SmolLM2-135M-shaped models")
-	compareThreads = flag.String("compare.threads", "", "comma-separated thread counts (default 1 and the machine's cores)")
-	compareReps    = flag.Int("compare.reps", 3, "repetitions per engine, alternated (medians)")
-	comparePrompt  = flag.Int("compare.prompt", 32, "prompt tokens (about: whole words)")
-	compareTokens  = flag.Int("compare.tokens", 32, "generated tokens")
-	compareOut     = flag.String("compare.out", "", "file for the JSON lines (default stderr, with the progress)")
+	compareRun      = flag.Bool("compare", false, "run TestBrowserCompare, the side-by-side browser benchmark")
+	compareModels   = flag.String("compare.models", "", "comma-separated GGUF files (default: stories260K, the bundled model and SmolLM2-135M-shaped Q8_0 and Q4_K, generated into -compare.dir)")
+	compareDir      = flag.String("compare.dir", "../.build/bench", "folder of the generated SmolLM2-135M-shaped models")
+	compareThreads  = flag.String("compare.threads", "", "comma-separated thread counts (default 1 and the machine's cores)")
+	compareReps     = flag.Int("compare.reps", 3, "repetitions per engine, alternated (medians)")
+	comparePrompt   = flag.Int("compare.prompt", 32, "prompt tokens (about: whole words)")
+	compareTokens   = flag.Int("compare.tokens", 32, "generated tokens")
+	compareOut      = flag.String("compare.out", "", "file for the JSON lines (default stderr, with the progress)")
+	compareMessages = flag.Bool("compare.messages", false, "serve the app's page without cross-origin isolation: its workers exchange messages, not shared memory")
 )
 
 // tokSpeeds and compareLine are the contract's line, exactly.
@@ -224,6 +227,7 @@ func browserCompare(t *testing.T, cfg compareConfig, out io.Writer) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			modelSize := int64(f.Size())
 			tok, err := tokenizer.FromGGUF(f.Metadata)
 			if err != nil {
 				t.Fatal(err)
@@ -247,8 +251,11 @@ func browserCompare(t *testing.T, cfg compareConfig, out io.Writer) {
 					return true
 				}
 				// both pages cross-origin isolated, for wllama's threads and the app's workers
-				w.Header().Set("Cross-Origin-Opener-Policy", "same-origin")
-				w.Header().Set("Cross-Origin-Embedder-Policy", "require-corp")
+				// (with -compare.messages the app's page is not: its workers exchange messages)
+				if !*compareMessages || strings.HasPrefix(r.URL.Path, "/test/") || strings.HasPrefix(r.URL.Path, "/vendor/wllama/") {
+					w.Header().Set("Cross-Origin-Opener-Policy", "same-origin")
+					w.Header().Set("Cross-Origin-Embedder-Policy", "require-corp")
+				}
 				return false
 			})
 			// The app, on the CPU path, with the model loaded.
@@ -264,16 +271,18 @@ func browserCompare(t *testing.T, cfg compareConfig, out io.Writer) {
 				eval[string](t, peer, 5*time.Second, `document.visibilityState`))
 			nCtx := 4 * (cfg.prompt + cfg.tokens + 64)
 			for _, threads := range cfg.threads {
-				// The app, on the CPU path across `threads` workers, with the model loaded.
-				eval[bool](t, ctx, 5*time.Second, fmt.Sprintf(`(localStorage.setItem('aisle.workers', '%d'), true)`, threads))
+				// The app, on the CPU path across as many workers as it would use on a page
+				// with `threads` cores (rowsplit.AutoParts), with the model loaded.
+				workers := rowsplit.AutoParts(modelSize, threads, true)
+				eval[bool](t, ctx, 5*time.Second, fmt.Sprintf(`(localStorage.setItem('aisle.workers', '%d'), true)`, workers))
 				reload(t, ctx)
 				waitFor(t, ctx, 120*time.Second, `/^(Ready|Model error|The model cannot start)/.test(document.querySelector('#engine').textContent)`)
 				wantPill := "(CPU)"
-				if threads > 1 {
-					wantPill = fmt.Sprintf("(CPU, %d WORKERS)", threads)
+				if workers > 1 {
+					wantPill = fmt.Sprintf("(CPU, %d WORKERS)", workers)
 				}
 				if pill := eval[string](t, ctx, 5*time.Second, `document.querySelector('#engine').textContent`); !strings.Contains(pill, wantPill) {
-					t.Fatalf("the app's engine is not on the CPU path across %d workers: %s", threads, pill)
+					t.Fatalf("the app's engine is not on the CPU path across %d workers: %s", workers, pill)
 				}
 				waitReady(t, ctx, true)
 				ld := eval[map[string]any](t, peer, 300*time.Second, fmt.Sprintf(`window.wllamaLoad(%d, %d)`, threads, nCtx))

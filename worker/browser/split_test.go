@@ -78,7 +78,7 @@ func localSplit(store *modelstore.Store, parts, failPart int, failed *[]error, d
 			if err != nil {
 				return nil, nil, err
 			}
-			leader, ready := rowsplit.StartLocal(rowsplit.LayoutFor(c, parts), func(part int) (*gguf.File, error) {
+			leader, ready := rowsplit.StartLocal(rowsplit.LayoutFor(c, parts), false, func(part int) (*gguf.File, error) {
 				if part == failPart {
 					return nil, errors.New("out of memory")
 				}

@@ -67,13 +67,17 @@ func (m *Memory) Wait(w int, old int32, timeout time.Duration) bool {
 
 func (m *Memory) Notify(int) { m.mu.Lock(); m.cond.Broadcast(); m.mu.Unlock() }
 
-// StartLocal is Start with goroutines for row workers, over Memory: each loads its rows from the
-// file open(part) returns (its own, as a browser worker reads its own from the model store).
-// ready returns the first row worker's load error, if any.
-func StartLocal(layout Layout, open func(part int) (*gguf.File, error)) (leader *Leader, ready func() error) {
+// StartLocal is Start with goroutines for row workers, over Memory (or, with viaMessages, over
+// channels, as the message transport): each loads its rows from the file open(part) returns (its
+// own, as a browser worker reads its own from the model store). ready returns the row workers'
+// load errors, if any.
+func StartLocal(layout Layout, viaMessages bool, open func(part int) (*gguf.File, error)) (leader *Leader, ready func() error) {
 	mem := NewMemory(layout.Size())
+	replies := make(chan Reply, layout.Parts)
+	jobs := make([]chan []byte, layout.Parts)
 	loaded := make(chan error, layout.Parts)
 	for p := 1; p < layout.Parts; p++ {
+		jobs[p] = make(chan []byte, 1)
 		go func() {
 			f, err := open(p)
 			var part *model.PartRows
@@ -81,7 +85,14 @@ func StartLocal(layout Layout, open func(part int) (*gguf.File, error)) (leader 
 				part, err = model.LoadPart(f, model.Share{Part: p, Parts: layout.Parts})
 			}
 			loaded <- err
-			if err == nil {
+			switch {
+			case err != nil:
+			case viaMessages:
+				for job := range jobs[p] {
+					res, err := Answer(part, job)
+					replies <- Reply{Part: p, Results: res, Err: err}
+				}
+			default:
 				Serve(mem, layout, part)
 			}
 		}()
@@ -92,6 +103,15 @@ func StartLocal(layout Layout, open func(part int) (*gguf.File, error)) (leader 
 			errs = append(errs, <-loaded)
 		}
 		return errors.Join(errs...)
+	}
+	if viaMessages {
+		post := func(p int, job []byte) error { jobs[p] <- append([]byte(nil), job...); return nil }
+		halt := func() {
+			for p := 1; p < layout.Parts; p++ {
+				close(jobs[p])
+			}
+		}
+		return NewMessageLeader(layout.Parts, post, replies, halt, nil), ready
 	}
 	return NewLeader(mem, layout, nil), ready
 }

@@ -63,7 +63,7 @@ type splitRun struct {
 
 // startSplit runs a model split across parts: row workers serving in goroutines, the leader here.
 // A tiny layout forces products (the classifier over several tokens) into several rounds.
-func startSplit(t *testing.T, data []byte, parts int, shrink bool) *splitRun {
+func startSplit(t *testing.T, data []byte, parts int, shrink, viaMessages bool) *splitRun {
 	t.Helper()
 	f := lazy(t, data)
 	c, err := model.ConfigFromGGUF(f)
@@ -74,7 +74,7 @@ func startSplit(t *testing.T, data []byte, parts int, shrink bool) *splitRun {
 	if shrink {
 		layout.OutBytes = 4 * (c.Vocab/parts + 64) * 3 // three tokens of classifier per round
 	}
-	leader, ready := rowsplit.StartLocal(layout, func(int) (*gguf.File, error) { return lazy(t, data), nil })
+	leader, ready := rowsplit.StartLocal(layout, viaMessages, func(int) (*gguf.File, error) { return lazy(t, data), nil })
 	if err := ready(); err != nil {
 		t.Fatal(err)
 	}
@@ -86,9 +86,9 @@ func startSplit(t *testing.T, data []byte, parts int, shrink bool) *splitRun {
 	return r
 }
 
-// TestSplitThroughSharedMemory: the leader and its row workers, over shared memory, give the whole
-// model's logits bit for bit (prompt with every token's logits, and decoding), including when the
-// classifier's results go in several rounds; closing stops every row worker.
+// TestSplitThroughSharedMemory: the leader and its row workers, over shared memory or messages,
+// give the whole model's logits bit for bit (prompt with every token's logits, and decoding),
+// including when the classifier's results go in several rounds; closing stops every row worker.
 func TestSplitThroughSharedMemory(t *testing.T) {
 	for _, tc := range []struct {
 		arch, shape, vocab string
@@ -115,9 +115,9 @@ func TestSplitThroughSharedMemory(t *testing.T) {
 		next = append([]float32(nil), next...)
 		whole.Close()
 		for _, parts := range []int{2, 4} {
-			for _, shrink := range []bool{false, true} {
-				name := fmt.Sprintf("%s-%s-%d-parts-shrunk-%v", tc.arch, tc.typ, parts, shrink)
-				r := startSplit(t, data, parts, shrink)
+			for _, via := range []string{"shared", "shrunk", "messages"} {
+				name := fmt.Sprintf("%s-%s-%d-parts-%s", tc.arch, tc.typ, parts, via)
+				r := startSplit(t, data, parts, via == "shrunk", via == "messages")
 				s := r.m.NewSession(64)
 				got, err := s.Eval(prompt, true)
 				if err != nil {
@@ -187,6 +187,31 @@ func TestSplitWorkerFailureAndSilence(t *testing.T) {
 		defer func() { rowsplit.Timeout = old }()
 		_, err = m.NewSession(64).Eval([]int{1}, false)
 		if err == nil || !strings.Contains(err.Error(), "did not answer") {
+			t.Fatalf("err = %v", err)
+		}
+		// the same over messages: nobody replies
+		post := func(int, []byte) error { return nil }
+		m, err = model.LoadLeader(lazy(t, data), 1, model.Share{Part: 0, Parts: 2}, rowsplit.NewMessageLeader(2, post, make(chan rowsplit.Reply), nil, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		if _, err = m.NewSession(64).Eval([]int{1}, false); err == nil || !strings.Contains(err.Error(), "did not answer") {
+			t.Fatalf("over messages: err = %v", err)
+		}
+	})
+	t.Run("fails over messages", func(t *testing.T) {
+		replies := make(chan rowsplit.Reply, 1)
+		post := func(p int, job []byte) error {
+			replies <- rowsplit.Reply{Part: p, Err: errors.New("out of memory")}
+			return nil
+		}
+		m, err := model.LoadLeader(lazy(t, data), 1, model.Share{Part: 0, Parts: 2}, rowsplit.NewMessageLeader(2, post, replies, nil, nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		if _, err = m.NewSession(64).Eval([]int{1}, false); err == nil || !strings.Contains(err.Error(), "row worker 1 failed: out of memory") {
 			t.Fatalf("err = %v", err)
 		}
 	})

@@ -57,12 +57,10 @@ func Isolated() bool {
 }
 
 // Start starts parts-1 row workers (rows.js) for the model in f, stored as revision of model id,
-// each loading its own rows from the device's model store, and returns the leader's Remote. Call
-// Ready before the first product. f is only read for the model's configuration.
-func Start(f *gguf.File, parts int, id, revision string) (*Leader, func(ctx context.Context) error, error) {
-	if !Isolated() {
-		return nil, nil, ErrNotIsolated
-	}
+// each loading its own rows from the device's model store, and returns the leader's Remote: over
+// a SharedArrayBuffer on a cross-origin isolated page, else over messages. Call ready before the
+// first product. f is only read for the model's configuration.
+func Start(f *gguf.File, parts int, id, revision string) (leader *Leader, ready func(ctx context.Context) error, err error) {
 	module := js.Global().Get("aisleModule")
 	if !module.Truthy() {
 		return nil, nil, errors.New("rowsplit: the engine's compiled module is not available (engine.js keeps it as self.aisleModule)")
@@ -72,14 +70,19 @@ func Start(f *gguf.File, parts int, id, revision string) (*Leader, func(ctx cont
 		return nil, nil, err
 	}
 	layout := LayoutFor(c, parts)
-	sab := js.Global().Get("SharedArrayBuffer").New(layout.Size())
-	mem := wrapShared(sab)
+	setup := map[string]any{"module": module, "parts": parts, "model": id, "revision": revision}
+	var sab js.Value
+	if Isolated() {
+		sab = js.Global().Get("SharedArrayBuffer").New(layout.Size())
+		setup["sab"], setup["actBytes"], setup["outBytes"] = sab, layout.ActBytes, layout.OutBytes
+	}
 	type answer struct {
 		part int
 		err  error
 	}
 	answers := make(chan answer, 2*parts)
-	var workers []js.Value
+	replies := make(chan Reply, 2*parts)
+	workers := make([]js.Value, parts)
 	var funcs []js.Func
 	for p := 1; p < parts; p++ {
 		w := js.Global().Get("Worker").New("/rows.js", map[string]any{"name": fmt.Sprintf("aisle-rows-%d", p)})
@@ -90,34 +93,58 @@ func Start(f *gguf.File, parts int, id, revision string) (*Leader, func(ctx cont
 				answers <- answer{part: p}
 			case "rows-failed":
 				answers <- answer{part: p, err: errors.New(d.Get("message").String())}
+			case "result":
+				r := d.Get("results")
+				b := make([]byte, r.Get("byteLength").Int())
+				js.CopyBytesToGo(b, r)
+				replies <- Reply{Part: p, Results: b}
+			case "job-failed":
+				replies <- Reply{Part: p, Err: errors.New(d.Get("message").String())}
 			}
 			return nil
 		})
 		onError := js.FuncOf(func(_ js.Value, args []js.Value) any {
-			msg := "the worker failed to start"
+			msg := "the worker stopped"
 			if m := args[0].Get("message"); m.Truthy() {
 				msg = m.String()
 			}
-			answers <- answer{part: p, err: errors.New(msg)}
+			select {
+			case answers <- answer{part: p, err: errors.New(msg)}:
+			default:
+			}
+			select {
+			case replies <- Reply{Part: p, Err: errors.New(msg)}:
+			default:
+			}
 			return nil
 		})
 		w.Set("onmessage", onMessage)
 		w.Set("onerror", onError)
-		w.Call("postMessage", map[string]any{"module": module, "sab": sab, "part": p, "parts": parts,
-			"model": id, "revision": revision, "actBytes": layout.ActBytes, "outBytes": layout.OutBytes})
-		workers = append(workers, w)
+		setup["part"] = p
+		w.Call("postMessage", setup)
+		workers[p] = w
 		funcs = append(funcs, onMessage, onError)
 	}
 	stop := func() {
-		for _, w := range workers {
+		for _, w := range workers[1:] {
 			w.Call("terminate")
 		}
 		for _, fn := range funcs {
 			fn.Release()
 		}
 	}
-	leader := NewLeader(mem, layout, stop)
-	ready := func(ctx context.Context) error {
+	if sab.Truthy() {
+		leader = NewLeader(wrapShared(sab), layout, stop)
+	} else {
+		post := func(p int, job []byte) error {
+			u8 := js.Global().Get("Uint8Array").New(len(job))
+			js.CopyBytesToJS(u8, job)
+			workers[p].Call("postMessage", map[string]any{"type": "job", "job": u8}, []any{u8.Get("buffer")})
+			return nil
+		}
+		leader = NewMessageLeader(parts, post, replies, nil, stop)
+	}
+	ready = func(ctx context.Context) error {
 		for waiting := parts - 1; waiting > 0; waiting-- {
 			select {
 			case a := <-answers:
@@ -138,8 +165,10 @@ func RowWorker() bool { return js.Global().Get("aisleRows").Truthy() }
 
 // ServeRowWorker is the life of a row worker: it loads its rows with open (which returns the
 // stored model's file, its shards read when needed, after checking that the stored revision is
-// the one asked for), tells the leader it is ready, and serves products until stopped. Errors
-// are posted to the leader as {type: "rows-failed", message}.
+// the one asked for), tells the leader it is ready, and answers jobs until stopped: from the
+// shared memory when it was given one, else from messages ({type: "job", job} answered by
+// {type: "result", results} or {type: "job-failed", message}). Load errors are posted as
+// {type: "rows-failed", message}.
 func ServeRowWorker(open func(ctx context.Context, id, revision string) (*gguf.File, error)) {
 	g := js.Global()
 	cfg := g.Get("aisleRows")
@@ -147,8 +176,6 @@ func ServeRowWorker(open func(ctx context.Context, id, revision string) (*gguf.F
 		g.Call("postMessage", map[string]any{"type": "rows-failed", "message": err.Error()})
 	}
 	share := model.Share{Part: cfg.Get("part").Int(), Parts: cfg.Get("parts").Int()}
-	layout := Layout{Parts: share.Parts, ActBytes: cfg.Get("actBytes").Int(), OutBytes: cfg.Get("outBytes").Int()}
-	mem := wrapShared(cfg.Get("sab"))
 	f, err := open(context.Background(), cfg.Get("model").String(), cfg.Get("revision").String())
 	if err != nil {
 		fail(err)
@@ -159,8 +186,31 @@ func ServeRowWorker(open func(ctx context.Context, id, revision string) (*gguf.F
 		fail(err)
 		return
 	}
-	g.Call("postMessage", map[string]any{"type": "rows-ready"})
-	if err := Serve(mem, layout, part); err != nil {
-		fail(err)
+	if sab := cfg.Get("sab"); sab.Truthy() {
+		g.Call("postMessage", map[string]any{"type": "rows-ready"})
+		layout := Layout{Parts: share.Parts, ActBytes: cfg.Get("actBytes").Int(), OutBytes: cfg.Get("outBytes").Int()}
+		Serve(wrapShared(sab), layout, part)
+		return
 	}
+	var job []byte
+	g.Set("onmessage", js.FuncOf(func(_ js.Value, args []js.Value) any {
+		d := args[0].Get("data")
+		if d.Get("type").String() != "job" {
+			return nil
+		}
+		in := d.Get("job")
+		job = grow(job, in.Get("byteLength").Int())
+		js.CopyBytesToGo(job, in)
+		res, err := Answer(part, job)
+		if err != nil {
+			g.Call("postMessage", map[string]any{"type": "job-failed", "message": err.Error()})
+			return nil
+		}
+		u8 := g.Get("Uint8Array").New(len(res))
+		js.CopyBytesToJS(u8, res)
+		g.Call("postMessage", map[string]any{"type": "result", "results": u8}, []any{u8.Get("buffer")})
+		return nil
+	}))
+	g.Call("postMessage", map[string]any{"type": "rows-ready"})
+	select {}
 }

@@ -12,9 +12,10 @@
 //	{type:"pair", code}         pair this device as a staff tablet of the store with the code of
 //	                            a pairing link (see catalogSync); answers {type:"pair", ok, ...}
 //
-// On a cross-origin isolated page the CPU path spreads a large model over one worker per core
-// (engine.js?workers=auto|N; package rowsplit): this worker leads, and row workers (rows.js,
-// running this same program) each hold and compute their rows of every matrix.
+// The CPU path can spread a model over several workers (engine.js?workers=auto|N; package
+// rowsplit; "auto": one per core for a large model on a cross-origin isolated page): this worker
+// leads, and row workers (rows.js, running this same program) each hold and compute their rows
+// of every matrix.
 //
 // It syncs the catalog of the store named in its URL (engine.js?store=ID, default "demo") into
 // IndexedDB and answers every chat as that store's assistant (package assistant; raw-mode
@@ -176,17 +177,8 @@ func backend(g js.Value) string {
 	return "auto"
 }
 
-// Splitting a model across workers: the most workers "auto" starts, and the smallest model it
-// splits (below it, exchanging each product costs more than the second core saves: measured in
-// the README's bench-browser figures).
-const (
-	maxWorkers    = 4
-	minSplitBytes = 8 << 20
-)
-
-// rowSplit decides how many workers run a model (engine.js?workers=N, or "auto": one per core
-// up to maxWorkers for a model of at least minSplitBytes, on a cross-origin isolated page,
-// when the CPU path runs it) and starts them (rowsplit.Start).
+// rowSplit decides how many workers run a model (engine.js?workers=N, or "auto":
+// rowsplit.AutoParts, when the CPU path runs it) and starts them (rowsplit.Start).
 func rowSplit(g js.Value) *browser.RowSplit {
 	q := g.Get("URLSearchParams").New(g.Get("location").Get("search"))
 	asked := 0 // auto
@@ -198,21 +190,19 @@ func rowSplit(g js.Value) *browser.RowSplit {
 	be := backend(g)
 	return &browser.RowSplit{
 		Parts: func(m *published.Manifest) int {
-			if !rowsplit.Isolated() || be == "gpu" {
+			switch {
+			case be == "gpu":
 				return 1
-			}
-			if asked > 0 {
+			case asked > 0:
 				return asked
 			}
-			if m.Size < minSplitBytes {
-				return 1
-			}
-			if be == "auto" {
+			parts := rowsplit.AutoParts(m.Size, g.Get("navigator").Get("hardwareConcurrency").Int(), rowsplit.Isolated())
+			if parts > 1 && be == "auto" {
 				if usable, _ := engine.GPUUsable(); usable {
 					return 1
 				}
 			}
-			return min(max(g.Get("navigator").Get("hardwareConcurrency").Int(), 1), maxWorkers)
+			return parts
 		},
 		Start: func(f *gguf.File, parts int, id, revision string) (model.Remote, func(context.Context) error, error) {
 			return rowsplit.Start(f, parts, id, revision)
