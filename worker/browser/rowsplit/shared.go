@@ -61,7 +61,7 @@ func LayoutFor(c model.Config, parts int) Layout {
 	return Layout{Parts: parts, ActBytes: model.MaxBatch * 3 * (4*maxCols + 64), OutBytes: model.MaxBatch * 4 * maxRows}
 }
 
-func (l Layout) actStart() int        { return jobStart + jobHeader }
+func (l Layout) actStart() int         { return jobStart + jobHeader }
 func (l Layout) outStart(part int) int { return l.actStart() + l.ActBytes + (part-1)*l.OutBytes }
 func (l Layout) messageStart() int     { return l.outStart(l.Parts) }
 
