@@ -1,12 +1,13 @@
 package rowsplit
 
 // How many workers "auto" splits a model across. Below MinModelBytes, exchanging each product
-// costs more than the other cores save (stories260K, 1 MB: 0.4x the prefill on two workers);
-// from it on they pay (the bundled 8.6 MB model: 1.2-1.3x, a 145 MB one: 1.4-1.6x on two, the
-// README's bench-browser figures). Past MaxParts, phones' slower cores and the page's own work
-// leave little to gain.
+// costs about what the other cores save, or more: stories260K (1 MB) lost 0.4-0.6x of its speed
+// on two workers, and the bundled 8.6 MB model went from 0.7x to 1.8x of its one-worker decode
+// from run to run on the shared 2-core machine; a 135M-class model (90-145 MB) gains 1.4-1.9x
+// (the README's bench-browser figures). Past MaxParts, phones' slower cores and the page's own
+// work leave little to gain.
 const (
-	MinModelBytes = 8 << 20
+	MinModelBytes = 32 << 20
 	MaxParts      = 4
 )
 
