@@ -63,17 +63,10 @@ func Load(f *gguf.File, threads int) (*Model, error) {
 // copied (f may be a file from gguf.OpenLazyShards), and has remote compute the other parts'
 // rows. The model closes remote when it is closed.
 func LoadLeader(f *gguf.File, threads int, share Share, remote Remote) (*Model, error) {
-	if err := share.valid(); err != nil {
-		return nil, err
-	}
 	if !share.Split() || share.Part != 0 || remote == nil {
 		return nil, fmt.Errorf("model: LoadLeader needs part 0 of several and a Remote (share %d of %d)", share.Part, share.Parts)
 	}
-	c, err := ConfigFromGGUF(f)
-	if err != nil {
-		return nil, err
-	}
-	w, err := bindWeights(f, c, share, true)
+	c, w, err := bindShare(f, share)
 	if err != nil {
 		return nil, err
 	}

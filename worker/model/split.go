@@ -97,17 +97,10 @@ type PartRows struct {
 // LoadPart binds share's rows of every split matrix of f (share.Part >= 1), copied, so that f
 // may be a file from gguf.OpenLazyShards whose shards are let go after use.
 func LoadPart(f *gguf.File, share Share) (*PartRows, error) {
-	if err := share.valid(); err != nil {
-		return nil, err
-	}
 	if share.Part < 1 {
 		return nil, fmt.Errorf("model: LoadPart is for parts 1.., not the leader")
 	}
-	c, err := ConfigFromGGUF(f)
-	if err != nil {
-		return nil, err
-	}
-	w, err := bindWeights(f, c, share, true)
+	c, w, err := bindShare(f, share)
 	if err != nil {
 		return nil, err
 	}
@@ -116,6 +109,20 @@ func LoadPart(f *gguf.File, share Share) (*PartRows, error) {
 		p.Matrices = append(p.Matrices, *m)
 	}
 	return p, nil
+}
+
+// bindShare reads f's configuration and binds what share holds of its tensors, copied (f may
+// be a file from gguf.OpenLazyShards, whose shards are let go after use).
+func bindShare(f *gguf.File, share Share) (Config, *Weights, error) {
+	if err := share.valid(); err != nil {
+		return Config{}, nil, err
+	}
+	c, err := ConfigFromGGUF(f)
+	if err != nil {
+		return Config{}, nil, err
+	}
+	w, err := bindWeights(f, c, share, true)
+	return c, w, err
 }
 
 // Compute writes rows [lo+r0, lo+r1) of matrix m times n activation rows act into out, (n, r1-r0)

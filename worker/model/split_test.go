@@ -3,13 +3,13 @@ package model_test
 import (
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"strings"
 	"testing"
 
 	"aisle/worker/gguf"
 	"aisle/worker/model"
+	"aisle/worker/model/modeltest"
 	"aisle/worker/quant"
 )
 
@@ -55,31 +55,30 @@ func (r *goRemote) Collect() error {
 
 func (r *goRemote) Close() {}
 
-// lazyFile opens path as gguf.OpenLazyShards does a stored model: cut into shards of about
-// shardSize bytes (not at tensor boundaries), each read when first needed; a shard read twice
-// fails the test.
+// lazyFile opens path as a stored model is opened (modeltest.LazyFile).
 func lazyFile(t *testing.T, path string, shardSize int) *gguf.File {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sizes []uint64
-	for off := 0; off < len(data); off += shardSize {
-		sizes = append(sizes, uint64(min(shardSize, len(data)-off)))
-	}
-	loads := map[int]int{}
-	f, err := gguf.OpenLazyShards(sizes, func(i int) ([]byte, error) {
-		if loads[i]++; loads[i] > 1 {
-			t.Errorf("shard %d loaded %d times", i, loads[i])
-		}
-		lo := i * shardSize
-		return append([]byte(nil), data[lo:lo+int(sizes[i])]...), nil
-	})
+	return modeltest.LazyFile(t, data, shardSize)
+}
+
+// loadWhole loads the model at path in one piece; it is closed when the test ends.
+func loadWhole(t *testing.T, path string) *model.Model {
+	t.Helper()
+	f, err := gguf.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return f
+	t.Cleanup(func() { f.Close() })
+	m, err := model.Load(f, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(m.Close)
+	return m
 }
 
 // splitModel loads path split across parts workers: the leader and parts-1 goRemote parts, each
@@ -123,16 +122,7 @@ func TestSplitModelMatchesWhole(t *testing.T) {
 			}
 			t.Run(fmt.Sprintf("%s-%s", c.arch, typ), func(t *testing.T) {
 				path := writeRandomModel(t, c.arch, c.shape, typ, c.vocab)
-				f, err := gguf.Open(path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer f.Close()
-				whole, err := model.Load(f, 1)
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer whole.Close()
+				whole := loadWhole(t, path)
 				prompt := []int{1, 17, 230, 41, 5, 99, 300, 12, 7}
 				ws := whole.NewSession(64)
 				want, err := ws.Eval(prompt, true)
@@ -155,29 +145,17 @@ func TestSplitModelMatchesWhole(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					sameLogits(t, fmt.Sprintf("%d parts, prompt", parts), got, want)
+					modeltest.SameLogits(t, fmt.Sprintf("%d parts, prompt", parts), got, want)
 					for i := range wantNext {
 						got, err := s.Eval([]int{100 + i}, false)
 						if err != nil {
 							t.Fatal(err)
 						}
-						sameLogits(t, fmt.Sprintf("%d parts, token %d", parts, i), got, wantNext[i])
+						modeltest.SameLogits(t, fmt.Sprintf("%d parts, token %d", parts, i), got, wantNext[i])
 					}
 					m.Close()
 				}
 			})
-		}
-	}
-}
-
-func sameLogits(t *testing.T, what string, got, want []float32) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%s: %d logits, want %d", what, len(got), len(want))
-	}
-	for i := range got {
-		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-			t.Fatalf("%s: logit %d is %v, want %v (bit for bit)", what, i, got[i], want[i])
 		}
 	}
 }
@@ -214,16 +192,7 @@ func TestLoadPartChecksItsShare(t *testing.T) {
 // norms, and the parts nothing else.
 func TestSplitHoldsEachRowOnce(t *testing.T) {
 	path := writeRandomModel(t, "llama", "tiny", quant.Q8_0, "ggml-vocab-llama-spm.gguf")
-	f, err := gguf.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	whole, err := model.Load(f, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer whole.Close()
+	whole := loadWhole(t, path)
 	m, r, _ := splitModel(t, path, 3)
 	defer m.Close()
 	for i, full := range whole.W.SplitMatrices() {

@@ -3,7 +3,6 @@ package rowsplit_test
 import (
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"aisle/worker/browser/rowsplit"
 	"aisle/worker/gguf"
 	"aisle/worker/model"
+	"aisle/worker/model/modeltest"
 	"aisle/worker/modelgen"
 	"aisle/worker/quant"
 )
@@ -40,21 +40,8 @@ func randomModel(t *testing.T, arch, shape string, typ quant.Type, vocab string)
 	return data
 }
 
-// lazy opens data as a stored model is opened: shards read when needed.
-func lazy(t *testing.T, data []byte) *gguf.File {
-	const shard = 65_537
-	var sizes []uint64
-	for off := 0; off < len(data); off += shard {
-		sizes = append(sizes, uint64(min(shard, len(data)-off)))
-	}
-	f, err := gguf.OpenLazyShards(sizes, func(i int) ([]byte, error) {
-		return append([]byte(nil), data[i*shard:i*shard+int(sizes[i])]...), nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return f
-}
+// lazy opens data as a stored model is opened (modeltest.LazyFile).
+func lazy(t *testing.T, data []byte) *gguf.File { return modeltest.LazyFile(t, data, 65_537) }
 
 type splitRun struct {
 	m      *model.Model
@@ -123,26 +110,14 @@ func TestSplitThroughSharedMemory(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: %v", name, err)
 				}
-				same(t, name+" prompt", got, want)
+				modeltest.SameLogits(t, name+" prompt", got, want)
 				got, err = s.Eval([]int{42}, false)
 				if err != nil {
 					t.Fatalf("%s: %v", name, err)
 				}
-				same(t, name+" next", got, next)
+				modeltest.SameLogits(t, name+" next", got, next)
 				r.m.Close()
 			}
-		}
-	}
-}
-
-func same(t *testing.T, what string, got, want []float32) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("%s: %d logits, want %d", what, len(got), len(want))
-	}
-	for i := range got {
-		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
-			t.Fatalf("%s: logit %d = %v, want %v", what, i, got[i], want[i])
 		}
 	}
 }
