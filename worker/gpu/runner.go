@@ -32,6 +32,7 @@ type Runner struct {
 	stage                   *Buffer   // MapRead buffer of readChunk bytes (or less) for readbacks
 	stages                  []*Buffer // token readbacks of a decode's steps in flight (ring)
 	decodeAhead             int       // steps an unmasked decode submits ahead of the token read
+	matvecVec4s             int       // RunnerOptions.MatvecVec4s
 	logitsAll               *Buffer   // (MaxBatch, Vocab) logits for Eval with all set
 	logitsRows              int       // rows the logits buffer holds
 
@@ -80,6 +81,10 @@ type RunnerOptions struct {
 	// MaxPartRows, when > 0, caps the rows per buffer of every weight matrix (tests use it to
 	// exercise splitting on small models).
 	MaxPartRows int
+	// MatvecVec4s, when > 0, sizes a decode matrix-vector product's invocations per row so that
+	// each takes about this many vec4s of the row, with 8 to 256 invocations per row (gpubench's
+	// -vec4s, to measure the choice). 0: about 4 each, at least 32 invocations per row.
+	MatvecVec4s int
 }
 
 // NewRunner uploads m's weights to d and allocates a KV cache of ctxLen positions (<= 0 or more
@@ -92,7 +97,7 @@ func NewRunner(d *Device, m *model.Model, ctxLen int, opts RunnerOptions) (*Runn
 	if err := checkConfig(c); err != nil {
 		return nil, err
 	}
-	r := &Runner{d: d, c: c, arena: d.NewArena(), ctxLen: ctxLen, decodeAhead: DefaultDecodeAhead}
+	r := &Runner{d: d, c: c, arena: d.NewArena(), ctxLen: ctxLen, decodeAhead: DefaultDecodeAhead, matvecVec4s: opts.MatvecVec4s}
 	if err := r.build(m.W, opts); err != nil {
 		r.Close()
 		return nil, err
@@ -163,8 +168,12 @@ func (r *Runner) matmulOps(ops []op, v matVariant, w, w2 *gmat, x, y *Buffer, yS
 		// single tokens: matvec.wgsl, with more rows per workgroup for large parts
 		v1 := v
 		v1.NB, v1.RPW, v1.Lanes = 0, 1, 32
-		for v1.Lanes < mvWG && v1.Lanes*4 < w.cols/4 {
-			v1.Lanes *= 2 // about 4 vec4s per invocation, two per iteration
+		per := 4 // about 4 vec4s per invocation, two per iteration
+		if r.matvecVec4s > 0 {
+			v1.Lanes, per = 8, r.matvecVec4s
+		}
+		for v1.Lanes < mvWG && v1.Lanes*per < w.cols/4 {
+			v1.Lanes *= 2
 		}
 		if part.rows >= 16384 && !v.GLU {
 			v1.RPW = 8

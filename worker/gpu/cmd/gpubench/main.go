@@ -69,8 +69,9 @@ func main() {
 	jsonOut := flag.String("json", "", "write the result as JSON to this file")
 	keep := flag.Bool("keep", false, "keep the generated model file (its path is printed)")
 	ahead := flag.Int("ahead", gpu.DefaultDecodeAhead, "steps the pipelined decode keeps submitted beyond the token being read")
+	vec4s := flag.Int("vec4s", 0, "vec4s of a row per invocation of a decode matrix-vector product (gpu.RunnerOptions.MatvecVec4s; 0: the engine's default)")
 	flag.Parse()
-	if err := run(*shape, *typName, *arch, *vocab, *modelPath, *prompt, *gen, *ctxLen, *reps, *ahead, *cpu, *profile, *keep, *jsonOut); err != nil {
+	if err := run(*shape, *typName, *arch, *vocab, *modelPath, *prompt, *gen, *ctxLen, *reps, *ahead, *vec4s, *cpu, *profile, *keep, *jsonOut); err != nil {
 		fmt.Fprintln(os.Stderr, "gpubench:", err)
 		os.Exit(1)
 	}
@@ -118,7 +119,7 @@ func median(v []float64) float64 {
 	return v[len(v)/2]
 }
 
-func run(shape, typName, arch, vocab, modelPath string, nPrompt, nGen, ctxLen, reps, ahead int, cpu, profile, keep bool, jsonOut string) error {
+func run(shape, typName, arch, vocab, modelPath string, nPrompt, nGen, ctxLen, reps, ahead, vec4s int, cpu, profile, keep bool, jsonOut string) error {
 	d, err := gpu.Open(gpu.Options{})
 	if err != nil {
 		return err
@@ -159,7 +160,7 @@ func run(shape, typName, arch, vocab, modelPath string, nPrompt, nGen, ctxLen, r
 	defer m.Close()
 	res.Model = fmt.Sprintf("%s %s (dim %d, %d layers, vocab %d)", m.Arch, filepath.Base(modelPath), m.Dim, m.Layers, m.Vocab)
 	start := time.Now()
-	r, err := gpu.NewRunner(d, m, ctxLen, gpu.RunnerOptions{})
+	r, err := gpu.NewRunner(d, m, ctxLen, gpu.RunnerOptions{MatvecVec4s: vec4s})
 	if err != nil {
 		return err
 	}
