@@ -115,51 +115,71 @@ func TestRandomModelsMatchCPU(t *testing.T) {
 		{"qwen3", "tiny-wide-heads", "ggml-vocab-llama-spm.gguf"},
 	}
 	prompt := []int{1, 450, 17, 3002, 99, 5, 1234, 77, 8, 4000, 12, 31, 2, 600, 9, 18, 250}
+	type run struct {
+		arch, shape, vocab string
+		typ                quant.Type
+		vec4s              int // RunnerOptions.MatvecVec4s
+	}
+	var runs []run
 	for _, c := range cases {
 		for _, typ := range modelTypes {
-			t.Run(fmt.Sprintf("%s/%s", c.arch, typ), func(t *testing.T) {
-				path := writeRandomModel(t, c.arch, c.shape, typ, c.vocab)
-				m := loadModel(t, path)
-				want, err := m.NewSession(0).Eval(prompt, true)
-				if err != nil {
-					t.Fatal(err)
-				}
-				exact, err := loadModel(t, dequantizedCopy(t, path)).NewSession(0).Eval(prompt, true)
-				if err != nil {
-					t.Fatal(err)
-				}
-				// parts of at most 12000 rows: the embedding (and classifier) is split in 3
-				r, err := NewRunner(d, m, 64, RunnerOptions{MaxPartRows: 12000})
-				if err != nil {
-					t.Fatal(err)
-				}
-				defer r.Close()
-				// the prompt in two calls: a batch of 11 tokens, then 6 more, one at a time
-				var got []float32
-				for i := 0; i < len(prompt); {
-					n := 11
-					if i > 0 {
-						n = 1
-					}
-					out, err := r.Eval(prompt[i:i+n], true)
-					if err != nil {
-						t.Fatal(err)
-					}
-					got = append(got, out...)
-					i += n
-				}
-				worstExact := maxRelDiff(t, got, exact, m.Vocab)
-				worst := maxRelDiff(t, got, want, m.Vocab)
-				t.Logf("max |GPU - CPU| = %.2e of the logit spread; on the dequantized copy %.2e", worst, worstExact)
-				if worstExact > exactTolerance {
-					t.Errorf("logits differ from the CPU path on the dequantized model by %.2e of their spread (tolerance %.0e)", worstExact, exactTolerance)
-				}
-				tol := GPUTolerance[typ]
-				if worst > tol {
-					t.Errorf("logits differ by %.2e of their spread (tolerance %.0e)", worst, tol)
-				}
-			})
+			runs = append(runs, run{c.arch, c.shape, c.vocab, typ, 0})
 		}
+	}
+	// the other sizes of matrix-vector invocations (gpubench -vec4s), on one architecture
+	for _, typ := range []quant.Type{quant.Q8_0, quant.Q4_K} {
+		for _, v := range []int{8, 16} {
+			runs = append(runs, run{cases[1].arch, cases[1].shape, cases[1].vocab, typ, v})
+		}
+	}
+	for _, c := range runs {
+		typ := c.typ
+		name := fmt.Sprintf("%s/%s", c.arch, typ)
+		if c.vec4s > 0 {
+			name += fmt.Sprintf("/vec4s%d", c.vec4s)
+		}
+		t.Run(name, func(t *testing.T) {
+			path := writeRandomModel(t, c.arch, c.shape, typ, c.vocab)
+			m := loadModel(t, path)
+			want, err := m.NewSession(0).Eval(prompt, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			exact, err := loadModel(t, dequantizedCopy(t, path)).NewSession(0).Eval(prompt, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// parts of at most 12000 rows: the embedding (and classifier) is split in 3
+			r, err := NewRunner(d, m, 64, RunnerOptions{MaxPartRows: 12000, MatvecVec4s: c.vec4s})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			// the prompt in two calls: a batch of 11 tokens, then 6 more, one at a time
+			var got []float32
+			for i := 0; i < len(prompt); {
+				n := 11
+				if i > 0 {
+					n = 1
+				}
+				out, err := r.Eval(prompt[i:i+n], true)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, out...)
+				i += n
+			}
+			worstExact := maxRelDiff(t, got, exact, m.Vocab)
+			worst := maxRelDiff(t, got, want, m.Vocab)
+			t.Logf("max |GPU - CPU| = %.2e of the logit spread; on the dequantized copy %.2e", worst, worstExact)
+			if worstExact > exactTolerance {
+				t.Errorf("logits differ from the CPU path on the dequantized model by %.2e of their spread (tolerance %.0e)", worstExact, exactTolerance)
+			}
+			tol := GPUTolerance[typ]
+			if worst > tol {
+				t.Errorf("logits differ by %.2e of their spread (tolerance %.0e)", worst, tol)
+			}
+		})
 	}
 }
 
