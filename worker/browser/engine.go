@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
+	"io"
 	"strings"
 	"sync"
 
@@ -201,20 +201,16 @@ func StoreLoader(store *modelstore.Store, snapshots SnapshotStore, opts engine.O
 }
 
 // OpenStored opens the stored model of manifest m (a ready revision, from Store.Ready) with its
-// shards read when needed, each checked against its SHA-256 (gguf.OpenLazyShards over
-// Store.Shard): for a reader that keeps only part of it. A header that cannot be read is
+// shards opened when needed, each checked against its SHA-256 (gguf.OpenLazyShards over
+// Store.Shard): for a reader that keeps only part of it. In the browser a shard stays in the
+// ArrayBuffer Cache Storage returned; only the pieces read are copied into Go memory. A header that cannot be read is
 // wire.CodeModelCorrupt.
 func OpenStored(ctx context.Context, store *modelstore.Store, m *published.Manifest) (*gguf.File, error) {
 	sizes := make([]uint64, len(m.Shards))
 	for i, sh := range m.Shards {
 		sizes[i] = uint64(sh.Size)
 	}
-	f, err := gguf.OpenLazyShards(sizes, func(i int) ([]byte, error) {
-		// The shard read before this one was let go: collect it now, so that its memory is
-		// reused and WebAssembly's (which never shrinks) stays near what the reader keeps.
-		runtime.GC()
-		return store.Shard(ctx, m, i)
-	})
+	f, err := gguf.OpenLazyShards(sizes, func(i int) (io.ReaderAt, error) { return store.Shard(ctx, m, i) })
 	if err != nil {
 		if we := new(wire.Error); errors.As(err, &we) {
 			return nil, we

@@ -3,6 +3,7 @@ package gguf
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -268,8 +269,8 @@ func TestOpenLazyShards(t *testing.T) {
 		for off := 0; off < len(data); off += size {
 			sizes = append(sizes, uint64(min(size, len(data)-off)))
 		}
-		load := func(i int) ([]byte, error) {
-			return append([]byte(nil), data[i*size:i*size+int(sizes[i])]...), nil
+		load := func(i int) (io.ReaderAt, error) {
+			return bytes.NewReader(data[i*size : i*size+int(sizes[i])]), nil
 		}
 		f, err := OpenLazyShards(sizes, load)
 		if err != nil {
@@ -297,6 +298,10 @@ func TestOpenLazyShards(t *testing.T) {
 			if err != nil || !bytes.Equal(part, want[ti.Size/3:ti.Size/3+ti.Size/2]) {
 				t.Fatalf("shards of %d: a range of tensor %s differs (%v)", size, ti.Name, err)
 			}
+			dst := make([]byte, ti.Size/2)
+			if err := f.ReadTensorRange(ti.Name, ti.Size/3, dst); err != nil || !bytes.Equal(dst, part) {
+				t.Fatalf("shards of %d: ReadTensorRange of tensor %s differs (%v)", size, ti.Name, err)
+			}
 		}
 	}
 	if _, err := whole.TensorRange(whole.Tensors[0].Name, whole.Tensors[0].Size, 1); err == nil {
@@ -305,14 +310,14 @@ func TestOpenLazyShards(t *testing.T) {
 
 	sizes := []uint64{uint64(len(data) / 2), uint64(len(data) - len(data)/2)}
 	boom := errors.New("shard is damaged")
-	if _, err := OpenLazyShards(sizes, func(int) ([]byte, error) { return nil, boom }); !errors.Is(err, boom) {
+	if _, err := OpenLazyShards(sizes, func(int) (io.ReaderAt, error) { return nil, boom }); !errors.Is(err, boom) {
 		t.Errorf("a load error: %v, want it as is", err)
 	}
-	f, err := OpenLazyShards(sizes, func(i int) ([]byte, error) {
+	f, err := OpenLazyShards(sizes, func(i int) (io.ReaderAt, error) {
 		if i == 1 {
-			return data[sizes[0] : len(data)-1], nil // one byte short
+			return bytes.NewReader(data[sizes[0] : len(data)-1]), nil // one byte short
 		}
-		return data[:sizes[0]], nil
+		return bytes.NewReader(data[:sizes[0]]), nil
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 
 	"aisle/worker/quant"
@@ -94,6 +95,18 @@ func (f *File) TensorRange(name string, off, n uint64) ([]byte, error) {
 	return f.src.slice(f.DataStart+t.Offset+off, n)
 }
 
+// ReadTensorRange copies len(dst) bytes of the named tensor, from byte off of its data, into dst.
+func (f *File) ReadTensorRange(name string, off uint64, dst []byte) error {
+	t, ok := f.Tensor(name)
+	if !ok {
+		return fmt.Errorf("gguf: no tensor %q", name)
+	}
+	if off > t.Size || uint64(len(dst)) > t.Size-off {
+		return fmt.Errorf("gguf: bytes [%d, +%d) of tensor %q (%d bytes)", off, len(dst), name, t.Size)
+	}
+	return f.src.readAt(dst, f.DataStart+t.Offset+off)
+}
+
 // Size is the total size of the file in bytes.
 func (f *File) Size() uint64 { return f.src.size() }
 
@@ -125,13 +138,13 @@ func OpenShards(shards [][]byte) (*File, error) {
 }
 
 // OpenLazyShards reads a GGUF file held as consecutive shards of the given sizes that load(i)
-// returns when they are first needed (the header's when opening, a tensor's when it is asked
-// for). One shard is kept in memory (until Close): a reader that copies the tensor bytes it keeps
-// (TensorData and TensorRange may return views into a shard, which then stays in memory while
-// the view does) never holds the whole file, and loads each shard once when it reads in file
-// order. An error of load is returned as is by the call that
-// needed the shard.
-func OpenLazyShards(sizes []uint64, load func(i int) ([]byte, error)) (*File, error) {
+// opens when they are first needed (the header's when opening, a tensor's when it is read). One
+// shard is kept open (until Close), and every read copies out of it: a reader that copies the
+// tensor bytes it keeps, in file order (ReadTensorRange), never holds the whole file and opens
+// each shard once. A shard may stay outside Go memory (a browser's ArrayBuffer behind an
+// io.ReaderAt). An error of load is returned as is by the call that needed the shard; a shard
+// shorter than its size is ErrFormat.
+func OpenLazyShards(sizes []uint64, load func(i int) (io.ReaderAt, error)) (*File, error) {
 	s, err := newLazySource(sizes, load)
 	if err != nil {
 		return nil, err
@@ -139,7 +152,7 @@ func OpenLazyShards(sizes []uint64, load func(i int) ([]byte, error)) (*File, er
 	return parse(s)
 }
 
-// ShardLoads is the number of shard loads a file from OpenLazyShards has made (0 for others).
+// ShardLoads is the number of shard opens a file from OpenLazyShards has made (0 for others).
 func (f *File) ShardLoads() int {
 	if s, ok := f.src.(*lazySource); ok {
 		return s.loads

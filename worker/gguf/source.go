@@ -2,6 +2,7 @@ package gguf
 
 import (
 	"fmt"
+	"io"
 	"sort"
 )
 
@@ -92,18 +93,18 @@ func (s *shardSource) slice(off, n uint64) ([]byte, error) {
 	return out, s.readAt(out, off)
 }
 
-// lazySource is a file held as shards that are loaded only when read, the last one kept in
-// memory: for a reader that copies what it keeps, in file order, so that the whole file is never
-// in memory at once and each shard is loaded once.
+// lazySource is a file held as shards that are opened only when read, the last one kept: for a
+// reader that copies what it keeps, in file order, so that the whole file is never in memory at
+// once and each shard is opened once. Every read copies out of the shard.
 type lazySource struct {
 	starts  []uint64 // file offset of each shard; starts[len] is the total
-	load    func(i int) ([]byte, error)
-	current int // the shard in memory, or -1
-	data    []byte
+	load    func(i int) (io.ReaderAt, error)
+	current int // the shard open, or -1
+	shard   io.ReaderAt
 	loads   int
 }
 
-func newLazySource(sizes []uint64, load func(i int) ([]byte, error)) (*lazySource, error) {
+func newLazySource(sizes []uint64, load func(i int) (io.ReaderAt, error)) (*lazySource, error) {
 	if len(sizes) == 0 {
 		return nil, fmt.Errorf("%w: no shards", ErrFormat)
 	}
@@ -123,26 +124,23 @@ func (s *lazySource) find(off uint64) int {
 	return sort.Search(len(s.starts)-1, func(i int) bool { return s.starts[i+1] > off })
 }
 
-// shard returns shard i, loading it unless it is the one in memory.
-func (s *lazySource) shard(i int) ([]byte, error) {
+// open returns shard i, opening it unless it is the one open.
+func (s *lazySource) open(i int) (io.ReaderAt, error) {
 	if s.current == i {
-		return s.data, nil
+		return s.shard, nil
 	}
-	s.current, s.data = -1, nil // let it go before the next one arrives
-	b, err := s.load(i)
+	s.current, s.shard = -1, nil // let it go before the next one arrives
+	r, err := s.load(i)
 	if err != nil {
 		return nil, err
 	}
-	if want := s.starts[i+1] - s.starts[i]; uint64(len(b)) != want {
-		return nil, fmt.Errorf("%w: shard %d has %d bytes, want %d", ErrFormat, i, len(b), want)
-	}
 	s.loads++
-	s.current, s.data = i, b
-	return b, nil
+	s.current, s.shard = i, r
+	return r, nil
 }
 
-// release lets the shard in memory go.
-func (s *lazySource) release() { s.current, s.data = -1, nil }
+// release lets the open shard go.
+func (s *lazySource) release() { s.current, s.shard = -1, nil }
 
 func (s *lazySource) readAt(p []byte, off uint64) error {
 	if off+uint64(len(p)) > s.size() || off+uint64(len(p)) < off {
@@ -150,13 +148,19 @@ func (s *lazySource) readAt(p []byte, off uint64) error {
 	}
 	for len(p) > 0 {
 		i := s.find(off)
-		b, err := s.shard(i)
+		r, err := s.open(i)
 		if err != nil {
 			return err
 		}
-		n := copy(p, b[off-s.starts[i]:])
+		n := min(uint64(len(p)), s.starts[i+1]-off)
+		if got, err := r.ReadAt(p[:n], int64(off-s.starts[i])); uint64(got) != n {
+			if err == nil || err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return fmt.Errorf("%w: shard %d: %v", ErrFormat, i, err)
+		}
 		p = p[n:]
-		off += uint64(n)
+		off += n
 	}
 	return nil
 }
@@ -164,17 +168,6 @@ func (s *lazySource) readAt(p []byte, off uint64) error {
 func (s *lazySource) slice(off, n uint64) ([]byte, error) {
 	if off+n > s.size() || off+n < off {
 		return nil, fmt.Errorf("%w: range [%d, +%d) past end %d", ErrFormat, off, n, s.size())
-	}
-	if n == 0 {
-		return []byte{}, nil
-	}
-	if i := s.find(off); off+n <= s.starts[i+1] {
-		b, err := s.shard(i)
-		if err != nil {
-			return nil, err
-		}
-		local := off - s.starts[i]
-		return b[local : local+n : local+n], nil
 	}
 	out := make([]byte, n)
 	return out, s.readAt(out, off)

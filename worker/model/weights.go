@@ -60,13 +60,14 @@ type binder struct {
 	err     error
 }
 
-// pendingRead copies n bytes from byte off of a tensor into dst, then runs done (if not nil).
+// pendingRead copies len(dst) bytes from byte off of a tensor into dst, then runs done (if not
+// nil).
 type pendingRead struct {
-	at     uint64 // file offset, for ordering
-	name   string
-	off, n uint64
-	dst    []byte
-	done   func()
+	at   uint64 // file offset, for ordering
+	name string
+	off  uint64
+	dst  []byte
+	done func()
 }
 
 // flush does the pending reads in file order.
@@ -76,12 +77,10 @@ func (b *binder) flush() {
 		if b.err != nil {
 			return
 		}
-		data, err := b.f.TensorRange(r.name, r.off, r.n)
-		if err != nil {
+		if err := b.f.ReadTensorRange(r.name, r.off, r.dst); err != nil {
 			b.fail(err)
 			return
 		}
-		copy(r.dst, data)
 		if r.done != nil {
 			r.done()
 		}
@@ -123,7 +122,7 @@ func (b *binder) info(name string, off, n int64, shape ...int) (gguf.TensorInfo,
 	}
 	if b.copy { // read by flush, in file order
 		data := make([]byte, n)
-		b.pending = append(b.pending, pendingRead{at: b.f.DataStart + t.Offset + uint64(off), name: name, off: uint64(off), n: uint64(n), dst: data})
+		b.pending = append(b.pending, pendingRead{at: b.f.DataStart + t.Offset + uint64(off), name: name, off: uint64(off), dst: data})
 		return t, data, true
 	}
 	data, err := b.f.TensorRange(name, uint64(off), uint64(n))

@@ -13,11 +13,13 @@
 package modelstore
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"sort"
 	"strings"
@@ -41,6 +43,19 @@ type Cache interface {
 	Put(ctx context.Context, key string, data []byte, contentType string) error
 	Delete(ctx context.Context, key string) error
 	Keys(ctx context.Context) ([]string, error) // URL paths, any order
+}
+
+// Blob is a stored value read in pieces, never copied whole into Go memory (in the browser, the
+// ArrayBuffer Cache Storage returned), whose SHA-256 is computed where it lies.
+type Blob interface {
+	io.ReaderAt
+	Size() int64
+	SHA256(ctx context.Context) ([32]byte, error)
+}
+
+// BlobCache is a Cache that can hand out a value as a Blob (ErrNotFound for a missing key).
+type BlobCache interface {
+	GetBlob(ctx context.Context, key string) (Blob, error)
 }
 
 // Hasher returns the SHA-256 of data (the browser's SubtleCrypto is much faster than Go's
@@ -243,10 +258,7 @@ func (s *Store) check(ctx context.Context, m *published.Manifest, i int, data []
 	if err != nil {
 		return fmt.Errorf("modelstore: hash shard %d: %w", i, err)
 	}
-	if got := hex.EncodeToString(sum[:]); got != sh.SHA256 {
-		return wire.Errorf(wire.CodeModelCorrupt, "shard %d of %s has SHA-256 %s…, want %s…", i, m.ID, got[:12], sh.SHA256[:12])
-	}
-	return nil
+	return checkSum(m, i, sum)
 }
 
 type completeMark struct {
@@ -372,26 +384,54 @@ func (s *Store) Load(ctx context.Context, id string) (*published.Manifest, [][]b
 }
 
 // Shard returns shard i of the ready revision m (from Ready), checked against its SHA-256: for a
-// reader that loads a model one shard at a time. A damaged or missing shard is handled as Load
-// does: deleted with the complete marker, reported with wire.CodeModelCorrupt.
-func (s *Store) Shard(ctx context.Context, m *published.Manifest, i int) ([]byte, error) {
+// reader that loads a model one shard at a time and keeps only parts of it. From a BlobCache the
+// shard is not copied into Go memory, only the pieces read from it. A damaged or missing shard is
+// handled as Load does: deleted with the complete marker, reported with wire.CodeModelCorrupt.
+func (s *Store) Shard(ctx context.Context, m *published.Manifest, i int) (io.ReaderAt, error) {
 	if i < 0 || i >= len(m.Shards) {
 		return nil, fmt.Errorf("modelstore: model %q has no shard %d", m.ID, i)
 	}
-	b, err := s.Cache.Get(ctx, ShardKey(m, i))
-	if errors.Is(err, ErrNotFound) {
-		return nil, s.removeDamaged(ctx, m, []int{i})
+	var shard io.ReaderAt
+	var err error
+	if bc, ok := s.Cache.(BlobCache); ok {
+		var b Blob
+		if b, err = bc.GetBlob(ctx, ShardKey(m, i)); err == nil {
+			shard, err = b, s.checkBlob(ctx, m, i, b)
+		}
+	} else {
+		var b []byte
+		if b, err = s.Cache.Get(ctx, ShardKey(m, i)); err == nil {
+			shard, err = bytes.NewReader(b), s.check(ctx, m, i, b)
+		}
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrNotFound), err != nil && wire.AsError(err).Code == wire.CodeModelCorrupt:
+		return nil, s.removeDamaged(ctx, m, []int{i})
+	case err != nil:
 		return nil, err
 	}
-	if err := s.check(ctx, m, i, b); err != nil {
-		if wire.AsError(err).Code != wire.CodeModelCorrupt {
-			return nil, err
-		}
-		return nil, s.removeDamaged(ctx, m, []int{i})
+	return shard, nil
+}
+
+// checkBlob is check for a Blob.
+func (s *Store) checkBlob(ctx context.Context, m *published.Manifest, i int, b Blob) error {
+	sh := m.Shards[i]
+	if b.Size() != sh.Size {
+		return wire.Errorf(wire.CodeModelCorrupt, "shard %d of %s has %d bytes, want %d", i, m.ID, b.Size(), sh.Size)
 	}
-	return b, nil
+	sum, err := b.SHA256(ctx)
+	if err != nil {
+		return fmt.Errorf("modelstore: hash shard %d: %w", i, err)
+	}
+	return checkSum(m, i, sum)
+}
+
+// checkSum compares a shard's SHA-256 with the manifest's.
+func checkSum(m *published.Manifest, i int, sum [32]byte) error {
+	if got, want := hex.EncodeToString(sum[:]), m.Shards[i].SHA256; got != want {
+		return wire.Errorf(wire.CodeModelCorrupt, "shard %d of %s has SHA-256 %s…, want %s…", i, m.ID, got[:12], want[:12])
+	}
+	return nil
 }
 
 // removeDamaged deletes the shards bad of m and its complete marker, and returns the error that

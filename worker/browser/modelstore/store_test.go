@@ -1,10 +1,12 @@
 package modelstore
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -186,5 +188,65 @@ func TestMemoryQuota(t *testing.T) {
 	}
 	if err := c.Put(ctx, "a", make([]byte, 10), ""); err != nil {
 		t.Errorf("replacing within the limit: %v", err)
+	}
+}
+
+// blobMemory is Memory that also hands out values as Blobs, as the browser's Cache does.
+type blobMemory struct{ *Memory }
+
+type memBlob struct{ *bytes.Reader }
+
+func (b memBlob) SHA256(context.Context) ([32]byte, error) {
+	data := make([]byte, b.Size())
+	b.ReadAt(data, 0)
+	return sha256.Sum256(data), nil
+}
+
+func (c blobMemory) GetBlob(ctx context.Context, key string) (Blob, error) {
+	b, err := c.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	return memBlob{bytes.NewReader(b)}, nil
+}
+
+// TestShardChecked: Shard hands out a stored shard after checking it, from a plain Cache and from
+// a BlobCache alike; a damaged or missing shard is reported as damage, deleted with the complete
+// marker, and the model leaves the index.
+func TestShardChecked(t *testing.T) {
+	ctx := context.Background()
+	for _, blobs := range []bool{false, true} {
+		mem := &Memory{}
+		s := &Store{Cache: mem, Hash: SHA256}
+		if blobs {
+			s.Cache = blobMemory{mem}
+		}
+		m, data := manifest(t, "tiny", "hello ", "world")
+		s.SaveManifest(ctx, m)
+		for i, d := range data {
+			s.PutShard(ctx, m, i, d)
+		}
+		s.MarkComplete(ctx, m, time.Unix(1, 0))
+		r, err := s.Shard(ctx, m, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make([]byte, 5)
+		if _, err := r.ReadAt(got, 0); err != nil || string(got) != "world" {
+			t.Errorf("blobs %v: shard 1 reads %q (%v)", blobs, got, err)
+		}
+		mem.Put(ctx, ShardKey(m, 1), []byte("WORLD"), "")
+		if _, err := s.Shard(ctx, m, 1); wire.AsError(err).Code != wire.CodeModelCorrupt {
+			t.Errorf("blobs %v: a damaged shard: %v", blobs, err)
+		}
+		if _, err := mem.Get(ctx, ShardKey(m, 1)); !errors.Is(err, ErrNotFound) {
+			t.Errorf("blobs %v: the damaged shard is still stored", blobs)
+		}
+		if e, _ := s.ReadyEntry(ctx, "tiny"); e != nil {
+			t.Errorf("blobs %v: a damaged model is ready: %+v", blobs, e)
+		}
+		if _, err := s.Shard(ctx, m, 1); wire.AsError(err).Code != wire.CodeModelCorrupt {
+			t.Errorf("blobs %v: a missing shard: %v", blobs, err)
+		}
 	}
 }

@@ -4,6 +4,8 @@ package webapi
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"syscall/js"
 
 	"aisle/worker/browser/modelstore"
@@ -64,6 +66,54 @@ func (c *Cache) Get(ctx context.Context, key string) ([]byte, error) {
 		return nil, err
 	}
 	return Bytes(buf), nil
+}
+
+var _ modelstore.BlobCache = (*Cache)(nil)
+
+// GetBlob returns the body stored under key as a modelstore.Blob that stays in JavaScript memory
+// (only what is read from it is copied into Go's), or modelstore.ErrNotFound.
+func (c *Cache) GetBlob(ctx context.Context, key string) (modelstore.Blob, error) {
+	resp, err := Await(ctx, c.c.Call("match", c.url(key)))
+	if err != nil {
+		return nil, err
+	}
+	if !resp.Truthy() {
+		return nil, modelstore.ErrNotFound
+	}
+	buf, err := Await(ctx, resp.Call("arrayBuffer"))
+	if err != nil {
+		return nil, err
+	}
+	return jsBlob{global.Get("Uint8Array").New(buf)}, nil
+}
+
+// jsBlob is a modelstore.Blob over a Uint8Array.
+type jsBlob struct{ u8 js.Value }
+
+func (b jsBlob) Size() int64 { return int64(b.u8.Get("byteLength").Int()) }
+
+// ReadAt implements io.ReaderAt.
+func (b jsBlob) ReadAt(p []byte, off int64) (int, error) {
+	size := b.Size()
+	if off < 0 || off > size {
+		return 0, fmt.Errorf("webapi: read at %d of a %d-byte blob", off, size)
+	}
+	n := js.CopyBytesToGo(p, b.u8.Call("subarray", off, min(off+int64(len(p)), size)))
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// SHA256 hashes the blob with SubtleCrypto where it lies.
+func (b jsBlob) SHA256(ctx context.Context) ([32]byte, error) {
+	var sum [32]byte
+	v, err := Await(ctx, global.Get("crypto").Get("subtle").Call("digest", "SHA-256", b.u8))
+	if err != nil {
+		return sum, err
+	}
+	copy(sum[:], Bytes(v))
+	return sum, nil
 }
 
 // Put stores data under key as a 200 response with the given Content-Type.

@@ -1,6 +1,8 @@
 package modeltest
 
 import (
+	"bytes"
+	"io"
 	"math"
 	"testing"
 
@@ -19,12 +21,12 @@ func LazyFile(t testing.TB, data []byte, shardSize int) *gguf.File {
 		sizes = append(sizes, uint64(min(shardSize, len(data)-off)))
 	}
 	loads := map[int]int{}
-	f, err := gguf.OpenLazyShards(sizes, func(i int) ([]byte, error) {
+	f, err := gguf.OpenLazyShards(sizes, func(i int) (io.ReaderAt, error) {
 		if loads[i]++; loads[i] > 1 {
 			t.Errorf("shard %d loaded %d times", i, loads[i])
 		}
 		lo := i * shardSize
-		return append([]byte(nil), data[lo:lo+int(sizes[i])]...), nil
+		return bytes.NewReader(data[lo : lo+int(sizes[i])]), nil
 	})
 	if err != nil {
 		t.Fatal(err)
