@@ -52,16 +52,21 @@ var _ modelstore.Cache = (*Cache)(nil)
 
 func (c *Cache) url(key string) string { return c.origin + key }
 
-// Get returns the body stored under key, or modelstore.ErrNotFound.
-func (c *Cache) Get(ctx context.Context, key string) ([]byte, error) {
+// body returns the ArrayBuffer stored under key, or modelstore.ErrNotFound.
+func (c *Cache) body(ctx context.Context, key string) (js.Value, error) {
 	resp, err := Await(ctx, c.c.Call("match", c.url(key)))
 	if err != nil {
-		return nil, err
+		return js.Undefined(), err
 	}
 	if !resp.Truthy() {
-		return nil, modelstore.ErrNotFound
+		return js.Undefined(), modelstore.ErrNotFound
 	}
-	buf, err := Await(ctx, resp.Call("arrayBuffer"))
+	return Await(ctx, resp.Call("arrayBuffer"))
+}
+
+// Get returns the body stored under key, or modelstore.ErrNotFound.
+func (c *Cache) Get(ctx context.Context, key string) ([]byte, error) {
+	buf, err := c.body(ctx, key)
 	if err != nil {
 		return nil, err
 	}
@@ -73,14 +78,7 @@ var _ modelstore.BlobCache = (*Cache)(nil)
 // GetBlob returns the body stored under key as a modelstore.Blob that stays in JavaScript memory
 // (only what is read from it is copied into Go's), or modelstore.ErrNotFound.
 func (c *Cache) GetBlob(ctx context.Context, key string) (modelstore.Blob, error) {
-	resp, err := Await(ctx, c.c.Call("match", c.url(key)))
-	if err != nil {
-		return nil, err
-	}
-	if !resp.Truthy() {
-		return nil, modelstore.ErrNotFound
-	}
-	buf, err := Await(ctx, resp.Call("arrayBuffer"))
+	buf, err := c.body(ctx, key)
 	if err != nil {
 		return nil, err
 	}
@@ -106,15 +104,7 @@ func (b jsBlob) ReadAt(p []byte, off int64) (int, error) {
 }
 
 // SHA256 hashes the blob with SubtleCrypto where it lies.
-func (b jsBlob) SHA256(ctx context.Context) ([32]byte, error) {
-	var sum [32]byte
-	v, err := Await(ctx, global.Get("crypto").Get("subtle").Call("digest", "SHA-256", b.u8))
-	if err != nil {
-		return sum, err
-	}
-	copy(sum[:], Bytes(v))
-	return sum, nil
-}
+func (b jsBlob) SHA256(ctx context.Context) ([32]byte, error) { return digest(ctx, b.u8) }
 
 // Put stores data under key as a 200 response with the given Content-Type.
 func (c *Cache) Put(ctx context.Context, key string, data []byte, contentType string) error {

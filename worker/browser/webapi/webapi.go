@@ -95,12 +95,17 @@ func Uint8Array(b []byte) js.Value {
 
 // SHA256 hashes with SubtleCrypto (a modelstore.Hasher).
 func SHA256(ctx context.Context, data []byte) ([32]byte, error) {
+	return digest(ctx, Uint8Array(data))
+}
+
+// digest is SubtleCrypto's SHA-256 of a JavaScript buffer or view.
+func digest(ctx context.Context, v js.Value) ([32]byte, error) {
 	var sum [32]byte
-	v, err := Await(ctx, global.Get("crypto").Get("subtle").Call("digest", "SHA-256", Uint8Array(data)))
+	d, err := Await(ctx, global.Get("crypto").Get("subtle").Call("digest", "SHA-256", v))
 	if err != nil {
 		return sum, err
 	}
-	copy(sum[:], Bytes(v))
+	copy(sum[:], Bytes(d))
 	return sum, nil
 }
 
