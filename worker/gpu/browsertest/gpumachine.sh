@@ -15,6 +15,10 @@
 # (skip_validation, disable_robustness, disable_workgroup_init). While the machine is warm, more
 # calls with any MODE need no parts. Everything it prints goes to $OUT/run.log; the JSON to
 # $OUT/{native-,}{smol,qwen,tog-*}.json, Chromium's log to $OUT/chrome-*.log.
+# vec4s: native gpubench only, decode matrix-vector invocations sized for 4 (the default), 8 and
+# 16 vec4s (-vec4s), alternated twice on both shapes, then a kernel profile of each on Qwen; one
+# call carrying .gl, .gpu/run.sh and a gpubench built from this tree as .gpu/pv/gpubench (no
+# browser parts), JSON to $OUT/v{0,8,16}-{smol,qwen}-{1,2}.json.
 mode=$1
 exec > >(tee -a $OUT/run.log) 2>&1
 date -u; echo "mode $mode"; df -h /root /tmp | tail -2
@@ -30,9 +34,28 @@ native() {
   ls -la /tmp/gpubench-*.gguf
 }
 extra() { [ -x /root/extra/gpubench ] || (cd /root && cat /root/p/extra.tar.xz.* | tar -xJ) ; ls -la /root/extra; }
+vec4s() {
+  B=/root/p/gpubench; chmod +x $B
+  nvidia-smi --query-gpu=name,driver_version --format=csv
+  $B -shape smollm2-135m -type Q8_0 -arch llama -vocab worker/testdata/vocab/ggml-vocab-gpt-2.gguf -p 32 -n 32 -reps 1 -keep -cpu | grep -v "^adapter"
+  $B -shape qwen2.5-0.5b -type Q4_K -arch qwen2 -vocab worker/testdata/vocab/ggml-vocab-qwen2.gguf -p 32 -n 32 -reps 1 -keep -cpu | grep -v "^adapter"
+  for round in 1 2; do
+    for v in 0 8 16; do
+      for m in smol:llama-smollm2-135m-Q8_0 qwen:qwen2-qwen2.5-0.5b-Q4_K; do
+        echo "=== vec4s $v ${m%%:*} round $round"
+        $B -m /tmp/gpubench-${m#*:}.gguf -p 128 -n 256 -ctx 2048 -reps 3 -vec4s $v -json $OUT/v$v-${m%%:*}-$round.json | grep -v "^adapter\|^model"
+      done
+    done
+  done
+  for v in 0 8 16; do
+    echo "=== profile vec4s $v qwen"
+    $B -m /tmp/gpubench-qwen2-qwen2.5-0.5b-Q4_K.gguf -p 128 -n 128 -ctx 2048 -reps 1 -profile -vec4s $v | tail -12
+  done
+}
 case $mode in
 part) exit 0 ;;
 native) extra && native; exit 0 ;;
+vec4s) vec4s; exit 0 ;;
 esac
 date -u
 extra
