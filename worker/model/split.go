@@ -90,7 +90,6 @@ type remoteFailure struct{ err error }
 // split matrix (each Matrix's Data holds only rows [lo, hi) of Share.Bounds(Rows)).
 type PartRows struct {
 	Share    Share
-	Config   Config
 	Matrices []Matrix // in SplitMatrices order
 }
 
@@ -100,11 +99,11 @@ func LoadPart(f *gguf.File, share Share) (*PartRows, error) {
 	if share.Part < 1 {
 		return nil, fmt.Errorf("model: LoadPart is for parts 1.., not the leader")
 	}
-	c, w, err := bindShare(f, share)
+	_, w, err := bindShare(f, share)
 	if err != nil {
 		return nil, err
 	}
-	p := &PartRows{Share: share, Config: c}
+	p := &PartRows{Share: share}
 	for _, m := range w.SplitMatrices() {
 		p.Matrices = append(p.Matrices, *m)
 	}
